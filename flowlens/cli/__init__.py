@@ -1,0 +1,68 @@
+"""The ``flowlens`` command: a thin layer that parses options, calls the library, prints.
+
+Each command lives in its own module exposing ``register(subparsers)``; the module adds its
+parser (with an example at the end of its help) and sets ``func(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from flowlens import __version__
+from flowlens.cli import _common
+from flowlens.errors import ExitCode, FlowlensError
+
+log = logging.getLogger("flowlens")
+
+#: Command modules, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = (
+    "ingest",
+    "inventory",
+    "analyze",
+    "recommend",
+    "apply",
+    "report",
+    "run",
+    "sql",
+    "demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flowlens",
+        description="Turn AWS VPC Flow Logs into least-privilege security groups, with evidence.",
+        epilog="Example:\n  flowlens demo --out reports/demo\n\n"
+        "Run 'flowlens COMMAND --help' for a command's options and an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"flowlens {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = _common.load_command(name)
+        if module is not None:
+            module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _common.configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    try:
+        code = int(args.func(args))
+    except FlowlensError as exc:
+        print(f"flowlens {args.command}: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("flowlens: interrupted", file=sys.stderr)
+        return 130
+    return code if code is not None else int(ExitCode.OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Options and helpers shared by every command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from datetime import date, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+from flowlens.datadir import DataDir
+from flowlens.errors import UsageError
+
+
+def load_command(name: str) -> ModuleType | None:
+    """Import ``flowlens.cli.<name>`` if that command exists yet."""
+    try:
+        return importlib.import_module(f"flowlens.cli.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"flowlens.cli.{name}":
+            return None
+        raise
+
+
+def command_parser(
+    sub: Any, name: str, *, help: str, description: str, example: str
+) -> argparse.ArgumentParser:
+    """A subcommand parser with the common options and an example at the end of its help."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog="Example:\n" + "\n".join("  " + line for line in example.strip().splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=None,
+        help="data directory (default: $FLOWLENS_DATA_DIR or ./flowlens-data)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    return parser
+
+
+def add_window_options(parser: argparse.ArgumentParser) -> None:
+    """``--date D`` or ``--start D --end D`` (inclusive days, UTC)."""
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="one UTC day")
+    parser.add_argument("--start", metavar="YYYY-MM-DD", help="first UTC day of a range")
+    parser.add_argument("--end", metavar="YYYY-MM-DD", help="last UTC day of a range (inclusive)")
+
+
+def parse_day(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-28") from None
+
+
+def window_days(args: argparse.Namespace) -> list[date]:
+    """The UTC days named by ``--date`` or ``--start/--end``, in order."""
+    if args.date and (args.start or args.end):
+        raise UsageError("give either --date or --start/--end, not both")
+    if args.date:
+        return [parse_day(args.date, "--date")]
+    if not (args.start and args.end):
+        raise UsageError("a window is needed: --date YYYY-MM-DD, or --start and --end")
+    first, last = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    if last < first:
+        raise UsageError(f"--end {last} is before --start {first}")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def data_dir(args: argparse.Namespace) -> DataDir:
+    return DataDir.resolve(args.data_dir)
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.INFO if verbose == 0 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("flowlens")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def print_json(obj: Any) -> None:
+    """Machine-readable output on stdout."""
+    print(json.dumps(obj, indent=2, sort_keys=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

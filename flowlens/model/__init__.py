@@ -1,0 +1,1 @@
+"""Typed domain objects and the Arrow schemas shared by every stage."""

@@ -1,0 +1,87 @@
+"""SQL kept in ``sql/<stage>/<name>.sql``, one query per file, loaded by name.
+
+Each file starts with a comment header::
+
+    -- name: rule_usage
+    -- returns: one row per SG rule per window: status, flows, connections, ...
+    -- params: $window_start, $window_end
+
+Parameters use DuckDB's own binding (``$name``); values are never formatted into SQL text.
+The loader checks that the parameters a query uses are exactly the ones its header declares,
+and reports problems as ``file:line``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from flowlens.errors import AnalysisError
+
+_HEADER_RE = re.compile(r"^--\s*(name|returns|params):\s*(.*)$")
+_PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
+_STRING_OR_COMMENT_RE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One named query read from a ``.sql`` file."""
+
+    name: str
+    path: Path
+    returns: str
+    params: tuple[str, ...]
+    sql: str
+
+
+def sql_root() -> Path:
+    """Where the SQL lives: inside the installed package, else the source tree's ``sql/``."""
+    packaged = Path(str(resources.files("flowlens"))) / "sql"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "sql"
+
+
+def parse_query(text: str, path: Path) -> Query:
+    """Parse a query file's header and check its parameters."""
+    header: dict[str, str] = {}
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("--"):
+            break
+        m = _HEADER_RE.match(line)
+        if m:
+            header[m.group(1)] = m.group(2).strip()
+        elif not header and lineno == 1:
+            raise AnalysisError(f"{path}:1: a query file must start with '-- name: <name>'")
+    for key in ("name", "returns"):
+        if key not in header:
+            raise AnalysisError(f"{path}:1: header lacks '-- {key}: ...'")
+    if header["name"] != path.stem:
+        raise AnalysisError(f"{path}:1: header name {header['name']!r} differs from the file name {path.stem!r}")
+    declared = tuple(p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip())
+    body = _STRING_OR_COMMENT_RE.sub("", text)
+    used = set(_PARAM_RE.findall(body))
+    if used != set(declared):
+        at = next((i for i, ln in enumerate(text.splitlines(), 1) if "params:" in ln), 1)
+        raise AnalysisError(
+            f"{path}:{at}: declared params {sorted(declared)} but the query uses {sorted(used)}"
+        )
+    return Query(header["name"], path, header["returns"], declared, text)
+
+
+@cache
+def load(stage: str, name: str) -> Query:
+    """The query ``sql/<stage>/<name>.sql``."""
+    path = sql_root() / stage / f"{name}.sql"
+    if not path.is_file():
+        raise AnalysisError(f"no query file {path}; the installation is incomplete")
+    return parse_query(path.read_text(encoding="utf-8"), path)
+
+
+def all_queries() -> list[Query]:
+    """Every query shipped, for checks and for transpiling."""
+    root = sql_root()
+    return [load(p.parent.name, p.stem) for p in sorted(root.glob("*/*.sql"))]
