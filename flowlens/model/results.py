@@ -46,11 +46,22 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("ports", I64), ("first_seen", TS), ("last_seen", TS), ("window_start", TS), ("window_end", TS),
         ("status_reason", S),
     ),
+    # One row per ENI × conversation (unordered 5-tuple) × day, seen from that ENI.
+    # eni_role: initiator | responder (this ENI's side), or transit (an ENI that is neither
+    # endpoint: NAT gateway, TGW, NLB hop, or an ENI without SGs). Addresses are packet-level
+    # (pkt_srcaddr/pkt_dstaddr where the format has them). rule_direction/peer_addr/service_port
+    # say which SG rules this conversation exercises on this ENI: ingress rules with the
+    # initiator as peer on the responder's ENI, egress rules with the responder as peer on the
+    # initiator's ENI; service_port is always the responder's port.
+    # decided_by: tcp_flags | history | reject_no_reply | listening_port | ephemeral_port |
+    # fan_in | lower_port; confidence: high | medium | low.
+    # accepted: the initiating direction had ACCEPT records on this ENI.
     "conversations": _schema(
-        ("eni_id", S), ("protocol", I32), ("initiator_addr", S), ("initiator_port", I32),
-        ("responder_addr", S), ("responder_port", I32), ("eni_role", S), ("decided_by", S),
-        ("confidence", S), ("flows", I64), ("packets", I64), ("bytes", I64), ("accepted", B),
-        ("first_seen", TS), ("last_seen", TS),
+        ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
+        ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
+        ("rule_direction", S), ("peer_addr", S), ("service_port", I32), ("decided_by", S),
+        ("confidence", S), ("accepted", B), ("flows", I64), ("reply_flows", I64),
+        ("rejected_flows", I64), ("packets", I64), ("bytes", I64), ("first_seen", TS), ("last_seen", TS),
     ),
     "rejected": _schema(("cause", S), ("cause_detail", S)),  # plus every flow column
     "findings": _schema(
