@@ -1,0 +1,42 @@
+"""The front door: every command has help with an example, and the README matches --help."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from flowlens.cli import build_parser, main
+from flowlens.cli.reference import _subparsers, render_reference, splice
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    subs = _subparsers(build_parser())
+    assert subs, "no commands registered"
+    for name, parser in subs.items():
+        text = parser.format_help()
+        assert "Example:" in text and f"flowlens {name}" in text.split("Example:", 1)[1], name
+
+
+def test_readme_command_reference_matches_help() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert splice(readme, render_reference()) == readme, (
+        "README.md's command reference is stale: run `python -m flowlens.cli.reference --write README.md`"
+    )
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = README.read_text(encoding="utf-8")
+    m = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)
+    assert m, "README.md lacks the marked test command"
+    assert m.group(1).strip() in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
