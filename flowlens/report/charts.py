@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 #: Okabe-Ito, colour-blind safe.
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
@@ -66,27 +66,31 @@ def _title(ax: Axes, text: str) -> None:
     ax.set_title(text, loc="left", fontsize=11, fontweight="bold", color=TEXT)
 
 
-def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int) -> bytes:
-    """Accepted vs rejected flow records and bytes per time bin (two stacked panels)."""
+def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, end: datetime) -> bytes:
+    """Accepted vs rejected flow records and bytes per time bin, over the window [start, end)."""
     fig, (ax_f, ax_b) = _figure(9.5, 5.6, rows=2)
     minutes = bin_seconds // 60
     unit = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
     for action, colour in ACTION_COLOURS.items():
         part = traffic[traffic["action"] == action]
         when = [datetime.fromtimestamp(int(s), tz=UTC) for s in part["bin_start"]]
-        width = bin_seconds / 86400 * 0.9
-        offset = 0 if action == "ACCEPT" else 0
-        ax_f.bar([w for w in when], part["flows"], width=width, color=colour, label=action.title(),
-                 align="edge", alpha=0.85 if action == "ACCEPT" else 0.95, bottom=offset)
-        ax_b.step(when, part["bytes"], where="post", color=colour, label=action.title(), linewidth=1.6)
+        half = bin_seconds / 86400 * 0.45
+        shift = timedelta(seconds=0 if action == "ACCEPT" else bin_seconds / 2)
+        ax_f.bar([w + shift for w in when], part["flows"], width=half, color=colour, label=action.title(),
+                 align="edge")
+        ax_b.bar([w + shift for w in when], part["bytes"], width=half, color=colour, label=action.title(),
+                 align="edge")
     _title(ax_f, f"Flow records per {unit} (UTC)")
     ax_f.set_ylabel("flow records")
+    ax_f.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_f.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax_f.legend(frameon=False, fontsize=9, loc="upper right")
     _title(ax_b, f"Bytes per {unit} (UTC)")
     ax_b.set_ylabel("bytes")
     ax_b.yaxis.set_major_formatter(FuncFormatter(_bytes))
+    ax_b.legend(frameon=False, fontsize=9, loc="upper right")
     for ax in (ax_f, ax_b):
+        ax.set_xlim(start, end)
         ax.xaxis.set_major_locator(AutoDateLocator(tz=UTC))
         ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=UTC))
     ax_b.set_xlabel("time (UTC)")
@@ -101,14 +105,17 @@ def _stacked_barh(ax: Axes, table: pd.DataFrame, colours: Mapping[str, str], xla
         values = table[col].astype(float).tolist()
         if not any(values):
             continue
-        ax.barh(labels, values, left=left, color=colours.get(str(col), GREY), label=str(col).replace("_", " "))
+        ax.barh(labels, values, left=left, height=0.6, color=colours.get(str(col), GREY),
+                label=str(col).replace("_", " "))
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
     ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    ax.legend(frameon=True, framealpha=0.9, edgecolor="none", fontsize=9, loc="best")
     for i, total in enumerate(left):
         ax.text(total, i, f" {total:,.0f}", va="center", fontsize=8, color=TEXT)
 

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from flowlens import __version__
-from flowlens.atomic import atomic_path, write_text_atomic
+from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.report import charts, data, html, markdown, summary
@@ -54,7 +54,8 @@ def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     """Every chart that has data to show, keyed like :data:`CHART_FILES`."""
     names = {str(g.group_id): str(g.group_name or "") for g in d.groups.itertuples(index=False)}
     jobs: dict[str, tuple[bool, Callable[[], bytes]]] = {
-        "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(d.traffic, d.window.bin_seconds)),
+        "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(
+            d.traffic, d.window.bin_seconds, d.window.start, d.window.end)),
         "rejected": (not d.top_sources.empty or not d.top_ports.empty,
                      lambda: charts.top_rejected(d.top_sources, d.top_ports)),
         "rule_status": (not d.rules.empty, lambda: charts.rule_status_per_group(d.rules, names)),
@@ -184,5 +185,5 @@ def _write_bytes(path: Path, payload: bytes) -> Path:
     return path
 
 
-def _write_text(path: Path, text: str) -> Path:
+def _write_text(text: str, path: Path) -> Path:
     return _write_bytes(path, text.encode("utf-8"))
