@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter
+from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
@@ -76,9 +76,10 @@ def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, 
         when = [datetime.fromtimestamp(int(s), tz=UTC) for s in part["bin_start"]]
         half = bin_seconds / 86400 * 0.45
         shift = timedelta(seconds=0 if action == "ACCEPT" else bin_seconds / 2)
-        ax_f.bar([w + shift for w in when], part["flows"], width=half, color=colour, label=action.title(),
+        xs = date2num([w + shift for w in when])
+        ax_f.bar(xs, part["flows"], width=half, color=colour, label=action.title(),
                  align="edge")
-        ax_b.bar([w + shift for w in when], part["bytes"], width=half, color=colour, label=action.title(),
+        ax_b.bar(xs, part["bytes"], width=half, color=colour, label=action.title(),
                  align="edge")
     _title(ax_f, f"Flow records per {unit} (UTC)")
     ax_f.set_ylabel("flow records")
@@ -90,7 +91,7 @@ def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, 
     ax_b.yaxis.set_major_formatter(FuncFormatter(_bytes))
     ax_b.legend(frameon=False, fontsize=9, loc="upper right")
     for ax in (ax_f, ax_b):
-        ax.set_xlim(start, end)
+        ax.set_xlim(float(date2num(start)), float(date2num(end)))
         ax.xaxis.set_major_locator(AutoDateLocator(tz=UTC))
         ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=UTC))
     ax_b.set_xlabel("time (UTC)")

@@ -109,6 +109,15 @@ class ReportData:
         return counts
 
 
+def rows(df: pd.DataFrame) -> list[Any]:
+    """A frame's rows as named tuples (typed loosely: columns come from SQL)."""
+    return list(df.itertuples(index=False))
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+
+
 def _df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     query = sqlfiles.load("report", name)
     bound = {k: v for k, v in (params or {}).items() if k in query.params}
@@ -151,7 +160,7 @@ def _rules(con: duckdb.DuckDBPyConnection) -> list[ex.Rule]:
     return [
         ex.Rule(r.group_id, r.direction, int(r.ip_protocol), _opt_int(r.from_port), _opt_int(r.to_port),
                 r.peer_type, r.peer, r.rule_id)
-        for r in df.itertuples(index=False)
+        for r in rows(df)
         if pd.notna(r.ip_protocol) and pd.notna(r.peer)
     ]
 
@@ -162,7 +171,7 @@ def _opt_int(value: Any) -> int | None:
 
 def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     resolve: dict[str, list[str]] = {}
-    for peer, cidr in _df(con, "peer_addresses").itertuples(index=False):
+    for peer, cidr in rows(_df(con, "peer_addresses")):
         resolve.setdefault(str(peer), []).append(str(cidr))
     return resolve
 
@@ -170,8 +179,8 @@ def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 def _recommendations(
     con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], directions: Mapping[str, str]
 ) -> tuple[PlanRecommendation, ...]:
-    rows = _df(con, "recommendations", params).to_dict("records")
-    return tuple(recommendation(r, "recommendations table", directions) for r in rows)
+    recs = records(_df(con, "recommendations", params))
+    return tuple(recommendation(r, "recommendations table", directions) for r in recs)
 
 
 def load(
@@ -185,7 +194,7 @@ def load(
     directions = {r.rule_id: r.direction for r in rules}
     parsed = parse_plan(plan, plan_source, directions) if plan is not None else None
     recs = parsed.recommendations if parsed is not None else _recommendations(con, params, directions)
-    has_rejected = REJECTED_COLUMNS <= _columns(con, "rejected")
+    has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
     comparison = ex.compare(rules, [r.proposal for r in recs], _resolver(con))
     log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
     return ReportData(

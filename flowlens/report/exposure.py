@@ -16,6 +16,7 @@ exceed 2**64); compare them on a log scale.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def union_area(rects: Iterable[tuple[int, int, int, int]]) -> int:
     rects = list(rects)
     xs = sorted({r[0] for r in rects} | {r[1] + 1 for r in rects})
     area = 0
-    for x0, x1 in zip(xs, xs[1:], strict=False):
+    for x0, x1 in itertools.pairwise(xs):
         ys = sorted((r[2], r[3]) for r in rects if r[0] <= x0 and r[1] >= x0)
         area += (x1 - x0) * _union_length(ys)
     return area

@@ -19,6 +19,7 @@ import pandas as pd
 
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
+from flowlens.report.data import rows as tuples
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def section_findings(data: ReportData) -> str:
     if data.findings.empty:
         return no_data("No posture findings for this window (or 'flowlens analyze' has not run).")
     rows = [(_badge(f.severity, "sev"), f.kind, f.resource_id, f.title, f.detail, _json_cell(f.evidence))
-            for f in data.findings.itertuples(index=False)]
+            for f in tuples(data.findings)]
     return table(["severity", "kind", "resource", "title", "detail", "evidence"], rows)
 
 
@@ -148,7 +149,7 @@ def section_rules(data: ReportData) -> str:
         return no_data("No rule usage for this window: run 'flowlens analyze' for these days.")
     rows = [(r.rule_id, r.group_id, r.direction, _rule_text(r), r.description, _badge(r.status, "st"),
              r.flows, r.connections, r.sole_flows, r.peers, r.status_reason)
-            for r in data.rules.itertuples(index=False)]
+            for r in tuples(data.rules)]
     return table(["rule", "group", "dir", "allows", "description", "status", "flows", "connections",
                   "sole flows", "peers", "why"], rows, numeric=(6, 7, 8, 9))
 
@@ -157,7 +158,7 @@ def section_groups(data: ReportData) -> str:
     if data.groups.empty:
         return no_data("No security groups in the inventory snapshot: run 'flowlens inventory'.")
     rows = [(g.group_id, g.group_name, g.description, g.vpc_id, g.is_default, g.tags, g.rules, g.members)
-            for g in data.groups.itertuples(index=False)]
+            for g in tuples(data.groups)]
     return table(["group", "name", "description", "VPC", "default", "tags", "rules", "ENIs"], rows, numeric=(6, 7))
 
 
@@ -185,7 +186,7 @@ def section_rejected(data: ReportData) -> str:
     if data.reject_causes.empty:
         return ""
     rows = [(_badge(c.cause, "cause"), c.records, c.sources, c.example_detail)
-            for c in data.reject_causes.itertuples(index=False)]
+            for c in tuples(data.reject_causes)]
     return table(["cause", "records", "sources", "example"], rows, numeric=(1, 2))
 
 
@@ -205,12 +206,12 @@ def section_ingest(data: ReportData) -> str:
         parts.append(no_data("No ingest manifest: run 'flowlens ingest'."))
     else:
         rows = [(i.status, i.objects, i.size, i.rows, i.quarantined, i.example_error)
-                for i in data.ingest.itertuples(index=False)]
+                for i in tuples(data.ingest)]
         parts.append(table(["status", "objects", "bytes", "rows", "quarantined lines", "example error"],
                            rows, numeric=(1, 2, 3, 4)))
     if not data.quarantine.empty:
-        rows = [(q.reason, q.lines, q.objects) for q in data.quarantine.itertuples(index=False)]
-        parts.append("<h3>Quarantined lines by reason</h3>" + table(["reason", "lines", "objects"], rows, (1, 2)))
+        reasons = [(q.reason, q.lines, q.objects) for q in tuples(data.quarantine)]
+        parts.append("<h3>Quarantined lines by reason</h3>" + table(["reason", "lines", "objects"], reasons, (1, 2)))
     return "".join(parts)
 
 

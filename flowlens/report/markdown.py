@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowlens.report.data import ReportData
+from flowlens.report.data import rows as tuples
 
 
 def md(value: Any) -> str:
@@ -60,7 +61,7 @@ def _exposure(data: ReportData) -> list[str]:
 def _findings(data: ReportData) -> list[str]:
     if data.findings.empty:
         return ["## Findings", "", "None for this window.", ""]
-    rows = [(f.severity, f.kind, f.resource_id, f.title) for f in data.findings.itertuples(index=False)]
+    rows = [(f.severity, f.kind, f.resource_id, f.title) for f in tuples(data.findings)]
     return ["## Findings", "", *_table(["severity", "kind", "resource", "title"], rows), ""]
 
 

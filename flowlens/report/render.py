@@ -44,7 +44,7 @@ class ReportPaths:
 
 def _subnet_labels(d: data.ReportData) -> dict[str, str]:
     labels = {}
-    for s in d.subnets.itertuples(index=False):
+    for s in data.rows(d.subnets):
         name = dict(s.tags).get("Name") if s.tags is not None and len(s.tags) else None
         labels[str(s.subnet_id)] = f"{s.subnet_id} ({name})" if name else str(s.subnet_id)
     return labels
@@ -52,7 +52,7 @@ def _subnet_labels(d: data.ReportData) -> dict[str, str]:
 
 def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     """Every chart that has data to show, keyed like :data:`CHART_FILES`."""
-    names = {str(g.group_id): str(g.group_name or "") for g in d.groups.itertuples(index=False)}
+    names = {str(g.group_id): str(g.group_name or "") for g in data.rows(d.groups)}
     jobs: dict[str, tuple[bool, Callable[[], bytes]]] = {
         "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(
             d.traffic, d.window.bin_seconds, d.window.start, d.window.end)),

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from flowlens.report.data import ReportData
+from flowlens.report.data import rows as tuples
 from flowlens.report.exposure import ExposureTotals
 
 SCHEMA = "flowlens.report/1"
@@ -71,7 +72,7 @@ def headline(data: ReportData) -> dict[str, Any]:
 
 def _traffic(data: ReportData) -> list[dict[str, Any]]:
     bins: dict[int, dict[str, Any]] = {}
-    for row in data.traffic.itertuples(index=False):
+    for row in tuples(data.traffic):
         start = int(row.bin_start)
         entry = bins.setdefault(start, {"start": datetime.fromtimestamp(start, tz=UTC).isoformat(),
                                         "accept_flows": 0, "accept_bytes": 0, "reject_flows": 0, "reject_bytes": 0})
@@ -100,7 +101,7 @@ def _recommendations(data: ReportData) -> list[dict[str, Any]]:
 def _ingest(data: ReportData) -> dict[str, Any]:
     df = data.ingest
     total = {k: int(df[k].sum()) if not df.empty else 0 for k in ("objects", "rows", "quarantined")}
-    by_status = {str(r.status): int(r.objects) for r in df.itertuples(index=False)}
+    by_status = {str(r.status): int(r.objects) for r in tuples(df)}
     return {**total, "failed": by_status.get("failed", 0), "by_status": _records(df),
             "quarantine_reasons": _records(data.quarantine)}
 
@@ -131,6 +132,6 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
 
 def _coverage_classes(data: ReportData) -> dict[str, int]:
     counts = {c: 0 for c in ("ALL", "ACCEPT-only", "REJECT-only", "none")}
-    for row in data.coverage.itertuples(index=False):
+    for row in tuples(data.coverage):
         counts[str(row.coverage)] = counts.get(str(row.coverage), 0) + int(row.enis)
     return counts
