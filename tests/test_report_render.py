@@ -122,3 +122,12 @@ def test_a_bad_plan_file_is_an_input_error_naming_it(tmp_path: Path, capsys: pyt
     assert main(["report", "--data-dir", str(data), "--date", "2026-11-28", "--plan", str(plan),
                  "--out", str(tmp_path / "o")]) == 2
     assert "plan.json" in capsys.readouterr().err
+
+
+def test_without_a_plan_the_recommendations_table_feeds_exposure(tmp_path: Path) -> None:
+    paths = write_report(DataDir(sample.build(tmp_path / "data")), [DAY], tmp_path / "out")
+    doc = json.loads(paths.json.read_text())
+    assert doc["verification"] is None and doc["headline"]["flows_checked"] is None
+    assert [r["rule_id"] for r in doc["recommendations"]] == ["sgr-web22", "sgr-webout"]
+    assert doc["exposure"]["after"]["ingress_ipv4"] == 2**32 + 2
+    assert "no plan given" in paths.html.read_text()
