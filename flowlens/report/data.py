@@ -1,0 +1,217 @@
+"""Everything the report shows, read from the catalog views on one DuckDB connection.
+
+One query per figure or table (``sql/report/*.sql``); the result is plain data: frozen
+dataclasses holding pandas DataFrames and numbers. Nothing here draws or formats.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from flowlens import sqlfiles
+from flowlens.errors import AnalysisError
+from flowlens.report import exposure as ex
+from flowlens.report.plan import Plan, PlanRecommendation, parse_plan, recommendation
+
+log = logging.getLogger(__name__)
+
+TOP_N = 10
+
+
+@dataclass(frozen=True)
+class Window:
+    """The report's UTC days, inclusive."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, days: Sequence[date]) -> Window:
+        if not days:
+            raise AnalysisError("a report needs at least one day")
+        return cls(min(days), max(days))
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(), tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(), tzinfo=UTC)
+
+    @property
+    def bin_seconds(self) -> int:
+        """15-minute bins for a day, hourly up to a week, daily beyond."""
+        return 900 if self.days == 1 else 3600 if self.days <= 7 else 86400
+
+    def label(self) -> str:
+        return self.first.isoformat() if self.days == 1 else f"{self.first} to {self.last}"
+
+    def day_pattern(self) -> str:
+        """A regex matching an S3 key that names one of the window's days."""
+        alts = []
+        for i in range(self.days):
+            d = self.first + timedelta(days=i)
+            alts += [f"{d:%Y/%m/%d}", f"year={d:%Y}/month={d:%m}/day={d:%d}"]
+        return "(^|/)(" + "|".join(re.escape(a) for a in alts) + ")/"
+
+
+@dataclass(frozen=True)
+class FlowTotals:
+    records: int
+    accepted: int
+    rejected: int
+    nodata: int
+    skipdata: int
+    packets: int
+    bytes: int
+    enis: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Every number, figure and table of one report."""
+
+    window: Window
+    totals: FlowTotals
+    traffic: pd.DataFrame  # bin_start, action, flows, packets, bytes
+    reject_causes: pd.DataFrame  # cause, records, sources, example_detail
+    top_sources: pd.DataFrame  # label, cause, records, total
+    top_ports: pd.DataFrame  # protocol, dstport, cause, records, total
+    rules: pd.DataFrame  # rule_usage_rules.sql
+    groups: pd.DataFrame  # security_groups.sql
+    coverage: pd.DataFrame  # subnet_id, coverage, enis
+    subnets: pd.DataFrame  # subnet_id, vpc_id, availability_zone, cidr_block, tags
+    findings: pd.DataFrame
+    recommendations: tuple[PlanRecommendation, ...]
+    plan: Plan | None
+    exposure: ex.ExposureComparison
+    ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
+    quarantine: pd.DataFrame  # reason, lines, objects
+
+    def status_counts(self) -> dict[str, int]:
+        """Rules per usage status (every status present, zero when absent)."""
+        counts = {s: 0 for s in ("used", "unused", "no_coverage", "unobservable", "no_members")}
+        for status, n in self.rules["status"].value_counts().items():
+            counts[str(status)] = int(n)
+        return counts
+
+
+def rows(df: pd.DataFrame) -> list[Any]:
+    """A frame's rows as named tuples (typed loosely: columns come from SQL)."""
+    return list(df.itertuples(index=False))
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    query = sqlfiles.load("report", name)
+    bound = {k: v for k, v in (params or {}).items() if k in query.params}
+    try:
+        return con.execute(query.sql, bound).df()
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{query.path}: report query {name!r} failed: {exc}") from exc
+
+
+#: Columns of ``rejected`` the report reads (flow columns plus the cause).
+REJECTED_COLUMNS = frozenset({"srcaddr", "dstport", "protocol", "cause", "cause_detail", "date"})
+EMPTY_REJECTED = {
+    "reject_causes": ["cause", "records", "sources", "example_detail"],
+    "top_rejected_sources": ["label", "cause", "records", "total"],
+    "top_rejected_ports": ["protocol", "dstport", "cause", "records", "total"],
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
+    return {str(r[0]) for r in con.execute(f"DESCRIBE {view}").fetchall()}
+
+
+def _rejected_df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any], ok: bool) -> pd.DataFrame:
+    """A rejected-traffic query, or an empty frame when the view lacks the flow columns (no results yet)."""
+    return _df(con, name, params) if ok else pd.DataFrame(columns=EMPTY_REJECTED[name])
+
+
+def _window_params(w: Window) -> dict[str, Any]:
+    return {"start_date": w.first, "end_date": w.last, "bin_seconds": w.bin_seconds,
+            "limit": TOP_N, "day_pattern": w.day_pattern()}
+
+
+def _totals(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> FlowTotals:
+    row = _df(con, "flow_totals", params).iloc[0]
+    return FlowTotals(**{k: int(row[k]) if pd.notna(row[k]) else 0 for k in FlowTotals.__dataclass_fields__})
+
+
+def _rules(con: duckdb.DuckDBPyConnection) -> list[ex.Rule]:
+    df = _df(con, "sg_rules")
+    return [
+        ex.Rule(r.group_id, r.direction, int(r.ip_protocol), _opt_int(r.from_port), _opt_int(r.to_port),
+                r.peer_type, r.peer, r.rule_id)
+        for r in rows(df)
+        if pd.notna(r.ip_protocol) and pd.notna(r.peer)
+    ]
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    resolve: dict[str, list[str]] = {}
+    for peer, cidr in rows(_df(con, "peer_addresses")):
+        resolve.setdefault(str(peer), []).append(str(cidr))
+    return resolve
+
+
+def _recommendations(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], directions: Mapping[str, str]
+) -> tuple[PlanRecommendation, ...]:
+    recs = records(_df(con, "recommendations", params))
+    return tuple(recommendation(r, "recommendations table", directions) for r in recs)
+
+
+def load(
+    con: duckdb.DuckDBPyConnection, days: Sequence[date], *, plan: Mapping[str, Any] | None = None,
+    plan_source: str = "plan",
+) -> ReportData:
+    """Read every figure and table of the report for ``days`` from the views on ``con``."""
+    window = Window.of(days)
+    params = _window_params(window)
+    rules = _rules(con)
+    directions = {r.rule_id: r.direction for r in rules}
+    parsed = parse_plan(plan, plan_source, directions) if plan is not None else None
+    recs = parsed.recommendations if parsed is not None else _recommendations(con, params, directions)
+    has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
+    comparison = ex.compare(rules, [r.proposal for r in recs], _resolver(con))
+    log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
+    return ReportData(
+        window=window,
+        totals=_totals(con, params),
+        traffic=_df(con, "traffic_bins", params),
+        reject_causes=_rejected_df(con, "reject_causes", params, has_rejected),
+        top_sources=_rejected_df(con, "top_rejected_sources", params, has_rejected),
+        top_ports=_rejected_df(con, "top_rejected_ports", params, has_rejected),
+        rules=_df(con, "rule_usage_rules", params),
+        groups=_df(con, "security_groups"),
+        coverage=_df(con, "coverage_by_subnet"),
+        subnets=_df(con, "subnets"),
+        findings=_df(con, "findings", params),
+        recommendations=recs,
+        plan=parsed,
+        exposure=comparison,
+        ingest=_df(con, "ingest_accounting", params),
+        quarantine=_df(con, "quarantine_reasons", params),
+    )

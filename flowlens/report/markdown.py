@@ -1,0 +1,72 @@
+"""``summary.md``: the headline numbers, findings and recommendations for a chat or a ticket."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flowlens.report.data import ReportData
+from flowlens.report.data import rows as tuples
+
+
+def md(value: Any) -> str:
+    """A table-safe Markdown cell: markup escaped (renderers pass raw HTML), pipes and newlines defused."""
+    if value is None or value != value:  # None or NaN
+        return "–"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    text = html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
+    return text.replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str]) -> str:
+    """The whole ``summary.md``."""
+    w = data.window
+    checked = head["flows_checked"]
+    lines = [
+        f"# flowlens report · {w.label()}",
+        "",
+        f"Window {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC. Full report: `report.html`; numbers: `report.json`.",
+        "",
+        f"- **Flow records analysed:** {head['flow_records']:,} ({head['accepted_records']:,} accepted, "
+        f"{head['rejected_records']:,} rejected)",
+        f"- **Rules:** {head['rules']:,} — {head['rules_used']:,} used, {head['rules_unused']:,} unused, "
+        f"{head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} unobservable, "
+        f"{head['rules_no_members']:,} without members",
+        f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
+        "- **Replay proof:** " + ("no plan given" if checked is None
+                                  else f"{checked:,} flows checked, {head['flows_cut']:,} would be cut"),
+        "",
+    ]
+    lines += _exposure(data) + _findings(data) + _recommendations(data)
+    lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
+    return "\n".join(lines)
+
+
+def _exposure(data: ReportData) -> list[str]:
+    b, a = data.exposure.before, data.exposure.after
+    rows = [("ingress IPv4", b.ingress_ipv4, a.ingress_ipv4), ("egress IPv4", b.egress_ipv4, a.egress_ipv4),
+            ("ingress IPv6", f"{b.ingress_ipv6:.3e}", f"{a.ingress_ipv6:.3e}"),
+            ("egress IPv6", f"{b.egress_ipv6:.3e}", f"{a.egress_ipv6:.3e}")]
+    return ["## Exposure (addresses × ports allowed)", "", *_table(["", "before", "after plan"], rows), ""]
+
+
+def _findings(data: ReportData) -> list[str]:
+    if data.findings.empty:
+        return ["## Findings", "", "None for this window.", ""]
+    rows = [(f.severity, f.kind, f.resource_id, f.title) for f in tuples(data.findings)]
+    return ["## Findings", "", *_table(["severity", "kind", "resource", "title"], rows), ""]
+
+
+def _recommendations(data: ReportData) -> list[str]:
+    if not data.recommendations:
+        return ["## Recommendations", "", "None.", ""]
+    rows = [(r.action, r.rule_id, r.group_id, r.risk, len(r.proposed)) for r in data.recommendations]
+    return ["## Recommendations", "", *_table(["action", "rule", "group", "risk", "proposed rules"], rows), ""]

@@ -1,0 +1,189 @@
+"""Writing one report directory: charts, ``report.html``, ``summary.md``, ``report.json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from flowlens import __version__
+from flowlens.atomic import atomic_path
+from flowlens.catalog import register_views
+from flowlens.datadir import DataDir
+from flowlens.report import charts, data, html, markdown, summary
+from flowlens.report.plan import read_plan_file
+
+log = logging.getLogger(__name__)
+
+CHART_FILES = {
+    "traffic": "traffic.png",
+    "rejected": "rejected.png",
+    "rule_status": "rule_status.png",
+    "rule_flows": "rule_flows.png",
+    "exposure": "exposure.png",
+    "coverage": "coverage.png",
+}
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where a report was written."""
+
+    directory: Path
+    html: Path
+    markdown: Path
+    json: Path
+    charts: tuple[Path, ...]
+
+
+def _subnet_labels(d: data.ReportData) -> dict[str, str]:
+    labels = {}
+    for s in data.rows(d.subnets):
+        name = dict(s.tags).get("Name") if s.tags is not None and len(s.tags) else None
+        labels[str(s.subnet_id)] = f"{s.subnet_id} ({name})" if name else str(s.subnet_id)
+    return labels
+
+
+def draw_charts(d: data.ReportData) -> dict[str, bytes]:
+    """Every chart that has data to show, keyed like :data:`CHART_FILES`."""
+    names = {str(g.group_id): str(g.group_name or "") for g in data.rows(d.groups)}
+    jobs: dict[str, tuple[bool, Callable[[], bytes]]] = {
+        "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(
+            d.traffic, d.window.bin_seconds, d.window.start, d.window.end)),
+        "rejected": (not d.top_sources.empty or not d.top_ports.empty,
+                     lambda: charts.top_rejected(d.top_sources, d.top_ports)),
+        "rule_status": (not d.rules.empty, lambda: charts.rule_status_per_group(d.rules, names)),
+        "rule_flows": (not d.rules.empty, lambda: charts.flows_per_rule(d.rules)),
+        "exposure": (bool(d.exposure.rows), lambda: charts.exposure_before_after(
+            summary.exposure_dict(d.exposure.before), summary.exposure_dict(d.exposure.after))),
+        "coverage": (not d.coverage.empty, lambda: charts.coverage_per_subnet(d.coverage, _subnet_labels(d))),
+    }
+    return {key: draw() for key, (has_data, draw) in jobs.items() if has_data}
+
+
+HOWTO = {
+    "traffic": "Flow records (one per ENI per aggregation interval) and bytes, accepted vs rejected, per time bin. "
+               "A REJECT spike without an ACCEPT change is usually a scan; a drop to zero is a logging gap.",
+    "rejected": "Who was refused and on which port, stacked by why: 'sg' = no security-group rule allowed it, "
+                "'nacl' = a network ACL denied it, 'bpa' = VPC Block Public Access, 'late_packet' = a packet "
+                "after the connection state expired. Rejected traffic never becomes a new allow.",
+    "rules": "Each rule's status over the window. 'unused' is claimed only when every ENI of the group had an "
+             "ALL-traffic flow log all window; otherwise 'no_coverage'. 'sole flows' are flows no other rule allowed: "
+             "a rule with flows but no sole flows is redundant.",
+    "exposure": "Exposure = addresses × ports a group's rules allow (TCP and UDP ports, plus one unit per other "
+                "protocol), summed over groups; before = the rules now, after = with the plan applied. Log scale.",
+    "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only REJECT, or none. "
+                "Only ALL coverage lets flowlens call a rule unused.",
+    "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence.",
+    "recommendations": "Proposed tightenings. Each proposal is a subset of the rule it replaces and was replayed "
+                       "against every accepted connection of the window.",
+    "groups": "The security groups of the inventory snapshot. Names, descriptions and tags are shown as text.",
+    "ingest": "Source objects read for the window's days (objects whose key names no day are always counted), "
+              "rows written, and lines set aside in quarantine.",
+}
+
+
+def _figure(pngs: Mapping[str, bytes], key: str, alt: str, empty: str) -> str:
+    return html.image(pngs.get(key), alt, empty)
+
+
+def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
+    h = html
+    return {
+        "traffic": h.howto(HOWTO["traffic"]) + _figure(pngs, "traffic", "Accepted and rejected traffic over time",
+                                                       "No flow records in this window: run 'flowlens ingest'."),
+        "rejected": h.howto(HOWTO["rejected"]) + _figure(pngs, "rejected", "Top rejected sources and ports by cause",
+                                                         "No rejected traffic attributed in this window.")
+        + h.section_rejected(d),
+        "rules": h.howto(HOWTO["rules"]) + _figure(pngs, "rule_status", "Rules per security group by status",
+                                                   "No rule usage for this window: run 'flowlens analyze'.")
+        + (_figure(pngs, "rule_flows", "Flows per rule", "") if "rule_flows" in pngs else "") + h.section_rules(d),
+        "exposure": h.howto(HOWTO["exposure"]) + _verification(d)
+        + (_figure(pngs, "exposure", "Exposure before and after the plan", "") if d.exposure.rows else "")
+        + h.section_exposure(d),
+        "coverage": h.howto(HOWTO["coverage"]) + _figure(pngs, "coverage", "Flow-log coverage per subnet",
+                                                         "No ENIs in the inventory snapshot: run 'flowlens inventory'.")
+        + h.section_coverage(d, _subnet_labels(d)),
+        "findings": h.howto(HOWTO["findings"]) + h.section_findings(d),
+        "recommendations": h.howto(HOWTO["recommendations"]) + h.section_recommendations(d),
+        "groups": h.howto(HOWTO["groups"]) + h.section_groups(d),
+        "ingest": h.howto(HOWTO["ingest"]) + h.section_ingest(d),
+    }
+
+
+def _verification(d: data.ReportData) -> str:
+    if d.plan is None or d.plan.flows_checked is None:
+        return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
+    return (f'<p>Replay proof: <strong>{html.esc(d.plan.flows_checked)}</strong> accepted flows checked against the '
+            f'proposed rules, <strong>{html.esc(d.plan.flows_cut)}</strong> would be cut.</p>')
+
+
+def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str) -> str:
+    w = d.window
+    values = {
+        "window": html.esc(w.label()),
+        "window_start": html.esc(w.start.strftime("%Y-%m-%d %H:%M")),
+        "window_end": html.esc(w.end.strftime("%Y-%m-%d %H:%M")),
+        "generated": html.esc(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        "source": html.esc(source),
+        "cards": html.headline_cards(head),
+        "version": html.esc(__version__),
+        **_sections(d, pngs),
+    }
+    return html.render_page(values)
+
+
+def _load_plan(plan: Path | str | Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, str]:
+    if plan is None:
+        return None, "plan"
+    if isinstance(plan, Mapping):
+        return plan, "plan"
+    return read_plan_file(Path(plan)), str(plan)
+
+
+def write_report(
+    dd: DataDir, days: Sequence[date], out_dir: Path, *, plan: Path | str | Mapping[str, Any] | None = None,
+    snapshot: str | None = None,
+) -> ReportPaths:
+    """Build the report for ``days`` from the data dir and write it into ``out_dir``.
+
+    ``plan`` is a plan JSON file or object (design.md §4); without it the recommendations
+    table is shown and exposure "after" applies those, but there is no replay verification.
+    Each file is replaced atomically; other files in ``out_dir`` are left alone.
+    """
+    plan_obj, plan_source = _load_plan(plan)
+    con = duckdb.connect()
+    try:
+        register_views(con, dd, snapshot=snapshot)
+        d = data.load(con, days, plan=plan_obj, plan_source=plan_source)
+    finally:
+        con.close()
+    pngs = draw_charts(d)
+    files = {key: CHART_FILES[key] for key in pngs}
+    head = summary.headline(d)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chart_paths = tuple(_write_bytes(out_dir / files[k], png) for k, png in pngs.items())
+    paths = ReportPaths(out_dir, out_dir / "report.html", out_dir / "summary.md", out_dir / "report.json", chart_paths)
+    _write_text(json.dumps(summary.build(d, files), indent=2) + "\n", paths.json)
+    _write_text(markdown.render(d, head, files), paths.markdown)
+    _write_text(render_html(d, pngs, head, f"data dir {dd.root}"), paths.html)
+    log.info("report for %s written to %s (%d charts)", d.window.label(), out_dir, len(pngs))
+    return paths
+
+
+def _write_bytes(path: Path, payload: bytes) -> Path:
+    """Atomic write, world-readable (reports are meant to be shared or served)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(payload)
+        tmp.chmod(0o644)
+    return path
+
+
+def _write_text(text: str, path: Path) -> Path:
+    return _write_bytes(path, text.encode("utf-8"))

@@ -1,0 +1,137 @@
+"""``report.json``: the report's numbers, machine-readable, with stable keys (docs/report.md)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from flowlens.report.data import ReportData
+from flowlens.report.data import rows as tuples
+from flowlens.report.exposure import ExposureTotals
+
+SCHEMA = "flowlens.report/1"
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-ready dicts (NaN/NA → None, numpy scalars → Python)."""
+    out = []
+    for row in df.to_dict("records"):
+        out.append({str(k): _plain(v) for k, v in row.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalars and arrays
+        return _plain(value.tolist())
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.isoformat()
+    return value
+
+
+def exposure_dict(t: ExposureTotals) -> dict[str, int]:
+    return {"ingress_ipv4": t.ingress_ipv4, "ingress_ipv6": t.ingress_ipv6,
+            "egress_ipv4": t.egress_ipv4, "egress_ipv6": t.egress_ipv6}
+
+
+def headline(data: ReportData) -> dict[str, Any]:
+    """The numbers in the report's header."""
+    status = data.status_counts()
+    plan = data.plan
+    return {
+        "flow_records": data.totals.records,
+        "accepted_records": data.totals.accepted,
+        "rejected_records": data.totals.rejected,
+        "nodata_records": data.totals.nodata,
+        "bytes": data.totals.bytes,
+        "enis_seen": data.totals.enis,
+        "rules": int(sum(status.values())),
+        "rules_used": status["used"],
+        "rules_unused": status["unused"],
+        "rules_no_coverage": status["no_coverage"],
+        "rules_unobservable": status["unobservable"],
+        "rules_no_members": status["no_members"],
+        "rejected_analysed": int(data.reject_causes["records"].sum()) if not data.reject_causes.empty else 0,
+        "findings": len(data.findings),
+        "recommendations": len(data.recommendations),
+        "flows_checked": plan.flows_checked if plan else None,
+        "flows_cut": plan.flows_cut if plan else None,
+    }
+
+
+def _traffic(data: ReportData) -> list[dict[str, Any]]:
+    bins: dict[int, dict[str, Any]] = {}
+    for row in tuples(data.traffic):
+        start = int(row.bin_start)
+        entry = bins.setdefault(start, {"start": datetime.fromtimestamp(start, tz=UTC).isoformat(),
+                                        "accept_flows": 0, "accept_bytes": 0, "reject_flows": 0, "reject_bytes": 0})
+        prefix = "accept" if row.action == "ACCEPT" else "reject"
+        entry[f"{prefix}_flows"] += int(row.flows)
+        entry[f"{prefix}_bytes"] += int(row.bytes)
+    return [bins[k] for k in sorted(bins)]
+
+
+def _exposure(data: ReportData) -> dict[str, Any]:
+    ex = data.exposure
+    groups = [
+        {"group_id": b.group_id, "direction": b.direction,
+         "before_ipv4": b.ipv4, "after_ipv4": a.ipv4, "before_ipv6": b.ipv6, "after_ipv6": a.ipv6,
+         "unresolved_peers": b.unresolved_peers}
+        for b, a in ex.rows
+    ]
+    return {"before": exposure_dict(ex.before), "after": exposure_dict(ex.after), "groups": groups}
+
+
+def _recommendations(data: ReportData) -> list[dict[str, Any]]:
+    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action, "risk": r.risk,
+             "proposed": _plain(list(r.proposed)), "evidence": _plain(r.evidence)} for r in data.recommendations]
+
+
+def _ingest(data: ReportData) -> dict[str, Any]:
+    df = data.ingest
+    total = {k: int(df[k].sum()) if not df.empty else 0 for k in ("objects", "rows", "quarantined")}
+    by_status = {str(r.status): int(r.objects) for r in tuples(df)}
+    return {**total, "failed": by_status.get("failed", 0), "by_status": _records(df),
+            "quarantine_reasons": _records(data.quarantine)}
+
+
+def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
+    """The whole ``report.json`` object; ``charts`` maps chart keys to PNG file names."""
+    w = data.window
+    return {
+        "schema": SCHEMA,
+        "window": {"start": w.start.isoformat().replace("+00:00", "Z"),
+                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days},
+        "headline": headline(data),
+        "traffic": {"bin_seconds": w.bin_seconds, "bins": _traffic(data)},
+        "rejected": {"by_cause": _records(data.reject_causes), "top_sources": _records(data.top_sources),
+                     "top_ports": _records(data.top_ports)},
+        "rule_usage": {"by_status": data.status_counts(),
+                       "rules": _records(data.rules.drop(columns=["group_name"], errors="ignore"))},
+        "exposure": _exposure(data),
+        "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
+        "findings": _records(data.findings),
+        "recommendations": _recommendations(data),
+        "verification": {"flows_checked": data.plan.flows_checked, "flows_cut": data.plan.flows_cut}
+        if data.plan else None,
+        "ingest": _ingest(data),
+        "charts": dict(charts),
+    }
+
+
+def _coverage_classes(data: ReportData) -> dict[str, int]:
+    counts = {c: 0 for c in ("ALL", "ACCEPT-only", "REJECT-only", "none")}
+    for row in tuples(data.coverage):
+        counts[str(row.coverage)] = counts.get(str(row.coverage), 0) + int(row.enis)
+    return counts
