@@ -173,6 +173,21 @@ def _enforce_quota(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
     return candidates
 
 
+def _dedupe(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    """Never propose a rule its SG already has (EC2 refuses duplicates); same access either way."""
+    changed = {c.sg_rule.rule_id for c in candidates}
+    seen = {(r.group_id, r.rule) for r in w.inv.rules if r.rule_id not in changed}
+    out = []
+    for c in candidates:
+        fresh = tuple(p for p in c.proposed if (c.sg_rule.group_id, p) not in seen)
+        seen.update((c.sg_rule.group_id, p) for p in fresh)
+        if c.proposed and not fresh:
+            note = "every narrowed rule it would become already exists in its SG"
+            c = replace(c, kind=Kind.REDUNDANT, proposed=(), may_widen=False, notes=(*c.notes, note))
+        out.append(replace(c, proposed=fresh))
+    return out
+
+
 def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, str]:
     base = {
         Kind.UNUSED: (Risk.MEDIUM, "removes access that no flow used in the window; rare jobs may need it"),
@@ -224,7 +239,7 @@ def build_plan(
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
-    candidates = _enforce_quota(w, _prove(w, candidates))
+    candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
     final = replay(observed, inv.eni_groups, w.rules_by_group, {c.sg_rule.rule_id: c.proposed for c in candidates}, inv.ctx)
     days = (window_end - window_start).total_seconds() / 86400
     recs = []

@@ -193,9 +193,13 @@ def _port_note(old: Rule, proposed: Sequence[Rule]) -> str:
     new = sorted({(p.ip_protocol, p.from_port, p.to_port) for p in proposed}, key=lambda t: (t[0], t[1] or 0))
     if len(new) == 1 and (new[0][0], new[0][1], new[0][2]) == (old.ip_protocol, old.from_port, old.to_port):
         return ""
-    words = [PROTOCOL_NAMES.get(p, str(p)) + (f"/{lo}" if lo == hi and lo is not None and lo >= 0 else f"/{lo}-{hi}" if lo is not None and lo >= 0 else "") for p, lo, hi in new]
+    words = [_proto_word(p) + (f"/{lo}" if lo == hi and lo is not None and lo >= 0 else f"/{lo}-{hi}" if lo is not None and lo >= 0 else "") for p, lo, hi in new]
     old_ports = f"/{old.from_port}-{old.to_port}" if old.port_range() else ""
-    return f"traffic {PROTOCOL_NAMES.get(old.ip_protocol, str(old.ip_protocol))}{old_ports} → {', '.join(words)}"
+    return f"traffic {_proto_word(old.ip_protocol)}{old_ports} → {', '.join(words)}"
+
+
+def _proto_word(proto: int) -> str:
+    return "all" if proto == ALL else PROTOCOL_NAMES.get(proto, str(proto))
 
 
 def removal(r: SgRule, usage: Usage | None) -> Candidate | None:

@@ -23,10 +23,9 @@ def _authorize(rec: Recommendation) -> list[str]:
     lines = [_evidence_comment(rec)]
     if rec.may_widen:
         lines.append("# NOTE: replacement that may widen access (see the plan)")
-    for rule in rec.proposed:
-        perms = json.dumps([ip_permission(rule)], separators=(",", ":"))
-        lines.append(f"aws ec2 authorize-security-group-{rule.direction} --group-id {shlex.quote(rec.group_id)} "
-                     f"--ip-permissions {shlex.quote(perms)}")
+    perms = json.dumps([ip_permission(rule) for rule in rec.proposed], separators=(",", ":"))
+    lines.append(f"aws ec2 authorize-security-group-{rec.current.direction} --group-id {shlex.quote(rec.group_id)} "
+                 f"--ip-permissions {shlex.quote(perms)}")
     return lines
 
 
