@@ -205,12 +205,29 @@ def _authorize_all(client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResul
             code, msg = _error(exc)
             result.steps.append(Step(name, target, False, f"{code}: {msg}"))
             return None
-        created = [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in resp.get("SecurityGroupRules", [])]
+        created = _created(client, a, resp)
         rb.revoke.extend(Revoke(a.group_id, rid, rule) for rid, rule in created)
         rb.save()
         new_ids += [rid for rid, _ in created]
         result.steps.append(Step(name, target, True, "created " + ", ".join(rid for rid, _ in created)))
     return new_ids
+
+
+def _created(client: Any, a: Authorize, resp: Mapping[str, Any]) -> list[tuple[str, Rule]]:
+    """The (id, rule) of every rule the authorize call created.
+
+    EC2 lists them in the response; moto 5.2 lists only one per call when several
+    IpPermissions share protocol and ports, so missing ones are looked up by their content.
+    """
+    created = [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in resp.get("SecurityGroupRules", [])]
+    if len(created) >= len(a.rules):
+        return created
+    have = {rule for _, rule in created}
+    rules = client.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [a.group_id]}])["SecurityGroupRules"]
+    wanted = set(a.rules) - have
+    created += [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in rules if rule_from_api(i) in wanted]
+    return created
 
 
 def _check(client: Any, new_ids: Sequence[str], result: ApplyResult) -> bool:
