@@ -1,0 +1,66 @@
+"""``flowlens apply``: dry-run a plan against EC2 (default), or commit it with a rollback file."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flowlens.cli import _common
+from flowlens.errors import ExitCode
+from flowlens.recommend.apply import ApplyResult, commit, dry_run, load_change_set, make_client
+
+
+def register(sub: Any) -> None:
+    p = _common.command_parser(
+        sub, "apply", help="apply a plan (dry-run unless --commit)",
+        description="Make the plan's EC2 calls. Without --commit every call carries DryRun=True and "
+        "the answer per call is shown. With --commit: write a rollback file, authorize the new rules, "
+        "check they exist, then revoke the old ones; stop at the first failure and print the rollback command.",
+        example="flowlens apply plan.json\nflowlens apply plan.json --commit --region eu-west-1\n"
+        "flowlens apply plan.rollback-20261129T020000Z.json --commit",
+    )
+    p.add_argument("plan", metavar="PLAN.json", help="a plan from 'recommend --format json', or a rollback file")
+    p.add_argument("--commit", action="store_true", help="really change the security groups")
+    p.add_argument("--rollback", metavar="FILE", help="where --commit writes the rollback file "
+                   "(default: PLAN.rollback-<UTC stamp>.json beside the plan)")
+    p.add_argument("--region", help="AWS region")
+    p.add_argument("--profile", help="AWS profile")
+    p.add_argument("--endpoint-url", help="EC2 endpoint (e.g. a moto server); also AWS_ENDPOINT_URL")
+    p.set_defaults(func=run)
+
+
+def _print(result: ApplyResult) -> None:
+    for s in result.steps:
+        print(f"{'ok  ' if s.ok else 'FAIL'} {s.call:<18} {s.target}: {s.detail}")
+
+
+def _rollback_command(args: argparse.Namespace, path: Path) -> str:
+    extra = [f"--{k.replace('_', '-')} {shlex.quote(v)}" for k, v in
+             (("region", args.region), ("profile", args.profile), ("endpoint_url", args.endpoint_url)) if v]
+    return " ".join(["flowlens apply", shlex.quote(str(path)), "--commit", *extra])
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.plan)
+    cs = load_change_set(path)
+    client = make_client(args.region, args.profile, args.endpoint_url)
+    if not args.commit:
+        result = dry_run(client, cs)
+        _print(result)
+        print(f"dry run: {sum(s.ok for s in result.steps)}/{len(result.steps)} calls would succeed; "
+              "nothing was changed (add --commit to apply)", file=sys.stderr)
+        return int(ExitCode.FAILURE if result.failed else ExitCode.OK)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    rb = Path(args.rollback) if args.rollback else path.with_name(f"{path.stem}.rollback-{stamp}.json")
+    result = commit(client, cs, rb)
+    _print(result)
+    if result.failed:
+        print(f"apply stopped at the first failure; to undo what was done run:\n  {_rollback_command(args, rb)}",
+              file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    print(f"applied; rollback file: {rb}\n  undo with: {_rollback_command(args, rb)}", file=sys.stderr)
+    return int(ExitCode.OK)

@@ -1,0 +1,247 @@
+"""Apply a plan to EC2: dry-run by default; with commit, authorize → check → revoke, with rollback.
+
+The only boto3 code of the recommender. A plan (``recommend --format json``) or a rollback file
+is read as a *change set*: rules to authorize, then rules to revoke by id. Dry-run makes every
+call with ``DryRun=True``; EC2 answers ``DryRunOperation`` when the call would succeed.
+Commit writes the rollback file before the first call and rewrites it after every call, so it
+always re-authorizes exactly what was revoked and revokes exactly what was authorized.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from flowlens.atomic import write_text_atomic
+from flowlens.errors import AwsAccessError, InputError
+from flowlens.recommend.ec2_shapes import ip_permission, rule_from_api
+from flowlens.recommend.rules import Rule
+
+log = logging.getLogger(__name__)
+
+#: What ``apply --commit`` needs (``apply`` without commit needs the same, as DryRun checks them).
+PERMISSIONS = (
+    "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:DescribeSecurityGroupRules",
+)
+
+
+@dataclass(frozen=True)
+class Authorize:
+    group_id: str
+    rules: tuple[Rule, ...]
+    source_rule_id: str = ""
+
+    @property
+    def direction(self) -> str:
+        return self.rules[0].direction
+
+
+@dataclass(frozen=True)
+class Revoke:
+    group_id: str
+    rule_id: str
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    authorize: tuple[Authorize, ...]
+    revoke: tuple[Revoke, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": "flowlens-change-set",
+            "authorize": [{"group_id": a.group_id, "source_rule_id": a.source_rule_id,
+                           "rules": [r.to_dict() for r in a.rules]} for a in self.authorize],
+            "revoke": [{"group_id": r.group_id, "rule_id": r.rule_id, "rule": r.rule.to_dict()} for r in self.revoke],
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """One EC2 call and what came of it."""
+
+    call: str
+    target: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class ApplyResult:
+    steps: list[Step] = field(default_factory=list)
+    rollback_path: Path | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(not s.ok for s in self.steps)
+
+
+def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
+    """A plan or a change set (rollback file) as a :class:`ChangeSet`."""
+    try:
+        if "recommendations" in doc:
+            recs = doc["recommendations"]
+            auth = tuple(Authorize(r["group_id"], tuple(Rule.from_dict(p) for p in r["proposed"]), r["rule_id"])
+                         for r in recs if r["proposed"])
+            rev = tuple(Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["current"])) for r in recs)
+            return ChangeSet(auth, rev)
+        if doc.get("kind") == "flowlens-change-set":
+            auth = tuple(Authorize(a["group_id"], tuple(Rule.from_dict(p) for p in a["rules"]), a.get("source_rule_id", ""))
+                         for a in doc["authorize"] if a["rules"])
+            rev = tuple(Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["rule"])) for r in doc["revoke"])
+            return ChangeSet(auth, rev)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{source}: not a flowlens plan or change set ({type(exc).__name__}: {exc})") from None
+    raise InputError(f"{source}: neither a plan (no 'recommendations') nor a change set (no kind 'flowlens-change-set')")
+
+
+def load_change_set(path: Path) -> ChangeSet:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such plan file") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+    return change_set(doc, str(path))
+
+
+def make_client(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
+    """An EC2 client; credential problems become :class:`AwsAccessError`."""
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        return session.client("ec2", endpoint_url=endpoint_url)
+    except BotoCoreError as exc:
+        raise AwsAccessError(f"cannot create an EC2 client: {exc}; check --profile/--region") from None
+
+
+def _authorize_call(client: Any, a: Authorize, dry_run: bool) -> dict[str, Any]:
+    fn = getattr(client, f"authorize_security_group_{a.direction}")
+    return dict(fn(GroupId=a.group_id, IpPermissions=[ip_permission(r) for r in a.rules], DryRun=dry_run))
+
+
+def _revoke_call(client: Any, r: Revoke, dry_run: bool) -> None:
+    fn = getattr(client, f"revoke_security_group_{r.rule.direction}")
+    fn(GroupId=r.group_id, SecurityGroupRuleIds=[r.rule_id], DryRun=dry_run)
+
+
+def _error(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return str(err.get("Code", "")), str(err.get("Message", exc))
+    if isinstance(exc, NoCredentialsError):
+        raise AwsAccessError("no AWS credentials found; set AWS_PROFILE or pass --profile") from None
+    return type(exc).__name__, str(exc)
+
+
+def dry_run(client: Any, cs: ChangeSet) -> ApplyResult:
+    """Make every call with DryRun=True; a ``DryRunOperation`` answer means it would succeed."""
+    result = ApplyResult()
+    calls: list[tuple[str, str, Any]] = [
+        (f"authorize-{a.direction}", f"{a.group_id} ({len(a.rules)} rules)", lambda a=a: _authorize_call(client, a, True))
+        for a in cs.authorize
+    ] + [
+        (f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", lambda r=r: _revoke_call(client, r, True))
+        for r in cs.revoke
+    ]
+    for name, target, call in calls:
+        try:
+            call()
+            result.steps.append(Step(name, target, False, "EC2 ignored the DryRun flag"))
+        except (ClientError, BotoCoreError) as exc:
+            code, msg = _error(exc)
+            ok = code == "DryRunOperation"
+            result.steps.append(Step(name, target, ok, "would succeed" if ok else f"would fail: {code}: {msg}"))
+    return result
+
+
+class _Rollback:
+    """The rollback change set, rewritten atomically after every call that changed something."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.authorize, self.revoke = path, [], []  # type: ignore[var-annotated]
+        self.save()
+
+    def save(self) -> None:
+        cs = ChangeSet(tuple(self.authorize), tuple(self.revoke))
+        write_text_atomic(json.dumps(cs.to_dict(), indent=2) + "\n", self.path)
+
+
+def commit(client: Any, cs: ChangeSet, rollback_path: Path) -> ApplyResult:
+    """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure."""
+    rb = _Rollback(rollback_path)
+    result = ApplyResult(rollback_path=rollback_path)
+    new_ids = _authorize_all(client, cs, rb, result)
+    if new_ids is None or not _check(client, new_ids, result):
+        return result
+    for r in cs.revoke:
+        try:
+            _revoke_call(client, r, False)
+        except (ClientError, BotoCoreError) as exc:
+            code, msg = _error(exc)
+            result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", False, f"{code}: {msg}"))
+            return result
+        rb.authorize.append(Authorize(r.group_id, (r.rule,), r.rule_id))
+        rb.save()
+        result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", True, "revoked"))
+    return result
+
+
+def _authorize_all(client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResult) -> list[str] | None:
+    new_ids: list[str] = []
+    for a in cs.authorize:
+        name, target = f"authorize-{a.direction}", f"{a.group_id} ({len(a.rules)} rules)"
+        try:
+            resp = _authorize_call(client, a, False)
+        except (ClientError, BotoCoreError) as exc:
+            code, msg = _error(exc)
+            result.steps.append(Step(name, target, False, f"{code}: {msg}"))
+            return None
+        created = _created(client, a, resp)
+        rb.revoke.extend(Revoke(a.group_id, rid, rule) for rid, rule in created)
+        rb.save()
+        new_ids += [rid for rid, _ in created]
+        result.steps.append(Step(name, target, True, "created " + ", ".join(rid for rid, _ in created)))
+    return new_ids
+
+
+def _created(client: Any, a: Authorize, resp: Mapping[str, Any]) -> list[tuple[str, Rule]]:
+    """The (id, rule) of every rule the authorize call created.
+
+    EC2 lists them in the response; moto 5.2 lists only one per call when several
+    IpPermissions share protocol and ports, so missing ones are looked up by their content.
+    """
+    created = [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in resp.get("SecurityGroupRules", [])]
+    if len(created) >= len(a.rules):
+        return created
+    have = {rule for _, rule in created}
+    rules = client.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [a.group_id]}])["SecurityGroupRules"]
+    wanted = set(a.rules) - have
+    created += [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in rules if rule_from_api(i) in wanted]
+    return created
+
+
+def _check(client: Any, new_ids: Sequence[str], result: ApplyResult) -> bool:
+    """describe-security-group-rules must return every rule just created."""
+    if not new_ids:
+        return True
+    try:
+        found = {r["SecurityGroupRuleId"] for r in client.describe_security_group_rules(
+            SecurityGroupRuleIds=list(new_ids))["SecurityGroupRules"]}
+    except (ClientError, BotoCoreError) as exc:
+        code, msg = _error(exc)
+        result.steps.append(Step("describe-rules", f"{len(new_ids)} new rules", False, f"{code}: {msg}"))
+        return False
+    missing = sorted(set(new_ids) - found)
+    result.steps.append(Step("describe-rules", f"{len(new_ids)} new rules", not missing,
+                             "all present" if not missing else f"missing: {', '.join(missing)}"))
+    return not missing

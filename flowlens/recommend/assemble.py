@@ -1,0 +1,253 @@
+"""From inputs to a proven plan: gather candidates, prove them by replay, respect quotas, rate risk.
+
+Risk (documented in docs/recommend.md): a narrowing that stays inside the old rule and a
+structurally redundant removal are ``low``; removing an unused rule, removing a rule that is
+redundant only by observation, and replacing a CIDR by an SG reference (which may widen) are
+``medium``; every level except a structural removal is raised one step when the window is
+shorter than ``min_window_days``.
+
+Pure: no boto3, no duckdb.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
+from flowlens.recommend.plan import (
+    Action,
+    Dropped,
+    Evidence,
+    Kept,
+    Kind,
+    Plan,
+    Recommendation,
+    Risk,
+    Verification,
+)
+from flowlens.recommend.proposals import (
+    NOT_REMOVABLE,
+    Candidate,
+    address_space,
+    exclusion_reason,
+    matched_flows,
+    narrow,
+    public_spread,
+    removal,
+    structurally_redundant,
+)
+from flowlens.recommend.replay import describe_flow, replay
+from flowlens.recommend.rules import Rule
+
+
+class _Work:
+    """The mutable state of one planning run (kept out of the pure helpers' signatures)."""
+
+    def __init__(self, inv: Inventory, observed: Sequence[Observed], settings: Settings) -> None:
+        self.inv, self.observed, self.settings = inv, observed, settings
+        self.by_eni: dict[str, list[Observed]] = {}
+        for ob in observed:
+            self.by_eni.setdefault(ob.eni_id, []).append(ob)
+        self.group_enis = inv.group_enis()
+        self.rules_by_group = inv.rules_by_group()
+        self.matched: dict[str, list[Observed]] = {}
+        self.kept: list[Kept] = []
+        self.dropped: list[Dropped] = []
+
+    def matched_for(self, r: SgRule) -> list[Observed]:
+        if r.rule_id not in self.matched:
+            enis = self.group_enis.get(r.group_id, [])
+            self.matched[r.rule_id] = matched_flows(r, enis, self.by_eni, self.inv)
+        return self.matched[r.rule_id]
+
+    def keep(self, r: SgRule, reason: str, label: str) -> None:
+        self.kept.append(Kept(r.rule_id, r.group_id, reason, label))
+
+    def drop(self, c: Candidate, reason: str) -> None:
+        self.dropped.append(Dropped(c.sg_rule.rule_id, c.sg_rule.group_id, c.kind.value, reason))
+
+
+def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], list[SgRule]]:
+    """Removal and narrowing candidates, and the rules that may be redundant (decided later)."""
+    candidates: list[Candidate] = []
+    maybe_redundant: list[SgRule] = []
+    for r in sorted(w.inv.rules, key=lambda x: (x.group_id, x.rule_id)):
+        reason = exclusion_reason(r, w.inv, w.settings)
+        u = usage.get(r.rule_id)
+        if reason:
+            w.keep(r, reason, "excluded")
+        elif u is None:
+            w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
+        elif u.status in NOT_REMOVABLE:
+            w.keep(r, NOT_REMOVABLE[u.status], u.status)
+        elif u.status == "unused":
+            candidates.append(removal(r, u))  # type: ignore[arg-type]
+        elif u.sole_flows == 0:
+            maybe_redundant.append(r)
+        else:
+            _narrow_or_keep(w, r, candidates)
+    return candidates, maybe_redundant
+
+
+def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str = "") -> None:
+    matched = w.matched_for(r)
+    if not matched:
+        w.keep(r, "rule_usage says used, but no observed flow of the window matches it", "no_flows")
+        return
+    c = narrow(r, matched, w.inv, w.settings)
+    if c is not None:
+        candidates.append(replace(c, notes=(*c.notes, note)) if note else c)
+        return
+    public, blocks = public_spread({ob.flow.peer_addr for ob in matched}, w.settings)
+    if public:
+        w.keep(r, f"public by observation: {len({ob.flow.peer_addr for ob in matched})} peers across {blocks} address blocks; kept as it is", "public")
+    else:
+        w.keep(r, "already as narrow as the observed traffic", "minimal")
+
+
+def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candidates: list[Candidate]) -> None:
+    """Remove redundant rules one at a time, widest first, re-checking the union each time."""
+    for r in sorted(pool, key=lambda x: (-address_space(x.rule), x.group_id, x.rule_id)):
+        trial = {rid: () for rid in (*removed, r.rule_id)}
+        res = replay(w.matched_for(r), w.inv.eni_groups, w.rules_by_group, trial, w.inv.ctx)
+        if res.flows_cut == 0:
+            removed.add(r.rule_id)
+            others = [o for o in w.rules_by_group.get(r.group_id, []) if o.rule_id not in removed]
+            inside = structurally_redundant(r, others, w.inv)
+            note = f"everything it allows is also allowed by {inside}" if inside else (
+                "every observed flow it allows is also allowed by rules that are kept")
+            candidates.append(Candidate(r, Kind.REDUNDANT, (), structural=inside is not None, notes=(note,)))
+        else:
+            note = "not removable as redundant: together with the other removals it would cut flows"
+            _narrow_or_keep(w, r, candidates, note)
+
+
+def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    """Drop every candidate that the replay blames for a cut, until nothing is cut."""
+    while True:
+        changes = {c.sg_rule.rule_id: c.proposed for c in candidates}
+        res = replay(w.observed, w.inv.eni_groups, w.rules_by_group, changes, w.inv.ctx)
+        if res.flows_cut == 0:
+            return candidates
+        for c in [c for c in candidates if c.sg_rule.rule_id in res.cuts]:
+            cut = res.cuts[c.sg_rule.rule_id]
+            w.drop(c, f"replay: it would cut {cut.flows} accepted flows ({cut.connections} connections), "
+                      f"e.g. {describe_flow(cut.example)}")
+        candidates = [c for c in candidates if c.sg_rule.rule_id not in res.cuts]
+
+
+def _families(rule: Rule, weight: Mapping[str, int]) -> list[tuple[int, int]]:
+    if rule.family is not None:
+        return [(rule.family, 1)]
+    n = weight.get(rule.peer, 1) if rule.peer_type == "prefix_list" else 1
+    return [(4, n), (6, n)]  # references count against both families, to be safe
+
+
+def _bucket_counts(rules: Sequence[Rule], weight: Mapping[str, int]) -> dict[tuple[str, int], int]:
+    out: dict[tuple[str, int], int] = {}
+    for rule in rules:
+        for fam, n in _families(rule, weight):
+            out[(rule.direction, fam)] = out.get((rule.direction, fam), 0) + n
+    return out
+
+
+def _enforce_quota(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    """Drop the largest additions of an SG until its rules fit the per-direction, per-family quota."""
+    quota, weight = w.settings.quota_per_family, w.inv.prefix_list_weight
+    for group, rules in sorted(w.rules_by_group.items()):
+        while True:
+            mine = [c for c in candidates if c.sg_rule.group_id == group]
+            changed = {c.sg_rule.rule_id for c in mine}
+            after = [r.rule for r in rules if r.rule_id not in changed] + [p for c in mine for p in c.proposed]
+            before = _bucket_counts([r.rule for r in rules], weight)
+            over = {b: n for b, n in _bucket_counts(after, weight).items() if n > quota and n > before.get(b, 0)}
+            growing = [c for c in mine if len(c.proposed) > 1]
+            if not over or not growing:
+                break
+            worst = max(growing, key=lambda c: (len(c.proposed), c.sg_rule.rule_id))
+            w.drop(worst, f"quota: {group} would hold {max(over.values())} rules in one direction and "
+                          f"family (limit {quota}); a prefix list or an SG reference would fit better")
+            candidates = [c for c in candidates if c is not worst]
+    return candidates
+
+
+def _dedupe(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    """Never propose a rule its SG already has (EC2 refuses duplicates); same access either way."""
+    changed = {c.sg_rule.rule_id for c in candidates}
+    seen = {(r.group_id, r.rule) for r in w.inv.rules if r.rule_id not in changed}
+    out = []
+    for c in candidates:
+        fresh = tuple(p for p in c.proposed if (c.sg_rule.group_id, p) not in seen)
+        seen.update((c.sg_rule.group_id, p) for p in fresh)
+        if c.proposed and not fresh:
+            note = "every narrowed rule it would become already exists in its SG"
+            c = replace(c, kind=Kind.REDUNDANT, proposed=(), may_widen=False, notes=(*c.notes, note))
+        out.append(replace(c, proposed=fresh))
+    return out
+
+
+def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, str]:
+    base = {
+        Kind.UNUSED: (Risk.MEDIUM, "removes access that no flow used in the window; rare jobs may need it"),
+        Kind.REDUNDANT: (Risk.MEDIUM, "redundant by observation: other rules allowed every observed flow"),
+        Kind.NARROW: (Risk.LOW, "stays inside the current rule and keeps every observed flow"),
+        Kind.SG_REFERENCE: (Risk.MEDIUM, "an SG reference may widen access when the SG gains members"),
+        Kind.PREFIX_LIST: (Risk.LOW, "an AWS-managed prefix list inside the current CIDR"),
+    }[c.kind]
+    if c.kind is Kind.REDUNDANT and c.structural:
+        return Risk.LOW, "another rule of the same SG allows everything this one allows"
+    if c.may_widen and c.kind is Kind.PREFIX_LIST:
+        base = (Risk.MEDIUM, "the AWS-managed prefix list reaches beyond the current CIDR")
+    if window_days < settings.min_window_days:
+        return base[0].raised(), f"{base[1]}; window of {window_days:g} days is shorter than {settings.min_window_days:g}"
+    return base
+
+
+def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime) -> Evidence:
+    matched = w.matched.get(c.sg_rule.rule_id, [])
+    peers = sorted({ob.flow.peer_addr for ob in matched})
+    ports = {(ob.flow.protocol, ob.flow.port) for ob in matched}
+    seen_first = [ob.first_seen for ob in matched if ob.first_seen]
+    seen_last = [ob.last_seen for ob in matched if ob.last_seen]
+    return Evidence(
+        start, end, (end - start).total_seconds() / 86400, usage.status,
+        usage.status_reason or "every ENI of the SG covered by an ALL-traffic flow log (per analyze)",
+        flows=sum(ob.flows for ob in matched), connections=sum(ob.connections for ob in matched),
+        sole_flows=usage.sole_flows, peers=len(peers), ports=len(ports),
+        protocols=tuple(sorted({ob.flow.protocol for ob in matched})), sample_peers=tuple(peers[:10]),
+        first_seen=min(seen_first, default=usage.first_seen), last_seen=max(seen_last, default=usage.last_seen),
+        public_by_observation=c.public,
+    )
+
+
+_ACTION = {Kind.UNUSED: Action.REMOVE, Kind.REDUNDANT: Action.REMOVE, Kind.NARROW: Action.NARROW,
+           Kind.SG_REFERENCE: Action.REPLACE, Kind.PREFIX_LIST: Action.REPLACE}
+
+
+def build_plan(
+    inv: Inventory,
+    usage: Mapping[str, Usage],
+    observed: Sequence[Observed],
+    window_start: datetime,
+    window_end: datetime,
+    settings: Settings,
+) -> Plan:
+    """Every proposal that survives the replay proof and the quotas, with evidence and risk."""
+    w = _Work(inv, observed, settings)
+    candidates, pool = _first_pass(w, usage)
+    removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
+    _select_redundant(w, pool, removed, candidates)
+    candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
+    final = replay(observed, inv.eni_groups, w.rules_by_group, {c.sg_rule.rule_id: c.proposed for c in candidates}, inv.ctx)
+    days = (window_end - window_start).total_seconds() / 86400
+    recs = []
+    for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
+        w.matched_for(c.sg_rule)
+        risk, why = _risk(c, days, settings)
+        ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
+        recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _ACTION[c.kind], c.kind, c.sg_rule.rule,
+                                   c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
+    verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)
+    return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict())

@@ -1,0 +1,158 @@
+"""What the recommender reads, as plain values: the inventory, rule usage, observed flows.
+
+The pipeline fills these from the catalog; tests build them by hand. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flowlens.recommend.rules import Flow, PeerContext, Rule
+
+EXCLUDE_TAG = "flowlens:exclude"
+
+
+@dataclass(frozen=True)
+class SgRule:
+    """A current rule with its identity and tags."""
+
+    rule_id: str
+    group_id: str
+    rule: Rule
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """rule_usage for one rule, combined over the window's rows."""
+
+    status: str
+    status_reason: str = ""
+    flows: int = 0
+    connections: int = 0
+    sole_flows: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Accepted initiating conversations of one ENI with one (direction, protocol, peer, port)."""
+
+    eni_id: str
+    flow: Flow
+    flows: int
+    connections: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AwsPrefixList:
+    prefix_list_id: str
+    name: str
+    family: int
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    rules: Sequence[SgRule]
+    eni_groups: Mapping[str, tuple[str, ...]]
+    ctx: PeerContext
+    group_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    group_vpc: Mapping[str, str] = field(default_factory=dict)
+    aws_prefix_lists: Sequence[AwsPrefixList] = ()
+    prefix_list_weight: Mapping[str, int] = field(default_factory=dict)
+
+    def group_enis(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for eni, groups in sorted(self.eni_groups.items()):
+            for g in groups:
+                out.setdefault(g, []).append(eni)
+        return out
+
+    def rules_by_group(self) -> dict[str, list[SgRule]]:
+        out: dict[str, list[SgRule]] = {}
+        for r in self.rules:
+            out.setdefault(r.group_id, []).append(r)
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Knobs of the recommender; defaults are documented in docs/recommend.md."""
+
+    k_prefixes: int = 5
+    port_ranges: int = 5
+    max_rules_per_proposal: int = 10
+    public_min_peers: int = 20
+    public_min_blocks: int = 4
+    min_window_days: float = 14.0
+    quota_per_family: int = 60
+    exclude_groups: frozenset[str] = frozenset()
+    exclude_rules: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "k_prefixes": self.k_prefixes,
+            "port_ranges": self.port_ranges,
+            "max_rules_per_proposal": self.max_rules_per_proposal,
+            "public_min_peers": self.public_min_peers,
+            "public_min_blocks": self.public_min_blocks,
+            "min_window_days": self.min_window_days,
+            "quota_per_family": self.quota_per_family,
+            "exclude_groups": sorted(self.exclude_groups),
+            "exclude_rules": sorted(self.exclude_rules),
+            "exclude_tag": EXCLUDE_TAG,
+        }
+
+
+_STATUS_ORDER = ("no_coverage", "unobservable", "no_members")
+
+
+def _covers(spans: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    """True when the union of the analysed windows covers [start, end)."""
+    reached = start
+    for lo, hi in sorted(spans):
+        if lo > reached:
+            return False
+        reached = max(reached, hi)
+    return reached >= end
+
+
+def combine_usage(rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> dict[str, Usage]:
+    """One :class:`Usage` per rule from the window's rule_usage rows (one per analysed window).
+
+    'used' anywhere wins; 'unused' needs every row unused *and* the rows' windows to cover the
+    whole requested window (a day never analysed is a coverage gap); otherwise the first of
+    no_coverage, unobservable, no_members that occurs.
+    """
+    by_rule: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_rule.setdefault(str(row["rule_id"]), []).append(row)
+    return {rule_id: _combine_one(rs, start, end) for rule_id, rs in by_rule.items()}
+
+
+def _combine_one(rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> Usage:
+    statuses = [str(r["status"]) for r in rows]
+    spans = [(r["window_start"], r["window_end"]) for r in rows if r["window_start"] and r["window_end"]]
+    reasons = list(dict.fromkeys(str(r["status_reason"]) for r in rows if r.get("status_reason")))
+    if "used" in statuses:
+        status = "used"
+    elif all(s == "unused" for s in statuses) and _covers(spans, start, end):
+        status = "unused"
+    else:
+        status = next((s for s in _STATUS_ORDER if s in statuses), "no_coverage")
+        if status == "no_coverage" and "no_coverage" not in statuses:
+            reasons.append("the analysed windows do not cover the whole requested window")
+    firsts = [r["first_seen"] for r in rows if r.get("first_seen")]
+    lasts = [r["last_seen"] for r in rows if r.get("last_seen")]
+    return Usage(
+        status, "; ".join(reasons), sum(int(r.get("flows") or 0) for r in rows),
+        sum(int(r.get("connections") or 0) for r in rows), sum(int(r.get("sole_flows") or 0) for r in rows),
+        min(firsts, default=None), max(lasts, default=None),
+    )

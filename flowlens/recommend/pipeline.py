@@ -1,0 +1,145 @@
+"""The recommend stage: read the catalog once, plan in pure code, write the recommendations table."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flowlens.atomic import write_parquet_atomic
+from flowlens.catalog import refresh_catalog, register_views
+from flowlens.datadir import DataDir
+from flowlens.errors import AnalysisError
+from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.recommend.assemble import build_plan
+from flowlens.recommend.inputs import (
+    AwsPrefixList,
+    Inventory,
+    Observed,
+    Settings,
+    SgRule,
+    Usage,
+    combine_usage,
+)
+from flowlens.recommend.plan import Plan
+from flowlens.recommend.rules import Flow, PeerContext, Rule
+from flowlens.sqlfiles import load
+
+log = logging.getLogger(__name__)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    q = load("recommend", name)
+    cur = con.execute(q.sql, params or {})
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _tags(keys: Sequence[str] | None) -> dict[str, str]:
+    return {k: "" for k in keys or ()}
+
+
+def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
+    """The inventory snapshot registered on ``con``, as recommender inputs."""
+    rules = [
+        SgRule(r["rule_id"], r["group_id"], Rule(
+            r["direction"], int(r["ip_protocol"]), r["from_port"], r["to_port"], r["peer_type"], r["peer"],
+            r["description"] or ""), _tags(r["tag_keys"]))
+        for r in _rows(con, "current_rules")
+    ]
+    groups = _rows(con, "groups")
+    eni_groups: dict[str, tuple[str, ...]] = {}
+    for r in _rows(con, "eni_groups"):
+        eni_groups[r["eni_id"]] = (*eni_groups.get(r["eni_id"], ()), r["group_id"])
+    members: dict[str, set[str]] = {}
+    prefixes: dict[str, list[str]] = {}
+    for r in _rows(con, "sg_members"):
+        if r["kind"].startswith("prefix"):
+            prefixes.setdefault(r["group_id"], []).append(r["address"])
+        else:
+            members.setdefault(r["group_id"], set()).add(r["address"])
+    entries: dict[str, list[str]] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    for r in _rows(con, "prefix_lists"):
+        entries.setdefault(r["prefix_list_id"], []).append(r["cidr"])
+        meta[r["prefix_list_id"]] = r
+    ctx = PeerContext(
+        {g: frozenset(a) for g, a in members.items()}, {g: tuple(p) for g, p in prefixes.items()},
+        {pl: tuple(e) for pl, e in entries.items()},
+    )
+    aws = [
+        AwsPrefixList(pl, m["prefix_list_name"] or pl, 6 if (m["address_family"] or "").lower() == "ipv6" else 4,
+                      tuple(entries[pl]))
+        for pl, m in sorted(meta.items()) if m["aws_managed"]
+    ]
+    weight = {pl: int(m["max_entries"]) for pl, m in meta.items() if m["max_entries"] and not m["aws_managed"]}
+    return Inventory(
+        rules, eni_groups, ctx, {g["group_id"]: _tags(g["tag_keys"]) for g in groups},
+        {g["group_id"]: g["vpc_id"] for g in groups if g["vpc_id"]}, aws, weight,
+    )
+
+
+def load_observed(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[Observed]:
+    return [
+        Observed(r["eni_id"], Flow(r["rule_direction"], int(r["protocol"]), r["peer_addr"], r["service_port"]),
+                 int(r["flows"] or 0), int(r["connections"]), r["first_seen"], r["last_seen"])
+        for r in _rows(con, "observed", {"first_day": first, "last_day": last})
+        if r["peer_addr"] and r["rule_direction"]
+    ]
+
+
+def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
+    """[first day 00:00 UTC, day after the last 00:00 UTC)."""
+    start = datetime.combine(min(days), time(), UTC)
+    return start, datetime.combine(max(days) + timedelta(days=1), time(), UTC)
+
+
+def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
+    start, end = window_bounds(days)
+    rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
+    if not rows:
+        raise AnalysisError(
+            f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
+        )
+    return combine_usage(rows, start, end)
+
+
+def recommendations_table(plan: Plan) -> pa.Table:
+    """The plan as the ``recommendations`` results table (design.md §4)."""
+    recs = [r.to_dict() for r in plan.recommendations]
+    cols = {
+        "rule_id": [r["rule_id"] for r in recs], "group_id": [r["group_id"] for r in recs],
+        "action": [r["action"] for r in recs], "proposed": [json.dumps(r["proposed"]) for r in recs],
+        "evidence": [json.dumps(r["evidence"]) for r in recs], "risk": [r["risk"] for r in recs],
+    }
+    return pa.table(cols, schema=RESULT_SCHEMAS["recommendations"])
+
+
+def recommend(
+    dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
+    write: bool = True,
+) -> Plan:
+    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
+    if not days:
+        raise AnalysisError("recommend needs at least one day")
+    con = duckdb.connect()
+    try:
+        register_views(con, dd, snapshot=snapshot)
+        inv = load_inventory(con)
+        usage = load_usage(con, days)
+        observed = load_observed(con, min(days), max(days))
+    finally:
+        con.close()
+    start, end = window_bounds(days)
+    plan = build_plan(inv, usage, observed, start, end, settings or Settings())
+    log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
+             len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
+    if write:
+        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
+        refresh_catalog(dd)
+    return plan

@@ -1,0 +1,66 @@
+"""The plan as Markdown for review. Pure: builds text."""
+
+from __future__ import annotations
+
+from flowlens.recommend.plan import Plan, Recommendation
+from flowlens.recommend.rules import PROTOCOL_NAMES, Rule
+
+
+def rule_text(rule: Rule) -> str:
+    """A rule in one short line: ``tcp/22 from 198.51.100.7/32``."""
+    proto = PROTOCOL_NAMES.get(rule.ip_protocol, str(rule.ip_protocol))
+    proto = "all traffic" if proto == "-1" else proto
+    ports = ""
+    if rule.from_port is not None and rule.from_port >= 0:
+        ports = f"/{rule.from_port}" if rule.from_port == rule.to_port else f"/{rule.from_port}-{rule.to_port}"
+    side = "from" if rule.direction == "ingress" else "to"
+    return f"{proto}{ports} {side} {rule.peer}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _row(rec: Recommendation) -> str:
+    new = "; ".join(rule_text(r) for r in rec.proposed) or "—"
+    ev = rec.evidence
+    return (f"| `{rec.rule_id}` | `{rec.group_id}` | {rec.kind.value} | {rec.risk.value} | "
+            f"{_cell(rule_text(rec.current))} | {_cell(new)} | {ev.flows} | {ev.peers} | {ev.ports} |")
+
+
+def _details(rec: Recommendation) -> list[str]:
+    ev = rec.evidence
+    lines = [f"### `{rec.rule_id}` in `{rec.group_id}`: {rec.action.value}", "",
+             f"- current: {rule_text(rec.current)}",
+             f"- risk **{rec.risk.value}**: {rec.risk_reason}",
+             f"- evidence: {ev.flows} flows, {ev.connections} connections, {ev.peers} peers, {ev.ports} ports, "
+             f"status `{ev.status}`, {ev.window_days:g} days; coverage: {ev.coverage}"]
+    if rec.may_widen:
+        lines.append("- **may widen**: this replacement is not a subset of the current rule")
+    if ev.public_by_observation:
+        lines.append("- the peer is public by observation and is kept as it is")
+    lines += [f"- {n}" for n in rec.notes]
+    return [*lines, ""]
+
+
+def render_md(plan: Plan) -> str:
+    """A review document: summary table, per-rule evidence, dropped proposals, kept rules."""
+    d = plan.to_dict()
+    v = plan.verification
+    out = ["# flowlens tightening plan", "",
+           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} days). "
+           f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
+           f"against the proposed rules, **{v.flows_cut}** cut.", "",
+           "| rule | group | kind | risk | current | proposed | flows | peers | ports |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    out += [_row(r) for r in plan.recommendations] or ["| — | | | | | | | | |"]
+    out += ["", "## Details", ""]
+    for rec in plan.recommendations:
+        out += _details(rec)
+    if plan.dropped:
+        out += ["## Dropped proposals", ""]
+        out += [f"- `{x.rule_id}` ({x.kind}): {x.reason}" for x in plan.dropped] + [""]
+    if plan.kept:
+        out += ["## Rules kept as they are", ""]
+        out += [f"- `{k.rule_id}` in `{k.group_id}` [{k.label}]: {k.reason}" for k in plan.kept] + [""]
+    return "\n".join(out)

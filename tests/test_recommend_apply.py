@@ -1,0 +1,97 @@
+"""``flowlens apply`` against a moto server on 127.0.0.1: dry-run, commit, failure and rollback."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from flowlens.cli import main
+
+
+def _ec2(endpoint: str) -> Any:
+    return boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def _setup(endpoint: str) -> tuple[Any, str, str]:
+    """A VPC with one SG holding SSH open to the world; returns (client, group id, rule id)."""
+    ec2 = _ec2(endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    resp = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    return ec2, sg, resp["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+
+
+def _ingress(ec2: Any, sg: str) -> set[tuple[Any, ...]]:
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])["SecurityGroupRules"]
+    return {(r["IpProtocol"], r["FromPort"], r["ToPort"], r.get("CidrIpv4")) for r in rules if not r["IsEgress"]}
+
+
+def _rule(peer: str) -> dict[str, Any]:
+    return {"direction": "ingress", "ip_protocol": 6, "from_port": 22, "to_port": 22, "peer_type": "cidr4",
+            "peer": peer, "description": "office"}
+
+
+def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]]) -> Path:
+    doc = {"window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
+           "verification": {"flows_checked": 8, "flows_cut": 0},
+           "recommendations": [{"rule_id": rid, "group_id": sg, "action": "narrow",
+                                "proposed": [_rule(p) for p in peers], "current": _rule("0.0.0.0/0"),
+                                "evidence": {}, "risk": "low"} for rid, sg, peers in recs]}
+    path = tmp / "plan.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_dry_run_changes_nothing_and_reports_each_call(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32", "203.0.113.9/32"])])
+    assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"ok\s+authorize-ingress .*would succeed", out)
+    assert re.search(rf"ok\s+revoke-ingress\s+{sg} {rid}: would succeed", out)
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+    assert not list(tmp_path.glob("*.rollback-*"))
+
+
+def test_commit_authorizes_then_revokes_and_writes_a_rollback(moto_reset: str, tmp_path: Path) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32", "203.0.113.9/32"])])
+    rb = tmp_path / "rb.json"
+    assert main(["apply", str(plan), "--commit", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32"), ("tcp", 22, 22, "203.0.113.9/32")}
+    doc = json.loads(rb.read_text())
+    assert [a["rules"][0]["peer"] for a in doc["authorize"]] == ["0.0.0.0/0"]
+    assert len(doc["revoke"]) == 2
+    # the rollback file is itself applicable and restores the original rule
+    assert main(["apply", str(rb), "--commit", "--rollback", str(tmp_path / "rb2.json"), "--endpoint-url", moto_reset]) == 0
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+
+
+def test_failure_midway_stops_and_the_printed_rollback_restores(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    # revokes the real rule, then a rule id that does not exist: the second revoke fails
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"]), ("sgr-0000000000000dead", sg, ["203.0.113.9/32"])])
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL revoke-ingress" in captured.out and "InvalidPermission.NotFound" in captured.out
+    command = re.search(r"^\s+(flowlens apply .*--commit.*)$", captured.err, re.MULTILINE)
+    assert command is not None
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32"), ("tcp", 22, 22, "203.0.113.9/32")}
+    argv = command.group(1).split()[1:]
+    assert main(argv) == 0
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+
+
+def test_a_bad_plan_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"nope": 1}')
+    assert main(["apply", str(bad)]) == 2
+    assert "neither a plan" in capsys.readouterr().err
