@@ -276,9 +276,7 @@ class FlowLog:
         return SUBNETS[self.resource].id if self.resource_kind == "subnet" else ENIS[self.resource].id
 
 
-_V5_FIELDS = ("version account-id region az-id vpc-id subnet-id instance-id interface-id flow-direction "
-              "traffic-path type srcaddr dstaddr srcport dstport pkt-srcaddr pkt-dstaddr pkt-src-aws-service "
-              "pkt-dst-aws-service protocol bytes packets start end tcp-flags action").split()
+_V5_FIELDS = ["version", "account-id", "region", "az-id", "vpc-id", "subnet-id", "instance-id", "interface-id", "flow-direction", "traffic-path", "type", "srcaddr", "dstaddr", "srcport", "dstport", "pkt-srcaddr", "pkt-dstaddr", "pkt-src-aws-service", "pkt-dst-aws-service", "protocol", "bytes", "packets", "start", "end", "tcp-flags", "action"]
 V5_FORMAT = " ".join(f"${{{f}}}" for f in [*_V5_FIELDS, "log-status"])
 V8_FORMAT = " ".join(f"${{{f}}}" for f in [*_V5_FIELDS, "reject-reason", "log-status"])
 DEFAULT_FORMAT = (
