@@ -20,7 +20,7 @@ BUCKET = "acme-prod-flow-logs"
 
 def make_id(prefix: str, name: str, width: int = 17) -> str:
     """An AWS-looking id derived from a name: ``sg-0`` + hex."""
-    return f"{prefix}-0{hashlib.sha256(name.encode()).hexdigest()[: width - 1]}"
+    return f"{prefix}-0{hashlib.sha256(f'{prefix}:{name}'.encode()).hexdigest()[: width - 1]}"
 
 
 VPC_ID = make_id("vpc", "prod")
