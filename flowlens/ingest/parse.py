@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +22,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from flowlens.errors import InputError
-from flowlens.model.flow import EXTRA, TGW_BY_NAME, TGW_FIELDS, TGW_MARKERS, VPC_BY_NAME, VPC_FIELDS, FlowField
+from flowlens.model.flow import (
+    EXTRA,
+    TGW_BY_NAME,
+    TGW_FIELDS,
+    TGW_MARKERS,
+    VPC_BY_NAME,
+    VPC_FIELDS,
+    FlowField,
+)
 
 #: start/end above this are epoch milliseconds (10^11 s is the year 5138).
 MILLIS_THRESHOLD = 10**11
@@ -101,7 +109,7 @@ class ParsedChunk:
 # ---------------------------------------------------------------- byte streams → line chunks
 
 
-def iter_chunks(raw: BinaryIO, *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+def iter_chunks(raw: IO[bytes], *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Decompressed text in chunks that end at a line boundary (every chunk ends with ``\\n``).
 
     Multi-member gzip is followed; a truncated or corrupt stream raises :class:`InputError`.
@@ -118,7 +126,7 @@ def iter_chunks(raw: BinaryIO, *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> I
         yield pending if pending.endswith(b"\n") else pending + b"\n"
 
 
-def _decompressed(raw: BinaryIO) -> Iterator[bytes]:
+def _decompressed(raw: IO[bytes]) -> Iterator[bytes]:
     d = zlib.decompressobj(wbits=47)
     fed = False  # whether the current gzip member has been fed any bytes
     while data := raw.read(_READ_BYTES):
