@@ -38,7 +38,7 @@ CHUNK_BYTES = 8 << 20
 _READ_BYTES = 1 << 20
 
 _WS = re.compile(rb"[ \t\r\f\v]+")
-_FIELD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _INT = re.compile(rb"^-?[0-9]+$")
 _INT_RANGE = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
 
@@ -175,9 +175,10 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
         rejected.append((row.number or 0, row.actual_columns))
         return "skip"
 
+    data = _collapse(chunk)
     table = pcsv.read_csv(
-        io.BytesIO(_collapse(chunk)),
-        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=1 << 26),
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
         parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
         convert_options=pcsv.ConvertOptions(
             column_types={n: header.type_of(n) for n in header.fields},
