@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlens.ingest.keys import parse_key
-from flowlens.ingest.parse import Header, parse_chunk, parse_chunk_python, parse_header, split_header
+from flowlens.ingest.parse import (
+    Header,
+    parse_chunk,
+    parse_chunk_python,
+    parse_header,
+    split_header,
+)
 from flowlens.model.flow import VPC_FIELDS
 
 

@@ -122,9 +122,10 @@ def test_killed_run_is_completed_by_the_next_without_duplicates(tmp_path: Path, 
 
     monkeypatch.setattr(writer.PartitionWriter, "close", dying_close)
     with pytest.raises(KeyboardInterrupt):
+        from datetime import date
+
         from flowlens.ingest.pipeline import ingest
         from flowlens.ingest.source import LocalSource
-        from datetime import date
 
         ingest(LocalSource(tmp_path / "src"), [date(2026, 11, 28)], DataDir(data_dir))
     assert not DataDir(data_dir).manifest.exists()

@@ -37,7 +37,9 @@ MILLIS_THRESHOLD = 10**11
 CHUNK_BYTES = 8 << 20
 _READ_BYTES = 1 << 20
 
-_WS = re.compile(rb"[ \t\r\f\v]+")
+# Only runs that are not already a single space: most chunks have none, and then nothing is copied.
+_WS = re.compile(rb" [ \t\r\f\v]+|[\t\r\f\v][ \t\r\f\v]*")
+_ODD_WS = (b"  ", b"\t", b"\r", b"\f", b"\v")
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _INT = re.compile(rb"^-?[0-9]+$")
 _INT_RANGE = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
@@ -163,8 +165,11 @@ def parse_chunk(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
 
 
 def _collapse(chunk: bytes) -> bytes:
-    c = _WS.sub(b" ", chunk)
-    c = c.replace(b" \n", b"\n").replace(b"\n ", b"\n")
+    c = _WS.sub(b" ", chunk) if any(w in chunk for w in _ODD_WS) else chunk
+    if b" \n" in c:
+        c = c.replace(b" \n", b"\n")
+    if b"\n " in c:
+        c = c.replace(b"\n ", b"\n")
     return c[1:] if c.startswith(b" ") else c
 
 
