@@ -28,6 +28,7 @@ from flowlens.ingest.keys import (
     FlowKey,
     Window,
     account_dir,
+    day_prefixes,
     in_listing_range,
     listing_days,
     parse_key,
@@ -131,7 +132,7 @@ def list_window(
     found, ignored = [], 0
     for _acct, apath, rdir, hive in discover(source, root, accounts, regions):
         for day in listing_days(window, slack):
-            folder = f"{root}{apath}{rdir}" + (f"year={day:%Y}/month={day:%m}/day={day:%d}/" if hive else f"{day:%Y}/{day:%m}/{day:%d}/")
+            folder = day_prefixes(root, apath, rdir, day, hive)
             for obj in source.list(folder):
                 key = parse_key(obj.key)
                 if key is None:
