@@ -1,0 +1,81 @@
+"""Ingest benchmark: flowlens ingest vs DuckDB's read_csv → zstd Parquet, same files, same run.
+
+    python -m bench.bench_ingest --records 1000000 [--workdir /tmp/flowlens-bench] [--workers 2]
+
+Each contender runs in its own subprocess so its peak RSS (psutil, sampled) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import psutil
+
+from bench.generate import CUSTOM_FIELDS, DEFAULT_FIELDS, generate_day
+
+_TYPES = {"version": "INTEGER", "srcport": "INTEGER", "dstport": "INTEGER", "protocol": "INTEGER", "packets": "BIGINT",
+          "bytes": "BIGINT", "start": "BIGINT", "end": "BIGINT", "tcp-flags": "INTEGER", "traffic-path": "INTEGER"}
+
+_DUCK = """
+import duckdb, sys, json
+src, out, fields = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+con = duckdb.connect()
+con.execute("SET threads = 2")
+for i, (glob, cols) in enumerate(fields):
+    spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols) + "}"
+    con.execute(f"COPY (SELECT * FROM read_csv('{src}/**/{glob}', delim=' ', header=true, nullstr='-', columns={spec})) "
+                f"TO '{out}/part{i}.parquet' (FORMAT parquet, COMPRESSION zstd)")
+"""
+
+
+def _columns(fields: str) -> list[tuple[str, str]]:
+    return [(f, _TYPES.get(f, "VARCHAR")) for f in fields.split()]
+
+
+def _measure(cmd: list[str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
+        time.sleep(0.05)
+    if proc.returncode:
+        raise SystemExit(f"{cmd[:4]} failed with exit code {proc.returncode}")
+    return time.perf_counter() - t0, peak
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--records", type=int, default=200_000)
+    p.add_argument("--workdir", default="/tmp/flowlens-bench")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    work = Path(args.workdir)
+    shutil.rmtree(work, ignore_errors=True)
+    day = date(2026, 11, 28)
+    gen = generate_day(work / "src", args.records, day, seed=args.seed)
+    print(f"generated {gen.records:,} records in {gen.files} files: {gen.bytes / 1e6:.1f} MB gzip, {gen.text_bytes / 1e6:.1f} MB text")
+    fields = [("*fl-0default*.log.gz", _columns(DEFAULT_FIELDS)), ("*fl-0custom*.log.gz", _columns(CUSTOM_FIELDS))]
+    (work / "duck").mkdir()
+    duck_s, duck_rss = _measure([sys.executable, "-c", _DUCK, str(work / "src"), str(work / "duck"), json.dumps(fields)])
+    fl_s, fl_rss = _measure([sys.executable, "-c", "import sys; from flowlens.cli import main; sys.exit(main())", "ingest", str(work / "src"), "--date", day.isoformat(),
+                             "--data-dir", str(work / "flowlens"), "--workers", str(args.workers), "-q", "--json"])
+    for name, secs, rss in (("flowlens ingest", fl_s, fl_rss), ("duckdb read_csv", duck_s, duck_rss)):
+        print(f"{name:16} {secs:8.2f} s  {gen.records / secs:12,.0f} records/s  {gen.bytes / 1e6 / secs:7.1f} MB/s (gzip)  "
+              f"peak RSS {rss / 2**20:7.0f} MiB")
+    print(f"time ratio flowlens/duckdb = {fl_s / duck_s:.2f} (target <= 1.0)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

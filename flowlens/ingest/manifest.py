@@ -1,0 +1,127 @@
+"""The ingest manifest: the commit log of ingest (``ingest_manifest.parquet``).
+
+One row per source object. Data files are only part of the data set once the manifest names
+them: files that no manifest row references (left by a killed run) are removed at the start of
+the next run. ``covered`` lists the windows of record end times already taken from the object,
+so an object read for day D and listed again (delivery slack) for day D+1 yields only D+1's rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flowlens.atomic import write_parquet_atomic
+from flowlens.catalog import MANIFEST_SCHEMA
+from flowlens.datadir import DataDir
+
+log = logging.getLogger(__name__)
+
+_INTERVAL = pa.struct([pa.field("start", pa.int64()), pa.field("end", pa.int64())])
+#: MANIFEST_SCHEMA plus ingest's own bookkeeping columns (additive).
+MANIFEST_FILE_SCHEMA = pa.schema(
+    [
+        *MANIFEST_SCHEMA,
+        pa.field("flow_log_id", pa.string()),
+        pa.field("out_of_window", pa.int64()),
+        pa.field("files", pa.list_(pa.string())),
+        pa.field("covered", pa.list_(_INTERVAL)),
+        pa.field("ingested_at", pa.timestamp("s", tz="UTC")),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    source_key: str
+    etag: str
+    size: int
+    status: str  # ingested / failed / skipped
+    rows: int
+    quarantined: int
+    error: str | None
+    flow_log_id: str | None
+    out_of_window: int
+    files: tuple[str, ...]
+    covered: tuple[tuple[int, int], ...]  # [start, end) epoch seconds of record end times taken
+    ingested_at: datetime
+
+    def covers(self, start: int, end: int) -> bool:
+        return not uncovered(self.covered, start, end)
+
+    def with_files(self, mapping: dict[str, str | None]) -> ManifestEntry:
+        """Files renamed by a rewrite (``None``: the file no longer exists)."""
+        new = tuple(m for f in self.files if (m := mapping.get(f, f)) is not None)
+        return replace(self, files=new)
+
+
+def uncovered(covered: tuple[tuple[int, int], ...], start: int, end: int) -> list[tuple[int, int]]:
+    """Parts of ``[start, end)`` that ``covered`` does not include."""
+    parts = [(start, end)]
+    for cs, ce in covered:
+        parts = [p for s, e in parts for p in ((s, min(e, cs)), (max(s, ce), e)) if p[0] < p[1]]
+    return parts
+
+
+def merge(covered: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted([*covered, (start, end)]):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return tuple(out)
+
+
+def load(dd: DataDir) -> dict[str, ManifestEntry]:
+    if not dd.manifest.is_file():
+        return {}
+    table = pq.read_table(dd.manifest)
+    entries = {}
+    for row in table.to_pylist():
+        row["files"] = tuple(row.get("files") or ())
+        row["covered"] = tuple((c["start"], c["end"]) for c in row.get("covered") or ())
+        row["ingested_at"] = row.get("ingested_at") or datetime.fromtimestamp(0, UTC)
+        row["flow_log_id"] = row.get("flow_log_id")
+        row["out_of_window"] = row.get("out_of_window") or 0
+        entries[row["source_key"]] = ManifestEntry(**{f: row[f] for f in MANIFEST_FILE_SCHEMA.names})
+    return entries
+
+
+def save(dd: DataDir, entries: dict[str, ManifestEntry]) -> None:
+    """Rewrite the manifest atomically: the commit point of a run."""
+    rows = []
+    for e in sorted(entries.values(), key=lambda e: e.source_key):
+        row = {f: getattr(e, f) for f in MANIFEST_FILE_SCHEMA.names}
+        row["files"] = list(e.files)
+        row["covered"] = [{"start": s, "end": t} for s, t in e.covered]
+        rows.append(row)
+    write_parquet_atomic(pa.Table.from_pylist(rows, schema=MANIFEST_FILE_SCHEMA), dd.manifest)
+
+
+def remove_orphans(dd: DataDir, entries: dict[str, ManifestEntry]) -> int:
+    """Delete data files no manifest row references, and temp files (a killed run's leftovers)."""
+    referenced = {f for e in entries.values() for f in e.files}
+    removed = 0
+    for base in (dd.flows, dd.tgw_flows, dd.quarantine):
+        if not base.is_dir():
+            continue
+        for path in list(base.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = path.relative_to(dd.root).as_posix()
+            stale = path.name.endswith(".tmp") or (path.suffix == ".parquet" and rel not in referenced)
+            if stale:
+                log.info("removing %s, left by an interrupted run", rel)
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def data_path(dd: DataDir, rel: str) -> Path:
+    return dd.root / rel

@@ -1,0 +1,290 @@
+"""Text flow-log records → Arrow tables (pure: no boto3, no duckdb).
+
+Fast path: collapse whitespace runs in C (``re.sub`` on bytes), then pyarrow's CSV reader with a
+space delimiter, ``-`` as NULL and the explicit column types. A chunk the fast path cannot convert
+(a non-integer in an integer column, bad UTF-8) is re-parsed line by line in Python, which is the
+reference semantics: split on runs of ASCII whitespace, ``-`` → NULL, integers checked. Lines with
+the wrong number of tokens are quarantined with their line number, raw text and reason.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from flowlens.errors import InputError
+from flowlens.model.flow import (
+    EXTRA,
+    TGW_BY_NAME,
+    TGW_FIELDS,
+    TGW_MARKERS,
+    VPC_BY_NAME,
+    VPC_FIELDS,
+    FlowField,
+)
+
+#: start/end above this are epoch milliseconds (10^11 s is the year 5138).
+MILLIS_THRESHOLD = 10**11
+CHUNK_BYTES = 8 << 20
+_READ_BYTES = 1 << 20
+
+# Only runs that are not already a single space: most chunks have none, and then nothing is copied.
+_WS = re.compile(rb" [ \t\r\f\v]+|[\t\r\f\v][ \t\r\f\v]*")
+_ODD_WS = (b"  ", b"\t", b"\r", b"\f", b"\v")
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_INT = re.compile(rb"^-?[0-9]+$")
+_INT_RANGE = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
+
+#: Every column a parsed VPC table has: all known fields (partition columns included) + extra.
+VPC_TABLE_SCHEMA = pa.schema([pa.field(f.column, f.type) for f in VPC_FIELDS] + [EXTRA])
+TGW_TABLE_SCHEMA = pa.schema([pa.field(f.column, f.type) for f in TGW_FIELDS] + [EXTRA])
+
+
+@dataclass(frozen=True)
+class Header:
+    """The field list of one object (its header line, or a known format)."""
+
+    fields: tuple[str, ...]
+
+    @property
+    def tgw(self) -> bool:
+        return bool(TGW_MARKERS.intersection(self.fields))
+
+    @property
+    def known(self) -> dict[str, FlowField]:
+        return TGW_BY_NAME if self.tgw else VPC_BY_NAME
+
+    @property
+    def table_schema(self) -> pa.Schema:
+        return TGW_TABLE_SCHEMA if self.tgw else VPC_TABLE_SCHEMA
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        return tuple(f for f in self.fields if f not in self.known)
+
+    def type_of(self, name: str) -> pa.DataType:
+        f = self.known.get(name)
+        return f.type if f else pa.string()
+
+
+def parse_header(line: bytes | str, where: str = "") -> Header:
+    """A header line (``version account-id ...``) or a ``${...}`` format → :class:`Header`."""
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    names = [t.removeprefix("${").removesuffix("}") for t in text.split()]
+    bad = [n for n in names if not _FIELD_NAME.match(n)]
+    if not names or bad:
+        raise InputError(f"{where}: line 1 is not a flow-log header line: {text[:120]!r}")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"{where}: header line names {', '.join(dupes)} more than once")
+    return Header(tuple(names))
+
+
+@dataclass(frozen=True)
+class BadLine:
+    line_number: int
+    raw: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    """One chunk of records: ``table`` in the header's table schema, ``bad`` lines, lines read."""
+
+    table: pa.Table
+    bad: list[BadLine] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        return self.table.num_rows + len(self.bad)
+
+
+# ---------------------------------------------------------------- byte streams → line chunks
+
+
+def iter_chunks(raw: IO[bytes], *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Decompressed text in chunks that end at a line boundary (every chunk ends with ``\\n``).
+
+    Multi-member gzip is followed; a truncated or corrupt stream raises :class:`InputError`.
+    """
+    pending = b""
+    for piece in _decompressed(raw) if gz else iter(lambda: raw.read(_READ_BYTES), b""):
+        pending += piece
+        if len(pending) >= chunk_bytes:
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                yield pending[:cut]
+                pending = pending[cut:]
+    if pending:
+        yield pending if pending.endswith(b"\n") else pending + b"\n"
+
+
+def _decompressed(raw: IO[bytes]) -> Iterator[bytes]:
+    d = zlib.decompressobj(wbits=47)
+    fed = False  # whether the current gzip member has been fed any bytes
+    while data := raw.read(_READ_BYTES):
+        while data:
+            try:
+                out = d.decompress(data)
+            except zlib.error as exc:
+                raise InputError(f"corrupt gzip data: {exc}") from None
+            fed = True
+            if out:
+                yield out
+            data = d.unused_data if d.eof else b""
+            if d.eof:
+                d, fed = zlib.decompressobj(wbits=47), False
+    if fed and not d.eof:
+        raise InputError("truncated gzip data: the object ends inside a compressed member")
+
+
+def split_header(chunk: bytes) -> tuple[bytes, bytes]:
+    """``(header line, rest)`` of the first chunk."""
+    cut = chunk.find(b"\n")
+    return chunk[:cut], chunk[cut + 1 :]
+
+
+# ---------------------------------------------------------------- chunk → table
+
+
+def parse_chunk(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
+    """Parse ``chunk`` (whole lines; its first line is line ``first_line`` of the object)."""
+    try:
+        return _parse_fast(chunk, header, first_line)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return parse_chunk_python(chunk, header, first_line)
+
+
+def _collapse(chunk: bytes) -> bytes:
+    c = _WS.sub(b" ", chunk) if any(w in chunk for w in _ODD_WS) else chunk
+    if b" \n" in c:
+        c = c.replace(b" \n", b"\n")
+    if b"\n " in c:
+        c = c.replace(b"\n ", b"\n")
+    return c[1:] if c.startswith(b" ") else c
+
+
+def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
+    rejected: list[tuple[int, int]] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        rejected.append((row.number or 0, row.actual_columns))
+        return "skip"
+
+    data = _collapse(chunk)
+    table = pcsv.read_csv(
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
+        parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: header.type_of(n) for n in header.fields},
+            null_values=["-"],
+            strings_can_be_null=True,
+        ),
+    )
+    if any(n == 0 for n, _ in rejected):
+        raise pa.ArrowInvalid("invalid row without a row number")
+    bad: list[BadLine] = []
+    if rejected:
+        lines = chunk.split(b"\n")
+        for number, ntok in rejected:
+            raw = lines[number - 1]
+            bad.append(BadLine(first_line + number - 1, raw.decode("utf-8", "backslashreplace"), _count_reason(ntok, header)))
+    return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
+
+
+def _count_reason(ntok: int, header: Header) -> str:
+    n = len(header.fields)
+    more = "extra tokens beyond the header" if ntok > n else "missing fields"
+    return f"{ntok} tokens where the header has {n} fields ({more})"
+
+
+def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
+    """The reference parser (line by line); also the fallback for chunks the fast path rejects."""
+    types = [header.type_of(n) for n in header.fields]
+    cols: list[list[object]] = [[] for _ in header.fields]
+    bad: list[BadLine] = []
+    for i, line in enumerate(chunk.split(b"\n")[:-1] if chunk.endswith(b"\n") else chunk.split(b"\n")):
+        tokens = line.split()
+        if not tokens:
+            continue
+        values, reason = _convert(tokens, header, types)
+        if reason:
+            bad.append(BadLine(first_line + i, line.decode("utf-8", "backslashreplace"), reason))
+            continue
+        for col, v in zip(cols, values, strict=True):
+            col.append(v)
+    arrays = {n: pa.array(c, type=t) for n, c, t in zip(header.fields, cols, types, strict=True)}
+    return ParsedChunk(finish_table(arrays, header), bad)
+
+
+def _convert(tokens: list[bytes], header: Header, types: list[pa.DataType]) -> tuple[list[object], str]:
+    if len(tokens) != len(types):
+        return [], _count_reason(len(tokens), header)
+    out: list[object] = []
+    for name, tok, t in zip(header.fields, tokens, types, strict=True):
+        if tok == b"-":
+            out.append(None)
+        elif t in _INT_RANGE:
+            lo, hi = _INT_RANGE[t]
+            if not _INT.match(tok) or not lo <= int(tok) <= hi:
+                return [], f"{name} {tok.decode('utf-8', 'backslashreplace')!r} is not a {t} integer"
+            out.append(int(tok))
+        else:
+            try:
+                out.append(tok.decode("utf-8"))
+            except UnicodeDecodeError:
+                return [], f"{name} is not valid UTF-8"
+    return out, ""
+
+
+def finish_table(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header) -> pa.Table:
+    """Columns named by field → a table in the header's table schema (absent fields NULL)."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    arrays = []
+    for f in header.table_schema:
+        if f.name == "extra":
+            arrays.append(_extra(columns, header, n))
+            continue
+        name = f.name.replace("_", "-")
+        col = columns.get(name)
+        if col is None:
+            arrays.append(pa.nulls(n, f.type))
+        else:
+            arrays.append(normalise_time(col) if name in ("start", "end") else col)
+    return pa.Table.from_arrays(arrays, schema=header.table_schema)
+
+
+def normalise_time(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Epoch milliseconds → seconds (values above :data:`MILLIS_THRESHOLD`)."""
+    big = pc.greater(col, MILLIS_THRESHOLD)
+    if not pc.any(big).as_py():
+        return col
+    return pc.if_else(big, pc.divide(col, 1000), col)
+
+
+def _extra(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header, n: int) -> pa.Array:
+    """Unknown fields as a ``map<string,string>`` per row (``-`` stays NULL), never dropped."""
+    names = header.unknown
+    if not names:
+        return pa.nulls(n, EXTRA.type)
+    k = len(names)
+    field_major = pa.concat_arrays([_flat(columns[name]).cast(pa.string()) for name in names])
+    row_major = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
+    items = field_major.take(pa.array(row_major, pa.int64()))
+    keys = pa.array(np.tile(np.array(names, dtype=object), n), pa.string())
+    offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+    return pa.MapArray.from_arrays(offsets, keys, items)
+
+
+def _flat(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col

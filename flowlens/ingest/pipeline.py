@@ -1,0 +1,401 @@
+"""The ingest run: plan the objects of a window, parse them in a bounded pool, commit.
+
+Commit protocol (see manifest.py): data files are written under temp names and renamed into
+place, then the manifest is rewritten atomically; files the manifest does not name are removed at
+the start of the next run. Accounting per run: rows + quarantined + out_of_window = data lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flowlens.catalog import QUARANTINE_SCHEMA, refresh_catalog
+from flowlens.datadir import DataDir
+from flowlens.errors import FlowlensError, InputError
+from flowlens.ingest import manifest as mf
+from flowlens.ingest.keys import (
+    FileFormat,
+    FlowKey,
+    Window,
+    account_dir,
+    day_prefixes,
+    in_listing_range,
+    listing_days,
+    parse_key,
+    region_name,
+    root_prefix,
+)
+from flowlens.ingest.parquet_in import read_parquet
+from flowlens.ingest.parse import (
+    BadLine,
+    Header,
+    iter_chunks,
+    parse_chunk,
+    parse_header,
+    split_header,
+)
+from flowlens.ingest.source import Source, SourceObject
+from flowlens.ingest.writer import PartitionWriter, filter_file, new_run_id
+from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SLACK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FailedObject:
+    key: str
+    error: str
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What a run did. ``rows + quarantined + out_of_window == lines``."""
+
+    window_start: datetime
+    window_end: datetime
+    objects: int  # objects read in this run
+    rows: int
+    bytes: int  # source bytes read
+    quarantined: int
+    out_of_window: int
+    lines: int
+    failed: tuple[FailedObject, ...]
+    skipped: int  # already ingested, unchanged
+    replaced: int  # ETag changed: old rows replaced
+    ignored_keys: int  # keys under the listed prefixes that are not flow-log objects
+    retries: int
+    seconds: float
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def records_per_s(self) -> float:
+        return self.lines / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed"] = [asdict(f) for f in self.failed]
+        d["records_per_s"] = round(self.records_per_s, 1)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+@dataclass(frozen=True)
+class Planned:
+    obj: SourceObject
+    key: FlowKey
+    intervals: tuple[tuple[int, int], ...]  # end-time intervals to take from it in this run
+    first_read: bool  # first read of this ETag: bad lines are quarantined now
+
+
+@dataclass
+class _Result:
+    rows: int = 0
+    quarantined: int = 0
+    out_of_window: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+# ---------------------------------------------------------------- planning
+
+
+def discover(source: Source, root: str, accounts: set[str] | None, regions: set[str] | None) -> Iterator[tuple[str, str, str, bool]]:
+    """``(account_id, account_path, region_dir, hive)`` for every account/region folder wanted."""
+    for child in source.children(root):
+        acct = account_dir(child)
+        if acct is None or (accounts and acct.account_id not in accounts):
+            continue
+        for rchild in source.children(root + acct.path):
+            region = region_name(rchild, acct.hive)
+            if region and (not regions or region in regions):
+                yield acct.account_id, acct.path, acct.region_dir(region), acct.hive
+
+
+def list_window(
+    source: Source, prefix: str, window: Window, slack: timedelta, *,
+    accounts: set[str] | None, regions: set[str] | None, flow_log_ids: set[str] | None,
+) -> tuple[list[tuple[SourceObject, FlowKey]], int]:
+    """Flow-log objects whose time bin can hold records of ``window`` (and the count of ignored keys)."""
+    root = root_prefix(prefix)
+    found, ignored = [], 0
+    for _acct, apath, rdir, hive in discover(source, root, accounts, regions):
+        for day in listing_days(window, slack):
+            folder = day_prefixes(root, apath, rdir, day, hive)
+            for obj in source.list(folder):
+                key = parse_key(obj.key)
+                if key is None:
+                    ignored += 1
+                    continue
+                if flow_log_ids and key.flow_log_id not in flow_log_ids:
+                    continue
+                if in_listing_range(key, window, slack):
+                    found.append((obj, key))
+    return found, ignored
+
+
+def plan(found: list[tuple[SourceObject, FlowKey]], entries: dict[str, mf.ManifestEntry], window: Window) -> tuple[list[Planned], int, list[str]]:
+    """What to read: ``(planned, skipped, changed keys)``."""
+    ws, we = int(window.start.timestamp()), int(window.end.timestamp())
+    planned, skipped, changed = [], 0, []
+    for obj, key in found:
+        e = entries.get(obj.key)
+        if e is not None and e.etag == obj.etag and e.status == "ingested":
+            todo = mf.uncovered(e.covered, ws, we)
+            if not todo:
+                skipped += 1
+                continue
+            planned.append(Planned(obj, key, tuple(todo), False))
+            continue
+        if e is not None and e.etag != obj.etag and e.files:
+            changed.append(obj.key)
+        planned.append(Planned(obj, key, ((ws, we),), True))
+    return planned, skipped, changed
+
+
+# ---------------------------------------------------------------- one object
+
+
+class _Sink:
+    """Routes parsed tables to the flows/tgw writers and bad lines to quarantine."""
+
+    def __init__(self, dd: DataDir, run_id: str, strict: bool) -> None:
+        parts = ("account_id", "region", "date")
+        self.flows = PartitionWriter(dd.flows, dd.root, FLOW_FILE_SCHEMA, parts, run_id)
+        self.tgw = PartitionWriter(dd.tgw_flows, dd.root, TGW_FILE_SCHEMA, parts, run_id)
+        self.quarantine = PartitionWriter(dd.quarantine, dd.root, QUARANTINE_SCHEMA, ("date",), run_id)
+        self.strict = strict
+
+    def writers(self) -> tuple[PartitionWriter, ...]:
+        return (self.flows, self.tgw, self.quarantine)
+
+
+def _partitioned(table: pa.Table, p: Planned, header: Header) -> tuple[Iterator[tuple[tuple[str, str, str], pa.Table]], int]:
+    """Split a parsed table by partition, keeping only records whose end lies in ``p.intervals``."""
+    ts = int(p.key.timestamp.timestamp())
+    end = pc.fill_null(table.column("end"), ts)
+    keep = None
+    for s, e in p.intervals:
+        m = pc.and_(pc.greater_equal(end, s), pc.less(end, e))
+        keep = m if keep is None else pc.or_(keep, m)
+    assert keep is not None
+    kept = table.filter(keep)
+    out_of_window = table.num_rows - kept.num_rows
+    acct = pc.fill_null(kept.column("account_id"), p.key.account_id)
+    region = pc.fill_null(kept.column("region"), p.key.region)
+    day = pc.strftime(pc.cast(pc.fill_null(kept.column("end"), ts), pa.timestamp("s")), format="%Y-%m-%d")
+    schema = TGW_FILE_SCHEMA if header.tgw else FLOW_FILE_SCHEMA
+    n = kept.num_rows
+    extra = {"source_key": pa.array([p.obj.key] * n, pa.string()) if n else pa.array([], pa.string()),
+             "flow_log_id": pa.array([p.key.flow_log_id] * n, pa.string()) if n else pa.array([], pa.string())}
+    data = pa.Table.from_arrays([extra[f.name] if f.name in extra else kept.column(f.name) for f in schema], schema=schema)
+
+    def groups() -> Iterator[tuple[tuple[str, str, str], pa.Table]]:
+        if n == 0:
+            return
+        combo = pc.binary_join_element_wise(acct, region, day, "\x00")
+        for value in pc.unique(combo).to_pylist():
+            a, r, d = value.split("\x00")
+            yield (a, r, d), data.filter(pc.equal(combo, value))
+
+    return groups(), out_of_window
+
+
+def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
+    if p.key.format is FileFormat.PARQUET:
+        header, tables = read_parquet(stream, p.obj.key)
+        return header, ((t, []) for t in tables)
+    chunks = iter_chunks(stream, gz=True)
+    first = next(chunks, b"")
+    if not first.strip():
+        raise InputError(f"{p.obj.key}: the object is empty (no header line)")
+    head, rest = split_header(first)
+    header = parse_header(head, p.obj.key)
+
+    def parsed() -> Iterator[tuple[pa.Table, list[BadLine]]]:
+        line = 2
+        for chunk in _chain(rest, chunks):
+            pc_ = parse_chunk(chunk, header, line)
+            line += chunk.count(b"\n")
+            yield pc_.table, pc_.bad
+
+    return header, parsed()
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def process(source: Source, p: Planned, sink: _Sink) -> _Result:
+    """Read one object into the sink; errors are caught and recorded, except under --strict."""
+    res = _Result()
+    try:
+        with source.open(p.obj.key) as stream:
+            header, parts = _read(stream, p)
+            for table, bad in parts:
+                _take_bad(bad, p, sink, res)
+                groups, oow = _partitioned(table, p, header)
+                res.out_of_window += oow
+                for values, part in groups:
+                    (sink.tgw if header.tgw else sink.flows).add(values, part)
+                    res.rows += part.num_rows
+    except FlowlensError as exc:
+        if sink.strict:
+            raise
+        res.error = str(exc) if str(exc).startswith(p.obj.key) else f"{p.obj.key}: {exc}"
+    except (OSError, pa.ArrowException) as exc:
+        res.error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+    return res
+
+
+def _take_bad(bad: list[BadLine], p: Planned, sink: _Sink, res: _Result) -> None:
+    if not bad:
+        return
+    if sink.strict:
+        b = bad[0]
+        raise InputError(f"{p.obj.key}: line {b.line_number}: {b.reason}: {b.raw[:200]!r} (--strict)")
+    res.quarantined += len(bad)
+    for b in bad:
+        res.reasons[b.reason] = res.reasons.get(b.reason, 0) + 1
+    if p.first_read:
+        table = pa.Table.from_pydict(
+            {"source_key": [p.obj.key] * len(bad), "line_number": [b.line_number for b in bad],
+             "raw": [b.raw for b in bad], "reason": [b.reason for b in bad]},
+            schema=QUARANTINE_SCHEMA,
+        )
+        sink.quarantine.add((p.key.timestamp.date().isoformat(),), table)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def ingest(
+    source: Source,
+    days: list[date],
+    dd: DataDir,
+    *,
+    prefix: str = "",
+    accounts: set[str] | None = None,
+    regions: set[str] | None = None,
+    flow_log_ids: set[str] | None = None,
+    strict: bool = False,
+    workers: int = 2,
+    slack: timedelta = DEFAULT_SLACK,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest every flow-log record whose end time falls on ``days`` (UTC) into ``dd``."""
+    t0 = time.perf_counter()
+    window = Window.of_days(days)
+    entries = mf.load(dd)
+    mf.remove_orphans(dd, entries)
+    found, ignored = list_window(source, prefix, window, slack, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids)
+    planned, skipped, changed = plan(found, entries, window)
+    log.info("%s: %d objects to read, %d already ingested, %d changed", source.description, len(planned), skipped, len(changed))
+    renamed, obsolete = _drop_changed(dd, entries, changed)
+    run_id = new_run_id()
+    sink = _Sink(dd, run_id, strict)
+    results = _run_pool(source, planned, sink, workers, progress)
+    failed_keys = {p.obj.key for p, r in zip(planned, results, strict=True) if r.error}
+    files: dict[str, list[str]] = {}
+    for w in sink.writers():
+        for k, fs in w.close(failed_keys).items():
+            files.setdefault(k, []).extend(fs)
+    _commit(dd, entries, renamed, planned, results, files, window)
+    for path in obsolete:
+        path.unlink(missing_ok=True)
+    refresh_catalog(dd)
+    return _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
+
+
+def _run_pool(source: Source, planned: list[Planned], sink: _Sink, workers: int, progress: Callable[[int, int], None] | None) -> list[_Result]:
+    done = 0
+    lock = threading.Lock()
+
+    def one(p: Planned) -> _Result:
+        nonlocal done
+        r = process(source, p, sink)
+        with lock:
+            done += 1
+            if progress:
+                progress(done, len(planned))
+        return r
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(one, planned))
+    except BaseException:
+        for w in sink.writers():
+            w.abort()
+        raise
+
+
+def _drop_changed(dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str]) -> tuple[dict[str, str | None], list[Any]]:
+    """Rewrite files holding rows of changed objects without those rows (new names; old removed after commit)."""
+    if not changed:
+        return {}, []
+    drop = set(changed)
+    affected = sorted({f for k in changed for f in entries[k].files})
+    renamed: dict[str, str | None] = {}
+    for rel in affected:
+        src = dd.root / rel
+        dest = src.with_name(f"part-{new_run_id()}.parquet")
+        kept = filter_file(src, dest, drop) if src.exists() else 0
+        if kept == 0 and dest.exists():
+            dest.unlink()
+        renamed[rel] = dest.relative_to(dd.root).as_posix() if kept else None
+    return renamed, [dd.root / rel for rel in affected]
+
+
+def _commit(
+    dd: DataDir, entries: dict[str, mf.ManifestEntry], renamed: dict[str, str | None],
+    planned: list[Planned], results: list[_Result], files: dict[str, list[str]], window: Window,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    new = {k: e.with_files(renamed) if renamed else e for k, e in entries.items()}
+    for p, r in zip(planned, results, strict=True):
+        old = new.get(p.obj.key)
+        same = old is not None and old.etag == p.obj.etag and old.status == "ingested"
+        if r.error:
+            keep = old if same else None
+            new[p.obj.key] = mf.ManifestEntry(
+                p.obj.key, p.obj.etag, p.obj.size, "failed" if keep is None else "ingested",
+                keep.rows if keep else 0, keep.quarantined if keep else 0, r.error, p.key.flow_log_id,
+                keep.out_of_window if keep else 0, keep.files if keep else (), keep.covered if keep else (), now)
+            continue
+        covered = old.covered if same and old else ()
+        for s, e in p.intervals:
+            covered = mf.merge(covered, s, e)
+        base_files = old.files if same and old else ()
+        new[p.obj.key] = mf.ManifestEntry(
+            p.obj.key, p.obj.etag, p.obj.size, "ingested",
+            (old.rows if same and old else 0) + r.rows,
+            (old.quarantined if same and old else 0) + (r.quarantined if p.first_read else 0),
+            None, p.key.flow_log_id, r.out_of_window, tuple(dict.fromkeys([*base_files, *files.get(p.obj.key, [])])), covered, now)
+    mf.save(dd, new)
+
+
+def _summary(window: Window, planned: list[Planned], results: list[_Result], skipped: int, replaced: int, ignored: int, retries: int, seconds: float) -> IngestSummary:
+    reasons: dict[str, int] = {}
+    for r in results:
+        for k, v in r.reasons.items():
+            reasons[k] = reasons.get(k, 0) + v
+    ok = [r for r in results if not r.error]
+    rows, quar, oow = sum(r.rows for r in ok), sum(r.quarantined for r in ok), sum(r.out_of_window for r in ok)
+    failed = tuple(FailedObject(p.obj.key, r.error) for p, r in zip(planned, results, strict=True) if r.error)
+    return IngestSummary(
+        window.start, window.end, len(planned), rows, sum(p.obj.size for p in planned), quar, oow, rows + quar + oow,
+        failed, skipped, replaced, ignored, retries, seconds, reasons,
+    )
