@@ -166,3 +166,10 @@ def test_from_json_snapshot_records_inputs(corpus: Path, tmp_path: Path) -> None
     f = corpus / "aws-api" / "network-acls" / "awscli-describe-network-acls.json"
     info = snapshot_from_json([f], DataDir(tmp_path))
     assert info.inputs == {str(f): "network_acls"} and info.row_counts["nacl_entries"] == 12
+
+
+def test_docs_carry_the_generated_iam_policy() -> None:
+    from flowlens.inventory.permissions import iam_policy_json
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "inventory.md").read_text()
+    assert iam_policy_json() in docs
