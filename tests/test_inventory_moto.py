@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,23 +78,37 @@ def _table(dd: DataDir, name: str) -> list[dict[str, Any]]:
     return pq.read_table(dd.snapshot_dir(stamp) / f"{name}.parquet").to_pylist()
 
 
-@pytest.fixture
-def inventory_run(moto_reset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    world = _build_world(moto_reset)
-    calls: list[str] = []
-    original = from_aws.make_session
+@pytest.fixture(scope="module")
+def inventory_run(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One world, one inventory run, shared by the assertions below (module scope keeps it fast)."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "FLOWLENS_DATA_DIR"):
+            mp.delenv(var, raising=False)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_CONFIG_FILE", os.devnull)
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        # moto 5.2 does not implement DescribeStaleSecurityGroups (HTTP 500): flowlens then warns and
+        # leaves sg_rules.stale NULL; two attempts keep botocore from retrying that 500 ten times.
+        mp.setenv("AWS_MAX_ATTEMPTS", "2")
+        world = _build_world(moto_endpoint)
+        calls: list[str] = []
+        original = from_aws.make_session
 
-    def recording_session(profile: str | None = None) -> Any:
-        session = original(profile)
-        session.events.register("before-call.ec2.*", lambda model, **_: calls.append(model.name))
-        return session
+        def recording_session(profile: str | None = None) -> Any:
+            session = original(profile)
+            session.events.register("before-call.ec2.*", lambda model, **_: calls.append(model.name))
+            return session
 
-    monkeypatch.setattr(from_aws, "make_session", recording_session)
-    dd = DataDir(tmp_path / "data")
-    code = main(["inventory", "--aws", "--endpoint-url", moto_reset, "--regions", REGION,
-                 "--data-dir", str(dd.root), "--json"])
-    assert code == 0
-    return {**world, "dd": dd, "calls": calls, "summary": json.loads(capsys.readouterr().out), "url": moto_reset}
+        mp.setattr(from_aws, "make_session", recording_session)
+        dd = DataDir(tmp_path_factory.mktemp("inv") / "data")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["inventory", "--aws", "--endpoint-url", moto_endpoint, "--regions", REGION,
+                         "--data-dir", str(dd.root), "--json"])
+        assert code == 0
+        yield {**world, "dd": dd, "calls": calls, "summary": json.loads(out.getvalue()), "url": moto_endpoint}
 
 
 def test_rules_are_reproduced_exactly(inventory_run: dict[str, Any]) -> None:
@@ -105,6 +124,9 @@ def test_rules_are_reproduced_exactly(inventory_run: dict[str, Any]) -> None:
         (w["db"], "ingress", 6, 5432, 5432, "sg", w["web"], None),
         (w["web"], "egress", -1, None, None, "cidr4", "0.0.0.0/0", None),
         (w["db"], "egress", -1, None, None, "cidr4", "0.0.0.0/0", None),
+        # the VPC has an IPv6 block, so new SGs also get the all-IPv6 egress rule (as on AWS)
+        (w["web"], "egress", -1, None, None, "cidr6", "::/0", None),
+        (w["db"], "egress", -1, None, None, "cidr6", "::/0", None),
     }
     api_ids = {r["SecurityGroupRuleId"] for r in _ec2(w["url"]).describe_security_group_rules()["SecurityGroupRules"]
                if r["GroupId"] in (w["web"], w["db"])}
@@ -113,6 +135,7 @@ def test_rules_are_reproduced_exactly(inventory_run: dict[str, Any]) -> None:
     assert {r["vpc_id"] for r in rules} == {w["vpc"]} and {r["region"] for r in rules} == {REGION}
     sg_ref = next(r for r in rules if r["peer_type"] == "sg")
     assert sg_ref["peer_owner_id"] and sg_ref["peer_family"] is None
+    assert {r["stale"] for r in rules} == {None}  # moto lacks DescribeStaleSecurityGroups
 
 
 def test_enis_groups_and_addresses(inventory_run: dict[str, Any]) -> None:
@@ -145,7 +168,7 @@ def test_nacls_subnets_prefix_lists(inventory_run: dict[str, Any]) -> None:
                         if e["prefix_list_id"] == w["pl"])
     assert entries_pl == [("198.51.100.0/24", "NY", pl["version"]), ("203.0.113.0/25", "LDN", pl["version"])]
     [vpc] = [v for v in _table(dd, "vpcs") if v["vpc_id"] == w["vpc"]]
-    assert vpc["cidr_blocks"] == ["10.10.0.0/16"]
+    assert vpc["cidr_blocks"] == ["10.10.0.0/16"] and len(vpc["ipv6_cidr_blocks"]) == 1
 
 
 def test_flow_log_and_coverage(inventory_run: dict[str, Any]) -> None:

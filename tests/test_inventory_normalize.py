@@ -162,3 +162,12 @@ def test_derived_ids_are_stable_under_permutation(perms: list[dict[str, Any]], r
     shuffled = [dict(p, IpRanges=rnd.sample(p["IpRanges"], len(p["IpRanges"]))) for p in perms]
     rnd.shuffle(shuffled)
     assert ids(perms) == ids(shuffled)
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from flowlens.inventory import resources
+
+    for module in (nz, resources):
+        assert doctest.testmod(module).failed == 0, module.__name__

@@ -24,6 +24,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.parsers import ResponseParserError
 
 from flowlens.errors import AwsAccessError
 from flowlens.inventory.build import PrefixListEntries, RawInventory
@@ -102,7 +103,7 @@ def _collect(client: Any, method: str, key: str, region: str, **params: Any) -> 
                 items.extend(page.get(key) or [])
             return items
         return list(getattr(client, method)(**params).get(key) or [])
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
         raise _access_error(client, method, region, exc) from None
 
 
@@ -118,19 +119,35 @@ def collect_region(client: Any, region: str, raw: RawInventory) -> None:
             params["TargetVersion"] = pl["Version"]
         entries = _collect(client, "get_managed_prefix_list_entries", "Entries", region, **params)
         raw.entries.append(PrefixListEntries(pl["PrefixListId"], pl.get("Version"), region, entries))
-    for vpc in [v for r, v in raw.items["vpcs"] if r == region]:
-        stale = _collect(client, "describe_stale_security_groups", "StaleSecurityGroupSet", region, VpcId=vpc["VpcId"])
-        raw.add("stale_security_groups", region, stale)
+
+
+def collect_stale(client: Any, region: str, raw: RawInventory) -> bool:
+    """Stale SG references of every VPC of ``region``; False (with a warning) if the API refuses.
+
+    Stale marks are auxiliary: without them ``sg_rules.stale`` stays NULL, which says "not
+    checked" instead of failing the whole snapshot.
+    """
+    found: list[dict[str, Any]] = []
+    try:
+        for vpc in [v for r, v in raw.items["vpcs"] if r == region]:
+            found += _collect(client, "describe_stale_security_groups", "StaleSecurityGroupSet", region, VpcId=vpc["VpcId"])
+    except AwsAccessError as exc:
+        log.warning("stale security-group references not checked, sg_rules.stale left NULL: %s", exc)
+        return False
+    raw.add("stale_security_groups", region, found)
+    return True
 
 
 def collect(source: ClientSource, regions: list[str], endpoint_url: str | None = None) -> RawInventory:
     """The raw inventory of every region in ``regions``."""
     raw = RawInventory()
+    stale_ok: list[bool] = []
     for region in regions:
         try:
             client = ec2_client(source, region, endpoint_url)
         except (NoRegionError, BotoCoreError) as exc:
             raise AwsAccessError(f"{region}: cannot create an EC2 client ({exc})") from None
         collect_region(client, region, raw)
-    raw.stale_collected = True
+        stale_ok.append(collect_stale(client, region, raw))
+    raw.stale_collected = all(stale_ok)
     return raw

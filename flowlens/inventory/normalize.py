@@ -177,7 +177,7 @@ def derived_rule_id(
     across runs.
 
     >>> derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8")
-    'sgr-derived-5ef1d4f4cbc7f0b45'
+    'sgr-derived-b7898da2c4b59aaa7'
     """
     parts = [group_id, direction, str(protocol), _text(from_port), _text(to_port), peer]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
