@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ class PrefixListEntries:
     prefix_list_id: str
     version: int | None
     region: str | None
-    entries: list[Json]
+    entries: Sequence[Json]
 
 
 @dataclass
@@ -129,7 +129,7 @@ def _prefix_lists(raw: RawInventory) -> dict[str, list[Row]]:
     lists = _unique((rs.prefix_list(p, r) for r, p in raw.items["prefix_lists"]), lambda r: r["prefix_list_id"])
     version_of = {p["prefix_list_id"]: p["version"] for p in lists}
     entries: list[Row] = []
-    for r, p in raw.items["prefix_lists"]:
+    for _, p in raw.items["prefix_lists"]:
         if p.get("Cidrs"):  # the older describe-prefix-lists carries its CIDRs inline
             pl_id = str(nz.clean_id(p.get("PrefixListId")))
             entries.extend(rs.prefix_list_entries(pl_id, version_of.get(pl_id), ({"Cidr": c} for c in p["Cidrs"])))

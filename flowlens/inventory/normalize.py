@@ -229,7 +229,7 @@ def permission_rules(group: Json, permission: Json, direction: str, region: str 
     raw = permission.get("IpProtocol", "-1")
     protocol = protocol_number(raw)
     ports = _checked_ports(protocol, raw, permission.get("FromPort"), permission.get("ToPort"), group_id)
-    base = {
+    base: Row = {
         "rule_id_source": "derived",
         "group_id": group_id,
         "group_owner_id": clean_id(group.get("OwnerId")),
@@ -255,7 +255,7 @@ def api_rule(rule: Json, vpc_id: str | None, region: str | None) -> Row:
     protocol = protocol_number(raw)
     rule_id = str(clean_id(rule.get("SecurityGroupRuleId")))
     ports = _checked_ports(protocol, raw, rule.get("FromPort"), rule.get("ToPort"), rule_id)
-    base = {
+    base: Row = {
         "rule_id": rule_id,
         "rule_id_source": "api",
         "group_id": clean_id(rule.get("GroupId")),
