@@ -9,6 +9,7 @@ import json
 import os
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +18,7 @@ import pytest
 
 from flowlens.cli import main
 from flowlens.datadir import DataDir
+from flowlens.errors import ExitCode
 from flowlens.inventory import from_aws
 from flowlens.inventory.permissions import API_PERMISSIONS, iam_policy
 
@@ -198,3 +200,33 @@ def test_summary_and_catalog(inventory_run: dict[str, Any]) -> None:
     con = duckdb.connect(str(dd.catalog), read_only=True)
     n = con.execute("SELECT count(*) FROM sg_rules").fetchall()[0][0]
     assert n == summary["row_counts"]["sg_rules"]
+
+
+def _reset_auth(url: str, count: str) -> None:
+    request = urllib.request.Request(f"{url}/moto-api/reset-auth", data=count.encode(), method="POST",
+                                     headers={"Content-Type": "text/plain"})  # else Flask eats the body as a form
+    urllib.request.urlopen(request).read()
+
+
+def test_access_denied_through_moto_iam_names_the_missing_action(
+    moto_reset: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto's IAM-auth mode: a principal whose policy lacks ec2:DescribeFlowLogs is refused."""
+    _reset_auth(moto_reset, "3")  # the next 3 requests (IAM set-up) run unauthenticated
+    try:
+        iam = boto3.client("iam", endpoint_url=moto_reset, region_name=REGION)
+        iam.create_user(UserName="auditor")
+        allowed = sorted(a for a in API_PERMISSIONS.values() if a != "ec2:DescribeFlowLogs")
+        iam.put_user_policy(UserName="auditor", PolicyName="almost", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="auditor")["AccessKey"]
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        dd = tmp_path / "data"
+        code = main(["inventory", "--aws", "--endpoint-url", moto_reset, "--regions", REGION, "--data-dir", str(dd)])
+    finally:
+        _reset_auth(moto_reset, "inf")
+    assert code == ExitCode.AWS_ACCESS
+    err = capsys.readouterr().err
+    assert "ec2:DescribeFlowLogs" in err and "us-east-1" in err
+    assert DataDir(dd).snapshots() == []  # nothing partial became the current snapshot

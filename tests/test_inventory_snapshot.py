@@ -140,8 +140,8 @@ def test_cli_from_json_prints_a_summary(corpus: Path, tmp_path: Path, capsys: py
 
 
 def test_access_denied_names_the_missing_permission(tmp_path: Path) -> None:
-    # moto's server cannot enforce IAM for one test without affecting the shared server, so the
-    # refusal is injected with a botocore Stubber on a client (AWS is still the only thing mocked).
+    # EC2's own refusal code (UnauthorizedOperation) on the third call, injected with a botocore
+    # Stubber on a client; the AccessDenied path through moto's IAM mode is in test_inventory_moto.
     client = boto3.client("ec2", region_name="us-east-1")
     stub = Stubber(client)
     stub.add_response("describe_vpcs", {"Vpcs": []})
