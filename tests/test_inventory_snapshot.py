@@ -173,3 +173,22 @@ def test_docs_carry_the_generated_iam_policy() -> None:
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "inventory.md").read_text()
     assert iam_policy_json() in docs
+
+
+def test_help_ends_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["inventory", "--help"])
+    out = capsys.readouterr().out
+    assert "Example:" in out and "flowlens inventory --aws --regions" in out and "--from-json" in out
+
+
+def test_aws_options_with_from_json_are_a_usage_error(corpus: Path, tmp_path: Path) -> None:
+    f = corpus / "aws-api" / "network-acls" / "awscli-describe-network-acls.json"
+    code = main(["inventory", "--from-json", str(f), "--regions", "us-east-1", "--data-dir", str(tmp_path)])
+    assert code == ExitCode.BAD_INPUT
+
+
+def test_folder_without_json_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"no \*\.json"):
+        read_files([tmp_path / "empty"])

@@ -10,9 +10,10 @@ import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from flowlens.model.addr import cidr_range
+from flowlens.model.addr import AddrRange, cidr_range
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ def _opt_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+@lru_cache(maxsize=65536)
+def _cidr(text: str) -> AddrRange:
+    """Parsing is the costly step and real inventories repeat CIDRs (0.0.0.0/0, office ranges)."""
+    return cidr_range(text)
+
+
 def canonical_cidr(cidr: str) -> str:
     """Host bits cleared, IPv6 compressed and lowercase, as the EC2 API stores it.
 
@@ -85,7 +92,7 @@ def canonical_cidr(cidr: str) -> str:
     ('100.68.0.0/18', '2001:db8::/32')
     """
     try:
-        return cidr_range(cidr).cidr
+        return _cidr(cidr).cidr
     except ValueError:
         raise NormalizeError(f"{cidr!r} is not an IPv4 or IPv6 CIDR") from None
 
@@ -93,7 +100,7 @@ def canonical_cidr(cidr: str) -> str:
 def addr_columns(text: str) -> Row:
     """``family``/``lo``/``hi`` of an address or CIDR (an address is its own /32 or /128)."""
     try:
-        r = cidr_range(text)
+        r = _cidr(text)
     except ValueError:
         raise NormalizeError(f"{text!r} is not an IPv4 or IPv6 address or CIDR") from None
     return {"family": r.family, "lo": r.lo, "hi": r.hi}
