@@ -171,3 +171,35 @@ def test_docstring_examples() -> None:
 
     for module in (nz, resources):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_eni_coverage_via_vpc_subnet_and_eni_and_none() -> None:
+    raw = RawInventory()
+    raw.add("network_interfaces", "r", [
+        {"NetworkInterfaceId": "eni-a", "VpcId": "vpc-1", "SubnetId": "subnet-1"},
+        {"NetworkInterfaceId": "eni-b", "VpcId": "vpc-1", "SubnetId": "subnet-2"},
+        {"NetworkInterfaceId": "eni-c", "VpcId": "vpc-2", "SubnetId": "subnet-3"},
+    ])
+    raw.add("flow_logs", "r", [
+        {"FlowLogId": "fl-vpc", "ResourceId": "vpc-1", "TrafficType": "REJECT", "MaxAggregationInterval": 600},
+        {"FlowLogId": "fl-sub", "ResourceId": "subnet-1", "TrafficType": "ALL", "LogFormat": "${version}"},
+        {"FlowLogId": "fl-eni", "ResourceId": "eni-b", "TrafficType": "ACCEPT"},
+        {"FlowLogId": "fl-tgw", "ResourceId": "tgw-attach-1", "TrafficType": "ALL"},
+    ])
+    inv = build_inventory(raw)
+    cover = sorted((c["eni_id"], c["flow_log_id"], c["via"], c["traffic_type"]) for c in inv.tables["eni_coverage"].to_pylist())
+    assert cover == [("eni-a", "fl-sub", "subnet", "ALL"), ("eni-a", "fl-vpc", "vpc", "REJECT"),
+                     ("eni-b", "fl-eni", "eni", "ACCEPT"), ("eni-b", "fl-vpc", "vpc", "REJECT")]
+    types = {f["flow_log_id"]: f["resource_type"] for f in inv.tables["flow_logs"].to_pylist()}
+    assert types == {"fl-vpc": "vpc", "fl-sub": "subnet", "fl-eni": "eni", "fl-tgw": None}
+
+
+def test_subnet_nacl_is_the_associated_one_else_the_vpc_default() -> None:
+    raw = RawInventory()
+    raw.add("network_acls", "r", [
+        {"NetworkAclId": "acl-default", "VpcId": "vpc-1", "IsDefault": True, "Associations": [{"SubnetId": "subnet-1"}]},
+        {"NetworkAclId": "acl-custom", "VpcId": "vpc-1", "IsDefault": False, "Associations": [{"SubnetId": "subnet-2"}]},
+    ])
+    raw.add("subnets", "r", [{"SubnetId": s, "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"} for s in ("subnet-1", "subnet-2", "subnet-3")])
+    nacl_of = {s["subnet_id"]: s["nacl_id"] for s in build_inventory(raw).tables["subnets"].to_pylist()}
+    assert nacl_of == {"subnet-1": "acl-default", "subnet-2": "acl-custom", "subnet-3": "acl-default"}
