@@ -203,3 +203,14 @@ def test_subnet_nacl_is_the_associated_one_else_the_vpc_default() -> None:
     raw.add("subnets", "r", [{"SubnetId": s, "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"} for s in ("subnet-1", "subnet-2", "subnet-3")])
     nacl_of = {s["subnet_id"]: s["nacl_id"] for s in build_inventory(raw).tables["subnets"].to_pylist()}
     assert nacl_of == {"subnet-1": "acl-default", "subnet-2": "acl-custom", "subnet-3": "acl-default"}
+
+
+def test_pure_modules_import_neither_boto3_nor_duckdb() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, flowlens.inventory, flowlens.inventory.normalize, flowlens.inventory.resources, "
+            "flowlens.inventory.shapes, flowlens.inventory.build, flowlens.inventory.from_json; "
+            "print(sorted(m for m in ('boto3', 'botocore', 'duckdb') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
