@@ -46,6 +46,20 @@ INVENTORY_SCHEMAS: dict[str, pa.Schema] = {
         ("peer_family", I8), ("peer_lo", S), ("peer_hi", S),
         ("peer_owner_id", S), ("peer_vpc_id", S), ("peering_connection_id", S), ("peering_status", S),
         ("description", S), ("tags", TAGS),
+        # True: describe-stale-security-groups lists this rule; False: stale data was read and
+        # does not list it; NULL: no stale data in this snapshot.
+        ("stale", B),
+    ),
+    # describe-stale-security-groups: each stale (permission × peer). rule_key is the
+    # derived-id hash of the rule (normalize.rule_key), equal for api and derived rules.
+    "stale_sg_rules": _schema(
+        ("rule_key", S), ("group_id", S), ("group_name", S), ("vpc_id", S), ("direction", S),
+        ("ip_protocol", I32), ("from_port", I32), ("to_port", I32), ("peer_type", S), ("peer", S),
+        ("peer_vpc_id", S), ("peering_connection_id", S), ("peering_status", S), ("description", S),
+    ),
+    # describe-security-group-references: which peered VPCs reference a group.
+    "sg_references": _schema(
+        ("group_id", S), ("referencing_vpc_id", S), ("peering_connection_id", S), ("transit_gateway_id", S),
     ),
     "enis": _schema(
         ("eni_id", S), ("vpc_id", S), ("subnet_id", S), ("region", S), ("availability_zone", S),

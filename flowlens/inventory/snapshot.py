@@ -1,0 +1,100 @@
+"""Write an inventory snapshot atomically, and choose the snapshot for an analysis window.
+
+Layout: ``inventory/snapshot=<YYYYMMDDTHHMMSSZ>/<table>.parquet`` + ``snapshot.json``. The
+folder is built under a hidden temp name and renamed in one step (``atomic_dir``), so a crash
+never leaves a partial snapshot that :meth:`DataDir.snapshots` would list.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flowlens.atomic import atomic_dir, write_parquet_atomic
+from flowlens.datadir import DataDir
+from flowlens.errors import AnalysisError
+from flowlens.inventory.build import Inventory
+
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+#: A snapshot taken up to this long after the window still describes it (see choose_snapshot).
+GRACE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """What was written: the stamp, folder, source and row count of every table."""
+
+    stamp: str
+    path: Path
+    taken_at: datetime
+    source: str  # "aws" | "json"
+    regions: list[str]
+    inputs: dict[str, str] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"], d["taken_at"] = str(self.path), self.taken_at.isoformat()
+        return d
+
+
+def stamp_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(STAMP_FORMAT)
+
+
+def parse_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, STAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def _free_stamp(dd: DataDir, taken_at: datetime) -> tuple[str, datetime]:
+    """The stamp of ``taken_at``, moved on by seconds if that folder exists already."""
+    moment = taken_at.astimezone(UTC).replace(microsecond=0)
+    while dd.snapshot_dir(stamp_of(moment)).exists():
+        moment += timedelta(seconds=1)
+    return stamp_of(moment), moment
+
+
+def write_snapshot(
+    inventory: Inventory, dd: DataDir, *, source: str, regions: list[str],
+    inputs: dict[str, str] | None = None, taken_at: datetime | None = None,
+) -> SnapshotInfo:
+    """Write every table and ``snapshot.json``; the folder appears complete or not at all."""
+    stamp, moment = _free_stamp(dd, taken_at or datetime.now(UTC))
+    final = dd.snapshot_dir(stamp)
+    info = SnapshotInfo(stamp, final, moment, source, sorted(regions), dict(inputs or {}), inventory.row_counts())
+    with atomic_dir(final) as tmp:
+        for name, table in inventory.tables.items():
+            write_parquet_atomic(table, tmp / f"{name}.parquet")
+        (tmp / "snapshot.json").write_text(json.dumps(info.to_dict() | {"path": None}, indent=2) + "\n")
+    return info
+
+
+def read_snapshot_info(dd: DataDir, stamp: str) -> dict[str, Any]:
+    """The ``snapshot.json`` of one snapshot."""
+    return dict(json.loads((dd.snapshot_dir(stamp) / "snapshot.json").read_text()))
+
+
+def choose_snapshot(dd: DataDir, window_start: datetime, window_end: datetime) -> str:
+    """The snapshot that describes ``[window_start, window_end]``.
+
+    Rule: the latest snapshot taken at or before ``window_end + 1 day`` (a nightly inventory
+    taken the morning after still describes yesterday); if every snapshot is later than that,
+    the earliest one (the closest to the window); with no snapshot at all, AnalysisError.
+    ``window_start`` is accepted for symmetry and for the error message.
+    """
+    stamps = dd.snapshots()
+    if not stamps:
+        raise AnalysisError(
+            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} – "
+            f"{window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or '--from-json FILE...' first"
+        )
+    limit = _aware(window_end) + GRACE
+    before = [s for s in stamps if parse_stamp(s) <= limit]
+    return before[-1] if before else stamps[0]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
