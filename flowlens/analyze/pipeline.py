@@ -152,6 +152,8 @@ def _analyze_day(con: duckdb.DuckDBPyConnection, dd: DataDir, day: date, lookbac
 
 
 def _register_inputs(con: duckdb.DuckDBPyConnection, dd: DataDir, snapshot: str) -> None:
+    for step in (*STEPS, "_addr_keys"):
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{step.split('_', 1)[1]}")
     register_views(con, dd, snapshot=snapshot)
     for table, schema in RESULT_SCHEMAS.items():
         con.execute(f"DROP VIEW IF EXISTS {table}")
