@@ -67,6 +67,15 @@ WITH local_addrs AS (
     JOIN eni_ips i ON i.eni_id = g.eni_id AND i.lo = i.hi AND i.kind <> 'public4'
     WHERE r.direction = 'ingress' AND r.ip_protocol IN (6, 17)
       AND r.from_port IS NOT NULL AND r.to_port IS NOT NULL AND r.from_port >= 0 AND r.to_port - r.from_port < 256
+), listening AS (
+    -- the endpoints of the day that some listener covers
+    SELECT DISTINCT e.key, e.protocol, e.port
+    FROM (
+        SELECT lo_key AS key, protocol, lo_port AS port FROM base WHERE protocol IN (6, 17)
+        UNION
+        SELECT hi_key AS key, protocol, hi_port AS port FROM base WHERE protocol IN (6, 17)
+    ) e
+    JOIN listeners l ON l.key = e.key AND l.protocol = e.protocol AND e.port BETWEEN l.from_port AND l.to_port
 ), d1 AS (
     SELECT
         b.*,
@@ -78,12 +87,8 @@ WITH local_addrs AS (
         END AS rnr_side,
         CASE
             WHEN b.protocol NOT IN (6, 17) THEN NULL
-            WHEN EXISTS (SELECT 1 FROM listeners l WHERE l.key = b.lo_key AND l.protocol = b.protocol AND b.lo_port BETWEEN l.from_port AND l.to_port)
-             AND NOT EXISTS (SELECT 1 FROM listeners l WHERE l.key = b.hi_key AND l.protocol = b.protocol AND b.hi_port BETWEEN l.from_port AND l.to_port)
-                THEN 'hi'
-            WHEN EXISTS (SELECT 1 FROM listeners l WHERE l.key = b.hi_key AND l.protocol = b.protocol AND b.hi_port BETWEEN l.from_port AND l.to_port)
-             AND NOT EXISTS (SELECT 1 FROM listeners l WHERE l.key = b.lo_key AND l.protocol = b.protocol AND b.lo_port BETWEEN l.from_port AND l.to_port)
-                THEN 'lo'
+            WHEN ll.key IS NOT NULL AND hl.key IS NULL THEN 'hi'
+            WHEN hl.key IS NOT NULL AND ll.key IS NULL THEN 'lo'
         END AS listen_side,
         CASE
             WHEN b.protocol NOT IN (6, 17) THEN NULL
@@ -99,9 +104,15 @@ WITH local_addrs AS (
     LEFT JOIN history h
         ON h.protocol = b.protocol AND h.lo_addr = b.lo_addr AND h.lo_port = b.lo_port
        AND h.hi_addr = b.hi_addr AND h.hi_port = b.hi_port
+    LEFT JOIN listening ll ON ll.key = b.lo_key AND ll.protocol = b.protocol AND ll.port = b.lo_port
+    LEFT JOIN listening hl ON hl.key = b.hi_key AND hl.protocol = b.protocol AND hl.port = b.hi_port
 ), d2 AS (
     SELECT d1.*, COALESCE(flag_side, peer_side, hist_side, rnr_side, listen_side, eph_side) AS strong_side
     FROM d1
+), undecided AS (
+    SELECT lo_key AS key, protocol, lo_port AS port FROM d2 WHERE strong_side IS NULL
+    UNION
+    SELECT hi_key AS key, protocol, hi_port AS port FROM d2 WHERE strong_side IS NULL
 ), endpoints AS (
     -- fan-in: distinct peers per (address, protocol, port), only for endpoints still undecided
     SELECT e.key, e.protocol, e.port, COUNT(DISTINCT e.peer) AS peers
@@ -110,10 +121,7 @@ WITH local_addrs AS (
         UNION ALL
         SELECT hi_key AS key, protocol, hi_port AS port, lo_key AS peer FROM base
     ) e
-    WHERE EXISTS (
-        SELECT 1 FROM d2 WHERE d2.strong_side IS NULL AND d2.protocol = e.protocol
-           AND ((d2.lo_key = e.key AND d2.lo_port = e.port) OR (d2.hi_key = e.key AND d2.hi_port = e.port))
-    )
+    JOIN undecided u ON u.key = e.key AND u.protocol = e.protocol AND u.port = e.port
     GROUP BY e.key, e.protocol, e.port
 ), d3 AS (
     SELECT
