@@ -68,6 +68,8 @@ def _duck_type(t: pa.DataType) -> str:
         return "DOUBLE"
     if pa.types.is_timestamp(t):
         return "TIMESTAMPTZ"
+    if pa.types.is_date(t):
+        return "DATE"
     if pa.types.is_map(t):
         return f"MAP({_duck_type(t.key_type)}, {_duck_type(t.item_type)})"
     if pa.types.is_list(t):

@@ -40,11 +40,19 @@ def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
 
 
 RESULT_SCHEMAS: dict[str, pa.Schema] = {
+    # One row per SG rule per analysed day (docs/analysis.md explains every status).
+    # flows/connections/sole_*/packets/bytes/peers/ports count accepted initiating-direction
+    # records on the ENI where the rule applies. last_used_date: today if used today, else the
+    # last analysed day within the lookback where it was used (then status is 'used' with
+    # flows 0 and a status_reason saying so), else NULL.
     "rule_usage": _schema(
         ("rule_id", S), ("group_id", S), ("direction", S), ("status", S), ("flows", I64),
         ("connections", I64), ("sole_flows", I64), ("packets", I64), ("bytes", I64), ("peers", I64),
         ("ports", I64), ("first_seen", TS), ("last_seen", TS), ("window_start", TS), ("window_end", TS),
         ("status_reason", S),
+        ("sole_connections", I64), ("vpc_id", S), ("ip_protocol", I32), ("from_port", I32),
+        ("to_port", I32), ("peer_type", S), ("peer", S), ("members", I64), ("covered_members", I64),
+        ("last_used_date", pa.date32()),
     ),
     # One row per ENI × conversation (unordered 5-tuple) × day, seen from that ENI.
     # eni_role: initiator | responder (this ENI's side), or transit (an ENI that is neither
@@ -54,16 +62,33 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # initiator as peer on the responder's ENI, egress rules with the responder as peer on the
     # initiator's ENI; service_port is always the responder's port.
     # decided_by: tcp_flags | history | reject_no_reply | listening_port | ephemeral_port |
-    # fan_in | lower_port; confidence: high | medium | low.
+    # fan_in | lower_port | first_packet; confidence: high | medium | low.
     # accepted: the initiating direction had ACCEPT records on this ENI.
+    # flows/packets/bytes: ACCEPT records of the initiating direction; reply_*: records of the
+    # reply direction (any action); rejected_flows: REJECT records, both directions.
+    # status: allowed (some current rule allows it) | no_rule (accepted, but no current rule of
+    # the ENI's SGs allows it: a removed rule or tracked state) | rejected (never accepted) |
+    # transit | not_in_inventory. matched_rules: how many rules allow it on this ENI.
     "conversations": _schema(
         ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
         ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
         ("rule_direction", S), ("peer_addr", S), ("service_port", I32), ("decided_by", S),
         ("confidence", S), ("accepted", B), ("flows", I64), ("reply_flows", I64),
         ("rejected_flows", I64), ("packets", I64), ("bytes", I64), ("first_seen", TS), ("last_seen", TS),
+        ("status", S), ("matched_rules", I64), ("reply_packets", I64), ("reply_bytes", I64),
+    ),
+    # The full match set: one row per (ENI, rule direction, protocol, peer, service port) × rule
+    # that allows it, aggregated over the day's accepted initiating conversations.
+    # rules_matched: how many rules of the ENI's SGs allow that key (1 = this rule is the sole one).
+    # matched_via: cidr | prefix_list | sg.
+    "rule_matches": _schema(
+        ("eni_id", S), ("rule_direction", S), ("protocol", I32), ("family", pa.int8()),
+        ("peer_addr", S), ("service_port", I32), ("rule_id", S), ("group_id", S), ("matched_via", S),
+        ("rules_matched", I64), ("flows", I64), ("connections", I64), ("packets", I64), ("bytes", I64),
+        ("first_seen", TS), ("last_seen", TS),
     ),
     "rejected": _schema(("cause", S), ("cause_detail", S)),  # plus every flow column
+    # evidence: a JSON object (text) with the numbers and ids that support the finding.
     "findings": _schema(
         ("finding_id", S), ("kind", S), ("severity", S), ("resource_id", S), ("group_id", S),
         ("rule_id", S), ("title", S), ("detail", S), ("evidence", S),
