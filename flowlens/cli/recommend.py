@@ -31,6 +31,12 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--format", choices=sorted(RENDERERS), default="json", help="plan format (default json)")
     p.add_argument("--out", metavar="FILE", help="write the plan here (default: stdout)")
+    add_settings_options(p)
+    p.set_defaults(func=run)
+
+
+def add_settings_options(p: argparse.ArgumentParser) -> None:
+    """The recommender's tuning options (shared with ``flowlens run``)."""
     p.add_argument("--max-prefixes", type=int, default=Settings.k_prefixes, metavar="K",
                    help=f"at most K prefixes when narrowing a CIDR (default {Settings.k_prefixes})")
     p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
@@ -39,7 +45,6 @@ def register(sub: Any) -> None:
                    help=f"windows shorter than N days raise the risk level (default {Settings.min_window_days:g})")
     p.add_argument("--quota", type=int, default=Settings.quota_per_family, metavar="N",
                    help=f"rules per SG per direction per address family (default {Settings.quota_per_family})")
-    p.set_defaults(func=run)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

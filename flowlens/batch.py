@@ -1,0 +1,173 @@
+"""The nightly batch: ingest → inventory → analyze → recommend → report, resumable.
+
+Each stage records a fingerprint of its inputs in ``<data-dir>/runs/<window>.json``; a re-run
+skips every stage whose inputs did not change, so a run that failed half-way resumes where it
+stopped. Ingest always runs (it is itself incremental: unchanged objects are skipped after a
+listing), and so does an inventory read from the EC2 API (the API is the input).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from flowlens.analyze import analyze
+from flowlens.atomic import write_text_atomic
+from flowlens.datadir import DataDir
+from flowlens.ingest.pipeline import IngestSummary, ingest
+from flowlens.ingest.source import Source
+from flowlens.inventory import snapshot_from_aws, snapshot_from_json
+from flowlens.recommend.inputs import Settings
+from flowlens.recommend.pipeline import recommend
+from flowlens.recommend.render_cli import render_cli
+from flowlens.recommend.render_md import render_md
+from flowlens.recommend.render_tf import render_tf
+from flowlens.report.render import write_report
+from flowlens.runstate import RunState, fingerprint_files, tree_files
+
+log = logging.getLogger(__name__)
+
+STAGES = ["ingest", "inventory", "analyze", "recommend", "report"]
+
+
+@dataclass(frozen=True)
+class InventorySpec:
+    """Where the inventory comes from: AWS CLI JSON files, or the EC2 API (a boto3 session)."""
+
+    json_paths: tuple[Path, ...] = ()
+    aws_session: Any = None
+    regions: tuple[str, ...] = ()
+    endpoint_url: str | None = None
+    taken_at: datetime | None = None
+
+
+@dataclass
+class StageResult:
+    name: str
+    status: str  # ran | skipped
+    seconds: float
+    summary: dict[str, Any]
+
+
+@dataclass
+class BatchResult:
+    window: tuple[date, date]
+    out_dir: Path
+    stages: list[StageResult] = field(default_factory=list)
+    failed_objects: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "window": {"start": self.window[0].isoformat(), "end": self.window[1].isoformat()},
+            "out_dir": str(self.out_dir),
+            "stages": [vars(s) for s in self.stages],
+            "failed_objects": self.failed_objects,
+        }
+
+
+def _files_hash(paths: Sequence[Path]) -> str:
+    """Content hash of input files (inventory JSON is small; content beats mtimes here)."""
+    h = hashlib.sha256()
+    files = sorted(p for root in paths for p in ([root] if root.is_file() else sorted(root.rglob("*.json"))))
+    for p in files:
+        h.update(str(p.name).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _window_inputs(dd: DataDir, days: Sequence[date]) -> list[Path]:
+    wanted = {f"date={d.isoformat()}" for d in days}
+    flows = [p for p in tree_files(dd.flows) if p.parent.name in wanted]
+    return [*flows, *tree_files(dd.inventory)]
+
+
+def run_batch(
+    source: Source,
+    days: Sequence[date],
+    dd: DataDir,
+    inventory: InventorySpec,
+    out_dir: Path,
+    *,
+    prefix: str = "",
+    settings: Settings | None = None,
+    strict: bool = False,
+    workers: int = 2,
+    memory_limit: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Run every stage for the window; returns what ran, what was skipped and why."""
+    first, last = min(days), max(days)
+    state = RunState.load(dd.root / "runs" / f"{first}_{last}.json")
+    result = BatchResult((first, last), out_dir)
+    settings = settings or Settings()
+
+    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]]) -> None:
+        if fingerprint is not None and state.is_current(name, fingerprint):
+            log.info("stage %s: inputs unchanged since the last run, skipped", name)
+            result.stages.append(StageResult(name, "skipped", 0.0, state.stages[name]["summary"]))
+            return
+        t0 = time.perf_counter()
+        log.info("stage %s: running", name)
+        summary = work()
+        seconds = round(time.perf_counter() - t0, 3)
+        state.forget_from(name, STAGES)
+        state.record(name, fingerprint or "always", summary)
+        result.stages.append(StageResult(name, "ran", seconds, summary))
+        log.info("stage %s: done in %.1f s", name, seconds)
+
+    def do_ingest() -> dict[str, Any]:
+        s: IngestSummary = ingest(source, list(days), dd, prefix=prefix, strict=strict, workers=workers, progress=progress)
+        result.failed_objects = [f.key for f in s.failed]
+        return s.to_dict()
+
+    stage("ingest", None, do_ingest)
+    if inventory.json_paths:
+        fp = _files_hash(inventory.json_paths)
+        stage("inventory", fp, lambda: _json_inventory(inventory, dd))
+    else:
+        stage("inventory", None, lambda: _aws_inventory(inventory, dd))
+    window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
+    stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict())
+    results_fp = fingerprint_files(tree_files(dd.results), window_fp, repr(settings))
+    stage("recommend", results_fp, lambda: _recommend(dd, days, settings, out_dir))
+    report_fp = fingerprint_files([*tree_files(dd.results), *tree_files(out_dir, "plan.*")], window_fp)
+    stage("report", report_fp, lambda: _report(dd, days, out_dir))
+    return result
+
+
+def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
+    info = snapshot_from_json(spec.json_paths, dd, taken_at=spec.taken_at)
+    return {"snapshot": info.stamp, "rows": dict(info.row_counts)}
+
+
+def _aws_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
+    info = snapshot_from_aws(spec.aws_session, list(spec.regions), dd, endpoint_url=spec.endpoint_url)
+    return {"snapshot": info.stamp, "rows": dict(info.row_counts)}
+
+
+def _recommend(dd: DataDir, days: Sequence[date], settings: Settings, out_dir: Path) -> dict[str, Any]:
+    plan = recommend(dd, days, settings)
+    doc = plan.to_dict()
+    write_text_atomic(plan.to_json(), out_dir / "plan.json")
+    write_text_atomic(render_md(plan), out_dir / "plan.md")
+    write_text_atomic(render_cli(plan), out_dir / "plan.sh")
+    write_text_atomic(render_tf(plan), out_dir / "plan.tf")
+    return {"recommendations": len(plan.recommendations), "dropped": len(plan.dropped),
+            "verification": doc.get("verification", {}), "plan": str(out_dir / "plan.json")}
+
+
+def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
+    plan = out_dir / "plan.json"
+    paths = write_report(dd, days, out_dir, plan=plan if plan.is_file() else None)
+    return {"html": str(paths.html), "markdown": str(paths.markdown), "json": str(paths.json)}
+
+
+def window_end(days: Sequence[date]) -> datetime:
+    """The instant the window ends (UTC), used as the demo inventory's snapshot time."""
+    return datetime.combine(max(days) + timedelta(days=1), dtime(0), tzinfo=UTC)

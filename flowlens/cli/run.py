@@ -1,0 +1,87 @@
+"""``flowlens run``: the nightly batch, every stage in one command, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from flowlens.batch import BatchResult, InventorySpec, run_batch
+from flowlens.cli import _common
+from flowlens.cli.ingest import make_source
+from flowlens.cli.recommend import add_settings_options, settings_from
+from flowlens.errors import ExitCode, UsageError
+
+
+def register(sub: Any) -> None:
+    p = _common.command_parser(
+        sub, "run",
+        help="the nightly batch: ingest, inventory, analyze, recommend, report",
+        description="Run every stage for the window. A stage whose inputs did not change since the last "
+        "run of the same window is skipped, so re-running after a failure resumes. Writes the plan "
+        "(plan.json, plan.md, plan.sh, plan.tf) and the report into --out.",
+        example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions eu-west-1 --json\n"
+        "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json --out reports/2026-11-28",
+    )
+    p.add_argument("source", metavar="SOURCE", help="s3://bucket[/prefix] or a local directory laid out like the bucket")
+    _common.add_window_options(p)
+    p.add_argument("--inventory", nargs="+", metavar="aws|FILE", required=True,
+                   help="'aws' to read the EC2 API, or AWS CLI JSON files/folders")
+    p.add_argument("--regions", metavar="R1,R2", help="regions for --inventory aws (default: the session's region)")
+    p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
+    p.add_argument("--profile", help="AWS profile (S3 and EC2)")
+    p.add_argument("--endpoint-url", help="AWS endpoint for S3 and EC2 (default $AWS_ENDPOINT_URL)")
+    p.add_argument("--region", action="append", metavar="REGION", help="only flow logs of this region (repeatable)")
+    p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
+    p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
+    p.add_argument("--strict", action="store_true", help="any malformed line is fatal")
+    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit for the analysis, e.g. 4GB")
+    add_settings_options(p)
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
+    p.set_defaults(func=run, account=None, flow_log_id=None)
+
+
+def inventory_spec(args: argparse.Namespace) -> InventorySpec:
+    if args.inventory == ["aws"]:
+        import boto3
+
+        session = boto3.Session(profile_name=args.profile)
+        regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
+        if not regions:
+            raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
+        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url)
+    if "aws" in args.inventory:
+        raise UsageError("--inventory takes either 'aws' or JSON files, not both")
+    missing = [f for f in args.inventory if not Path(f).exists()]
+    if missing:
+        raise UsageError(f"--inventory: no such file or folder: {', '.join(missing)}")
+    return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory))
+
+
+def run(args: argparse.Namespace) -> int:
+    days = _common.window_days(args)
+    out = Path(args.out) if args.out else Path("reports") / (
+        days[0].isoformat() if len(days) == 1 else f"{days[0]}_{days[-1]}")
+    source, prefix = make_source(args)
+    result = run_batch(source, days, _common.data_dir(args), inventory_spec(args), out, prefix=prefix,
+                       settings=settings_from(args), strict=args.strict, workers=args.workers,
+                       memory_limit=args.memory_limit)
+    print_result(result, as_json=args.json)
+    return report_exit(result)
+
+
+def print_result(result: BatchResult, *, as_json: bool) -> None:
+    if as_json:
+        _common.print_json(result.to_dict())
+        return
+    for s in result.stages:
+        print(f"{s.name:<10} {s.status:<8} {s.seconds:7.1f} s")
+    print(f"report: {result.out_dir / 'report.html'}")
+    print(f"plan:   {result.out_dir / 'plan.md'} (also plan.json, plan.sh, plan.tf)")
+
+
+def report_exit(result: BatchResult) -> int:
+    for key in result.failed_objects:
+        print(f"flowlens run: failed object: {key} (see ingest_manifest)", file=sys.stderr)
+    return int(ExitCode.FAILURE if result.failed_objects else ExitCode.OK)
