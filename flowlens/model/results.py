@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import pyarrow as pa
 
+from flowlens.model.flow import FLOW_FILE_SCHEMA
+
 S, I32, I64, B, F64 = pa.string(), pa.int32(), pa.int64(), pa.bool_(), pa.float64()
 TS = pa.timestamp("us", tz="UTC")
 
@@ -87,7 +89,11 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("rules_matched", I64), ("flows", I64), ("connections", I64), ("packets", I64), ("bytes", I64),
         ("first_seen", TS), ("last_seen", TS),
     ),
-    "rejected": _schema(("cause", S), ("cause_detail", S)),  # plus every flow column
+    # Every REJECT record: its account and region, every flow column, and why it was rejected.
+    "rejected": pa.schema(
+        [pa.field("account_id", S), pa.field("region", S), *FLOW_FILE_SCHEMA,
+         pa.field("cause", S), pa.field("cause_detail", S)]
+    ),
     # evidence: a JSON object (text) with the numbers and ids that support the finding.
     "findings": _schema(
         ("finding_id", S), ("kind", S), ("severity", S), ("resource_id", S), ("group_id", S),
