@@ -201,8 +201,9 @@ def _build(r: SgRule, groups: Sequence[_Group]) -> tuple[Rule, ...]:
 def _kind(choices: Sequence[PeerChoice]) -> Kind:
     """A wholesale move to one kind of reference keeps that kind; anything else is a narrowing."""
     kinds = {c.kind for c in choices}
-    if len(kinds) == 1 and next(iter(kinds)) in (Kind.SG_REFERENCE, Kind.PREFIX_LIST):
-        return next(iter(kinds))  # type: ignore[return-value]
+    for ref in (Kind.SG_REFERENCE, Kind.PREFIX_LIST):
+        if kinds == {ref}:
+            return ref
     return Kind.NARROW
 
 
