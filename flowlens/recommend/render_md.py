@@ -58,7 +58,7 @@ def render_md(plan: Plan) -> str:
     d = plan.to_dict()
     v = plan.verification
     out = ["# flowlens tightening plan", "",
-           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} days). "
+           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}). "
            f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
            f"against the proposed rules, **{v.flows_cut}** cut.", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),
