@@ -82,6 +82,7 @@ def test_aws_service_destination_becomes_the_managed_prefix_list(recs: dict[str,
     rec = recs["sgr-s3"]
     assert rec["kind"] == "replace_cidr_with_prefix_list" and _peers(rec) == {"pl-s3"}
     assert rec["risk"] == "low" and rec["may_widen"] is False
+    assert rec["action"] == "narrow"  # the list lies inside 0.0.0.0/0: a subset, not a marked replacement
 
 
 def test_excluded_and_uncovered_rules_are_kept_with_reasons(plan_and_dir: tuple[Plan, Path]) -> None:

@@ -200,6 +200,8 @@ def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, s
         return Risk.LOW, "another rule of the same SG allows everything this one allows"
     if c.may_widen and c.kind is Kind.PREFIX_LIST:
         base = (Risk.MEDIUM, "the AWS-managed prefix list reaches beyond the current CIDR")
+    elif c.may_widen and c.kind is Kind.NARROW:
+        base = (Risk.MEDIUM, "narrowed, but part of it is a reference that may widen access (see notes)")
     if window_days < settings.min_window_days:
         return base[0].raised(), f"{base[1]}; window of {window_days:g} days is shorter than {settings.min_window_days:g}"
     return base
@@ -222,8 +224,17 @@ def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: dateti
     )
 
 
-_ACTION = {Kind.UNUSED: Action.REMOVE, Kind.REDUNDANT: Action.REMOVE, Kind.NARROW: Action.NARROW,
-           Kind.SG_REFERENCE: Action.REPLACE, Kind.PREFIX_LIST: Action.REPLACE}
+def _action(c: Candidate) -> Action:
+    """remove without proposed rules; replace for a move to a reference that may widen; else narrow.
+
+    A prefix list inside the old CIDR is a narrowing like any sub-prefix; one that reaches beyond
+    it may widen and is a replacement, marked like a CIDR → SG reference (design.md §6).
+    """
+    if c.kind in (Kind.UNUSED, Kind.REDUNDANT):
+        return Action.REMOVE
+    if c.kind is Kind.SG_REFERENCE or (c.kind is Kind.PREFIX_LIST and c.may_widen):
+        return Action.REPLACE
+    return Action.NARROW
 
 
 def build_plan(
@@ -247,7 +258,7 @@ def build_plan(
         w.matched_for(c.sg_rule)
         risk, why = _risk(c, days, settings)
         ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
-        recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _ACTION[c.kind], c.kind, c.sg_rule.rule,
+        recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
                                    c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
     verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)
     return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict())

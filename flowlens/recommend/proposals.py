@@ -159,34 +159,73 @@ def _description(r: SgRule) -> str:
     return (f"{base} {tail}" if base else tail)[:255]
 
 
-def _build(r: SgRule, choice: PeerChoice, protocols: Sequence[int], matched: Sequence[Observed], budget: int) -> tuple[Rule, ...]:
-    out: list[Rule] = []
+def _in_group(ob: Observed, proto: int, lo: int | None, hi: int | None) -> bool:
+    if ob.flow.protocol != proto:
+        return False
+    if proto not in PORTED or lo is None or hi is None or ob.flow.port is None:
+        return True
+    return lo <= ob.flow.port <= hi
+
+
+@dataclass(frozen=True)
+class _Group:
+    """One (protocol, port range) of a narrowed rule and the peer chosen for its own flows."""
+
+    proto: int
+    lo: int | None
+    hi: int | None
+    choice: PeerChoice
+
+
+def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], inv: Inventory,
+            settings: Settings, k: int, budget: int) -> list[_Group]:
+    """Split by protocol and port range, then choose each range's peer from the flows it carries.
+
+    An all-traffic rule used for HTTPS to S3 and PostgreSQL to a database becomes tcp/443 → the
+    S3 prefix list and tcp/5432 → the database's SG, not both ports to the union of the peers.
+    """
+    out: list[_Group] = []
     for proto in protocols:
         for lo, hi in _ranges_for(r.rule, proto, matched, budget):
-            for peer_type, peer in choice.peers:
-                out.append(Rule(r.rule.direction, proto, lo, hi, peer_type, peer, _description(r)))
+            peers = {ob.flow.peer_addr for ob in matched if _in_group(ob, proto, lo, hi)}
+            out.append(_Group(proto, lo, hi, choose_peer(r, peers, inv, settings, k)))
+    return out
+
+
+def _build(r: SgRule, groups: Sequence[_Group]) -> tuple[Rule, ...]:
+    out = [Rule(r.rule.direction, g.proto, g.lo, g.hi, peer_type, peer, _description(r))
+           for g in groups for peer_type, peer in g.choice.peers]
     return tuple(dict.fromkeys(out))
 
 
+def _kind(choices: Sequence[PeerChoice]) -> Kind:
+    """A wholesale move to one kind of reference keeps that kind; anything else is a narrowing."""
+    kinds = {c.kind for c in choices}
+    for ref in (Kind.SG_REFERENCE, Kind.PREFIX_LIST):
+        if kinds == {ref}:
+            return ref
+    return Kind.NARROW
+
+
 def narrow(r: SgRule, matched: Sequence[Observed], inv: Inventory, settings: Settings) -> Candidate | None:
-    """Narrow peer, ports and protocol to what was observed, within the per-rule budget."""
-    peers = {ob.flow.peer_addr for ob in matched}
+    """Narrow protocol and ports to what was observed, and each port range's peer to its own flows."""
     protocols = sorted({ob.flow.protocol for ob in matched}) if r.rule.ip_protocol == ALL else [r.rule.ip_protocol]
     k, budget = settings.k_prefixes, settings.port_ranges
-    choice = choose_peer(r, peers, inv, settings, k)
-    proposed = _build(r, choice, protocols, matched, budget)
+    groups = _groups(r, protocols, matched, inv, settings, k, budget)
+    proposed = _build(r, groups)
     while len(proposed) > settings.max_rules_per_proposal and (k > 1 or budget > 1):
         if budget > 1:
             budget -= 1
         else:
             k -= 1
-            choice = choose_peer(r, peers, inv, settings, k)
-        proposed = _build(r, choice, protocols, matched, budget)
+        groups = _groups(r, protocols, matched, inv, settings, k, budget)
+        proposed = _build(r, groups)
     if set(proposed) == {r.rule}:
         return None
-    notes = tuple(n for n in (choice.note, _port_note(r.rule, proposed)) if n)
-    kind = choice.kind if choice.kind in (Kind.SG_REFERENCE, Kind.PREFIX_LIST) else Kind.NARROW
-    return Candidate(r, kind, proposed, choice.may_widen, choice.public, notes=notes)
+    choices = [g.choice for g in groups]
+    notes = tuple(dict.fromkeys(n for n in (*(c.note for c in choices), _port_note(r.rule, proposed)) if n))
+    may_widen = any(c.may_widen for c in choices)
+    return Candidate(r, _kind(choices), proposed, may_widen, any(c.public for c in choices), notes=notes)
 
 
 def _port_note(old: Rule, proposed: Sequence[Rule]) -> str:

@@ -43,14 +43,25 @@ def _details(rec: Recommendation) -> list[str]:
     return [*lines, ""]
 
 
+def window_sentence(plan: Plan) -> str:
+    """One sentence for the reviewer when the window is shorter than the minimum for removals."""
+    minimum = float(plan.settings.get("min_window_days") or 0)
+    if plan.window_days >= minimum:
+        return ""
+    days = "day" if plan.window_days == 1 else "days"
+    return (f"Observed for {plan.window_days:g} {days}; {minimum:g} recommended before removing "
+            f"(--min-window-days), so every risk below is raised one level (structural redundancies excepted).")
+
+
 def render_md(plan: Plan) -> str:
     """A review document: summary table, per-rule evidence, dropped proposals, kept rules."""
     d = plan.to_dict()
     v = plan.verification
     out = ["# flowlens tightening plan", "",
-           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} days). "
+           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}). "
            f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
            f"against the proposed rules, **{v.flows_cut}** cut.", "",
+           *([window_sentence(plan), ""] if window_sentence(plan) else []),
            "| rule | group | kind | risk | current | proposed | flows | peers | ports |",
            "|---|---|---|---|---|---|---|---|---|"]
     out += [_row(r) for r in plan.recommendations] or ["| — | | | | | | | | |"]
