@@ -107,8 +107,9 @@ def run_batch(
     result = BatchResult((first, last), out_dir)
     settings = settings or Settings()
 
-    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]]) -> None:
-        if fingerprint is not None and state.is_current(name, fingerprint):
+    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]], outputs: Sequence[Path] = ()) -> None:
+        present = all(p.is_file() for p in outputs)
+        if fingerprint is not None and present and state.is_current(name, fingerprint):
             log.info("stage %s: inputs unchanged since the last run, skipped", name)
             result.stages.append(StageResult(name, "skipped", 0.0, state.stages[name]["summary"]))
             return
@@ -116,7 +117,6 @@ def run_batch(
         log.info("stage %s: running", name)
         summary = work()
         seconds = round(time.perf_counter() - t0, 3)
-        state.forget_from(name, STAGES)
         state.record(name, fingerprint or "always", summary)
         result.stages.append(StageResult(name, "ran", seconds, summary))
         log.info("stage %s: done in %.1f s", name, seconds)
@@ -133,11 +133,14 @@ def run_batch(
     else:
         stage("inventory", None, lambda: _aws_inventory(inventory, dd))
     window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
-    stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict())
-    results_fp = fingerprint_files(tree_files(dd.results), window_fp, repr(settings))
-    stage("recommend", results_fp, lambda: _recommend(dd, days, settings, out_dir))
+    stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
+          [dd.results_dir(d) / "rule_usage.parquet" for d in days])
+    # The recommender writes recommendations.parquet into results/: not an input of its own.
+    analysis_out = [p for p in tree_files(dd.results) if p.name != "recommendations.parquet"]
+    results_fp = fingerprint_files(analysis_out, window_fp, repr(settings))
+    stage("recommend", results_fp, lambda: _recommend(dd, days, settings, out_dir), [out_dir / "plan.json"])
     report_fp = fingerprint_files([*tree_files(dd.results), *tree_files(out_dir, "plan.*")], window_fp)
-    stage("report", report_fp, lambda: _report(dd, days, out_dir))
+    stage("report", report_fp, lambda: _report(dd, days, out_dir), [out_dir / "report.html"])
     return result
 
 

@@ -64,8 +64,3 @@ class RunState:
     def record(self, stage: str, fingerprint: str, summary: dict[str, Any]) -> None:
         self.stages[stage] = {"fingerprint": fingerprint, "status": "ok", "summary": summary}
         write_text_atomic(json.dumps({"stages": self.stages}, indent=2, default=str), self.path)
-
-    def forget_from(self, stage: str, order: list[str]) -> None:
-        """A stage re-ran: everything downstream of it must run again too."""
-        for later in order[order.index(stage) + 1 :]:
-            self.stages.pop(later, None)
