@@ -40,7 +40,8 @@ WITH r AS (
         END AS x_dir,
         ((k.x_fwd AND cs.init_side = 'hi') OR (NOT k.x_fwd AND cs.init_side = 'lo')) AS is_reply
     FROM k
-    LEFT JOIN conversation_sides cs
+    -- every REJECT record's conversation counted it, so only conversations with rejects can match
+    LEFT JOIN (SELECT * FROM conversation_sides WHERE rejected_flows > 0) cs
         ON cs.eni_id = k.interface_id AND cs.protocol = k.protocol
        AND cs.lo_addr = CASE WHEN k.x_fwd THEN k.x_src ELSE k.x_dst END
        AND cs.lo_port = CASE WHEN k.x_fwd THEN k.x_sport ELSE k.x_dport END
@@ -52,15 +53,15 @@ WITH r AS (
         CASE WHEN j.x_dir = 'egress' THEN j.x_dst ELSE j.x_src END AS x_remote,
         rk.key AS x_remote_key,
         ei.nacl_id AS x_nacl, ei.subnet_id AS x_subnet, ei.interface_type AS x_itype,
-        EXISTS (
-            SELECT 1 FROM subnet_ranges s
-            WHERE s.owner = ei.subnet_id AND s.family = rk.family AND rk.key BETWEEN s.lo AND s.hi
-        ) AS same_subnet,
+        sr.owner IS NOT NULL AS same_subnet,
         CASE j.protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6'
                         ELSE 'protocol ' || CAST(j.protocol AS VARCHAR) END AS x_proto
     FROM j
     LEFT JOIN addr_keys rk ON rk.addr = CASE WHEN j.x_dir = 'egress' THEN j.x_dst ELSE j.x_src END
     LEFT JOIN eni_info ei ON ei.eni_id = j.interface_id
+    -- a subnet has at most one range per family, so this join adds no rows
+    LEFT JOIN (SELECT DISTINCT owner, family, lo, hi FROM subnet_ranges) sr
+        ON sr.owner = ei.subnet_id AND sr.family = rk.family AND rk.key BETWEEN sr.lo AND sr.hi
 ), j3 AS (
     SELECT
         j2.*,
