@@ -1,15 +1,19 @@
 """Benchmark: `analyze` on a generated day vs a plain DuckDB GROUP BY over the same Parquet.
 
-    .venv/bin/python bench/bench_analyze.py --records 1000000 --memory-limit 2GB
+    .venv/bin/python bench/bench_analyze.py --records 1000000 --memory-limit 2GB [--steps]
 
-Generates flows Parquet (numpy/pyarrow: a few hundred ENIs, inbound and outbound connections
-with both directions logged, ephemeral ports, ~10% scanner rejects, half the ENIs in the v3
-format with tcp-flags) and a matching inventory snapshot, then times both in the same run.
+Generates flows Parquet directly (numpy/pyarrow, see KINDS and gen_flows: 300 ENIs in web/app/db
+tiers; connections logged once per direction per 1-minute window on every ENI that sees them, so
+long-lived connections give many records and internal ones are logged twice; pooled DB
+connections older than the day have no SYN; many connections per ENI pair; ~1 % NODATA; internet
+scanners ~4 % of the records, REJECTed without reply; half the ENIs in v3 with tcp-flags) and a
+matching inventory snapshot, then times both in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import sys
 import tempfile
@@ -20,6 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flowlens.analyze import analyze
@@ -32,56 +37,128 @@ from flowlens.model.inventory import INVENTORY_SCHEMAS
 DAY = date(2026, 11, 28)
 
 
-def ip(n: np.ndarray, base: int) -> np.ndarray:
-    v = base + n
-    return np.char.add(np.char.add(np.char.add(np.char.add(((v >> 24) & 255).astype(str), "."),
-                                               np.char.add(((v >> 16) & 255).astype(str), ".")),
-                                   np.char.add(((v >> 8) & 255).astype(str), ".")), (v & 255).astype(str))
+def _ip_pool(enis: int, externals: int) -> pa.Array:
+    """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals are 198.51.x.y / 203.x.y.z."""
+    local = [f"10.0.{1 + i // 250}.{4 + i % 250}" for i in range(enis)]
+    ext = [f"{(198, 203, 100, 52)[i % 4]}.{(i // 4) % 250 + 1}.{(i // 1000) % 250 + 1}.{i % 250 + 1}" for i in range(externals)]
+    return pa.array(local + ext, pa.string())
+
+
+#: Connection kinds: (share of connections, client, server, port, windows low/high, flows logged per window).
+#: client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute aggregation
+#: intervals, drawn log-uniformly between low and high.
+KINDS = (
+    (0.40, "ext", "web", 443, 1, 3),       # browsers: short HTTPS
+    (0.15, "web", "app", 8080, 1, 5),      # web -> app, both ENIs log it
+    (0.10, "app", "ext", 443, 1, 10),      # outbound API calls / downloads
+    (0.06, "app", "app", 9000, 1, 10),     # service mesh, both ENIs log it
+    (0.0005, "app", "db", 5432, 60, 1440),  # pooled DB connections, long-lived (some older than the day)
+    (0.0145, "ext", "web", 22, 1, 2),      # admin over SSH (few)
+    (0.275, "scan", "any", 0, 1, 1),       # internet scanners: one rejected record, no reply
+)
 
 
 def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
-    conns = n // 2
-    eni = rng.integers(0, enis, conns)
-    local = ip(eni, 0x0A000000 + 256)  # 10.0.1.0 + i
-    inbound = rng.random(conns) < 0.6
-    remote = np.where(rng.random(conns) < 0.5, ip(rng.integers(0, 5000, conns), 0xC6336400),
-                      ip(rng.integers(0, 200, conns), 0x0A000000 + 256))
-    svc = rng.choice(np.array([443, 80, 5432, 8080, 22, 6379]), conns)
-    eph = rng.integers(32768, 61000, conns)
-    reject = rng.random(conns) < 0.1
-    start = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp()) + rng.integers(0, 86000, conns)
-    client = np.where(inbound, remote, local)
-    server = np.where(inbound, local, remote)
-    v3 = (eni % 2) == 0
-    src = np.concatenate([client, server])
-    dst = np.concatenate([server, client])
-    cols = {
-        "version": np.where(np.concatenate([v3, v3]), 3, 2).astype(np.int32),
-        "interface_id": np.char.add("eni-", np.concatenate([eni, eni]).astype(str)),
-        "srcaddr": src, "dstaddr": dst,
-        "srcport": np.concatenate([eph, svc]).astype(np.int32), "dstport": np.concatenate([svc, eph]).astype(np.int32),
-        "protocol": np.full(2 * conns, 6, np.int32),
-        "packets": rng.integers(1, 50, 2 * conns), "bytes": rng.integers(60, 100000, 2 * conns),
-        "start": np.concatenate([start, start]), "end": np.concatenate([start, start]) + 59,
-        "action": np.where(np.concatenate([reject, reject]), "REJECT", "ACCEPT"),
-        "log_status": np.full(2 * conns, "OK"),
-    }
-    flags = np.concatenate([np.full(conns, 2), np.full(conns, 18)]).astype(np.int32)
-    table = pa.table({k: pa.array(v) for k, v in cols.items()})
-    keep = ~np.concatenate([np.zeros(conns, bool), reject])  # a rejected request gets no reply
-    table = table.append_column("tcp_flags", pa.array(np.where(np.concatenate([v3, v3]), flags, 0), mask=~np.concatenate([v3, v3])))
-    table = table.filter(pa.array(keep))
-    return pa.table({f.name: table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+    """About ``n`` realistic records of one day (see KINDS): several records per connection (one per
+    direction per 1-minute window on every ENI that sees it), many connections per ENI pair,
+    long-lived connections without a SYN, ~1 % NODATA, half the ENIs in v3 with tcp-flags."""
+    tiers = {"web": np.arange(0, enis // 5), "app": np.arange(enis // 5, enis * 4 // 5), "db": np.arange(enis * 4 // 5, enis)}
+    externals = 50_000
+    pool = _ip_pool(enis, externals)
+    shares = np.array([k[0] for k in KINDS])
+    mean_windows = np.array([np.exp((np.log(k[4]) + np.log(k[5])) / 2) for k in KINDS])
+    per_conn = (shares / shares.sum()) @ (mean_windows * 2 * np.array([2 if k[1] != "ext" and k[2] not in ("ext", "any") else 1 for k in KINDS]))
+    conns = max(1, int(n / per_conn))
+    kind = rng.choice(len(KINDS), conns, p=shares / shares.sum())
+
+    def pick(tier: str, m: int) -> np.ndarray:
+        if tier in ("ext", "scan"):
+            return enis + rng.integers(0, externals, m)
+        if tier == "any":
+            return rng.integers(0, enis, m)
+        return rng.choice(tiers[tier], m)
+
+    client = np.empty(conns, np.int64)
+    server = np.empty(conns, np.int64)
+    sport = np.empty(conns, np.int64)
+    lo_w = np.empty(conns)
+    hi_w = np.empty(conns)
+    for i, (_, c, s, port, lo, hi) in enumerate(KINDS):
+        sel = kind == i
+        m = int(sel.sum())
+        client[sel], server[sel] = pick(c, m), pick(s, m)
+        sport[sel] = port if port else rng.choice(np.array([23, 445, 3389, 1433, 8443, 5900, 6379, 25]), m)
+        lo_w[sel], hi_w[sel] = lo, hi
+    windows = np.exp(rng.uniform(np.log(lo_w), np.log(hi_w))).astype(np.int64).clip(1)
+    scan = kind == len(KINDS) - 1
+    cport = rng.integers(32768, 61000, conns)
+    begin = rng.integers(-60, 1440, conns)  # minute of the day the connection starts (before midnight: no SYN)
+    windows = np.minimum(windows, 1440 - begin.clip(0))
+    # observers: the client's ENI and the server's ENI (each local end logs the connection)
+    obs_conn = np.concatenate([np.nonzero(client < enis)[0], np.nonzero(server < enis)[0]])
+    obs_eni = np.concatenate([client[client < enis], server[server < enis]])
+    reps = windows[obs_conn]
+    rec_conn = np.repeat(obs_conn, reps)
+    rec_eni = np.repeat(obs_eni, reps)
+    offs = np.arange(len(rec_conn)) - np.repeat(np.cumsum(reps) - reps, reps)
+    minute = begin[rec_conn].clip(0) + offs
+    first, last = (offs == 0) & (begin[rec_conn] >= 0), offs == windows[rec_conn] - 1
+    # two directions per window, except scans (no reply)
+    reply = np.concatenate([np.zeros(len(rec_conn), bool), np.ones(len(rec_conn), bool)])
+    keep = ~(reply & np.concatenate([scan[rec_conn], scan[rec_conn]]))
+    rc, re_, rm = np.concatenate([rec_conn, rec_conn])[keep], np.concatenate([rec_eni, rec_eni])[keep], np.concatenate([minute, minute])[keep]
+    rf, rl, rr = np.concatenate([first, first])[keep], np.concatenate([last, last])[keep], reply[keep]
+    if len(rc) > n:
+        idx = np.sort(rng.choice(len(rc), n, replace=False))
+        rc, re_, rm, rf, rl, rr = rc[idx], re_[idx], rm[idx], rf[idx], rl[idx], rr[idx]
+    m = len(rc)
+    src = np.where(rr, server[rc], client[rc])
+    dst = np.where(rr, client[rc], server[rc])
+    v3 = (re_ % 2) == 0
+    flags = np.where(rr, np.where(rf, 18, 16), np.where(rf, 2, 16)) | np.where(rl, 1, 0)
+    t0 = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
+    start = t0 + rm * 60 + rng.integers(0, 30, m)
+    packets = rng.integers(1, 40, m)
+    day_flows = pa.table({
+        "version": pa.array(np.where(v3, 3, 2).astype(np.int32)),
+        "interface_id": pa.array(np.char.add("eni-", re_.astype(str))),
+        "srcaddr": pool.take(pa.array(src)), "dstaddr": pool.take(pa.array(dst)),
+        "srcport": pa.array(np.where(rr, sport[rc], cport[rc]).astype(np.int32)),
+        "dstport": pa.array(np.where(rr, cport[rc], sport[rc]).astype(np.int32)),
+        "protocol": pa.array(np.full(m, 6, np.int32)),
+        "packets": pa.array(packets), "bytes": pa.array(packets * rng.integers(60, 1400, m)),
+        "start": pa.array(start), "end": pa.array(start + rng.integers(0, 30, m)),
+        "action": pa.array(np.where(scan[rc], "REJECT", "ACCEPT")),
+        "log_status": pa.array(np.full(m, "OK")),
+        "tcp_flags": pa.array(np.where(v3, flags, 0).astype(np.int32), mask=~v3),
+        "pkt_srcaddr": pa.array(np.where(v3, pool.take(pa.array(src)).to_numpy(zero_copy_only=False), None), pa.string()),
+        "pkt_dstaddr": pa.array(np.where(v3, pool.take(pa.array(dst)).to_numpy(zero_copy_only=False), None), pa.string()),
+        "flow_direction": pa.array(np.where(v3, np.where(re_ == src, "egress", "ingress"), None), pa.string()),
+    })
+    nodata = _nodata(rng, enis, max(1, m // 100), t0)
+    table = pa.concat_tables([_to_schema(day_flows), _to_schema(nodata)])
+    return table.take(pa.array(np.argsort(table["start"].to_numpy(), kind="stable")))
+
+
+def _nodata(rng: np.random.Generator, enis: int, k: int, t0: int) -> pa.Table:
+    start = t0 + rng.integers(0, 1440, k) * 60
+    return pa.table({"version": pa.array(np.full(k, 2, np.int32)),
+                     "interface_id": pa.array(np.char.add("eni-", rng.integers(0, enis, k).astype(str))),
+                     "start": pa.array(start), "end": pa.array(start + 59), "log_status": pa.array(np.full(k, "NODATA"))})
+
+
+def _to_schema(t: pa.Table) -> pa.Table:
+    return pa.table({f.name: t[f.name].cast(f.type) if f.name in t.column_names else pa.nulls(len(t), f.type)
                      for f in FLOW_FILE_SCHEMA}, schema=FLOW_FILE_SCHEMA)
 
 
 def gen_inventory(dd: DataDir, enis: int) -> None:
     snap = dd.snapshot_dir("20261128T000000Z")
     snap.mkdir(parents=True, exist_ok=True)
-    ips = [f"10.0.{(256 + i) >> 8 & 255}.{(256 + i) & 255}" for i in range(enis)]
+    ips = _ip_pool(enis, 0).to_pylist()
     rules = []
     for g in range(20):
-        for j, (port, peer) in enumerate([(443, "0.0.0.0/0"), (5432, "10.0.0.0/16"), (8080, "10.0.0.0/8"), (22, "198.51.100.0/24")]):
+        for j, (port, peer) in enumerate([(443, "0.0.0.0/0"), (5432, "10.0.0.0/16"), (8080, "10.0.0.0/8"), (22, "198.51.0.0/16"), (9000, "10.0.0.0/16")]):
             r = cidr_range(peer)
             rules.append({"rule_id": f"sgr-{g}-{j}", "group_id": f"sg-{g}", "direction": "ingress", "ip_protocol": 6,
                           "from_port": port, "to_port": port, "peer_type": "cidr4", "peer": peer,
@@ -94,7 +171,8 @@ def gen_inventory(dd: DataDir, enis: int) -> None:
     tables = {
         "sg_rules": rules,
         "security_groups": [{"group_id": f"sg-{g}", "vpc_id": "vpc-1"} for g in range(20)],
-        "enis": [{"eni_id": f"eni-{i}", "vpc_id": "vpc-1", "subnet_id": "subnet-a", "interface_type": "interface"} for i in range(enis)],
+        "enis": [{"eni_id": f"eni-{i}", "vpc_id": "vpc-1", "subnet_id": "subnet-a", "interface_type": "interface",
+                  "instance_id": f"i-{i}"} for i in range(enis)],
         "eni_groups": [{"eni_id": f"eni-{i}", "group_id": f"sg-{i % 20}"} for i in range(enis)],
         "eni_ips": [{"eni_id": f"eni-{i}", "address": a, "kind": "primary4", "family": 4, "lo": cidr_range(a).lo,
                      "hi": cidr_range(a).hi} for i, a in enumerate(ips)],
@@ -117,7 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dir", type=Path, default=None, help="data dir to use (default: a temp dir)")
+    ap.add_argument("--steps", action="store_true", help="log the time of every analysis step")
     args = ap.parse_args(argv)
+    if args.steps:
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger("flowlens.analyze.pipeline").setLevel(logging.DEBUG)
     root = args.dir or Path(tempfile.mkdtemp(prefix="flowlens-bench-"))
     dd = DataDir(root)
     rng = np.random.default_rng(7)
@@ -127,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(flows, folder / "part-0.parquet", compression="zstd", row_group_size=1_000_000)
     gen_inventory(dd, args.enis)
+    convs = len(flows.group_by(["interface_id", "srcaddr", "dstaddr", "srcport", "dstport"]).aggregate([]))
+    print(f"generated {len(flows):,} records ({convs:,} ENI 5-tuples, "
+          f"{pc.sum(pc.equal(flows['action'], 'REJECT')).as_py() / len(flows):.1%} REJECT)", file=sys.stderr)
     print(f"generated {len(flows):,} records in {time.monotonic() - t0:.1f}s under {root}", file=sys.stderr)
 
     con = duckdb.connect(config={"memory_limit": args.memory_limit, "threads": args.threads})

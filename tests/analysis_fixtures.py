@@ -82,11 +82,14 @@ class World:
         return self
 
     def eni(self, eni_id: str, subnet_id: str, ips: list[str], groups: list[str], *, itype: str = "interface",
-            instance: str | None = None, log: str | None = "ALL", log_created: datetime = LONG_AGO) -> World:
+            instance: str | None = None, log: str | None = "ALL", log_created: datetime = LONG_AGO,
+            service: bool = False) -> World:
+        """An ENI; ``service=True`` makes it requester-managed without an instance (a load balancer, RDS)."""
+        managed = service or itype != "interface"
         self.tables["enis"].append({"eni_id": eni_id, "vpc_id": VPC, "subnet_id": subnet_id, "region": REGION,
                                     "owner_id": ACCOUNT, "interface_type": itype, "status": "in-use",
-                                    "instance_id": instance or (None if itype != "interface" else f"i-{eni_id[4:]}"),
-                                    "private_ip": ips[0], "requester_managed": itype != "interface"})
+                                    "instance_id": instance or (None if managed else f"i-{eni_id[4:]}"),
+                                    "private_ip": ips[0], "requester_managed": managed})
         for g in groups:
             self.tables["eni_groups"].append({"eni_id": eni_id, "group_id": g, "group_name": g})
         for i, ip in enumerate(ips):

@@ -332,3 +332,73 @@ def test_history_carries_the_initiator_to_a_day_without_syn(tmp_path: Path) -> N
     got = rows(con, "SELECT date, initiator_addr, decided_by, eni_role FROM conversations ORDER BY date")
     assert [(r["initiator_addr"], r["decided_by"], r["eni_role"]) for r in got] == [
         ("10.0.2.2", "tcp_flags", "responder"), ("10.0.2.2", "history", "responder")]
+
+
+def test_moat_and_castle_counts_instance_enis_only(tmp_path: Path) -> None:
+    # sg-base is on all three instances but not on the load balancer or the database ENI
+    w = World(tmp_path / "data").subnet("subnet-a", NET)
+    for g in ("sg-base", "sg-app", "sg-alb", "sg-db", "sg-partial"):
+        w.sg(g)
+    w.eni("eni-app1", "subnet-a", ["10.0.1.11"], ["sg-base", "sg-app", "sg-partial"])
+    w.eni("eni-app2", "subnet-a", ["10.0.1.12"], ["sg-base", "sg-app", "sg-partial"])
+    w.eni("eni-ops", "subnet-a", ["10.0.1.13"], ["sg-base"])
+    w.eni("eni-alb", "subnet-a", ["10.0.1.20"], ["sg-alb"], service=True)
+    w.eni("eni-rds", "subnet-a", ["10.0.1.30"], ["sg-db"], service=True)
+    w.flow("eni-app1", "10.0.1.99", "10.0.1.11", 0, 0, proto="icmp")
+    con = run(w)
+    moat = rows(con, "SELECT * FROM findings WHERE kind = 'moat_and_castle'")
+    assert [r["group_id"] for r in moat] == ["sg-base"]
+    assert "all 3 instance ENIs" in moat[0]["detail"]
+
+
+def test_moat_and_castle_needs_three_instances(tmp_path: Path) -> None:
+    w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-base").sg("sg-alb")
+    w.eni("eni-app1", "subnet-a", ["10.0.1.11"], ["sg-base"])
+    w.eni("eni-app2", "subnet-a", ["10.0.1.12"], ["sg-base"])
+    for i in range(3):
+        w.eni(f"eni-alb{i}", "subnet-a", [f"10.0.1.2{i}"], ["sg-alb"], service=True)
+    w.flow("eni-app1", "10.0.1.99", "10.0.1.11", 0, 0, proto="icmp")
+    con = run(w)
+    assert rows(con, "SELECT * FROM findings WHERE kind = 'moat_and_castle'") == []
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> World:
+    """An RDS ENI (requester-managed) in its own subnet; the app subnet talks to it on 5432."""
+    w = World(tmp_path / "data").subnet("subnet-app", NET).subnet("subnet-db", "10.0.2.0/24")
+    w.sg("sg-db").rule("sgr-db", "sg-db", "ingress", "tcp", 5432, cidr="10.0.0.0/16")
+    w.eni("eni-rds", "subnet-db", ["10.0.2.10"], ["sg-db"], service=True)
+    return w
+
+
+def test_both_layers_allow_without_tcp_flags_is_unknown(db: World) -> None:
+    # sample_logs db_unknown: v2 format, a pooled connection accepted all day, one REJECT mid-way
+    db.both("eni-rds", WEB, "10.0.2.10", 41000, 5432)
+    db.flow("eni-rds", WEB, "10.0.2.10", 41000, 5432, action="REJECT", at=600, packets=2)
+    db.flow("eni-rds", "10.0.1.11", "10.0.2.10", 41001, 5432, action="REJECT", at=600)  # no accept at all
+    con = run(db)
+    rej = {r["srcaddr"]: r for r in rows(con, "SELECT * FROM rejected")}
+    assert {k: v["cause"] for k, v in rej.items()} == {WEB: "unknown", "10.0.1.11": "unknown"}
+    for r in rej.values():
+        assert "both NACL acl-default (entry 100) and 1 security-group rule(s) allow tcp/5432" in r["cause_detail"]
+        assert "no tcp-flags" in r["cause_detail"] and "cannot be told apart" in r["cause_detail"]
+    assert "had accepted records earlier" in rej[WEB]["cause_detail"]
+    assert "no earlier accepted record" in rej["10.0.1.11"]["cause_detail"]
+
+
+def test_both_layers_allow_late_fin_rst_and_expired_state(db: World) -> None:
+    # sample_logs late_fin: v3 with tcp-flags; FIN/RST without SYN is a late packet even with no accept
+    # that day; an ACK-only packet is one only when the same 5-tuple was accepted earlier
+    db.both("eni-rds", WEB, "10.0.2.10", 41000, 5432, req_flags=2, rep_flags=18)
+    db.flow("eni-rds", WEB, "10.0.2.10", 41000, 5432, action="REJECT", flags=1, at=900)
+    db.flow("eni-rds", "10.0.1.11", "10.0.2.10", 41001, 5432, action="REJECT", flags=4, at=900)
+    db.both("eni-rds", "10.0.1.12", "10.0.2.10", 41002, 5432, req_flags=2, rep_flags=18)
+    db.flow("eni-rds", "10.0.1.12", "10.0.2.10", 41002, 5432, action="REJECT", flags=16, at=900)
+    db.flow("eni-rds", "10.0.1.13", "10.0.2.10", 41003, 5432, action="REJECT", flags=16, at=900)
+    con = run(db)
+    rej = {r["srcaddr"]: r for r in rows(con, "SELECT * FROM rejected")}
+    assert {k: v["cause"] for k, v in rej.items()} == {
+        WEB: "late_packet", "10.0.1.11": "late_packet", "10.0.1.12": "late_packet", "10.0.1.13": "unknown"}
+    assert "FIN/RST without SYN" in rej["10.0.1.11"]["cause_detail"]
+    assert "connection-tracking entry expired" in rej["10.0.1.12"]["cause_detail"]
+    assert "tcp-flags (16) show no FIN/RST" in rej["10.0.1.13"]["cause_detail"]

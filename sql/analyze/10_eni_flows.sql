@@ -62,6 +62,7 @@ SELECT
     MIN(CASE WHEN fwd THEN start END) AS f_first,
     MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
     MIN(start) AS first_start,
+    MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
     MAX("end") AS last_end
 FROM k
 GROUP BY eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port

@@ -201,5 +201,5 @@ SELECT
     CASE WHEN init_side = 'lo' THEN r_rej ELSE f_rej END AS reply_rejected,
     f_rej + r_rej AS rejected_flows,
     f_acc + r_acc AS accepted_records,
-    first_start, last_end
+    first_start, last_end, first_accept
 FROM roles

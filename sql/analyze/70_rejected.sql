@@ -3,8 +3,10 @@
 -- params: $day
 -- Decision procedure of domain.md §3.9: reject-reason BPA; ENI without SGs → NACL; the reply of an
 -- accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a conversation with ACCEPTs
--- → late packet; same subnet (no NACL in between) → SG unless a rule allows it (then late packet);
--- the subnet NACL in rule order denies → NACL; no SG rule allows → SG; both allow → late packet.
+-- → late packet; same subnet (no NACL in between) → SG unless a rule allows it; the subnet NACL in
+-- rule order denies → NACL; no SG rule allows → SG. When both layers allow it (or a rule allows it
+-- within the subnet) the cause needs evidence: FIN/RST without SYN, or tcp-flags without SYN on a
+-- 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2 without tcp-flags) unknown.
 WITH r AS (
     SELECT
         f.account_id, f.region,
@@ -28,6 +30,7 @@ WITH r AS (
     SELECT
         k.*,
         cs.init_side, cs.local_side, cs.flows AS conv_flows, cs.accepted_records, cs.family AS x_family,
+        (cs.first_accept IS NOT NULL AND cs.first_accept < k.start) AS earlier_accept,
         cs.initiator_addr,
         COALESCE(cs.in_inventory, FALSE) AS in_inventory, COALESCE(cs.has_sgs, FALSE) AS has_sgs,
         CASE
@@ -37,7 +40,8 @@ WITH r AS (
         END AS x_dir,
         ((k.x_fwd AND cs.init_side = 'hi') OR (NOT k.x_fwd AND cs.init_side = 'lo')) AS is_reply
     FROM k
-    LEFT JOIN conversation_sides cs
+    -- every REJECT record's conversation counted it, so only conversations with rejects can match
+    LEFT JOIN (SELECT * FROM conversation_sides WHERE rejected_flows > 0) cs
         ON cs.eni_id = k.interface_id AND cs.protocol = k.protocol
        AND cs.lo_addr = CASE WHEN k.x_fwd THEN k.x_src ELSE k.x_dst END
        AND cs.lo_port = CASE WHEN k.x_fwd THEN k.x_sport ELSE k.x_dport END
@@ -49,15 +53,15 @@ WITH r AS (
         CASE WHEN j.x_dir = 'egress' THEN j.x_dst ELSE j.x_src END AS x_remote,
         rk.key AS x_remote_key,
         ei.nacl_id AS x_nacl, ei.subnet_id AS x_subnet, ei.interface_type AS x_itype,
-        EXISTS (
-            SELECT 1 FROM subnet_ranges s
-            WHERE s.owner = ei.subnet_id AND s.family = rk.family AND rk.key BETWEEN s.lo AND s.hi
-        ) AS same_subnet,
+        sr.owner IS NOT NULL AS same_subnet,
         CASE j.protocol WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6'
                         ELSE 'protocol ' || CAST(j.protocol AS VARCHAR) END AS x_proto
     FROM j
     LEFT JOIN addr_keys rk ON rk.addr = CASE WHEN j.x_dir = 'egress' THEN j.x_dst ELSE j.x_src END
     LEFT JOIN eni_info ei ON ei.eni_id = j.interface_id
+    -- a subnet has at most one range per family, so this join adds no rows
+    LEFT JOIN (SELECT DISTINCT owner, family, lo, hi FROM subnet_ranges) sr
+        ON sr.owner = ei.subnet_id AND sr.family = rk.family AND rk.key BETWEEN sr.lo AND sr.hi
 ), j3 AS (
     SELECT
         j2.*,
@@ -71,26 +75,39 @@ WITH r AS (
     LEFT JOIN key_rule_counts n
         ON n.eni_id = j2.interface_id AND n.rule_direction = j2.x_dir AND n.protocol = j2.protocol
        AND n.family = j2.x_family AND n.peer_key = j2.x_remote_key AND n.port = j2.x_dport
-), c AS (
+), e AS (
     SELECT
         j3.*,
+        (protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & 5) <> 0 AND (tcp_flags & 2) = 0) AS fin_rst,
+        (protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & 2) = 0 AND earlier_accept) AS mid_connection
+    FROM j3
+), c AS (
+    SELECT
+        e.*,
         CASE
             WHEN reject_reason = 'BPA' THEN 'bpa'
             WHEN reject_reason IS NOT NULL THEN 'unknown'
             WHEN NOT in_inventory THEN 'unknown'
             WHEN NOT has_sgs THEN 'nacl'
             WHEN is_reply AND conv_flows > 0 THEN 'nacl'
-            WHEN protocol = 6 AND tcp_flags IS NOT NULL AND (tcp_flags & 2) = 0 AND (tcp_flags & 5) > 0
-                 AND accepted_records > 0 THEN 'late_packet'
+            WHEN fin_rst AND accepted_records > 0 THEN 'late_packet'
             WHEN x_dir IS NULL THEN 'unknown'
-            WHEN same_subnet AND sg_allowing > 0 THEN 'late_packet'
+            WHEN same_subnet AND sg_allowing > 0 AND (fin_rst OR mid_connection) THEN 'late_packet'
+            WHEN same_subnet AND sg_allowing > 0 THEN 'unknown'
             WHEN same_subnet THEN 'sg'
             WHEN nacl_action = 'deny' THEN 'nacl'
             WHEN sg_allowing = 0 THEN 'sg'
-            WHEN nacl_action = 'allow' THEN 'late_packet'
+            WHEN nacl_action = 'allow' AND (fin_rst OR mid_connection) THEN 'late_packet'
             ELSE 'unknown'
-        END AS cause
-    FROM j3
+        END AS cause,
+        CASE
+            WHEN tcp_flags IS NULL THEN 'the flow-log format has no tcp-flags to show a FIN/RST'
+            ELSE 'its tcp-flags (' || CAST(tcp_flags AS VARCHAR) || ') show no FIN/RST'
+        END || CASE
+            WHEN earlier_accept THEN ' (the same 5-tuple had accepted records earlier in the day)'
+            ELSE ' and the same 5-tuple had no earlier accepted record'
+        END AS missing_evidence
+    FROM e
 )
 SELECT
     account_id, region, version, interface_id, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes,
@@ -110,10 +127,21 @@ SELECT
         WHEN is_reply AND conv_flows > 0 THEN 'reply to an accepted ' || x_proto || ' request from ' || initiator_addr
             || ': security groups never drop replies, so the stateless NACL ' || COALESCE(x_nacl, '(unknown)')
             || ' denies the return traffic' || COALESCE(' (entry ' || CAST(nacl_rule AS VARCHAR) || ' ' || nacl_action || 's ' || nacl_cidr || ')', '')
-        WHEN cause = 'late_packet' AND same_subnet THEN 'same subnet (no NACL applies) and a rule of the ENI''s security groups allows '
-            || x_what || ' from ' || x_remote || ': a late packet after close or an expired connection-tracking entry'
-        WHEN cause = 'late_packet' AND (tcp_flags & 2) = 0 AND (tcp_flags & 5) > 0 THEN 'FIN/RST without SYN (tcp-flags '
-            || CAST(tcp_flags AS VARCHAR) || ') on a connection with accepted records: a packet after close or after the connection-tracking timeout'
+        WHEN cause = 'late_packet' AND fin_rst THEN 'FIN/RST without SYN (tcp-flags '
+            || CAST(tcp_flags AS VARCHAR) || ') on a connection with accepted records'
+            || CASE WHEN same_subnet THEN ' (same subnet, no NACL applies; a security-group rule allows it)' ELSE '' END
+            || ': a packet after close or after the connection-tracking timeout'
+        WHEN cause = 'late_packet' THEN 'tcp-flags ' || CAST(tcp_flags AS VARCHAR) || ' without SYN on a 5-tuple with earlier accepted records, and '
+            || CASE WHEN same_subnet THEN 'a security-group rule allows it (same subnet, no NACL applies)'
+                    ELSE 'both NACL ' || x_nacl || ' (entry ' || CAST(nacl_rule AS VARCHAR) || ') and ' || CAST(sg_allowing AS VARCHAR)
+                         || ' security-group rule(s) allow it' END
+            || ': a packet after the connection-tracking entry expired'
+        WHEN cause = 'unknown' AND x_dir IS NOT NULL AND sg_allowing > 0 AND (same_subnet OR nacl_action = 'allow') THEN
+            CASE WHEN same_subnet THEN 'same subnet (no NACL applies) and ' || CAST(sg_allowing AS VARCHAR) || ' security-group rule(s) allow '
+                 ELSE 'both NACL ' || x_nacl || ' (entry ' || CAST(nacl_rule AS VARCHAR) || ') and ' || CAST(sg_allowing AS VARCHAR)
+                      || ' security-group rule(s) allow ' END
+            || x_what || CASE WHEN x_dir = 'ingress' THEN ' from ' ELSE ' to ' END || x_remote || ', but ' || missing_evidence
+            || ': a late packet after close, an expired connection-tracking entry, asymmetric routing and a stale inventory snapshot cannot be told apart'
         WHEN x_dir IS NULL THEN 'neither address is known to belong to ' || interface_id
         WHEN cause = 'sg' AND same_subnet THEN 'same subnet (NACLs do not apply): no ' || x_dir || ' rule of the security groups of '
             || interface_id || ' allows ' || x_what || CASE WHEN x_dir = 'ingress' THEN ' from ' ELSE ' to ' END || x_remote
@@ -123,8 +151,6 @@ SELECT
         WHEN cause = 'sg' THEN 'no ' || x_dir || ' rule of the security groups of ' || interface_id || ' allows ' || x_what
             || CASE WHEN x_dir = 'ingress' THEN ' from ' ELSE ' to ' END || x_remote
             || CASE WHEN nacl_action = 'allow' THEN ' (NACL ' || x_nacl || ' entry ' || CAST(nacl_rule AS VARCHAR) || ' allows it)' ELSE '' END
-        WHEN cause = 'late_packet' THEN 'both NACL ' || x_nacl || ' (entry ' || CAST(nacl_rule AS VARCHAR) || ') and ' || CAST(sg_allowing AS VARCHAR)
-            || ' security-group rule(s) allow it: a late packet after close or an expired connection-tracking entry, asymmetric routing, or rules changed after the inventory snapshot'
         ELSE 'a security-group rule allows it but the NACL of ' || COALESCE(x_subnet, 'the subnet') || ' is not in the inventory'
     END AS cause_detail
 FROM c

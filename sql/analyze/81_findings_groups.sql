@@ -1,13 +1,14 @@
 -- name: 81_findings_groups
--- returns: posture findings from group membership: default_sg_in_use, moat_and_castle (one SG on every SG-filtered ENI of a VPC with 3 or more), sg_per_instance (most SGs of a VPC each guard a single instance)
+-- returns: posture findings from group membership: default_sg_in_use, moat_and_castle (one SG on every instance ENI of a VPC with 3 or more; requester-managed service ENIs such as load balancers and RDS have no instance_id and do not count), sg_per_instance (most SGs of a VPC each guard a single instance)
 WITH membership AS (
-    SELECT g.group_id, e.vpc_id, g.eni_id, COALESCE(e.instance_id, g.eni_id) AS workload
+    SELECT g.group_id, e.vpc_id, g.eni_id, e.instance_id, COALESCE(e.instance_id, g.eni_id) AS workload
     FROM eni_groups g
     JOIN eni_info e ON e.eni_id = g.eni_id
-), vpc_enis AS (
-    SELECT vpc_id, COUNT(DISTINCT eni_id) AS enis FROM eni_info WHERE has_sgs GROUP BY vpc_id
+), vpc_instance_enis AS (
+    SELECT vpc_id, COUNT(DISTINCT eni_id) AS enis FROM eni_info WHERE instance_id IS NOT NULL GROUP BY vpc_id
 ), per_group AS (
-    SELECT group_id, vpc_id, COUNT(DISTINCT eni_id) AS enis, COUNT(DISTINCT workload) AS workloads, MIN(eni_id) AS sample_eni
+    SELECT group_id, vpc_id, COUNT(DISTINCT eni_id) AS enis, COUNT(DISTINCT workload) AS workloads, MIN(eni_id) AS sample_eni,
+           COUNT(DISTINCT CASE WHEN instance_id IS NOT NULL THEN eni_id END) AS instance_enis
     FROM membership
     GROUP BY group_id, vpc_id
 ), single AS (
@@ -27,13 +28,13 @@ WHERE s.is_default
 UNION ALL
 SELECT
     'moat_and_castle', 'medium', p.group_id, p.group_id, CAST(NULL AS VARCHAR),
-    'One security group on every network interface',
-    p.group_id || ' is attached to all ' || CAST(v.enis AS VARCHAR) || ' security-group-filtered ENIs of ' || p.vpc_id
-        || ': every rule in it applies everywhere ("moat and castle")',
-    CAST(json_object('vpc_id', p.vpc_id, 'enis', v.enis) AS VARCHAR)
+    'One security group on every instance',
+    p.group_id || ' is attached to all ' || CAST(v.enis AS VARCHAR) || ' instance ENIs of ' || p.vpc_id
+        || ': every rule in it applies to every instance ("moat and castle")',
+    CAST(json_object('vpc_id', p.vpc_id, 'instance_enis', v.enis, 'enis', p.enis) AS VARCHAR)
 FROM per_group p
-JOIN vpc_enis v ON v.vpc_id = p.vpc_id
-WHERE v.enis >= 3 AND p.enis = v.enis
+JOIN vpc_instance_enis v ON v.vpc_id = p.vpc_id
+WHERE v.enis >= 3 AND p.instance_enis = v.enis
 UNION ALL
 SELECT
     'sg_per_instance', 'low', s.vpc_id, CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
