@@ -481,14 +481,17 @@ def _findings() -> list[dict[str, Any]]:
             if kind in ("moat_and_castle", "default_sg_in_use"):
                 continue
             out.append({"kind": kind, "group_id": r.group_id, "rule_id": r.id, "name": r.name})
-    out.append({"kind": "default_sg_in_use", "group_id": GROUPS["default"].id, "resource_id": ENIS["ops"].id,
+    out.append({"kind": "default_sg_in_use", "group_id": GROUPS["default"].id,
                 "name": "default SG on the ops instance"})
     out.append({"kind": "moat_and_castle", "group_id": GROUPS["corp-baseline-sg"].id,
                 "name": "corp-baseline-sg is on all 7 instance ENIs"})
-    out.append({"kind": "no_flow_log", "resource_id": SUBNETS["batch-a"].id, "name": "subnet batch-a"})
-    out.append({"kind": "no_flow_log", "resource_id": ENIS["batch-2"].id, "name": "ENI of batch-2"})
-    out.append({"kind": "partial_flow_log", "resource_id": ENIS["batch-1"].id,
+    # Subnet batch-a has no subnet-level flow log, but batch-1 in it has an ENI-level one, so the
+    # gaps are reported per ENI (a subnet finding means no ENI of the subnet is logged at all).
+    out.append({"kind": "eni_without_flow_log", "resource_id": ENIS["batch-2"].id, "name": "ENI of batch-2"})
+    out.append({"kind": "eni_partial_flow_log", "resource_id": ENIS["batch-1"].id,
                 "name": "ENI of batch-1: REJECT-only flow log"})
+    out.append({"kind": "skipdata", "resource_id": ENIS["nat"].id, "name": "the NAT ENI's SKIPDATA minute"})
+    out.append({"kind": "scanner", "name": "the port sweep of the bastion (one source, 205 ports)"})
     for f in out:
         f["meaning"] = FINDING_KINDS[f["kind"]]
     return out

@@ -329,6 +329,8 @@ FINDING_KINDS = {
     "default_sg_in_use": "the VPC's default SG is attached to an ENI",
     "moat_and_castle": "one SG (corp-baseline-sg) on every instance ENI",
     "stale_reference": "a rule references a group across a deleted peering",
-    "no_flow_log": "ENIs/subnets no flow log covers",
-    "partial_flow_log": "ENIs covered only by an ACCEPT-only or REJECT-only flow log",
+    "eni_without_flow_log": "an ENI no flow log covers",
+    "eni_partial_flow_log": "an ENI covered only by an ACCEPT-only or REJECT-only flow log",
+    "skipdata": "an ENI whose flow log skipped records (SKIPDATA)",
+    "scanner": "a source rejected on many ports or ENIs",
 }

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from flowlens.datadir import DataDir
+from flowlens.ingest.pipeline import IngestSummary
+from flowlens.recommend.plan import Plan
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -66,3 +74,31 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.fail(f"the shared corpus is missing at {CORPUS}; it lives beside the project root")
     return CORPUS
+
+
+@dataclass(frozen=True)
+class SampleDay:
+    """The committed sample day run through ingest, inventory, analyze and recommend once."""
+
+    data: DataDir
+    ingest: IngestSummary
+    plan: Plan
+    expected: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def sample_day(tmp_path_factory: pytest.TempPathFactory) -> SampleDay:
+    """Built once per test process (each xdist worker that needs it builds its own)."""
+    from flowlens.analyze import analyze
+    from flowlens.ingest.pipeline import ingest
+    from flowlens.ingest.source import LocalSource
+    from flowlens.inventory import snapshot_from_json
+    from flowlens.recommend.pipeline import recommend, window_bounds
+
+    expected = json.loads((SAMPLE_LOGS / "expected.json").read_text(encoding="utf-8"))
+    day = date.fromisoformat(expected["window"]["start"][:10])
+    dd = DataDir(tmp_path_factory.mktemp("sample") / "data")
+    summary = ingest(LocalSource(SAMPLE_LOGS / "s3"), [day], dd, workers=2)
+    snapshot_from_json([SAMPLE_LOGS / "inventory"], dd, taken_at=window_bounds([day])[1])
+    analyze(dd, [day])
+    return SampleDay(dd, summary, recommend(dd, [day]), expected)

@@ -13,9 +13,9 @@ from typing import Any
 
 import boto3
 import pytest
+from conftest import SAMPLE_LOGS
 
 from flowlens.cli import main
-from conftest import SAMPLE_LOGS
 
 DAY = "2026-11-28"
 BUCKET = "flow-logs-e2e"

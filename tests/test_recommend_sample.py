@@ -11,13 +11,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from conftest import SampleDay
 
-from flowlens.analyze import analyze
-from flowlens.datadir import DataDir
-from flowlens.ingest.pipeline import ingest
-from flowlens.ingest.source import LocalSource
-from flowlens.inventory import snapshot_from_json
-from flowlens.recommend.pipeline import recommend, window_bounds
 from flowlens.recommend.plan import Plan
 from flowlens.recommend.render_md import render_md
 from flowlens.samples import sample_logs_root
@@ -29,12 +24,8 @@ BY_ID = {r["rule_id"]: r for r in EXPECTED["recommendations"]}
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    dd = DataDir(tmp_path_factory.mktemp("sample") / "data")
-    ingest(LocalSource(SAMPLES / "s3"), [DAY], dd, workers=2)
-    snapshot_from_json([SAMPLES / "inventory"], dd, taken_at=window_bounds([DAY])[1])
-    analyze(dd, [DAY])
-    return recommend(dd, [DAY])
+def plan(sample_day: SampleDay) -> Plan:
+    return sample_day.plan
 
 
 @pytest.fixture(scope="module")
