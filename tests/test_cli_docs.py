@@ -40,3 +40,19 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["no-such-command"])
     assert exc.value.code == 2
+
+
+def test_readme_iam_policy_covers_every_declared_action() -> None:
+    import json
+
+    from flowlens.inventory.permissions import iam_policy
+    from flowlens.recommend.apply import PERMISSIONS
+
+    readme = README.read_text(encoding="utf-8")
+    m = re.search(r"<!-- iam-policy -->\n```json\n(.+?)\n```", readme, re.S)
+    assert m, "README.md lacks the marked IAM policy"
+    statements = {s["Sid"]: set(s["Action"]) for s in json.loads(m.group(1))["Statement"]}
+    inventory = {a for s in iam_policy()["Statement"] for a in s["Action"]}  # type: ignore[index, attr-defined]
+    assert statements["FlowlensInventoryReadOnly"] == inventory
+    assert statements["FlowlensApplyOnly"] == set(PERMISSIONS)
+    assert {"s3:ListBucket", "s3:GetObject"} <= statements["FlowlensIngest"]

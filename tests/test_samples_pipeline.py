@@ -82,3 +82,16 @@ def test_findings_are_the_expected_kinds_on_the_expected_resources(sample_day: S
 def test_no_accepted_flow_is_left_unexplained(sample_day: SampleDay) -> None:
     rows = _rows(sample_day, "SELECT count(*) AS n FROM conversations WHERE accepted AND status = 'no_rule'")
     assert rows[0]["n"] == sample_day.expected["accepted_flows_allowed_by_no_rule"]
+
+
+def test_the_readme_sql_examples_run_on_the_sample_day(sample_day: SampleDay) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"Ten useful queries:\n\n```sql\n(.+?)\n```", readme, re.S)
+    assert block, "README.md lacks the SQL examples"
+    queries = [q.strip() for q in block.group(1).split(";") if q.strip()]
+    assert len(queries) == 10
+    for q in queries:
+        _rows(sample_day, q)  # raises on any error
