@@ -39,7 +39,8 @@ _READ_BYTES = 1 << 20
 
 # Only runs that are not already a single space: most chunks have none, and then nothing is copied.
 _WS = re.compile(rb" [ \t\r\f\v]+|[\t\r\f\v][ \t\r\f\v]*")
-_ODD_WS = (b"  ", b"\t", b"\r", b"\f", b"\v")
+_ODD_BYTES = (b"\t", b"\r", b"\f", b"\v")
+_ODD_WS = (b"  ", *_ODD_BYTES)
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _INT = re.compile(rb"^-?[0-9]+$")
 _INT_RANGE = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
@@ -116,14 +117,19 @@ def iter_chunks(raw: IO[bytes], *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> 
 
     Multi-member gzip is followed; a truncated or corrupt stream raises :class:`InputError`.
     """
-    pending = b""
+    parts: list[bytes] = []
+    size = 0
     for piece in _decompressed(raw) if gz else iter(lambda: raw.read(_READ_BYTES), b""):
-        pending += piece
-        if len(pending) >= chunk_bytes:
+        parts.append(piece)
+        size += len(piece)
+        if size >= chunk_bytes:
+            pending = b"".join(parts)
             cut = pending.rfind(b"\n") + 1
             if cut:
                 yield pending[:cut]
                 pending = pending[cut:]
+            parts, size = [pending], len(pending)
+    pending = b"".join(parts)
     if pending:
         yield pending if pending.endswith(b"\n") else pending + b"\n"
 
@@ -174,13 +180,35 @@ def _collapse(chunk: bytes) -> bytes:
 
 
 def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
+    if not any(w in chunk for w in _ODD_BYTES):  # memchr scans: cheap
+        # Single spaces (what AWS writes): parse as is. A doubled, leading or trailing space shows
+        # as an extra or empty field; then the chunk is collapsed and parsed again.
+        try:
+            table, rejected = _read_csv(chunk, header)
+            if not rejected and not _has_empty_field(table):
+                return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header))
+        except pa.ArrowInvalid:
+            pass
+    table, rejected = _read_csv(_collapse(chunk), header)
+    if any(n == 0 for n, _ in rejected):
+        raise pa.ArrowInvalid("invalid row without a row number")
+    bad: list[BadLine] = []
+    if rejected:
+        lines = chunk.split(b"\n")
+        for number, ntok in rejected:
+            raw = lines[number - 1]
+            bad.append(BadLine(first_line + number - 1, raw.decode("utf-8", "backslashreplace"), _count_reason(ntok, header)))
+    return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
+
+
+def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, int]]]:
+    """pyarrow's CSV reader, single-space delimited; rows with the wrong field count are returned apart."""
     rejected: list[tuple[int, int]] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
         rejected.append((row.number or 0, row.actual_columns))
         return "skip"
 
-    data = _collapse(chunk)
     table = pcsv.read_csv(
         io.BytesIO(data),
         read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
@@ -191,15 +219,13 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
             strings_can_be_null=True,
         ),
     )
-    if any(n == 0 for n, _ in rejected):
-        raise pa.ArrowInvalid("invalid row without a row number")
-    bad: list[BadLine] = []
-    if rejected:
-        lines = chunk.split(b"\n")
-        for number, ntok in rejected:
-            raw = lines[number - 1]
-            bad.append(BadLine(first_line + number - 1, raw.decode("utf-8", "backslashreplace"), _count_reason(ntok, header)))
-    return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
+    return table, rejected
+
+
+def _has_empty_field(table: pa.Table) -> bool:
+    """Whether a string column holds an empty value (an integer column would have failed to convert)."""
+    strings = (c for c in table.columns if pa.types.is_string(c.type) and c.null_count < len(c))
+    return any(pc.min(pc.binary_length(c)).as_py() == 0 for c in strings)
 
 
 def _count_reason(ntok: int, header: Header) -> str:
@@ -266,9 +292,10 @@ def finish_table(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header)
 
 def normalise_time(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Epoch milliseconds → seconds (values above :data:`MILLIS_THRESHOLD`)."""
-    big = pc.greater(col, MILLIS_THRESHOLD)
-    if not pc.any(big).as_py():
+    top = pc.max(col).as_py()
+    if top is None or top <= MILLIS_THRESHOLD:
         return col
+    big = pc.greater(col, MILLIS_THRESHOLD)
     return pc.if_else(big, pc.divide(col, 1000), col)
 
 

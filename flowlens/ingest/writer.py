@@ -31,15 +31,24 @@ class _Open:
     def __init__(self, final: Path, tmp: Path, schema: pa.Schema) -> None:
         self.final, self.tmp = final, tmp
         self.writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        self.write_lock = threading.Lock()  # one row group at a time into this file
         self.buffer: list[pa.Table] = []
         self.rows = 0
         self.nbytes = 0
         self.keys: set[str] = set()
 
-    def flush(self) -> None:
-        if self.buffer:
-            self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP_ROWS)
-            self.buffer, self.rows, self.nbytes = [], 0, 0
+    def take(self) -> pa.Table | None:
+        """The buffered rows as one table (buffer emptied); caller holds the writer's lock."""
+        if not self.buffer:
+            return None
+        table = pa.concat_tables(self.buffer)
+        self.buffer, self.rows, self.nbytes = [], 0, 0
+        return table
+
+    def write(self, table: pa.Table | None) -> None:
+        if table is not None:
+            with self.write_lock:
+                self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
 
 
 class PartitionWriter:
@@ -59,17 +68,19 @@ class PartitionWriter:
             f = self._open[values] = _Open(final, folder / f".{final.name}.tmp", self.schema)
         return f
 
-    def add(self, values: tuple[str, ...], table: pa.Table) -> None:
-        """Buffer ``table`` (in :attr:`schema`) for the partition ``values``."""
-        keys = set(pc.unique(table.column("source_key")).to_pylist())
+    def add(self, values: tuple[str, ...], table: pa.Table, keys: set[str]) -> None:
+        """Buffer ``table`` (in :attr:`schema`, rows of source ``keys``) for the partition ``values``.
+
+        A full buffer is written as a row group outside the shared lock, so other workers keep adding.
+        """
         with self._lock:
             f = self._file(values)
             f.buffer.append(table)
             f.rows += table.num_rows
             f.nbytes += table.nbytes
             f.keys |= keys
-            if f.rows >= ROW_GROUP_ROWS or f.nbytes >= ROW_GROUP_BYTES:
-                f.flush()
+            full = f.take() if f.rows >= ROW_GROUP_ROWS or f.nbytes >= ROW_GROUP_BYTES else None
+        f.write(full)
 
     def close(self, drop_keys: Iterable[str] = ()) -> dict[str, list[str]]:
         """Finish every file, dropping rows of ``drop_keys``; rename into place.
@@ -79,7 +90,7 @@ class PartitionWriter:
         drop = set(drop_keys)
         out: dict[str, list[str]] = {}
         for f in self._open.values():
-            f.flush()
+            f.write(f.take())
             f.writer.close()
             if f.keys & drop:
                 filter_file(f.tmp, f.tmp, drop)
