@@ -50,7 +50,7 @@ def split(pieces: list[Piece], intervals: tuple[tuple[int, int], ...], schema: p
     table = pa.concat_tables([p.table for p in pieces])
     counts = np.array([p.table.num_rows for p in pieces], dtype=np.int64)
     owner = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
-    end = _filled(table.column("end"), owner, [p.timestamp for p in pieces]).to_numpy()
+    end = _ints(_filled(table.column("end"), owner, [p.timestamp for p in pieces]))
     keep = _inside(end, intervals)
     if keep is not None:
         table, owner, end = table.filter(pa.array(keep)), owner[keep], end[keep]
@@ -118,7 +118,14 @@ def _codes(col: pa.ChunkedArray, owner: np.ndarray, per_piece: list[str]) -> tup
         if len(values) == 1:
             return [values[0].as_py()], np.zeros(len(owner), dtype=np.int32)
     encoded = pc.dictionary_encode(_filled(col, owner, per_piece))
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+    return encoded.dictionary.to_pylist(), _ints(encoded.indices)
+
+
+def _ints(arr: pa.Array) -> np.ndarray:
+    """A NULL-free integer array as numpy, zero-copy (``Array.to_numpy`` would import pandas)."""
+    assert arr.null_count == 0
+    dtype = np.dtype(f"int{arr.type.bit_width}")
+    return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr)]
 
 
 def _file_table(table: pa.Table, owner: np.ndarray, pieces: list[Piece], schema: pa.Schema) -> pa.Table:

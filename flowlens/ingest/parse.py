@@ -14,6 +14,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import IO
 
 import numpy as np
@@ -56,11 +57,12 @@ class Header:
 
     fields: tuple[str, ...]
 
-    @property
+    # Cached: asked for every chunk and column (frozen dataclasses still allow cached_property).
+    @cached_property
     def tgw(self) -> bool:
         return bool(TGW_MARKERS.intersection(self.fields))
 
-    @property
+    @cached_property
     def known(self) -> dict[str, FlowField]:
         return TGW_BY_NAME if self.tgw else VPC_BY_NAME
 
@@ -68,9 +70,13 @@ class Header:
     def table_schema(self) -> pa.Schema:
         return TGW_TABLE_SCHEMA if self.tgw else VPC_TABLE_SCHEMA
 
-    @property
+    @cached_property
     def unknown(self) -> tuple[str, ...]:
         return tuple(f for f in self.fields if f not in self.known)
+
+    @cached_property
+    def column_types(self) -> dict[str, pa.DataType]:
+        return {n: self.type_of(n) for n in self.fields}
 
     def type_of(self, name: str) -> pa.DataType:
         f = self.known.get(name)
@@ -214,7 +220,7 @@ def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, in
         read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
         parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
         convert_options=pcsv.ConvertOptions(
-            column_types={n: header.type_of(n) for n in header.fields},
+            column_types=header.column_types,
             null_values=["-"],
             strings_can_be_null=True,
         ),
@@ -223,9 +229,18 @@ def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, in
 
 
 def _has_empty_field(table: pa.Table) -> bool:
-    """Whether a string column holds an empty value (an integer column would have failed to convert)."""
-    strings = (c for c in table.columns if pa.types.is_string(c.type) and c.null_count < len(c))
-    return any(pc.min(pc.binary_length(c)).as_py() == 0 for c in strings)
+    """Whether a string column holds an empty value (an integer column would have failed to convert).
+
+    Read from the offsets: a zero-length entry that is not NULL is an empty string.
+    """
+    for col in table.columns:
+        if not pa.types.is_string(col.type) or col.null_count == len(col):
+            continue
+        for arr in col.chunks:
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+            if int(np.count_nonzero(offsets[1:] == offsets[:-1])) > arr.null_count:
+                return True
+    return False
 
 
 def _count_reason(ntok: int, header: Header) -> str:

@@ -199,12 +199,23 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
 
     def parsed() -> Iterator[tuple[pa.Table, list[BadLine]]]:
         line = 2
-        for chunk in _chain(rest, chunks):
+        for chunk, last in _with_last(_chain(rest, chunks)):
             pc_ = parse_chunk(chunk, header, line)
-            line += chunk.count(b"\n")
+            if not last:  # line numbers of the next chunk
+                line += chunk.count(b"\n")
             yield pc_.table, pc_.bad
 
     return header, parsed()
+
+
+def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    prev = next(items, None)
+    for item in items:
+        assert prev is not None
+        yield prev, False
+        prev = item
+    if prev is not None:
+        yield prev, True
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:

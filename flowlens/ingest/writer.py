@@ -23,6 +23,15 @@ ROW_GROUP_ROWS = 1_000_000
 ROW_GROUP_BYTES = 96 << 20
 
 
+def stats_columns(schema: pa.Schema) -> list[str]:
+    """Columns whose min/max statistics are written: the integers (times, ports, counters).
+
+    String min/max (addresses, ids) prune nothing in files that mix every ENI, and cost a sixth
+    of the write time.
+    """
+    return [f.name for f in schema if pa.types.is_integer(f.type)]
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -30,7 +39,7 @@ def new_run_id() -> str:
 class _Open:
     def __init__(self, final: Path, tmp: Path, schema: pa.Schema) -> None:
         self.final, self.tmp = final, tmp
-        self.writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+        self.writer = pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=stats_columns(schema))
         self.write_lock = threading.Lock()  # one row group at a time into this file
         self.buffer: list[pa.Table] = []
         self.rows = 0
