@@ -42,6 +42,7 @@ from flowlens.ingest.parse import (
     iter_chunks,
     parse_chunk,
     parse_header,
+    parse_joined,
     split_header,
 )
 from flowlens.ingest.source import Source, SourceObject
@@ -56,6 +57,8 @@ TASK_BYTES = 4 << 20
 TASK_OBJECTS = 256
 #: ...whose parsed rows are split and written together once this many have accumulated.
 FLUSH_ROWS = 262_144
+#: Gzip text objects up to this size are read whole and parsed together with their batch's others.
+SMALL_OBJECT_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,15 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
     return header, parsed()
 
 
+def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, bytes]:
+    """Header and whole body of a small gzip text object."""
+    text = b"".join(iter_chunks(stream, gz=True))
+    if not text.strip():
+        raise InputError(f"{p.obj.key}: the object is empty (no header line)")
+    head, body = split_header(text)
+    return parse_header(head, p.obj.key), body
+
+
 def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
     prev = next(items, None)
     for item in items:
@@ -230,7 +242,8 @@ class _Batch:
     def __init__(self, planned: list[Planned], results: list[_Result], sink: _Sink) -> None:
         self.planned, self.results, self.sink = planned, results, sink
         self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
-        self.rows = 0
+        self.texts: dict[Header, list[tuple[int, bytes]]] = {}  # small objects' bodies, parsed together
+        self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
 
     def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
         p = self.planned[i]
@@ -240,7 +253,36 @@ class _Batch:
             self.pieces.setdefault((tgw, p.intervals), []).append(piece)
             self.rows += t.num_rows
 
+    def add_text(self, i: int, header: Header, body: bytes) -> None:
+        self.texts.setdefault(header, []).append((i, body))
+        self.rows += len(body) // 100
+
+    def _parse_texts(self) -> None:
+        texts, self.texts = self.texts, {}
+        for header, bodies in texts.items():
+            self._parse_group(header, bodies)
+
+    def _parse_group(self, header: Header, bodies: list[tuple[int, bytes]]) -> None:
+        """Parse bodies together; a group that is not clean is halved until the culprit is alone."""
+        tables = parse_joined([b for _, b in bodies], header) if len(bodies) > 1 else None
+        if tables is not None:
+            for (i, _), table in zip(bodies, tables, strict=True):
+                self.add(i, header.tgw, [table])
+        elif len(bodies) > 1:
+            self._parse_group(header, bodies[: len(bodies) // 2])
+            self._parse_group(header, bodies[len(bodies) // 2 :])
+        else:  # alone: line numbers, quarantine, errors of this object
+            i, body = bodies[0]
+            p, res = self.planned[i], self.results[i]
+            try:
+                parsed = parse_chunk(body, header, 2)
+                _take_bad(parsed.bad, p, self.sink, res)
+                self.add(i, header.tgw, [parsed.table])
+            except pa.ArrowException as exc:
+                res.error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+
     def flush(self) -> None:
+        self._parse_texts()
         for (tgw, intervals), pieces in self.pieces.items():
             try:
                 self._write(tgw, intervals, pieces)
@@ -291,6 +333,10 @@ def _process_one(source: Source, p: Planned, i: int, batch: _Batch) -> None:
     """Parse one object into the batch; a large object is flushed chunk by chunk (memory stays bounded)."""
     res = batch.results[i]
     with source.open(p.obj.key) as stream:
+        if p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES:
+            header, body = _read_small(stream, p)
+            batch.add_text(i, header, body)
+            return
         header, parts = _read(stream, p)
         tables: list[pa.Table] = []
         for table, bad in parts:
