@@ -2,7 +2,7 @@
 
 One :class:`PartitionWriter` per table (flows, tgw_flows, quarantine). Rows from many source
 objects go into one file per partition per run; buffers are flushed as row groups, so memory is
-bounded by the buffer size, not the day. Files are written under hidden temp names (ignored by
+bounded by the buffer sizes (and a budget across partitions), not the day. Files are written under hidden temp names (ignored by
 the catalog, Hive and Spark) and renamed into place by :meth:`PartitionWriter.close`; the manifest
 commit that follows is what makes them part of the data set.
 """
@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 1_000_000
 ROW_GROUP_BYTES = 96 << 20
+#: All partitions' buffers together (many accounts/regions): past this the largest is written out.
+BUFFER_BUDGET = 256 << 20
 
 
 def stats_columns(schema: pa.Schema) -> list[str]:
@@ -88,8 +90,18 @@ class PartitionWriter:
             f.rows += table.num_rows
             f.nbytes += table.nbytes
             f.keys |= keys
-            full = f.take() if f.rows >= ROW_GROUP_ROWS or f.nbytes >= ROW_GROUP_BYTES else None
-        f.write(full)
+            target = self._to_write(f)
+            full = target.take() if target else None
+        if target:
+            target.write(full)
+
+    def _to_write(self, f: _Open) -> _Open | None:
+        """A buffer due for writing: ``f`` when full, else the largest when all together exceed the budget."""
+        if f.rows >= ROW_GROUP_ROWS or f.nbytes >= ROW_GROUP_BYTES:
+            return f
+        if sum(o.nbytes for o in self._open.values()) > BUFFER_BUDGET:
+            return max(self._open.values(), key=lambda o: o.nbytes)
+        return None
 
     def close(self, drop_keys: Iterable[str] = ()) -> dict[str, list[str]]:
         """Finish every file, dropping rows of ``drop_keys``; rename into place.
