@@ -56,7 +56,7 @@ DEFAULT_SLACK = timedelta(hours=1)
 TASK_BYTES = 4 << 20
 TASK_OBJECTS = 256
 #: ...whose parsed rows are split and written together once this many have accumulated.
-FLUSH_ROWS = 262_144
+FLUSH_ROWS = 131_072
 #: Gzip text objects up to this size are read whole and parsed together with their batch's others.
 SMALL_OBJECT_BYTES = 1 << 20
 

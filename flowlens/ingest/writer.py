@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 ROW_GROUP_ROWS = 1_000_000
-ROW_GROUP_BYTES = 96 << 20
+ROW_GROUP_BYTES = 32 << 20
 #: All partitions' buffers together (many accounts/regions): past this the largest is written out.
-BUFFER_BUDGET = 256 << 20
+BUFFER_BUDGET = 128 << 20
 
 
 def stats_columns(schema: pa.Schema) -> list[str]:
