@@ -143,8 +143,13 @@ def _key(root: Path, fl: str, ts: datetime, h: int) -> Path:
     return root / "AWSLogs" / ACCOUNT / "vpcflowlogs" / REGION / f"{ts:%Y}" / f"{ts:%m}" / f"{ts:%d}" / name
 
 
-def generate_day(out_dir: Path | str, n_records: int, day: date, *, seed: int = 0, compresslevel: int = 6) -> GeneratedDay:
-    """Write one day of ``n_records`` records under ``out_dir/AWSLogs/...``; returns what was written."""
+def generate_day(out_dir: Path | str, n_records: int, day: date, *, seed: int = 0, compresslevel: int = 6, shards: int = 1) -> GeneratedDay:
+    """Write one day of ``n_records`` records under ``out_dir/AWSLogs/...``; returns what was written.
+
+    AWS delivers one file per flow log per 5-minute period, split into several files by its
+    delivery hosts and past 75 MB: ``shards`` is that split (files per flow log per period), so
+    a day has 288 × 2 × ``shards`` files (×2 more when N exceeds a 2M-record block).
+    """
     out = Path(out_dir)
     rng = np.random.default_rng(seed)
     day_start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
@@ -158,16 +163,17 @@ def generate_day(out_dir: Path | str, n_records: int, day: date, *, seed: int = 
         bins = (end - day_start) // 300
         for b in np.unique(bins):
             for is_custom, fl in ((False, DEFAULT_FL), (True, CUSTOM_FL)):
-                sel = np.nonzero((bins == b) & (custom == is_custom))[0]
-                if not len(sel):
-                    continue
-                body = ((CUSTOM_FIELDS if is_custom else DEFAULT_FIELDS) + "\n").encode() + _render(cols, sel, is_custom, rng)
-                ts = datetime.fromtimestamp(day_start + int(b) * 300, UTC)
-                path = _key(out, fl, ts, int(rng.integers(0, 2**32)) ^ block_start)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                data = gzip.compress(body, compresslevel=compresslevel, mtime=0)
-                path.write_bytes(data)
-                files, total, text = files + 1, total + len(data), text + len(body)
+                sel_all = np.nonzero((bins == b) & (custom == is_custom))[0]
+                for sel in np.array_split(sel_all, min(shards, max(len(sel_all), 1))):
+                    if not len(sel):
+                        continue
+                    body = ((CUSTOM_FIELDS if is_custom else DEFAULT_FIELDS) + "\n").encode() + _render(cols, sel, is_custom, rng)
+                    ts = datetime.fromtimestamp(day_start + int(b) * 300, UTC)
+                    path = _key(out, fl, ts, int(rng.integers(0, 2**32)) ^ block_start)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    data = gzip.compress(body, compresslevel=compresslevel, mtime=0)
+                    path.write_bytes(data)
+                    files, total, text = files + 1, total + len(data), text + len(body)
     return GeneratedDay(str(out), day.isoformat(), n_records, files, total, text, (DEFAULT_FL, CUSTOM_FL))
 
 
@@ -177,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--records", type=int, default=100_000)
     p.add_argument("--day", default="2026-11-28")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shards", type=int, default=1, help="files per flow log per 5-minute period (default 1)")
     args = p.parse_args(argv)
-    g = generate_day(args.out_dir, args.records, date.fromisoformat(args.day), seed=args.seed)
+    g = generate_day(args.out_dir, args.records, date.fromisoformat(args.day), seed=args.seed, shards=args.shards)
     print(json.dumps(asdict(g)))
     return 0
 

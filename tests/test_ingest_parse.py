@@ -16,6 +16,7 @@ from flowlens.ingest.parse import (
     parse_chunk,
     parse_chunk_python,
     parse_header,
+    parse_joined,
     split_header,
 )
 from flowlens.model.flow import VPC_FIELDS
@@ -141,3 +142,22 @@ def test_bad_headers_are_refused(bad: bytes) -> None:
 
     with pytest.raises(InputError):
         parse_header(bad, "k")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"a  b\n", b" a b\n", b"a b \n", b"a\tb c\n", b"a b c\r\n", b"a b c\n\nd e f\n", b"a b c\n   \nd e f\n"],
+)
+def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: bytes) -> None:
+    """Odd whitespace (doubled, leading, trailing, tabs, CR, blank lines) parses as the reference does."""
+    h = parse_header(b"action log-status interface-id")
+    fast, ref = parse_chunk(body, h, 2), parse_chunk_python(body, h, 2)
+    assert fast.table.equals(ref.table) and fast.bad == ref.bad
+
+
+def test_bodies_parse_together_only_when_clean() -> None:
+    h = parse_header(b"srcport action")
+    tables = parse_joined([b"1 A\n2 B\n", b"", b"3 C\n"], h)
+    assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [[1, 2], [], [3]]
+    for dirty in ([b"1 A\n", b"bogus\n"], [b"1 A\n", b"x B\n"], [b"1 A\n\n", b"2 B\n"], [b"1  A\n", b"2 B\n"]):
+        assert parse_joined(dirty, h) is None, dirty

@@ -14,6 +14,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import IO
 
 import numpy as np
@@ -39,7 +40,8 @@ _READ_BYTES = 1 << 20
 
 # Only runs that are not already a single space: most chunks have none, and then nothing is copied.
 _WS = re.compile(rb" [ \t\r\f\v]+|[\t\r\f\v][ \t\r\f\v]*")
-_ODD_WS = (b"  ", b"\t", b"\r", b"\f", b"\v")
+_ODD_BYTES = (b"\t", b"\r", b"\f", b"\v")
+_ODD_WS = (b"  ", *_ODD_BYTES)
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _INT = re.compile(rb"^-?[0-9]+$")
 _INT_RANGE = {pa.int32(): (-(2**31), 2**31 - 1), pa.int64(): (-(2**63), 2**63 - 1)}
@@ -55,11 +57,12 @@ class Header:
 
     fields: tuple[str, ...]
 
-    @property
+    # Cached: asked for every chunk and column (frozen dataclasses still allow cached_property).
+    @cached_property
     def tgw(self) -> bool:
         return bool(TGW_MARKERS.intersection(self.fields))
 
-    @property
+    @cached_property
     def known(self) -> dict[str, FlowField]:
         return TGW_BY_NAME if self.tgw else VPC_BY_NAME
 
@@ -67,9 +70,13 @@ class Header:
     def table_schema(self) -> pa.Schema:
         return TGW_TABLE_SCHEMA if self.tgw else VPC_TABLE_SCHEMA
 
-    @property
+    @cached_property
     def unknown(self) -> tuple[str, ...]:
         return tuple(f for f in self.fields if f not in self.known)
+
+    @cached_property
+    def column_types(self) -> dict[str, pa.DataType]:
+        return {n: self.type_of(n) for n in self.fields}
 
     def type_of(self, name: str) -> pa.DataType:
         f = self.known.get(name)
@@ -79,13 +86,22 @@ class Header:
 def parse_header(line: bytes | str, where: str = "") -> Header:
     """A header line (``version account-id ...``) or a ``${...}`` format → :class:`Header`."""
     text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    header = _header(text)
+    if isinstance(header, Header):
+        return header
+    raise InputError(f"{where}: {header}")
+
+
+@lru_cache(maxsize=256)
+def _header(text: str) -> Header | str:
+    """The header of a header line, or what is wrong with it (cached: every object repeats it)."""
     names = [t.removeprefix("${").removesuffix("}") for t in text.split()]
     bad = [n for n in names if not _FIELD_NAME.match(n)]
     if not names or bad:
-        raise InputError(f"{where}: line 1 is not a flow-log header line: {text[:120]!r}")
+        return f"line 1 is not a flow-log header line: {text[:120]!r}"
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise InputError(f"{where}: header line names {', '.join(dupes)} more than once")
+        return f"header line names {', '.join(dupes)} more than once"
     return Header(tuple(names))
 
 
@@ -116,14 +132,19 @@ def iter_chunks(raw: IO[bytes], *, gz: bool, chunk_bytes: int = CHUNK_BYTES) -> 
 
     Multi-member gzip is followed; a truncated or corrupt stream raises :class:`InputError`.
     """
-    pending = b""
+    parts: list[bytes] = []
+    size = 0
     for piece in _decompressed(raw) if gz else iter(lambda: raw.read(_READ_BYTES), b""):
-        pending += piece
-        if len(pending) >= chunk_bytes:
+        parts.append(piece)
+        size += len(piece)
+        if size >= chunk_bytes:
+            pending = b"".join(parts)
             cut = pending.rfind(b"\n") + 1
             if cut:
                 yield pending[:cut]
                 pending = pending[cut:]
+            parts, size = [pending], len(pending)
+    pending = b"".join(parts)
     if pending:
         yield pending if pending.endswith(b"\n") else pending + b"\n"
 
@@ -174,23 +195,16 @@ def _collapse(chunk: bytes) -> bytes:
 
 
 def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
-    rejected: list[tuple[int, int]] = []
-
-    def on_invalid(row: pcsv.InvalidRow) -> str:
-        rejected.append((row.number or 0, row.actual_columns))
-        return "skip"
-
-    data = _collapse(chunk)
-    table = pcsv.read_csv(
-        io.BytesIO(data),
-        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
-        parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(
-            column_types={n: header.type_of(n) for n in header.fields},
-            null_values=["-"],
-            strings_can_be_null=True,
-        ),
-    )
+    if not any(w in chunk for w in _ODD_BYTES):  # memchr scans: cheap
+        # Single spaces (what AWS writes): parse as is. A doubled, leading or trailing space shows
+        # as an extra or empty field; then the chunk is collapsed and parsed again.
+        try:
+            table, rejected = _read_csv(chunk, header)
+            if not rejected and not _has_empty_field(table):
+                return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header))
+        except pa.ArrowInvalid:
+            pass
+    table, rejected = _read_csv(_collapse(chunk), header)
     if any(n == 0 for n, _ in rejected):
         raise pa.ArrowInvalid("invalid row without a row number")
     bad: list[BadLine] = []
@@ -200,6 +214,65 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
             raw = lines[number - 1]
             bad.append(BadLine(first_line + number - 1, raw.decode("utf-8", "backslashreplace"), _count_reason(ntok, header)))
     return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
+
+
+def parse_joined(bodies: list[bytes], header: Header) -> list[pa.Table] | None:
+    """Several objects' bodies (same header) in one CSV read: one table per body, or ``None``.
+
+    For small objects the reader's fixed cost per call dominates. Only clean text takes this
+    path: single spaces, no bad line, no empty line (each line is a row, so rows map back to
+    their object by line counts). Anything else returns ``None``: parse each body with
+    :func:`parse_chunk`, which has the line numbers and the quarantine.
+    """
+    data = b"".join(bodies)
+    if any(w in data for w in _ODD_BYTES):
+        return None
+    try:
+        table, rejected = _read_csv(data, header)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    lines = [b.count(b"\n") for b in bodies]
+    if rejected or table.num_rows != sum(lines) or _has_empty_field(table):
+        return None
+    finished = finish_table({n: table.column(n) for n in header.fields}, header)
+    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
+    return [finished.slice(int(s), n) for s, n in zip(starts, lines, strict=True)]
+
+
+def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, int]]]:
+    """pyarrow's CSV reader, single-space delimited; rows with the wrong field count are returned apart."""
+    rejected: list[tuple[int, int]] = []
+
+    def on_invalid(row: pcsv.InvalidRow) -> str:
+        rejected.append((row.number or 0, row.actual_columns))
+        return "skip"
+
+    table = pcsv.read_csv(
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
+        parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(
+            column_types=header.column_types,
+            null_values=["-"],
+            strings_can_be_null=True,
+        ),
+    )
+    return table, rejected
+
+
+def _has_empty_field(table: pa.Table) -> bool:
+    """Whether a string column holds an empty value (an integer column would have failed to convert).
+
+    Read from the offsets: a zero-length entry that is not NULL is an empty string.
+    """
+    for col in table.columns:
+        if not pa.types.is_string(col.type) or col.null_count == len(col):
+            continue
+        for arr in col.chunks:
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+            if int(np.count_nonzero(offsets[1:] == offsets[:-1])) > arr.null_count:
+                return True
+    return False
 
 
 def _count_reason(ntok: int, header: Header) -> str:
@@ -266,9 +339,10 @@ def finish_table(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header)
 
 def normalise_time(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Epoch milliseconds → seconds (values above :data:`MILLIS_THRESHOLD`)."""
-    big = pc.greater(col, MILLIS_THRESHOLD)
-    if not pc.any(big).as_py():
+    top = pc.max(col).as_py()
+    if top is None or top <= MILLIS_THRESHOLD:
         return col
+    big = pc.greater(col, MILLIS_THRESHOLD)
     return pc.if_else(big, pc.divide(col, 1000), col)
 
 

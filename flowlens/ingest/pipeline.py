@@ -17,12 +17,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from flowlens.catalog import QUARANTINE_SCHEMA, refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.errors import FlowlensError, InputError
 from flowlens.ingest import manifest as mf
+from flowlens.ingest.batch import Piece, split
 from flowlens.ingest.keys import (
     FileFormat,
     FlowKey,
@@ -42,6 +42,7 @@ from flowlens.ingest.parse import (
     iter_chunks,
     parse_chunk,
     parse_header,
+    parse_joined,
     split_header,
 )
 from flowlens.ingest.source import Source, SourceObject
@@ -51,6 +52,13 @@ from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 log = logging.getLogger(__name__)
 
 DEFAULT_SLACK = timedelta(hours=1)
+#: A task (one worker's unit) is consecutive objects of about this many source bytes...
+TASK_BYTES = 4 << 20
+TASK_OBJECTS = 256
+#: ...whose parsed rows are split and written together once this many have accumulated.
+FLUSH_ROWS = 131_072
+#: Gzip text objects up to this size are read whole and parsed together with their batch's others.
+SMALL_OBJECT_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -181,37 +189,6 @@ class _Sink:
         return (self.flows, self.tgw, self.quarantine)
 
 
-def _partitioned(table: pa.Table, p: Planned, header: Header) -> tuple[Iterator[tuple[tuple[str, str, str], pa.Table]], int]:
-    """Split a parsed table by partition, keeping only records whose end lies in ``p.intervals``."""
-    ts = int(p.key.timestamp.timestamp())
-    end = pc.fill_null(table.column("end"), ts)
-    keep = None
-    for s, e in p.intervals:
-        m = pc.and_(pc.greater_equal(end, s), pc.less(end, e))
-        keep = m if keep is None else pc.or_(keep, m)
-    assert keep is not None
-    kept = table.filter(keep)
-    out_of_window = table.num_rows - kept.num_rows
-    acct = pc.fill_null(kept.column("account_id"), p.key.account_id)
-    region = pc.fill_null(kept.column("region"), p.key.region)
-    day = pc.strftime(pc.cast(pc.fill_null(kept.column("end"), ts), pa.timestamp("s")), format="%Y-%m-%d")
-    schema = TGW_FILE_SCHEMA if header.tgw else FLOW_FILE_SCHEMA
-    n = kept.num_rows
-    extra = {"source_key": pa.array([p.obj.key] * n, pa.string()) if n else pa.array([], pa.string()),
-             "flow_log_id": pa.array([p.key.flow_log_id] * n, pa.string()) if n else pa.array([], pa.string())}
-    data = pa.Table.from_arrays([extra[f.name] if f.name in extra else kept.column(f.name) for f in schema], schema=schema)
-
-    def groups() -> Iterator[tuple[tuple[str, str, str], pa.Table]]:
-        if n == 0:
-            return
-        combo = pc.binary_join_element_wise(acct, region, day, "\x00")
-        for value in pc.unique(combo).to_pylist():
-            a, r, d = value.split("\x00")
-            yield (a, r, d), data.filter(pc.equal(combo, value))
-
-    return groups(), out_of_window
-
-
 def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
     if p.key.format is FileFormat.PARQUET:
         header, tables = read_parquet(stream, p.obj.key)
@@ -225,12 +202,32 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
 
     def parsed() -> Iterator[tuple[pa.Table, list[BadLine]]]:
         line = 2
-        for chunk in _chain(rest, chunks):
+        for chunk, last in _with_last(_chain(rest, chunks)):
             pc_ = parse_chunk(chunk, header, line)
-            line += chunk.count(b"\n")
+            if not last:  # line numbers of the next chunk
+                line += chunk.count(b"\n")
             yield pc_.table, pc_.bad
 
     return header, parsed()
+
+
+def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, bytes]:
+    """Header and whole body of a small gzip text object."""
+    text = b"".join(iter_chunks(stream, gz=True))
+    if not text.strip():
+        raise InputError(f"{p.obj.key}: the object is empty (no header line)")
+    head, body = split_header(text)
+    return parse_header(head, p.obj.key), body
+
+
+def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    prev = next(items, None)
+    for item in items:
+        assert prev is not None
+        yield prev, False
+        prev = item
+    if prev is not None:
+        yield prev, True
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -239,26 +236,117 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def process(source: Source, p: Planned, sink: _Sink) -> _Result:
-    """Read one object into the sink; errors are caught and recorded, except under --strict."""
-    res = _Result()
-    try:
-        with source.open(p.obj.key) as stream:
-            header, parts = _read(stream, p)
-            for table, bad in parts:
-                _take_bad(bad, p, sink, res)
-                groups, oow = _partitioned(table, p, header)
-                res.out_of_window += oow
-                for values, part in groups:
-                    (sink.tgw if header.tgw else sink.flows).add(values, part)
-                    res.rows += part.num_rows
-    except FlowlensError as exc:
-        if sink.strict:
-            raise
-        res.error = str(exc) if str(exc).startswith(p.obj.key) else f"{p.obj.key}: {exc}"
-    except (OSError, pa.ArrowException) as exc:
-        res.error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
-    return res
+class _Batch:
+    """Parsed tables of one task's objects, split and handed to the sink together (see batch.py)."""
+
+    def __init__(self, planned: list[Planned], results: list[_Result], sink: _Sink) -> None:
+        self.planned, self.results, self.sink = planned, results, sink
+        self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
+        self.texts: dict[Header, list[tuple[int, bytes]]] = {}  # small objects' bodies, parsed together
+        self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
+
+    def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
+        p = self.planned[i]
+        k = p.key
+        for t in tables:
+            piece = Piece(i, t, p.obj.key, k.flow_log_id, k.account_id, k.region, int(k.timestamp.timestamp()))
+            self.pieces.setdefault((tgw, p.intervals), []).append(piece)
+            self.rows += t.num_rows
+
+    def add_text(self, i: int, header: Header, body: bytes) -> None:
+        self.texts.setdefault(header, []).append((i, body))
+        self.rows += len(body) // 100
+
+    def _parse_texts(self) -> None:
+        texts, self.texts = self.texts, {}
+        for header, bodies in texts.items():
+            self._parse_group(header, bodies)
+
+    def _parse_group(self, header: Header, bodies: list[tuple[int, bytes]]) -> None:
+        """Parse bodies together; a group that is not clean is halved until the culprit is alone."""
+        tables = parse_joined([b for _, b in bodies], header) if len(bodies) > 1 else None
+        if tables is not None:
+            for (i, _), table in zip(bodies, tables, strict=True):
+                self.add(i, header.tgw, [table])
+        elif len(bodies) > 1:
+            self._parse_group(header, bodies[: len(bodies) // 2])
+            self._parse_group(header, bodies[len(bodies) // 2 :])
+        else:  # alone: line numbers, quarantine, errors of this object
+            i, body = bodies[0]
+            p, res = self.planned[i], self.results[i]
+            try:
+                parsed = parse_chunk(body, header, 2)
+                _take_bad(parsed.bad, p, self.sink, res)
+                self.add(i, header.tgw, [parsed.table])
+            except pa.ArrowException as exc:
+                res.error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+
+    def flush(self) -> None:
+        self._parse_texts()
+        for (tgw, intervals), pieces in self.pieces.items():
+            try:
+                self._write(tgw, intervals, pieces)
+            except (FlowlensError, pa.ArrowException):
+                for i in sorted({pc_.index for pc_ in pieces}):  # find the object at fault
+                    self._write_one(tgw, intervals, [pc_ for pc_ in pieces if pc_.index == i])
+        self.pieces, self.rows = {}, 0
+
+    def _write_one(self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]) -> None:
+        try:
+            self._write(tgw, intervals, pieces)
+        except FlowlensError as exc:
+            self.results[pieces[0].index].error = f"{pieces[0].source_key}: {exc}"
+        except pa.ArrowException as exc:
+            self.results[pieces[0].index].error = f"{pieces[0].source_key}: {type(exc).__name__}: {exc}"
+
+    def _write(self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]) -> None:
+        s = split(pieces, intervals, TGW_FILE_SCHEMA if tgw else FLOW_FILE_SCHEMA)
+        writer = self.sink.tgw if tgw else self.sink.flows
+        for values, table, keys in s.parts:
+            writer.add(values, table, keys)
+        for i, n in s.rows.items():
+            self.results[i].rows += n
+        for i, n in s.out_of_window.items():
+            self.results[i].out_of_window += n
+
+
+def process(source: Source, planned: list[Planned], sink: _Sink) -> list[_Result]:
+    """Read a batch of objects into the sink; errors are recorded per object, except under --strict."""
+    results = [_Result() for _ in planned]
+    batch = _Batch(planned, results, sink)
+    for i, p in enumerate(planned):
+        try:
+            _process_one(source, p, i, batch)
+        except FlowlensError as exc:
+            if sink.strict:
+                raise
+            results[i].error = str(exc) if str(exc).startswith(p.obj.key) else f"{p.obj.key}: {exc}"
+        except (OSError, pa.ArrowException) as exc:
+            results[i].error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+        if batch.rows >= FLUSH_ROWS:
+            batch.flush()
+    batch.flush()
+    return results
+
+
+def _process_one(source: Source, p: Planned, i: int, batch: _Batch) -> None:
+    """Parse one object into the batch; a large object is flushed chunk by chunk (memory stays bounded)."""
+    res = batch.results[i]
+    with source.open(p.obj.key) as stream:
+        if p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES:
+            header, body = _read_small(stream, p)
+            batch.add_text(i, header, body)
+            return
+        header, parts = _read(stream, p)
+        tables: list[pa.Table] = []
+        for table, bad in parts:
+            _take_bad(bad, p, batch.sink, res)
+            tables.append(table)
+            if sum(t.num_rows for t in tables) >= FLUSH_ROWS:
+                batch.add(i, header.tgw, tables)
+                batch.flush()
+                tables = []
+    batch.add(i, header.tgw, tables)
 
 
 def _take_bad(bad: list[BadLine], p: Planned, sink: _Sink, res: _Result) -> None:
@@ -276,7 +364,7 @@ def _take_bad(bad: list[BadLine], p: Planned, sink: _Sink, res: _Result) -> None
              "raw": [b.raw for b in bad], "reason": [b.reason for b in bad]},
             schema=QUARANTINE_SCHEMA,
         )
-        sink.quarantine.add((p.key.timestamp.date().isoformat(),), table)
+        sink.quarantine.add((p.key.timestamp.date().isoformat(),), table, {p.obj.key})
 
 
 # ---------------------------------------------------------------- the run
@@ -320,22 +408,35 @@ def ingest(
     return _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
 
 
+def tasks(planned: list[Planned], task_bytes: int = TASK_BYTES, task_objects: int = TASK_OBJECTS) -> list[list[Planned]]:
+    """Consecutive objects grouped into tasks of about ``task_bytes`` (source bytes) each."""
+    out: list[list[Planned]] = []
+    size = 0
+    for p in planned:
+        if not out or size >= task_bytes or len(out[-1]) >= task_objects:
+            out.append([])
+            size = 0
+        out[-1].append(p)
+        size += p.obj.size
+    return out
+
+
 def _run_pool(source: Source, planned: list[Planned], sink: _Sink, workers: int, progress: Callable[[int, int], None] | None) -> list[_Result]:
     done = 0
     lock = threading.Lock()
 
-    def one(p: Planned) -> _Result:
+    def one(task: list[Planned]) -> list[_Result]:
         nonlocal done
-        r = process(source, p, sink)
+        r = process(source, task, sink)
         with lock:
-            done += 1
+            done += len(task)
             if progress:
                 progress(done, len(planned))
         return r
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            return list(pool.map(one, planned))
+            return [r for rs in pool.map(one, tasks(planned)) for r in rs]
     except BaseException:
         for w in sink.writers():
             w.abort()
