@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
+from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.plan import (
     Action,
     Dropped,
@@ -32,34 +33,28 @@ from flowlens.recommend.proposals import (
     Candidate,
     address_space,
     exclusion_reason,
-    matched_flows,
     narrow,
     public_spread,
     removal,
     structurally_redundant,
 )
-from flowlens.recommend.replay import describe_flow, replay
+from flowlens.recommend.replay import describe_flow
 from flowlens.recommend.rules import Rule
 
 
 class _Work:
     """The mutable state of one planning run (kept out of the pure helpers' signatures)."""
 
-    def __init__(self, inv: Inventory, observed: Sequence[Observed], settings: Settings) -> None:
-        self.inv, self.observed, self.settings = inv, observed, settings
-        self.by_eni: dict[str, list[Observed]] = {}
-        for ob in observed:
-            self.by_eni.setdefault(ob.eni_id, []).append(ob)
-        self.group_enis = inv.group_enis()
+    def __init__(self, inv: Inventory, obs: Observations, settings: Settings) -> None:
+        self.inv, self.obs, self.settings = inv, obs, settings
         self.rules_by_group = inv.rules_by_group()
-        self.matched: dict[str, list[Observed]] = {}
+        self.matched: dict[str, Matched] = {}
         self.kept: list[Kept] = []
         self.dropped: list[Dropped] = []
 
-    def matched_for(self, r: SgRule) -> list[Observed]:
+    def matched_for(self, r: SgRule) -> Matched:
         if r.rule_id not in self.matched:
-            enis = self.group_enis.get(r.group_id, [])
-            self.matched[r.rule_id] = matched_flows(r, enis, self.by_eni, self.inv)
+            self.matched[r.rule_id] = self.obs.matched(r)
         return self.matched[r.rule_id]
 
     def keep(self, r: SgRule, reason: str, label: str) -> None:
@@ -92,17 +87,20 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
 
 
 def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str = "") -> None:
-    matched = w.matched_for(r)
-    if not matched:
+    m = w.matched_for(r)
+    if not m.flows:
         w.keep(r, "rule_usage says used, but no observed flow of the window matches it", "no_flows")
         return
-    c = narrow(r, matched, w.inv, w.settings)
+    c = narrow(r, m.flows, w.inv, w.settings, m.truncated)
     if c is not None:
         candidates.append(replace(c, notes=(*c.notes, note)) if note else c)
         return
-    public, blocks = public_spread({ob.flow.peer_addr for ob in matched}, w.settings)
+    public, blocks = public_spread({ob.flow.peer_addr for ob in m.flows}, w.settings)
     if public:
-        w.keep(r, f"public by observation: {len({ob.flow.peer_addr for ob in matched})} peers across {blocks} address blocks; kept as it is", "public")
+        w.keep(r, f"public by observation: {m.stats.peers} peers across {blocks} address blocks; kept as it is", "public")
+    elif m.truncated:
+        w.keep(r, f"{m.stats.peers} distinct peers, more than can be covered exactly "
+                  f"(over {w.settings.max_cover_peers} on one port); kept as it is", "too_many_peers")
     else:
         w.keep(r, "already as narrow as the observed traffic", "minimal")
 
@@ -111,7 +109,7 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
     """Remove redundant rules one at a time, widest first, re-checking the union each time."""
     for r in sorted(pool, key=lambda x: (-address_space(x.rule), x.group_id, x.rule_id)):
         trial = {rid: () for rid in (*removed, r.rule_id)}
-        res = replay(w.matched_for(r), w.inv.eni_groups, w.rules_by_group, trial, w.inv.ctx)
+        res = w.obs.replay(trial, scope=r)
         if res.flows_cut == 0:
             removed.add(r.rule_id)
             others = [o for o in w.rules_by_group.get(r.group_id, []) if o.rule_id not in removed]
@@ -128,7 +126,7 @@ def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
     """Drop every candidate that the replay blames for a cut, until nothing is cut."""
     while True:
         changes = {c.sg_rule.rule_id: c.proposed for c in candidates}
-        res = replay(w.observed, w.inv.eni_groups, w.rules_by_group, changes, w.inv.ctx)
+        res = w.obs.replay(changes)
         if res.flows_cut == 0:
             return candidates
         for c in [c for c in candidates if c.sg_rule.rule_id in res.cuts]:
@@ -208,18 +206,13 @@ def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, s
 
 
 def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime) -> Evidence:
-    matched = w.matched.get(c.sg_rule.rule_id, [])
-    peers = sorted({ob.flow.peer_addr for ob in matched})
-    ports = {(ob.flow.protocol, ob.flow.port) for ob in matched}
-    seen_first = [ob.first_seen for ob in matched if ob.first_seen]
-    seen_last = [ob.last_seen for ob in matched if ob.last_seen]
+    st = w.matched_for(c.sg_rule).stats
     return Evidence(
         start, end, (end - start).total_seconds() / 86400, usage.status,
         usage.status_reason or "every ENI of the SG covered by an ALL-traffic flow log (per analyze)",
-        flows=sum(ob.flows for ob in matched), connections=sum(ob.connections for ob in matched),
-        sole_flows=usage.sole_flows, peers=len(peers), ports=len(ports),
-        protocols=tuple(sorted({ob.flow.protocol for ob in matched})), sample_peers=tuple(peers[:10]),
-        first_seen=min(seen_first, default=usage.first_seen), last_seen=max(seen_last, default=usage.last_seen),
+        flows=st.flows, connections=st.connections, sole_flows=usage.sole_flows, peers=st.peers, ports=st.ports,
+        protocols=st.protocols, sample_peers=st.sample_peers,
+        first_seen=st.first_seen or usage.first_seen, last_seen=st.last_seen or usage.last_seen,
         public_by_observation=c.public,
     )
 
@@ -240,22 +233,22 @@ def _action(c: Candidate) -> Action:
 def build_plan(
     inv: Inventory,
     usage: Mapping[str, Usage],
-    observed: Sequence[Observed],
+    observed: Sequence[Observed] | Observations,
     window_start: datetime,
     window_end: datetime,
     settings: Settings,
 ) -> Plan:
     """Every proposal that survives the replay proof and the quotas, with evidence and risk."""
-    w = _Work(inv, observed, settings)
+    obs = PyObservations(observed, inv) if isinstance(observed, Sequence) else observed
+    w = _Work(inv, obs, settings)
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
     candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
-    final = replay(observed, inv.eni_groups, w.rules_by_group, {c.sg_rule.rule_id: c.proposed for c in candidates}, inv.ctx)
+    final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
     days = (window_end - window_start).total_seconds() / 86400
     recs = []
     for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
-        w.matched_for(c.sg_rule)
         risk, why = _risk(c, days, settings)
         ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,

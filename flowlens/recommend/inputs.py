@@ -93,6 +93,7 @@ class Settings:
     public_min_blocks: int = 4
     min_window_days: float = 14.0
     quota_per_family: int = 60
+    max_cover_peers: int = 20_000
     exclude_groups: frozenset[str] = frozenset()
     exclude_rules: frozenset[str] = frozenset()
 
@@ -105,6 +106,7 @@ class Settings:
             "public_min_blocks": self.public_min_blocks,
             "min_window_days": self.min_window_days,
             "quota_per_family": self.quota_per_family,
+            "max_cover_peers": self.max_cover_peers,
             "exclude_groups": sorted(self.exclude_groups),
             "exclude_rules": sorted(self.exclude_rules),
             "exclude_tag": EXCLUDE_TAG,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from flowlens.recommend.inputs import (
 )
 from flowlens.recommend.plan import Plan
 from flowlens.recommend.rules import Flow, PeerContext, Rule
+from flowlens.recommend.sql_observations import SqlObservations
 from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
@@ -122,21 +124,23 @@ def recommendations_table(plan: Plan) -> pa.Table:
 
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True,
+    write: bool = True, memory_limit: str = "1GB",
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
     if not days:
         raise AnalysisError("recommend needs at least one day")
-    con = duckdb.connect()
-    try:
-        register_views(con, dd, snapshot=snapshot)
-        inv = load_inventory(con)
-        usage = load_usage(con, days)
-        observed = load_observed(con, min(days), max(days))
-    finally:
-        con.close()
+    settings = settings or Settings()
     start, end = window_bounds(days)
-    plan = build_plan(inv, usage, observed, start, end, settings or Settings())
+    with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
+        con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
+        try:
+            register_views(con, dd, snapshot=snapshot)
+            inv = load_inventory(con)
+            usage = load_usage(con, days)
+            obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
+            plan = build_plan(inv, usage, obs, start, end, settings)
+        finally:
+            con.close()
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:

@@ -159,12 +159,14 @@ def _description(r: SgRule) -> str:
     return (f"{base} {tail}" if base else tail)[:255]
 
 
-def _in_group(ob: Observed, proto: int, lo: int | None, hi: int | None) -> bool:
-    if ob.flow.protocol != proto:
-        return False
-    if proto not in PORTED or lo is None or hi is None or ob.flow.port is None:
+def _port_in(port: int | None, proto: int, lo: int | None, hi: int | None) -> bool:
+    if proto not in PORTED or lo is None or hi is None or port is None:
         return True
-    return lo <= ob.flow.port <= hi
+    return lo <= port <= hi
+
+
+def _in_group(ob: Observed, proto: int, lo: int | None, hi: int | None) -> bool:
+    return ob.flow.protocol == proto and _port_in(ob.flow.port, proto, lo, hi)
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,18 @@ class _Group:
     choice: PeerChoice
 
 
+def _too_many(r: SgRule, peers: set[str], settings: Settings) -> PeerChoice:
+    """A port range whose peers were sampled (too many to cover): public or kept, never narrowed."""
+    keep = PeerChoice(((r.rule.peer_type, r.rule.peer),), None)
+    public, blocks = public_spread(peers, settings)
+    if public and r.rule.peer_type in ("cidr4", "cidr6"):
+        return replace(keep, public=True, note=f"public by observation: many peers across at least {blocks} address blocks")
+    return replace(keep, note=f"over {settings.max_cover_peers} distinct peers on one port: peer kept as it is")
+
+
 def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], inv: Inventory,
-            settings: Settings, k: int, budget: int) -> list[_Group]:
+            settings: Settings, k: int, budget: int,
+            truncated: frozenset[tuple[int, int | None]] = frozenset()) -> list[_Group]:
     """Split by protocol and port range, then choose each range's peer from the flows it carries.
 
     An all-traffic rule used for HTTPS to S3 and PostgreSQL to a database becomes tcp/443 → the
@@ -188,7 +200,9 @@ def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], in
     for proto in protocols:
         for lo, hi in _ranges_for(r.rule, proto, matched, budget):
             peers = {ob.flow.peer_addr for ob in matched if _in_group(ob, proto, lo, hi)}
-            out.append(_Group(proto, lo, hi, choose_peer(r, peers, inv, settings, k)))
+            sampled = any(p == proto and _port_in(port, proto, lo, hi) for p, port in truncated)
+            choice = _too_many(r, peers, settings) if sampled else choose_peer(r, peers, inv, settings, k)
+            out.append(_Group(proto, lo, hi, choice))
     return out
 
 
@@ -207,18 +221,22 @@ def _kind(choices: Sequence[PeerChoice]) -> Kind:
     return Kind.NARROW
 
 
-def narrow(r: SgRule, matched: Sequence[Observed], inv: Inventory, settings: Settings) -> Candidate | None:
-    """Narrow protocol and ports to what was observed, and each port range's peer to its own flows."""
+def narrow(r: SgRule, matched: Sequence[Observed], inv: Inventory, settings: Settings,
+           truncated: frozenset[tuple[int, int | None]] = frozenset()) -> Candidate | None:
+    """Narrow protocol and ports to what was observed, and each port range's peer to its own flows.
+
+    ``truncated``: (protocol, port) pairs whose peers are only a sample; their port range keeps its peer.
+    """
     protocols = sorted({ob.flow.protocol for ob in matched}) if r.rule.ip_protocol == ALL else [r.rule.ip_protocol]
     k, budget = settings.k_prefixes, settings.port_ranges
-    groups = _groups(r, protocols, matched, inv, settings, k, budget)
+    groups = _groups(r, protocols, matched, inv, settings, k, budget, truncated)
     proposed = _build(r, groups)
     while len(proposed) > settings.max_rules_per_proposal and (k > 1 or budget > 1):
         if budget > 1:
             budget -= 1
         else:
             k -= 1
-        groups = _groups(r, protocols, matched, inv, settings, k, budget)
+        groups = _groups(r, protocols, matched, inv, settings, k, budget, truncated)
         proposed = _build(r, groups)
     if set(proposed) == {r.rule}:
         return None

@@ -1,0 +1,226 @@
+"""The observed flows in DuckDB: per-rule matches and the replay proof as set-based SQL.
+
+Same answers as :class:`flowlens.recommend.observations.PyObservations` (a hypothesis test
+checks the replay cut sets are identical), without loading every observed tuple into Python:
+
+* ``rec_obs``: the observed tuples with their peer's addr key and family;
+* ``rec_spec`` / ``rec_ranges``: the current rules, each peer as key ranges (a CIDR; a prefix
+  list's entries; an SG's member addresses and delegated prefixes), built here from the same
+  :class:`Inventory` the Python replay uses;
+* ``rec_match``: (observed tuple, current rule that allows it), computed once;
+* a replay registers the changed rule ids and the replacement rules and counts, in SQL, the
+  tuples every allowing rule of which changed and no replacement on the ENI allows.
+
+Python then loads, per rule, only what narrowing needs (``sql/recommend/rule_peers.sql``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flowlens.errors import AnalysisError
+from flowlens.model.addr import addr_key, cidr_range
+from flowlens.recommend.inputs import Inventory, Observed, SgRule
+from flowlens.recommend.observations import Matched, RuleStats
+from flowlens.recommend.replay import Changes, Cut, ReplayResult
+from flowlens.recommend.rules import Flow, PeerContext, Rule
+from flowlens.sqlfiles import load
+
+log = logging.getLogger(__name__)
+
+S, I32 = pa.string(), pa.int32()
+SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("direction", S), ("ip_protocol", I32),
+                         ("port_lo", I32), ("port_hi", I32)])
+RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S)])
+KEYS_SCHEMA = pa.schema([("addr", S), ("family", pa.int8()), ("key", S)])
+OBS_SCHEMA = pa.schema([("eni_id", S), ("direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
+                        ("flows", pa.int64()), ("connections", pa.int64()),
+                        ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC"))])
+_BATCH = 100_000
+
+
+def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    q = load("recommend", name)
+    try:
+        return con.execute(q.sql, params or {}).fetchall()
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None) -> None:
+    q = load("recommend", name)
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {q.sql}", params or {})
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+
+
+def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    con.register("rec_arrow_in", data)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM rec_arrow_in")
+    con.unregister("rec_arrow_in")
+
+
+def peer_ranges(rule: Rule, ctx: PeerContext) -> list[tuple[int, str, str]]:
+    """(family, lo key, hi key) of every address range the rule's peer stands for."""
+    if rule.peer_type in ("cidr4", "cidr6"):
+        cidrs: Iterable[str] = (rule.peer,)
+    elif rule.peer_type == "prefix_list":
+        cidrs = ctx.prefix_lists.get(rule.peer, ())
+    elif rule.peer_type == "sg":
+        out = []
+        for a in sorted(ctx.sg_members.get(rule.peer, frozenset())):
+            r = cidr_range(a)
+            out.append((r.family, r.lo, r.lo))
+        return out + [(r.family, r.lo, r.hi) for r in map(cidr_range, ctx.sg_member_prefixes.get(rule.peer, ()))]
+    else:
+        return []
+    return [(r.family, r.lo, r.hi) for r in map(cidr_range, cidrs)]
+
+
+def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext) -> tuple[pa.Table, pa.Table]:
+    """Spec and ranges tables of (rule id, group id, rule) triples."""
+    spec: dict[str, list[Any]] = {f.name: [] for f in SPEC_SCHEMA}
+    ranges: dict[str, list[Any]] = {f.name: [] for f in RANGES_SCHEMA}
+    for rule_id, group_id, rule in rules:
+        ports = rule.port_range()
+        for k, v in zip(spec, (rule_id, group_id, rule.direction, rule.ip_protocol,
+                               ports[0] if ports else None, ports[1] if ports else None), strict=True):
+            spec[k].append(v)
+        for fam, lo, hi in peer_ranges(rule, ctx):
+            for key, val in zip(ranges, (rule_id, fam, lo, hi), strict=True):
+                ranges[key].append(val)
+    return pa.table(spec, schema=SPEC_SCHEMA), pa.table(ranges, schema=RANGES_SCHEMA)
+
+
+def _keys(addrs: Iterable[str]) -> pa.Table:
+    rows: dict[str, list[Any]] = {"addr": [], "family": [], "key": []}
+    for a in addrs:
+        try:
+            r = cidr_range(a)
+        except ValueError:
+            continue
+        if "/" in a:
+            continue
+        rows["addr"].append(a)
+        rows["family"].append(r.family)
+        rows["key"].append(addr_key(a))
+    return pa.table(rows, schema=KEYS_SCHEMA)
+
+
+def _stage_keys(con: duckdb.DuckDBPyConnection, batches: Iterator[list[str]]) -> None:
+    con.execute("CREATE OR REPLACE TABLE rec_addr_keys (addr VARCHAR, family TINYINT, key VARCHAR)")
+    for addrs in batches:
+        con.register("rec_arrow_in", _keys(addrs))
+        con.execute("INSERT INTO rec_addr_keys SELECT * FROM rec_arrow_in")
+        con.unregister("rec_arrow_in")
+
+
+def _eni_groups_table(inv: Inventory) -> pa.Table:
+    pairs = [(e, g) for e, gs in sorted(inv.eni_groups.items()) for g in gs]
+    return pa.table({"eni_id": [p[0] for p in pairs], "group_id": [p[1] for p in pairs]})
+
+
+class SqlObservations:
+    """Observed flows staged in DuckDB; the questions of the planner answered in SQL."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, inv: Inventory, max_peers: int = 20_000,
+                 per_block: int = 64) -> None:
+        self.con, self.inv = con, inv
+        self.rules = {r.rule_id: r for r in inv.rules}
+        _put(con, "rec_eni_groups", _eni_groups_table(inv))
+        spec, ranges = rule_tables(((r.rule_id, r.group_id, r.rule) for r in inv.rules), inv.ctx)
+        _put(con, "rec_spec", spec)
+        _put(con, "rec_ranges", ranges)
+        _create(con, "rec_match", "match_current")
+        self._loaded: dict[str, Matched] | None = None
+        self.max_peers, self.per_block = max_peers, per_block
+
+    @classmethod
+    def from_catalog(cls, con: duckdb.DuckDBPyConnection, inv: Inventory, first: date, last: date,
+                     **kw: int) -> SqlObservations:
+        """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
+        params = {"first_day": first, "last_day": last}
+        reader = con.cursor()
+        q = load("recommend", "observed_addresses")
+        res = reader.execute(q.sql, params)
+
+        def batches() -> Iterator[list[str]]:
+            while rows := res.fetchmany(_BATCH):
+                yield [r[0] for r in rows]
+
+        _stage_keys(con, batches())
+        reader.close()
+        _create(con, "rec_observed", "observed_window", params)
+        _create(con, "rec_obs", "observed_keyed")
+        con.execute("DROP TABLE rec_observed")
+        return cls(con, inv, **kw)
+
+    @classmethod
+    def from_rows(cls, con: duckdb.DuckDBPyConnection, inv: Inventory, observed: Sequence[Observed],
+                  **kw: int) -> SqlObservations:
+        """Stage observed flows given as values (tests, equivalence with the Python replay)."""
+        cols: dict[str, list[Any]] = {f.name: [] for f in OBS_SCHEMA}
+        for ob in observed:
+            for k, v in zip(cols, (ob.eni_id, ob.flow.direction, ob.flow.protocol, ob.flow.peer_addr, ob.flow.port,
+                                   ob.flows, ob.connections, ob.first_seen, ob.last_seen), strict=True):
+                cols[k].append(v)
+        _put(con, "rec_observed", pa.table(cols, schema=OBS_SCHEMA))
+        _stage_keys(con, iter([sorted(set(cols["peer_addr"]))]))
+        _create(con, "rec_obs", "observed_keyed")
+        return cls(con, inv, **kw)
+
+    def _observed(self, obs_id: int) -> Observed:
+        row = self.con.execute(
+            "SELECT eni_id, direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen "
+            "FROM rec_obs WHERE obs_id = $id", {"id": obs_id}).fetchall()[0]
+        return Observed(row[0], Flow(row[1], int(row[2]), row[3], row[4]), int(row[5]), int(row[6]), row[7], row[8])
+
+    def replay(self, changes: Changes, scope: SgRule | None = None) -> ReplayResult:
+        by_id = {r.rule_id: r for r in self.inv.rules}
+        _put(self.con, "rec_changed", pa.table({"rule_id": pa.array(sorted(changes), type=S)}))
+        new = ((f"{rid}#{i}", by_id[rid].group_id, rule) for rid in sorted(changes) if rid in by_id
+               for i, rule in enumerate(changes[rid]))
+        spec, ranges = rule_tables(new, self.inv.ctx)
+        _put(self.con, "rec_new_spec", spec)
+        _put(self.con, "rec_new_ranges", ranges)
+        _create(self.con, "rec_cut", "replay_cut", {"scope_rule": scope.rule_id if scope else None})
+        cut = self.con.execute("SELECT COALESCE(SUM(flows), 0) FROM rec_cut").fetchall()[0][0]
+        cuts = {str(rid): Cut(int(f), int(c), self._observed(int(ex))) for rid, f, c, ex in _run(self.con, "replay_blame")}
+        checked, conns, not_now = self._totals()
+        return ReplayResult(checked, conns, int(cut), not_now, cuts)
+
+    def _totals(self) -> tuple[int, int, int]:
+        row = _run(self.con, "replay_totals")[0]
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+    def _load(self) -> dict[str, Matched]:
+        stats = {str(r[0]): r[1:] for r in _run(self.con, "rule_stats")}
+        flows: dict[str, list[Observed]] = {}
+        truncated: dict[str, set[tuple[int, int | None]]] = {}
+        rows = _run(self.con, "rule_peers", {"max_peers": self.max_peers, "per_block": self.per_block})
+        for rid, proto, port, peer, f, c, first, last, trunc in rows:
+            flows.setdefault(rid, []).append(Observed("*", Flow(self.rules[rid].rule.direction, int(proto), peer, port),
+                                                      int(f), int(c), first, last))
+            if trunc:
+                truncated.setdefault(rid, set()).add((int(proto), port))
+        out = {}
+        for rid, fl in flows.items():
+            s = stats[rid]
+            peers = sorted({ob.flow.peer_addr for ob in fl})
+            rs = RuleStats(int(s[0]), int(s[1]), int(s[2]), int(s[3]), tuple(sorted({ob.flow.protocol for ob in fl})),
+                           tuple(peers[:10]), s[4], s[5])
+            out[rid] = Matched(fl, rs, frozenset(truncated.get(rid, ())))
+        log.info("rule peers loaded: %d rows for %d rules (%d truncated)", len(rows), len(out), len(truncated))
+        return out
+
+    def matched(self, r: SgRule) -> Matched:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded.get(r.rule_id, Matched((), RuleStats()))
