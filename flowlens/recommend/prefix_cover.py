@@ -16,6 +16,8 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flowlens.recommend.rules import address
+
 _Best = tuple[int, int, tuple[tuple[int, int], ...]]  # (space, count, ((network, prefixlen), ...))
 
 
@@ -79,7 +81,7 @@ def minimal_cover(addresses: Iterable[str], original: str, k: int) -> Cover:
     if k < 1:
         raise ValueError("a cover needs at least one prefix (k >= 1)")
     outer = ipaddress.ip_network(original, strict=False)
-    parsed = {ipaddress.ip_address(a) for a in addresses}
+    parsed = {address(a) for a in addresses}
     if any(ip.version != outer.version for ip in parsed):
         raise ValueError(f"addresses of another family than {outer} cannot be covered by it")
     ips = sorted(int(ip) for ip in parsed)

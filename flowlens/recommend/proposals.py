@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from flowlens.recommend.inputs import EXCLUDE_TAG, Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.plan import Kind
@@ -78,11 +79,17 @@ def matched_flows(
     return [ob for e in enis for ob in observed_by_eni.get(e, ()) if r.rule.allows(ob.flow, inv.ctx)]
 
 
+@lru_cache(maxsize=1 << 20)
+def _public_block(peer: str) -> tuple[int, int] | None:
+    """(family, /8 or /16 block) of a globally routable address, else None (cached: peers recur per port range)."""
+    ip = address(peer)
+    return (ip.version, int(ip) >> (24 if ip.version == 4 else 112)) if ip.is_global else None
+
+
 def public_spread(peers: set[str], settings: Settings) -> tuple[bool, int]:
     """Public by observation: many public peers over many /8 (IPv4) or /16 (IPv6) blocks."""
-    ips = [address(p) for p in peers]
-    public = [ip for ip in ips if ip.is_global]
-    blocks = {(ip.version, int(ip) >> (24 if ip.version == 4 else 112)) for ip in public}
+    public = [b for b in map(_public_block, peers) if b is not None]
+    blocks = set(public)
     return len(public) >= settings.public_min_peers and len(blocks) >= settings.public_min_blocks, len(blocks)
 
 
