@@ -21,14 +21,13 @@ from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.inputs import (
     AwsPrefixList,
     Inventory,
-    Observed,
     Settings,
     SgRule,
     Usage,
     combine_usage,
 )
 from flowlens.recommend.plan import Plan
-from flowlens.recommend.rules import Flow, PeerContext, Rule
+from flowlens.recommend.rules import PeerContext, Rule
 from flowlens.recommend.sql_observations import SqlObservations
 from flowlens.sqlfiles import load
 
@@ -84,15 +83,6 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
         rules, eni_groups, ctx, {g["group_id"]: _tags(g["tag_keys"]) for g in groups},
         {g["group_id"]: g["vpc_id"] for g in groups if g["vpc_id"]}, aws, weight,
     )
-
-
-def load_observed(con: duckdb.DuckDBPyConnection, first: date, last: date) -> list[Observed]:
-    return [
-        Observed(r["eni_id"], Flow(r["rule_direction"], int(r["protocol"]), r["peer_addr"], r["service_port"]),
-                 int(r["flows"] or 0), int(r["connections"]), r["first_seen"], r["last_seen"])
-        for r in _rows(con, "observed", {"first_day": first, "last_day": last})
-        if r["peer_addr"] and r["rule_direction"]
-    ]
 
 
 def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
