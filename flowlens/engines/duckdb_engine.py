@@ -79,7 +79,8 @@ class DuckDBEngine:
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        return self.con.execute(sql, dict(params or {})).to_arrow_table()
+        table: pa.Table = self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        return table
 
     def columns(self, table: str) -> list[str]:
         return [str(row[0]) for row in self.con.execute(f"DESCRIBE {table}").fetchall()]

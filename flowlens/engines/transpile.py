@@ -66,7 +66,7 @@ def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None
     if dialect != "spark":
         tree = tree.transform(_mark_param)
     try:
-        text = tree.sql(dialect=DIALECTS[dialect])
+        text = tree.sql(dialect=DIALECTS[dialect], comments=False)
     except SqlglotError as exc:
         raise AnalysisError(f"sqlglot cannot render the query for {dialect}: {exc}") from exc
     if dialect == "spark":
