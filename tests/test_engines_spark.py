@@ -42,7 +42,8 @@ if shutil.which("java") is None:
 def spark() -> Iterator[Any]:
     from flowlens.engines.spark_engine import build_session
 
-    session = build_session("local[2]", shuffle_partitions=4)
+    # tiny inputs: compiling generated code costs more than it saves
+    session = build_session("local[2]", shuffle_partitions=4, extra={"spark.sql.codegen.wholeStage": "false"})
     yield session
     session.stop()
 

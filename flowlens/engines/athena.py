@@ -96,7 +96,7 @@ class AthenaEngine:
         pq.write_table(table, buf, compression="zstd")
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=buf.getvalue())
-        except Exception as exc:  # noqa: BLE001 - botocore ClientError/EndpointConnectionError
+        except Exception as exc:  # botocore ClientError/EndpointConnectionError
             raise AwsAccessError(f"cannot upload s3://{bucket}/{key}: {exc}") from exc
         qualified = self._own(name)
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(qualified)}")
@@ -145,7 +145,7 @@ class AthenaEngine:
             request["ExecutionParameters"] = [sql_literal(v) for v in params]
         try:
             qid = str(self.athena.start_query_execution(**request)["QueryExecutionId"])
-        except Exception as exc:  # noqa: BLE001 - botocore errors
+        except Exception as exc:  # botocore errors
             raise AwsAccessError(f"Athena StartQueryExecution in workgroup {self.workgroup} failed: {exc}") from exc
         self._wait(qid)
         return qid

@@ -30,6 +30,7 @@ SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.jsonGenerator.ignoreNullFields": "false",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
@@ -50,7 +51,7 @@ def build_session(master: str = "local[2]", *, shuffle_partitions: int = 4, memo
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
-    except Exception as exc:  # noqa: BLE001 - Py4J/JVM start-up failures have no common type
+    except Exception as exc:  # Py4J/JVM start-up failures have no common type
         raise AnalysisError(f"cannot start Spark at {master}: {exc}; is a Java runtime (17+) installed?") from exc
 
 
@@ -78,7 +79,7 @@ class SparkEngine:
             df = self.spark.read.parquet(str(source.root))
         else:
             df = (self.spark.read.schema(_spark_schema(source.full_schema()))
-                  .option("basePath", str(source.root)).parquet(str(source.root / source.pattern)))
+                  .option("basePath", str(source.root)).parquet(*(str(f) for f in source.files())))
         self._view(source.name, df)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
@@ -88,7 +89,7 @@ class SparkEngine:
         t0 = time.monotonic()
         try:
             df = self._sql(query.sql, {p: params[p] for p in query.params}).localCheckpoint()
-        except Exception as exc:  # noqa: BLE001 - Spark raises AnalysisException/Py4JJavaError/...
+        except Exception as exc:  # Spark raises AnalysisException/Py4JJavaError/...
             raise AnalysisError(f"{query.path}: query failed on Spark: {exc}") from exc
         self._view(table, df)
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)

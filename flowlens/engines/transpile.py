@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -53,7 +54,7 @@ def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None
     if dialect not in DIALECTS:
         raise AnalysisError(f"cannot transpile to {dialect!r}; choose one of {', '.join(DIALECTS)}")
     try:
-        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+        tree = cast(exp.Expression, sqlglot.parse_one(sql, read=SOURCE_DIALECT))
     except SqlglotError as exc:
         raise AnalysisError(f"sqlglot cannot parse the query: {exc}") from exc
     if tables:
