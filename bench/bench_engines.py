@@ -1,6 +1,6 @@
 """Benchmark: the same analysis on DuckDB and on Spark (local mode), same Parquet, same cores.
 
-    .venv/bin/python bench/bench_engines.py --records 1000000 --cores 2
+    .venv/bin/python -m bench.bench_engines --records 1000000 --cores 2
 
 Generates one day with bench_analyze's generator (flows Parquet plus a matching inventory),
 copies it, analyses one copy with DuckDB (threads = cores) and the other with Spark
