@@ -3,7 +3,8 @@
 One engine per run (DuckDB by default, :mod:`flowlens.engines`): the input tables (inventory
 pointing at the snapshot chosen for the window), a few reference tables built in Python
 (:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
-materialised as a temp table named after the query without its number. Results go to ``results/date=<D>/<table>.parquet``, each file atomic.
+materialised as a temp table named after the query without its number. Results go to
+``results/date=<D>/<table>.parquet``, each file atomic.
 """
 
 from __future__ import annotations
