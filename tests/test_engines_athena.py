@@ -126,3 +126,11 @@ def test_bad_output_location_and_timestamps_as_literals() -> None:
     assert sql_literal(datetime(2026, 11, 28, tzinfo=UTC)) == "TIMESTAMP '2026-11-28 00:00:00.000 UTC'"
     with pytest.raises(AnalysisError, match="s3://"):
         AthenaEngine(None, None, database="d", workgroup="w", output_location="/tmp/x")
+
+
+def test_cli_athena_engine_needs_an_output_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flowlens.cli import main
+
+    code = main(["analyze", "--data-dir", str(tmp_path), "--date", "2026-11-28", "--engine", "athena"])
+    assert code == 2
+    assert "--output-location" in capsys.readouterr().err
