@@ -1,9 +1,10 @@
 """Run the analysis queries of ``sql/analyze/`` for each day and write the results tables.
 
-One DuckDB connection per run: the catalog views (inventory pointing at the snapshot chosen
-for the window), a few reference tables built in Python (:mod:`flowlens.analyze.addresses`),
-then every query of :data:`STEPS` in order, each materialised as a temp table named after the
-query without its number. Results go to ``results/date=<D>/<table>.parquet``, each file atomic.
+One engine per run (DuckDB by default, :mod:`flowlens.engines`): the input tables (inventory
+pointing at the snapshot chosen for the window), a few reference tables built in Python
+(:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
+materialised as a temp table named after the query without its number. Results go to
+``results/date=<D>/<table>.parquet``, each file atomic.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from flowlens import sqlfiles
 from flowlens.analyze import addresses
 from flowlens.analyze.snapshot import snapshot_for_window
-from flowlens.atomic import atomic_path
-from flowlens.catalog import _duck_type, _empty_view, _sql_str, refresh_catalog, register_views
+from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
+from flowlens.engines import Engine
+from flowlens.engines.factory import open_engine
+from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, FLOW_PARTITIONS
 from flowlens.model.results import RESULT_SCHEMAS
@@ -58,8 +60,6 @@ STEPS: tuple[str, ...] = (
 
 #: Results tables written per day (recommendations belong to the recommend stage).
 OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
-#: Earlier days' results the queries read (history of initiators, lookback of rule usage).
-PRIOR: tuple[str, ...] = ("conversations", "rule_usage")
 
 DEFAULT_LOOKBACK_DAYS = 30
 
@@ -103,148 +103,101 @@ def analyze(
     memory_limit: str | None = None,
     threads: int | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    engine: Engine | str = "duckdb",
 ) -> AnalysisSummary:
-    """Analyse each day in order (earlier days first, so later ones see their history)."""
+    """Analyse each day in order (earlier days first, so later ones see their history).
+
+    ``engine`` is ``"duckdb"`` (default), ``"spark"`` (a local Spark session) or an engine object
+    (:mod:`flowlens.engines`), which the caller keeps and closes.
+    """
     if not days:
         raise AnalysisError("no day to analyse; pass --date or --start/--end")
-    con = _connect(dd, memory_limit=memory_limit, threads=threads)
+    eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
     try:
-        summaries = [_analyze_day(con, dd, day, lookback_days) for day in sorted(set(days))]
+        summaries = [_analyze_day(eng, dd, day, lookback_days) for day in sorted(set(days))]
     finally:
-        con.close()
+        if isinstance(engine, str):
+            eng.close()
     refresh_catalog(dd)
     return AnalysisSummary(summaries)
 
 
-def _connect(dd: DataDir, *, memory_limit: str | None, threads: int | None) -> duckdb.DuckDBPyConnection:
-    spill = dd.tmp / "duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {"temp_directory": str(spill), "preserve_insertion_order": False}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
-    if threads:
-        config["threads"] = threads
-    try:
-        return duckdb.connect(":memory:", config=config)
-    except duckdb.Error as exc:
-        raise AnalysisError(f"cannot start DuckDB with {config}: {exc}; check --memory-limit/--threads") from exc
-
-
-def _analyze_day(con: duckdb.DuckDBPyConnection, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
+def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
     started = time.monotonic()
     w_start, w_end = window(day)
     snapshot = snapshot_for_window(dd, w_start, w_end)
-    _register_inputs(con, dd, snapshot)
-    records = _count(con, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
+    _register_inputs(eng, dd, snapshot)
+    records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
     params = {"day": day, "window_start": w_start, "window_end": w_end, "lookback_start": day - timedelta(days=lookback_days)}
     for step in STEPS:
-        _run_step(con, step, params)
+        eng.run_step(step.split("_", 1)[1], sqlfiles.load("analyze", step), params)
         if step == "15_flow_addresses":
-            _register_addr_keys(con)
+            _register_addr_keys(eng)
     out = dd.results_dir(day)
     for table in OUTPUTS:
-        _write_table(con, table, out / f"{table}.parquet")
-    summary = _summarise(con, day, snapshot, records, time.monotonic() - started)
-    log.info("analysed %s: %d records, %d conversations, rules %s", day, records, summary.conversations, summary.rules)
+        eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
+    summary = _summarise(eng, day, snapshot, records, time.monotonic() - started)
+    log.info("analysed %s on %s: %d records, %d conversations, rules %s", day, eng.name, records, summary.conversations, summary.rules)
     return summary
 
 
-def _register_inputs(con: duckdb.DuckDBPyConnection, dd: DataDir, snapshot: str) -> None:
-    for step in (*STEPS, "_addr_keys"):
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{step.split('_', 1)[1]}")
-    register_views(con, dd, snapshot=snapshot)
-    for table, schema in RESULT_SCHEMAS.items():
-        con.execute(f"DROP VIEW IF EXISTS {table}")
-        if table in PRIOR:
-            _prior_view(con, dd, table, schema)
-    con.register("never_logged", addresses.never_logged_table(_vpc_cidrs(con)))
-    con.register("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(con)))
-    con.register("admin_ports", addresses.admin_ports_table())
+def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
+    eng.reset()
+    for source in analysis_sources(dd, snapshot):
+        eng.register_parquet(source)
+    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng)))
+    eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
+    eng.register_arrow("admin_ports", addresses.admin_ports_table())
 
 
-def _prior_view(con: duckdb.DuckDBPyConnection, dd: DataDir, table: str, schema: pa.Schema) -> None:
-    files = list(dd.results.glob(f"date=*/{table}.parquet")) if dd.results.is_dir() else []
-    name = f"prior_{table}"
-    if not files:
-        _empty_view(con, name, schema, {"date": "DATE"})
-        return
-    glob = _sql_str(dd.results / f"date=*/{table}.parquet")
-    con.execute(
-        f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE (date), CAST(date AS DATE) AS date FROM "
-        f"read_parquet({glob}, hive_partitioning = true, union_by_name = true, hive_types_autocast = false)"
-    )
+def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
+    rows = eng.fetch_arrow("SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL").to_pylist()
+    return [(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c]
 
 
-def _vpc_cidrs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    rows = con.execute("SELECT vpc_id, UNNEST(cidr_blocks) FROM vpcs WHERE cidr_blocks IS NOT NULL").fetchall()
-    return [(str(v), str(c)) for v, c in rows if v and c]
+def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:
+    rows = eng.fetch_arrow("SELECT subnet_id, cidr_block, ipv6_cidr_blocks FROM subnets").to_pylist()
+    pairs = [(r["subnet_id"], r["cidr_block"]) for r in rows]
+    pairs += [(r["subnet_id"], c) for r in rows for c in r["ipv6_cidr_blocks"] or ()]
+    return [(str(s), str(c)) for s, c in pairs if s and c]
 
 
-def _subnet_cidrs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    rows = con.execute(
-        "SELECT subnet_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL "
-        "UNION ALL SELECT subnet_id, UNNEST(ipv6_cidr_blocks) FROM subnets WHERE ipv6_cidr_blocks IS NOT NULL"
-    ).fetchall()
-    return [(str(s), str(c)) for s, c in rows if s and c]
+def _register_addr_keys(eng: Engine) -> None:
+    addrs = eng.fetch_arrow("SELECT addr FROM flow_addresses").column("addr").to_pylist()
+    eng.register_arrow("addr_keys", addresses.addr_keys_table(addrs))
 
 
-def _run_step(con: duckdb.DuckDBPyConnection, step: str, params: dict[str, Any]) -> None:
-    query = sqlfiles.load("analyze", step)
-    table = step.split("_", 1)[1]
-    bound = {p: params[p] for p in query.params}
-    t0 = time.monotonic()
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query.sql}", bound)
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{query.path}: query failed: {exc}") from exc
-    log.debug("%s: %.2fs", step, time.monotonic() - t0)
-
-
-def _register_addr_keys(con: duckdb.DuckDBPyConnection) -> None:
-    addrs = [row[0] for row in con.execute("SELECT addr FROM flow_addresses").fetchall()]
-    con.register("addr_keys_arrow", addresses.addr_keys_table(addrs))
-    con.execute("CREATE OR REPLACE TEMP TABLE addr_keys AS SELECT * FROM addr_keys_arrow")
-    con.unregister("addr_keys_arrow")
-
-
-def _write_table(con: duckdb.DuckDBPyConnection, table: str, final: Any) -> None:
-    """COPY a temp table to Parquet with the contract's column types, atomically."""
-    select = _typed_select(con, table)
-    with atomic_path(final) as tmp:
-        con.execute(f"COPY ({select}) TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)")
-
-
-def _typed_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def _contract_types(eng: Engine, table: str) -> dict[str, pa.DataType]:
+    """The contract's column types of a results table (checked present) for the engine to cast to."""
     types = {f.name: f.type for f in RESULT_SCHEMAS[table]}
     if table == "rejected":
         types.update({f.name: f.type for f in FLOW_FILE_SCHEMA})
         types.update({p: pa.string() for p in FLOW_PARTITIONS if p != "date"})
-    present = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+    present = eng.columns(table)
     missing = [c for c in RESULT_SCHEMAS[table].names if c not in present]
     if missing:
         raise AnalysisError(f"sql/analyze: the {table} query lacks contract columns {missing}")
-    cols = [f'CAST("{c}" AS {_duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"' for c in present]
-    return f"SELECT {', '.join(cols)} FROM {table}"
+    return types
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> int:
-    row = con.execute(sql, params or {}).fetchone()
-    return int(row[0]) if row else 0
+def _count(eng: Engine, sql: str, params: dict[str, Any] | None = None) -> int:
+    rows = eng.fetch_arrow(sql, params).to_pylist()
+    return int(next(iter(rows[0].values())) or 0) if rows else 0
 
 
-def _counts_by(con: duckdb.DuckDBPyConnection, table: str, column: str) -> dict[str, int]:
-    rows = con.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column} ORDER BY {column}").fetchall()
-    return {str(k): int(v) for k, v in rows}
+def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
+    rows = eng.fetch_arrow(f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}").to_pylist()
+    return {str(r["k"]): int(r["n"]) for r in rows}
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, day: date, snapshot: str, records: int, seconds: float) -> DaySummary:
+def _summarise(eng: Engine, day: date, snapshot: str, records: int, seconds: float) -> DaySummary:
     return DaySummary(
         day=day, snapshot=snapshot, records=records,
-        conversations=_count(con, "SELECT COUNT(*) FROM conversations"),
-        rules=_counts_by(con, "rule_usage", "status"),
-        rejected=_counts_by(con, "rejected", "cause"),
-        findings=_counts_by(con, "findings", "kind"),
+        conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
+        rules=_counts_by(eng, "rule_usage", "status"),
+        rejected=_counts_by(eng, "rejected", "cause"),
+        findings=_counts_by(eng, "findings", "kind"),
         seconds=seconds,
     )

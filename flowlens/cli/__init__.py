@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "ingest",
     "inventory",
     "analyze",
+    "athena-ddl",
     "recommend",
     "apply",
     "report",

@@ -18,9 +18,9 @@ from flowlens.errors import UsageError
 def load_command(name: str) -> ModuleType | None:
     """Import ``flowlens.cli.<name>`` if that command exists yet."""
     try:
-        return importlib.import_module(f"flowlens.cli.{name}")
+        return importlib.import_module(f"flowlens.cli.{name.replace('-', '_')}")
     except ModuleNotFoundError as exc:
-        if exc.name == f"flowlens.cli.{name}":
+        if exc.name == f"flowlens.cli.{name.replace('-', '_')}":
             return None
         raise
 

@@ -9,6 +9,8 @@ from typing import Any
 from flowlens.analyze import analyze
 from flowlens.analyze.pipeline import DEFAULT_LOOKBACK_DAYS
 from flowlens.cli import _common
+from flowlens.engines.base import Engine
+from flowlens.engines.factory import ENGINE_NAMES
 from flowlens.errors import UsageError
 
 
@@ -18,7 +20,9 @@ def register(sub: Any) -> None:
         description="Analyse each UTC day of the window: conversations and their initiators, the SG rules "
         "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
         "posture findings. Results go to results/date=<D>/ and the catalog.",
-        example="flowlens analyze --date 2026-11-28\nflowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json",
+        example="flowlens analyze --date 2026-11-28\nflowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json\n"
+        "flowlens analyze --date 2026-11-28 --engine spark --spark-master spark://master:7077\n"
+        "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/",
     )
     _common.add_window_options(p)
     p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
@@ -26,6 +30,15 @@ def register(sub: Any) -> None:
     p.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    g = p.add_argument_group("engine (docs/engines.md)")
+    g.add_argument("--engine", choices=ENGINE_NAMES, default="duckdb",
+                   help="duckdb (one machine, default), spark (PySpark) or athena (Athena/Trino over the Glue tables of athena-ddl)")
+    g.add_argument("--spark-master", metavar="URL", help="Spark master (default local[N], N = --threads or 2)")
+    g.add_argument("--workgroup", default="primary", help="Athena workgroup (default: primary)")
+    g.add_argument("--output-location", metavar="S3_URI", help="Athena query results and work tables, s3://bucket/prefix/")
+    g.add_argument("--database", default="flowlens", help="Glue database of the athena-ddl tables (default: flowlens)")
+    g.add_argument("--endpoint-url", help="Athena/S3 endpoint (default $AWS_ENDPOINT_URL)")
+    g.add_argument("--profile", help="AWS profile for Athena")
     p.set_defaults(func=run)
 
 
@@ -34,8 +47,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--threads must be at least 1")
     if args.lookback_days < 0:
         raise UsageError("--lookback-days cannot be negative")
-    summary = analyze(_common.data_dir(args), _common.window_days(args), memory_limit=args.memory_limit,
-                      threads=args.threads, lookback_days=args.lookback_days)
+    dd, days = _common.data_dir(args), _common.window_days(args)
+    engine = _engine(args)
+    try:
+        summary = analyze(dd, days, memory_limit=args.memory_limit, threads=args.threads,
+                          lookback_days=args.lookback_days, engine=engine)
+    finally:
+        if not isinstance(engine, str):
+            engine.close()
     if args.json:
         _common.print_json(summary.to_dict())
         return 0
@@ -46,3 +65,24 @@ def run(args: argparse.Namespace) -> int:
               f"rejected: {rejected}; {sum(d.findings.values())} findings ({d.seconds:.1f}s)")
     print("query the results with: flowlens sql \"SELECT * FROM rule_usage\"", file=sys.stderr)
     return 0
+
+
+def _engine(args: argparse.Namespace) -> Engine | str:
+    """The engine the flags ask for; a plain name when analyze() can build it alone."""
+    if args.engine == "spark" and args.spark_master:
+        from flowlens.engines.spark_engine import SparkEngine
+
+        return SparkEngine.local(args.threads or 2, memory=args.memory_limit, master=args.spark_master)
+    if args.engine != "athena":
+        return str(args.engine)
+    if not args.output_location:
+        raise UsageError("--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)")
+    import boto3
+
+    session = boto3.Session(profile_name=args.profile)
+    from flowlens.engines.athena import AthenaEngine
+
+    return AthenaEngine(
+        session.client("athena", endpoint_url=args.endpoint_url), session.client("s3", endpoint_url=args.endpoint_url),
+        database=args.database, workgroup=args.workgroup, output_location=args.output_location,
+    )

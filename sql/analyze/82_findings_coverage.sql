@@ -22,7 +22,7 @@ SELECT
     CASE WHEN n_logs = 0 THEN 'Network interface without flow log' ELSE 'Network interface without an ALL-traffic flow log' END,
     gap_reason,
     CAST(json_object('subnet_id', subnet_id, 'interface_type', interface_type, 'flow_logs', n_logs,
-                     'accept_only', any_accept = 1 AND any_reject = 0, 'reject_only', any_reject = 1 AND any_accept = 0) AS VARCHAR)
+                     'accept_only', (any_accept = 1 AND any_reject = 0), 'reject_only', (any_reject = 1 AND any_accept = 0)) AS VARCHAR)
 FROM eni_log_coverage
 WHERE any_all = 0 AND NOT (any_accept = 1 AND any_reject = 1)
 UNION ALL

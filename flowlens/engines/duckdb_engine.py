@@ -1,0 +1,119 @@
+"""The DuckDB engine: one in-process connection, steps as temp tables, results by COPY."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flowlens.atomic import atomic_path
+from flowlens.catalog import _duck_type, _sql_str
+from flowlens.engines.base import ParquetSource
+from flowlens.errors import AnalysisError
+from flowlens.sqlfiles import Query
+
+log = logging.getLogger(__name__)
+
+
+def connect(spill_dir: Path, *, memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection that spills to ``spill_dir``."""
+    spill_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {"temp_directory": str(spill_dir), "preserve_insertion_order": False}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    try:
+        return duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:
+        raise AnalysisError(f"cannot start DuckDB with {config}: {exc}; check --memory-limit/--threads") from exc
+
+
+class DuckDBEngine:
+    """Runs the analysis on a DuckDB connection (owned unless ``owned=False``)."""
+
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, owned: bool = True) -> None:
+        self.con = con
+        self._owned = owned
+        self._tables: list[str] = []
+        self._views: list[str] = []
+
+    def register_parquet(self, source: ParquetSource) -> None:
+        files = source.files()
+        if not files:
+            self._create_view(source.name, _empty_select(source))
+            return
+        if source.pattern is None:
+            self._create_view(source.name, f"SELECT * FROM read_parquet({_sql_str(source.root)})")
+            return
+        casts = "".join(f', CAST("{p}" AS {_duck_type(t)}) AS "{p}"' for p, t in source.partitions.items())
+        excl = ", ".join(f'"{p}"' for p in source.partitions)
+        self._create_view(
+            source.name,
+            f"SELECT * EXCLUDE ({excl}){casts} FROM read_parquet({_sql_str(source.root / source.pattern)}, "
+            f"hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
+        )
+
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        arrow_name = f"{name}_arrow"
+        self.con.register(arrow_name, table)
+        try:
+            self._create_table(name, f"SELECT * FROM {arrow_name}", {})
+        finally:
+            self.con.unregister(arrow_name)
+
+    def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
+        bound = {p: params[p] for p in query.params}
+        t0 = time.monotonic()
+        try:
+            self._create_table(table, query.sql, bound)
+        except duckdb.Error as exc:
+            raise AnalysisError(f"{query.path}: query failed: {exc}") from exc
+        log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
+
+    def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        table: pa.Table = self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        return table
+
+    def columns(self, table: str) -> list[str]:
+        return [str(row[0]) for row in self.con.execute(f"DESCRIBE {table}").fetchall()]
+
+    def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
+        cols = [
+            f'CAST("{c}" AS {_duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"' for c in self.columns(table)
+        ]
+        with atomic_path(final) as tmp:
+            self.con.execute(
+                f"COPY (SELECT {', '.join(cols)} FROM {table}) TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+            )
+
+    def reset(self) -> None:
+        for name in reversed(self._views):
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+        for name in reversed(self._tables):
+            self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        self._views, self._tables = [], []
+
+    def close(self) -> None:
+        if self._owned:
+            self.con.close()
+
+    def _create_view(self, name: str, select: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+        self._views.append(name)
+
+    def _create_table(self, name: str, select: str, params: Mapping[str, Any]) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", dict(params))
+        self._tables.append(name)
+
+
+def _empty_select(source: ParquetSource) -> str:
+    cols = [f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
+    return f"SELECT {', '.join(cols)} WHERE false"

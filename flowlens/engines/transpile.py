@@ -1,0 +1,123 @@
+"""DuckDB SQL (the dialect of ``sql/``) rendered for Spark SQL and Trino/Athena with sqlglot.
+
+Small transformations of the parsed tree, each doing one thing, chained per dialect:
+
+* ``json_object(k, v, ...)``: Spark has none, so it becomes ``to_json(named_struct(k, v, ...))``
+  (run Spark with ``spark.sql.jsonGenerator.ignoreNullFields=false`` to keep null members, as
+  DuckDB does).
+* ``$name`` parameters: Spark 3.4+ binds ``:name`` (sqlglot's rendering); Trino/Athena bind ``?``
+  positionally, so the names are returned in the order of the question marks.
+* table names can be mapped (``{"flows": "db.flows"}``), leaving the names of CTEs alone.
+
+>>> to_spark("SELECT CAST(json_object('a', x) AS VARCHAR) FROM t WHERE d = $day").sql
+"SELECT CAST(TO_JSON(NAMED_STRUCT('a', x)) AS STRING) FROM t WHERE d = :day"
+>>> r = to_trino("SELECT * FROM t WHERE a = $x AND b = $y AND c = $x")
+>>> r.sql, r.params
+('SELECT * FROM t WHERE a = ? AND b = ? AND c = ?', ('x', 'y', 'x'))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from flowlens.errors import AnalysisError
+
+SOURCE_DIALECT = "duckdb"
+DIALECTS: dict[str, str] = {"spark": "spark", "trino": "trino", "athena": "athena"}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A query in a target dialect; ``params`` are the names to bind, in order for ``?`` markers."""
+
+    sql: str
+    params: tuple[str, ...]
+
+
+def to_spark(sql: str, *, tables: Mapping[str, str] | None = None) -> Rendered:
+    return transpile(sql, "spark", tables=tables)
+
+
+def to_trino(sql: str, *, tables: Mapping[str, str] | None = None) -> Rendered:
+    return transpile(sql, "trino", tables=tables)
+
+
+def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None) -> Rendered:
+    """``sql`` (DuckDB dialect, one statement) rendered for ``dialect`` (spark, trino or athena)."""
+    if dialect not in DIALECTS:
+        raise AnalysisError(f"cannot transpile to {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    try:
+        tree = cast(exp.Expression, sqlglot.parse_one(sql, read=SOURCE_DIALECT))
+    except SqlglotError as exc:
+        raise AnalysisError(f"sqlglot cannot parse the query: {exc}") from exc
+    if tables:
+        tree = rename_tables(tree, tables)
+    steps: list[Callable[[exp.Expression], exp.Expression]] = []
+    if dialect == "spark":
+        steps.append(json_object_to_struct)
+    for step in steps:
+        tree = step(tree)
+    if dialect != "spark":
+        tree = tree.transform(_mark_param)
+    try:
+        text = tree.sql(dialect=DIALECTS[dialect], comments=False)
+    except SqlglotError as exc:
+        raise AnalysisError(f"sqlglot cannot render the query for {dialect}: {exc}") from exc
+    if dialect == "spark":
+        return Rendered(text, tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder))))
+    return positional_params(text)
+
+
+def json_object_to_struct(tree: exp.Expression) -> exp.Expression:
+    """``json_object(k, v, ...)`` → ``to_json(named_struct(k, v, ...))`` (Spark has no JSON_OBJECT)."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.JSONObject):
+            return node
+        args: list[exp.Expression] = []
+        for kv in node.expressions:
+            args += [kv.this, kv.expression]
+        return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(this="NAMED_STRUCT", expressions=args)])
+
+    return tree.transform(swap)
+
+
+_MARK = "__flowlens_param_"
+_MARK_RE = re.compile(r":" + _MARK + r"(\w+?)__")
+
+
+def _mark_param(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Placeholder) and node.name:
+        return exp.Placeholder(this=f"{_MARK}{node.name}__")
+    return node
+
+
+def positional_params(text: str) -> Rendered:
+    """Marked named placeholders → ``?``, with the names in the order they appear in the text."""
+    names = tuple(m.group(1) for m in _MARK_RE.finditer(text))
+    return Rendered(_MARK_RE.sub("?", text), names)
+
+
+def rename_tables(tree: exp.Expression, tables: Mapping[str, str]) -> exp.Expression:
+    """Unqualified table names found in ``tables`` → the mapped (possibly qualified) name; CTEs stay."""
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and not node.db and node.name in tables and node.name not in ctes:
+            new = exp.to_table(tables[node.name])
+            alias = node.args.get("alias")
+            if alias is not None:
+                new.set("alias", alias.copy())
+            else:
+                new.set("alias", exp.TableAlias(this=exp.to_identifier(node.name)))
+            return new
+        return node
+
+    return tree.transform(swap)
