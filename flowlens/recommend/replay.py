@@ -63,9 +63,16 @@ def replay(
                 cuts[r.rule_id] = Cut(
                     (prev.flows if prev else 0) + ob.flows,
                     (prev.connections if prev else 0) + ob.connections,
-                    prev.example if prev else ob,
+                    min(prev.example, ob, key=replay_order) if prev else ob,
                 )
     return ReplayResult(checked, conns, cut, not_now, cuts)
+
+
+def replay_order(ob: Observed) -> tuple[str, str, int, str, bool, int]:
+    """The canonical order of observations (sql/recommend/observed_keyed.sql's obs_id order, NULL port last):
+    a cut's example is its first flow in this order, whichever implementation replays."""
+    f = ob.flow
+    return (ob.eni_id, f.direction, f.protocol, f.peer_addr, f.port is None, f.port or 0)
 
 
 def _still_allowed(
