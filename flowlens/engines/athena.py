@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError, ClientError
 
 from flowlens.atomic import write_parquet_atomic
 from flowlens.engines.base import ParquetSource, cast_to_types
@@ -96,7 +97,7 @@ class AthenaEngine:
         pq.write_table(table, buf, compression="zstd")
         try:
             self.s3.put_object(Bucket=bucket, Key=key, Body=buf.getvalue())
-        except Exception as exc:  # botocore ClientError/EndpointConnectionError
+        except (BotoCoreError, ClientError) as exc:
             raise AwsAccessError(f"cannot upload s3://{bucket}/{key}: {exc}") from exc
         qualified = self._own(name)
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(qualified)}")
@@ -145,7 +146,7 @@ class AthenaEngine:
             request["ExecutionParameters"] = [sql_literal(v) for v in params]
         try:
             qid = str(self.athena.start_query_execution(**request)["QueryExecutionId"])
-        except Exception as exc:  # botocore errors
+        except (BotoCoreError, ClientError) as exc:
             raise AwsAccessError(f"Athena StartQueryExecution in workgroup {self.workgroup} failed: {exc}") from exc
         self._wait(qid)
         return qid
