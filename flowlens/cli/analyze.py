@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         rejected = ", ".join(f"{k} {v}" for k, v in d.rejected.items()) or "none"
         print(f"{d.day}: {d.records} records, {d.conversations} conversations; rules: {rules}; "
               f"rejected: {rejected}; {sum(d.findings.values())} findings ({d.seconds:.1f}s)")
-    print("query the results with: flowlens sql \"SELECT * FROM rule_usage\"", file=sys.stderr)
+    if not args.quiet:
+        print("query the results with: flowlens sql \"SELECT * FROM rule_usage\"", file=sys.stderr)
     return 0
 
 

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     v = plan.verification
-    print(f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
-          f"replay: {v.flows_checked} flows checked, {v.flows_cut} cut", file=sys.stderr)
+    if not args.quiet:
+        print(f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
+              f"replay: {v.flows_checked} flows checked, {v.flows_cut} cut", file=sys.stderr)
     return 0
