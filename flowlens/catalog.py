@@ -42,18 +42,18 @@ MANIFEST_SCHEMA = pa.schema(
 )
 
 
-def _sql_str(path: Path | str) -> str:
+def sql_str(path: Path | str) -> str:
     """A path as a SQL string literal (paths are ours, but quote them properly anyway)."""
     return "'" + str(path).replace("'", "''") + "'"
 
 
 def _empty_view(con: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, extra: dict[str, str]) -> None:
-    cols = [f"CAST(NULL AS {_duck_type(f.type)}) AS \"{f.name}\"" for f in schema]
+    cols = [f"CAST(NULL AS {duck_type(f.type)}) AS \"{f.name}\"" for f in schema]
     cols += [f"CAST(NULL AS {t}) AS \"{n}\"" for n, t in extra.items()]
     con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {', '.join(cols)} WHERE false")
 
 
-def _duck_type(t: pa.DataType) -> str:
+def duck_type(t: pa.DataType) -> str:
     if pa.types.is_string(t):
         return "VARCHAR"
     if pa.types.is_int8(t):
@@ -71,9 +71,9 @@ def _duck_type(t: pa.DataType) -> str:
     if pa.types.is_date(t):
         return "DATE"
     if pa.types.is_map(t):
-        return f"MAP({_duck_type(t.key_type)}, {_duck_type(t.item_type)})"
+        return f"MAP({duck_type(t.key_type)}, {duck_type(t.item_type)})"
     if pa.types.is_list(t):
-        return f"{_duck_type(t.value_type)}[]"
+        return f"{duck_type(t.value_type)}[]"
     raise AnalysisError(f"no DuckDB type for {t}")
 
 
@@ -91,14 +91,14 @@ def _partitioned_view(
     excl = ", ".join(f'"{p}"' for p in partitions)
     con.execute(
         f"CREATE OR REPLACE VIEW {name} AS SELECT * EXCLUDE ({excl}), {casts} FROM read_parquet("
-        f"{_sql_str(folder / pattern)}, hive_partitioning = true, union_by_name = true, "
+        f"{sql_str(folder / pattern)}, hive_partitioning = true, union_by_name = true, "
         f"hive_types_autocast = false)"
     )
 
 
 def _file_view(con: duckdb.DuckDBPyConnection, name: str, path: Path, schema: pa.Schema) -> None:
     if path.is_file():
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_str(path)})")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_str(path)})")
     else:
         _empty_view(con, name, schema, {})
 
@@ -121,7 +121,7 @@ def register_views(con: duckdb.DuckDBPyConnection, dd: DataDir, *, snapshot: str
         if files:
             con.execute(
                 f"CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE (date), CAST(date AS DATE) AS date "
-                f"FROM read_parquet({_sql_str(folder / ('date=*/' + table + '.parquet'))}, "
+                f"FROM read_parquet({sql_str(folder / ('date=*/' + table + '.parquet'))}, "
                 f"hive_partitioning = true, union_by_name = true, hive_types_autocast = false)"
             )
         else:

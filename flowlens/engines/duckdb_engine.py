@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from flowlens.atomic import atomic_path
-from flowlens.catalog import _duck_type, _sql_str
+from flowlens.catalog import duck_type, sql_str
 from flowlens.engines.base import ParquetSource
 from flowlens.errors import AnalysisError
 from flowlens.sqlfiles import Query
@@ -51,13 +51,13 @@ class DuckDBEngine:
             self._create_view(source.name, _empty_select(source))
             return
         if source.pattern is None:
-            self._create_view(source.name, f"SELECT * FROM read_parquet({_sql_str(source.root)})")
+            self._create_view(source.name, f"SELECT * FROM read_parquet({sql_str(source.root)})")
             return
-        casts = "".join(f', CAST("{p}" AS {_duck_type(t)}) AS "{p}"' for p, t in source.partitions.items())
+        casts = "".join(f', CAST("{p}" AS {duck_type(t)}) AS "{p}"' for p, t in source.partitions.items())
         excl = ", ".join(f'"{p}"' for p in source.partitions)
         self._create_view(
             source.name,
-            f"SELECT * EXCLUDE ({excl}){casts} FROM read_parquet({_sql_str(source.root / source.pattern)}, "
+            f"SELECT * EXCLUDE ({excl}){casts} FROM read_parquet({sql_str(source.root / source.pattern)}, "
             f"hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
         )
 
@@ -87,11 +87,11 @@ class DuckDBEngine:
 
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
         cols = [
-            f'CAST("{c}" AS {_duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"' for c in self.columns(table)
+            f'CAST("{c}" AS {duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"' for c in self.columns(table)
         ]
         with atomic_path(final) as tmp:
             self.con.execute(
-                f"COPY (SELECT {', '.join(cols)} FROM {table}) TO {_sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY (SELECT {', '.join(cols)} FROM {table}) TO {sql_str(tmp)} (FORMAT parquet, COMPRESSION zstd)"
             )
 
     def reset(self) -> None:
@@ -115,5 +115,5 @@ class DuckDBEngine:
 
 
 def _empty_select(source: ParquetSource) -> str:
-    cols = [f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
+    cols = [f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
     return f"SELECT {', '.join(cols)} WHERE false"
