@@ -29,7 +29,7 @@ from flowlens.engines.factory import open_engine
 from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, FLOW_PARTITIONS
-from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,6 @@ STEPS: tuple[str, ...] = (
 #: Results tables written per day (recommendations belong to the recommend stage).
 OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
 
-DEFAULT_LOOKBACK_DAYS = 30
 
 
 @dataclass(frozen=True)

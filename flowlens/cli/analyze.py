@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowlens.analyze import analyze
-from flowlens.analyze.pipeline import DEFAULT_LOOKBACK_DAYS
 from flowlens.cli import _common
-from flowlens.engines.base import Engine
-from flowlens.engines.factory import ENGINE_NAMES
+from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, ENGINE_NAMES
+
+if TYPE_CHECKING:
+    from flowlens.engines.base import Engine
 from flowlens.errors import UsageError
 
 
@@ -43,6 +43,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowlens.analyze import analyze
+
     if args.threads is not None and args.threads < 1:
         raise UsageError("--threads must be at least 1")
     if args.lookback_days < 0:

@@ -7,11 +7,13 @@ import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
 from flowlens.errors import ExitCode
-from flowlens.recommend.apply import ApplyResult, commit, dry_run, load_change_set, make_client
+
+if TYPE_CHECKING:
+    from flowlens.recommend.apply import ApplyResult
 
 
 def register(sub: Any) -> None:
@@ -45,6 +47,8 @@ def _rollback_command(args: argparse.Namespace, path: Path) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowlens.recommend.apply import commit, dry_run, load_change_set, make_client
+
     path = Path(args.plan)
     cs = load_change_set(path)
     client = make_client(args.region, args.profile, args.endpoint_url)

@@ -9,12 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flowlens.batch import InventorySpec, run_batch, window_end
 from flowlens.cli import _common
 from flowlens.cli.run import print_result, report_exit
 from flowlens.datadir import DataDir
 from flowlens.errors import UsageError
-from flowlens.ingest.source import LocalSource
 from flowlens.samples import sample_logs_root
 
 MARKER = ".flowlens-demo"
@@ -46,6 +44,9 @@ def _fresh_data_dir(args: argparse.Namespace, out: Path) -> DataDir:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowlens.batch import InventorySpec, run_batch, window_end
+    from flowlens.ingest.source import LocalSource
+
     samples = sample_logs_root()
     expected = json.loads((samples / "expected.json").read_text(encoding="utf-8"))
     day = date.fromisoformat(expected["window"]["start"][:10])

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
 from flowlens.errors import ExitCode
-from flowlens.ingest.pipeline import IngestSummary, ingest
-from flowlens.ingest.source import LocalSource, S3Source, Source, make_s3_client, split_source
+
+if TYPE_CHECKING:
+    from flowlens.ingest.pipeline import IngestSummary
+    from flowlens.ingest.source import Source
 
 
 def register(sub: Any) -> None:
@@ -39,6 +41,8 @@ def register(sub: Any) -> None:
 
 def make_source(args: argparse.Namespace) -> tuple[Source, str]:
     """The source and the destination prefix inside it."""
+    from flowlens.ingest.source import LocalSource, S3Source, make_s3_client, split_source
+
     if args.source.startswith("s3://"):
         bucket, prefix = split_source(args.source)
         client = make_s3_client(profile=args.profile, region=(args.region or [None])[0], endpoint_url=args.endpoint_url,
@@ -51,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     source, prefix = make_source(args)
     progress = _progress if sys.stderr.isatty() and not args.quiet else None
+    from flowlens.ingest.pipeline import ingest
+
     summary = ingest(
         source, days, _common.data_dir(args), prefix=prefix,
         accounts=set(args.account) if args.account else None,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowlens.catalog import refresh_catalog
 from flowlens.cli import _common
 from flowlens.errors import UsageError
-from flowlens.inventory import SnapshotInfo, snapshot_from_aws, snapshot_from_json
+
+if TYPE_CHECKING:
+    from flowlens.inventory import SnapshotInfo
 
 EXAMPLE = """\
 flowlens inventory --aws --regions us-east-1,eu-west-1 --profile audit
@@ -46,6 +47,7 @@ def _regions(args: argparse.Namespace, default: str | None) -> list[str]:
 
 
 def _from_aws(args: argparse.Namespace) -> SnapshotInfo:
+    from flowlens.inventory import snapshot_from_aws
     from flowlens.inventory.from_aws import make_session
 
     session = make_session(args.profile)
@@ -56,6 +58,9 @@ def _from_aws(args: argparse.Namespace) -> SnapshotInfo:
 def run(args: argparse.Namespace) -> int:
     if args.from_json and (args.regions or args.profile or args.endpoint_url):
         raise UsageError("--regions/--profile/--endpoint-url go with --aws, not --from-json")
+    from flowlens.catalog import refresh_catalog
+    from flowlens.inventory import snapshot_from_json
+
     dd = _common.data_dir(args)
     info = _from_aws(args) if args.aws else snapshot_from_json(args.from_json, dd, region=args.region)
     refresh_catalog(dd)

@@ -11,7 +11,6 @@ from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
 from flowlens.errors import UsageError
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.pipeline import recommend
 from flowlens.recommend.plan import Plan
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
@@ -58,6 +57,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowlens.recommend.pipeline import recommend
+
     plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args))
     text = RENDERERS[args.format](plan)
     if args.out:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowlens.batch import BatchResult, InventorySpec, run_batch
 from flowlens.cli import _common
 from flowlens.cli.ingest import make_source
 from flowlens.cli.recommend import add_settings_options, settings_from
 from flowlens.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from flowlens.batch import BatchResult, InventorySpec
 
 
 def register(sub: Any) -> None:
@@ -43,6 +45,8 @@ def register(sub: Any) -> None:
 
 
 def inventory_spec(args: argparse.Namespace) -> InventorySpec:
+    from flowlens.batch import InventorySpec
+
     if args.inventory == ["aws"]:
         import boto3
 
@@ -63,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     out = Path(args.out) if args.out else Path("reports") / (
         days[0].isoformat() if len(days) == 1 else f"{days[0]}_{days[-1]}")
+    from flowlens.batch import run_batch
+
     source, prefix = make_source(args)
     result = run_batch(source, days, _common.data_dir(args), inventory_spec(args), out, prefix=prefix,
                        settings=settings_from(args), strict=args.strict, workers=args.workers,

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from flowlens import query
-from flowlens.catalog import connect
 from flowlens.cli import _common
 from flowlens.errors import FlowlensError
 
@@ -29,6 +28,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowlens.catalog import connect
+
     con = connect(_common.data_dir(args), read_only=True)
     try:
         if args.query is None:

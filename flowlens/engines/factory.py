@@ -5,8 +5,7 @@ from __future__ import annotations
 from flowlens.datadir import DataDir
 from flowlens.engines.base import Engine
 from flowlens.errors import UsageError
-
-ENGINE_NAMES: tuple[str, ...] = ("duckdb", "spark", "athena")
+from flowlens.model.results import ENGINE_NAMES
 
 
 def open_engine(name: str, dd: DataDir, *, memory_limit: str | None = None, threads: int | None = None) -> Engine:

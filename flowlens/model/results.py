@@ -16,6 +16,12 @@ S, I32, I64, B, F64 = pa.string(), pa.int32(), pa.int64(), pa.bool_(), pa.float6
 TS = pa.timestamp("us", tz="UTC")
 
 
+#: Earlier analysed days that count as a rule's usage history.
+DEFAULT_LOOKBACK_DAYS = 30
+#: Engines the analysis runs on (flowlens/engines).
+ENGINE_NAMES: tuple[str, ...] = ("duckdb", "spark", "athena")
+
+
 class Direction(StrEnum):
     INGRESS = "ingress"
     EGRESS = "egress"
