@@ -3,7 +3,7 @@
 Each stage records a fingerprint of its inputs in ``<data-dir>/runs/<window>.json``; a re-run
 skips every stage whose inputs did not change, so a run that failed half-way resumes where it
 stopped. Ingest always runs (it is itself incremental: unchanged objects are skipped after a
-listing), and so does an inventory read from the EC2 API (the API is the input).
+listing). An inventory read from the EC2 API is taken once per window: a re-run reuses it.
 """
 
 from __future__ import annotations
@@ -127,11 +127,16 @@ def run_batch(
         return s.to_dict()
 
     stage("ingest", None, do_ingest)
+    # A re-run of the same window keeps the snapshot its first run took (that is what resuming
+    # means); JSON inputs are re-read only when their content changed.
+    taken = state.stages.get("inventory", {}).get("summary", {}).get("snapshot")
+    snapshot_out = [dd.snapshot_dir(taken) / "snapshot.json"] if taken else [dd.inventory / "none"]
     if inventory.json_paths:
         fp = _files_hash(inventory.json_paths)
-        stage("inventory", fp, lambda: _json_inventory(inventory, dd))
+        stage("inventory", fp, lambda: _json_inventory(inventory, dd), snapshot_out)
     else:
-        stage("inventory", None, lambda: _aws_inventory(inventory, dd))
+        fp = f"aws:{','.join(inventory.regions)}:{inventory.endpoint_url or ''}"
+        stage("inventory", fp, lambda: _aws_inventory(inventory, dd), snapshot_out)
     window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
     stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
           [dd.results_dir(d) / "rule_usage.parquet" for d in days])

@@ -96,12 +96,19 @@ def test_run_takes_its_inventory_from_the_ec2_api(
     sg = ec2.create_security_group(GroupName="e2e", Description="e2e", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    code, summary, _ = _run(capsys, "run", bucket, "--date", DAY, "--inventory", "aws", "--regions", "us-east-1",
-                         "--endpoint-url", moto_endpoint, "--data-dir", str(tmp_path / "d"),
-                         "--out", str(tmp_path / "o"), "--json", "-q")
+    argv = ["run", bucket, "--date", DAY, "--inventory", "aws", "--regions", "us-east-1",
+            "--endpoint-url", moto_endpoint, "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o"),
+            "--json", "-q"]
+    code, summary, _ = _run(capsys, *argv)
     assert code == 0
     inventory = next(s for s in summary["stages"] if s["name"] == "inventory")
     assert inventory["status"] == "ran" and inventory["summary"]["rows"]["security_groups"] >= 1
     code = main(["sql", "--data-dir", str(tmp_path / "d"), "--format", "json",
                  f"SELECT count(*) AS n FROM sg_rules WHERE group_id = '{sg}' AND from_port = 22"])
     assert json.loads(capsys.readouterr().out) == [{"n": 1}]
+
+    # Resuming the same window reuses the snapshot the first run took from the API.
+    code, again, _ = _run(capsys, *argv)
+    assert code == 0
+    assert _stages(again) == {"ingest": "ran", "inventory": "skipped", "analyze": "skipped",
+                              "recommend": "skipped", "report": "skipped"}
