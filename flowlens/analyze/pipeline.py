@@ -28,7 +28,6 @@ from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
-from flowlens.model.flow import FLOW_FILE_SCHEMA, FLOW_PARTITIONS
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -171,9 +170,6 @@ def _register_addr_keys(eng: Engine) -> None:
 def _contract_types(eng: Engine, table: str) -> dict[str, pa.DataType]:
     """The contract's column types of a results table (checked present) for the engine to cast to."""
     types = {f.name: f.type for f in RESULT_SCHEMAS[table]}
-    if table == "rejected":
-        types.update({f.name: f.type for f in FLOW_FILE_SCHEMA})
-        types.update({p: pa.string() for p in FLOW_PARTITIONS if p != "date"})
     present = eng.columns(table)
     missing = [c for c in RESULT_SCHEMAS[table].names if c not in present]
     if missing:
