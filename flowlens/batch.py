@@ -13,8 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
 from flowlens.inventory import snapshot_from_aws, snapshot_from_json
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.pipeline import recommend
+from flowlens.recommend.pipeline import recommend, window_bounds
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
@@ -178,4 +177,4 @@ def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
 
 def window_end(days: Sequence[date]) -> datetime:
     """The instant the window ends (UTC), used as the demo inventory's snapshot time."""
-    return datetime.combine(max(days) + timedelta(days=1), dtime(0), tzinfo=UTC)
+    return window_bounds(days)[1]
