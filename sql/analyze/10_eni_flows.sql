@@ -5,6 +5,13 @@
 -- the ENI-view addresses (srcaddr/dstaddr) of each side, used to tell which side is the ENI.
 -- TCP flags are tested per record (they are OR-ed within an aggregation interval, domain.md §1.6):
 -- syn = SYN without bit 16 (the initiator's SYN), synack = bits 18 (the responder's SYN-ACK).
+-- This is the one pass over the day's records, and each aggregate costs a scattered update per
+-- record (bench/README.md), so the yes/no facts share one BIT_OR of `bits`:
+--   1 f_syn, 2 f_synack, 4 r_syn, 8 r_synack (the flags above, per direction),
+--   16 lo_dir_local, 32 hi_dir_local (flow-direction names that side as the ENI's own),
+--   64 / 128 a record whose ENI-view address of the lo / hi side equals the packet-level one;
+-- and the ENI-view addresses are aggregated only where they differ (rare: NAT, middleboxes), so
+-- lo_raw = MIN(ENI-view address of the lo side) is rebuilt exactly from bit 64 and that MIN.
 WITH r AS (
     SELECT
         interface_id AS eni_id,
@@ -19,50 +26,67 @@ WITH r AS (
       AND action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND protocol IS NOT NULL
       AND COALESCE(log_status, 'OK') = 'OK'
 ), o AS (
-    SELECT
-        r.*,
-        (src < dst OR (src = dst AND sport <= dport)) AS fwd,
-        CASE WHEN tcp_flags IS NOT NULL AND (tcp_flags & 2) = 2 AND (tcp_flags & 16) = 0 THEN 1 ELSE 0 END AS syn,
-        CASE WHEN tcp_flags IS NOT NULL AND (tcp_flags & 18) = 18 THEN 1 ELSE 0 END AS synack
+    SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd
     FROM r
 ), k AS (
     SELECT
-        o.*,
+        eni_id, protocol, fwd, packets, bytes, start, "end",
         CASE WHEN fwd THEN src ELSE dst END AS lo_addr,
         CASE WHEN fwd THEN sport ELSE dport END AS lo_port,
         CASE WHEN fwd THEN dst ELSE src END AS hi_addr,
         CASE WHEN fwd THEN dport ELSE sport END AS hi_port,
-        CASE WHEN fwd THEN srcaddr ELSE dstaddr END AS lo_raw_addr,
-        CASE WHEN fwd THEN dstaddr ELSE srcaddr END AS hi_raw_addr,
-        CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END AS acc
+        CASE WHEN fwd AND srcaddr <> src THEN srcaddr WHEN NOT fwd AND dstaddr <> dst THEN dstaddr END AS lo_raw_other,
+        CASE WHEN fwd AND dstaddr <> dst THEN dstaddr WHEN NOT fwd AND srcaddr <> src THEN srcaddr END AS hi_raw_other,
+        CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END AS acc,
+        CASE
+            WHEN (tcp_flags & 18) = 2 THEN CASE WHEN fwd THEN 1 ELSE 4 END
+            WHEN (tcp_flags & 18) = 18 THEN CASE WHEN fwd THEN 2 ELSE 8 END
+            ELSE 0
+        END
+        + CASE
+            WHEN flow_direction = 'egress' THEN CASE WHEN fwd THEN 16 ELSE 32 END
+            WHEN flow_direction = 'ingress' THEN CASE WHEN fwd THEN 32 ELSE 16 END
+            ELSE 0
+        END
+        + CASE WHEN (fwd AND srcaddr = src) OR (NOT fwd AND dstaddr = dst) THEN 64 ELSE 0 END
+        + CASE WHEN (fwd AND dstaddr = dst) OR (NOT fwd AND srcaddr = src) THEN 128 ELSE 0 END AS bits
     FROM o
+), g AS (
+    SELECT
+        eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port,
+        MIN(lo_raw_other) AS lo_raw_other,
+        MIN(hi_raw_other) AS hi_raw_other,
+        BIT_OR(bits) AS bits,
+        SUM(CASE WHEN fwd THEN acc ELSE 0 END) AS f_acc,
+        SUM(CASE WHEN fwd THEN 1 - acc ELSE 0 END) AS f_rej,
+        SUM(CASE WHEN NOT fwd THEN acc ELSE 0 END) AS r_acc,
+        SUM(CASE WHEN NOT fwd THEN 1 - acc ELSE 0 END) AS r_rej,
+        SUM(CASE WHEN fwd AND acc = 1 THEN packets ELSE 0 END) AS f_acc_packets,
+        SUM(CASE WHEN fwd AND acc = 1 THEN bytes ELSE 0 END) AS f_acc_bytes,
+        SUM(CASE WHEN NOT fwd AND acc = 1 THEN packets ELSE 0 END) AS r_acc_packets,
+        SUM(CASE WHEN NOT fwd AND acc = 1 THEN bytes ELSE 0 END) AS r_acc_bytes,
+        SUM(CASE WHEN fwd THEN packets ELSE 0 END) AS f_packets,
+        SUM(CASE WHEN fwd THEN bytes ELSE 0 END) AS f_bytes,
+        SUM(CASE WHEN NOT fwd THEN packets ELSE 0 END) AS r_packets,
+        SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
+        MIN(CASE WHEN fwd THEN start END) AS f_first,
+        MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
+        MIN(start) AS first_start,
+        MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
+        MAX("end") AS last_end
+    FROM k
+    GROUP BY eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port
 )
 SELECT
     eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port,
-    MIN(lo_raw_addr) AS lo_raw,
-    MIN(hi_raw_addr) AS hi_raw,
-    MAX(CASE WHEN (fwd AND flow_direction = 'egress') OR (NOT fwd AND flow_direction = 'ingress') THEN 1 ELSE 0 END) AS lo_dir_local,
-    MAX(CASE WHEN (fwd AND flow_direction = 'ingress') OR (NOT fwd AND flow_direction = 'egress') THEN 1 ELSE 0 END) AS hi_dir_local,
-    SUM(CASE WHEN fwd THEN acc ELSE 0 END) AS f_acc,
-    SUM(CASE WHEN fwd THEN 1 - acc ELSE 0 END) AS f_rej,
-    SUM(CASE WHEN NOT fwd THEN acc ELSE 0 END) AS r_acc,
-    SUM(CASE WHEN NOT fwd THEN 1 - acc ELSE 0 END) AS r_rej,
-    SUM(CASE WHEN fwd AND acc = 1 THEN packets ELSE 0 END) AS f_acc_packets,
-    SUM(CASE WHEN fwd AND acc = 1 THEN bytes ELSE 0 END) AS f_acc_bytes,
-    SUM(CASE WHEN NOT fwd AND acc = 1 THEN packets ELSE 0 END) AS r_acc_packets,
-    SUM(CASE WHEN NOT fwd AND acc = 1 THEN bytes ELSE 0 END) AS r_acc_bytes,
-    SUM(CASE WHEN fwd THEN packets ELSE 0 END) AS f_packets,
-    SUM(CASE WHEN fwd THEN bytes ELSE 0 END) AS f_bytes,
-    SUM(CASE WHEN NOT fwd THEN packets ELSE 0 END) AS r_packets,
-    SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
-    MAX(CASE WHEN fwd THEN syn ELSE 0 END) AS f_syn,
-    MAX(CASE WHEN fwd THEN synack ELSE 0 END) AS f_synack,
-    MAX(CASE WHEN NOT fwd THEN syn ELSE 0 END) AS r_syn,
-    MAX(CASE WHEN NOT fwd THEN synack ELSE 0 END) AS r_synack,
-    MIN(CASE WHEN fwd THEN start END) AS f_first,
-    MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
-    MIN(start) AS first_start,
-    MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
-    MAX("end") AS last_end
-FROM k
-GROUP BY eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port
+    CASE WHEN (bits & 64) <> 0 THEN LEAST(lo_addr, COALESCE(lo_raw_other, lo_addr)) ELSE lo_raw_other END AS lo_raw,
+    CASE WHEN (bits & 128) <> 0 THEN LEAST(hi_addr, COALESCE(hi_raw_other, hi_addr)) ELSE hi_raw_other END AS hi_raw,
+    CASE WHEN (bits & 16) <> 0 THEN 1 ELSE 0 END AS lo_dir_local,
+    CASE WHEN (bits & 32) <> 0 THEN 1 ELSE 0 END AS hi_dir_local,
+    f_acc, f_rej, r_acc, r_rej, f_acc_packets, f_acc_bytes, r_acc_packets, r_acc_bytes, f_packets, f_bytes, r_packets, r_bytes,
+    CASE WHEN (bits & 1) <> 0 THEN 1 ELSE 0 END AS f_syn,
+    CASE WHEN (bits & 2) <> 0 THEN 1 ELSE 0 END AS f_synack,
+    CASE WHEN (bits & 4) <> 0 THEN 1 ELSE 0 END AS r_syn,
+    CASE WHEN (bits & 8) <> 0 THEN 1 ELSE 0 END AS r_synack,
+    f_first, r_first, first_start, first_accept, last_end
+FROM g
