@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flowlens import sqlfiles
 from flowlens.analyze import analyze
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
@@ -199,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="reuse the day already generated under --dir")
     ap.add_argument("--generate-only", action="store_true", help="generate the day under --dir and stop")
     ap.add_argument("--repeat", type=int, default=1, help="time baseline and analyze this many times (best and spread)")
+    ap.add_argument("--floor", action="store_true",
+                    help="also time, against the same baseline, the parts of analyze no query plan can skip (see _floor)")
     args = ap.parse_args(argv)
     if args.steps:
         logging.basicConfig(format="%(message)s")
@@ -226,7 +229,67 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst {ratios[-1]:.2f}x  (target <= 3x)")
     print(f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit {args.memory_limit}, threads {args.threads})")
     print(f"summary            {summary.days[0].to_dict()}")
+    if args.floor:
+        _floor(dd, args.memory_limit, args.threads, min(baselines))
     return 0
+
+
+#: Grouping the records into ENI conversations (ENI + protocol + unordered address/port pair), with
+#: no aggregate at all: the least any initiator analysis must do per record.
+_GROUP_ONLY = """
+SELECT COUNT(*) FROM (
+    SELECT interface_id, protocol, lo_addr, lo_port, hi_addr, hi_port
+    FROM (
+        SELECT interface_id, protocol,
+               CASE WHEN fwd THEN src ELSE dst END AS lo_addr, CASE WHEN fwd THEN sport ELSE dport END AS lo_port,
+               CASE WHEN fwd THEN dst ELSE src END AS hi_addr, CASE WHEN fwd THEN dport ELSE sport END AS hi_port
+        FROM (
+            SELECT interface_id, protocol, src, dst, sport, dport, (src < dst OR (src = dst AND sport <= dport)) AS fwd
+            FROM (
+                SELECT interface_id, protocol, COALESCE(pkt_srcaddr, srcaddr) AS src, COALESCE(pkt_dstaddr, dstaddr) AS dst,
+                       COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
+                FROM flows WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
+                  AND protocol IS NOT NULL AND COALESCE(log_status, 'OK') = 'OK'
+            )
+        )
+    )
+    GROUP BY ALL
+)"""
+
+
+def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> None:
+    """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to the
+    baseline: grouping the records into conversations (no aggregate), the one records pass as analyze
+    runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing the
+    conversations results table (one row per conversation, contract) with and without compression."""
+    spill = dd.tmp / "duckdb-floor"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads, "temp_directory": str(spill),
+                                 "preserve_insertion_order": False})
+    try:
+        register_views(con, dd)
+        parts: list[tuple[str, float]] = []
+        t = time.monotonic()
+        con.execute(_GROUP_ONLY).fetchone()
+        parts.append(("group records into conversations (no aggregates)", time.monotonic() - t))
+        step = sqlfiles.load("analyze", "10_eni_flows")
+        t = time.monotonic()
+        con.execute(f"CREATE TEMP TABLE eni_flows AS {step.sql}", {"day": DAY})
+        parts.append(("the records pass (10_eni_flows)", time.monotonic() - t))
+        con.execute("DROP TABLE eni_flows")
+        results = dd.results_dir(DAY) / "conversations.parquet"
+        con.execute(f"CREATE TEMP TABLE conv AS SELECT * FROM read_parquet('{results}')")
+        for codec in ("uncompressed", "zstd"):
+            out = spill / f"conversations-{codec}.parquet"
+            t = time.monotonic()
+            con.execute(f"COPY conv TO '{out}' (FORMAT parquet, COMPRESSION {codec})")
+            parts.append((f"write the conversations table ({codec})", time.monotonic() - t))
+            out.unlink()
+    finally:
+        con.close()
+    print("floor (each part alone, as a multiple of the baseline):")
+    for name, seconds in parts:
+        print(f"  {name:52s} {seconds:6.2f}s  {seconds / baseline:5.2f}x")
 
 
 def _generate(dd: DataDir, folder: Path, records: int, enis: int) -> None:
