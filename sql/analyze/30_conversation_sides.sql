@@ -68,14 +68,17 @@ WITH local_addrs AS (
     WHERE r.direction = 'ingress' AND r.ip_protocol IN (6, 17)
       AND r.from_port IS NOT NULL AND r.to_port IS NOT NULL AND r.from_port >= 0 AND r.to_port - r.from_port < 256
 ), listening AS (
-    -- the endpoints of the day that some listener covers
-    SELECT DISTINCT e.key, e.protocol, e.port
-    FROM (
-        SELECT lo_key AS key, protocol, lo_port AS port FROM base WHERE protocol IN (6, 17)
-        UNION
-        SELECT hi_key AS key, protocol, hi_port AS port FROM base WHERE protocol IN (6, 17)
-    ) e
-    JOIN listeners l ON l.key = e.key AND l.protocol = e.protocol AND e.port BETWEEN l.from_port AND l.to_port
+    -- the endpoints of the day that some listener covers, joined from the few listeners: collecting
+    -- the distinct endpoints first hashed every ephemeral client port of the day
+    SELECT b.lo_key AS key, b.protocol, b.lo_port AS port
+    FROM base b
+    JOIN listeners l ON l.key = b.lo_key AND l.protocol = b.protocol AND b.lo_port BETWEEN l.from_port AND l.to_port
+    WHERE b.protocol IN (6, 17)
+    UNION
+    SELECT b.hi_key AS key, b.protocol, b.hi_port AS port
+    FROM base b
+    JOIN listeners l ON l.key = b.hi_key AND l.protocol = b.protocol AND b.hi_port BETWEEN l.from_port AND l.to_port
+    WHERE b.protocol IN (6, 17)
 ), d1 AS (
     SELECT
         b.*,
