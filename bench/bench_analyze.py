@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.steps:
         logging.basicConfig(format="%(message)s")
-        logging.getLogger("flowlens.analyze.pipeline").setLevel(logging.DEBUG)
+        for name in ("flowlens.analyze.pipeline", "flowlens.engines.duckdb_engine"):  # per-step times are logged by the engine
+            logging.getLogger(name).setLevel(logging.DEBUG)
     root = args.dir or Path(tempfile.mkdtemp(prefix="flowlens-bench-"))
     dd = DataDir(root)
     folder = dd.flows / "account_id=111122223333" / "region=us-east-1" / f"date={DAY}"

@@ -10,8 +10,9 @@ materialised as a temp table named after the query without its number. Results g
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -59,6 +60,29 @@ STEPS: tuple[str, ...] = (
 
 #: Results tables written per day (recommendations belong to the recommend stage).
 OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
+
+
+def step_table(step: str) -> str:
+    """The temporary table a step makes: its name without the number (``30_conversation_sides``)."""
+    return step.split("_", 1)[1]
+
+
+def release_plan(sql_of: Mapping[str, str], keep: Sequence[str] = OUTPUTS) -> dict[str, list[str]]:
+    """Per step, the intermediate tables to free once it has run: those no later step's SQL names.
+
+    ``sql_of`` maps each step, in execution order, to its SQL; tables in ``keep`` (the results,
+    written after the last step) are never freed.
+    """
+    steps = list(sql_of)
+    plan: dict[str, list[str]] = {step: [] for step in steps}
+    for i, made_by in enumerate(steps):
+        table = step_table(made_by)
+        if table in keep:
+            continue
+        word = re.compile(rf"\b{re.escape(table)}\b")
+        readers = [j for j in range(i + 1, len(steps)) if word.search(sql_of[steps[j]])]
+        plan[steps[readers[-1] if readers else i]].append(table)
+    return plan
 
 
 
@@ -129,10 +153,14 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
     params = {"day": day, "window_start": w_start, "window_end": w_end, "lookback_start": day - timedelta(days=lookback_days)}
-    for step in STEPS:
-        eng.run_step(step.split("_", 1)[1], sqlfiles.load("analyze", step), params)
+    queries = {step: sqlfiles.load("analyze", step) for step in STEPS}
+    release = release_plan({step: q.sql for step, q in queries.items()})
+    for step, query in queries.items():
+        eng.run_step(step_table(step), query, params)
         if step == "15_flow_addresses":
             _register_addr_keys(eng)
+        for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
+            eng.release(table)
     out = dd.results_dir(day)
     for table in OUTPUTS:
         eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")

@@ -127,6 +127,9 @@ class AthenaEngine:
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
         write_parquet_atomic(cast_to_types(self.fetch_arrow(f"SELECT * FROM {table}"), types), final)
 
+    def release(self, table: str) -> None:
+        """Athena's work tables hold no memory (they are Parquet under the work location): kept until reset."""
+
     def reset(self) -> None:
         for kind, name in reversed(self._created):
             self.execute(f"DROP {kind} IF EXISTS {_hive_name(name) if kind == 'TABLE' else name}")

@@ -74,6 +74,9 @@ class Engine(Protocol):
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
         """Write ``table`` to the Parquet file ``final`` atomically, casting the columns in ``types``."""
 
+    def release(self, table: str) -> None:
+        """Free the intermediate ``table``: no later query reads it (bounds what is held at once)."""
+
     def reset(self) -> None:
         """Drop every table and view made so far (the next day starts clean)."""
 

@@ -96,6 +96,11 @@ class DuckDBEngine:
                 "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
             )
 
+    def release(self, table: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+        if table in self._tables:
+            self._tables.remove(table)
+
     def reset(self) -> None:
         for name in reversed(self._views):
             self.con.execute(f"DROP VIEW IF EXISTS {name}")

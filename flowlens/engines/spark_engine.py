@@ -104,6 +104,11 @@ class SparkEngine:
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
         write_parquet_atomic(cast_to_types(self.spark.table(table).toArrow(), types), final)
 
+    def release(self, table: str) -> None:
+        self.spark.catalog.dropTempView(table)
+        if table in self._views:
+            self._views.remove(table)
+
     def reset(self) -> None:
         for name in self._views:
             self.spark.catalog.dropTempView(name)

@@ -1,0 +1,33 @@
+"""Intermediate tables are freed after the last step that reads them, and never before."""
+
+from __future__ import annotations
+
+import re
+
+from flowlens import sqlfiles
+from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_table
+
+
+def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
+    plan = release_plan({
+        "10_a": "SELECT 1",
+        "20_b": "SELECT * FROM a",
+        "30_conversations": "SELECT * FROM b JOIN a USING (x)",  # a result: kept
+        "40_c": "SELECT * FROM prior_b, conversations",  # prior_b is not b
+        "50_d": "SELECT 2",
+    })
+    assert plan == {"10_a": [], "20_b": [], "30_conversations": ["a", "b"], "40_c": ["c"], "50_d": ["d"]}
+
+
+def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> None:
+    sql = {step: sqlfiles.load("analyze", step).sql for step in STEPS}
+    plan = release_plan(sql)
+    freed = [t for tables in plan.values() for t in tables]
+    intermediates = [step_table(s) for s in STEPS if step_table(s) not in OUTPUTS]
+    assert sorted(freed) == sorted(intermediates)
+    order = list(STEPS)
+    for step, tables in plan.items():
+        for table in tables:
+            later = order[order.index(step) + 1:]
+            assert not any(re.search(rf"\b{table}\b", sql[s]) for s in later), (table, step)
+    assert "eni_flows" in plan["30_conversation_sides"]  # the biggest goes as soon as the sides exist
