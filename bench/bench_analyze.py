@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from flowlens import sqlfiles
 from flowlens.analyze import analyze
-from flowlens.catalog import register_views
+from flowlens.catalog import register_views, sql_str
 from flowlens.datadir import DataDir
 from flowlens.model.addr import cidr_range
 from flowlens.model.flow import FLOW_FILE_SCHEMA
@@ -238,22 +238,21 @@ def main(argv: list[str] | None = None) -> int:
 #: Grouping the records into ENI conversations (ENI + protocol + unordered address/port pair), with
 #: no aggregate at all: the least any initiator analysis must do per record.
 _GROUP_ONLY = """
+WITH r AS (
+    SELECT interface_id, protocol,
+           COALESCE(pkt_srcaddr, srcaddr) AS src, COALESCE(pkt_dstaddr, dstaddr) AS dst,
+           COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
+    FROM flows
+    WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND protocol IS NOT NULL
+      AND COALESCE(log_status, 'OK') = 'OK'
+), o AS (
+    SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd FROM r
+)
 SELECT COUNT(*) FROM (
-    SELECT interface_id, protocol, lo_addr, lo_port, hi_addr, hi_port
-    FROM (
-        SELECT interface_id, protocol,
-               CASE WHEN fwd THEN src ELSE dst END AS lo_addr, CASE WHEN fwd THEN sport ELSE dport END AS lo_port,
-               CASE WHEN fwd THEN dst ELSE src END AS hi_addr, CASE WHEN fwd THEN dport ELSE sport END AS hi_port
-        FROM (
-            SELECT interface_id, protocol, src, dst, sport, dport, (src < dst OR (src = dst AND sport <= dport)) AS fwd
-            FROM (
-                SELECT interface_id, protocol, COALESCE(pkt_srcaddr, srcaddr) AS src, COALESCE(pkt_dstaddr, dstaddr) AS dst,
-                       COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
-                FROM flows WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
-                  AND protocol IS NOT NULL AND COALESCE(log_status, 'OK') = 'OK'
-            )
-        )
-    )
+    SELECT interface_id, protocol,
+           CASE WHEN fwd THEN src ELSE dst END, CASE WHEN fwd THEN sport ELSE dport END,
+           CASE WHEN fwd THEN dst ELSE src END, CASE WHEN fwd THEN dport ELSE sport END
+    FROM o
     GROUP BY ALL
 )"""
 
@@ -279,11 +278,11 @@ def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> Non
         parts.append(("the records pass (10_eni_flows)", time.monotonic() - t))
         con.execute("DROP TABLE eni_flows")
         results = dd.results_dir(DAY) / "conversations.parquet"
-        con.execute(f"CREATE TEMP TABLE conv AS SELECT * FROM read_parquet('{results}')")
+        con.execute(f"CREATE TEMP TABLE conv AS SELECT * FROM read_parquet({sql_str(results)})")
         for codec in ("uncompressed", "zstd"):
             out = spill / f"conversations-{codec}.parquet"
             t = time.monotonic()
-            con.execute(f"COPY conv TO '{out}' (FORMAT parquet, COMPRESSION {codec})")
+            con.execute(f"COPY conv TO {sql_str(out)} (FORMAT parquet, COMPRESSION {codec})")
             parts.append((f"write the conversations table ({codec})", time.monotonic() - t))
             out.unlink()
     finally:

@@ -3,7 +3,8 @@
 One engine per run (DuckDB by default, :mod:`flowlens.engines`): the input tables (inventory
 pointing at the snapshot chosen for the window), a few reference tables built in Python
 (:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
-materialised as a temp table named after the query without its number. Results go to
+materialised as a temp table named after the query without its number and freed after the
+last query that reads it (:func:`release_plan`). Results go to
 ``results/date=<D>/<table>.parquet``, each file atomic.
 """
 
@@ -83,7 +84,6 @@ def release_plan(sql_of: Mapping[str, str], keep: Sequence[str] = OUTPUTS) -> di
         readers = [j for j in range(i + 1, len(steps)) if word.search(sql_of[steps[j]])]
         plan[steps[readers[-1] if readers else i]].append(table)
     return plan
-
 
 
 @dataclass(frozen=True)
