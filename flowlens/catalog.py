@@ -18,6 +18,7 @@ from flowlens.errors import AnalysisError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.sqlguard import confine
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +142,15 @@ def refresh_catalog(dd: DataDir) -> Path:
 
 
 def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the catalog (creating it if needed). Read-only connections cannot change any data."""
+    """Open the catalog (creating it if needed), confined to the data dir (:func:`flowlens.sqlguard.confine`).
+
+    Read-only connections cannot change the catalog; no connection can read or write a file
+    outside the data directory, load an extension or change a setting.
+    """
     if not dd.catalog.exists():
         if not dd.root.exists():
             raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir")
         refresh_catalog(dd)
-    return duckdb.connect(str(dd.catalog), read_only=read_only)
+    con = duckdb.connect(str(dd.catalog), read_only=read_only)
+    confine(con, dd.root)
+    return con
