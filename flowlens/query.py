@@ -77,7 +77,7 @@ def _count_rest(cur: duckdb.DuckDBPyConnection) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Arrow output on a DB-API result makes an extra copy"
         reader = cur.to_arrow_reader(100_000)
-    return sum(batch.num_rows for batch in reader)
+    return sum(batch.num_rows for batch in reader) if reader is not None else 0
 
 
 def render(names: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, *, total: int | None = None) -> str:

@@ -83,7 +83,7 @@ def _check(kind: duckdb.StatementType, sql: str, *, nested: bool) -> None:
 def _tokens(sql: str) -> list[_Token]:
     """DuckDB's tokens of ``sql`` without comments; a token ends where the next one (or a comment) starts."""
     raw = duckdb.tokenize(sql)
-    ends = [start for start, _ in raw[1:]] + [len(sql)]
+    ends = [start for start, _ in raw[1:]] + [len(sql)] * bool(raw)
     return [(start, end) for (start, kind), end in zip(raw, ends, strict=True) if kind != duckdb.token_type.comment]
 
 
