@@ -40,6 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     evil = base / "data-evil"
     evil.mkdir()
     (evil / "secret.csv").write_text("secret\ns3cr3t\n", encoding="utf-8")
+    (dd.root / "link-out").symlink_to(outside, target_is_directory=True)  # DuckDB checks where it leads
     return dd.root, outside
 
 
@@ -62,6 +63,7 @@ def _escapes(data: Path, outside: Path) -> list[str]:
         f"SELECT * FROM glob('{d}/../*')",
         f"SELECT * FROM read_csv('{d}/../outside/secret.csv')",
         f"SELECT * FROM read_csv('{d}-evil/secret.csv')",
+        f"SELECT * FROM read_csv('{d}/link-out/secret.csv')",
         "WITH env AS (SELECT content FROM read_text('/proc/self/environ')) SELECT * FROM env",
         "DESCRIBE SELECT * FROM read_csv('/etc/passwd')",
         "SELECT * FROM query('SELECT * FROM read_text(''/etc/passwd'')')",

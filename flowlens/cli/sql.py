@@ -31,7 +31,8 @@ def register(sub: Any) -> None:
         "~/.flowlens_history ($FLOWLENS_HISTORY; empty for none), .help lists the commands "
         "(.tables, .schema, .mode, .maxrows, .timer, .quit).",
         example="flowlens sql \"SELECT rule_id, status, status_reason FROM rule_usage WHERE status = 'unused'\"\n"
-        "echo 'SELECT cause, COUNT(*) FROM rejected GROUP BY cause' | flowlens sql - --format json",
+        "echo 'SELECT cause, COUNT(*) FROM rejected GROUP BY cause' | flowlens sql - --format json\n"
+        "flowlens sql --max-rows 100    # the prompt; .help lists its commands",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the SQL; '-' reads it from stdin")
     p.add_argument("--format", choices=query.FORMATS, default="table", help="output format (default: table)")
