@@ -1,7 +1,8 @@
-"""The ``flowlens sql`` prompt's pure core: statement splitting, dot commands, settings, completion.
+"""The ``flowlens sql`` prompt's logic: statement splitting, dot commands, settings, completion.
 
-Nothing here touches a terminal or a connection, so it is tested without a TTY; the prompt loop
-(readline, Ctrl-C, threads, printing) lives in :mod:`flowlens.cli.sql`.
+Nothing here touches a terminal, a connection or a file (DuckDB is used only for its parser and
+tokenizer), so it is tested without a TTY; the prompt loop (readline, Ctrl-C, threads, printing)
+lives in :mod:`flowlens.cli.sql`.
 """
 
 from __future__ import annotations
@@ -160,14 +161,13 @@ def history_path(env: Mapping[str, str], home: Path) -> Path | None:
 
 
 def completions(text: str, words: Iterable[str]) -> list[str]:
-    """The words starting with ``text`` (case-insensitive), in the case the user typed for keywords.
+    """The words starting with ``text``, compared case-insensitively, sorted.
 
     >>> completions("rule_", ["rule_usage", "rule_matches", "flows"])
     ['rule_matches', 'rule_usage']
     """
     low = text.lower()
-    found = sorted({w for w in words if w.lower().startswith(low)})
-    return found
+    return sorted({w for w in words if w.lower().startswith(low)})
 
 
 def default_home() -> Path:

@@ -103,10 +103,15 @@ class Session:
         env.pop("FLOWLENS_DATA_DIR", None)
         self.child = pexpect.spawn(sys.executable, ["-m", "flowlens", "sql", "--data-dir", str(data)],
                                    env=env, encoding="utf-8", timeout=60, dimensions=(50, 200))
+        self.transcript = io.StringIO()
+        self.child.logfile_read = self.transcript
         self.prompt()
 
     def prompt(self) -> str:
-        self.child.expect_exact(shell.PROMPT)
+        try:
+            self.child.expect_exact(shell.PROMPT)
+        except pexpect.TIMEOUT:
+            pytest.fail(f"no prompt; the session so far:\n{self.transcript.getvalue()}")
         return str(self.child.before)
 
     def run(self, line: str) -> str:

@@ -6,8 +6,10 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_rows is not None and args.max_rows < 0:
         raise UsageError(f"--max-rows {args.max_rows}: give 0 (all rows) or more")
-    con = connect(_common.data_dir(args), read_only=True)
+    with _no_sigint_in_new_threads() if args.query is None else contextlib.nullcontext():
+        con = connect(_common.data_dir(args), read_only=True)  # DuckDB starts its worker threads here
     try:
         if args.query is None:
             max_rows = shell.DEFAULT_MAX_ROWS if args.max_rows is None else args.max_rows
@@ -60,6 +63,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def _no_sigint_in_new_threads() -> Iterator[None]:
+    """Threads started inside (DuckDB's) block SIGINT, so Ctrl-C always reaches the prompt's thread.
+
+    The kernel hands a process's SIGINT to any thread that does not block it; one that lands in a
+    DuckDB thread sets Python's flag but never wakes readline's wait for input, and Ctrl-C at the
+    prompt would seem to do nothing.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _block_sigint() -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 class Prompt:
@@ -126,6 +152,7 @@ class Prompt:
         done = threading.Event()
 
         def work() -> None:
+            _block_sigint()  # and threads DuckDB starts from this one inherit the mask
             try:
                 outcome["result"] = query.run(self.con, sql, max_rows=self.settings.max_rows or None)
             except BaseException as exc:  # noqa: BLE001 - handed back to the prompt's thread
