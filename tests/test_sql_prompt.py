@@ -138,7 +138,12 @@ def test_prompt_runs_a_multi_line_statement_at_the_semicolon(session: Session) -
     session.child.expect_exact(shell.CONTINUATION)  # nothing ran yet: the statement continues
     out = session.run("  AS answer;")
     assert "answer" in out and "42" in out and "(1 row)" in out and "Run Time:" in out
-    assert session.quit() == 0
+    out = session.run("SELECT 1 AS a; SELECT 2 AS b;")  # two on one line: both run, in turn
+    assert out.index("a\r\n") < out.index("b\r\n")
+    session.child.sendeof()  # Ctrl-D leaves, with exit 0
+    session.child.expect(pexpect.EOF)
+    session.child.close()
+    assert session.child.exitstatus == 0
 
 
 def test_ctrl_c_cancels_a_long_query_and_the_line_and_keeps_the_prompt(session: Session) -> None:
@@ -185,6 +190,7 @@ def test_default_row_limit_shows_how_many_more(session: Session) -> None:
 
 def test_history_is_saved_between_sessions(data: Path, tmp_path: Path) -> None:
     history = tmp_path / "history"
+    files_before = {p: p.read_bytes() for p in data.rglob("*") if p.is_file()}
     first = Session(data, history)
     first.run("SELECT 1\n  AS one;")
     first.run(".tables")
@@ -197,6 +203,7 @@ def test_history_is_saved_between_sessions(data: Path, tmp_path: Path) -> None:
     second.child.sendline("")
     assert "one" in second.prompt()
     assert second.quit() == 0
+    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == files_before  # the prompt wrote nothing there
 
 
 def test_tab_completes_table_and_column_names(session: Session) -> None:
