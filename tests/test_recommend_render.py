@@ -26,7 +26,9 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
 
 def test_json_has_the_design_shape(plan: Plan) -> None:
     doc = json.loads(plan.to_json())
-    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1.0}
+    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1.0,
+                             "analysed_days": ["2026-11-28"], "missing_days": [],
+                             "requested": {"start": "2026-11-28", "end": "2026-11-28", "days": 1}}
     assert set(doc["verification"]) >= {"flows_checked", "flows_cut"}
     rec = next(r for r in doc["recommendations"] if r["rule_id"] == "sgr-ssh")
     assert set(rec) >= {"rule_id", "group_id", "action", "proposed", "evidence", "risk"}

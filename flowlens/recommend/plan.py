@@ -6,8 +6,9 @@ Pure: no boto3, no duckdb.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +41,64 @@ class Risk(StrEnum):
 
     def raised(self) -> Risk:
         return Risk.HIGH if self is not Risk.LOW else Risk.MEDIUM
+
+
+@dataclass(frozen=True)
+class AnalysedWindow:
+    """The days asked for and the days that have analysis results: evidence (and risk) rests on the latter."""
+
+    requested: tuple[date, ...]
+    analysed: tuple[date, ...]
+
+    @classmethod
+    def of(cls, requested: Sequence[date], analysed: Sequence[date]) -> AnalysedWindow:
+        wanted = tuple(sorted(set(requested)))
+        return cls(wanted, tuple(d for d in wanted if d in set(analysed)))
+
+    @property
+    def missing(self) -> tuple[date, ...]:
+        """Days of the requested window without analysis results."""
+        have = set(self.analysed)
+        return tuple(d for d in self.requested if d not in have)
+
+    @property
+    def days(self) -> int:
+        return len(self.analysed)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[first analysed day 00:00 UTC, the day after the last analysed day 00:00 UTC)."""
+        days = self.analysed or self.requested
+        return (datetime.combine(min(days), time(), UTC),
+                datetime.combine(max(days) + timedelta(days=1), time(), UTC))
+
+    def gap_sentence(self) -> str:
+        """``"14 of 15 days have no analysis: 2026-11-14..2026-11-27"``, or "" when none is missing."""
+        missing = self.missing
+        if not missing:
+            return ""
+        verb = "has" if len(missing) == 1 else "have"
+        return f"{len(missing)} of {len(self.requested)} days {verb} no analysis: {day_ranges(missing)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.requested[0].isoformat(), "end": self.requested[-1].isoformat(),
+            "days": len(self.requested), "missing_days": [d.isoformat() for d in self.missing],
+        }
+
+
+def day_ranges(days: Sequence[date]) -> str:
+    """Consecutive days folded into ranges: ``2026-11-14..2026-11-20, 2026-11-25``.
+
+    >>> day_ranges([date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 5)])
+    '2026-11-01..2026-11-02, 2026-11-05'
+    """
+    runs: list[list[date]] = []
+    for d in sorted(days):
+        if runs and (d - runs[-1][-1]).days == 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(r[0].isoformat() if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
 
 
 @dataclass(frozen=True)
@@ -162,14 +221,36 @@ class Plan:
     dropped: tuple[Dropped, ...] = ()
     kept: tuple[Kept, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The days asked for and those analysed; None when the plan was built from a bare time span.
+    analysed: AnalysedWindow | None = None
 
     @property
     def window_days(self) -> float:
+        """Days of evidence: the analysed days (not the span asked for)."""
+        if self.analysed is not None:
+            return float(self.analysed.days)
         return (self.window_end - self.window_start).total_seconds() / 86400
+
+    @property
+    def missing_days(self) -> tuple[date, ...]:
+        return self.analysed.missing if self.analysed is not None else ()
+
+    def gap_sentence(self) -> str:
+        return self.analysed.gap_sentence() if self.analysed is not None else ""
+
+    def window_dict(self) -> dict[str, Any]:
+        """``start``/``end``/``days`` of the analysed days, plus the window asked for and its missing days."""
+        out: dict[str, Any] = {"start": _iso(self.window_start), "end": _iso(self.window_end),
+                               "days": round(self.window_days, 3)}
+        if self.analysed is not None:
+            out["analysed_days"] = [d.isoformat() for d in self.analysed.analysed]
+            out["requested"] = self.analysed.to_dict()
+            out["missing_days"] = out["requested"].pop("missing_days")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "window": {"start": _iso(self.window_start), "end": _iso(self.window_end), "days": round(self.window_days, 3)},
+            "window": self.window_dict(),
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "dropped": [d.to_dict() for d in self.dropped],

@@ -18,8 +18,15 @@ import pandas as pd
 
 from flowlens import sqlfiles
 from flowlens.errors import AnalysisError
+from flowlens.recommend.plan import AnalysedWindow
 from flowlens.report import exposure as ex
-from flowlens.report.plan import Plan, PlanRecommendation, parse_plan, recommendation
+from flowlens.report.plan import (
+    Plan,
+    PlanRecommendation,
+    parse_plan,
+    recommendation,
+    verification_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +107,12 @@ class ReportData:
     exposure: ex.ExposureComparison
     ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
     quarantine: pd.DataFrame  # reason, lines, objects
+    analysed: AnalysedWindow | None = None  # the window's days and those with analysis results
+
+    @property
+    def gap_sentence(self) -> str:
+        """``"14 of 15 days have no analysis: …"``, or "" when every day was analysed (or it is unknown)."""
+        return self.analysed.gap_sentence() if self.analysed is not None else ""
 
     def status_counts(self) -> dict[str, int]:
         """Rules per usage status (every status present, zero when absent)."""
@@ -176,24 +189,32 @@ def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return resolve
 
 
-def _recommendations(
+def _table_plan(
     con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], directions: Mapping[str, str]
-) -> tuple[PlanRecommendation, ...]:
+) -> Plan | None:
+    """The last plan as the ``recommendations`` table holds it (None when there is none)."""
     recs = records(_df(con, "recommendations", params))
-    return tuple(recommendation(r, "recommendations table", directions) for r in recs)
+    if not recs:
+        return None
+    checked, cut = verification_of(recs)
+    return Plan(None, None, checked, cut, tuple(recommendation(r, "recommendations table", directions) for r in recs))
 
 
 def load(
     con: duckdb.DuckDBPyConnection, days: Sequence[date], *, plan: Mapping[str, Any] | None = None,
-    plan_source: str = "plan",
+    plan_source: str = "plan", analysed_days: Sequence[date] | None = None,
 ) -> ReportData:
-    """Read every figure and table of the report for ``days`` from the views on ``con``."""
+    """Read every figure and table of the report for ``days`` from the views on ``con``.
+
+    Without ``plan`` the last plan comes from the ``recommendations`` table (its replay totals
+    included when the table records them). ``analysed_days``: the days with analysis results.
+    """
     window = Window.of(days)
     params = _window_params(window)
     rules = _rules(con)
     directions = {r.rule_id: r.direction for r in rules}
-    parsed = parse_plan(plan, plan_source, directions) if plan is not None else None
-    recs = parsed.recommendations if parsed is not None else _recommendations(con, params, directions)
+    parsed = parse_plan(plan, plan_source, directions) if plan is not None else _table_plan(con, params, directions)
+    recs = parsed.recommendations if parsed is not None else ()
     has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
     comparison = ex.compare(rules, [r.proposal for r in recs], _resolver(con))
     log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
@@ -214,4 +235,9 @@ def load(
         exposure=comparison,
         ingest=_df(con, "ingest_accounting", params),
         quarantine=_df(con, "quarantine_reasons", params),
+        analysed=AnalysedWindow.of(window_days(window), analysed_days) if analysed_days is not None else None,
     )
+
+
+def window_days(w: Window) -> list[date]:
+    return [w.first + timedelta(days=i) for i in range(w.days)]

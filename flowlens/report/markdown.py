@@ -8,6 +8,7 @@ from typing import Any
 
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.report.plan import replay_sentence, subset_sentence
 
 
 def md(value: Any) -> str:
@@ -45,6 +46,8 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
                                   else f"{checked:,} flows checked, {head['flows_cut']:,} would be cut"),
         "",
     ]
+    if data.gap_sentence:
+        lines[3:3] = [f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.", ""]
     lines += _exposure(data) + _findings(data) + _recommendations(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
@@ -65,8 +68,20 @@ def _findings(data: ReportData) -> list[str]:
     return ["## Findings", "", *_table(["severity", "kind", "resource", "title"], rows), ""]
 
 
+def _rule_text(rule: Mapping[str, Any] | None) -> str:
+    if not rule:
+        return "not recorded"
+    ports = rule.get("from_port"), rule.get("to_port")
+    span = "" if ports[0] is None else f"/{ports[0]}" if ports[1] in (None, ports[0]) else f"/{ports[0]}-{ports[1]}"
+    return f"{rule.get('direction', '')} {rule.get('ip_protocol')}{span} {rule.get('peer', '')}".strip()
+
+
 def _recommendations(data: ReportData) -> list[str]:
     if not data.recommendations:
         return ["## Recommendations", "", "None.", ""]
-    rows = [(r.action, r.rule_id, r.group_id, r.risk, len(r.proposed)) for r in data.recommendations]
-    return ["## Recommendations", "", *_table(["action", "rule", "group", "risk", "proposed rules"], rows), ""]
+    rows = [(r.action, r.rule_id, r.group_id, _rule_text(r.current),
+             "; ".join(_rule_text(p) for p in r.proposed) or "(remove)", "no: may widen" if r.may_widen else "yes",
+             r.risk, r.risk_reason) for r in data.recommendations]
+    table = _table(["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"], rows)
+    return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.plan)}", "",
+            *table, ""]

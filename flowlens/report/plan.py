@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,11 @@ class PlanRecommendation:
     proposed: tuple[dict[str, Any], ...]
     evidence: dict[str, Any]
     proposal: Proposal
+    kind: str = ""
+    current: dict[str, Any] | None = None  # the rule it replaces (None: a table written before it was recorded)
+    risk_reason: str = ""
+    may_widen: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,10 +87,37 @@ def recommendation(
     direction = directions.get(rule_id, "ingress")
     rules = tuple(proposed_rule(p, group_id, direction, f"{where} ({rule_id})") for p in proposed_raw)
     action = str(raw.get("action") or "")
+    current = _as_obj(raw.get("current"), f"{where} ({rule_id}) current")
+    notes = _as_obj(raw.get("notes"), f"{where} ({rule_id}) notes") or []
     return PlanRecommendation(
         rule_id, group_id, action, str(raw.get("risk") or ""), tuple(dict(p) for p in proposed_raw),
         dict(evidence), Proposal(rule_id, group_id, action, rules),
+        kind=_text(raw.get("kind")), current=dict(current) if isinstance(current, Mapping) else None,
+        risk_reason=_text(raw.get("risk_reason")), may_widen=_flag(raw.get("may_widen")),
+        notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
     )
+
+
+def _flag(value: Any) -> bool:
+    """A boolean cell; NULL, NaN and pd.NA are False."""
+    try:
+        return bool(value) and value == value
+    except TypeError:  # pd.NA
+        return False
+
+
+def _text(value: Any) -> str:
+    """A text cell; NULL/NaN (a column older files lack) is empty."""
+    return value if isinstance(value, str) else ""
+
+
+def verification_of(rows: Sequence[Mapping[str, Any]]) -> tuple[int | None, int | None]:
+    """The plan's replay totals as the ``recommendations`` table repeats them on each row."""
+    for row in rows:
+        checked, cut = row.get("flows_checked"), row.get("flows_cut")
+        if isinstance(checked, int | float) and checked == checked and isinstance(cut, int | float) and cut == cut:
+            return int(checked), int(cut)
+    return None, None
 
 
 def parse_plan(obj: Mapping[str, Any], where: str, directions: Mapping[str, str]) -> Plan:
@@ -115,3 +147,21 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InputError(f"{path}: a plan is a JSON object, found {type(obj).__name__}")
     return obj
+
+
+def subset_sentence(recs: Sequence[PlanRecommendation]) -> str:
+    """How many proposals stay inside the rule they change, and how many may widen (never claimed for all)."""
+    widen = [r.rule_id for r in recs if r.may_widen]
+    inside = len(recs) - len(widen)
+    text = f"{inside} of {len(recs)} proposals stay inside the rule they change (removals and narrowings)"
+    if not widen:
+        return text + "."
+    return text + f"; {len(widen)} may widen access and are marked 'may widen': {', '.join(widen)}."
+
+
+def replay_sentence(plan: Plan | None) -> str:
+    """The replay proof in one sentence, or that there is none to show."""
+    if plan is None or plan.flows_checked is None:
+        return "No replay figures recorded for these proposals (pass --plan FILE to show them)."
+    return (f"Replayed against {plan.flows_checked:,} accepted flows of the window: "
+            f"{plan.flows_cut:,} would be cut.")

@@ -94,8 +94,10 @@ def _exposure(data: ReportData) -> dict[str, Any]:
 
 
 def _recommendations(data: ReportData) -> list[dict[str, Any]]:
-    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action, "risk": r.risk,
-             "proposed": _plain(list(r.proposed)), "evidence": _plain(r.evidence)} for r in data.recommendations]
+    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action, "kind": r.kind,
+             "current": _plain(r.current), "proposed": _plain(list(r.proposed)), "may_widen": r.may_widen,
+             "risk": r.risk, "risk_reason": r.risk_reason, "notes": list(r.notes),
+             "evidence": _plain(r.evidence)} for r in data.recommendations]
 
 
 def _ingest(data: ReportData) -> dict[str, Any]:
@@ -112,7 +114,9 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "window": {"start": w.start.isoformat().replace("+00:00", "Z"),
-                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days},
+                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days,
+                   "analysed_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.analysed],
+                   "missing_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.missing]},
         "headline": headline(data),
         "traffic": {"bin_seconds": w.bin_seconds, "bins": _traffic(data)},
         "rejected": {"by_cause": _records(data.reject_causes), "top_sources": _records(data.top_sources),
@@ -124,7 +128,7 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
         "verification": {"flows_checked": data.plan.flows_checked, "flows_cut": data.plan.flows_cut}
-        if data.plan else None,
+        if data.plan and data.plan.flows_checked is not None else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
     }
