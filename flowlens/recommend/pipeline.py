@@ -6,6 +6,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -85,6 +86,14 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
+def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
+    """Each recommendation with its SG's account and region (plan.sh and plan.tf pin both)."""
+    place = {g["group_id"]: (g["owner_id"] or "", g["region"] or "") for g in groups}
+    recs = tuple(replace(r, account_id=place.get(r.group_id, ("", ""))[0], region=place.get(r.group_id, ("", ""))[1])
+                 for r in plan.recommendations)
+    return replace(plan, recommendations=recs)
+
+
 def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
     """[first day 00:00 UTC, day after the last 00:00 UTC)."""
     start = datetime.combine(min(days), time(), UTC)
@@ -144,6 +153,7 @@ def recommend(
             usage = load_usage(con, analysed)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
             plan = build_plan(inv, usage, obs, start, end, settings, window)
+            plan = locate(plan, _rows(con, "groups"))
         finally:
             con.close()
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),

@@ -153,6 +153,8 @@ class Recommendation:
     risk_reason: str
     may_widen: bool = False
     notes: tuple[str, ...] = ()
+    account_id: str = ""  # the SG's owner and region per the inventory ("" when it did not say)
+    region: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,6 +169,8 @@ class Recommendation:
             "may_widen": self.may_widen,
             "current": self.current.to_dict(),
             "notes": list(self.notes),
+            "account_id": self.account_id or None,
+            "region": self.region or None,
         }
 
 
@@ -255,6 +259,8 @@ class Plan:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "dropped": [d.to_dict() for d in self.dropped],
             "kept": [k.to_dict() for k in self.kept],
+            "scope": {"accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
+                      "regions": sorted({r.region for r in self.recommendations if r.region})},
             "settings": self.settings,
         }
 
