@@ -26,9 +26,9 @@ from hcl2.utils import process_escape_sequences
 from lark import Token, Tree
 from recommend_scenario import DAY, write_scenario
 
+from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.inputs import Settings
 from flowlens.recommend.pipeline import recommend
-from flowlens.recommend.plan import Plan, Recommendation
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_tf import render_tf
 

@@ -30,17 +30,12 @@ from flowlens.engines.base import ParquetSource, cast_to_types
 from flowlens.engines.ddl import create_table
 from flowlens.engines.transpile import to_trino
 from flowlens.errors import AnalysisError, AwsAccessError
+from flowlens.model.tables import athena_arrow_type
 from flowlens.sqlfiles import Query
 
 log = logging.getLogger(__name__)
 
 _DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
-_ATHENA_TYPES: dict[str, pa.DataType] = {
-    "varchar": pa.string(), "char": pa.string(), "string": pa.string(), "tinyint": pa.int8(), "smallint": pa.int16(),
-    "integer": pa.int32(), "int": pa.int32(), "bigint": pa.int64(), "boolean": pa.bool_(), "double": pa.float64(),
-    "float": pa.float32(), "real": pa.float32(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
-    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
-}
 
 
 def sql_literal(value: Any) -> str:
@@ -184,7 +179,7 @@ class AthenaEngine:
 
 
 def _column(values: list[str | None], athena_type: str) -> pa.Array:
-    t = _ATHENA_TYPES.get(athena_type.lower(), pa.string())
+    t = athena_arrow_type(athena_type)
     if t == pa.string():
         return pa.array(values, pa.string())
     if pa.types.is_boolean(t):

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowlens.atomic import write_parquet_atomic
-from flowlens.catalog import MANIFEST_SCHEMA
 from flowlens.datadir import DataDir
+from flowlens.model.tables import MANIFEST_SCHEMA
 
 log = logging.getLogger(__name__)
 

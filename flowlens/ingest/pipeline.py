@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
-from flowlens.catalog import QUARANTINE_SCHEMA, refresh_catalog
+from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.errors import FlowlensError, InputError
 from flowlens.ingest import manifest as mf
@@ -48,6 +48,7 @@ from flowlens.ingest.parse import (
 from flowlens.ingest.source import Source, SourceObject
 from flowlens.ingest.writer import PartitionWriter, filter_file, new_run_id
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
+from flowlens.model.tables import QUARANTINE_SCHEMA
 
 log = logging.getLogger(__name__)
 

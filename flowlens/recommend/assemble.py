@@ -16,11 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
-from flowlens.recommend.observations import Matched, Observations, PyObservations
-from flowlens.recommend.plan import (
+from flowlens.model.net import Rule
+from flowlens.model.plan import (
     Action,
-    AnalysedWindow,
     Dropped,
     Evidence,
     Kept,
@@ -30,8 +28,11 @@ from flowlens.recommend.plan import (
     Risk,
     Verification,
 )
+from flowlens.model.status import NOT_REMOVABLE, RuleStatus
+from flowlens.model.window import AnalysedWindow
+from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
+from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
-    NOT_REMOVABLE,
     Candidate,
     address_space,
     exclusion_reason,
@@ -41,7 +42,6 @@ from flowlens.recommend.proposals import (
     structurally_redundant,
 )
 from flowlens.recommend.replay import describe_flow
-from flowlens.recommend.rules import Rule
 
 
 class _Work:
@@ -79,7 +79,7 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
             w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
         elif u.status in NOT_REMOVABLE:
             w.keep(r, NOT_REMOVABLE[u.status], u.status)
-        elif u.status == "unused":
+        elif u.status == RuleStatus.UNUSED:
             candidates.append(removal(r, u))  # type: ignore[arg-type]
         elif u.sole_flows == 0:
             maybe_redundant.append(r)

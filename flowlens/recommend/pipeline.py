@@ -7,7 +7,7 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -17,18 +17,13 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.model.net import Rule, SgRule
+from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.window import AnalysedWindow, Window
 from flowlens.recommend.assemble import build_plan
-from flowlens.recommend.inputs import (
-    AwsPrefixList,
-    Inventory,
-    Settings,
-    SgRule,
-    Usage,
-    combine_usage,
-)
-from flowlens.recommend.plan import AnalysedWindow, Plan
-from flowlens.recommend.rules import PeerContext, Rule
+from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
+from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
 from flowlens.sqlfiles import load
 
@@ -94,20 +89,14 @@ def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
     return replace(plan, recommendations=recs)
 
 
-def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
-    """[first day 00:00 UTC, day after the last 00:00 UTC)."""
-    start = datetime.combine(min(days), time(), UTC)
-    return start, datetime.combine(max(days) + timedelta(days=1), time(), UTC)
-
-
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
-    start, end = window_bounds(days)
+    window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
             f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
         )
-    return combine_usage(rows, start, end)
+    return combine_usage(rows, window.start, window.end)
 
 
 def _span(days: Sequence[date]) -> str:

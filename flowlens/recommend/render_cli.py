@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import shlex
 
-from flowlens.recommend.ec2_shapes import ip_permission, protocol_text
-from flowlens.recommend.plan import Plan, Recommendation
-from flowlens.recommend.rules import ICMPS, PORTED, Rule
+from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
+from flowlens.model.plan import Plan, Recommendation
+from flowlens.recommend.ec2_shapes import ip_permission
 from flowlens.recommend.text import comment_text, days_text
 
 #: The functions every script starts with; the plan's steps call them.
@@ -104,6 +104,11 @@ live_rule() {  # live_rule RULE_ID: protocol, group, egress, ports and peer, tab
     --query 'SecurityGroupRules[0].[IpProtocol,GroupId,IsEgress,FromPort,ToPort,CidrIpv4,CidrIpv6,PrefixListId,ReferencedGroupInfo.GroupId]' 2>&1
 }
 
+unchecked() {  # unchecked STEP RULE_ID: the plan does not carry the current rule to check against
+  echo "$1: not revoking $2: the plan does not record the rule as it was planned, so it cannot be checked" >&2
+  FAILED=$((FAILED + 1))
+}
+
 revoke() {  # revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME PROTOCOL_NUMBER PLANNED
   local step="$1" direction="$4" group="$5" rule="$6" pname="$7" pnum="$8" planned="$9" live proto rest
   here "$step" "$2" "$3" || return 0
@@ -176,8 +181,10 @@ def _authorize(rec: Recommendation, step: str) -> str:
 
 def _revoke(rec: Recommendation, step: str) -> str:
     cur = rec.current
+    if cur is None:  # a minimal-shape plan: nothing to check the live rule against, so it is not revoked
+        return _call("unchecked", step, rec.rule_id)
     return _call("revoke", step, rec.account_id, rec.region, cur.direction, rec.group_id, rec.rule_id,
-                 protocol_text(cur.ip_protocol), str(cur.ip_protocol), _planned_line(rec.group_id, cur))
+                 ec2_protocol(cur.ip_protocol), str(cur.ip_protocol), _planned_line(rec.group_id, cur))
 
 
 def render_cli(plan: Plan) -> str:

@@ -15,8 +15,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from flowlens.recommend.plan import Plan, Recommendation
-from flowlens.recommend.rules import ICMPS, PORTED, PROTOCOL_NAMES, Rule
+from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
+from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.text import comment_text, days_text, hcl_str
 
 _PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
@@ -55,7 +55,7 @@ def _attrs(group_id: str, rule: Rule, alias: str) -> list[str]:
     pairs += [("security_group_id", hcl_str(group_id))]
     if rule.description:
         pairs.append(("description", hcl_str(rule.description)))
-    pairs.append(("ip_protocol", hcl_str(PROTOCOL_NAMES.get(rule.ip_protocol, str(rule.ip_protocol)))))
+    pairs.append(("ip_protocol", hcl_str(ec2_protocol(rule.ip_protocol))))
     if rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS:
         pairs += [("from_port", str(-1 if rule.from_port is None else rule.from_port)),
                   ("to_port", str(-1 if rule.to_port is None else rule.to_port))]
@@ -82,7 +82,9 @@ def _new_rules(rec: Recommendation) -> list[str]:
 
 
 def _retire(rec: Recommendation) -> list[str]:
-    rtype = f"aws_vpc_security_group_{rec.current.direction}_rule"
+    if rec.current is None:  # a minimal-shape plan: no rule to write a stub for
+        return [f"# revoke {comment_text(rec.rule_id)}: the plan does not record the current rule; revoke it by hand", ""]
+    rtype = f"aws_vpc_security_group_{rec.direction}_rule"
     address = f"{rtype}.retire_{_name(rec.rule_id)}"
     alias = _alias(rec.account_id, rec.region)
     provider = [f"  provider = aws.{alias}"] if alias else []

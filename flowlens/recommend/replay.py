@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flowlens.recommend.inputs import Observed, SgRule
-from flowlens.recommend.rules import PeerContext, Rule
+from flowlens.recommend.rules import PeerContext, Rule, allows
 
 #: rule_id → the rules that replace it (an empty tuple removes it).
 Changes = Mapping[str, tuple[Rule, ...]]
@@ -48,7 +48,7 @@ def replay(
     cuts: dict[str, Cut] = {}
     for ob in observed:
         current = [r for g in eni_groups.get(ob.eni_id, ()) for r in rules_by_group.get(g, ())]
-        allowing = [r for r in current if r.rule.allows(ob.flow, ctx)]
+        allowing = [r for r in current if allows(r.rule, ob.flow, ctx)]
         if not allowing:
             not_now += ob.flows
             continue
@@ -81,7 +81,7 @@ def _still_allowed(
     if any(r.rule_id not in changes for r in allowing):
         return True
     replacements = (new for r in current if r.rule_id in changes for new in changes[r.rule_id])
-    return any(new.allows(ob.flow, ctx) for new in replacements)
+    return any(allows(new, ob.flow, ctx) for new in replacements)
 
 
 def describe_flow(ob: Observed) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
-from flowlens.report.plan import replay_sentence, subset_sentence
+from flowlens.report.sentences import replay_sentence, subset_sentence
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,11 @@ def _risk_cell(risk: str, reason: str) -> Raw:
 def section_recommendations(data: ReportData) -> str:
     if not data.recommendations:
         return no_data("No recommendations: nothing to tighten, or 'flowlens recommend' has not run.")
-    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id, _current_cell(r.current),
-             Raw("→"), _proposed_cell(r.proposed, r.may_widen), _risk_cell(r.risk, r.risk_reason),
-             _json_cell(r.evidence)) for r in data.recommendations]
-    return (f"<p>{esc(subset_sentence(data.recommendations))} {esc(replay_sentence(data.plan))}</p>"
+    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id,
+             _current_cell(r.current.to_dict() if r.current is not None else None), Raw("→"),
+             _proposed_cell([p.to_dict() for p in r.proposed], r.may_widen), _risk_cell(r.risk, r.risk_reason),
+             _json_cell(r.evidence.to_dict())) for r in data.recommendations]
+    return (f"<p>{esc(subset_sentence(data.recommendations))} {esc(replay_sentence(data.verification))}</p>"
             + table(["action", "rule", "group", "current", "", "proposed", "risk and why", "evidence"], rows))
 
 

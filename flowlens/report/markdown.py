@@ -6,9 +6,10 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flowlens.recommend.render_md import rule_text
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
-from flowlens.report.plan import replay_sentence, subset_sentence
+from flowlens.report.sentences import replay_sentence, subset_sentence
 
 
 def md(value: Any) -> str:
@@ -68,20 +69,12 @@ def _findings(data: ReportData) -> list[str]:
     return ["## Findings", "", *_table(["severity", "kind", "resource", "title"], rows), ""]
 
 
-def _rule_text(rule: Mapping[str, Any] | None) -> str:
-    if not rule:
-        return "not recorded"
-    ports = rule.get("from_port"), rule.get("to_port")
-    span = "" if ports[0] is None else f"/{ports[0]}" if ports[1] in (None, ports[0]) else f"/{ports[0]}-{ports[1]}"
-    return f"{rule.get('direction', '')} {rule.get('ip_protocol')}{span} {rule.get('peer', '')}".strip()
-
-
 def _recommendations(data: ReportData) -> list[str]:
     if not data.recommendations:
         return ["## Recommendations", "", "None.", ""]
-    rows = [(r.action, r.rule_id, r.group_id, _rule_text(r.current),
-             "; ".join(_rule_text(p) for p in r.proposed) or "(remove)", "no: may widen" if r.may_widen else "yes",
-             r.risk, r.risk_reason) for r in data.recommendations]
+    rows = [(r.action.value, r.rule_id, r.group_id, rule_text(r.current) if r.current is not None else "not recorded",
+             "; ".join(rule_text(p) for p in r.proposed) or "(remove)", "no: may widen" if r.may_widen else "yes",
+             r.risk.value, r.risk_reason) for r in data.recommendations]
     table = _table(["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"], rows)
-    return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.plan)}", "",
+    return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.verification)}", "",
             *table, ""]
