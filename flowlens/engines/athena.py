@@ -31,7 +31,7 @@ from flowlens.engines.ddl import create_table
 from flowlens.engines.transpile import to_trino
 from flowlens.errors import AnalysisError, AwsAccessError
 from flowlens.model.tables import athena_arrow_type
-from flowlens.sqlfiles import Query
+from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,9 @@ class AthenaEngine:
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(target)}")
         ctas = (f"CREATE TABLE {target} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
                 f"external_location = {sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}")
+        bound = bind(query, params)
         try:
-            self.execute(ctas, [params[p] for p in rendered.params])
+            self.execute(ctas, [bound[p] for p in rendered.params])
         except AnalysisError as exc:
             raise AnalysisError(f"{query.path}: {exc}") from exc
         self._created.append(("TABLE", target))

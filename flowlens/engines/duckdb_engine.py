@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flowlens import sqlfiles
 from flowlens.atomic import atomic_path
 from flowlens.errors import AnalysisError
 from flowlens.model.tables import ParquetSource, duck_type, duckdb_select, sql_str
@@ -56,12 +57,9 @@ class DuckDBEngine:
             self.con.unregister(arrow_name)
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
-        bound = {p: params[p] for p in query.params}
         t0 = time.monotonic()
-        try:
-            self._create_table(table, query.sql, bound)
-        except duckdb.Error as exc:
-            raise AnalysisError(f"{query.path}: query failed: {exc}") from exc
+        sqlfiles.execute(self.con, query, params, create=f"CREATE OR REPLACE TEMP TABLE {table}")
+        self._tables.append(table)
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:

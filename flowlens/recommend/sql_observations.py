@@ -24,13 +24,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flowlens.errors import AnalysisError
+from flowlens import sqlfiles
 from flowlens.model.addr import addr_key, cidr_range
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.observations import Matched, RuleStats
 from flowlens.recommend.replay import Changes, Cut, ReplayResult
 from flowlens.recommend.rules import Flow, PeerContext, Rule
-from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +45,12 @@ _BATCH = 100_000
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    q = load("recommend", name)
-    try:
-        return con.execute(q.sql, params or {}).fetchall()
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    rows: list[tuple[Any, ...]] = sqlfiles.execute(con, sqlfiles.load("recommend", name), params).fetchall()
+    return rows
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None) -> None:
-    q = load("recommend", name)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {q.sql}", params or {})
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    sqlfiles.execute(con, sqlfiles.load("recommend", name), params, create=f"CREATE OR REPLACE TABLE {table}")
 
 
 def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
@@ -148,8 +140,7 @@ class SqlObservations:
         """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
         reader = con.cursor()
-        q = load("recommend", "observed_addresses")
-        res = reader.execute(q.sql, params)
+        res = sqlfiles.execute(reader, sqlfiles.load("recommend", "observed_addresses"), params)
 
         def batches() -> Iterator[list[str]]:
             while rows := res.fetchmany(_BATCH):
