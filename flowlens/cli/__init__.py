@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from flowlens import __version__
+from flowlens.aws import access_error, is_botocore_error
 from flowlens.cli import _common
 from flowlens.errors import ExitCode, FlowlensError
 
@@ -58,6 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlowlensError as exc:
         print(f"flowlens {args.command}: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
+    except Exception as exc:
+        if not is_botocore_error(exc):
+            raise
+        # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
+        err = access_error(exc)
+        print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
+        return int(err.exit_code)
     except KeyboardInterrupt:
         print("flowlens: interrupted", file=sys.stderr)
         return 130

@@ -80,12 +80,12 @@ def _engine(args: argparse.Namespace) -> Engine | str:
         return str(args.engine)
     if not args.output_location:
         raise UsageError("--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)")
-    import boto3
-
-    session = boto3.Session(profile_name=args.profile)
+    from flowlens.aws import AwsOptions, client, session
     from flowlens.engines.athena import AthenaEngine
 
+    opts = AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url)
+    sess = session(opts)
     return AthenaEngine(
-        session.client("athena", endpoint_url=args.endpoint_url), session.client("s3", endpoint_url=args.endpoint_url),
+        client(opts, "athena", sess=sess), client(opts, "s3", sess=sess),
         database=args.database, workgroup=args.workgroup, output_location=args.output_location,
     )

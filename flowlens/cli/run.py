@@ -51,9 +51,10 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
     from flowlens.batch import InventorySpec
 
     if args.inventory == ["aws"]:
-        import boto3
+        from flowlens.aws import AwsOptions
+        from flowlens.aws import session as aws_session
 
-        session = boto3.Session(profile_name=args.profile)
+        session = aws_session(AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url, retry_mode=args.retry_mode))
         regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
         if not regions:
             raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flowlens.atomic import write_text_atomic
@@ -116,11 +115,9 @@ def load_change_set(path: Path) -> ChangeSet:
 
 def make_client(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
     """An EC2 client; credential problems become :class:`AwsAccessError`."""
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-        return session.client("ec2", endpoint_url=endpoint_url)
-    except BotoCoreError as exc:
-        raise AwsAccessError(f"cannot create an EC2 client: {exc}; check --profile/--region") from None
+    from flowlens.aws import AwsOptions, client
+
+    return client(AwsOptions(profile, region, endpoint_url), "ec2")
 
 
 def _authorize_call(client: Any, a: Authorize, dry_run: bool) -> dict[str, Any]:
