@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/",
     )
     _common.add_window_options(p)
-    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
+    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
     p.add_argument("--threads", type=int, metavar="N", help="DuckDB worker threads (default: all cores)")
     p.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})")

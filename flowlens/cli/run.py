@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
     p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
     p.add_argument("--strict", action="store_true", help="any malformed line is fatal")
-    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit for the analysis, e.g. 4GB")
+    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit for the analysis, e.g. 4GB")
     add_settings_options(p)
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
     p.set_defaults(func=run)
