@@ -47,7 +47,10 @@ def _alias(account: str, region: str) -> str:
     """The provider alias of an account and region ("" = the default provider)."""
     if not account and not region:
         return ""
-    return _name("_".join(p for p in (f"a{account}" if account else "", region) if p)).lower()
+    raw = "_".join(p for p in (f"a{account}" if account else "", region) if p)
+    if re.fullmatch(r"[A-Za-z0-9_-]+", raw):  # account ids and region names as AWS spells them
+        return raw.replace("-", "_").lower()
+    return _name(raw).lower()
 
 
 def _attrs(group_id: str, rule: Rule, alias: str) -> list[str]:
