@@ -37,7 +37,7 @@ def refresh_catalog(dd: DataDir) -> Path:
         register_views(con, dd)
         # Each view's comment names the data directory it reads: how connect() sees a moved one.
         for source in catalog_sources(dd, None):
-            con.execute(f"COMMENT ON VIEW {source.name} IS {sql_str(_root(dd))}")
+            con.execute(f"COMMENT ON VIEW {source.name} IS {sql_str(data_dir_path(dd))}")
     finally:
         con.close()
     log.debug("catalog refreshed at %s", dd.catalog)
@@ -60,11 +60,12 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
     """Open the catalog, (re)writing it first when missing or made for another location."""
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir")
-    if catalog_root(dd) != _root(dd):
+    if catalog_root(dd) != data_dir_path(dd):
         log.info("catalog %s was made for another location of the data directory; rewriting its views", dd.catalog)
         refresh_catalog(dd)
     return duckdb.connect(str(dd.catalog), read_only=read_only)
 
 
-def _root(dd: DataDir) -> str:
+def data_dir_path(dd: DataDir) -> str:
+    """The data directory as the catalog's views name it: absolute."""
     return str(dd.root.absolute())

@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "run",
     "sql",
+    "catalog",
     "demo",
 )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flowlens.model.net import Direction
 from flowlens.recommend.inputs import Observed, SgRule
 from flowlens.recommend.rules import PeerContext, Rule, allows
 
@@ -88,5 +89,5 @@ def describe_flow(ob: Observed) -> str:
     """One observed flow in words, for reasons and evidence."""
     f = ob.flow
     port = f"/{f.port}" if f.port is not None else ""
-    side = "from" if f.direction == "ingress" else "to"
+    side = "from" if f.direction == Direction.INGRESS else "to"
     return f"{f.direction} protocol {f.protocol}{port} {side} {f.peer_addr} on {ob.eni_id}"

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from flowlens import sqlfiles
 from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.net import PeerType
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.observations import Matched, RuleStats
 from flowlens.recommend.replay import Changes, Cut, ReplayResult
@@ -61,11 +62,11 @@ def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
 
 def peer_ranges(rule: Rule, ctx: PeerContext) -> list[tuple[int, str, str]]:
     """(family, lo key, hi key) of every address range the rule's peer stands for."""
-    if rule.peer_type in ("cidr4", "cidr6"):
+    if rule.peer_type.is_cidr:
         cidrs: Iterable[str] = (rule.peer,)
-    elif rule.peer_type == "prefix_list":
+    elif rule.peer_type is PeerType.PREFIX_LIST:
         cidrs = ctx.prefix_lists.get(rule.peer, ())
-    elif rule.peer_type == "sg":
+    elif rule.peer_type is PeerType.SG:
         out = []
         for a in sorted(ctx.sg_members.get(rule.peer, frozenset())):
             r = cidr_range(a)
