@@ -45,13 +45,18 @@ def _details(rec: Recommendation) -> list[str]:
 
 
 def window_sentence(plan: Plan) -> str:
-    """One sentence for the reviewer when the window is shorter than the minimum for removals."""
+    """What the reviewer must know about the evidence window: too few days analysed, days without analysis."""
     minimum = float(plan.settings.get("min_window_days") or 0)
-    if plan.window_days >= minimum:
+    parts = []
+    if plan.window_days < minimum:
+        days = "day" if plan.window_days == 1 else "days"
+        parts.append(f"Observed for {plan.window_days:g} {days}; {minimum:g} recommended before removing "
+                     f"(--min-window-days).")
+    if plan.missing_days:
+        parts.append(f"{plan.gap_sentence()}; those days give no evidence.")
+    if not parts:
         return ""
-    days = "day" if plan.window_days == 1 else "days"
-    return (f"Observed for {plan.window_days:g} {days}; {minimum:g} recommended before removing "
-            f"(--min-window-days), so every risk below is raised one level (structural redundancies excepted).")
+    return " ".join([*parts, "So every risk below is raised one level (structural redundancies excepted)."])
 
 
 def render_md(plan: Plan) -> str:
@@ -59,7 +64,8 @@ def render_md(plan: Plan) -> str:
     d = plan.to_dict()
     v = plan.verification
     out = ["# flowlens tightening plan", "",
-           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}). "
+           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}"
+           f"{' analysed' if plan.analysed is not None else ''}). "
            f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
            f"against the proposed rules, **{v.flows_cut}** cut.", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),
