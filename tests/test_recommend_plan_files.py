@@ -30,6 +30,7 @@ from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.inputs import Settings
 from flowlens.recommend.pipeline import recommend
 from flowlens.recommend.render_cli import render_cli
+from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
 
 PAYLOAD = "${path.module} %{ if true }y%{ endif } $${x} %%{y} \"q\" back\\slash\nnew line"
@@ -291,3 +292,9 @@ def test_a_newline_in_an_id_runs_nothing(plan: Plan, stub: Path) -> None:
     assert res.returncode in (0, 1), res.stderr
     revoked = [c for c in _calls(stub) if c[1] == "describe-security-group-rules"]
     assert EVIL_ID in [c[c.index("--security-group-rule-ids") + 1] for c in revoked]  # passed as one argument
+
+
+def test_a_newline_in_an_id_stays_on_its_markdown_line(plan: Plan) -> None:
+    md = render_md(_payload_plan(plan))
+    assert "### `sgr-evil?touch PWNED` in" in md
+    assert not [ln for ln in md.splitlines() if ln.startswith("touch")]

@@ -75,13 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlowlensError as exc:
         print(f"flowlens {args.command}: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
-    except Exception as exc:
-        if not is_botocore_error(exc):
-            raise
-        # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
-        err = access_error(exc)
-        print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
-        return int(err.exit_code)
     except KeyboardInterrupt:
         print("flowlens: interrupted", file=sys.stderr)
         return 130
@@ -90,6 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python docs advise, so the interpreter does not print a second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        if not is_botocore_error(exc):
+            raise
+        # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
+        err = access_error(exc)
+        print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
+        return int(err.exit_code)
     return code if code is not None else int(ExitCode.OK)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowlens.model.net import ALL, Direction, Rule, protocol_name
 from flowlens.model.plan import Plan, Recommendation
+from flowlens.recommend.text import comment_text
 
 
 def rule_text(rule: Rule | None) -> str:
@@ -19,19 +20,24 @@ def rule_text(rule: Rule | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return comment_text(text).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """An id as inline code on one line (ids come from AWS or --from-json input: no newline, no backtick)."""
+    return "`" + comment_text(text).replace("`", "'") + "`"
 
 
 def _row(rec: Recommendation) -> str:
     new = "; ".join(rule_text(r) for r in rec.proposed) or "—"
     ev = rec.evidence
-    return (f"| `{rec.rule_id}` | `{rec.group_id}` | {rec.kind.value} | {rec.risk.value} | "
+    return (f"| {_code(rec.rule_id)} | {_code(rec.group_id)} | {rec.kind.value} | {rec.risk.value} | "
             f"{_cell(rule_text(rec.current))} | {_cell(new)} | {ev.flows} | {ev.peers} | {ev.ports} |")
 
 
 def _details(rec: Recommendation) -> list[str]:
     ev = rec.evidence
-    lines = [f"### `{rec.rule_id}` in `{rec.group_id}`: {rec.action.value}", "",
+    lines = [f"### {_code(rec.rule_id)} in {_code(rec.group_id)}: {rec.action.value}", "",
              f"- current: {rule_text(rec.current)}",
              f"- risk **{rec.risk.value}**: {rec.risk_reason}",
              f"- evidence: {ev.flows} flows, {ev.connections} connections, {ev.peers} peers, {ev.ports} ports, "
