@@ -37,6 +37,13 @@ from flowlens.report.html import (
 NOISY_AT = 5
 
 
+def id_cell(value: Any) -> Raw:
+    """An AWS id kept on one line (ids broken at their hyphen read as two things)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+        return Raw('<span class="muted">–</span>')
+    return Raw(f'<span class="id">{esc(value)}</span>')
+
+
 def _when(value: Any) -> str:
     if value is None or pd.isna(value):
         return "–"
@@ -169,7 +176,7 @@ def evidence_section(d: ReportData, names: Mapping[str, str]) -> str:
                  e.flows, e.connections, e.bytes, _when(e.first_seen), _when(e.last_seen), e.days)
                 for e in rows(part)]
         head = (f'<summary><span class="id">{esc(rid)}</span> in {sg_cell(gid, names).text} {status}{rec_note}'
-                f'<span class="facts">{len(body)} busiest peer × port pairs · used on {used.get(rid, 0)} of {days} '
+                f'<span class="facts">top {len(body)} peer × port pairs by flows · used on {used.get(rid, 0)} of {days} '
                 f"analysed days{allows}</span></summary>")
         blocks.append(f'<details class="ev" id="{anchor("ev", rid)}" data-rule="{esc(rid)}">{head}'
                       + table(["#", "peer", "port", "ENIs", "flows", "connections", "bytes", "first seen", "last seen",
@@ -187,7 +194,7 @@ def findings_section(d: ReportData, names: Mapping[str, str], frame: pd.DataFram
     noisy = [str(k) for k, n in sizes.items() if n > NOISY_AT]
 
     def body(part: pd.DataFrame) -> list[tuple[Any, ...]]:
-        return [(badge(f.severity, "sev"), f.kind, f.resource_id, sg_cell(f.group_id, names), f.title, f.detail,
+        return [(badge(f.severity, "sev"), f.kind, id_cell(f.resource_id), sg_cell(f.group_id, names), f.title, f.detail,
                  json_cell(f.evidence)) for f in rows(part)]
 
     headers = ["severity", "kind", "resource", "group", "title", "detail", "evidence"]
@@ -245,14 +252,14 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
         counts = Counter(str(s) for s in grules["status"]) if not grules.empty else Counter()
         status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         summary = (f'<summary><span class="id">{esc(gid)}</span> <span class="name">{esc(g.group_name)}</span>'
-                   f'<span class="facts">{len(members)} members · {int(g.rules or 0)} rules'
-                   f'{" (" + esc(status) + ")" if status else ""} · {len(grecs)} recommendations · '
-                   f"{len(gfind)} findings</span></summary>")
+                   f'<span class="facts">{words.plural(len(members), "member")} · {words.plural(int(g.rules or 0), "rule")}'
+                   f'{" (" + esc(status) + ")" if status else ""} · {words.plural(len(grecs), "recommendation")} · '
+                   f'{words.plural(len(gfind), "finding")}</span></summary>')
         facts = (f'<p><strong>Description:</strong> {esc(g.description)} · <strong>VPC:</strong> {esc(g.vpc_id)}'
                  f' · <strong>default:</strong> {esc(g.is_default)} · <strong>tags:</strong> {esc(g.tags)}</p>')
         mem = (table(["ENI", "name", "type", "instance", "private IP", "subnet", "description"],
-                     [(Raw(f'<span class="id">{esc(m.eni_id)}</span>'), m.name, m.interface_type, m.instance_id,
-                       m.private_ip, m.subnet_id, m.description) for m in rows(members)], filterable=False)
+                     [(id_cell(m.eni_id), m.name, m.interface_type, id_cell(m.instance_id),
+                       m.private_ip, id_cell(m.subnet_id), m.description) for m in rows(members)], filterable=False)
                if not members.empty else no_data("No member ENIs in the snapshot: rules of this group cannot be observed."))
         rules_html = (table(["rule", "dir", "allows", "description", "status", "flows", "sole flows", "peers",
                              "usage per analysed day", "why"], _rule_rows(d, grules, ev), numeric=(5, 6, 7))
