@@ -82,21 +82,30 @@ def _sort_key(value: Any) -> str:
     return "" if pd.isna(value) else f' data-v="{value}"'
 
 
+def _width(em: int | None) -> str:
+    return f' style="min-width:{em}em"' if em else ""
+
+
 def _attrs(attrs: Mapping[str, Any] | None) -> str:
     return "".join(f' {k}="{esc(v)}"' for k, v in (attrs or {}).items())
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], numeric: Iterable[int] = (), *,
           tid: str = "", row_attrs: Sequence[Mapping[str, Any]] | None = None, filterable: bool = True,
-          unsortable: Iterable[int] = ()) -> str:
-    """A sortable table (click a header) with a filter box above it when it has more than a few rows."""
-    num, fixed = set(numeric), set(unsortable)
+          unsortable: Iterable[int] = (), wide: Mapping[int, int] | None = None) -> str:
+    """A sortable table (click a header) with a filter box above it when it has more than a few rows.
+
+    ``wide``: column → minimum width in em, for columns (rule lists, reasons) that read badly squeezed."""
+    num, fixed, roomy = set(numeric), set(unsortable), dict(wide or {})
     body_rows = list(rows)
-    head = "".join(f'<th class="{"num" if i in num else ""}"{"" if i in fixed else " data-sort"}>{esc(h)}</th>'
-                   for i, h in enumerate(headers))
+
+    def sort(i: int, h: str) -> str:
+        return "" if i in fixed else f' data-sort title="Sort by {esc(h)}"'
+
+    head = "".join(f'<th class="{"num" if i in num else ""}"{sort(i, h)}>{esc(h)}</th>' for i, h in enumerate(headers))
     body = "".join(
         f"<tr{_attrs(row_attrs[n] if row_attrs else None)}>"
-        + "".join(f'<td class="{"num" if i in num else ""}"{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
+        + "".join(f'<td class="{"num" if i in num else "wide" if i in roomy else ""}"{_width(roomy.get(i))}{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
                   for i, c in enumerate(r))
         + "</tr>"
         for n, r in enumerate(body_rows)
@@ -143,7 +152,8 @@ def rule_line(p: Mapping[str, Any]) -> str:
         proto += f"-{ports[1]}"
     desc = f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
     text = f"{p.get('direction', '')} {proto} {p.get('peer', '')}".strip()
-    return f"<code>{esc(text)}</code>{desc}"
+    words_ = " ".join(f'<span class="nw">{esc(t)}</span>' for t in text.split(" "))  # break between words, not at an id's hyphen
+    return f"<code>{words_}</code>{desc}"
 
 
 def badge(value: Any, kind: str) -> Raw:

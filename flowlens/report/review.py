@@ -75,11 +75,23 @@ def _current(r: Recommendation, resolve: Mapping[str, Sequence[str]]) -> Raw:
 
 
 def _proposed(r: Recommendation, resolve: Mapping[str, Sequence[str]]) -> Raw:
+    """The proposed rules, one per line with how many addresses each admits; a description shared by
+    all of them (flowlens's "from sgr-…") is said once, not on every line."""
     marker = '<span class="badge widen">may widen</span> ' if r.may_widen else ""
     if not r.proposed:
         return Raw(marker + '<span class="muted">(remove)</span><div class="reach">nothing</div>')
-    parts = [rule_line(p.to_dict()) + f'<div class="reach">{esc(_reach(p, resolve))}</div>' for p in r.proposed]
-    return Raw(marker + "".join(f"<div>{p}</div>" for p in parts))
+    descs = {p.description for p in r.proposed}
+    shared = len(descs) == 1
+    lines = []
+    for p in r.proposed:
+        d = p.to_dict()
+        if shared:
+            d.pop("description", None)
+        n = words.addresses(p, resolve)
+        size = f' <span class="reach">· {esc(words.plural(n, "address") if n is not None else "members unknown")}</span>'
+        lines.append(f"<div>{rule_line(d)}{size}</div>")
+    once = f'<div class="muted">{esc(next(iter(descs)))}</div>' if shared and next(iter(descs)) else ""
+    return Raw(marker + "".join(lines) + once)
 
 
 def _evidence_summary(r: Recommendation, used: Mapping[str, int], days: int, has_ev: bool) -> Raw:
@@ -149,7 +161,7 @@ def recommendations_table(d: ReportData, names: Mapping[str, str], recs: Sequenc
               _evidence_summary(r, used, days, r.rule_id in ev_rules)),
              {"data-rule": r.rule_id, "data-group": r.group_id}) for r in recs]
     return table(["action", "rule", "group", "current", "", "proposed", "risk and why", "evidence"],
-                 [b for b, _ in body], tid=tid, row_attrs=[a for _, a in body], unsortable=(4,))
+                 [b for b, _ in body], tid=tid, row_attrs=[a for _, a in body], unsortable=(4,), wide={5: 16, 6: 10})
 
 
 def evidence_rules(d: ReportData) -> set[str]:
@@ -262,7 +274,7 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
                        m.private_ip, id_cell(m.subnet_id), m.description) for m in rows(members)], filterable=False)
                if not members.empty else no_data("No member ENIs in the snapshot: rules of this group cannot be observed."))
         rules_html = (table(["rule", "dir", "allows", "description", "status", "flows", "sole flows", "peers",
-                             "usage per analysed day", "why"], _rule_rows(d, grules, ev), numeric=(5, 6, 7))
+                             "flows per day", "why"], _rule_rows(d, grules, ev), numeric=(5, 6, 7))
                       if not grules.empty else no_data("No rule usage for this group in the window."))
         recs_html = recommendations_table(d, names, grecs, tid=f"recs-{gid}") if grecs else '<p class="muted">No recommendations.</p>'
         find_html = findings_section(d, names, gfind, tid=f"findings-{gid}") if not gfind.empty else '<p class="muted">No findings.</p>'
