@@ -111,7 +111,9 @@ def _exposure_words(d: ReportData) -> list[str]:
                                  ("ingress IPv6", b.ingress_ipv6, a.ingress_ipv6),
                                  ("egress IPv4", b.egress_ipv4, a.egress_ipv4),
                                  ("egress IPv6", b.egress_ipv6, a.egress_ipv6)):
-        if before or after:
+        if before == after and before:
+            out.append(f"{label}: {words.count(before)} address × port pairs (unchanged)")
+        elif before or after:
             out.append(f"{label}: {words.count(before)} → {words.count(after)} address × port pairs")
     return out
 
