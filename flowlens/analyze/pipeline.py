@@ -41,6 +41,7 @@ STEPS: tuple[str, ...] = (
     "15_flow_addresses",  # → addr_keys (Python) → addr_groups
     "20_eni_info",
     "22_addr_groups",
+    "28_conversation_evidence",
     "30_conversation_sides",
     "34_reject_keys",
     "35_match_keys",
