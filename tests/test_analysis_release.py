@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flowlens import sqlfiles
-from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_table
+from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_query, step_table
 
 
 def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
@@ -20,7 +20,7 @@ def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
 
 
 def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> None:
-    sql = {step: sqlfiles.load("analyze", step).sql for step in STEPS}
+    sql = {step: step_query(step).sql for step in STEPS}
     plan = release_plan(sql)
     freed = [t for tables in plan.values() for t in tables]
     intermediates = [step_table(s) for s in STEPS if step_table(s) not in OUTPUTS]

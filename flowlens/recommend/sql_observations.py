@@ -11,6 +11,9 @@ checks the replay cut sets are identical), without loading every observed tuple 
 * a replay registers the changed rule ids and the replacement rules and counts, in SQL, the
   tuples every allowing rule of which changed and no replacement on the ENI allows.
 
+Both matches are the analysis's rule-match join (``sql/shared/keys_allowed.sql``), its input
+tables named for the tables staged here (:func:`_allowed_view`).
+
 Python then loads, per rule, only what narrowing needs (``sql/recommend/rule_peers.sql``).
 """
 
@@ -23,7 +26,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import sqlglot
 
+from flowlens.engines.transpile import rename_tables
 from flowlens.errors import AnalysisError
 from flowlens.model.addr import addr_key, cidr_range
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
@@ -35,11 +40,11 @@ from flowlens.sqlfiles import load
 log = logging.getLogger(__name__)
 
 S, I32 = pa.string(), pa.int32()
-SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("direction", S), ("ip_protocol", I32),
+SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("rule_direction", S), ("ip_protocol", I32),
                          ("port_lo", I32), ("port_hi", I32)])
-RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S)])
+RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("matched_via", S)])
 KEYS_SCHEMA = pa.schema([("addr", S), ("family", pa.int8()), ("key", S)])
-OBS_SCHEMA = pa.schema([("eni_id", S), ("direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
+OBS_SCHEMA = pa.schema([("eni_id", S), ("rule_direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
                         ("flows", pa.int64()), ("connections", pa.int64()),
                         ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC"))])
 _BATCH = 100_000
@@ -53,10 +58,30 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | Non
         raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None) -> None:
+def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None,
+            *, tables: dict[str, str] | None = None) -> None:
+    """Table ``table`` from ``sql/recommend/<name>.sql``, its input tables renamed by ``tables``."""
     q = load("recommend", name)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {q.sql}", params or {})
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {_renamed(q.sql, tables)}", params or {})
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+
+
+def _renamed(sql: str, tables: dict[str, str] | None) -> str:
+    if not tables:
+        return sql
+    return rename_tables(sqlglot.parse_one(sql, read="duckdb"), tables).sql(dialect="duckdb")
+
+
+def _allowed_view(con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str) -> None:
+    """View ``view``: the rule-match join of the analysis (``sql/shared/keys_allowed.sql``) over the
+    tuples ``keys`` (with ``rec_obs``'s columns), the rules by ENI ``rules`` (``rules_by_eni``) and
+    their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
+    q = load("shared", "keys_allowed")
+    sql = _renamed(q.sql, {"match_keys": keys, "match_rules": rules, "match_peers": peers})
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
     except duckdb.Error as exc:
         raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
 
@@ -93,8 +118,9 @@ def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext) -> tup
         for k, v in zip(spec, (rule_id, group_id, rule.direction, rule.ip_protocol,
                                ports[0] if ports else None, ports[1] if ports else None), strict=True):
             spec[k].append(v)
+        via = "cidr" if rule.peer_type in ("cidr4", "cidr6") else rule.peer_type
         for fam, lo, hi in peer_ranges(rule, ctx):
-            for key, val in zip(ranges, (rule_id, fam, lo, hi), strict=True):
+            for key, val in zip(ranges, (rule_id, fam, lo, hi, via), strict=True):
                 ranges[key].append(val)
     return pa.table(spec, schema=SPEC_SCHEMA), pa.table(ranges, schema=RANGES_SCHEMA)
 
@@ -138,6 +164,8 @@ class SqlObservations:
         spec, ranges = rule_tables(((r.rule_id, r.group_id, r.rule) for r in inv.rules), inv.ctx)
         _put(con, "rec_spec", spec)
         _put(con, "rec_ranges", ranges)
+        _create(con, "rec_rules", "rules_by_eni")
+        _allowed_view(con, "rec_allowed", keys="rec_obs", rules="rec_rules", peers="rec_ranges")
         _create(con, "rec_match", "match_current")
         self._loaded: dict[str, Matched] | None = None
         self.max_peers, self.per_block = max_peers, per_block
@@ -178,7 +206,7 @@ class SqlObservations:
 
     def _observed(self, obs_id: int) -> Observed:
         row = self.con.execute(
-            "SELECT eni_id, direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen "
+            "SELECT eni_id, rule_direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen "
             "FROM rec_obs WHERE obs_id = $id", {"id": obs_id}).fetchall()[0]
         return Observed(row[0], Flow(row[1], int(row[2]), row[3], row[4]), int(row[5]), int(row[6]), row[7], row[8])
 
@@ -190,7 +218,10 @@ class SqlObservations:
         spec, ranges = rule_tables(new, self.inv.ctx)
         _put(self.con, "rec_new_spec", spec)
         _put(self.con, "rec_new_ranges", ranges)
-        _create(self.con, "rec_cut", "replay_cut", {"scope_rule": scope.rule_id if scope else None})
+        _create(self.con, "rec_new_rules", "rules_by_eni", tables={"rec_spec": "rec_new_spec"})
+        _create(self.con, "rec_at_risk", "replay_at_risk", {"scope_rule": scope.rule_id if scope else None})
+        _allowed_view(self.con, "rec_rescued", keys="rec_at_risk", rules="rec_new_rules", peers="rec_new_ranges")
+        _create(self.con, "rec_cut", "replay_cut")
         cut = self.con.execute("SELECT COALESCE(SUM(flows), 0) FROM rec_cut").fetchall()[0][0]
         cuts = {str(rid): Cut(int(f), int(c), self._observed(int(ex))) for rid, f, c, ex in _run(self.con, "replay_blame")}
         checked, conns, not_now = self._totals()
