@@ -26,7 +26,9 @@ WITH decided AS (
         END AS decided_by,
         CASE
             WHEN flag_side IS NOT NULL OR peer_side IS NOT NULL OR hist_side IS NOT NULL THEN 'high'
-            WHEN rnr_side IS NOT NULL OR listen_side IS NOT NULL OR eph_side IS NOT NULL THEN 'medium'
+            WHEN
+                rnr_side IS NOT NULL OR listen_side IS NOT NULL OR eph_side IS NOT NULL
+                THEN 'medium'
             ELSE 'low'
         END AS confidence
     FROM conversation_evidence

@@ -13,7 +13,10 @@ WITH agg AS (
            COUNT(*) OVER (PARTITION BY rule_id, protocol, port) AS group_peers,
            ROW_NUMBER() OVER (
                PARTITION BY rule_id, protocol, port, family,
-                            CASE WHEN family = 4 THEN SUBSTRING(peer_key, 25, 2) ELSE SUBSTRING(peer_key, 1, 4) END
+                            CASE
+                                WHEN family = 4 THEN SUBSTRING(peer_key, 25, 2) ELSE
+                                    SUBSTRING(peer_key, 1, 4)
+                            END
                ORDER BY peer_key) AS in_block,
            DENSE_RANK() OVER (PARTITION BY rule_id ORDER BY peer_addr) AS lowest
     FROM agg AS a

@@ -30,8 +30,23 @@ r AS (
     GROUP BY rule_id
 )
 SELECT
-    u.rule_id, u.group_id, sg.group_name, u.direction, u.status, u.flows, u.connections, u.sole_flows,
-    u.peers, u.ports, u.status_reason, r.ip_protocol, r.from_port, r.to_port, r.peer, r.peer_rows, r.description
+    u.rule_id,
+    u.group_id,
+    sg.group_name,
+    u.direction,
+    u.status,
+    u.flows,
+    u.connections,
+    u.sole_flows,
+    u.peers,
+    u.ports,
+    u.status_reason,
+    r.ip_protocol,
+    r.from_port,
+    r.to_port,
+    r.peer,
+    r.peer_rows,
+    r.description
 FROM u
 LEFT JOIN r ON r.rule_id = u.rule_id
 LEFT JOIN security_groups AS sg ON sg.group_id = u.group_id
