@@ -74,7 +74,8 @@ SELECT
         WHEN any_all = 0 AND any_reject = 1 AND any_accept = 0
             THEN eni_id || ' has only a REJECT flow log'
         WHEN late_log IS NOT NULL
-            THEN 'flow log ' || late_log || ' of ' || eni_id || ' was created after the window start'
+            THEN 'flow log ' || late_log || ' of ' || eni_id
+            || ' was created after the window start'
         WHEN failing_log IS NOT NULL
             THEN 'flow log ' || failing_log || ' of ' || eni_id || ' is failing delivery'
         WHEN missing_log IS NOT NULL

@@ -55,7 +55,8 @@ SELECT
     CAST(NULL AS VARCHAR),
     'Flow-log records skipped',
     eni_id || ' had ' || CAST(skipdata AS VARCHAR) || ' SKIPDATA records on '
-    || CAST($day AS VARCHAR) || ': some flows were not logged, so its rules cannot be called unused',
+    || CAST($day AS VARCHAR)
+    || ': some flows were not logged, so its rules cannot be called unused',
     CAST(JSON_OBJECT('skipdata', skipdata) AS VARCHAR)
 FROM eni_log_coverage
 WHERE skipdata > 0

@@ -27,4 +27,4 @@ FROM rec_obs
 INNER JOIN per_observed ON rec_obs.obs_id = per_observed.obs_id
 WHERE
     per_observed.all_changed = 1
-    AND ($scope_rule IS NULL OR rec_obs.obs_id IN (SELECT obs_id FROM in_scope))
+    AND ($scope_rule IS NULL OR rec_obs.obs_id IN (SELECT in_scope.obs_id FROM in_scope))
