@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flowlens import sqlfiles
 from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_query, step_table
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
 import sqlglot
+from sqlglot import exp
 
 from flowlens.engines.transpile import rename_tables
 from flowlens.errors import AnalysisError
@@ -71,7 +72,8 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[
 def _renamed(sql: str, tables: dict[str, str] | None) -> str:
     if not tables:
         return sql
-    return rename_tables(sqlglot.parse_one(sql, read="duckdb"), tables).sql(dialect="duckdb")
+    tree = cast(exp.Expression, sqlglot.parse_one(sql, read="duckdb"))
+    return rename_tables(tree, tables).sql(dialect="duckdb")
 
 
 def _allowed_view(con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str) -> None:
