@@ -36,7 +36,8 @@ from flowlens.ingest.pipeline import ingest
 from flowlens.ingest.source import LocalSource
 from flowlens.inventory import snapshot_from_json
 from flowlens.model.results import RESULT_SCHEMAS
-from flowlens.recommend.pipeline import recommend, window_bounds
+from flowlens.model.window import Window
+from flowlens.recommend.pipeline import recommend
 from flowlens.samples import sample_logs_root
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def _sample_world(root: Path) -> tuple[DataDir, date]:
     day = date.fromisoformat(expected["window"]["start"][:10])
     dd = DataDir(root / "data")
     ingest(LocalSource(samples / "s3"), [day], dd, workers=2)
-    snapshot_from_json([samples / "inventory"], dd, taken_at=window_bounds([day])[1])
+    snapshot_from_json([samples / "inventory"], dd, taken_at=Window.day(day).end)
     return dd, day
 
 

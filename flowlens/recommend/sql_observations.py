@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 
@@ -29,14 +30,14 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from flowlens import sqlfiles
 from flowlens.engines.transpile import rename_tables
-from flowlens.errors import AnalysisError
 from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.net import PeerType
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.observations import Matched, RuleStats
 from flowlens.recommend.replay import Changes, Cut, ReplayResult
 from flowlens.recommend.rules import Flow, PeerContext, Rule
-from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
 
@@ -52,40 +53,32 @@ _BATCH = 100_000
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    q = load("recommend", name)
-    try:
-        return con.execute(q.sql, params or {}).fetchall()
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    rows: list[tuple[Any, ...]] = sqlfiles.execute(con, sqlfiles.load("recommend", name), params).fetchall()
+    return rows
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None,
             *, tables: dict[str, str] | None = None) -> None:
     """Table ``table`` from ``sql/recommend/<name>.sql``, its input tables renamed by ``tables``."""
-    q = load("recommend", name)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {_renamed(q.sql, tables)}", params or {})
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    query = _renamed(sqlfiles.load("recommend", name), tables)
+    sqlfiles.execute(con, query, params, create=f"CREATE OR REPLACE TABLE {table}")
 
 
-def _renamed(sql: str, tables: dict[str, str] | None) -> str:
+def _renamed(query: sqlfiles.Query, tables: dict[str, str] | None) -> sqlfiles.Query:
+    """``query`` reading the tables ``tables`` maps its table names to (the same file, path and params)."""
     if not tables:
-        return sql
-    tree = cast(exp.Expression, sqlglot.parse_one(sql, read="duckdb"))
-    return rename_tables(tree, tables).sql(dialect="duckdb")
+        return query
+    tree = cast(exp.Expression, sqlglot.parse_one(query.sql, read="duckdb"))
+    return replace(query, sql=rename_tables(tree, tables).sql(dialect="duckdb"))
 
 
 def _allowed_view(con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str) -> None:
     """View ``view``: the rule-match join of the analysis (``sql/shared/keys_allowed.sql``) over the
     tuples ``keys`` (with ``rec_obs``'s columns), the rules by ENI ``rules`` (``rules_by_eni``) and
     their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
-    q = load("shared", "keys_allowed")
-    sql = _renamed(q.sql, {"match_keys": keys, "match_rules": rules, "match_peers": peers})
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    query = _renamed(sqlfiles.load("shared", "keys_allowed"),
+                     {"match_keys": keys, "match_rules": rules, "match_peers": peers})
+    sqlfiles.execute(con, query, create=f"CREATE OR REPLACE TEMP VIEW {view}")
 
 
 def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
@@ -96,11 +89,11 @@ def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
 
 def peer_ranges(rule: Rule, ctx: PeerContext) -> list[tuple[int, str, str]]:
     """(family, lo key, hi key) of every address range the rule's peer stands for."""
-    if rule.peer_type in ("cidr4", "cidr6"):
+    if rule.peer_type.is_cidr:
         cidrs: Iterable[str] = (rule.peer,)
-    elif rule.peer_type == "prefix_list":
+    elif rule.peer_type is PeerType.PREFIX_LIST:
         cidrs = ctx.prefix_lists.get(rule.peer, ())
-    elif rule.peer_type == "sg":
+    elif rule.peer_type is PeerType.SG:
         out = []
         for a in sorted(ctx.sg_members.get(rule.peer, frozenset())):
             r = cidr_range(a)
@@ -120,7 +113,7 @@ def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext) -> tup
         for k, v in zip(spec, (rule_id, group_id, rule.direction, rule.ip_protocol,
                                ports[0] if ports else None, ports[1] if ports else None), strict=True):
             spec[k].append(v)
-        via = "cidr" if rule.peer_type in ("cidr4", "cidr6") else rule.peer_type
+        via = "cidr" if rule.peer_type.is_cidr else str(rule.peer_type)
         for fam, lo, hi in peer_ranges(rule, ctx):
             for key, val in zip(ranges, (rule_id, fam, lo, hi, via), strict=True):
                 ranges[key].append(val)
@@ -178,8 +171,7 @@ class SqlObservations:
         """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
         reader = con.cursor()
-        q = load("recommend", "observed_addresses")
-        res = reader.execute(q.sql, params)
+        res = sqlfiles.execute(reader, sqlfiles.load("recommend", "observed_addresses"), params)
 
         def batches() -> Iterator[list[str]]:
             while rows := res.fetchmany(_BATCH):
