@@ -9,6 +9,7 @@ Public API::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 from flowlens.datadir import DataDir
 from flowlens.inventory.build import Inventory, RawInventory, build_inventory
 from flowlens.inventory.snapshot import SnapshotInfo, choose_snapshot, write_snapshot
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Inventory",
@@ -32,8 +35,16 @@ __all__ = [
 def snapshot_from_json(
     paths: Iterable[str | Path], dd: DataDir, *, region: str | None = None, taken_at: datetime | None = None
 ) -> SnapshotInfo:
-    """A snapshot from AWS CLI output files or folders (shape detected per file)."""
+    """A snapshot from AWS CLI output files or folders (shape detected per file).
+
+    ``taken_at``: when the JSON was captured. Without it the snapshot is stamped now, which places
+    the exported state at the wrong moment when the files are older: warned.
+    """
     from flowlens.inventory.from_json import read_files
+
+    if taken_at is None:
+        log.warning("no --taken-at given: the snapshot is stamped with the current time, so it cannot be "
+                    "placed in history; give the time the JSON was captured (ISO 8601 UTC, e.g. 2026-11-28T06:00:00Z)")
 
     raw, inputs = read_files(paths, region)
     inventory = build_inventory(raw)
