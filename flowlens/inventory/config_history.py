@@ -10,7 +10,7 @@ a JSON string by the API and as an object by some exports: both are read.
 Intervals (see :mod:`flowlens.inventory.timeline`): item ``k`` of a resource is
 
 - certain from its capture time to just before the next item's capture (or, for the newest item,
-  to the time the history was fetched: Config then called it current);
+  to the moment the history is complete to: the query's ``laterTime``, capped at the call time);
 - possible from the previous item's capture (``resourceCreationTime``, else the far past, for the
   first) to the next item's capture (a deletion's, or the far future for the newest).
 
@@ -61,7 +61,7 @@ class ConfigItem:
     configuration: Json | None  # None for deleted / not-recorded items
     region: str | None
     created_at: datetime | None
-    fetched_at: datetime | None  # when the history holding this item was fetched (None: unknown)
+    complete_to: datetime | None  # the history holding it has every change up to here (None: unknown)
     where: str  # file or API call, for messages
 
     @property
@@ -81,7 +81,7 @@ def parse_time(value: Any, where: str) -> datetime | None:
         raise InputError(f"{where}: {value!r} is not a timestamp") from None
 
 
-def parse_items(doc: Json, where: str, fetched_at: datetime | None = None) -> list[ConfigItem]:
+def parse_items(doc: Json, where: str, complete_to: datetime | None = None) -> list[ConfigItem]:
     """The items of a ``{"configurationItems": [...]}`` document of the types flowlens reads.
 
     Items of other resource types are skipped; a malformed item is an InputError naming
@@ -109,7 +109,7 @@ def parse_items(doc: Json, where: str, fetched_at: datetime | None = None) -> li
             raise InputError(f"{at}: item of status {status} carries no configuration")
         items.append(ConfigItem(str(rtype), str(rid), captured, str(status), configuration,
                                 item.get("awsRegion"), parse_time(item.get("resourceCreationTime"), at),
-                                fetched_at, where))
+                                complete_to, where))
     if skipped:
         log.info("%s: %d configuration items of other resource types ignored", where, skipped)
     return items
@@ -180,7 +180,7 @@ def dedupe(items: Iterable[ConfigItem]) -> list[ConfigItem]:
     best: dict[tuple[str, str, datetime, str], ConfigItem] = {}
     for item in items:
         have = best.get(item.key)
-        if have is None or (item.fetched_at or FAR_PAST) > (have.fetched_at or FAR_PAST):
+        if have is None or (item.complete_to or FAR_PAST) > (have.complete_to or FAR_PAST):
             best[item.key] = item
     return sorted(best.values(), key=lambda i: (i.resource_type, i.resource_id, i.captured_at))
 
@@ -204,7 +204,7 @@ def _state_interval(states: Sequence[_State], k: int) -> Interval:
     if k + 1 < len(states):
         nxt = states[k + 1].item.captured_at
         return Interval(vf, nxt, item.captured_at, max(item.captured_at, nxt - _JUST_BEFORE))
-    fetched = item.fetched_at if item.fetched_at is not None and item.fetched_at > item.captured_at else item.captured_at
+    fetched = item.complete_to if item.complete_to is not None and item.complete_to > item.captured_at else item.captured_at
     return Interval(vf, FAR_FUTURE, item.captured_at, fetched)
 
 
