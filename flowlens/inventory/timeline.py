@@ -8,9 +8,9 @@ A snapshot proves only what it shows at its own instant. Between two snapshots n
 so every row gets two intervals (docs/time.md has a worked example):
 
 - ``valid_from``/``valid_to`` — when the row (this exact content) POSSIBLY held, half-open
-  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from the
-  previous snapshot ``t(i-1)`` that did not show it (:data:`FAR_PAST` when ``i`` is the first)
-  to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when ``j`` is the
+  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from just
+  after (one microsecond) the previous snapshot ``t(i-1)`` that did not show it
+  (:data:`FAR_PAST` when ``i`` is the first) to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when ``j`` is the
   last: an entity seen last keeps its state forward). Narrowed where AWS states a time:
   ENI ``Attachment.AttachTime`` (an ENI's rows cannot predate it) and flow-log ``CreationTime``.
 - ``seen_from``/``seen_to`` — when the row CERTAINLY held: the first and the last snapshot (or
@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+#: valid_from is just after the observation that did not show the row: at that instant it was absent.
+JUST_AFTER = timedelta(microseconds=1)
 
 SOURCE_SNAPSHOT = "snapshot"
 SOURCE_CONFIG = "config"
@@ -227,7 +230,7 @@ def runs(present: Sequence[bool]) -> list[tuple[int, int]]:
 
 def run_interval(times: Sequence[datetime], i: int, j: int) -> Interval:
     """The interval of a row seen in the consecutive observations ``i..j`` of ``times``."""
-    vf = times[i - 1] if i > 0 else FAR_PAST
+    vf = times[i - 1] + JUST_AFTER if i > 0 else FAR_PAST
     vt = times[j + 1] if j + 1 < len(times) else FAR_FUTURE
     return Interval(vf, vt, times[i], times[j])
 
