@@ -20,8 +20,10 @@ def register(sub: Any) -> None:
     p = _common.command_parser(
         sub, "run",
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
-        description="Run every stage for the window. A stage whose inputs did not change since the last "
-        "run of the same window is skipped, so re-running after a failure resumes. Writes the plan "
+        description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
+        "whose inputs did not change since the last run of the same window is skipped, so re-running after a "
+        "failure resumes; an API snapshot taken after the window ended is reused, one taken while it was still "
+        "open is not (docs/time.md). Writes the plan "
         "(plan.json, plan.md, plan.sh, plan.tf) and the report into --out.",
         example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions eu-west-1 --json\n"
         "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json --out reports/2026-11-28",
