@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
                    help="'aws' to read the EC2 API, or AWS CLI JSON files/folders")
     p.add_argument("--taken-at", metavar="TIMESTAMP",
                    help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)")
+    p.add_argument("--config-history", action="store_true",
+                   help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's flows "
+                   "that no snapshot holds (docs/time.md)")
     p.add_argument("--regions", metavar="R1,R2", help="regions for --inventory aws (default: the session's region)")
     p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
     p.add_argument("--profile", help="AWS profile (S3 and EC2)")
@@ -60,9 +63,12 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
             raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
         if args.taken_at:
             raise UsageError("--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time")
-        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url)
+        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url,
+                             config_history=args.config_history)
     if "aws" in args.inventory:
         raise UsageError("--inventory takes either 'aws' or JSON files, not both")
+    if args.config_history:
+        raise UsageError("--config-history goes with --inventory aws; give Config history files to --inventory")
     missing = [f for f in args.inventory if not Path(f).exists()]
     if missing:
         raise UsageError(f"--inventory: no such file or folder: {', '.join(missing)}")

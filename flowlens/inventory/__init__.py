@@ -69,12 +69,17 @@ def snapshot_from_aws(
     session_or_clients: Any, regions: list[str], dd: DataDir, *,
     endpoint_url: str | None = None, taken_at: datetime | None = None,
 ) -> SnapshotInfo:
-    """A snapshot from the EC2 API of every region (a boto3 Session, or {region: ec2 client})."""
+    """A snapshot from the EC2 API of every region (a boto3 Session, or {region: ec2 client}).
+
+    Stamped with the time the calls started (``taken_at`` overrides): the state read is the one
+    AWS had then, give or take the seconds the calls take.
+    """
     from flowlens.inventory.from_aws import collect
 
+    called_at = taken_at or datetime.now(UTC)
     inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
     inputs = {"endpoint_url": endpoint_url} if endpoint_url else {}
-    return write_snapshot(inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=taken_at)
+    return write_snapshot(inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=called_at)
 
 
 def inventory_from_json(
