@@ -25,20 +25,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flowlens.analyze import analyze
+from flowlens.analyze.pipeline import analyze
 from flowlens.atomic import write_text_atomic
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
-from flowlens.inventory import (
-    config_history_from_aws,
-    inventory_from_json,
-    snapshot_from_aws,
-    window_of,
-)
+from flowlens.inventory import config_history_from_aws, inventory_from_json, snapshot_from_aws
 from flowlens.inventory.snapshot import parse_stamp
+from flowlens.model.window import Window
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.pipeline import recommend, window_bounds
+from flowlens.recommend.pipeline import recommend
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
@@ -179,7 +175,7 @@ def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:
     >>> reuses_snapshot("20261129T020000Z", [date(2026, 11, 28)]), reuses_snapshot("20261128T150000Z", [date(2026, 11, 28)])
     (True, False)
     """
-    return taken is not None and parse_stamp(taken) >= window_of(days)[1]
+    return taken is not None and parse_stamp(taken) >= Window.of(days).end
 
 
 def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
@@ -214,4 +210,4 @@ def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
 
 def window_end(days: Sequence[date]) -> datetime:
     """The instant the window ends (UTC), used as the demo inventory's snapshot time."""
-    return window_bounds(days)[1]
+    return Window.of(days).end

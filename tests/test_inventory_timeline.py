@@ -83,17 +83,6 @@ def test_a_table_missing_from_a_snapshot_is_not_evidence_of_absence() -> None:
     assert intervals(tl.tables["eni_groups"]) == [("eni-1", "sg-a", FAR_PAST, FAR_FUTURE, t(0), t(2))]
 
 
-def test_the_timeline_module_imports_no_engine_dataframe_or_aws_library() -> None:
-    """timeline.py is pure (pyarrow only): the analysis and the recommender import it cheaply."""
-    import subprocess
-    import sys
-
-    code = ("import sys, flowlens.inventory.timeline, flowlens.inventory.config_history; "
-            "print(sorted(m for m in ('duckdb', 'pandas', 'boto3', 'botocore', 'polars') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-
-
 def test_flow_log_created_at_noon_covers_from_its_creation_time() -> None:
     eni = {"eni_id": "eni-1", "vpc_id": "vpc-1", "attach_time": t(-100)}
     log = {"flow_log_id": "fl-1", "resource_id": "vpc-1", "resource_type": "vpc", "traffic_type": "ALL", "creation_time": t(12)}

@@ -15,14 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError
-from flowlens.inventory.build import Inventory, RawInventory, build_inventory
+from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.snapshot import SnapshotInfo, choose_snapshot, write_snapshot
+from flowlens.model.window import Window
 
 if TYPE_CHECKING:
     from flowlens.inventory.config_store import ConfigHistoryInfo
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ConfigLookup",
-    "Inventory",
+    "InventoryTables",
     "RawInventory",
     "SnapshotInfo",
     "build_inventory",
@@ -121,11 +122,6 @@ def config_history_from_json(
     return write_config_history(dd, items, source="json", complete_to=complete_to, inputs=inputs)
 
 
-def window_of(days: Sequence[date]) -> tuple[datetime, datetime]:
-    """``[first day 00:00 UTC, the day after the last 00:00 UTC)``."""
-    return datetime.combine(min(days), time(), UTC), datetime.combine(max(days) + timedelta(days=1), time(), UTC)
-
-
 @dataclass(frozen=True)
 class ConfigLookup:
     """What ``--config-history`` looked up and found."""
@@ -161,7 +157,8 @@ def config_history_from_aws(
     from flowlens.inventory.timeline import load_timeline
     from flowlens.inventory.window_flows import window_enis
 
-    start, end = window_of(days)
+    window = Window.of(days)
+    start, end = window.start, window.end
     enis = window_enis(dd, days)
     if not enis:
         log.warning("no ingested flows for %s..%s: run 'flowlens ingest' for the window first; nothing looked up",
