@@ -138,3 +138,20 @@ def test_prefix_list_version_in_force_at_a_time() -> None:
     assert [r["version"] for r in tl.at("prefix_lists", t(20)).to_pylist()] == [2]
     assert [r["version"] for r in tl.at("prefix_lists", t(6), certain=True).to_pylist()] == [1]
     assert sorted(r["cidr"] for r in tl.at("prefix_list_entries", t(20)).to_pylist()) == ["198.51.100.0/24", "203.0.113.0/24"]
+
+
+def test_a_snapshot_of_some_regions_says_nothing_about_the_others() -> None:
+    a = {"eni_id": "eni-a", "vpc_id": "vpc-1", "region": "eu-west-1"}
+    b = {"eni_id": "eni-b", "vpc_id": "vpc-2", "region": "us-east-1"}
+    both = frozenset({"eu-west-1", "us-east-1"})
+
+    def regional(hours: float, regions: frozenset[str], enis: list[dict]) -> SnapshotTables:
+        s = snap(hours, enis=enis, eni_groups=[group(e["eni_id"], "sg-x") for e in enis])
+        return SnapshotTables(s.ref, s.tables, regions)
+
+    tl = build_timeline([regional(0, both, [a, b]), regional(6, frozenset({"eu-west-1"}), [a]),
+                         regional(12, both, [a])])
+    spans = {(r["eni_id"], r["valid_to"], r["seen_to"]) for r in tl.tables["enis"].to_pylist()}
+    assert spans == {("eni-a", FAR_FUTURE, t(12)), ("eni-b", t(12), t(0))}  # not ended by the eu-west-1 snapshot
+    groups = {(r["eni_id"], r["valid_to"]) for r in tl.tables["eni_groups"].to_pylist()}
+    assert groups == {("eni-a", FAR_FUTURE), ("eni-b", t(12))}  # its region comes from its ENI

@@ -74,12 +74,18 @@ class SnapshotRef:
 class SnapshotTables:
     """The input of :func:`build_timeline` for one snapshot: its tables by inventory table name.
 
-    A table missing from ``tables`` (a snapshot written before that table existed) is not
-    evidence of absence: that snapshot is skipped for that table.
+    A table missing from ``tables`` (a snapshot written before that table existed, or one its
+    inputs did not cover) is not evidence of absence: that snapshot is skipped for that table.
+    Likewise ``regions``: a snapshot of some regions says nothing about the rows of the others
+    (None: it covers every region).
     """
 
     ref: SnapshotRef
     tables: Mapping[str, pa.Table]
+    regions: frozenset[str] | None = None
+
+    def covers(self, region: str | None) -> bool:
+        return region is None or self.regions is None or region in self.regions
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,37 @@ def _groups(name: str, observed: Sequence[SnapshotTables]) -> list[tuple[int, in
     return groups
 
 
-def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narrowing) -> list[tuple[Row, Interval]]:
+#: Tables without a region column, and the table (and key) that gives their rows' region.
+_REGION_VIA: dict[str, tuple[str, str]] = {
+    "eni_groups": ("enis", "eni_id"), "eni_ips": ("enis", "eni_id"), "eni_coverage": ("enis", "eni_id"),
+    "nacl_entries": ("nacls", "nacl_id"), "prefix_list_entries": ("prefix_lists", "prefix_list_id"),
+}
+
+
+def _region_maps(snaps: Sequence[SnapshotTables]) -> dict[str, dict[str, str]]:
+    """entity id → region, per table that names one (first snapshot showing it wins)."""
+    maps: dict[str, dict[str, str]] = {}
+    for table, key in {v for v in _REGION_VIA.values()}:
+        found = maps.setdefault(table, {})
+        for snap in snaps:
+            t = snap.tables.get(table)
+            if t is not None and "region" in t.column_names:
+                for k, r in zip(t.column(key).to_pylist(), t.column("region").to_pylist(), strict=True):
+                    if k and r:
+                        found.setdefault(k, r)
+    return maps
+
+
+def _row_region(name: str, row: Row, maps: Mapping[str, Mapping[str, str]]) -> str | None:
+    if name in _REGION_VIA:
+        table, key = _REGION_VIA[name]
+        return maps.get(table, {}).get(row.get(key) or "")
+    region = row.get("region")
+    return str(region) if region else None
+
+
+def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narrowing,
+                   regions: Mapping[str, Mapping[str, str]] | None = None) -> list[tuple[Row, Interval]]:
     observed = [s for s in snaps if s.tables.get(name) is not None]
     times = [s.ref.taken_at for s in observed]
     groups = _groups(name, observed)
@@ -269,8 +305,13 @@ def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narro
             seen = where.setdefault(key, [])
             if not seen or seen[-1] != g:  # duplicate rows inside one snapshot count once
                 seen.append(g)
+    partial = any(s.regions is not None for s in observed)
     out: list[tuple[Row, Interval]] = []
     for key, row in contents.items():
+        region = _row_region(name, row, regions or {}) if partial else None
+        if region is not None and not all(s.covers(region) for s in observed):
+            out += _regional_runs(name, row, where[key], groups, observed, region, narrowing)
+            continue
         present = [False] * len(groups)
         for g in where[key]:
             present[g] = True
@@ -281,6 +322,21 @@ def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narro
                                 times[first], times[last])
             floor, earlier = narrowing.of(name, row, observed[first])
             out.append((row, narrow(interval, floor, earlier)))
+    return out
+
+
+def _regional_runs(name: str, row: Row, in_groups: Sequence[int], groups: Sequence[tuple[int, int, pa.Table]],
+                   observed: Sequence[SnapshotTables], region: str, narrowing: _Narrowing) -> list[tuple[Row, Interval]]:
+    """Runs of a row over only the snapshots that covered its region (or showed it anyway)."""
+    shown = {p for g in in_groups for p in range(groups[g][0], groups[g][1] + 1)}
+    positions = [p for p, s in enumerate(observed) if s.covers(region) or p in shown]
+    times = [observed[p].ref.taken_at for p in positions]
+    out: list[tuple[Row, Interval]] = []
+    for i, j in runs([p in shown for p in positions]):
+        interval = Interval(times[i - 1] + JUST_AFTER if i > 0 else FAR_PAST,
+                            times[j + 1] if j + 1 < len(positions) else FAR_FUTURE, times[i], times[j])
+        floor, earlier = narrowing.of(name, row, observed[positions[i]])
+        out.append((row, narrow(interval, floor, earlier)))
     return out
 
 
@@ -303,9 +359,10 @@ def build_timeline(snapshots: Sequence[SnapshotTables], config: ConfigRows | Non
     narrowing = _Narrowing()
     tables: dict[str, pa.Table] = {}
     known = _snapshot_entities(snaps)
+    regions = _region_maps(snaps) if any(s.regions is not None for s in snaps) else {}
     built: dict[str, list[tuple[Row, Interval, str]]] = {}
     for name in INVENTORY_SCHEMAS:
-        rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing)]
+        rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing, regions)]
         if config is not None:
             rows += [(r, iv, SOURCE_CONFIG) for r, iv in config.tables.get(name, ()) if not _held(name, r, known)]
         if name == "eni_coverage":
