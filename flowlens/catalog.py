@@ -18,6 +18,7 @@ import duckdb
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
 from flowlens.model.tables import catalog_sources, duckdb_select, sql_str
+from flowlens.sqlguard import confine
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +58,20 @@ def catalog_root(dd: DataDir) -> str | None:
 
 
 def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the catalog, (re)writing it first when missing or made for another location."""
+    """Open the catalog, (re)writing it first when missing or made for another location.
+
+    The connection is confined to the data dir (:func:`flowlens.sqlguard.confine`): read-only
+    connections cannot change the catalog, and no connection can read or write a file outside
+    the data directory, load an extension or change a setting.
+    """
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir")
     if catalog_root(dd) != data_dir_path(dd):
         log.info("catalog %s was made for another location of the data directory; rewriting its views", dd.catalog)
         refresh_catalog(dd)
-    return duckdb.connect(str(dd.catalog), read_only=read_only)
+    con = duckdb.connect(str(dd.catalog), read_only=read_only)
+    confine(con, dd.root)
+    return con
 
 
 def data_dir_path(dd: DataDir) -> str:
