@@ -5,14 +5,14 @@
 WITH member_regions AS (
     SELECT eni_groups.group_id, MIN(enis.region) AS region, COUNT(DISTINCT enis.region) AS region_count
     FROM eni_groups
-    JOIN enis ON enis.eni_id = eni_groups.eni_id
+    INNER JOIN enis ON enis.eni_id = eni_groups.eni_id
     WHERE enis.region IS NOT NULL AND enis.region <> ''
     GROUP BY eni_groups.group_id
 )
 SELECT security_groups.group_id, security_groups.vpc_id, security_groups.owner_id,
        COALESCE(NULLIF(security_groups.region, ''),
                 CASE WHEN member_regions.region_count = 1 THEN member_regions.region END) AS region,
-       map_keys(security_groups.tags) AS tag_keys
+       MAP_KEYS(security_groups.tags) AS tag_keys
 FROM security_groups
 LEFT JOIN member_regions ON member_regions.group_id = security_groups.group_id
 ORDER BY security_groups.group_id
