@@ -1,6 +1,7 @@
 -- name: recommendations
--- returns: the recommendations of the window's latest analysed day, one row per rule (every column:
---   files written before kind/current/risk_reason/may_widen/notes/flows_checked/flows_cut existed lack them)
+-- returns: the recommendations of the window's latest analysed day, one row per rule, every
+--   column (files written before kind/current/risk_reason/may_widen/notes/flows_checked/flows_cut
+--   existed lack those; the report reads them as absent)
 -- params: $start_date, $end_date
 WITH latest AS (
     SELECT MAX(date) AS date
