@@ -1,6 +1,7 @@
 -- name: rule_evidence
--- returns: per rule, its top peers × ports by accepted initiating flows over the window (from rule_matches):
---   peer address, protocol, service port, ENIs, flows, connections, bytes, first/last seen, days seen, rank
+-- returns: per rule, its top peers × ports by accepted initiating flows over the window (from
+--   rule_matches): peer address, protocol, service port, ENIs, flows, connections, bytes,
+--   first/last seen, days seen, rank
 -- params: $start_date, $end_date, $limit
 WITH window_matches AS (
     SELECT rule_id, group_id, peer_addr, protocol, service_port, eni_id, flows, connections, bytes,
@@ -26,7 +27,11 @@ per_peer_port AS (
     GROUP BY rule_id, peer_addr, protocol, service_port
 ),
 ranked AS (
-    SELECT *, ROW_NUMBER() OVER (PARTITION BY rule_id ORDER BY flows DESC, peer_addr, service_port) AS rank
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY rule_id ORDER BY flows DESC, peer_addr, service_port
+        ) AS rank
     FROM per_peer_port
 )
 SELECT rule_id, group_id, rank, peer_addr, protocol, service_port, enis, flows, connections, bytes,
