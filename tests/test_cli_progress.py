@@ -16,6 +16,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from flowlens.analyze.pipeline import STEPS
 from flowlens.cli import main
 from flowlens.cli.progress import AnalyzeProgress, StatusLine, ingest_bar
 from flowlens.samples import sample_logs_root
@@ -57,9 +58,10 @@ def piped(*args: str) -> subprocess.CompletedProcess[str]:
 def test_analyze_on_a_terminal_shows_steps_rate_and_eta(data_dir: Path) -> None:
     out = in_pty("analyze", "--date", DAY, "--data-dir", str(data_dir))
     lines = out.replace("\r\n", "\n").split("\r")
-    assert any(re.search(r"analyze 2026-11-28 \(day 1/1\) · step 1/21 10_eni_flows · 49,637 records", ln) for ln in lines)
-    last = next(ln for ln in reversed(lines) if "step 21/21" in ln)
-    assert re.search(r"step 21/21 89_findings · 49,637 records · [\d,]+ records/s · ETA \d+:\d\d", last)
+    n = len(STEPS)
+    assert any(re.search(rf"analyze 2026-11-28 \(day 1/1\) · step 1/{n} {STEPS[0]} · 49,637 records", ln) for ln in lines)
+    last = next(ln for ln in reversed(lines) if f"step {n}/{n}" in ln)
+    assert re.search(rf"step {n}/{n} {STEPS[-1]} · 49,637 records · [\d,]+ records/s · ETA \d+:\d\d", last)
     assert STAMPED.search(out), "the log lines keep their timestamps"
     assert "\x1b[K" in out  # the line is redrawn in place, and cleared before a log line
 

@@ -104,7 +104,7 @@ class StatusLine:
 
 
 class AnalyzeProgress:
-    """``analyze 2026-11-28 (day 1/1) · step 7/21 40_key_rules · 49,637 records · 25,000 records/s · ETA 0:08``."""
+    """``analyze 2026-11-28 (day 1/1) · step 7/24 30_conversation_sides · 49,637 records · 25,000 records/s · ETA 0:08``."""
 
     def __init__(self, line: StatusLine, days: int) -> None:
         self.line, self.days = line, days
