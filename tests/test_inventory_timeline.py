@@ -9,6 +9,7 @@ import pyarrow as pa
 from flowlens.inventory.timeline import (
     FAR_FUTURE,
     FAR_PAST,
+    JUST_AFTER,
     TIMELINE_COLUMN_NAMES,
     SnapshotRef,
     SnapshotTables,
@@ -52,7 +53,7 @@ def test_replaced_eni_old_row_possibly_until_the_snapshot_that_misses_it() -> No
     tl = build_timeline([snap(0, eni_groups=old), snap(12, eni_groups=new)])
     assert intervals(tl.tables["eni_groups"]) == [
         ("eni-old", "sg-a", FAR_PAST, t(12), t(0), t(0)),
-        ("eni-new", "sg-a", t(0), FAR_FUTURE, t(12), t(12)),
+        ("eni-new", "sg-a", t(0) + JUST_AFTER, FAR_FUTURE, t(12), t(12)),
     ]
 
 
@@ -61,7 +62,7 @@ def test_row_that_comes_back_gets_two_intervals() -> None:
     tl = build_timeline([snap(0, eni_groups=a), snap(1), snap(2, eni_groups=a)])
     assert intervals(tl.tables["eni_groups"]) == [
         ("eni-1", "sg-a", FAR_PAST, t(1), t(0), t(0)),
-        ("eni-1", "sg-a", t(1), FAR_FUTURE, t(2), t(2)),
+        ("eni-1", "sg-a", t(1) + JUST_AFTER, FAR_FUTURE, t(2), t(2)),
     ]
 
 
