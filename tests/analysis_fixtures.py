@@ -10,13 +10,12 @@ taken at the day's start. A world that changes during the day takes several snap
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-
-import copy
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -9,14 +9,15 @@ expected rows were written before the SQL that produces them.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from analysis_fixtures import DAY, World
+from analysis_fixtures import DAY, LONG_AGO, World
 
 import flowlens
 from flowlens.analyze import analyze
+from flowlens.inventory.config_store import write_config_history
 
 NET = "10.0.1.0/24"
 OFFICE = "198.51.100.0/24"
@@ -30,6 +31,10 @@ def at(hour: float) -> int:
 
 def ts(hour: int) -> datetime:
     return datetime(DAY.year, DAY.month, DAY.day, hour, tzinfo=UTC)
+
+
+#: A row first seen in a later snapshot is possibly valid from just after the one that lacked it.
+AFTER_S0 = ts(0) + timedelta(microseconds=1)
 
 
 def run(w: World) -> Any:
@@ -114,6 +119,7 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
     w = bastion_world(tmp_path)
     w.eni("eni-new", "subnet-a", ["10.0.1.11"], ["sg-bastion"]).snap(S13)
     old_bastion_flows(w)
+    w.flow("eni-new", "-", "-", 0, 0, log_status="NODATA", at=at(15))  # idle: its flow log delivered, empty
     con = run(w)
     assert convs(con) == [
         ("eni-app", "10.0.1.10", 22, 8, "no_rule", "vpc-1"),
@@ -138,17 +144,62 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
 
 # -- an ENI alive only between two snapshots ------------------------------------------------
 
-def test_eni_between_two_snapshots_without_config_history_protects_its_vpcs_rules(tmp_path: Path) -> None:
+def batch_world(tmp_path: Path) -> World:
+    """A web server (covered by the VPC's flow log) and a batch group with no member in any snapshot."""
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-batch").sg("sg-web")
     w.rule("sgr-batch-out", "sg-batch", "egress", "tcp", 443, cidr="0.0.0.0/0")
     w.rule("sgr-batch-in", "sg-batch", "ingress", "tcp", 8443, cidr="10.0.0.0/16")
     w.rule("sgr-web-in", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
     w.rule("sgr-web-out", "sg-web", "egress", "all", cidr="0.0.0.0/0")
-    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
+    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"], log=None)
+    w.tables["flow_logs"].append({"flow_log_id": "fl-vpc", "resource_id": "vpc-1", "resource_type": "vpc",
+                                  "region": "us-east-1", "traffic_type": "ALL", "deliver_logs_status": "SUCCESS",
+                                  "creation_time": LONG_AGO})
+    w.tables["eni_coverage"].append({"eni_id": "eni-web", "flow_log_id": "fl-vpc", "via": "vpc", "traffic_type": "ALL",
+                                     "max_aggregation_interval": 60, "creation_time": LONG_AGO})
     w.snap(S0).snap(S18)
     # a batch job's ENI lived from 09:00 to 11:00; its records name their subnet, not their VPC
     w.both("eni-batch", "10.0.1.50", "203.0.113.50", 41000, 443, req_flags=2, rep_flags=18, at=at(10), subnet="subnet-a")
     w.flow("eni-web", "10.0.1.99", "10.0.1.10", 0, 0, proto="icmp", at=at(10))
+    return w
+
+
+def eni_config_item(when: datetime, status: str) -> dict[str, Any]:
+    """An AWS Config configuration item of the batch ENI, as get-resource-config-history returns it."""
+    item: dict[str, Any] = {
+        "version": "1.3", "accountId": "111122223333", "configurationItemCaptureTime": when.isoformat(),
+        "configurationItemStatus": status, "configurationStateId": str(int(when.timestamp() * 1000)),
+        "resourceType": "AWS::EC2::NetworkInterface", "resourceId": "eni-batch", "awsRegion": "us-east-1",
+        "relationships": [], "supplementaryConfiguration": {}, "tags": {}, "configuration": None,
+    }
+    if status == "ResourceDiscovered":
+        item["configuration"] = json.dumps({
+            "networkInterfaceId": "eni-batch", "vpcId": "vpc-1", "subnetId": "subnet-a", "interfaceType": "interface",
+            "ownerId": "111122223333", "privateIpAddress": "10.0.1.50", "status": "in-use", "requesterManaged": False,
+            "privateIpAddresses": [{"privateIpAddress": "10.0.1.50", "primary": True}], "ipv6Addresses": [],
+            "groups": [{"groupId": "sg-batch", "groupName": "sg-batch"}], "tagSet": [],
+            "attachment": {"attachTime": when.isoformat(), "instanceId": "i-batch", "status": "attached", "deviceIndex": 0}})
+    return item
+
+
+def test_eni_between_two_snapshots_found_in_config_history_is_attributed(tmp_path: Path) -> None:
+    w = batch_world(tmp_path)
+    dd = w.write()
+    write_config_history(dd, [eni_config_item(ts(9), "ResourceDiscovered"), eni_config_item(ts(11), "ResourceDeleted")],
+                         source="json", complete_to=None)
+    analyze(dd, [DAY], threads=1)
+    con = flowlens.connect(dd.root)
+    assert [c for c in convs(con) if c[0] == "eni-batch"] == [("eni-batch", "10.0.1.50", 443, 10, "allowed", "vpc-1")]
+    u = usage(con)
+    # its group's rules are judged by its two hours, covered by the VPC's flow log while it lived
+    assert {k: (v["status"], v["flows"]) for k, v in u.items()} == {
+        "sgr-batch-out": ("used", 1), "sgr-batch-in": ("unused", 0), "sgr-web-in": ("unused", 0), "sgr-web-out": ("unused", 0)}
+    assert (u["sgr-batch-in"]["members"], u["sgr-batch-in"]["covered_members"]) == (1, 1)
+    assert findings(con, "eni_not_in_inventory") == {}
+
+
+def test_eni_between_two_snapshots_without_config_history_protects_its_vpcs_rules(tmp_path: Path) -> None:
+    w = batch_world(tmp_path)
     con = run(w)
     assert [c for c in convs(con) if c[0] == "eni-batch"] == [("eni-batch", "10.0.1.50", 443, 10, "not_in_inventory", "vpc-1")]
     u = usage(con)
@@ -218,9 +269,9 @@ def test_rules_created_changed_and_deleted_inside_the_day(tmp_path: Path) -> Non
         "sgr-keep": ("unused", 0, None, None, ts(0), ts(0).replace(day=29)),
         "sgr-old": ("used", 1, "deleted", ts(13), ts(0), ts(13)),
         # its new content (from 203.0.113.0/24) had no flow; the morning's flow matched the content it replaced
-        "sgr-chg": ("no_coverage", 0, "changed", ts(13), ts(0), ts(0).replace(day=29)),
-        "sgr-new": ("used", 1, "created", ts(13), ts(0), ts(0).replace(day=29)),
-        "sgr-idle": ("no_coverage", 0, "created", ts(13), ts(0), ts(0).replace(day=29)),
+        "sgr-chg": ("no_coverage", 0, "changed", ts(13), AFTER_S0, ts(0).replace(day=29)),
+        "sgr-new": ("used", 1, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
+        "sgr-idle": ("no_coverage", 0, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
     }
     assert "created on 2026-11-28" in u["sgr-idle"]["status_reason"]
     assert "changed on 2026-11-28" in u["sgr-chg"]["status_reason"]
