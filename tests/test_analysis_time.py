@@ -9,6 +9,7 @@ expected rows were written before the SQL that produces them.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from analysis_fixtures import DAY, LONG_AGO, World
 
 import flowlens
 from flowlens.analyze import analyze
+from flowlens.datadir import DataDir
 from flowlens.inventory.config_store import write_config_history
 
 NET = "10.0.1.0/24"
@@ -342,3 +344,45 @@ def test_one_snapshot_gives_one_epoch_and_the_new_columns_their_neutral_values(t
     assert (r["status"], r["change"], r["change_at"]) == ("used", None, None)
     assert (r["exists_from"], r["exists_to"]) == (r["window_start"], r["window_end"])
     assert convs(con) == [("eni-web", "198.51.100.7", 443, 12, "allowed", "vpc-1")]
+
+
+# -- the sample day with the bastion replaced (issue 12 "Why") -----------------------------------
+
+SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
+BASTION = "eni-07a93e423b3ff6908"
+
+
+def test_sample_day_with_the_bastion_replaced_by_an_idle_twin_cuts_nothing_it_used(sample_day: Any, tmp_path: Path) -> None:
+    # the inventory holds, instead of the bastion, an identical idle instance attached at noon: new ENI, new address
+    from flowlens.ingest.pipeline import ingest
+    from flowlens.ingest.source import LocalSource
+    from flowlens.inventory import snapshot_from_json
+    from flowlens.recommend.pipeline import window_bounds
+
+    exports = tmp_path / "inventory"
+    shutil.copytree(SAMPLE_LOGS / "inventory", exports)
+    doc = json.loads((exports / "describe-network-interfaces.json").read_text())
+    [old] = [e for e in doc["NetworkInterfaces"] if e["NetworkInterfaceId"] == BASTION]
+    old.update(NetworkInterfaceId="eni-0bbbbbbbbbbbbbbb1", PrivateIpAddress="10.20.0.11", PrivateDnsName="ip-10-20-0-11.ec2.internal")
+    old["PrivateIpAddresses"] = [{"Primary": True, "PrivateIpAddress": "10.20.0.11"}]
+    old.pop("Association", None)
+    old["Attachment"].update(AttachTime="2026-11-28T12:00:00+00:00", InstanceId="i-0bbbbbbbbbbbbbbb1")
+    (exports / "describe-network-interfaces.json").write_text(json.dumps(doc))
+    day = DAY
+    dd = DataDir(tmp_path / "data")
+    ingest(LocalSource(SAMPLE_LOGS / "s3"), [day], dd, workers=2)
+    snapshot_from_json([exports], dd, taken_at=window_bounds([day])[1])
+    analyze(dd, [day])
+    before = {r["rule_id"]: r["status"] for r in rows(flowlens.connect(sample_day.data.root), "SELECT * FROM rule_usage")}
+    con = flowlens.connect(dd.root)
+    after = {r["rule_id"]: r["status"] for r in rows(con, "SELECT * FROM rule_usage")}
+    assert after.keys() == before.keys()
+    # nothing the real bastion used becomes unused; nothing else changes to unused either
+    assert {k for k, v in before.items() if v == "used" and after[k] == "unused"} == set()
+    assert {k for k, v in after.items() if v == "unused"} <= {k for k, v in before.items() if v == "unused"}
+    assert {r["status"] for r in rows(con, f"SELECT status FROM conversations WHERE eni_id = '{BASTION}'")} == {"not_in_inventory"}
+    f = findings(con, "eni_not_in_inventory")[BASTION]
+    assert f["severity"] == "high"
+    affected = json.loads(f["evidence"])["affected_rules"].split(", ")
+    assert affected and all(after[r] == "no_coverage" for r in affected)
+    assert all(before[r] in ("used", "unused") for r in affected)
