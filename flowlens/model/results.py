@@ -105,7 +105,9 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("vpc_id", S),
     ),
     # The full match set: one row per (ENI, rule direction, protocol, peer, service port) × rule
-    # that allows it, aggregated over the day's accepted initiating conversations.
+    # that allowed it at the time, aggregated over the day's accepted initiating conversations;
+    # on a day the inventory changed, one such row per part of the day the conversations span
+    # (their epochs), so a column summed over a rule's rows stays exact.
     # rules_matched: how many rules of the ENI's SGs allow that key (1 = this rule is the sole one).
     # matched_via: cidr | prefix_list | sg.
     "rule_matches": _schema(
