@@ -300,3 +300,12 @@ def test_cli_stamps_the_snapshot_with_taken_at_and_warns_without(tmp_path: Path,
     out, err = capsys.readouterr()
     assert "no --taken-at given" in err and "cannot be placed in history" in err
     assert "(unchanged: linked)" in out
+
+
+def test_the_same_config_history_given_twice_is_stored_once(tmp_path: Path) -> None:
+    dd = DataDir(tmp_path / "data")
+    history = write_history(tmp_path / "h.json", eni_item("eni-0temp", at(9)))
+    _, first = inventory_from_json([history], dd, taken_at=at(20))
+    _, again = inventory_from_json([history], dd, taken_at=at(20))
+    assert first is not None and again is not None and first.path == again.path
+    assert len(list(dd.config_history.glob("*.json"))) == 1

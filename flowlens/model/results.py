@@ -1,12 +1,10 @@
-"""Enums and Arrow schemas of the analysis results (design.md §4).
+"""Arrow schemas of the analysis results (design.md §4); their status and cause words are in :mod:`flowlens.model.status`.
 
 Results live in ``results/date=<YYYY-MM-DD>/<table>.parquet``; the catalog exposes each table
 across all analysed days, with the ``date`` partition column.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 import pyarrow as pa
 
@@ -22,35 +20,6 @@ DEFAULT_LOOKBACK_DAYS = 30
 ENGINE_NAMES: tuple[str, ...] = ("duckdb", "spark", "athena")
 
 
-class Direction(StrEnum):
-    INGRESS = "ingress"
-    EGRESS = "egress"
-
-
-class RuleStatus(StrEnum):
-    USED = "used"
-    UNUSED = "unused"
-    UNOBSERVABLE = "unobservable"
-    NO_COVERAGE = "no_coverage"
-    NO_MEMBERS = "no_members"
-
-
-class RuleChange(StrEnum):
-    """How a rule's latest content came or went inside the analysed day (rule_usage.change)."""
-
-    CREATED = "created"
-    CHANGED = "changed"
-    DELETED = "deleted"
-
-
-class RejectCause(StrEnum):
-    NACL = "nacl"
-    SG = "sg"
-    BPA = "bpa"
-    LATE_PACKET = "late_packet"
-    UNKNOWN = "unknown"
-
-
 def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in cols])
 
@@ -64,9 +33,9 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # One row per rule in its latest content of the day (the inventory over time,
     # docs/analysis.md): exists_from/exists_to is the part of the day it possibly existed in that
     # content (window_start/window_end when all day) and its flows count only that content;
-    # change is created | changed | deleted (RuleChange) when that content began or ended inside
-    # the day, change_at the first snapshot that showed it (created/changed) or showed it gone
-    # (deleted), NULL otherwise.
+    # change is created | changed | deleted (model.status.RuleChange) when that content began or
+    # ended inside the day, change_at the first snapshot that showed it (created/changed) or
+    # showed it gone (deleted), NULL otherwise.
     "rule_usage": _schema(
         ("rule_id", S), ("group_id", S), ("direction", S), ("status", S), ("flows", I64),
         ("connections", I64), ("sole_flows", I64), ("packets", I64), ("bytes", I64), ("peers", I64),
@@ -91,10 +60,10 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # reply direction (any action); rejected_flows: REJECT records, both directions.
     # status: allowed (some current rule allows it) | no_rule (accepted, but no current rule of
     # the ENI's SGs allows it: a removed rule or tracked state) | rejected (never accepted) |
-    # transit | not_in_inventory (no snapshot or Config item places the ENI at the
-    # conversation's time: unattributed). matched_rules: how many rules allow it on this ENI,
-    # each judged in the content it had at the conversation's time. vpc_id: the ENI's VPC; for an
-    # ENI no inventory row places, the records' own vpc-id, else their subnet's VPC, else NULL.
+    # transit | not_in_inventory (no snapshot or Config item places the ENI that day:
+    # unattributed). matched_rules: how many rules allow it on this ENI, each judged in the
+    # content it had at the conversation's time. vpc_id: the ENI's VPC; for an ENI no inventory
+    # row places, the records' own vpc-id, else their subnet's VPC, else NULL.
     "conversations": _schema(
         ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
         ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
