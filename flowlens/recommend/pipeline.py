@@ -6,6 +6,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -16,8 +17,11 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.inventory.snapshot import parse_stamp
+from flowlens.inventory.timeline import Timeline, load_timeline
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.recommend.assemble import build_plan
+from flowlens.recommend.history import history_from_tables
 from flowlens.recommend.inputs import (
     AwsPrefixList,
     Inventory,
@@ -91,14 +95,23 @@ def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
     return start, datetime.combine(max(days) + timedelta(days=1), time(), UTC)
 
 
-def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
+def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> tuple[dict[str, Usage], list[date]]:
+    """Rule usage combined over the window, and the window's days that were analysed."""
     start, end = window_bounds(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
             f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
         )
-    return combine_usage(rows, start, end)
+    analysed = sorted({r["window_start"].astimezone(UTC).date() for r in rows if r.get("window_start")})
+    return combine_usage(rows, start, end), analysed
+
+
+def with_history(inv: Inventory, tl: Timeline) -> Inventory:
+    """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
+    history = history_from_tables(tl.tables["eni_groups"].to_pylist(), tl.tables["eni_ips"].to_pylist(),
+                                  tl.tables["security_groups"].to_pylist(), (s.taken_at for s in tl.snapshots))
+    return replace(inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None)
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
@@ -116,23 +129,31 @@ def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
     write: bool = True, memory_limit: str = "1GB",
 ) -> Plan:
-    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
+    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
+
+    The rules are those of the newest snapshot of the window's timeline (or ``snapshot``); the
+    memberships the replay judges each flow with are the timeline's, at the flow's time.
+    """
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
     start, end = window_bounds(days)
+    tl = load_timeline(dd, start, end)
+    chosen = snapshot or (tl.latest.stamp if tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
-            register_views(con, dd, snapshot=snapshot)
-            inv = load_inventory(con)
-            usage = load_usage(con, days)
+            register_views(con, dd, snapshot=chosen)
+            inv = with_history(load_inventory(con), tl)
+            if snapshot:
+                inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
+            usage, analysed = load_usage(con, days)
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, start, end, settings)
+            plan = build_plan(inv, usage, obs, start, end, settings, days_analysed=analysed)
         finally:
             con.close()
-    log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
-             len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
+    log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
+             plan.verification.claim())
     if write:
         write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
         refresh_catalog(dd)

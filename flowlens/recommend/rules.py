@@ -66,14 +66,16 @@ class Rule:
 
     def allows(self, flow: Flow, ctx: PeerContext) -> bool:
         """True when this rule admits ``flow`` (the initiating direction, as seen on the ENI)."""
+        return self.admits(flow) and ctx.peer_contains(self.peer_type, self.peer, flow.peer_addr)
+
+    def admits(self, flow: Flow) -> bool:
+        """Direction, protocol and ports admit ``flow``: :meth:`allows` without the peer."""
         if flow.direction != self.direction:
             return False
         if self.ip_protocol != ALL and self.ip_protocol != flow.protocol:
             return False
         ports = self.port_range()
-        if ports is not None and not (flow.port is not None and ports[0] <= flow.port <= ports[1]):
-            return False
-        return ctx.peer_contains(self.peer_type, self.peer, flow.peer_addr)
+        return ports is None or (flow.port is not None and ports[0] <= flow.port <= ports[1])
 
     def to_dict(self) -> dict[str, object]:
         ports = self.ip_protocol in PORTED or self.ip_protocol in ICMPS

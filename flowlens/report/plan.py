@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flowlens.errors import InputError
+from flowlens.recommend.plan import replay_claim
 from flowlens.report.exposure import Proposal, Rule
 
 
@@ -32,6 +33,17 @@ class Plan:
     flows_checked: int | None
     flows_cut: int | None
     recommendations: tuple[PlanRecommendation, ...]
+    flows_unattributed: int = 0  # flows on ENIs no snapshot places: protected, not membership-checked
+    flows_unattributed_protected: int = 0
+    snapshot_taken_at: str | None = None
+    days_analysed: tuple[str, ...] = ()
+
+    def claim(self) -> str | None:
+        """The replay proof in words (None without a verification block)."""
+        if self.flows_checked is None:
+            return None
+        return replay_claim(self.flows_checked, self.flows_cut or 0, self.flows_unattributed,
+                            self.flows_unattributed_protected)
 
 
 def _as_obj(value: Any, where: str) -> Any:
@@ -101,6 +113,8 @@ def parse_plan(obj: Mapping[str, Any], where: str, directions: Mapping[str, str]
         window.get("start"), window.get("end"),
         _int_or_none(verification.get("flows_checked")), _int_or_none(verification.get("flows_cut")),
         tuple(recommendation(r, f"{where} recommendation {i}", directions) for i, r in enumerate(recs)),
+        int(verification.get("flows_unattributed") or 0), int(verification.get("flows_unattributed_protected") or 0),
+        verification.get("snapshot_taken_at"), tuple(str(d) for d in verification.get("days_analysed") or ()),
     )
 
 

@@ -67,6 +67,9 @@ def headline(data: ReportData) -> dict[str, Any]:
         "recommendations": len(data.recommendations),
         "flows_checked": plan.flows_checked if plan else None,
         "flows_cut": plan.flows_cut if plan else None,
+        "flows_unattributed": plan.flows_unattributed if plan else None,
+        "flows_unattributed_protected": plan.flows_unattributed_protected if plan else None,
+        "replay_claim": plan.claim() if plan else None,
     }
 
 
@@ -123,7 +126,11 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
-        "verification": {"flows_checked": data.plan.flows_checked, "flows_cut": data.plan.flows_cut}
+        "verification": {"flows_checked": data.plan.flows_checked, "flows_cut": data.plan.flows_cut,
+                         "flows_unattributed": data.plan.flows_unattributed,
+                         "flows_unattributed_protected": data.plan.flows_unattributed_protected,
+                         "snapshot_taken_at": data.plan.snapshot_taken_at,
+                         "days_analysed": list(data.plan.days_analysed)}
         if data.plan else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
