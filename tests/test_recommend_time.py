@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from flowlens.model.plan import Plan
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.history import FAR_FUTURE, FAR_PAST, Held, History, MemberAt, pieces
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import PyObservations
-from flowlens.recommend.plan import Plan
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf

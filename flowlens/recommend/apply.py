@@ -25,9 +25,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flowlens.atomic import write_text_atomic
 from flowlens.errors import AwsAccessError, InputError
+from flowlens.model.net import Rule
 from flowlens.recommend.ec2_shapes import ip_permission, rule_from_api
 from flowlens.recommend.render_md import rule_text
-from flowlens.recommend.rules import Rule
 
 log = logging.getLogger(__name__)
 

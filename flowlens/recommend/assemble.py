@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
-from flowlens.recommend.observations import Matched, Observations, PyObservations
-from flowlens.recommend.plan import (
+from flowlens.model.net import Rule
+from flowlens.model.plan import (
     Action,
     Dropped,
     Evidence,
@@ -28,8 +27,10 @@ from flowlens.recommend.plan import (
     Risk,
     Verification,
 )
+from flowlens.model.status import NOT_REMOVABLE, RuleStatus
+from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
+from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
-    NOT_REMOVABLE,
     Candidate,
     address_space,
     exclusion_reason,
@@ -39,7 +40,6 @@ from flowlens.recommend.proposals import (
     structurally_redundant,
 )
 from flowlens.recommend.replay import describe_flow
-from flowlens.recommend.rules import Rule
 
 
 class _Work:
@@ -81,9 +81,9 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
             w.keep(r, f"deleted inside the window ({_when(u.change_at)}); nothing is recommended for it", "deleted")
         elif u.status in NOT_REMOVABLE:
             w.keep(r, NOT_REMOVABLE[u.status], u.status)
-        elif u.status == "unused" and (short := _too_new(u, w)):
+        elif u.status == RuleStatus.UNUSED and (short := _too_new(u, w)):
             w.keep(r, short, "too_new")
-        elif u.status == "unused":
+        elif u.status == RuleStatus.UNUSED:
             candidates.append(removal(r, u))  # type: ignore[arg-type]
         elif u.sole_flows == 0:
             maybe_redundant.append(r)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,7 +102,7 @@ def pieces(holder: str, held: Sequence[Held]) -> list[Piece]:
     cuts = sorted({t for h in held for t in (h.valid_from, h.valid_to, h.certain_from, h.certain_to)}
                   | {FAR_PAST, FAR_FUTURE})
     out: list[Piece] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in pairwise(cuts):
         possible = frozenset(h.group_id for h in held if h.valid_from <= start < h.valid_to)
         if not possible:
             continue

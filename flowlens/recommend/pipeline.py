@@ -7,7 +7,7 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date
 from typing import Any
 
 import duckdb
@@ -19,19 +19,14 @@ from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.model.net import Rule, SgRule
+from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.window import Window
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.history import history_from_tables
-from flowlens.recommend.inputs import (
-    AwsPrefixList,
-    Inventory,
-    Settings,
-    SgRule,
-    Usage,
-    combine_usage,
-)
-from flowlens.recommend.plan import Plan
-from flowlens.recommend.rules import PeerContext, Rule
+from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
+from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
 from flowlens.sqlfiles import load
 
@@ -89,22 +84,16 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
-def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
-    """[first day 00:00 UTC, day after the last 00:00 UTC)."""
-    start = datetime.combine(min(days), time(), UTC)
-    return start, datetime.combine(max(days) + timedelta(days=1), time(), UTC)
-
-
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> tuple[dict[str, Usage], list[date]]:
     """Rule usage combined over the window, and the window's days that were analysed."""
-    start, end = window_bounds(days)
+    window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
             f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
         )
     analysed = sorted({r["window_start"].astimezone(UTC).date() for r in rows if r.get("window_start")})
-    return combine_usage(rows, start, end), analysed
+    return combine_usage(rows, window.start, window.end), analysed
 
 
 def with_history(inv: Inventory, tl: Timeline) -> Inventory:
@@ -137,19 +126,21 @@ def recommend(
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
-    start, end = window_bounds(days)
-    tl = load_timeline(dd, start, end)
-    chosen = snapshot or (tl.latest.stamp if tl.latest else None)
+    window = Window.of(days)
+    # without any snapshot the missing analysis is the first thing to say (load_usage says it)
+    tl = load_timeline(dd, window.start, window.end) if dd.snapshots() else None
+    chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
             register_views(con, dd, snapshot=chosen)
-            inv = with_history(load_inventory(con), tl)
+            usage, analysed = load_usage(con, days)
+            inv = load_inventory(con)
+            inv = with_history(inv, tl) if tl else inv
             if snapshot:
                 inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
-            usage, analysed = load_usage(con, days)
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, start, end, settings, days_analysed=analysed)
+            plan = build_plan(inv, usage, obs, window.start, window.end, settings, days_analysed=analysed)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from flowlens.recommend.history import History, MemberAt, Piece, all_pieces, overlap, vpc_holder
 from flowlens.recommend.inputs import Observed, SgRule
-from flowlens.recommend.rules import PeerContext, Rule, address, network
+from flowlens.recommend.rules import IpAddress, PeerContext, Rule, address, admits, network
 
 #: rule_id → the rules that replace it (an empty tuple removes it).
 Changes = Mapping[str, tuple[Rule, ...]]
@@ -65,7 +65,7 @@ class World:
 
     def allows(self, rule: Rule, ob: Observed, piece: Piece) -> bool:
         """``rule`` admits the flow in ``piece``; an SG reference through the members of that time."""
-        if not rule.admits(ob.flow):
+        if not admits(rule, ob.flow):
             return False
         if rule.peer_type != "sg":
             return self.ctx.peer_contains(rule.peer_type, rule.peer, ob.flow.peer_addr)
@@ -91,11 +91,12 @@ class World:
                    for new in changes[r.rule_id])
 
 
-def _member_is(member: str, addr: str, ip: object) -> bool:
+def _member_is(member: str, addr: str, ip: IpAddress) -> bool:
+    """``addr`` is the member address, or inside the member's delegated prefix."""
     if "/" not in member:
         return member == addr
     net = network(member)
-    return net.version == ip.version and ip in net  # type: ignore[attr-defined,operator]
+    return net.version == ip.version and ip in net
 
 
 @dataclass
@@ -110,7 +111,8 @@ class _Tally:
 
 def judge(world: World, ob: Observed, changes: Changes) -> tuple[bool, bool, set[str]]:
     """(allowed now in some piece, cut in some piece, the changed rules to blame) for one flow."""
-    touched, cut, blamed = False, False, set()
+    touched, cut = False, False
+    blamed: set[str] = set()
     for piece in world.pieces_of(ob):
         current = world.current(ob, piece)
         if not current:
