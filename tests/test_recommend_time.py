@@ -6,6 +6,7 @@ as the inventory timeline would give it, and a few observed flows with their tim
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -13,7 +14,7 @@ import pytest
 
 from flowlens.model.plan import Plan
 from flowlens.recommend.assemble import build_plan
-from flowlens.recommend.history import FAR_FUTURE, FAR_PAST, Held, History, MemberAt, pieces
+from flowlens.recommend.history import FAR_FUTURE, FAR_PAST, Held, History, MemberAt, Unplaced, pieces, with_unplaced
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import PyObservations
 from flowlens.recommend.render_cli import render_cli
@@ -163,6 +164,25 @@ def test_the_planner_drops_a_removal_that_stops_an_unattributed_flow_and_says_wh
     v = plan.verification
     assert (v.flows_cut, v.flows_unattributed, v.flows_unattributed_protected) == (0, 8, 7)
     assert v.snapshot_taken_at == T2 and v.days_analysed == (START.date(),)
+
+
+@IMPLS
+def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(impl: int) -> None:
+    """The replaced bastion's SSH to an app server: the app's "from the bastion SG" rule allowed it."""
+    rules = [SgRule("sgr-app-ssh", "sg-app", Rule("ingress", 6, 22, 22, "sg", "sg-bastion"))]
+    never = dict(certain_from=FAR_FUTURE, certain_to=FAR_FUTURE)
+    history = History(holds={"eni-app": (Held("sg-app"),)},
+                      vpc_groups={"vpc-1": (Held("sg-app", **never), Held("sg-bastion", **never)),
+                                  "vpc-2": (Held("sg-x", **never),)},
+                      members={"sg-bastion": (MemberAt("sg-bastion", "10.20.0.11"),)})
+    observed = [ob("eni-app", "10.20.0.10", 9, flows=4), ob("eni-app", "10.20.0.10", 20, flows=1)]
+    plain = Inventory(rules, {"eni-app": ("sg-app",)}, PeerContext(), history=history)
+    assert both(plain, observed)[impl].replay({"sgr-app-ssh": ()}).flows_not_allowed_now == 5  # type: ignore[attr-defined]
+    # the old bastion's own records put 10.20.0.10 in use in vpc-1 from 08:00 to 10:00
+    seen = with_unplaced(history, [Unplaced("10.20.0.10", "vpc-1", at(8), at(10))])
+    assert {m.group_id for ms in seen.members.values() for m in ms if m.address == "10.20.0.10"} == {"sg-app", "sg-bastion"}
+    res = both(replace(plain, history=seen), observed)[impl].replay({"sgr-app-ssh": ()})  # type: ignore[attr-defined]
+    assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (4, 4, 1)
 
 
 # --- the verification states what it could not check, in every format ---------------------------------------

@@ -20,8 +20,8 @@ Pure: no boto3, no duckdb.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -183,3 +183,33 @@ def history_from_tables(eni_groups: Sequence[Mapping[str, Any]], eni_ips: Sequen
                     members.setdefault(h.group_id, set()).add(MemberAt(h.group_id, ip["address"], lo, hi))
     return History({e: tuple(h) for e, h in holds.items()}, {v: tuple(h) for v, h in vpcs.items()},
                    {g: tuple(sorted(m, key=lambda x: (x.address, x.valid_from))) for g, m in members.items()})
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """An address an ENI that no snapshot places used as its own, over ``[first_seen, last_seen]``."""
+
+    address: str
+    vpc_id: str | None
+    first_seen: datetime
+    last_seen: datetime
+
+
+def with_unplaced(history: History, unplaced: Iterable[Unplaced]) -> History:
+    """``history`` with each unplaced ENI's address a possible member of every group of its VPC.
+
+    The old bastion of an instance refresh keeps sending SSH to the app servers from an address
+    no snapshot gives to any group; the app servers' rule "SSH from the bastion's SG" allowed it
+    then. So while such an address was in use, an SG reference of its VPC may stand for it.
+    """
+    members = {g: list(m) for g, m in history.members.items()}
+    for u in unplaced:
+        # a VPC the inventory does not know has none of its groups; an unknown VPC may be any
+        groups = history.vpc_groups.get(u.vpc_id, ()) if u.vpc_id else [
+            h for hs in history.vpc_groups.values() for h in hs]
+        end = u.last_seen + timedelta(microseconds=1)  # the closed time of the records, half-open
+        for h in groups:
+            lo, hi = max(h.valid_from, u.first_seen), min(h.valid_to, end)
+            if lo < hi:
+                members.setdefault(h.group_id, []).append(MemberAt(h.group_id, u.address, lo, hi))
+    return replace(history, members={g: tuple(m) for g, m in members.items()})
