@@ -14,7 +14,16 @@ import pytest
 
 from flowlens.model.plan import Plan
 from flowlens.recommend.assemble import build_plan
-from flowlens.recommend.history import FAR_FUTURE, FAR_PAST, Held, History, MemberAt, Unplaced, pieces, with_unplaced
+from flowlens.recommend.history import (
+    FAR_FUTURE,
+    FAR_PAST,
+    Held,
+    History,
+    MemberAt,
+    Unplaced,
+    pieces,
+    with_unplaced,
+)
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import PyObservations
 from flowlens.recommend.render_cli import render_cli

@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--inventory", nargs="+", metavar="aws|FILE", required=True,
                    help="'aws' to read the EC2 API, or AWS CLI JSON files/folders")
+    p.add_argument("--taken-at", metavar="TIMESTAMP",
+                   help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)")
     p.add_argument("--regions", metavar="R1,R2", help="regions for --inventory aws (default: the session's region)")
     p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
     p.add_argument("--profile", help="AWS profile (S3 and EC2)")
@@ -54,13 +56,18 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
         regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
         if not regions:
             raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
+        if args.taken_at:
+            raise UsageError("--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time")
         return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url)
     if "aws" in args.inventory:
         raise UsageError("--inventory takes either 'aws' or JSON files, not both")
     missing = [f for f in args.inventory if not Path(f).exists()]
     if missing:
         raise UsageError(f"--inventory: no such file or folder: {', '.join(missing)}")
-    return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory))
+    from flowlens.cli.inventory import parse_taken_at
+
+    taken_at = parse_taken_at(args.taken_at) if args.taken_at else None
+    return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory), taken_at=taken_at)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -280,13 +280,51 @@ def build_timeline(snapshots: Sequence[SnapshotTables], config: ConfigRows | Non
     narrowing = _Narrowing()
     tables: dict[str, pa.Table] = {}
     known = _snapshot_entities(snaps)
+    built: dict[str, list[tuple[Row, Interval, str]]] = {}
     for name in INVENTORY_SCHEMAS:
         rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing)]
         if config is not None:
             rows += [(r, iv, SOURCE_CONFIG) for r, iv in config.tables.get(name, ()) if not _held(name, r, known)]
+        if name == "eni_coverage":
+            rows += [(r, iv, SOURCE_CONFIG) for r, iv in config_coverage(
+                [(r, iv) for r, iv, src in built["enis"] if src == SOURCE_CONFIG],
+                [(r, iv) for r, iv, _ in built["flow_logs"]])]
+        built[name] = rows
         tables[name] = _table(name, rows)
     refs = [s.ref for s in snaps]
     return Timeline(tables, refs, refs[-1] if refs else None)
+
+
+def intersect(a: Interval, b: Interval) -> Interval | None:
+    """Both intervals at once; None when they share no certain moment (nothing is then claimed)."""
+    sf, st = max(a.seen_from, b.seen_from), min(a.seen_to, b.seen_to)
+    vf, vt = max(a.valid_from, b.valid_from), min(a.valid_to, b.valid_to)
+    if sf > st or vf >= vt:
+        return None
+    return Interval(vf, vt, sf, st)
+
+
+def config_coverage(enis: Sequence[tuple[Row, Interval]], flow_logs: Sequence[tuple[Row, Interval]]) -> list[tuple[Row, Interval]]:
+    """``eni_coverage`` rows for ENIs known from Config: the flow logs of their VPC, subnet or self.
+
+    Valid while both the ENI row and the flow-log row are; certain while both are certainly.
+    Where they share no certain moment no row is made, so no coverage is claimed.
+    """
+    by_resource: dict[str, list[tuple[Row, Interval]]] = {}
+    for fl, iv in flow_logs:
+        if fl.get("resource_id") and fl.get("resource_type"):
+            by_resource.setdefault(fl["resource_id"], []).append((fl, iv))
+    out: list[tuple[Row, Interval]] = []
+    for eni, eiv in enis:
+        for via, key in (("vpc", eni.get("vpc_id")), ("subnet", eni.get("subnet_id")), ("eni", eni.get("eni_id"))):
+            for fl, fiv in by_resource.get(key or "", []):
+                both = intersect(eiv, fiv)
+                if both is not None:
+                    out.append(({"eni_id": eni["eni_id"], "flow_log_id": fl["flow_log_id"], "via": via,
+                                 "traffic_type": fl["traffic_type"], "log_format": fl["log_format"],
+                                 "max_aggregation_interval": fl["max_aggregation_interval"],
+                                 "creation_time": fl["creation_time"]}, both))
+    return out
 
 
 #: table → the column naming the entity Config history can stand in for.

@@ -49,13 +49,20 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
 
 
 def read_snapshot_tables(dd: DataDir, stamp: str, cache: dict[tuple[int, int], pa.Table] | None = None) -> SnapshotTables:
-    """One snapshot's tables (tables the snapshot has no file for are left out)."""
-    from flowlens.inventory.snapshot import parse_stamp
+    """One snapshot's observed tables.
+
+    Left out: tables the snapshot has no file for, and tables its ``snapshot.json`` does not list
+    as ``observed`` (an export without that describe-* output); older snapshots list none, and
+    then every table is taken as observed.
+    """
+    from flowlens.inventory.snapshot import parse_stamp, read_snapshot_info
 
     cache = {} if cache is None else cache
     folder = dd.snapshot_dir(stamp)
+    record = read_snapshot_info(dd, stamp) if (folder / "snapshot.json").is_file() else {}
+    observed = set(record.get("observed", INVENTORY_TABLES))
     tables = {name: _read(folder / f"{name}.parquet", cache)
-              for name in INVENTORY_TABLES if (folder / f"{name}.parquet").is_file()}
+              for name in INVENTORY_TABLES if name in observed and (folder / f"{name}.parquet").is_file()}
     return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables)
 
 
@@ -73,7 +80,9 @@ def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> 
     chosen = select_snapshots(stamps, window_start, window_end)
     cache: dict[tuple[int, int], pa.Table] = {}
     snaps = [read_snapshot_tables(dd, s, cache) for s in chosen]
-    config = None  # stored AWS Config history joins here (flowlens.inventory.config_history)
+    from flowlens.inventory.config_store import load_config_rows
+
+    config = load_config_rows(dd)
     log.info("timeline: %d snapshot(s) %s .. %s", len(snaps), chosen[0], chosen[-1])
     return build_timeline(snaps, config)
 
