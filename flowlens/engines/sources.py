@@ -7,7 +7,6 @@ import pyarrow as pa
 from flowlens.datadir import DataDir
 from flowlens.engines.base import ParquetSource
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
-from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
 
 FLOW_PARTITION_TYPES: dict[str, pa.DataType] = {"account_id": pa.string(), "region": pa.string(), "date": pa.date32()}
@@ -17,15 +16,16 @@ RESULT_PARTITION_TYPES: dict[str, pa.DataType] = {"date": pa.date32()}
 PRIOR_RESULTS: tuple[str, ...] = ("conversations", "rule_usage")
 
 
-def analysis_sources(dd: DataDir, snapshot: str) -> list[ParquetSource]:
-    """Flows, the inventory tables of ``snapshot`` and the prior results, as the queries name them."""
+def analysis_sources(dd: DataDir) -> list[ParquetSource]:
+    """Flows and the prior results, as the queries name them.
+
+    The inventory is not read from one snapshot's files: the analysis registers the day's rows of
+    the timeline built from every snapshot around the window (flowlens.analyze.epochs).
+    """
     sources = [
         ParquetSource("flows", dd.flows, "*/*/*/*.parquet", FLOW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "flows"),
         ParquetSource("tgw_flows", dd.tgw_flows, "*/*/*/*.parquet", TGW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "tgw_flows"),
     ]
-    for table, schema in INVENTORY_SCHEMAS.items():
-        path = dd.snapshot_dir(snapshot) / f"{table}.parquet"
-        sources.append(ParquetSource(table, path, None, schema, {}, table, snapshot))
     for table in PRIOR_RESULTS:
         sources.append(ParquetSource(
             f"prior_{table}", dd.results, f"date=*/{table}.parquet", RESULT_SCHEMAS[table], RESULT_PARTITION_TYPES, table,
