@@ -27,10 +27,10 @@ from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
-from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
 from flowlens.inventory.timeline import Timeline, load_timeline
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
+from flowlens.model.tables import analysis_sources
 from flowlens.model.window import Window
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flowlens.model import net
 from flowlens.model.addr import AddrRange, cidr_range
-from flowlens.model.net import PORTED_PROTOCOLS, protocol_name
+from flowlens.model.net import PORTED_PROTOCOLS, Direction, PeerType, protocol_name
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ def _text(value: int | None) -> str:
 def _rule_row(
     base: Row, direction: str, protocol: int, from_port: int | None, to_port: int | None, peer: Peer
 ) -> Row:
-    cidr = peer.peer_type in ("cidr4", "cidr6")
+    cidr = peer.peer_type in (PeerType.CIDR4, PeerType.CIDR6)
     bounds = addr_columns(peer.peer) if cidr else {"family": None, "lo": None, "hi": None}
     return {
         **base,
@@ -370,4 +370,4 @@ def nacl_entries(nacl: Json) -> list[Row]:
     """A NACL's entries in evaluation order: direction, then rule number ascending."""
     nacl_id = str(clean_id(nacl.get("NetworkAclId")))
     rows = [nacl_entry(nacl_id, e) for e in nacl.get("Entries") or []]
-    return sorted(rows, key=lambda r: (r["direction"] != "ingress", r["rule_number"]))
+    return sorted(rows, key=lambda r: (r["direction"] != Direction.INGRESS, r["rule_number"]))

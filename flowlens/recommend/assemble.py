@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from flowlens.model.net import Rule
+from flowlens.model.net import PeerType, Rule
 from flowlens.model.plan import (
     Action,
     Dropped,
@@ -168,7 +168,7 @@ def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
 def _families(rule: Rule, weight: Mapping[str, int]) -> list[tuple[int, int]]:
     if rule.family is not None:
         return [(rule.family, 1)]
-    n = weight.get(rule.peer, 1) if rule.peer_type == "prefix_list" else 1
+    n = weight.get(rule.peer, 1) if rule.peer_type is PeerType.PREFIX_LIST else 1
     return [(4, n), (6, n)]  # references count against both families, to be safe
 
 

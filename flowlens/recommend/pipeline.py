@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flowlens import sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
@@ -28,16 +29,12 @@ from flowlens.recommend.history import history_from_tables
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
-from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    q = load("recommend", name)
-    cur = con.execute(q.sql, params or {})
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return sqlfiles.rows(con, sqlfiles.load("recommend", name), params)
 
 
 def _tags(keys: Sequence[str] | None) -> dict[str, str]:

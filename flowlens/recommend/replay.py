@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flowlens.model.net import Direction
 from flowlens.recommend.history import History, MemberAt, Piece, all_pieces, overlap, vpc_holder
 from flowlens.recommend.inputs import Observed, SgRule
 from flowlens.recommend.rules import IpAddress, PeerContext, Rule, address, admits, network
@@ -163,7 +164,7 @@ def describe_flow(ob: Observed) -> str:
     """One observed flow in words, for reasons and evidence."""
     f = ob.flow
     port = f"/{f.port}" if f.port is not None else ""
-    side = "from" if f.direction == "ingress" else "to"
+    side = "from" if f.direction == Direction.INGRESS else "to"
     where = (f"{ob.eni_id}, an ENI no snapshot places in a security group at that time "
              f"(any group of {ob.vpc_id or 'its VPC'} may have held it)") if ob.unattributed else ob.eni_id
     return f"{f.direction} protocol {f.protocol}{port} {side} {f.peer_addr} on {where}"

@@ -96,11 +96,11 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     query = sqlfiles.load("report", name)
-    bound = {k: v for k, v in (params or {}).items() if k in query.params}
+    cursor = sqlfiles.execute(con, query, params)
     try:
-        return con.execute(query.sql, bound).df()
+        return cursor.df()
     except duckdb.Error as exc:
-        raise AnalysisError(f"{query.path}: report query {name!r} failed: {exc}") from exc
+        raise AnalysisError(f"{query.path}: query {name!r} failed: {exc}") from exc
 
 
 #: Columns of ``rejected`` the report reads (flow columns plus the cause).
