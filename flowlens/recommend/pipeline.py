@@ -25,7 +25,7 @@ from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import Window
 from flowlens.recommend.assemble import build_plan
-from flowlens.recommend.history import history_from_tables
+from flowlens.recommend.history import Unplaced, history_from_tables, with_unplaced
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
@@ -93,6 +93,12 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> tuple[di
     return combine_usage(rows, window.start, window.end), analysed
 
 
+def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[Unplaced]:
+    """The addresses ENIs that no snapshot places used in the window (sql/recommend/unplaced_addresses.sql)."""
+    rows = _rows(con, "unplaced_addresses", {"first_day": min(days), "last_day": max(days)})
+    return [Unplaced(r["address"], r["vpc_id"], r["first_seen"], r["last_seen"]) for r in rows]
+
+
 def with_history(inv: Inventory, tl: Timeline) -> Inventory:
     """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
     history = history_from_tables(tl.tables["eni_groups"].to_pylist(), tl.tables["eni_ips"].to_pylist(),
@@ -134,6 +140,7 @@ def recommend(
             usage, analysed = load_usage(con, days)
             inv = load_inventory(con)
             inv = with_history(inv, tl) if tl else inv
+            inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, days)))
             if snapshot:
                 inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
