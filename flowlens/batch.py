@@ -30,7 +30,7 @@ from flowlens.atomic import write_text_atomic
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
-from flowlens.inventory import inventory_from_json, snapshot_from_aws, window_of
+from flowlens.inventory import config_history_from_aws, inventory_from_json, snapshot_from_aws
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.model.window import Window
 from flowlens.recommend.inputs import Settings
@@ -43,7 +43,7 @@ from flowlens.runstate import RunState, fingerprint_files, tree_files
 
 log = logging.getLogger(__name__)
 
-STAGES = ["inventory", "ingest", "analyze", "recommend", "report"]
+STAGES = ["inventory", "ingest", "config_history", "analyze", "recommend", "report"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class InventorySpec:
     regions: tuple[str, ...] = ()
     endpoint_url: str | None = None
     taken_at: datetime | None = None
+    #: After ingest, look up in AWS Config the window's ENIs no snapshot holds (API inventory only).
+    config_history: bool = False
 
 
 @dataclass
@@ -147,6 +149,11 @@ def run_batch(
         stage("inventory", fp, lambda: _aws_inventory(inventory, dd), snapshot_out,
               rerun=not reuses_snapshot(taken, days))
     stage("ingest", None, do_ingest)
+    if inventory.config_history and inventory.aws_session is not None:
+        # Always asked: new flows may be on new ENIs. An identical fetch is not stored again, so an
+        # unchanged answer leaves the analysis fingerprint as it was.
+        stage("config_history", None, lambda: config_history_from_aws(
+            inventory.aws_session, dd, days, endpoint_url=inventory.endpoint_url).to_dict())
     window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
     stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
           [dd.results_dir(d) / "rule_usage.parquet" for d in days])
@@ -168,7 +175,7 @@ def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:
     >>> reuses_snapshot("20261129T020000Z", [date(2026, 11, 28)]), reuses_snapshot("20261128T150000Z", [date(2026, 11, 28)])
     (True, False)
     """
-    return taken is not None and parse_stamp(taken) >= window_of(days)[1]
+    return taken is not None and parse_stamp(taken) >= Window.of(days).end
 
 
 def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:

@@ -9,14 +9,17 @@ expected rows were written before the SQL that produces them.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from analysis_fixtures import DAY, World
+from analysis_fixtures import DAY, LONG_AGO, World
 
 import flowlens
 from flowlens.analyze import analyze
+from flowlens.datadir import DataDir
+from flowlens.inventory.config_store import write_config_history
 
 NET = "10.0.1.0/24"
 OFFICE = "198.51.100.0/24"
@@ -30,6 +33,10 @@ def at(hour: float) -> int:
 
 def ts(hour: int) -> datetime:
     return datetime(DAY.year, DAY.month, DAY.day, hour, tzinfo=UTC)
+
+
+#: A row first seen in a later snapshot is possibly valid from just after the one that lacked it.
+AFTER_S0 = ts(0) + timedelta(microseconds=1)
 
 
 def run(w: World) -> Any:
@@ -114,6 +121,7 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
     w = bastion_world(tmp_path)
     w.eni("eni-new", "subnet-a", ["10.0.1.11"], ["sg-bastion"]).snap(S13)
     old_bastion_flows(w)
+    w.flow("eni-new", "-", "-", 0, 0, log_status="NODATA", at=at(15))  # idle: its flow log delivered, empty
     con = run(w)
     assert convs(con) == [
         ("eni-app", "10.0.1.10", 22, 8, "no_rule", "vpc-1"),
@@ -138,17 +146,62 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
 
 # -- an ENI alive only between two snapshots ------------------------------------------------
 
-def test_eni_between_two_snapshots_without_config_history_protects_its_vpcs_rules(tmp_path: Path) -> None:
+def batch_world(tmp_path: Path) -> World:
+    """A web server (covered by the VPC's flow log) and a batch group with no member in any snapshot."""
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-batch").sg("sg-web")
     w.rule("sgr-batch-out", "sg-batch", "egress", "tcp", 443, cidr="0.0.0.0/0")
     w.rule("sgr-batch-in", "sg-batch", "ingress", "tcp", 8443, cidr="10.0.0.0/16")
     w.rule("sgr-web-in", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
     w.rule("sgr-web-out", "sg-web", "egress", "all", cidr="0.0.0.0/0")
-    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
+    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"], log=None)
+    w.tables["flow_logs"].append({"flow_log_id": "fl-vpc", "resource_id": "vpc-1", "resource_type": "vpc",
+                                  "region": "us-east-1", "traffic_type": "ALL", "deliver_logs_status": "SUCCESS",
+                                  "creation_time": LONG_AGO})
+    w.tables["eni_coverage"].append({"eni_id": "eni-web", "flow_log_id": "fl-vpc", "via": "vpc", "traffic_type": "ALL",
+                                     "max_aggregation_interval": 60, "creation_time": LONG_AGO})
     w.snap(S0).snap(S18)
     # a batch job's ENI lived from 09:00 to 11:00; its records name their subnet, not their VPC
     w.both("eni-batch", "10.0.1.50", "203.0.113.50", 41000, 443, req_flags=2, rep_flags=18, at=at(10), subnet="subnet-a")
     w.flow("eni-web", "10.0.1.99", "10.0.1.10", 0, 0, proto="icmp", at=at(10))
+    return w
+
+
+def eni_config_item(when: datetime, status: str) -> dict[str, Any]:
+    """An AWS Config configuration item of the batch ENI, as get-resource-config-history returns it."""
+    item: dict[str, Any] = {
+        "version": "1.3", "accountId": "111122223333", "configurationItemCaptureTime": when.isoformat(),
+        "configurationItemStatus": status, "configurationStateId": str(int(when.timestamp() * 1000)),
+        "resourceType": "AWS::EC2::NetworkInterface", "resourceId": "eni-batch", "awsRegion": "us-east-1",
+        "relationships": [], "supplementaryConfiguration": {}, "tags": {}, "configuration": None,
+    }
+    if status == "ResourceDiscovered":
+        item["configuration"] = json.dumps({
+            "networkInterfaceId": "eni-batch", "vpcId": "vpc-1", "subnetId": "subnet-a", "interfaceType": "interface",
+            "ownerId": "111122223333", "privateIpAddress": "10.0.1.50", "status": "in-use", "requesterManaged": False,
+            "privateIpAddresses": [{"privateIpAddress": "10.0.1.50", "primary": True}], "ipv6Addresses": [],
+            "groups": [{"groupId": "sg-batch", "groupName": "sg-batch"}], "tagSet": [],
+            "attachment": {"attachTime": when.isoformat(), "instanceId": "i-batch", "status": "attached", "deviceIndex": 0}})
+    return item
+
+
+def test_eni_between_two_snapshots_found_in_config_history_is_attributed(tmp_path: Path) -> None:
+    w = batch_world(tmp_path)
+    dd = w.write()
+    write_config_history(dd, [eni_config_item(ts(9), "ResourceDiscovered"), eni_config_item(ts(11), "ResourceDeleted")],
+                         source="json", complete_to=None)
+    analyze(dd, [DAY], threads=1)
+    con = flowlens.connect(dd.root)
+    assert [c for c in convs(con) if c[0] == "eni-batch"] == [("eni-batch", "10.0.1.50", 443, 10, "allowed", "vpc-1")]
+    u = usage(con)
+    # its group's rules are judged by its two hours, covered by the VPC's flow log while it lived
+    assert {k: (v["status"], v["flows"]) for k, v in u.items()} == {
+        "sgr-batch-out": ("used", 1), "sgr-batch-in": ("unused", 0), "sgr-web-in": ("unused", 0), "sgr-web-out": ("unused", 0)}
+    assert (u["sgr-batch-in"]["members"], u["sgr-batch-in"]["covered_members"]) == (1, 1)
+    assert findings(con, "eni_not_in_inventory") == {}
+
+
+def test_eni_between_two_snapshots_without_config_history_protects_its_vpcs_rules(tmp_path: Path) -> None:
+    w = batch_world(tmp_path)
     con = run(w)
     assert [c for c in convs(con) if c[0] == "eni-batch"] == [("eni-batch", "10.0.1.50", 443, 10, "not_in_inventory", "vpc-1")]
     u = usage(con)
@@ -218,9 +271,9 @@ def test_rules_created_changed_and_deleted_inside_the_day(tmp_path: Path) -> Non
         "sgr-keep": ("unused", 0, None, None, ts(0), ts(0).replace(day=29)),
         "sgr-old": ("used", 1, "deleted", ts(13), ts(0), ts(13)),
         # its new content (from 203.0.113.0/24) had no flow; the morning's flow matched the content it replaced
-        "sgr-chg": ("no_coverage", 0, "changed", ts(13), ts(0), ts(0).replace(day=29)),
-        "sgr-new": ("used", 1, "created", ts(13), ts(0), ts(0).replace(day=29)),
-        "sgr-idle": ("no_coverage", 0, "created", ts(13), ts(0), ts(0).replace(day=29)),
+        "sgr-chg": ("no_coverage", 0, "changed", ts(13), AFTER_S0, ts(0).replace(day=29)),
+        "sgr-new": ("used", 1, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
+        "sgr-idle": ("no_coverage", 0, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
     }
     assert "created on 2026-11-28" in u["sgr-idle"]["status_reason"]
     assert "changed on 2026-11-28" in u["sgr-chg"]["status_reason"]
@@ -291,3 +344,45 @@ def test_one_snapshot_gives_one_epoch_and_the_new_columns_their_neutral_values(t
     assert (r["status"], r["change"], r["change_at"]) == ("used", None, None)
     assert (r["exists_from"], r["exists_to"]) == (r["window_start"], r["window_end"])
     assert convs(con) == [("eni-web", "198.51.100.7", 443, 12, "allowed", "vpc-1")]
+
+
+# -- the sample day with the bastion replaced (issue 12 "Why") -----------------------------------
+
+SAMPLE_LOGS = Path(__file__).resolve().parent.parent / "sample_logs"
+BASTION = "eni-07a93e423b3ff6908"
+
+
+def test_sample_day_with_the_bastion_replaced_by_an_idle_twin_cuts_nothing_it_used(sample_day: Any, tmp_path: Path) -> None:
+    # the inventory holds, instead of the bastion, an identical idle instance attached at noon: new ENI, new address
+    from flowlens.ingest.pipeline import ingest
+    from flowlens.ingest.source import LocalSource
+    from flowlens.inventory import snapshot_from_json
+    from flowlens.recommend.pipeline import window_bounds
+
+    exports = tmp_path / "inventory"
+    shutil.copytree(SAMPLE_LOGS / "inventory", exports)
+    doc = json.loads((exports / "describe-network-interfaces.json").read_text())
+    [old] = [e for e in doc["NetworkInterfaces"] if e["NetworkInterfaceId"] == BASTION]
+    old.update(NetworkInterfaceId="eni-0bbbbbbbbbbbbbbb1", PrivateIpAddress="10.20.0.11", PrivateDnsName="ip-10-20-0-11.ec2.internal")
+    old["PrivateIpAddresses"] = [{"Primary": True, "PrivateIpAddress": "10.20.0.11"}]
+    old.pop("Association", None)
+    old["Attachment"].update(AttachTime="2026-11-28T12:00:00+00:00", InstanceId="i-0bbbbbbbbbbbbbbb1")
+    (exports / "describe-network-interfaces.json").write_text(json.dumps(doc))
+    day = DAY
+    dd = DataDir(tmp_path / "data")
+    ingest(LocalSource(SAMPLE_LOGS / "s3"), [day], dd, workers=2)
+    snapshot_from_json([exports], dd, taken_at=window_bounds([day])[1])
+    analyze(dd, [day])
+    before = {r["rule_id"]: r["status"] for r in rows(flowlens.connect(sample_day.data.root), "SELECT * FROM rule_usage")}
+    con = flowlens.connect(dd.root)
+    after = {r["rule_id"]: r["status"] for r in rows(con, "SELECT * FROM rule_usage")}
+    assert after.keys() == before.keys()
+    # nothing the real bastion used becomes unused; nothing else changes to unused either
+    assert {k for k, v in before.items() if v == "used" and after[k] == "unused"} == set()
+    assert {k for k, v in after.items() if v == "unused"} <= {k for k, v in before.items() if v == "unused"}
+    assert {r["status"] for r in rows(con, f"SELECT status FROM conversations WHERE eni_id = '{BASTION}'")} == {"not_in_inventory"}
+    f = findings(con, "eni_not_in_inventory")[BASTION]
+    assert f["severity"] == "high"
+    affected = json.loads(f["evidence"])["affected_rules"].split(", ")
+    assert affected and all(after[r] == "no_coverage" for r in affected)
+    assert all(before[r] in ("used", "unused") for r in affected)

@@ -21,8 +21,9 @@ from flowlens.analyze.addresses import candidate_resolvers, never_logged_table
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import ingest
 from flowlens.ingest.source import LocalSource
-from flowlens.inventory import snapshot_from_json, window_of
+from flowlens.inventory import snapshot_from_json
 from flowlens.model.addr import addr_key
+from flowlens.model.window import Window
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs"
 DNS_RULE = "sgr-0ad9409a2016c62ef"  # the sample's egress udp/53 to 10.20.0.2/32, the resolver of 10.20.0.0/16
@@ -72,7 +73,7 @@ def no_vpcs_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataDir, date
             shutil.copy(f, exports / f.name)
     dd = DataDir(tmp_path_factory.mktemp("novpcs") / "data")
     ingest(LocalSource(SAMPLE / "s3"), [day], dd, workers=2)
-    snapshot_from_json([exports], dd, taken_at=window_of([day])[1])
+    snapshot_from_json([exports], dd, taken_at=Window.day(day).end)
     analyze(dd, [day])
     return dd, day
 

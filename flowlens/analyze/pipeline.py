@@ -109,10 +109,15 @@ class DaySummary:
     rejected: dict[str, int]
     findings: dict[str, int]
     seconds: float
+    #: every snapshot the day's timeline was built from (``snapshot`` is the newest) and how many
+    #: epochs the inventory's changes inside the day made
+    snapshots: tuple[str, ...] = ()
+    epochs: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "date": self.day.isoformat(), "snapshot": self.snapshot, "records": self.records,
+            "date": self.day.isoformat(), "snapshot": self.snapshot, "snapshots": list(self.snapshots),
+            "epochs": self.epochs, "records": self.records,
             "conversations": self.conversations, "rules": self.rules, "rejected": self.rejected,
             "findings": self.findings, "seconds": round(self.seconds, 3),
         }
@@ -155,10 +160,8 @@ def analyze(
 def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
-    w_start, w_end = window.start, window.end
-    timeline = load_timeline(dd, w_start, w_end)
-    snapshot = timeline.latest.stamp if timeline.latest else ""
-    _register_inputs(eng, dd, timeline, w_start, w_end)
+    timeline = load_timeline(dd, window.start, window.end)
+    _register_inputs(eng, dd, timeline, window.start, window.end)
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
@@ -174,7 +177,7 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
     out = dd.results_dir(day)
     for table in OUTPUTS:
         eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
-    summary = _summarise(eng, day, snapshot, records, time.monotonic() - started)
+    summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
     log.info("analysed %s on %s: %d records, %d conversations, rules %s", day, eng.name, records, summary.conversations, summary.rules)
     return summary
 
@@ -240,12 +243,14 @@ def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
     return {str(r["k"]): int(r["n"]) for r in rows}
 
 
-def _summarise(eng: Engine, day: date, snapshot: str, records: int, seconds: float) -> DaySummary:
+def _summarise(eng: Engine, day: date, timeline: Timeline, records: int, seconds: float) -> DaySummary:
     return DaySummary(
-        day=day, snapshot=snapshot, records=records,
+        day=day, snapshot=timeline.latest.stamp if timeline.latest else "", records=records,
         conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
         rules=_counts_by(eng, "rule_usage", "status"),
         rejected=_counts_by(eng, "rejected", "cause"),
         findings=_counts_by(eng, "findings", "kind"),
         seconds=seconds,
+        snapshots=tuple(s.stamp for s in timeline.snapshots),
+        epochs=_count(eng, "SELECT COUNT(*) FROM epochs"),
     )

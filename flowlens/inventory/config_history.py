@@ -11,8 +11,8 @@ Intervals (see :mod:`flowlens.inventory.timeline`): item ``k`` of a resource is
 
 - certain from its capture time to just before the next item's capture (or, for the newest item,
   to the moment the history is complete to: the query's ``laterTime``, capped at the call time);
-- possible from the previous item's capture (``resourceCreationTime``, else the far past, for the
-  first) to the next item's capture (a deletion's, or the far future for the newest).
+- possible from just after the previous item's capture (``resourceCreationTime``, else the far
+  past, for the first) to the next item's capture (a deletion's, or the far future for the newest).
 
 Config captures a change minutes after it happens; the certain end is exact to within that delay.
 Consecutive items that give a table the identical row merge into one row (an ENI whose tags
@@ -32,7 +32,15 @@ from typing import Any
 from flowlens.errors import InputError
 from flowlens.inventory import normalize as nz
 from flowlens.inventory import resources as rs
-from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, ConfigRows, Interval, Row, narrow
+from flowlens.inventory.timeline import (
+    FAR_FUTURE,
+    FAR_PAST,
+    JUST_AFTER,
+    ConfigRows,
+    Interval,
+    Row,
+    narrow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +206,7 @@ def _states(items: Sequence[ConfigItem]) -> list[_State]:
 def _state_interval(states: Sequence[_State], k: int) -> Interval:
     item = states[k].item
     if k > 0:
-        vf = states[k - 1].item.captured_at
+        vf = states[k - 1].item.captured_at + JUST_AFTER
     else:
         vf = item.created_at if item.created_at is not None and item.created_at <= item.captured_at else FAR_PAST
     if k + 1 < len(states):

@@ -8,9 +8,9 @@ A snapshot proves only what it shows at its own instant. Between two snapshots n
 so every row gets two intervals (docs/time.md has a worked example):
 
 - ``valid_from``/``valid_to`` — when the row (this exact content) POSSIBLY held, half-open
-  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from the
-  previous snapshot ``t(i-1)`` that did not show it (:data:`FAR_PAST` when ``i`` is the first)
-  to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when ``j`` is the
+  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from just
+  after (one microsecond) the previous snapshot ``t(i-1)`` that did not show it
+  (:data:`FAR_PAST` when ``i`` is the first) to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when ``j`` is the
   last: an entity seen last keeps its state forward). Narrowed where AWS states a time:
   ENI ``Attachment.AttachTime`` (an ENI's rows cannot predate it) and flow-log ``CreationTime``.
 - ``seen_from``/``seen_to`` — when the row CERTAINLY held: the first and the last snapshot (or
@@ -26,10 +26,9 @@ valid in ``[t(k), t(k+1))``: possible intervals of one entity may overlap, certa
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -41,6 +40,9 @@ if TYPE_CHECKING:
 
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+#: valid_from is just after the observation that did not show the row: at that instant it was absent.
+JUST_AFTER = timedelta(microseconds=1)
 
 SOURCE_SNAPSHOT = "snapshot"
 SOURCE_CONFIG = "config"
@@ -72,12 +74,18 @@ class SnapshotRef:
 class SnapshotTables:
     """The input of :func:`build_timeline` for one snapshot: its tables by inventory table name.
 
-    A table missing from ``tables`` (a snapshot written before that table existed) is not
-    evidence of absence: that snapshot is skipped for that table.
+    A table missing from ``tables`` (a snapshot written before that table existed, or one its
+    inputs did not cover) is not evidence of absence: that snapshot is skipped for that table.
+    Likewise ``regions``: a snapshot of some regions says nothing about the rows of the others
+    (None: it covers every region).
     """
 
     ref: SnapshotRef
     tables: Mapping[str, pa.Table]
+    regions: frozenset[str] | None = None
+
+    def covers(self, region: str | None) -> bool:
+        return region is None or self.regions is None or region in self.regions
 
 
 @dataclass(frozen=True)
@@ -191,8 +199,17 @@ def narrow(interval: Interval, floor: datetime | None, earlier_seen: datetime | 
 
 # --- building ---------------------------------------------------------------------------------
 
-def _row_key(row: Row) -> str:
-    return json.dumps(row, sort_keys=True, default=str)
+def _freeze(value: Any) -> Hashable:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _row_key(row: Row) -> Hashable:
+    """The row's whole content as a hashable value (maps and lists as tuples)."""
+    return tuple(_freeze(v) for v in row.values())
 
 
 def _rows(table: pa.Table, name: str) -> list[Row]:
@@ -225,39 +242,101 @@ def runs(present: Sequence[bool]) -> list[tuple[int, int]]:
     return out
 
 
-def run_interval(times: Sequence[datetime], i: int, j: int) -> Interval:
-    """The interval of a row seen in the consecutive observations ``i..j`` of ``times``."""
-    vf = times[i - 1] if i > 0 else FAR_PAST
-    vt = times[j + 1] if j + 1 < len(times) else FAR_FUTURE
-    return Interval(vf, vt, times[i], times[j])
+def _groups(name: str, observed: Sequence[SnapshotTables]) -> list[tuple[int, int, pa.Table]]:
+    """Consecutive snapshots whose ``name`` table is the same, as (first, last position, table).
 
-
-def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narrowing) -> list[tuple[Row, Interval]]:
-    observed = [s for s in snaps if s.tables.get(name) is not None]
-    times = [s.ref.taken_at for s in observed]
-    contents: dict[str, Row] = {}
-    where: dict[str, list[int]] = {}
-    cache: dict[int, list[tuple[str, Row]]] = {}
+    Hourly snapshots of a quiet world share most tables (hard links, read once): grouping them
+    first keeps the row work proportional to the number of distinct versions, not of snapshots.
+    """
+    groups: list[tuple[int, int, pa.Table]] = []
     for pos, snap in enumerate(observed):
         table = snap.tables[name]
+        if groups and (groups[-1][2] is table or groups[-1][2].equals(table)):
+            groups[-1] = (groups[-1][0], pos, groups[-1][2])
+        else:
+            groups.append((pos, pos, table))
+    return groups
+
+
+#: Tables without a region column, and the table (and key) that gives their rows' region.
+_REGION_VIA: dict[str, tuple[str, str]] = {
+    "eni_groups": ("enis", "eni_id"), "eni_ips": ("enis", "eni_id"), "eni_coverage": ("enis", "eni_id"),
+    "nacl_entries": ("nacls", "nacl_id"), "prefix_list_entries": ("prefix_lists", "prefix_list_id"),
+}
+
+
+def _region_maps(snaps: Sequence[SnapshotTables]) -> dict[str, dict[str, str]]:
+    """entity id → region, per table that names one (first snapshot showing it wins)."""
+    maps: dict[str, dict[str, str]] = {}
+    for table, key in {v for v in _REGION_VIA.values()}:
+        found = maps.setdefault(table, {})
+        for snap in snaps:
+            t = snap.tables.get(table)
+            if t is not None and "region" in t.column_names:
+                for k, r in zip(t.column(key).to_pylist(), t.column("region").to_pylist(), strict=True):
+                    if k and r:
+                        found.setdefault(k, r)
+    return maps
+
+
+def _row_region(name: str, row: Row, maps: Mapping[str, Mapping[str, str]]) -> str | None:
+    if name in _REGION_VIA:
+        table, key = _REGION_VIA[name]
+        return maps.get(table, {}).get(row.get(key) or "")
+    region = row.get("region")
+    return str(region) if region else None
+
+
+def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narrowing,
+                   regions: Mapping[str, Mapping[str, str]] | None = None) -> list[tuple[Row, Interval]]:
+    observed = [s for s in snaps if s.tables.get(name) is not None]
+    times = [s.ref.taken_at for s in observed]
+    groups = _groups(name, observed)
+    contents: dict[Hashable, Row] = {}
+    where: dict[Hashable, list[int]] = {}
+    cache: dict[int, list[tuple[Hashable, Row]]] = {}
+    for g, (_, _, table) in enumerate(groups):
         keyed = cache.get(id(table))
-        if keyed is None:  # a reused (hard-linked) table is read once and keyed once
+        if keyed is None:  # a version that comes back (A, B, A) is keyed once
             keyed = [(_row_key(r), r) for r in _rows(table, name)]
             cache[id(table)] = keyed
         for key, row in keyed:
             contents.setdefault(key, row)
             seen = where.setdefault(key, [])
-            if not seen or seen[-1] != pos:  # duplicate rows inside one snapshot count once
-                seen.append(pos)
+            if not seen or seen[-1] != g:  # duplicate rows inside one snapshot count once
+                seen.append(g)
+    partial = any(s.regions is not None for s in observed)
     out: list[tuple[Row, Interval]] = []
     for key, row in contents.items():
-        present = [False] * len(observed)
-        for pos in where[key]:
-            present[pos] = True
-        for i, j in runs(present):
-            interval = run_interval(times, i, j)
-            floor, earlier = narrowing.of(name, row, observed[i])
+        region = _row_region(name, row, regions or {}) if partial else None
+        if region is not None and not all(s.covers(region) for s in observed):
+            out += _regional_runs(name, row, where[key], groups, observed, region, narrowing)
+            continue
+        present = [False] * len(groups)
+        for g in where[key]:
+            present[g] = True
+        for gi, gj in runs(present):
+            first, last = groups[gi][0], groups[gj][1]
+            interval = Interval(times[groups[gi - 1][1]] + JUST_AFTER if gi > 0 else FAR_PAST,
+                                times[groups[gj + 1][0]] if gj + 1 < len(groups) else FAR_FUTURE,
+                                times[first], times[last])
+            floor, earlier = narrowing.of(name, row, observed[first])
             out.append((row, narrow(interval, floor, earlier)))
+    return out
+
+
+def _regional_runs(name: str, row: Row, in_groups: Sequence[int], groups: Sequence[tuple[int, int, pa.Table]],
+                   observed: Sequence[SnapshotTables], region: str, narrowing: _Narrowing) -> list[tuple[Row, Interval]]:
+    """Runs of a row over only the snapshots that covered its region (or showed it anyway)."""
+    shown = {p for g in in_groups for p in range(groups[g][0], groups[g][1] + 1)}
+    positions = [p for p, s in enumerate(observed) if s.covers(region) or p in shown]
+    times = [observed[p].ref.taken_at for p in positions]
+    out: list[tuple[Row, Interval]] = []
+    for i, j in runs([p in shown for p in positions]):
+        interval = Interval(times[i - 1] + JUST_AFTER if i > 0 else FAR_PAST,
+                            times[j + 1] if j + 1 < len(positions) else FAR_FUTURE, times[i], times[j])
+        floor, earlier = narrowing.of(name, row, observed[positions[i]])
+        out.append((row, narrow(interval, floor, earlier)))
     return out
 
 
@@ -280,9 +359,10 @@ def build_timeline(snapshots: Sequence[SnapshotTables], config: ConfigRows | Non
     narrowing = _Narrowing()
     tables: dict[str, pa.Table] = {}
     known = _snapshot_entities(snaps)
+    regions = _region_maps(snaps) if any(s.regions is not None for s in snaps) else {}
     built: dict[str, list[tuple[Row, Interval, str]]] = {}
     for name in INVENTORY_SCHEMAS:
-        rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing)]
+        rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing, regions)]
         if config is not None:
             rows += [(r, iv, SOURCE_CONFIG) for r, iv in config.tables.get(name, ()) if not _held(name, r, known)]
         if name == "eni_coverage":

@@ -49,7 +49,7 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
 
 
 def read_snapshot_tables(dd: DataDir, stamp: str, cache: dict[tuple[int, int], pa.Table] | None = None) -> SnapshotTables:
-    """One snapshot's observed tables.
+    """One snapshot's observed tables, and the regions it covered (``snapshot.json`` ``regions``).
 
     Left out: tables the snapshot has no file for, and tables its ``snapshot.json`` does not list
     as ``observed`` (an export without that describe-* output); older snapshots list none, and
@@ -63,7 +63,8 @@ def read_snapshot_tables(dd: DataDir, stamp: str, cache: dict[tuple[int, int], p
     observed = set(record.get("observed", INVENTORY_TABLES))
     tables = {name: _read(folder / f"{name}.parquet", cache)
               for name in INVENTORY_TABLES if name in observed and (folder / f"{name}.parquet").is_file()}
-    return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables)
+    regions = frozenset(record.get("regions") or ()) or None  # none named: taken to cover every region
+    return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables, regions)
 
 
 def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> Timeline:

@@ -1,6 +1,6 @@
 """Which ENIs the ingested flows of a window are on (the I/O edge ``--config-history`` needs).
 
-Reads only the ``interface_id`` column of ``flows/account=*/region=*/date=<D>/*.parquet`` for the
+Reads only the ``interface_id`` column of ``flows/account_id=*/region=*/date=<D>/*.parquet`` for the
 window's days; the region comes from the partition, so Config is asked in the right region.
 """
 
@@ -33,7 +33,7 @@ def window_enis(dd: DataDir, days: Sequence[date]) -> dict[str, FlowEni]:
     counts: dict[str, int] = {}
     regions: dict[str, set[str]] = {}
     for day in days:
-        for path in sorted(dd.flows.glob(f"account=*/region=*/date={day.isoformat()}/*.parquet")):
+        for path in sorted(dd.flows.glob(f"account_id=*/region=*/date={day.isoformat()}/*.parquet")):
             if path.name.startswith("."):
                 continue
             region = path.parent.parent.name.removeprefix("region=")

@@ -6,8 +6,6 @@ across all analysed days, with the ``date`` partition column.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 import pyarrow as pa
 
 from flowlens.model.flow import FLOW_FILE_SCHEMA
@@ -20,14 +18,6 @@ TS = pa.timestamp("us", tz="UTC")
 DEFAULT_LOOKBACK_DAYS = 30
 #: Engines the analysis runs on (flowlens/engines).
 ENGINE_NAMES: tuple[str, ...] = ("duckdb", "spark", "athena")
-
-
-class RuleChange(StrEnum):
-    """How a rule's latest content came or went inside the analysed day (rule_usage.change)."""
-
-    CREATED = "created"
-    CHANGED = "changed"
-    DELETED = "deleted"
 
 
 def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
@@ -43,9 +33,9 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # One row per rule in its latest content of the day (the inventory over time,
     # docs/analysis.md): exists_from/exists_to is the part of the day it possibly existed in that
     # content (window_start/window_end when all day) and its flows count only that content;
-    # change is created | changed | deleted (RuleChange) when that content began or ended inside
-    # the day, change_at the first snapshot that showed it (created/changed) or showed it gone
-    # (deleted), NULL otherwise.
+    # change is created | changed | deleted (model.status.RuleChange) when that content began or
+    # ended inside the day, change_at the first snapshot that showed it (created/changed) or
+    # showed it gone (deleted), NULL otherwise.
     "rule_usage": _schema(
         ("rule_id", S), ("group_id", S), ("direction", S), ("status", S), ("flows", I64),
         ("connections", I64), ("sole_flows", I64), ("packets", I64), ("bytes", I64), ("peers", I64),
@@ -70,10 +60,10 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # reply direction (any action); rejected_flows: REJECT records, both directions.
     # status: allowed (some current rule allows it) | no_rule (accepted, but no current rule of
     # the ENI's SGs allows it: a removed rule or tracked state) | rejected (never accepted) |
-    # transit | not_in_inventory (no snapshot or Config item places the ENI at the
-    # conversation's time: unattributed). matched_rules: how many rules allow it on this ENI,
-    # each judged in the content it had at the conversation's time. vpc_id: the ENI's VPC; for an
-    # ENI no inventory row places, the records' own vpc-id, else their subnet's VPC, else NULL.
+    # transit | not_in_inventory (no snapshot or Config item places the ENI that day:
+    # unattributed). matched_rules: how many rules allow it on this ENI, each judged in the
+    # content it had at the conversation's time. vpc_id: the ENI's VPC; for an ENI no inventory
+    # row places, the records' own vpc-id, else their subnet's VPC, else NULL.
     "conversations": _schema(
         ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
         ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
@@ -84,7 +74,9 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("vpc_id", S),
     ),
     # The full match set: one row per (ENI, rule direction, protocol, peer, service port) × rule
-    # that allows it, aggregated over the day's accepted initiating conversations.
+    # that allowed it at the time, aggregated over the day's accepted initiating conversations;
+    # on a day the inventory changed, one such row per part of the day the conversations span
+    # (their epochs), so a column summed over a rule's rows stays exact.
     # rules_matched: how many rules of the ENI's SGs allow that key (1 = this rule is the sole one).
     # matched_via: cidr | prefix_list | sg.
     "rule_matches": _schema(
