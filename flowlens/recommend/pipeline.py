@@ -6,7 +6,8 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date
 from typing import Any
 
 import duckdb
@@ -17,11 +18,14 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.inventory.snapshot import parse_stamp
+from flowlens.inventory.timeline import Timeline, load_timeline
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import Window
 from flowlens.recommend.assemble import build_plan
+from flowlens.recommend.history import Unplaced, history_from_tables, with_unplaced
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
@@ -77,14 +81,29 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
-def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
+def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> tuple[dict[str, Usage], list[date]]:
+    """Rule usage combined over the window, and the window's days that were analysed."""
     window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
             f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
         )
-    return combine_usage(rows, window.start, window.end)
+    analysed = sorted({r["window_start"].astimezone(UTC).date() for r in rows if r.get("window_start")})
+    return combine_usage(rows, window.start, window.end), analysed
+
+
+def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[Unplaced]:
+    """The addresses ENIs that no snapshot places used in the window (sql/recommend/unplaced_addresses.sql)."""
+    rows = _rows(con, "unplaced_addresses", {"first_day": min(days), "last_day": max(days)})
+    return [Unplaced(r["address"], r["vpc_id"], r["first_seen"], r["last_seen"]) for r in rows]
+
+
+def with_history(inv: Inventory, tl: Timeline) -> Inventory:
+    """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
+    history = history_from_tables(tl.tables["eni_groups"].to_pylist(), tl.tables["eni_ips"].to_pylist(),
+                                  tl.tables["security_groups"].to_pylist(), (s.taken_at for s in tl.snapshots))
+    return replace(inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None)
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
@@ -102,23 +121,34 @@ def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
     write: bool = True, memory_limit: str = "1GB",
 ) -> Plan:
-    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
+    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
+
+    The rules are those of the newest snapshot of the window's timeline (or ``snapshot``); the
+    memberships the replay judges each flow with are the timeline's, at the flow's time.
+    """
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
     window = Window.of(days)
+    # without any snapshot the missing analysis is the first thing to say (load_usage says it)
+    tl = load_timeline(dd, window.start, window.end) if dd.snapshots() else None
+    chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
-            register_views(con, dd, snapshot=snapshot)
+            register_views(con, dd, snapshot=chosen)
+            usage, analysed = load_usage(con, days)
             inv = load_inventory(con)
-            usage = load_usage(con, days)
+            inv = with_history(inv, tl) if tl else inv
+            inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, days)))
+            if snapshot:
+                inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, window.start, window.end, settings)
+            plan = build_plan(inv, usage, obs, window.start, window.end, settings, days_analysed=analysed)
         finally:
             con.close()
-    log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
-             len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
+    log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
+             plan.verification.claim())
     if write:
         write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
         refresh_catalog(dd)

@@ -10,6 +10,7 @@ import shlex
 
 from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.ec2_shapes import ip_permission
+from flowlens.recommend.render_md import basis_sentence
 
 
 def _evidence_comment(rec: Recommendation) -> str:
@@ -46,7 +47,8 @@ def render_cli(plan: Plan) -> str:
         "# flowlens tightening plan; review before running. Uses the AWS CLI's usual",
         "# credentials, region and profile (AWS_PROFILE, AWS_REGION) from the environment.",
         f"# window: {plan.to_dict()['window']['start']} .. {plan.to_dict()['window']['end']} ({plan.window_days:g} days)",
-        f"# replay proof: {v.flows_checked} accepted flows checked, {v.flows_cut} cut",
+        f"# replay proof: {v.claim()}",
+        f"# {basis_sentence(plan)}",
         "set -euo pipefail",
         "",
         "# 1. authorize the new rules (nothing is revoked until all of them exist)",

@@ -13,6 +13,7 @@ import re
 
 from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
 from flowlens.model.plan import Plan, Recommendation
+from flowlens.recommend.render_md import basis_sentence
 
 _PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
               "prefix_list": "prefix_list_id"}
@@ -51,8 +52,9 @@ def render_tf(plan: Plan) -> str:
     v = plan.verification
     out = [
         "# flowlens tightening plan (Terraform, AWS provider >= 5.x).",
-        f"# window {plan.to_dict()['window']['start']} .. {plan.to_dict()['window']['end']};"
-        f" replay proof: {v.flows_checked} flows checked, {v.flows_cut} cut.",
+        f"# window {plan.to_dict()['window']['start']} .. {plan.to_dict()['window']['end']}.",
+        f"# replay proof: {v.claim()}.",
+        f"# {basis_sentence(plan)}",
         "# Apply the new rules first; revoke the old ones only after they exist.",
         "# Do not mix these resources with inline ingress/egress blocks of aws_security_group.",
         "",

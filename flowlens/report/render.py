@@ -120,9 +120,7 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
 def _verification(d: data.ReportData) -> str:
     if d.plan is None:
         return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
-    v = d.plan.verification
-    return (f'<p>Replay proof: <strong>{html.esc(v.flows_checked)}</strong> accepted flows checked against the '
-            f'proposed rules, <strong>{html.esc(v.flows_cut)}</strong> would be cut.</p>')
+    return f'<p>Replay proof: <strong>{html.esc(d.plan.verification.claim())}</strong>.</p>'
 
 
 def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str) -> str:

@@ -67,6 +67,9 @@ def headline(data: ReportData) -> dict[str, Any]:
         "recommendations": len(data.recommendations),
         "flows_checked": plan.verification.flows_checked if plan else None,
         "flows_cut": plan.verification.flows_cut if plan else None,
+        "flows_unattributed": plan.verification.flows_unattributed if plan else None,
+        "flows_unattributed_protected": plan.verification.flows_unattributed_protected if plan else None,
+        "replay_claim": plan.verification.claim() if plan else None,
     }
 
 
@@ -124,9 +127,7 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
-        "verification": {"flows_checked": data.plan.verification.flows_checked,
-                         "flows_cut": data.plan.verification.flows_cut}
-        if data.plan else None,
+        "verification": data.plan.verification.to_dict() if data.plan else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
     }
