@@ -20,6 +20,7 @@ import flowlens
 from flowlens.analyze import analyze
 from flowlens.datadir import DataDir
 from flowlens.inventory.config_store import write_config_history
+from flowlens.model.window import Window
 
 NET = "10.0.1.0/24"
 OFFICE = "198.51.100.0/24"
@@ -357,7 +358,6 @@ def test_sample_day_with_the_bastion_replaced_by_an_idle_twin_cuts_nothing_it_us
     from flowlens.ingest.pipeline import ingest
     from flowlens.ingest.source import LocalSource
     from flowlens.inventory import snapshot_from_json
-    from flowlens.recommend.pipeline import window_bounds
 
     exports = tmp_path / "inventory"
     shutil.copytree(SAMPLE_LOGS / "inventory", exports)
@@ -371,7 +371,7 @@ def test_sample_day_with_the_bastion_replaced_by_an_idle_twin_cuts_nothing_it_us
     day = DAY
     dd = DataDir(tmp_path / "data")
     ingest(LocalSource(SAMPLE_LOGS / "s3"), [day], dd, workers=2)
-    snapshot_from_json([exports], dd, taken_at=window_bounds([day])[1])
+    snapshot_from_json([exports], dd, taken_at=Window.day(day).end)
     analyze(dd, [day])
     before = {r["rule_id"]: r["status"] for r in rows(flowlens.connect(sample_day.data.root), "SELECT * FROM rule_usage")}
     con = flowlens.connect(dd.root)

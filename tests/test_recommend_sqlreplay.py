@@ -85,7 +85,7 @@ def histories(draw: st.DrawFn) -> History:
     members: dict[str, list[MemberAt]] = {}
     for g in (*GROUPS, "sg-none"):
         for addr in draw(st.lists(st.sampled_from([*ADDRS, "fd00::/64", "10.0.1.0/28"]), max_size=3, unique=True)):
-            members.setdefault(g, []).append(MemberAt(g, addr, *draw(spans())))
+            members.setdefault(g, []).append(MemberAt(g, addr, *draw(spans()), certain=draw(st.booleans())))
     return History(holds, vpcs, {g: tuple(m) for g, m in members.items()})
 
 

@@ -192,6 +192,13 @@ def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(i
     assert {m.group_id for ms in seen.members.values() for m in ms if m.address == "10.20.0.10"} == {"sg-app", "sg-bastion"}
     res = both(replace(plain, history=seen), observed)[impl].replay({"sgr-app-ssh": ()})  # type: ignore[attr-defined]
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (4, 4, 1)
+    # a possible member protects a flow, but never keeps one allowed: the VPC-wide SSH rule is not
+    # redundant with the reference for the unplaced address (09:00, 4 flows; 20:00 it alone allows)
+    wide = SgRule("sgr-app-ssh-vpc", "sg-app", Rule("ingress", 6, 22, 22, "cidr4", "10.20.0.0/16"))
+    both_rules = replace(plain, rules=[*rules, wide], history=seen)
+    res = both(both_rules, observed)[impl].replay({"sgr-app-ssh-vpc": ()})  # type: ignore[attr-defined]
+    assert (res.flows_checked, res.flows_cut, set(res.cuts)) == (5, 5, {"sgr-app-ssh-vpc"})
+    assert both(both_rules, observed)[impl].replay({"sgr-app-ssh": ()}).flows_cut == 0  # type: ignore[attr-defined]
 
 
 # --- the verification states what it could not check, in every format ---------------------------------------

@@ -28,7 +28,7 @@ from flowlens.datadir import DataDir
 from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.errors import AnalysisError
-from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, Timeline, load_timeline
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 from flowlens.model.tables import analysis_sources
 from flowlens.model.window import Window
@@ -42,18 +42,25 @@ STEPS: tuple[str, ...] = (
     "15_flow_addresses",  # → addr_keys (Python) → addr_groups
     "20_eni_info",
     "22_addr_groups",
+    "23_unplaced_addresses",
+    "24_unattributed_enis",
     "28_conversation_evidence",
     "30_conversation_sides",
+    "32_rule_versions",
+    "33_rules_in_force",
     "34_reject_keys",
     "35_match_keys",
     "36_match_rules",
     "37_match_peers",
     "40_key_rules",  # sql/shared/keys_allowed.sql
+    "41_span_key_rules",
     "42_key_rule_counts",
+    "44_span_rule_matches",
     "45_rule_matches",
     "48_nacl_verdicts",
     "50_conversations",
     "55_eni_log_coverage",
+    "58_unattributed_rules",
     "60_rule_usage",
     "70_rejected",
     "80_findings_rules",
@@ -165,7 +172,8 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
-    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days)}
+    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days),
+              "far_past": FAR_PAST, "far_future": FAR_FUTURE}
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
     for step, query in queries.items():

@@ -44,12 +44,14 @@ class Held:
 
 @dataclass(frozen=True)
 class MemberAt:
-    """An address (or delegated prefix) of an ENI of ``group_id``, possibly over ``[valid_from, valid_to)``."""
+    """An address (or delegated prefix) of an ENI of ``group_id`` over ``[valid_from, valid_to)``."""
 
     group_id: str
     address: str
     valid_from: datetime = FAR_PAST
     valid_to: datetime = FAR_FUTURE
+    #: known to belong (a snapshot showed it); False for an unplaced ENI's address (:func:`with_unplaced`)
+    certain: bool = True
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,8 @@ def with_unplaced(history: History, unplaced: Iterable[Unplaced]) -> History:
 
     The old bastion of an instance refresh keeps sending SSH to the app servers from an address
     no snapshot gives to any group; the app servers' rule "SSH from the bastion's SG" allowed it
-    then. So while such an address was in use, an SG reference of its VPC may stand for it.
+    then. So while such an address was in use, an SG reference of its VPC may stand for it: enough
+    for the replay to protect the flow, never enough to count it as still allowed (``certain=False``).
     """
     members = {g: list(m) for g, m in history.members.items()}
     for u in unplaced:
@@ -211,5 +214,5 @@ def with_unplaced(history: History, unplaced: Iterable[Unplaced]) -> History:
         for h in groups:
             lo, hi = max(h.valid_from, u.first_seen), min(h.valid_to, end)
             if lo < hi:
-                members.setdefault(h.group_id, []).append(MemberAt(h.group_id, u.address, lo, hi))
+                members.setdefault(h.group_id, []).append(MemberAt(h.group_id, u.address, lo, hi, certain=False))
     return replace(history, members={g: tuple(m) for g, m in members.items()})

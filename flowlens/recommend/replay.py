@@ -64,19 +64,23 @@ class World:
         holder = vpc_holder(ob.vpc_id) if ob.unattributed else ob.eni_id
         return [p for p in self.pieces.get(holder, ()) if overlap(ob.first_seen, ob.last_seen, (p.start, p.end))]
 
-    def allows(self, rule: Rule, ob: Observed, piece: Piece) -> bool:
-        """``rule`` admits the flow in ``piece``; an SG reference through the members of that time."""
+    def allows(self, rule: Rule, ob: Observed, piece: Piece, *, certainly: bool = False) -> bool:
+        """``rule`` admits the flow in ``piece``; an SG reference through the members of that time.
+
+        ``certainly``: only through members known to belong (an unplaced ENI's address may
+        belong to any group of its VPC: enough to protect a flow, never to keep one allowed).
+        """
         if not admits(rule, ob.flow):
             return False
         if rule.peer_type != "sg":
             return self.ctx.peer_contains(rule.peer_type, rule.peer, ob.flow.peer_addr)
         ip = address(ob.flow.peer_addr)
-        return any(_member_is(m.address, ob.flow.peer_addr, ip)
+        return any((m.certain or not certainly) and _member_is(m.address, ob.flow.peer_addr, ip)
                    and overlap(ob.first_seen, ob.last_seen, (piece.start, piece.end), (m.valid_from, m.valid_to))
                    for m in self.members.get(rule.peer, ()))
 
     def current(self, ob: Observed, piece: Piece) -> dict[str, list[SgRule]]:
-        """group → its current rules that allow the flow in ``piece`` (groups allowing nothing left out)."""
+        """group → its current rules that (possibly) allow the flow in ``piece`` (groups allowing nothing left out)."""
         out = {}
         for g in sorted(piece.possible):
             rules = [r for r in self.rules_by_group.get(g, ()) if self.allows(r.rule, ob, piece)]
@@ -85,11 +89,11 @@ class World:
         return out
 
     def after(self, ob: Observed, piece: Piece, group: str, allowing: Sequence[SgRule], changes: Changes) -> bool:
-        """Whether ``group`` still allows the flow once ``changes`` are made."""
-        if any(r.rule_id not in changes for r in allowing):
+        """Whether ``group`` certainly still allows the flow once ``changes`` are made."""
+        if any(r.rule_id not in changes and self.allows(r.rule, ob, piece, certainly=True) for r in allowing):
             return True
-        return any(self.allows(new, ob, piece) for r in self.rules_by_group.get(group, ()) if r.rule_id in changes
-                   for new in changes[r.rule_id])
+        return any(self.allows(new, ob, piece, certainly=True) for r in self.rules_by_group.get(group, ())
+                   if r.rule_id in changes for new in changes[r.rule_id])
 
 
 def _member_is(member: str, addr: str, ip: IpAddress) -> bool:
@@ -122,10 +126,11 @@ def judge(world: World, ob: Observed, changes: Changes) -> tuple[bool, bool, set
         still = {g: world.after(ob, piece, g, current.get(g, ()), changes) for g in piece.possible}
         if any(still[g] for g in piece.certain):
             continue
-        losing = [g for g in current if not still[g]]
+        # a group loses the flow when a change took away an allowing rule and nothing certainly allows it after
+        losing = [g for g in current if not still[g] and any(r.rule_id in changes for r in current[g])]
         if losing:
             cut = True
-            blamed.update(r.rule_id for g in losing for r in current[g])
+            blamed.update(r.rule_id for g in losing for r in current[g] if r.rule_id in changes)
     return touched, cut, blamed
 
 

@@ -56,7 +56,7 @@ RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("h
 KEYS_SCHEMA = pa.schema([("addr", S), ("family", pa.int8()), ("key", S)])
 TS = pa.timestamp("us", tz="UTC")
 SPANS_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("valid_from", TS),
-                          ("valid_to", TS)])
+                          ("valid_to", TS), ("certain", pa.bool_())])
 OBS_SCHEMA = pa.schema([("eni_id", S), ("rule_direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
                         ("flows", pa.int64()), ("connections", pa.int64()), ("first_seen", TS), ("last_seen", TS),
                         ("unattributed", pa.bool_()), ("vpc_id", S)])
@@ -111,14 +111,14 @@ def peer_ranges(rule: Rule, ctx: PeerContext, history: History | None = None) ->
     elif rule.peer_type is PeerType.PREFIX_LIST:
         cidrs = ctx.prefix_lists.get(rule.peer, ())
     elif rule.peer_type is PeerType.SG:
-        return sorted({(fam, lo, hi) for fam, lo, hi, _, _ in member_spans(rule, ctx, history)})
+        return sorted({(fam, lo, hi) for fam, lo, hi, *_ in member_spans(rule, ctx, history)})
     else:
         return []
     return [(r.family, r.lo, r.hi) for r in map(cidr_range, cidrs)]
 
 
-def member_spans(rule: Rule, ctx: PeerContext, history: History | None) -> list[tuple[int, str, str, Any, Any]]:
-    """(family, lo, hi, valid_from, valid_to) of each member of the SG a reference rule names."""
+def member_spans(rule: Rule, ctx: PeerContext, history: History | None) -> list[tuple[int, str, str, Any, Any, bool]]:
+    """(family, lo, hi, valid_from, valid_to, certain) of each member of the SG a reference rule names."""
     if rule.peer_type is not PeerType.SG:
         return []
     if history is None:
@@ -126,7 +126,7 @@ def member_spans(rule: Rule, ctx: PeerContext, history: History | None) -> list[
     out = []
     for m in history.members.get(rule.peer, ()):
         r = cidr_range(m.address)
-        out.append((r.family, r.lo, r.hi, m.valid_from, m.valid_to))
+        out.append((r.family, r.lo, r.hi, m.valid_from, m.valid_to, m.certain))
     return out
 
 

@@ -1,14 +1,15 @@
 -- name: replay_at_risk
 -- returns: the observed tuple x piece keys (rec_keys) the changes may cut: some group that allows
---     the tuple now has every allowing rule changed (rec_replay_groups) and no group certainly
---     held keeps one; the replacement rules must still allow these
+--     the tuple now had an allowing rule changed and keeps none that certainly allows it
+--     (rec_replay_groups), and no group certainly held keeps one; the replacement rules must
+--     still allow these
 -- params: $scope_rule
 -- $scope_rule (or NULL for all): only the tuples that rule allows now, in any piece.
 WITH per_piece AS (
     SELECT
         replay_groups.obs_id,
         replay_groups.piece_id,
-        BOOL_OR(NOT replay_groups.kept) AS some_group_loses,
+        BOOL_OR(replay_groups.changed AND NOT replay_groups.kept) AS some_group_loses,
         BOOL_OR(replay_groups.kept AND piece_groups.certain) AS certain_group_keeps
     FROM rec_replay_groups AS replay_groups
     INNER JOIN rec_piece_groups AS piece_groups

@@ -1,6 +1,6 @@
 -- name: replay_blame
--- returns: per changed rule that allowed a cut tuple in a group that loses it (rec_cut): the
---     flows and connections it would cut and the first such tuple in replay order
+-- returns: per changed rule (rec_changed) that allowed a cut tuple in a group that loses it
+--     (rec_cut): the flows and connections it would cut and the first such tuple in replay order
 WITH blamed AS (
     SELECT DISTINCT
         rec_piece_match.rule_id,
@@ -11,6 +11,7 @@ WITH blamed AS (
             rec_piece_match.obs_id = rec_cut.obs_id
             AND rec_piece_match.piece_id = rec_cut.piece_id
             AND rec_piece_match.group_id = rec_cut.group_id
+    INNER JOIN rec_changed ON rec_piece_match.rule_id = rec_changed.rule_id
 )
 SELECT
     blamed.rule_id,

@@ -1,10 +1,11 @@
 -- name: replay_cut
 -- returns: per cut observed tuple x piece, the groups that lose it: at risk (rec_at_risk), the
---     group allows it now with every allowing rule changed (rec_replay_groups) and no
---     replacement rule of that group allows it (rec_rescued_at_time), while no group certainly
---     held in that piece (rec_piece_groups) is rescued either
+--     group allows it now, had an allowing rule changed, keeps none that certainly allows it
+--     (rec_replay_groups) and no replacement rule of that group certainly allows it
+--     (rec_rescued_at_time), while no group certainly held in that piece (rec_piece_groups) is
+--     rescued either
 WITH rescued AS (
-    SELECT DISTINCT obs_id, piece_id, group_id FROM rec_rescued_at_time
+    SELECT DISTINCT obs_id, piece_id, group_id FROM rec_rescued_at_time WHERE certain
 ), losing AS (
     SELECT
         replay_groups.obs_id,
@@ -20,7 +21,7 @@ WITH rescued AS (
             replay_groups.obs_id = rescued.obs_id
             AND replay_groups.piece_id = rescued.piece_id
             AND replay_groups.group_id = rescued.group_id
-    WHERE NOT replay_groups.kept AND rescued.obs_id IS NULL
+    WHERE replay_groups.changed AND NOT replay_groups.kept AND rescued.obs_id IS NULL
 ), certainly_rescued AS (
     SELECT DISTINCT
         rescued.obs_id,
