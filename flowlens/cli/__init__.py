@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "athena-ddl",
     "recommend",
     "apply",
+    "explain",
     "report",
     "run",
     "sql",
