@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "recommend",
     "apply",
     "explain",
+    "dismiss",
+    "dismissals",
     "report",
     "run",
     "sql",

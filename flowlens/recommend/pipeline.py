@@ -7,16 +7,17 @@ import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from flowlens import sqlfiles
+from flowlens import dismissals, sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
+from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
@@ -119,12 +120,14 @@ def recommendations_table(plan: Plan) -> pa.Table:
 
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True, memory_limit: str = "1GB",
+    write: bool = True, memory_limit: str = "1GB", today: date | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
     The rules are those of the newest snapshot of the window's timeline (or ``snapshot``); the
-    memberships the replay judges each flow with are the timeline's, at the flow's time.
+    memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
+    a reviewer dismissed (``flowlens dismiss``) and whose dismissal holds on ``today`` (default:
+    the current UTC date) are kept as they are.
     """
     if not days:
         raise AnalysisError("recommend needs at least one day")
@@ -144,7 +147,9 @@ def recommend(
             if snapshot:
                 inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, window.start, window.end, settings, days_analysed=analysed)
+            dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
+            plan = build_plan(inv, usage, obs, window.start, window.end, settings, days_analysed=analysed,
+                              dismissed=dismissed)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
