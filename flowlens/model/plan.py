@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from flowlens.errors import InputError
+from flowlens.model.delta import Delta, connectivity_delta
 from flowlens.model.net import Direction, PeerType, Rule
 from flowlens.model.status import RuleStatus
 
@@ -301,14 +302,21 @@ class Plan:
     def window_days(self) -> float:
         return (self.window_end - self.window_start).total_seconds() / 86400
 
+    def delta(self) -> Delta:
+        """The paths the plan changes, before → after, with their observed flows."""
+        return connectivity_delta(self.recommendations)
+
     def to_dict(self) -> dict[str, Any]:
+        delta = self.delta()
         return {
+            "summary": delta.summary(),  # derived (from_dict ignores it): the plan's effect in one line
             "window": {"start": _iso(self.window_start), "end": _iso(self.window_end), "days": round(self.window_days, 3)},
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "dropped": [d.to_dict() for d in self.dropped],
             "kept": [k.to_dict() for k in self.kept],
             "settings": self.settings,
+            "connectivity_delta": delta.to_dict()["paths"],
         }
 
     def to_json(self) -> str:

@@ -10,7 +10,7 @@ import shlex
 
 from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.ec2_shapes import ip_permission
-from flowlens.recommend.render_md import basis_sentence
+from flowlens.recommend.render_md import basis_sentence, delta_lines
 
 
 def _evidence_comment(rec: Recommendation) -> str:
@@ -49,7 +49,10 @@ def render_cli(plan: Plan) -> str:
         f"# window: {plan.to_dict()['window']['start']} .. {plan.to_dict()['window']['end']} ({plan.window_days:g} days)",
         f"# replay proof: {v.claim()}",
         f"# {basis_sentence(plan)}",
+        f"# connectivity: {plan.delta().summary()}",
         "set -euo pipefail",
+        *(f"#   {line}" for line in delta_lines(plan)),
+        *(f"# kept: {k.rule_id} ({k.group_id}) {k.reason}" for k in plan.kept if k.label == "dismissed"),
         "",
         "# 1. authorize the new rules (nothing is revoked until all of them exist)",
     ]

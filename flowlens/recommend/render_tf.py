@@ -13,7 +13,7 @@ import re
 
 from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
 from flowlens.model.plan import Plan, Recommendation
-from flowlens.recommend.render_md import basis_sentence
+from flowlens.recommend.render_md import basis_sentence, delta_lines
 
 _PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
               "prefix_list": "prefix_list_id"}
@@ -52,6 +52,8 @@ def render_tf(plan: Plan) -> str:
     v = plan.verification
     out = [
         "# flowlens tightening plan (Terraform, AWS provider >= 5.x).",
+        f"# connectivity: {plan.delta().summary()}",
+        *(f"#   {line}" for line in delta_lines(plan)),
         f"# window {plan.to_dict()['window']['start']} .. {plan.to_dict()['window']['end']}.",
         f"# replay proof: {v.claim()}.",
         f"# {basis_sentence(plan)}",
