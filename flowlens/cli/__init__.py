@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "analyze",
     "athena-ddl",
     "recommend",
+    "verify",
     "apply",
     "explain",
     "dismiss",
