@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from flowlens.model.plan import Plan
@@ -253,3 +255,23 @@ def test_a_rule_deleted_inside_the_window_is_recommended_for_nothing() -> None:
 def test_pieces_of_a_world_that_never_changes_are_one() -> None:
     (p,) = pieces("eni-1", [Held("sg-a"), Held("sg-b")])
     assert (p.start, p.end, p.possible, p.certain) == (FAR_PAST, FAR_FUTURE, {"sg-a", "sg-b"}, {"sg-a", "sg-b"})
+
+
+def test_the_pipeline_reads_a_rules_change_from_rule_usage(tmp_path: Path) -> None:
+    """rule_usage's exists_from/change/change_at reach the planner: an unused rule created at noon stays."""
+    import pyarrow.parquet as pq
+    from recommend_scenario import DAY, write_scenario
+
+    from flowlens.recommend.pipeline import recommend
+
+    dd = write_scenario(tmp_path / "data")
+    path = dd.results_dir(DAY) / "rule_usage.parquet"
+    rows = pq.read_table(path).to_pylist()
+    for r in rows:
+        if r["rule_id"] == "sgr-unused":
+            r.update(exists_from=T2, change="created", change_at=T2)
+    pq.write_table(pa.Table.from_pylist(rows, schema=pq.read_schema(path)), path)
+    plan = recommend(dd, [DAY], Settings(min_window_days=1), write=False)
+    kept = {k.rule_id: k for k in plan.kept}
+    assert "sgr-unused" not in {r.rule_id for r in plan.recommendations}
+    assert kept["sgr-unused"].label == "too_new" and "created on 2026-11-28 12:00 UTC" in kept["sgr-unused"].reason

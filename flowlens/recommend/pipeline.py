@@ -24,7 +24,7 @@ from flowlens.inventory.timeline import Timeline, load_timeline
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
-from flowlens.model.window import Window
+from flowlens.model.window import AnalysedWindow, Window
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.history import Unplaced, history_from_tables, with_unplaced
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
@@ -82,16 +82,12 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
-def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> tuple[dict[str, Usage], list[date]]:
-    """Rule usage combined over the window, and the window's days that were analysed."""
-    window = Window.of(days)
-    rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
-    if not rows:
-        raise AnalysisError(
-            f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
-        )
-    analysed = sorted({r["window_start"].astimezone(UTC).date() for r in rows if r.get("window_start")})
-    return combine_usage(rows, window.start, window.end), analysed
+def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
+    """Each recommendation with its SG's account and region (plan.sh and plan.tf pin both)."""
+    place = {g["group_id"]: (g["owner_id"] or "", g["region"] or "") for g in groups}
+    recs = tuple(replace(r, account_id=place.get(r.group_id, ("", ""))[0], region=place.get(r.group_id, ("", ""))[1])
+                 for r in plan.recommendations)
+    return replace(plan, recommendations=recs)
 
 
 def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[Unplaced]:
@@ -107,15 +103,33 @@ def with_history(inv: Inventory, tl: Timeline) -> Inventory:
     return replace(inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None)
 
 
+def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
+    window = Window.of(days)
+    rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
+    if not rows:
+        raise AnalysisError(
+            f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
+        )
+    return combine_usage(rows, window.start, window.end)
+
+
+def _span(days: Sequence[date]) -> str:
+    return str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
+
+
+def _window_flags(days: Sequence[date]) -> str:
+    return f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+
+
 def recommendations_table(plan: Plan) -> pa.Table:
     """The plan as the ``recommendations`` results table (design.md §4)."""
-    recs = [r.to_dict() for r in plan.recommendations]
-    cols = {
-        "rule_id": [r["rule_id"] for r in recs], "group_id": [r["group_id"] for r in recs],
-        "action": [r["action"] for r in recs], "proposed": [json.dumps(r["proposed"]) for r in recs],
-        "evidence": [json.dumps(r["evidence"]) for r in recs], "risk": [r["risk"] for r in recs],
-    }
-    return pa.table(cols, schema=RESULT_SCHEMAS["recommendations"])
+    v = plan.verification
+    rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
+             **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
+             "flows_checked": v.flows_checked, "flows_cut": v.flows_cut, "flows_unattributed": v.flows_unattributed,
+             "flows_unattributed_protected": v.flows_unattributed_protected}
+            for r in (rec.to_dict() for rec in plan.recommendations)]
+    return pa.Table.from_pylist(rows, schema=RESULT_SCHEMAS["recommendations"])
 
 
 def recommend(
@@ -124,37 +138,44 @@ def recommend(
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
-    The rules are those of the newest snapshot of the window's timeline (or ``snapshot``); the
-    memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
+    The rules are those of the newest snapshot of the analysed days' timeline (or ``snapshot``);
+    the memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
     a reviewer dismissed (``flowlens dismiss``) and whose dismissal holds on ``today`` (default:
     the current UTC date) are kept as they are.
     """
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
-    window = Window.of(days)
-    # without any snapshot the missing analysis is the first thing to say (load_usage says it)
-    tl = load_timeline(dd, window.start, window.end) if dd.snapshots() else None
+    window = AnalysedWindow.of(days, dd.analysed_days(days))
+    if not window.analysed:
+        raise AnalysisError(
+            f"no analysis results for {_span(days)} in {dd.results}; run "
+            f"'flowlens analyze {_window_flags(days)}' first")
+    if window.missing:
+        log.warning("%s; risk is rated on the %d analysed day(s)", window.gap_sentence(), window.days)
+    analysed = window.analysed
+    start, end = window.bounds()
+    tl = load_timeline(dd, start, end) if dd.snapshots() else None
     chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
             register_views(con, dd, snapshot=chosen)
-            usage, analysed = load_usage(con, days)
             inv = load_inventory(con)
             inv = with_history(inv, tl) if tl else inv
-            inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, days)))
+            inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, analysed)))
             if snapshot:
                 inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
-            obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
+            usage = load_usage(con, analysed)
+            obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
             dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
-            plan = build_plan(inv, usage, obs, window.start, window.end, settings, days_analysed=analysed,
-                              dismissed=dismissed)
+            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed)
+            plan = locate(plan, _rows(con, "groups"))
         finally:
             con.close()
     log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
              plan.verification.claim())
     if write:
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
+        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
         refresh_catalog(dd)
     return plan
