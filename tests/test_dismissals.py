@@ -107,3 +107,17 @@ def test_unknown_target_and_empty_reason_are_refused(dd: DataDir) -> None:
         dismissals.dismiss(dd, "sgr-00000000000000000", "x", by="alice")
     with pytest.raises(UsageError, match="--reason"):
         dismissals.dismiss(dd, MYSQL, "  ", by="alice")
+
+
+def test_the_report_shows_dismissed_rules_apart_and_the_plan_delta(dd: DataDir, tmp_path: Path) -> None:
+    from flowlens.report import write_report
+
+    dismissals.dismiss(dd, MYSQL, "quarterly MySQL export", by="alice", now=NOW)
+    plan = recommend(dd, [DAY], write=False, today=date(2026, 12, 1))
+    path = tmp_path / "plan.json"
+    path.write_text(plan.to_json(), encoding="utf-8")
+    text = write_report(dd, [DAY], tmp_path / "out", plan=path).markdown.read_text(encoding="utf-8")
+    section = text.split("## Dismissed by a reviewer", 1)[1]
+    assert MYSQL in section and "dismissed by alice on 2026-11-30, reason: quarterly MySQL export" in section
+    assert f"**Connectivity after the plan:** {plan.delta().summary()}" in text
+    assert "removes 2 paths that saw no traffic" in text  # 3 unused removals less the dismissed one
