@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         t = record.totals()
         print(f"{args.plan}: {record.status_reason()}")
-        print(f"  {len(record.days)} days verified ({record.clean_days} clean), {t['flows_checked']:,} flows checked, "
+        n = len(record.days)
+        print(f"  {n} day{'' if n == 1 else 's'} verified ({record.clean_days} clean), {t['flows_checked']:,} flows checked, "
               f"{t['flows_cut']:,} would be cut, {t['flows_unattributed']:,} unattributed "
               f"({t['flows_unattributed_protected']:,} protected)")
         for b in record.blockers():
