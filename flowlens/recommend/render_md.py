@@ -105,7 +105,8 @@ def render_md(plan: Plan) -> str:
     out += [_row(r) for r in plan.recommendations] or ["| — | | | | | | | | |"]
     if plan.recommendations:
         out += ["", "## Connectivity delta", "", "Per security group and direction, each path that changes "
-                "(before → after) with the traffic the window observed on it.", "", "```", *delta_lines(plan), "```"]
+                "(before → after) with the traffic the window observed on it.", "",
+                *(f"- {_cell(comment_text(line.strip()))}" for line in delta_lines(plan))]
     out += ["", "## Details", ""]
     for rec in plan.recommendations:
         out += _details(rec)
