@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from flowlens.model.plan import Plan
+from flowlens.model.window import AnalysedWindow
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.history import (
     FAR_FUTURE,
@@ -40,6 +41,7 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 START, END = at(0), datetime(2026, 11, 29, tzinfo=UTC)
+ONE_DAY = AnalysedWindow.of([START.date()], [START.date()])
 T1, T2 = at(6), at(12)
 SSH_OFFICE = Rule("ingress", 6, 22, 22, "cidr4", "198.51.100.0/24")
 
@@ -166,7 +168,7 @@ def test_the_planner_drops_a_removal_that_stops_an_unattributed_flow_and_says_wh
     inv, observed = _unattributed()
     # as if the analysis had called both of sg-a's rules unused: the replay is the second line of defence
     usage = {"sgr-a": Usage("unused"), "sgr-a-wide": Usage("unused"), "sgr-other-vpc": Usage("unused")}
-    plan = build_plan(inv, usage, observed, START, END, Settings(min_window_days=1), days_analysed=[START.date()])
+    plan = build_plan(inv, usage, observed, START, END, Settings(min_window_days=1), ONE_DAY)
     dropped = {d.rule_id: d.reason for d in plan.dropped}
     assert set(dropped) == {"sgr-a", "sgr-a-wide"}
     assert "would cut 7 accepted flows" in dropped["sgr-a"]
@@ -209,7 +211,7 @@ def _plan_with_unattributed() -> Plan:
     inv, observed = _unattributed()
     usage = {"sgr-a": Usage("used"), "sgr-a-wide": Usage("used"), "sgr-other-vpc": Usage("unused")}
     return build_plan(inv, usage, [*observed, ob("eni-x", "198.51.100.9", 1, unattributed=True, vpc="vpc-1")],
-                      START, END, Settings(min_window_days=1), days_analysed=[START.date()])
+                      START, END, Settings(min_window_days=1), ONE_DAY)
 
 
 def test_no_format_claims_zero_cut_without_the_unattributed_flows() -> None:
