@@ -37,7 +37,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert command in ci
     # ... and runs it in a fresh clone inside an empty temporary directory, so nothing outside the
-    # repository (no ../shared, no untracked file) can make it pass
+    # repository (no sibling folder, no untracked file) can make it pass
     [line] = [ln for ln in ci.splitlines() if command in ln]
     assert re.search(r'^git clone -q "\$PWD" "\$tmp/flowlens" && cd "\$tmp/flowlens" && ', line), line
     assert re.search(r"^tmp=\$\(mktemp -d\)$", ci, re.M), "CI must clone into a new empty temporary directory"
