@@ -35,9 +35,9 @@ def _files() -> list[Path]:
             continue
         for p in sorted(path.rglob("*")):
             rel = p.relative_to(REPO).parts
-            if p.is_file() and p.suffix in SUFFIXES and not SKIP_DIRS & set(rel):
-                if p.suffix or p.parent.name == ".ci":
-                    found.append(p)
+            text_file = p.suffix in SUFFIXES and (p.suffix != "" or p.parent.name == ".ci")
+            if p.is_file() and text_file and not SKIP_DIRS & set(rel):
+                found.append(p)
     return found
 
 
