@@ -29,11 +29,12 @@ import pyarrow.parquet as pq
 
 from flowlens import sqlfiles
 from flowlens.analyze import analyze
-from flowlens.catalog import register_views, sql_str
+from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.model.addr import cidr_range
 from flowlens.model.flow import FLOW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
+from flowlens.model.tables import sql_str
 
 DAY = date(2026, 11, 28)
 

@@ -17,14 +17,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flowlens.analyze import analyze
+from flowlens.analyze.pipeline import analyze
 from flowlens.atomic import write_text_atomic
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
 from flowlens.inventory import snapshot_from_aws, snapshot_from_json
+from flowlens.model.window import Window
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.pipeline import recommend, window_bounds
+from flowlens.recommend.pipeline import recommend
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
@@ -177,4 +178,4 @@ def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
 
 def window_end(days: Sequence[date]) -> datetime:
     """The instant the window ends (UTC), used as the demo inventory's snapshot time."""
-    return window_bounds(days)[1]
+    return Window.of(days).end

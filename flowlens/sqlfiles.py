@@ -8,18 +8,25 @@ Each file starts with a comment header::
 
 Parameters use DuckDB's own binding (``$name``); values are never formatted into SQL text.
 The loader checks that the parameters a query uses are exactly the ones its header declares,
-and reports problems as ``file:line``.
+and reports problems as ``file:line``. :func:`execute` and :func:`rows` are the one way a stage
+runs a named query on a DuckDB connection: they bind exactly the declared parameters and name
+the query's file when the engine fails; other engines bind with :func:`bind`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flowlens.errors import AnalysisError
+
+if TYPE_CHECKING:
+    import duckdb
 
 _HEADER_RE = re.compile(r"^--\s*(name|returns|params):\s*(.*)$")
 _PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
@@ -85,3 +92,48 @@ def all_queries() -> list[Query]:
     """Every query shipped, for checks and for transpiling."""
     root = sql_root()
     return [load(p.parent.name, p.stem) for p in sorted(root.glob("*/*.sql"))]
+
+
+def bind(query: Query, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The values of exactly the parameters ``query`` declares (others in ``params`` are ignored).
+
+    >>> q = parse_query("-- name: q\\n-- returns: x\\n-- params: $day\\nSELECT $day", Path("q.sql"))
+    >>> bind(q, {"day": 1, "limit": 5})
+    {'day': 1}
+    >>> bind(q, {})
+    Traceback (most recent call last):
+    ...
+    flowlens.errors.AnalysisError: q.sql: no value given for the declared parameter(s) $day
+    """
+    given = params or {}
+    missing = [p for p in query.params if p not in given]
+    if missing:
+        raise AnalysisError(f"{query.path}: no value given for the declared parameter(s) "
+                            + ", ".join(f"${p}" for p in missing))
+    return {p: given[p] for p in query.params}
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection, query: Query, params: Mapping[str, Any] | None = None, *, create: str = "",
+) -> duckdb.DuckDBPyConnection:
+    """Run ``query`` on ``con`` (as ``<create> AS <query>`` when ``create`` is given, e.g.
+    ``CREATE OR REPLACE TEMP TABLE t``) and return the cursor; engine errors name the file."""
+    import duckdb
+
+    sql = f"{create} AS {query.sql}" if create else query.sql
+    try:
+        return con.execute(sql, bind(query, params))
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{query.path}: query {query.name!r} failed: {exc}") from exc
+
+
+def rows(con: duckdb.DuckDBPyConnection, query: Query, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every row of ``query`` as a dict keyed by column name."""
+    import duckdb
+
+    cur = execute(con, query, params)
+    try:
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    except duckdb.Error as exc:
+        raise AnalysisError(f"{query.path}: query {query.name!r} failed: {exc}") from exc

@@ -15,7 +15,7 @@ import pytest
 
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import IngestSummary
-from flowlens.recommend.plan import Plan
+from flowlens.model.plan import Plan
 
 REPO = Path(__file__).resolve().parent.parent
 #: Public flow-log records and AWS API outputs, with their sources and licences (its README).
@@ -93,12 +93,13 @@ def sample_day(tmp_path_factory: pytest.TempPathFactory) -> SampleDay:
     from flowlens.ingest.pipeline import ingest
     from flowlens.ingest.source import LocalSource
     from flowlens.inventory import snapshot_from_json
-    from flowlens.recommend.pipeline import recommend, window_bounds
+    from flowlens.model.window import Window
+    from flowlens.recommend.pipeline import recommend
 
     expected = json.loads((SAMPLE_LOGS / "expected.json").read_text(encoding="utf-8"))
     day = date.fromisoformat(expected["window"]["start"][:10])
     dd = DataDir(tmp_path_factory.mktemp("sample") / "data")
     summary = ingest(LocalSource(SAMPLE_LOGS / "s3"), [day], dd, workers=2)
-    snapshot_from_json([SAMPLE_LOGS / "inventory"], dd, taken_at=window_bounds([day])[1])
+    snapshot_from_json([SAMPLE_LOGS / "inventory"], dd, taken_at=Window.day(day).end)
     analyze(dd, [day])
     return SampleDay(dd, summary, recommend(dd, [day]), expected)

@@ -17,10 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowlens.catalog import MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 from flowlens.model.flow import FLOW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.tables import MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 
 DAY = "2026-11-28"
 EVIL = "<script>alert(1)</script>"

@@ -78,9 +78,9 @@ def test_sql_allows_describe_show_and_table_info(analysed: Path, capsys: pytest.
 
 
 def test_sql_interactive_prompt(analysed: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = iter(["SELECT 41 + 1 AS answer", "DROP VIEW flows", ".quit"])
+    lines = iter(["SELECT 41 + 1 AS answer;", "DROP VIEW flows;", ".quit"])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
     capsys.readouterr()
-    assert main(["sql", "--data-dir", str(analysed), "--format", "csv"]) == 0
+    assert main(["sql", "--data-dir", str(analysed), "--format", "csv"]) == 2  # no TTY: exits with the refusal's code
     out = capsys.readouterr()
     assert "answer\n42" in out.out and "read-only" in out.err

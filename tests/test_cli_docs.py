@@ -63,3 +63,12 @@ def test_readme_iam_policy_covers_every_declared_action() -> None:
     assert statements["FlowlensInventoryReadOnly"] == inventory
     assert statements["FlowlensApplyOnly"] == set(PERMISSIONS)
     assert {"s3:ListBucket", "s3:GetObject"} <= statements["FlowlensIngest"]
+
+
+def test_every_listed_command_loads_and_a_mistyped_one_is_an_error() -> None:
+    from flowlens.cli import COMMANDS
+    from flowlens.cli._common import load_command
+
+    assert all(callable(load_command(name).register) for name in COMMANDS)
+    with pytest.raises(ModuleNotFoundError, match=r"flowlens\.cli\.analyse"):
+        load_command("analyse")

@@ -23,8 +23,8 @@ import pytest
 from flowlens import sqlfiles
 from flowlens.datadir import DataDir
 from flowlens.engines.athena import AthenaEngine
-from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
+from flowlens.model.tables import analysis_sources
 
 OUT = "s3://athena-results/flowlens/"
 DAY = date(2026, 11, 28)

@@ -16,12 +16,12 @@ from flowlens.cli import main
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, AwsAccessError, ExitCode, InputError
 from flowlens.inventory import snapshot, snapshot_from_aws, snapshot_from_json
-from flowlens.inventory.build import Inventory, RawInventory, build_inventory
+from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.from_json import read_files
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 
 
-def _empty() -> Inventory:
+def _empty() -> InventoryTables:
     return build_inventory(RawInventory())
 
 

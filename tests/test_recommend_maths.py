@@ -15,7 +15,7 @@ from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule
 from flowlens.recommend.ports import covered_count, port_ranges
 from flowlens.recommend.prefix_cover import minimal_cover
 from flowlens.recommend.proposals import narrow
-from flowlens.recommend.rules import Flow, PeerContext, Rule, is_subset
+from flowlens.recommend.rules import Flow, PeerContext, Rule, allows, is_subset
 
 
 @pytest.mark.parametrize("module", [rules, prefix_cover, ports, ec2_shapes])
@@ -39,7 +39,7 @@ CTX = PeerContext({"sg-app": frozenset({"10.0.3.5"})}, {}, {"pl-1": ("52.216.0.0
     (Rule("egress", 6, 443, 443, "prefix_list", "pl-1"), Flow("egress", 6, "52.217.0.9", 443), True),
 ])
 def test_allows_follows_design_section_5(rule: Rule, flow: Flow, expected: bool) -> None:
-    assert rule.allows(flow, CTX) is expected
+    assert allows(rule, flow, CTX) is expected
 
 
 def test_subset_knows_references_and_prefix_lists() -> None:
@@ -91,7 +91,7 @@ def test_narrowing_never_widens_and_keeps_every_observed_flow(
     assert is_subset(cand.proposed, rule)
     assert len(cand.proposed) <= Settings().max_rules_per_proposal or (k == 1 and budget == 1)
     for f in flows:
-        assert any(p.allows(f, PeerContext()) for p in cand.proposed), f
+        assert any(allows(p, f, PeerContext()) for p in cand.proposed), f
 
 
 @settings(max_examples=60, deadline=None)

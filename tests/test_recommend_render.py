@@ -10,9 +10,9 @@ import pytest
 from recommend_scenario import DAY, write_scenario
 
 from flowlens.cli import main
+from flowlens.model.plan import Plan
 from flowlens.recommend.inputs import Settings
 from flowlens.recommend.pipeline import recommend
-from flowlens.recommend.plan import Plan
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import SampleDay
 
-from flowlens.recommend.plan import Plan
+from flowlens.model.plan import Plan
 from flowlens.recommend.render_md import render_md
 from flowlens.samples import sample_logs_root
 

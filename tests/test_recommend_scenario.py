@@ -10,9 +10,9 @@ import pytest
 from recommend_scenario import DAY, FLOWS, WEB_CLIENTS, write_scenario
 
 from flowlens.catalog import connect
+from flowlens.model.plan import Plan
 from flowlens.recommend.inputs import Settings
 from flowlens.recommend.pipeline import recommend
-from flowlens.recommend.plan import Plan
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowlens.model.flow import DEFAULT_FORMAT, VPC_BY_NAME, format_fields
-from flowlens.model.results import RejectCause, RuleStatus
+from flowlens.model.status import RejectCause, RuleStatus
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_logs"
 KEY_RE = re.compile(

@@ -12,6 +12,7 @@ import pytest
 from conftest import SampleDay
 
 import flowlens
+from flowlens.cli import main
 
 COUNTED = ("flows", "connections", "sole_flows", "packets", "bytes", "peers", "ports")
 
@@ -95,3 +96,5 @@ def test_the_readme_sql_examples_run_on_the_sample_day(sample_day: SampleDay) ->
     assert len(queries) == 10
     for q in queries:
         _rows(sample_day, q)  # raises on any error
+        # and through flowlens sql, whose read-only checks must admit every one of them
+        assert main(["sql", "--data-dir", str(sample_day.data.root), q, "--format", "csv"]) == 0, q

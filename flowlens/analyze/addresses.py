@@ -52,14 +52,15 @@ class AddrKey:
 
 
 def address_keys(addresses: Iterable[str | None]) -> list[AddrKey]:
-    """Keys of the parseable addresses; unparseable ones are logged and left out (they match nothing).
+    """Keys of the distinct parseable addresses, in first-seen order; unparseable ones are logged
+    and left out (they match nothing).
 
-    >>> [k.family for k in address_keys(["10.0.0.1", "::1", "bogus", None])]
-    [4, 6]
+    >>> [(k.addr, k.family) for k in address_keys(["10.0.0.1", "::1", "bogus", None, "10.0.0.1"])]
+    [('10.0.0.1', 4), ('::1', 6)]
     """
     out: list[AddrKey] = []
     bad = 0
-    for addr in {a for a in addresses if a}:
+    for addr in dict.fromkeys(a for a in addresses if a):  # a dict keeps order; a set's depends on PYTHONHASHSEED
         try:
             family = ipaddress.ip_address(addr.strip()).version
         except ValueError:

@@ -15,22 +15,22 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
+from datetime import date, timedelta
 from typing import Any
 
 import pyarrow as pa
 
 from flowlens import sqlfiles
 from flowlens.analyze import addresses
-from flowlens.analyze.snapshot import snapshot_for_window
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
-from flowlens.engines.sources import analysis_sources
 from flowlens.errors import AnalysisError
+from flowlens.inventory.snapshot import choose_snapshot
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
+from flowlens.model.tables import analysis_sources
+from flowlens.model.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,6 @@ class AnalysisSummary:
         return {"days": [d.to_dict() for d in self.days]}
 
 
-def window(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, dtime(0), tzinfo=UTC)
-    return start, start + timedelta(days=1)
-
-
 def analyze(
     dd: DataDir,
     days: Sequence[date],
@@ -146,13 +141,13 @@ def analyze(
 
 def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
     started = time.monotonic()
-    w_start, w_end = window(day)
-    snapshot = snapshot_for_window(dd, w_start, w_end)
+    window = Window.day(day)
+    snapshot = choose_snapshot(dd, window.start, window.end)
     _register_inputs(eng, dd, snapshot)
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
-    params = {"day": day, "window_start": w_start, "window_end": w_end, "lookback_start": day - timedelta(days=lookback_days)}
+    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days)}
     queries = {step: sqlfiles.load("analyze", step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
     for step, query in queries.items():

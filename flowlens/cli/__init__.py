@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "run",
     "sql",
+    "catalog",
     "demo",
 )
 
@@ -44,9 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flowlens {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = _common.load_command(name)
-        if module is not None:
-            module.register(sub)
+        _common.load_command(name).register(sub)
     return parser
 
 

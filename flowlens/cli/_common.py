@@ -15,14 +15,9 @@ from flowlens.datadir import DataDir
 from flowlens.errors import UsageError
 
 
-def load_command(name: str) -> ModuleType | None:
-    """Import ``flowlens.cli.<name>`` if that command exists yet."""
-    try:
-        return importlib.import_module(f"flowlens.cli.{name.replace('-', '_')}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"flowlens.cli.{name.replace('-', '_')}":
-            return None
-        raise
+def load_command(name: str) -> ModuleType:
+    """The module ``flowlens.cli.<name>`` (``-`` read as ``_``); a missing one is an ImportError, never skipped."""
+    return importlib.import_module(f"flowlens.cli.{name.replace('-', '_')}")
 
 
 def command_parser(

@@ -10,8 +10,8 @@ from typing import Any
 from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
 from flowlens.errors import UsageError
+from flowlens.model.plan import Plan
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.plan import Plan
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf

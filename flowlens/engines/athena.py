@@ -30,17 +30,12 @@ from flowlens.engines.base import ParquetSource, cast_to_types
 from flowlens.engines.ddl import create_table
 from flowlens.engines.transpile import to_trino
 from flowlens.errors import AnalysisError, AwsAccessError
-from flowlens.sqlfiles import Query
+from flowlens.model.tables import athena_arrow_type
+from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
 
 _DONE = {"SUCCEEDED", "FAILED", "CANCELLED"}
-_ATHENA_TYPES: dict[str, pa.DataType] = {
-    "varchar": pa.string(), "char": pa.string(), "string": pa.string(), "tinyint": pa.int8(), "smallint": pa.int16(),
-    "integer": pa.int32(), "int": pa.int32(), "bigint": pa.int64(), "boolean": pa.bool_(), "double": pa.float64(),
-    "float": pa.float32(), "real": pa.float32(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
-    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
-}
 
 
 def sql_literal(value: Any) -> str:
@@ -110,8 +105,9 @@ class AthenaEngine:
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(target)}")
         ctas = (f"CREATE TABLE {target} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
                 f"external_location = {sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}")
+        bound = bind(query, params)
         try:
-            self.execute(ctas, [params[p] for p in rendered.params])
+            self.execute(ctas, [bound[p] for p in rendered.params])
         except AnalysisError as exc:
             raise AnalysisError(f"{query.path}: {exc}") from exc
         self._created.append(("TABLE", target))
@@ -184,7 +180,7 @@ class AthenaEngine:
 
 
 def _column(values: list[str | None], athena_type: str) -> pa.Array:
-    t = _ATHENA_TYPES.get(athena_type.lower(), pa.string())
+    t = athena_arrow_type(athena_type)
     if t == pa.string():
         return pa.array(values, pa.string())
     if pa.types.is_boolean(t):

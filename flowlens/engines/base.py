@@ -1,50 +1,17 @@
-"""The engine protocol and the engine-independent description of an input table."""
+"""The engine protocol; the engine-independent description of an input table is :class:`ParquetSource`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 
+from flowlens.model.tables import ParquetSource
 from flowlens.sqlfiles import Query
 
-
-@dataclass(frozen=True)
-class ParquetSource:
-    """An input table: Parquet files under ``root`` (Hive partitions in the path) or one file.
-
-    ``pattern`` is the glob under ``root`` (``None``: ``root`` is the file itself); ``schema`` is
-    the columns inside the files and ``partitions`` the Hive partition columns with their types.
-    ``catalog_table`` and ``snapshot`` say where the same data sits in a Glue/Athena catalog
-    (see :mod:`flowlens.engines.ddl`): the table, and the inventory snapshot partition to read.
-    """
-
-    name: str
-    root: Path
-    pattern: str | None
-    schema: pa.Schema
-    partitions: dict[str, pa.DataType] = field(default_factory=dict)
-    catalog_table: str = ""
-    snapshot: str | None = None
-
-    def files(self) -> list[Path]:
-        """The Parquet files present now (hidden temp files of atomic writes excluded)."""
-        if self.pattern is None:
-            return [self.root] if self.root.is_file() else []
-        if not self.root.is_dir():
-            return []
-        return sorted(p for p in self.root.glob(self.pattern) if not p.name.startswith("."))
-
-    def full_schema(self) -> pa.Schema:
-        """File columns followed by the partition columns: what the view shows."""
-        fields = [f for f in self.schema if f.name not in self.partitions]
-        return pa.schema([*fields, *(pa.field(n, t) for n, t in self.partitions.items())])
-
-    def empty(self) -> pa.Table:
-        return self.full_schema().empty_table()
+__all__ = ["Engine", "ParquetSource", "cast_to_types"]
 
 
 class Engine(Protocol):

@@ -21,6 +21,9 @@ from flowlens.errors import UsageError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.tables import hive_type
+
+__all__ = ["DdlOptions", "athena_ddl", "create_table", "hive_type", "lake_key"]
 
 #: Regions offered to the region projection when none are given (commercial partition).
 DEFAULT_REGIONS: tuple[str, ...] = (
@@ -49,26 +52,6 @@ class DdlOptions:
         if not self.location.startswith("s3://") or len(self.location) <= len("s3://"):
             raise UsageError(f"--location must be s3://bucket[/prefix], not {self.location!r}")
         return self.location.rstrip("/")
-
-
-def hive_type(t: pa.DataType) -> str:
-    """The Hive/Glue column type of an Arrow type.
-
-    >>> hive_type(pa.map_(pa.string(), pa.string())), hive_type(pa.list_(pa.int32()))
-    ('map<string,string>', 'array<int>')
-    """
-    simple = {pa.string(): "string", pa.int8(): "tinyint", pa.int16(): "smallint", pa.int32(): "int",
-              pa.int64(): "bigint", pa.bool_(): "boolean", pa.float64(): "double", pa.float32(): "float",
-              pa.date32(): "date"}
-    if t in simple:
-        return simple[t]
-    if pa.types.is_timestamp(t):
-        return "timestamp"
-    if pa.types.is_map(t):
-        return f"map<{hive_type(t.key_type)},{hive_type(t.item_type)}>"
-    if pa.types.is_list(t):
-        return f"array<{hive_type(t.value_type)}>"
-    raise UsageError(f"no Glue type for the Arrow type {t}")
 
 
 def lake_key(relative: str) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flowlens import sqlfiles
 from flowlens.atomic import atomic_path
-from flowlens.catalog import duck_type, sql_str
-from flowlens.engines.base import ParquetSource
 from flowlens.errors import AnalysisError
+from flowlens.model.tables import ParquetSource, duck_type, duckdb_select, sql_str
 from flowlens.sqlfiles import Query
 
 log = logging.getLogger(__name__)
@@ -46,20 +46,7 @@ class DuckDBEngine:
         self._views: list[str] = []
 
     def register_parquet(self, source: ParquetSource) -> None:
-        files = source.files()
-        if not files:
-            self._create_view(source.name, _empty_select(source))
-            return
-        if source.pattern is None:
-            self._create_view(source.name, f"SELECT * FROM read_parquet({sql_str(source.root)})")
-            return
-        casts = "".join(f', CAST("{p}" AS {duck_type(t)}) AS "{p}"' for p, t in source.partitions.items())
-        excl = ", ".join(f'"{p}"' for p in source.partitions)
-        self._create_view(
-            source.name,
-            f"SELECT * EXCLUDE ({excl}){casts} FROM read_parquet({sql_str(source.root / source.pattern)}, "
-            f"hive_partitioning = true, union_by_name = true, hive_types_autocast = false)",
-        )
+        self._create_view(source.name, duckdb_select(source))
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         arrow_name = f"{name}_arrow"
@@ -70,12 +57,9 @@ class DuckDBEngine:
             self.con.unregister(arrow_name)
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
-        bound = {p: params[p] for p in query.params}
         t0 = time.monotonic()
-        try:
-            self._create_table(table, query.sql, bound)
-        except duckdb.Error as exc:
-            raise AnalysisError(f"{query.path}: query failed: {exc}") from exc
+        sqlfiles.execute(self.con, query, params, create=f"CREATE OR REPLACE TEMP TABLE {table}")
+        self._tables.append(table)
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
@@ -120,7 +104,3 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", dict(params))
         self._tables.append(name)
 
-
-def _empty_select(source: ParquetSource) -> str:
-    cols = [f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
-    return f"SELECT {', '.join(cols)} WHERE false"

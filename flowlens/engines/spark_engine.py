@@ -20,7 +20,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.engines.base import ParquetSource, cast_to_types
 from flowlens.engines.transpile import to_spark
 from flowlens.errors import AnalysisError
-from flowlens.sqlfiles import Query
+from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,9 @@ class SparkEngine:
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         t0 = time.monotonic()
+        bound = bind(query, params)
         try:
-            df = self._sql(query.sql, {p: params[p] for p in query.params}).localCheckpoint()
+            df = self._sql(query.sql, bound).localCheckpoint()
         except Exception as exc:  # Spark raises AnalysisException/Py4JJavaError/...
             raise AnalysisError(f"{query.path}: query failed on Spark: {exc}") from exc
         self._view(table, df)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
+from flowlens.model.window import Window
+
 AWSLOGS = "AWSLogs/"
 
 
@@ -80,23 +82,6 @@ def parse_key(key: str) -> FlowKey | None:
         return None
     fmt = FileFormat(m["ext"])
     return FlowKey(key, m["acct"], region, flow_log_id, ts, fmt, d.re is _HIVE_DIR_RE, d["h"] is not None)
-
-
-@dataclass(frozen=True)
-class Window:
-    """A half-open UTC interval of record end times, ``[start, end)``."""
-
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def of_days(cls, days: list[date]) -> Window:
-        first, last = min(days), max(days)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        return cls(start, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
-
-    def contains(self, when: datetime) -> bool:
-        return self.start <= when < self.end
 
 
 def day_prefixes(root: str, account_dir: str, region_dir: str, day: date, hive: bool) -> str:

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowlens.atomic import write_parquet_atomic
-from flowlens.catalog import MANIFEST_SCHEMA
 from flowlens.datadir import DataDir
+from flowlens.model.tables import MANIFEST_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,28 @@ class ManifestEntry:
     files: tuple[str, ...]
     covered: tuple[tuple[int, int], ...]  # [start, end) epoch seconds of record end times taken
     ingested_at: datetime
+
+    @classmethod
+    def ingested(
+        cls, source_key: str, etag: str, size: int, *, flow_log_id: str | None, rows: int, quarantined: int,
+        out_of_window: int, files: tuple[str, ...], covered: tuple[tuple[int, int], ...], at: datetime,
+    ) -> ManifestEntry:
+        """An object read whole or in part: its rows are in ``files``, its end times ``covered``."""
+        return cls(source_key=source_key, etag=etag, size=size, status="ingested", rows=rows, quarantined=quarantined,
+                   error=None, flow_log_id=flow_log_id, out_of_window=out_of_window, files=files, covered=covered,
+                   ingested_at=at)
+
+    @classmethod
+    def failed(
+        cls, source_key: str, etag: str, size: int, *, error: str, flow_log_id: str | None,
+        previous: ManifestEntry | None, at: datetime,
+    ) -> ManifestEntry:
+        """A read that failed. ``previous`` (an earlier good read of the same ETag) stays ingested with
+        its rows and files, now carrying the error; without one the object is ``failed`` with nothing."""
+        if previous is None:
+            return cls(source_key=source_key, etag=etag, size=size, status="failed", rows=0, quarantined=0,
+                       error=error, flow_log_id=flow_log_id, out_of_window=0, files=(), covered=(), ingested_at=at)
+        return replace(previous, size=size, error=error, flow_log_id=flow_log_id, ingested_at=at)
 
     def covers(self, start: int, end: int) -> bool:
         return not uncovered(self.covered, start, end)

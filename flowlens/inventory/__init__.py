@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from flowlens.datadir import DataDir
-from flowlens.inventory.build import Inventory, RawInventory, build_inventory
+from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.snapshot import SnapshotInfo, choose_snapshot, write_snapshot
 
 __all__ = [
-    "Inventory",
+    "InventoryTables",
     "RawInventory",
     "SnapshotInfo",
     "build_inventory",

@@ -46,7 +46,7 @@ class RawInventory:
 
 
 @dataclass(frozen=True)
-class Inventory:
+class InventoryTables:
     """One Arrow table per name of :data:`INVENTORY_SCHEMAS`, each with exactly that schema."""
 
     tables: dict[str, pa.Table]
@@ -67,7 +67,7 @@ def _table(name: str, rows: list[Row]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=INVENTORY_SCHEMAS[name])
 
 
-def build_inventory(raw: RawInventory) -> Inventory:
+def build_inventory(raw: RawInventory) -> InventoryTables:
     """All tables from the raw items; see docs/inventory.md for the rules applied."""
     it = raw.items
     nacl_items = [item for _, item in it["network_acls"]]
@@ -96,7 +96,7 @@ def build_inventory(raw: RawInventory) -> Inventory:
         "flow_logs": flow_logs,
         "eni_coverage": rs.eni_coverage(enis, flow_logs),
     }
-    return Inventory({name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS})
+    return InventoryTables({name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS})
 
 
 def _subnets(items: list[tuple[str | None, Json]], by_subnet: dict[str, str], default_nacl: dict[str, str]) -> list[Row]:

@@ -13,49 +13,29 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from flowlens.model import net
 from flowlens.model.addr import AddrRange, cidr_range
+from flowlens.model.net import PORTED_PROTOCOLS, Direction, PeerType, protocol_name
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 Json = Mapping[str, Any]
 
-ALL_PROTOCOLS = -1
-_NAME_TO_NUMBER = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "all": ALL_PROTOCOLS}
-_NUMBER_TO_NAME = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6", ALL_PROTOCOLS: "all"}
-#: Protocols whose FromPort/ToPort mean something (ports, or ICMP type/code).
-PORTED_PROTOCOLS = frozenset({6, 17, 1, 58})
-
-
 class NormalizeError(ValueError):
     """A value that cannot be normalised; callers add the file/key to the message."""
 
 
 def protocol_number(value: str | int) -> int:
-    """The IANA number of an ``IpProtocol``/``Protocol`` value; ``-1``/``all`` → -1.
+    """The IANA number of an ``IpProtocol``/``Protocol`` value (:func:`flowlens.model.net.protocol_number`).
 
-    >>> protocol_number("tcp"), protocol_number("6"), protocol_number("-1"), protocol_number("ICMPv6")
-    (6, 6, -1, 58)
+    >>> protocol_number("tcp"), protocol_number("-1")
+    (6, -1)
     """
-    text = str(value).strip().lower()
-    if text in _NAME_TO_NUMBER:
-        return _NAME_TO_NUMBER[text]
     try:
-        number = int(text)
-    except ValueError:
-        raise NormalizeError(f"unknown IP protocol {value!r}; expected tcp, udp, icmp, icmpv6, -1 or 0-255") from None
-    if number != ALL_PROTOCOLS and not 0 <= number <= 255:
-        raise NormalizeError(f"IP protocol {value!r} is outside 0-255")
-    return number
-
-
-def protocol_name(number: int) -> str:
-    """``tcp``/``udp``/``icmp``/``icmpv6``/``all`` for the well-known numbers, else the number as text.
-
-    >>> protocol_name(6), protocol_name(-1), protocol_name(47)
-    ('tcp', 'all', '47')
-    """
-    return _NUMBER_TO_NAME.get(number, str(number))
+        return net.protocol_number(value)
+    except net.ProtocolError as exc:
+        raise NormalizeError(str(exc)) from None
 
 
 def rule_ports(protocol: int, from_port: int | None, to_port: int | None) -> tuple[int | None, int | None]:
@@ -198,7 +178,7 @@ def _text(value: int | None) -> str:
 def _rule_row(
     base: Row, direction: str, protocol: int, from_port: int | None, to_port: int | None, peer: Peer
 ) -> Row:
-    cidr = peer.peer_type in ("cidr4", "cidr6")
+    cidr = peer.peer_type in (PeerType.CIDR4, PeerType.CIDR6)
     bounds = addr_columns(peer.peer) if cidr else {"family": None, "lo": None, "hi": None}
     return {
         **base,
@@ -390,4 +370,4 @@ def nacl_entries(nacl: Json) -> list[Row]:
     """A NACL's entries in evaluation order: direction, then rule number ascending."""
     nacl_id = str(clean_id(nacl.get("NetworkAclId")))
     rows = [nacl_entry(nacl_id, e) for e in nacl.get("Entries") or []]
-    return sorted(rows, key=lambda r: (r["direction"] != "ingress", r["rule_number"]))
+    return sorted(rows, key=lambda r: (r["direction"] != Direction.INGRESS, r["rule_number"]))

@@ -16,7 +16,7 @@ from typing import Any
 from flowlens.atomic import atomic_dir, write_parquet_atomic
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
-from flowlens.inventory.build import Inventory
+from flowlens.inventory.build import InventoryTables
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 #: A snapshot taken up to this long after the window still describes it (see choose_snapshot).
@@ -58,7 +58,7 @@ def _free_stamp(dd: DataDir, taken_at: datetime) -> tuple[str, datetime]:
 
 
 def write_snapshot(
-    inventory: Inventory, dd: DataDir, *, source: str, regions: list[str],
+    inventory: InventoryTables, dd: DataDir, *, source: str, regions: list[str],
     inputs: dict[str, str] | None = None, taken_at: datetime | None = None,
 ) -> SnapshotInfo:
     """Write every table and ``snapshot.json``; the folder appears complete or not at all."""

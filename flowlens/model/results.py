@@ -1,12 +1,10 @@
-"""Enums and Arrow schemas of the analysis results (design.md §4).
+"""Arrow schemas of the analysis results (design.md §4); their status and cause words are in :mod:`flowlens.model.status`.
 
 Results live in ``results/date=<YYYY-MM-DD>/<table>.parquet``; the catalog exposes each table
 across all analysed days, with the ``date`` partition column.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 import pyarrow as pa
 
@@ -20,27 +18,6 @@ TS = pa.timestamp("us", tz="UTC")
 DEFAULT_LOOKBACK_DAYS = 30
 #: Engines the analysis runs on (flowlens/engines).
 ENGINE_NAMES: tuple[str, ...] = ("duckdb", "spark", "athena")
-
-
-class Direction(StrEnum):
-    INGRESS = "ingress"
-    EGRESS = "egress"
-
-
-class RuleStatus(StrEnum):
-    USED = "used"
-    UNUSED = "unused"
-    UNOBSERVABLE = "unobservable"
-    NO_COVERAGE = "no_coverage"
-    NO_MEMBERS = "no_members"
-
-
-class RejectCause(StrEnum):
-    NACL = "nacl"
-    SG = "sg"
-    BPA = "bpa"
-    LATE_PACKET = "late_packet"
-    UNKNOWN = "unknown"
 
 
 def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:

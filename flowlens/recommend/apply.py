@@ -21,8 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flowlens.atomic import write_text_atomic
 from flowlens.errors import AwsAccessError, InputError
+from flowlens.model.net import Rule
 from flowlens.recommend.ec2_shapes import ip_permission, rule_from_api
-from flowlens.recommend.rules import Rule
 
 log = logging.getLogger(__name__)
 

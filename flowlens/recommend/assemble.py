@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
-from flowlens.recommend.observations import Matched, Observations, PyObservations
-from flowlens.recommend.plan import (
+from flowlens.model.net import PeerType, Rule
+from flowlens.model.plan import (
     Action,
     Dropped,
     Evidence,
@@ -28,8 +27,10 @@ from flowlens.recommend.plan import (
     Risk,
     Verification,
 )
+from flowlens.model.status import NOT_REMOVABLE, RuleStatus
+from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
+from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
-    NOT_REMOVABLE,
     Candidate,
     address_space,
     exclusion_reason,
@@ -39,7 +40,6 @@ from flowlens.recommend.proposals import (
     structurally_redundant,
 )
 from flowlens.recommend.replay import describe_flow
-from flowlens.recommend.rules import Rule
 
 
 class _Work:
@@ -77,7 +77,7 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
             w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
         elif u.status in NOT_REMOVABLE:
             w.keep(r, NOT_REMOVABLE[u.status], u.status)
-        elif u.status == "unused":
+        elif u.status == RuleStatus.UNUSED:
             candidates.append(removal(r, u))  # type: ignore[arg-type]
         elif u.sole_flows == 0:
             maybe_redundant.append(r)
@@ -139,7 +139,7 @@ def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
 def _families(rule: Rule, weight: Mapping[str, int]) -> list[tuple[int, int]]:
     if rule.family is not None:
         return [(rule.family, 1)]
-    n = weight.get(rule.peer, 1) if rule.peer_type == "prefix_list" else 1
+    n = weight.get(rule.peer, 1) if rule.peer_type is PeerType.PREFIX_LIST else 1
     return [(4, n), (6, n)]  # references count against both families, to be safe
 
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowlens.recommend.rules import ICMPS, PORTED, PROTOCOL_NAMES, Rule
-
-
-def protocol_text(proto: int) -> str:
-    """The IpProtocol string EC2 takes: tcp/udp/icmp/icmpv6, -1, or the number."""
-    return PROTOCOL_NAMES.get(proto, str(proto))
+from flowlens.model.net import (
+    ICMPS,
+    PORTED,
+    Direction,
+    PeerType,
+    Rule,
+    ec2_protocol,
+    protocol_number,
+)
 
 
 def ip_permission(rule: Rule) -> dict[str, Any]:
@@ -21,18 +24,18 @@ def ip_permission(rule: Rule) -> dict[str, Any]:
     >>> ip_permission(Rule("ingress", 6, 22, 22, "cidr4", "198.51.100.7/32", "office"))
     {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '198.51.100.7/32', 'Description': 'office'}]}
     """
-    perm: dict[str, Any] = {"IpProtocol": protocol_text(rule.ip_protocol)}
+    perm: dict[str, Any] = {"IpProtocol": ec2_protocol(rule.ip_protocol)}
     if rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS:
         perm["FromPort"] = -1 if rule.from_port is None else rule.from_port
         perm["ToPort"] = -1 if rule.to_port is None else rule.to_port
     desc = {"Description": rule.description} if rule.description else {}
-    if rule.peer_type == "cidr4":
+    if rule.peer_type is PeerType.CIDR4:
         perm["IpRanges"] = [{"CidrIp": rule.peer, **desc}]
-    elif rule.peer_type == "cidr6":
+    elif rule.peer_type is PeerType.CIDR6:
         perm["Ipv6Ranges"] = [{"CidrIpv6": rule.peer, **desc}]
-    elif rule.peer_type == "sg":
+    elif rule.peer_type is PeerType.SG:
         perm["UserIdGroupPairs"] = [{"GroupId": rule.peer, **desc}]
-    elif rule.peer_type == "prefix_list":
+    elif rule.peer_type is PeerType.PREFIX_LIST:
         perm["PrefixListIds"] = [{"PrefixListId": rule.peer, **desc}]
     else:
         raise ValueError(f"unknown peer_type {rule.peer_type!r}")
@@ -41,20 +44,18 @@ def ip_permission(rule: Rule) -> dict[str, Any]:
 
 def rule_from_api(item: dict[str, Any]) -> Rule:
     """A describe-security-group-rules ``SecurityGroupRules[]`` item as a :class:`Rule`."""
-    names = {v: k for k, v in PROTOCOL_NAMES.items()}
-    raw = str(item["IpProtocol"])
-    proto = names[raw] if raw in names else int(raw)
+    proto = protocol_number(item["IpProtocol"])
     ported = proto in PORTED or proto in ICMPS
     if "CidrIpv4" in item:
-        ptype, peer = "cidr4", item["CidrIpv4"]
+        ptype, peer = PeerType.CIDR4, item["CidrIpv4"]
     elif "CidrIpv6" in item:
-        ptype, peer = "cidr6", item["CidrIpv6"]
+        ptype, peer = PeerType.CIDR6, item["CidrIpv6"]
     elif "PrefixListId" in item:
-        ptype, peer = "prefix_list", item["PrefixListId"]
+        ptype, peer = PeerType.PREFIX_LIST, item["PrefixListId"]
     else:
-        ptype, peer = "sg", item["ReferencedGroupInfo"]["GroupId"]
+        ptype, peer = PeerType.SG, item["ReferencedGroupInfo"]["GroupId"]
     return Rule(
-        "egress" if item.get("IsEgress") else "ingress", proto,
+        Direction.EGRESS if item.get("IsEgress") else Direction.INGRESS, proto,
         item.get("FromPort") if ported else None, item.get("ToPort") if ported else None,
         ptype, peer, item.get("Description") or "",
     )

@@ -10,26 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flowlens.recommend.rules import Flow, PeerContext, Rule
+from flowlens.model.net import SgRule
+from flowlens.model.status import UNCERTAIN_ORDER, RuleStatus
+from flowlens.recommend.rules import Flow, PeerContext
+
+__all__ = ["EXCLUDE_TAG", "AwsPrefixList", "Inventory", "Observed", "Settings", "SgRule", "Usage", "combine_usage"]
 
 EXCLUDE_TAG = "flowlens:exclude"
-
-
-@dataclass(frozen=True)
-class SgRule:
-    """A current rule with its identity and tags."""
-
-    rule_id: str
-    group_id: str
-    rule: Rule
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Usage:
     """rule_usage for one rule, combined over the window's rows."""
 
-    status: str
+    status: RuleStatus
     status_reason: str = ""
     flows: int = 0
     connections: int = 0
@@ -113,9 +107,6 @@ class Settings:
         }
 
 
-_STATUS_ORDER = ("no_coverage", "unobservable", "no_members")
-
-
 def _covers(spans: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
     """True when the union of the analysed windows covers [start, end)."""
     reached = start
@@ -143,13 +134,14 @@ def _combine_one(rows: Sequence[Mapping[str, Any]], start: datetime, end: dateti
     statuses = [str(r["status"]) for r in rows]
     spans = [(r["window_start"], r["window_end"]) for r in rows if r["window_start"] and r["window_end"]]
     reasons = list(dict.fromkeys(str(r["status_reason"]) for r in rows if r.get("status_reason")))
-    if "used" in statuses:
-        status = "used"
-    elif all(s == "unused" for s in statuses) and _covers(spans, start, end):
-        status = "unused"
+    status: RuleStatus
+    if RuleStatus.USED in statuses:
+        status = RuleStatus.USED
+    elif all(s == RuleStatus.UNUSED for s in statuses) and _covers(spans, start, end):
+        status = RuleStatus.UNUSED
     else:
-        status = next((s for s in _STATUS_ORDER if s in statuses), "no_coverage")
-        if status == "no_coverage" and "no_coverage" not in statuses:
+        status = next((s for s in UNCERTAIN_ORDER if s in statuses), RuleStatus.NO_COVERAGE)
+        if status == RuleStatus.NO_COVERAGE and RuleStatus.NO_COVERAGE not in statuses:
             reasons.append("the analysed windows do not cover the whole requested window")
     firsts = [r["first_seen"] for r in rows if r.get("first_seen")]
     lasts = [r["last_seen"] for r in rows if r.get("last_seen")]

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.replay import Changes, ReplayResult, replay
+from flowlens.recommend.rules import allows
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class PyObservations:
         if r.rule_id not in self._flows:
             self._flows[r.rule_id] = [
                 ob for e in self.group_enis.get(r.group_id, []) for ob in self.by_eni.get(e, ())
-                if r.rule.allows(ob.flow, self.inv.ctx)
+                if allows(r.rule, ob.flow, self.inv.ctx)
             ]
         return self._flows[r.rule_id]
 

@@ -6,39 +6,31 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from flowlens import sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.model.net import Rule, SgRule
+from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.window import Window
 from flowlens.recommend.assemble import build_plan
-from flowlens.recommend.inputs import (
-    AwsPrefixList,
-    Inventory,
-    Settings,
-    SgRule,
-    Usage,
-    combine_usage,
-)
-from flowlens.recommend.plan import Plan
-from flowlens.recommend.rules import PeerContext, Rule
+from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
+from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
-from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    q = load("recommend", name)
-    cur = con.execute(q.sql, params or {})
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return sqlfiles.rows(con, sqlfiles.load("recommend", name), params)
 
 
 def _tags(keys: Sequence[str] | None) -> dict[str, str]:
@@ -85,20 +77,14 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
-def window_bounds(days: Sequence[date]) -> tuple[datetime, datetime]:
-    """[first day 00:00 UTC, day after the last 00:00 UTC)."""
-    start = datetime.combine(min(days), time(), UTC)
-    return start, datetime.combine(max(days) + timedelta(days=1), time(), UTC)
-
-
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
-    start, end = window_bounds(days)
+    window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
             f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
         )
-    return combine_usage(rows, start, end)
+    return combine_usage(rows, window.start, window.end)
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
@@ -120,7 +106,7 @@ def recommend(
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
-    start, end = window_bounds(days)
+    window = Window.of(days)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
@@ -128,7 +114,7 @@ def recommend(
             inv = load_inventory(con)
             usage = load_usage(con, days)
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, start, end, settings)
+            plan = build_plan(inv, usage, obs, window.start, window.end, settings)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),

@@ -11,30 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from flowlens.model.net import ALL, ICMPS, PORTED, PeerType, Rule, protocol_name
+from flowlens.model.plan import Kind
+from flowlens.model.status import RuleStatus
 from flowlens.recommend.inputs import EXCLUDE_TAG, Inventory, Observed, Settings, SgRule, Usage
-from flowlens.recommend.plan import Kind
 from flowlens.recommend.ports import covered_count, port_ranges
 from flowlens.recommend.prefix_cover import minimal_cover
-from flowlens.recommend.rules import (
-    ALL,
-    ICMPS,
-    PORTED,
-    PROTOCOL_NAMES,
-    Rule,
-    address,
-    network,
-    rule_subset,
-)
-
-#: Why rules with these statuses are never removal candidates.
-NOT_REMOVABLE = {
-    "no_coverage": "not every ENI of its SG was covered by an ALL-traffic flow log for the whole "
-    "window, so 'unused' cannot be known",
-    "unobservable": "the traffic it allows is never recorded by flow logs (Amazon DNS, IMDS, time "
-    "sync, DHCP, ICMP type/code), so its use cannot be observed",
-    "no_members": "no ENI carries its SG, so no traffic can show whether it is needed; removing it "
-    "changes nothing today and breaks the next attachment (delete the SG itself if it is abandoned)",
-}
+from flowlens.recommend.rules import address, allows, network, rule_subset
 
 
 @dataclass(frozen=True)
@@ -76,7 +59,7 @@ def matched_flows(
     r: SgRule, enis: Sequence[str], observed_by_eni: Mapping[str, Sequence[Observed]], inv: Inventory
 ) -> list[Observed]:
     """The observed flows this rule allows on the ENIs that carry its SG."""
-    return [ob for e in enis for ob in observed_by_eni.get(e, ()) if r.rule.allows(ob.flow, inv.ctx)]
+    return [ob for e in enis for ob in observed_by_eni.get(e, ()) if allows(r.rule, ob.flow, inv.ctx)]
 
 
 @lru_cache(maxsize=1 << 20)
@@ -128,7 +111,7 @@ def choose_peer(r: SgRule, peers: set[str], inv: Inventory, settings: Settings, 
     """The narrowest sensible peer for the observed addresses (documented order of preference)."""
     rule = r.rule
     keep = PeerChoice(((rule.peer_type, rule.peer),), None)
-    if rule.peer_type not in ("cidr4", "cidr6"):
+    if not rule.peer_type.is_cidr:
         return keep
     pl = aws_prefix_list_for(peers, rule, inv)
     if pl is not None:
@@ -190,7 +173,7 @@ def _too_many(r: SgRule, peers: set[str], settings: Settings) -> PeerChoice:
     """A port range whose peers were sampled (too many to cover): public or kept, never narrowed."""
     keep = PeerChoice(((r.rule.peer_type, r.rule.peer),), None)
     public, blocks = public_spread(peers, settings)
-    if public and r.rule.peer_type in ("cidr4", "cidr6"):
+    if public and r.rule.peer_type.is_cidr:
         return replace(keep, public=True, note=f"public by observation: many peers across at least {blocks} address blocks")
     return replace(keep, note=f"over {settings.max_cover_peers} distinct peers on one port: peer kept as it is")
 
@@ -214,7 +197,7 @@ def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], in
 
 
 def _build(r: SgRule, groups: Sequence[_Group]) -> tuple[Rule, ...]:
-    out = [Rule(r.rule.direction, g.proto, g.lo, g.hi, peer_type, peer, _description(r))
+    out = [Rule(r.rule.direction, g.proto, g.lo, g.hi, PeerType(peer_type), peer, _description(r))
            for g in groups for peer_type, peer in g.choice.peers]
     return tuple(dict.fromkeys(out))
 
@@ -263,12 +246,12 @@ def _port_note(old: Rule, proposed: Sequence[Rule]) -> str:
 
 
 def _proto_word(proto: int) -> str:
-    return "all" if proto == ALL else PROTOCOL_NAMES.get(proto, str(proto))
+    return protocol_name(proto)
 
 
 def removal(r: SgRule, usage: Usage | None) -> Candidate | None:
     """Remove a rule with status 'unused' (and only that status)."""
-    if usage is None or usage.status != "unused":
+    if usage is None or usage.status != RuleStatus.UNUSED:
         return None
     return Candidate(r, Kind.UNUSED, (), notes=(usage.status_reason,) if usage.status_reason else ())
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.ec2_shapes import ip_permission
-from flowlens.recommend.plan import Plan, Recommendation
 
 
 def _evidence_comment(rec: Recommendation) -> str:
@@ -24,15 +24,16 @@ def _authorize(rec: Recommendation) -> list[str]:
     if rec.may_widen:
         lines.append("# NOTE: replacement that may widen access (see the plan)")
     perms = json.dumps([ip_permission(rule) for rule in rec.proposed], separators=(",", ":"))
-    lines.append(f"aws ec2 authorize-security-group-{rec.current.direction} --group-id {shlex.quote(rec.group_id)} "
+    lines.append(f"aws ec2 authorize-security-group-{rec.direction} --group-id {shlex.quote(rec.group_id)} "
                  f"--ip-permissions {shlex.quote(perms)}")
     return lines
 
 
 def _revoke(rec: Recommendation) -> list[str]:
     return [
-        f"# {rec.rule_id}: {rec.current.to_dict()['peer']} {rec.current.direction}, {rec.action.value}",
-        f"aws ec2 revoke-security-group-{rec.current.direction} --group-id {shlex.quote(rec.group_id)} "
+        f"# {rec.rule_id}: {rec.current.peer if rec.current else '(current rule not in the plan)'} "
+        f"{rec.direction}, {rec.action.value}",
+        f"aws ec2 revoke-security-group-{rec.direction} --group-id {shlex.quote(rec.group_id)} "
         f"--security-group-rule-ids {shlex.quote(rec.rule_id)}",
     ]
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flowlens.recommend.plan import Plan, Recommendation
-from flowlens.recommend.rules import PROTOCOL_NAMES, Rule
+from flowlens.model.net import ALL, Direction, Rule, protocol_name
+from flowlens.model.plan import Plan, Recommendation
 
 
-def rule_text(rule: Rule) -> str:
-    """A rule in one short line: ``tcp/22 from 198.51.100.7/32``."""
-    proto = PROTOCOL_NAMES.get(rule.ip_protocol, str(rule.ip_protocol))
-    proto = "all traffic" if proto == "-1" else proto
+def rule_text(rule: Rule | None) -> str:
+    """A rule in one short line: ``tcp/22 from 198.51.100.7/32`` (``—`` for none)."""
+    if rule is None:
+        return "—"
+    proto = "all traffic" if rule.ip_protocol == ALL else protocol_name(rule.ip_protocol)
     ports = ""
     if rule.from_port is not None and rule.from_port >= 0:
         ports = f"/{rule.from_port}" if rule.from_port == rule.to_port else f"/{rule.from_port}-{rule.to_port}"
-    side = "from" if rule.direction == "ingress" else "to"
+    side = "from" if rule.direction is Direction.INGRESS else "to"
     return f"{proto}{ports} {side} {rule.peer}"
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 
-from flowlens.recommend.plan import Plan, Recommendation
-from flowlens.recommend.rules import ICMPS, PORTED, PROTOCOL_NAMES, Rule
+from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
+from flowlens.model.plan import Plan, Recommendation
 
 _PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
               "prefix_list": "prefix_list_id"}
@@ -24,7 +24,7 @@ def _name(text: str) -> str:
 
 def _resource(rec: Recommendation, rule: Rule, index: int) -> list[str]:
     attrs: list[tuple[str, object]] = [("security_group_id", rec.group_id), ("description", rule.description),
-                                       ("ip_protocol", PROTOCOL_NAMES.get(rule.ip_protocol, str(rule.ip_protocol)))]
+                                       ("ip_protocol", ec2_protocol(rule.ip_protocol))]
     if rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS:
         attrs += [("from_port", -1 if rule.from_port is None else rule.from_port),
                   ("to_port", -1 if rule.to_port is None else rule.to_port)]
@@ -36,7 +36,7 @@ def _resource(rec: Recommendation, rule: Rule, index: int) -> list[str]:
 
 
 def _retire(rec: Recommendation) -> list[str]:
-    rtype = f"aws_vpc_security_group_{rec.current.direction}_rule"
+    rtype = f"aws_vpc_security_group_{rec.direction}_rule"
     return [
         f"# revoke {rec.rule_id} ({rec.group_id}, {rec.action.value}/{rec.kind.value}, risk {rec.risk.value}):",
         "#   managed by Terraform -> delete its resource block (or inline rule) once the new rules exist;",

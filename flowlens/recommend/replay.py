@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from flowlens.model.net import Direction
 from flowlens.recommend.inputs import Observed, SgRule
-from flowlens.recommend.rules import PeerContext, Rule
+from flowlens.recommend.rules import PeerContext, Rule, allows
 
 #: rule_id → the rules that replace it (an empty tuple removes it).
 Changes = Mapping[str, tuple[Rule, ...]]
@@ -48,7 +49,7 @@ def replay(
     cuts: dict[str, Cut] = {}
     for ob in observed:
         current = [r for g in eni_groups.get(ob.eni_id, ()) for r in rules_by_group.get(g, ())]
-        allowing = [r for r in current if r.rule.allows(ob.flow, ctx)]
+        allowing = [r for r in current if allows(r.rule, ob.flow, ctx)]
         if not allowing:
             not_now += ob.flows
             continue
@@ -81,12 +82,12 @@ def _still_allowed(
     if any(r.rule_id not in changes for r in allowing):
         return True
     replacements = (new for r in current if r.rule_id in changes for new in changes[r.rule_id])
-    return any(new.allows(ob.flow, ctx) for new in replacements)
+    return any(allows(new, ob.flow, ctx) for new in replacements)
 
 
 def describe_flow(ob: Observed) -> str:
     """One observed flow in words, for reasons and evidence."""
     f = ob.flow
     port = f"/{f.port}" if f.port is not None else ""
-    side = "from" if f.direction == "ingress" else "to"
+    side = "from" if f.direction == Direction.INGRESS else "to"
     return f"{f.direction} protocol {f.protocol}{port} {side} {f.peer_addr} on {ob.eni_id}"

@@ -15,15 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from flowlens.model.net import ALL, ICMP, ICMPS, ICMPV6, PORTED, TCP, UDP, WORLD, PeerType, Rule
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-TCP, UDP, ICMP, ICMPV6, ALL = 6, 17, 1, 58, -1
-PORTED = frozenset({TCP, UDP})
-ICMPS = frozenset({ICMP, ICMPV6})
-PEER_TYPES = ("cidr4", "cidr6", "sg", "prefix_list")
-PROTOCOL_NAMES = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6", ALL: "-1"}
-WORLD = {"cidr4": "0.0.0.0/0", "cidr6": "::/0"}
+__all__ = ["ALL", "ICMP", "ICMPS", "ICMPV6", "PORTED", "TCP", "UDP", "WORLD", "Flow", "PeerContext", "Rule",
+           "address", "allowed_by_any", "allows", "is_subset", "network", "rule_subset"]
 
 
 @lru_cache(maxsize=65536)
@@ -37,66 +35,16 @@ def address(text: str) -> IpAddress:
     return ipaddress.ip_address(text)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One SG rule with a single peer (the unit of describe-security-group-rules).
-
-    ``from_port``/``to_port`` are None (or -1) where ports do not apply or all are allowed.
-    The description is carried along but is not part of a rule's identity.
-    """
-
-    direction: str
-    ip_protocol: int
-    from_port: int | None
-    to_port: int | None
-    peer_type: str
-    peer: str
-    description: str = field(default="", compare=False)
-
-    @property
-    def family(self) -> int | None:
-        """4 or 6 for CIDR peers; None for references (their family is the flow's)."""
-        return {"cidr4": 4, "cidr6": 6}.get(self.peer_type)
-
-    def port_range(self) -> tuple[int, int] | None:
-        """The TCP/UDP port range this rule limits to, or None if every port is allowed."""
-        if self.ip_protocol not in PORTED or self.from_port is None or self.from_port < 0:
-            return None
-        return (self.from_port, self.to_port if self.to_port is not None else self.from_port)
-
-    def allows(self, flow: Flow, ctx: PeerContext) -> bool:
-        """True when this rule admits ``flow`` (the initiating direction, as seen on the ENI)."""
-        if flow.direction != self.direction:
-            return False
-        if self.ip_protocol != ALL and self.ip_protocol != flow.protocol:
-            return False
-        ports = self.port_range()
-        if ports is not None and not (flow.port is not None and ports[0] <= flow.port <= ports[1]):
-            return False
-        return ctx.peer_contains(self.peer_type, self.peer, flow.peer_addr)
-
-    def to_dict(self) -> dict[str, object]:
-        ports = self.ip_protocol in PORTED or self.ip_protocol in ICMPS
-        return {
-            "direction": self.direction,
-            "ip_protocol": self.ip_protocol,
-            "from_port": self.from_port if ports else None,
-            "to_port": self.to_port if ports else None,
-            "peer_type": self.peer_type,
-            "peer": self.peer,
-            "description": self.description,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, object]) -> Rule:
-        def _int(v: object) -> int | None:
-            return None if v is None else int(str(v))
-
-        proto = _int(d["ip_protocol"])
-        return cls(
-            str(d["direction"]), -1 if proto is None else proto, _int(d.get("from_port")),
-            _int(d.get("to_port")), str(d["peer_type"]), str(d["peer"]), str(d.get("description") or ""),
-        )
+def allows(rule: Rule, flow: Flow, ctx: PeerContext) -> bool:
+    """True when ``rule`` admits ``flow`` (the initiating direction, as seen on the ENI)."""
+    if flow.direction != rule.direction:
+        return False
+    if rule.ip_protocol != ALL and rule.ip_protocol != flow.protocol:
+        return False
+    ports = rule.port_range()
+    if ports is not None and not (flow.port is not None and ports[0] <= flow.port <= ports[1]):
+        return False
+    return ctx.peer_contains(rule.peer_type, rule.peer, flow.peer_addr)
 
 
 @dataclass(frozen=True)
@@ -122,14 +70,14 @@ class PeerContext:
 
     def peer_contains(self, peer_type: str, peer: str, addr: str) -> bool:
         ip = address(addr)
-        if peer_type in ("cidr4", "cidr6"):
+        if peer_type in (PeerType.CIDR4, PeerType.CIDR6):
             net = network(peer)
             return net.version == ip.version and ip in net
-        if peer_type == "sg":
+        if peer_type == PeerType.SG:
             if addr in self.sg_members.get(peer, frozenset()):
                 return True
             return _in_any(ip, self.sg_member_prefixes.get(peer, ()))
-        if peer_type == "prefix_list":
+        if peer_type == PeerType.PREFIX_LIST:
             return _in_any(ip, self.prefix_lists.get(peer, ()))
         return False
 
@@ -140,7 +88,7 @@ def _in_any(ip: IpAddress, cidrs: Iterable[str]) -> bool:
 
 def allowed_by_any(rules: Iterable[Rule], flow: Flow, ctx: PeerContext) -> bool:
     """SG rules are a union: one rule admitting the flow is enough."""
-    return any(r.allows(flow, ctx) for r in rules)
+    return any(allows(r, flow, ctx) for r in rules)
 
 
 def _protocol_subset(new: Rule, old: Rule) -> bool:
@@ -166,16 +114,16 @@ def _ports_subset(new: Rule, old: Rule) -> bool:
 def _peer_subset(new: Rule, old: Rule, ctx: PeerContext) -> bool:
     if new.peer_type == old.peer_type and new.peer == old.peer:
         return True
-    if old.peer_type in ("cidr4", "cidr6"):
+    if old.peer_type.is_cidr:
         outer = network(old.peer)
-        if new.peer_type in ("cidr4", "cidr6"):
+        if new.peer_type.is_cidr:
             inner = network(new.peer)
             return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
-        if new.peer_type == "prefix_list":
+        if new.peer_type is PeerType.PREFIX_LIST:
             entries = ctx.prefix_lists.get(new.peer, ())
             return bool(entries) and all(_net_within(network(e), outer) for e in entries)
         return False  # an SG reference is never provably inside a CIDR: membership changes
-    if old.peer_type == "prefix_list" and new.peer_type in ("cidr4", "cidr6"):
+    if old.peer_type is PeerType.PREFIX_LIST and new.peer_type.is_cidr:
         inner = network(new.peer)
         return any(_net_within(inner, network(e)) for e in ctx.prefix_lists.get(old.peer, ()))
     return False

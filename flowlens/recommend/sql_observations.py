@@ -24,13 +24,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flowlens.errors import AnalysisError
+from flowlens import sqlfiles
 from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.net import PeerType
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.observations import Matched, RuleStats
 from flowlens.recommend.replay import Changes, Cut, ReplayResult
 from flowlens.recommend.rules import Flow, PeerContext, Rule
-from flowlens.sqlfiles import load
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +46,12 @@ _BATCH = 100_000
 
 
 def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    q = load("recommend", name)
-    try:
-        return con.execute(q.sql, params or {}).fetchall()
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    rows: list[tuple[Any, ...]] = sqlfiles.execute(con, sqlfiles.load("recommend", name), params).fetchall()
+    return rows
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None) -> None:
-    q = load("recommend", name)
-    try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {q.sql}", params or {})
-    except duckdb.Error as exc:
-        raise AnalysisError(f"{q.path}: query failed: {exc}") from exc
+    sqlfiles.execute(con, sqlfiles.load("recommend", name), params, create=f"CREATE OR REPLACE TABLE {table}")
 
 
 def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
@@ -69,11 +62,11 @@ def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
 
 def peer_ranges(rule: Rule, ctx: PeerContext) -> list[tuple[int, str, str]]:
     """(family, lo key, hi key) of every address range the rule's peer stands for."""
-    if rule.peer_type in ("cidr4", "cidr6"):
+    if rule.peer_type.is_cidr:
         cidrs: Iterable[str] = (rule.peer,)
-    elif rule.peer_type == "prefix_list":
+    elif rule.peer_type is PeerType.PREFIX_LIST:
         cidrs = ctx.prefix_lists.get(rule.peer, ())
-    elif rule.peer_type == "sg":
+    elif rule.peer_type is PeerType.SG:
         out = []
         for a in sorted(ctx.sg_members.get(rule.peer, frozenset())):
             r = cidr_range(a)
@@ -148,8 +141,7 @@ class SqlObservations:
         """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
         reader = con.cursor()
-        q = load("recommend", "observed_addresses")
-        res = reader.execute(q.sql, params)
+        res = sqlfiles.execute(reader, sqlfiles.load("recommend", "observed_addresses"), params)
 
         def batches() -> Iterator[list[str]]:
             while rows := res.fetchmany(_BATCH):

@@ -18,6 +18,8 @@ from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
+from flowlens.model.net import PROTOCOL_NAMES
+
 #: Okabe-Ito, colour-blind safe.
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 SKY, PURPLE, YELLOW, GREY = "#56B4E9", "#CC79A7", "#F0E442", "#999999"
@@ -27,7 +29,6 @@ CAUSE_COLOURS = {"sg": VERMILION, "nacl": BLUE, "bpa": PURPLE, "late_packet": OR
 STATUS_COLOURS = {"used": GREEN, "unused": VERMILION, "no_coverage": ORANGE,
                   "unobservable": SKY, "no_members": GREY}
 COVERAGE_COLOURS = {"ALL": GREEN, "ACCEPT-only": SKY, "REJECT-only": ORANGE, "none": VERMILION}
-PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6", -1: "all"}
 DPI = 110
 TEXT = "#222222"
 
@@ -131,7 +132,7 @@ def _pivot(df: pd.DataFrame, label: str, by: str, value: str, order: Sequence[st
 def port_label(protocol: object, port: object) -> str:
     if pd.isna(protocol):  # type: ignore[call-overload]
         return "?"
-    name = PROTOCOLS.get(int(protocol), f"proto {int(protocol)}")  # type: ignore[call-overload]
+    name = PROTOCOL_NAMES.get(int(protocol), f"proto {int(protocol)}")  # type: ignore[call-overload]
     return name if pd.isna(port) or int(protocol) not in (6, 17) else f"{name}/{int(port)}"  # type: ignore[call-overload]
 
 

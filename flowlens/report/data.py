@@ -6,66 +6,41 @@ dataclasses holding pandas DataFrames and numbers. Nothing here draws or formats
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from flowlens import sqlfiles
-from flowlens.errors import AnalysisError
+from flowlens.errors import AnalysisError, InputError
+from flowlens.model.net import Rule, SgRule
+from flowlens.model.plan import Plan, Recommendation
+from flowlens.model.status import RuleStatus
+from flowlens.model.window import Window
 from flowlens.report import exposure as ex
-from flowlens.report.plan import Plan, PlanRecommendation, parse_plan, recommendation
 
 log = logging.getLogger(__name__)
 
 TOP_N = 10
 
 
-@dataclass(frozen=True)
-class Window:
-    """The report's UTC days, inclusive."""
+def bin_seconds(w: Window) -> int:
+    """Traffic chart bins: 15 minutes for a day, hourly up to a week, daily beyond."""
+    return 900 if w.days == 1 else 3600 if w.days <= 7 else 86400
 
-    first: date
-    last: date
 
-    @classmethod
-    def of(cls, days: Sequence[date]) -> Window:
-        if not days:
-            raise AnalysisError("a report needs at least one day")
-        return cls(min(days), max(days))
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time(), tzinfo=UTC)
-
-    @property
-    def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(), tzinfo=UTC)
-
-    @property
-    def bin_seconds(self) -> int:
-        """15-minute bins for a day, hourly up to a week, daily beyond."""
-        return 900 if self.days == 1 else 3600 if self.days <= 7 else 86400
-
-    def label(self) -> str:
-        return self.first.isoformat() if self.days == 1 else f"{self.first} to {self.last}"
-
-    def day_pattern(self) -> str:
-        """A regex matching an S3 key that names one of the window's days."""
-        alts = []
-        for i in range(self.days):
-            d = self.first + timedelta(days=i)
-            alts += [f"{d:%Y/%m/%d}", f"year={d:%Y}/month={d:%m}/day={d:%d}"]
-        return "(^|/)(" + "|".join(re.escape(a) for a in alts) + ")/"
+def day_pattern(w: Window) -> str:
+    """A regex matching an S3 key that names one of the window's days."""
+    alts = []
+    for d in w.dates():
+        alts += [f"{d:%Y/%m/%d}", f"year={d:%Y}/month={d:%m}/day={d:%d}"]
+    return "(^|/)(" + "|".join(re.escape(a) for a in alts) + ")/"
 
 
 @dataclass(frozen=True)
@@ -95,7 +70,7 @@ class ReportData:
     coverage: pd.DataFrame  # subnet_id, coverage, enis
     subnets: pd.DataFrame  # subnet_id, vpc_id, availability_zone, cidr_block, tags
     findings: pd.DataFrame
-    recommendations: tuple[PlanRecommendation, ...]
+    recommendations: tuple[Recommendation, ...]
     plan: Plan | None
     exposure: ex.ExposureComparison
     ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
@@ -103,7 +78,8 @@ class ReportData:
 
     def status_counts(self) -> dict[str, int]:
         """Rules per usage status (every status present, zero when absent)."""
-        counts = {s: 0 for s in ("used", "unused", "no_coverage", "unobservable", "no_members")}
+        counts = {s.value: 0 for s in (RuleStatus.USED, RuleStatus.UNUSED, RuleStatus.NO_COVERAGE,
+                                       RuleStatus.UNOBSERVABLE, RuleStatus.NO_MEMBERS)}
         for status, n in self.rules["status"].value_counts().items():
             counts[str(status)] = int(n)
         return counts
@@ -120,11 +96,11 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     query = sqlfiles.load("report", name)
-    bound = {k: v for k, v in (params or {}).items() if k in query.params}
+    cursor = sqlfiles.execute(con, query, params)
     try:
-        return con.execute(query.sql, bound).df()
+        return cursor.df()
     except duckdb.Error as exc:
-        raise AnalysisError(f"{query.path}: report query {name!r} failed: {exc}") from exc
+        raise AnalysisError(f"{query.path}: query {name!r} failed: {exc}") from exc
 
 
 #: Columns of ``rejected`` the report reads (flow columns plus the cause).
@@ -146,8 +122,8 @@ def _rejected_df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str,
 
 
 def _window_params(w: Window) -> dict[str, Any]:
-    return {"start_date": w.first, "end_date": w.last, "bin_seconds": w.bin_seconds,
-            "limit": TOP_N, "day_pattern": w.day_pattern()}
+    return {"start_date": w.first, "end_date": w.last, "bin_seconds": bin_seconds(w),
+            "limit": TOP_N, "day_pattern": day_pattern(w)}
 
 
 def _totals(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> FlowTotals:
@@ -155,11 +131,11 @@ def _totals(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> FlowTo
     return FlowTotals(**{k: int(row[k]) if pd.notna(row[k]) else 0 for k in FlowTotals.__dataclass_fields__})
 
 
-def _rules(con: duckdb.DuckDBPyConnection) -> list[ex.Rule]:
+def _rules(con: duckdb.DuckDBPyConnection) -> list[SgRule]:
     df = _df(con, "sg_rules")
     return [
-        ex.Rule(r.group_id, r.direction, int(r.ip_protocol), _opt_int(r.from_port), _opt_int(r.to_port),
-                r.peer_type, r.peer, r.rule_id)
+        SgRule(r.rule_id, r.group_id, Rule(r.direction, int(r.ip_protocol), _opt_int(r.from_port), _opt_int(r.to_port),
+                                           r.peer_type, r.peer))
         for r in rows(df)
         if pd.notna(r.ip_protocol) and pd.notna(r.peer)
     ]
@@ -176,11 +152,27 @@ def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return resolve
 
 
+def _json_column(row: Mapping[str, Any], column: str, where: str) -> Any:
+    """A JSON text column of a results row, parsed (errors name the row and column)."""
+    value = row.get(column)
+    if value is None or value == "":
+        return None
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: {column} is not valid JSON ({exc.msg} at char {exc.pos})") from None
+
+
 def _recommendations(
-    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], directions: Mapping[str, str]
-) -> tuple[PlanRecommendation, ...]:
-    recs = records(_df(con, "recommendations", params))
-    return tuple(recommendation(r, "recommendations table", directions) for r in recs)
+    con: duckdb.DuckDBPyConnection, window: Window, params: Mapping[str, Any], directions: Mapping[str, str]
+) -> tuple[Recommendation, ...]:
+    """The ``recommendations`` table's rows, read as plan recommendations."""
+    out = []
+    for i, row in enumerate(records(_df(con, "recommendations", params))):
+        where = f"recommendations table row {i}"
+        d = {**row, "proposed": _json_column(row, "proposed", where), "evidence": _json_column(row, "evidence", where)}
+        out.append(Recommendation.from_dict(d, window=(window.start, window.end), where=where, directions=directions))
+    return tuple(out)
 
 
 def load(
@@ -188,14 +180,16 @@ def load(
     plan_source: str = "plan",
 ) -> ReportData:
     """Read every figure and table of the report for ``days`` from the views on ``con``."""
+    if not days:
+        raise AnalysisError("a report needs at least one day")
     window = Window.of(days)
     params = _window_params(window)
     rules = _rules(con)
-    directions = {r.rule_id: r.direction for r in rules}
-    parsed = parse_plan(plan, plan_source, directions) if plan is not None else None
-    recs = parsed.recommendations if parsed is not None else _recommendations(con, params, directions)
+    directions: dict[str, str] = {r.rule_id: r.rule.direction for r in rules}
+    parsed = Plan.from_dict(plan, where=plan_source, directions=directions) if plan is not None else None
+    recs = parsed.recommendations if parsed is not None else _recommendations(con, window, params, directions)
     has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
-    comparison = ex.compare(rules, [r.proposal for r in recs], _resolver(con))
+    comparison = ex.compare(rules, recs, _resolver(con))
     log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
     return ReportData(
         window=window,

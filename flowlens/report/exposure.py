@@ -19,8 +19,11 @@ import ipaddress
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-TCP, UDP, ALL = 6, 17, -1
+from flowlens.model.net import ALL, TCP, UDP, Direction, Rule, SgRule
+from flowlens.model.plan import Action
+
 PORTS = 65536
 OTHER_BASE = 2 * PORTS
 #: Protocol numbers other than TCP and UDP: one unit each.
@@ -29,28 +32,17 @@ SERVICE_UNITS = OTHER_BASE + OTHER_PROTOCOLS
 FAMILIES = (4, 6)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One SG rule with a single peer (a row of ``sg_rules`` or a proposed rule)."""
+class Proposal(Protocol):
+    """What the maths needs of a plan's recommendation (:class:`flowlens.model.plan.Recommendation`)."""
 
-    group_id: str
-    direction: str
-    ip_protocol: int
-    from_port: int | None
-    to_port: int | None
-    peer_type: str  # cidr4 | cidr6 | sg | prefix_list
-    peer: str
-    rule_id: str = ""
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A plan's recommendation: what replaces ``rule_id`` (nothing for ``remove``)."""
-
-    rule_id: str
-    group_id: str
-    action: str  # remove | narrow | replace
-    proposed: tuple[Rule, ...]
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def group_id(self) -> str: ...
+    @property
+    def action(self) -> Action: ...
+    @property
+    def proposed(self) -> tuple[Rule, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +94,7 @@ def cidr_interval(cidr: str) -> tuple[int, int, int]:
 
 def _peer_cidrs(rule: Rule, resolve: Mapping[str, Sequence[str]]) -> tuple[list[str], bool]:
     """The CIDRs a rule's peer stands for, and whether the peer could be resolved."""
-    if rule.peer_type in ("cidr4", "cidr6"):
+    if rule.peer_type.is_cidr:
         return [rule.peer], True
     cidrs = list(resolve.get(rule.peer, ()))
     return cidrs, bool(cidrs)
@@ -151,30 +143,31 @@ def group_exposure(
     return Exposure(group_id, direction, union_area(rects[4]), union_area(rects[6]), unresolved)
 
 
-def exposure_by_group(rules: Iterable[Rule], resolve: Mapping[str, Sequence[str]]) -> list[Exposure]:
+def exposure_by_group(rules: Iterable[SgRule], resolve: Mapping[str, Sequence[str]]) -> list[Exposure]:
     """Exposure per (group, direction), sorted by group then direction."""
     buckets: dict[tuple[str, str], list[Rule]] = {}
-    for rule in rules:
-        buckets.setdefault((rule.group_id, rule.direction), []).append(rule)
+    for r in rules:
+        buckets.setdefault((r.group_id, r.rule.direction), []).append(r.rule)
     return [group_exposure(g, d, rs, resolve) for (g, d), rs in sorted(buckets.items())]
 
 
 def totals(exposures: Iterable[Exposure]) -> ExposureTotals:
     """Sum over groups, per direction and family."""
-    sums = {(d, f): 0 for d in ("ingress", "egress") for f in FAMILIES}
+    sums = {(d, f): 0 for d in Direction for f in FAMILIES}
     for e in exposures:
-        if e.direction in ("ingress", "egress"):
-            sums[(e.direction, 4)] += e.ipv4
-            sums[(e.direction, 6)] += e.ipv6
-    return ExposureTotals(sums[("ingress", 4)], sums[("ingress", 6)], sums[("egress", 4)], sums[("egress", 6)])
+        if e.direction in set(Direction):
+            sums[(Direction(e.direction), 4)] += e.ipv4
+            sums[(Direction(e.direction), 6)] += e.ipv6
+    i, o = Direction.INGRESS, Direction.EGRESS
+    return ExposureTotals(sums[(i, 4)], sums[(i, 6)], sums[(o, 4)], sums[(o, 6)])
 
 
-def apply_plan(rules: Iterable[Rule], proposals: Iterable[Proposal]) -> list[Rule]:
+def apply_plan(rules: Iterable[SgRule], proposals: Iterable[Proposal]) -> list[SgRule]:
     """The rules as they would be with every proposal applied (removed rules gone, replacements in)."""
     proposals = list(proposals)
     replaced = {p.rule_id for p in proposals}
     kept = [r for r in rules if r.rule_id not in replaced]
-    added = [r for p in proposals if p.action != "remove" for r in p.proposed]
+    added = [SgRule("", p.group_id, r) for p in proposals if p.action != Action.REMOVE for r in p.proposed]
     return kept + added
 
 
@@ -188,7 +181,7 @@ class ExposureComparison:
 
 
 def compare(
-    rules: Sequence[Rule], proposals: Sequence[Proposal], resolve: Mapping[str, Sequence[str]]
+    rules: Sequence[SgRule], proposals: Sequence[Proposal], resolve: Mapping[str, Sequence[str]]
 ) -> ExposureComparison:
     """Exposure of ``rules`` and of ``rules`` with ``proposals`` applied."""
     before = {(e.group_id, e.direction): e for e in exposure_by_group(rules, resolve)}

@@ -139,7 +139,8 @@ def section_findings(data: ReportData) -> str:
 def section_recommendations(data: ReportData) -> str:
     if not data.recommendations:
         return no_data("No recommendations: nothing to tighten, or 'flowlens recommend' has not run.")
-    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id, _proposed_cell(r.proposed), _json_cell(r.evidence),
+    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id, _proposed_cell([p.to_dict() for p in r.proposed]),
+             _json_cell(r.evidence.to_dict()),
              _badge(r.risk, "risk")) for r in data.recommendations]
     return table(["action", "rule", "group", "proposed rules", "evidence", "risk"], rows)
 

@@ -16,8 +16,8 @@ from flowlens import __version__
 from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
+from flowlens.errors import InputError
 from flowlens.report import charts, data, html, markdown, summary
-from flowlens.report.plan import read_plan_file
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     names = {str(g.group_id): str(g.group_name or "") for g in data.rows(d.groups)}
     jobs: dict[str, tuple[bool, Callable[[], bytes]]] = {
         "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(
-            d.traffic, d.window.bin_seconds, d.window.start, d.window.end)),
+            d.traffic, data.bin_seconds(d.window), d.window.start, d.window.end)),
         "rejected": (not d.top_sources.empty or not d.top_ports.empty,
                      lambda: charts.top_rejected(d.top_sources, d.top_ports)),
         "rule_status": (not d.rules.empty, lambda: charts.rule_status_per_group(d.rules, names)),
@@ -118,10 +118,11 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def _verification(d: data.ReportData) -> str:
-    if d.plan is None or d.plan.flows_checked is None:
+    if d.plan is None:
         return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
-    return (f'<p>Replay proof: <strong>{html.esc(d.plan.flows_checked)}</strong> accepted flows checked against the '
-            f'proposed rules, <strong>{html.esc(d.plan.flows_cut)}</strong> would be cut.</p>')
+    v = d.plan.verification
+    return (f'<p>Replay proof: <strong>{html.esc(v.flows_checked)}</strong> accepted flows checked against the '
+            f'proposed rules, <strong>{html.esc(v.flows_cut)}</strong> would be cut.</p>')
 
 
 def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str) -> str:
@@ -137,6 +138,19 @@ def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str
         **_sections(d, pngs),
     }
     return html.render_page(values)
+
+
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """The JSON object in a plan file, with errors that name the file (parsed by :class:`Plan`)."""
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"plan file {path} does not exist; write it with 'flowlens recommend --format json --out {path}'") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: a plan is a JSON object, found {type(obj).__name__}")
+    return obj
 
 
 def _load_plan(plan: Path | str | Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from flowlens.report.data import ReportData
+from flowlens.report.data import ReportData, bin_seconds
 from flowlens.report.data import rows as tuples
 from flowlens.report.exposure import ExposureTotals
 
@@ -65,8 +65,8 @@ def headline(data: ReportData) -> dict[str, Any]:
         "rejected_analysed": int(data.reject_causes["records"].sum()) if not data.reject_causes.empty else 0,
         "findings": len(data.findings),
         "recommendations": len(data.recommendations),
-        "flows_checked": plan.flows_checked if plan else None,
-        "flows_cut": plan.flows_cut if plan else None,
+        "flows_checked": plan.verification.flows_checked if plan else None,
+        "flows_cut": plan.verification.flows_cut if plan else None,
     }
 
 
@@ -94,8 +94,9 @@ def _exposure(data: ReportData) -> dict[str, Any]:
 
 
 def _recommendations(data: ReportData) -> list[dict[str, Any]]:
-    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action, "risk": r.risk,
-             "proposed": _plain(list(r.proposed)), "evidence": _plain(r.evidence)} for r in data.recommendations]
+    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action.value, "risk": r.risk.value,
+             "proposed": _plain([p.to_dict() for p in r.proposed]), "evidence": _plain(r.evidence.to_dict())}
+            for r in data.recommendations]
 
 
 def _ingest(data: ReportData) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "window": {"start": w.start.isoformat().replace("+00:00", "Z"),
                    "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days},
         "headline": headline(data),
-        "traffic": {"bin_seconds": w.bin_seconds, "bins": _traffic(data)},
+        "traffic": {"bin_seconds": bin_seconds(w), "bins": _traffic(data)},
         "rejected": {"by_cause": _records(data.reject_causes), "top_sources": _records(data.top_sources),
                      "top_ports": _records(data.top_ports)},
         "rule_usage": {"by_status": data.status_counts(),
@@ -123,7 +124,8 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
-        "verification": {"flows_checked": data.plan.flows_checked, "flows_cut": data.plan.flows_cut}
+        "verification": {"flows_checked": data.plan.verification.flows_checked,
+                         "flows_cut": data.plan.verification.flows_cut}
         if data.plan else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
