@@ -88,7 +88,7 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
-    """The plan as the ``recommendations`` results table (design.md §4)."""
+    """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     recs = [r.to_dict() for r in plan.recommendations]
     cols = {
         "rule_id": [r["rule_id"] for r in recs], "group_id": [r["group_id"] for r in recs],

@@ -1,7 +1,7 @@
 -- name: 30_conversation_sides
 -- returns: one row per ENI conversation of the day with its initiator decided (init_side lo|hi, decided_by, confidence), the ENI's own side (local_side), its role and the rule key it exercises (rule_direction, peer_addr/peer_key, service_port)
 -- params: $day, $lookback_start
--- Initiator evidence, strongest first (domain.md §3.10): tcp_flags on this ENI, then on another ENI
+-- Initiator evidence, strongest first (docs/flow-logs.md#who-initiated-a-connection): tcp_flags on this ENI, then on another ENI
 -- that saw the same packet-level 5-tuple the same day, then the same 5-tuple's earlier analysed
 -- days (history), then REJECT without any reply, then listening ports (SYN-confirmed responder
 -- ports and inbound SG rule ports of the address's ENI), then ephemeral ranges, then fan-in, then

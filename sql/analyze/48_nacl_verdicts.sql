@@ -1,5 +1,5 @@
 -- name: 48_nacl_verdicts
--- returns: per rejected key on a subnet with a known NACL, the first NACL entry (lowest rule number) that matches it: rule_number, rule_action allow|deny, cidr (NACLs are ordered and stateless, domain.md §3.8; ICMP entries match on protocol, the type/code being unobservable)
+-- returns: per rejected key on a subnet with a known NACL, the first NACL entry (lowest rule number) that matches it: rule_number, rule_action allow|deny, cidr (NACLs are ordered and stateless, docs/flow-logs.md#network-acls; ICMP entries match on protocol, the type/code being unobservable)
 WITH nk AS (
     SELECT DISTINCT ei.nacl_id, rk.direction, rk.protocol, rk.family, rk.remote_key, rk.port
     FROM reject_keys rk

@@ -1,7 +1,7 @@
 -- name: 70_rejected
 -- returns: the results table rejected: one row per REJECT record of the day, every flow column plus cause (nacl|sg|bpa|late_packet|unknown) and cause_detail in words
 -- params: $day
--- Decision procedure of domain.md §3.9: reject-reason BPA; ENI without SGs → NACL; the reply of an
+-- Decision procedure of docs/analysis.md#rejected-causes: reject-reason BPA; ENI without SGs → NACL; the reply of an
 -- accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a conversation with ACCEPTs
 -- → late packet; same subnet (no NACL in between) → SG unless a rule allows it; the subnet NACL in
 -- rule order denies → NACL; no SG rule allows → SG. When both layers allow it (or a rule allows it
