@@ -1,7 +1,7 @@
 -- name: 22_addr_groups
 -- returns: (key, family, group_id) for every flow address that is a private address of an ENI in
---     that SG: what an SG-reference rule matches (docs/flow-logs.md#security-group-references-and-prefix-lists; public and Elastic IPs never
---     match)
+--     that SG: what an SG-reference rule matches (public and Elastic IPs never match;
+--     docs/flow-logs.md#security-group-references-and-prefix-lists)
 SELECT DISTINCT addr_keys.key, addr_keys.family, eni_groups.group_id
 FROM addr_keys
 INNER JOIN eni_ips

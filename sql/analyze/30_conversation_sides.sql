@@ -3,8 +3,9 @@
 --     decided_by, confidence), the ENI's own side (local_side), its role and the rule key it
 --     exercises (rule_direction, peer_addr/peer_key, service_port)
 -- The decision ladder over 28_conversation_evidence: the strongest evidence that points at a side
--- decides (docs/flow-logs.md#who-initiated-a-connection); the first packet's time always points at one, so every conversation
--- gets an initiator. Then each lo/hi column is renamed once for what it is in this conversation:
+-- decides (docs/flow-logs.md#who-initiated-a-connection); the first packet's time always points
+-- at one, so every conversation gets an initiator. Then each lo/hi column is renamed once for
+-- what it is in this conversation:
 -- the initiator's and the responder's address, port and key, the request records (sent by the
 -- initiator: f_* when lo initiated, r_* otherwise) and the reply records.
 WITH decided AS (
