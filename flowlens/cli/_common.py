@@ -39,7 +39,7 @@ def command_parser(
         help="data directory (default: $FLOWLENS_DATA_DIR or ./flowlens-data)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr (no progress line)")
     return parser
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
+from flowlens.cli.progress import AnalyzeProgress, StatusLine
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, ENGINE_NAMES
 
 if TYPE_CHECKING:
@@ -51,10 +52,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--lookback-days cannot be negative")
     dd, days = _common.data_dir(args), _common.window_days(args)
     engine = _engine(args)
+    line = StatusLine.for_args(args)
     try:
         summary = analyze(dd, days, memory_limit=args.memory_limit, threads=args.threads,
-                          lookback_days=args.lookback_days, engine=engine)
+                          lookback_days=args.lookback_days, engine=engine,
+                          progress=AnalyzeProgress(line, len(set(days))) if line.enabled else None)
     finally:
+        line.close()
         if not isinstance(engine, str):
             engine.close()
     if args.json:

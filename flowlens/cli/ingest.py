@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, ingest_bar
 from flowlens.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ def make_source(args: argparse.Namespace) -> tuple[Source, str]:
 def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     source, prefix = make_source(args)
-    progress = _progress if sys.stderr.isatty() and not args.quiet else None
+    line = StatusLine.for_args(args)
+    progress = ingest_bar(line) if line.enabled else None
     from flowlens.ingest.pipeline import ingest
 
     summary = ingest(
@@ -66,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
         flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
         strict=args.strict, workers=args.workers, progress=progress,
     )
-    if progress:
-        print(file=sys.stderr)
+    line.close()
     if args.json:
         _common.print_json(summary.to_dict())
     else:
@@ -81,12 +82,6 @@ def run(args: argparse.Namespace) -> int:
         if args.strict:
             return int(ExitCode.FAILURE)
     return int(ExitCode.FAILURE if summary.failed else ExitCode.OK)
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects", end="", file=sys.stderr, flush=True)
 
 
 def _print_summary(s: IngestSummary) -> None:

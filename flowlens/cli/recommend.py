@@ -9,6 +9,7 @@ from typing import Any
 
 from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, phases
 from flowlens.errors import UsageError
 from flowlens.model.plan import Plan
 from flowlens.recommend.inputs import Settings
@@ -60,7 +61,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.pipeline import recommend
 
-    plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args))
+    line = StatusLine.for_args(args)
+    try:
+        plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args),
+                         progress=phases(line, "recommend") if line.enabled else None)
+    finally:
+        line.close()
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))

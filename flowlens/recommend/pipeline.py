@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -116,9 +116,16 @@ def recommendations_table(plan: Plan) -> pa.Table:
 
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True, memory_limit: str = "1GB",
+    write: bool = True, memory_limit: str = "1GB", progress: Callable[[str, int, int], None] | None = None,
 ) -> Plan:
-    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
+    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
+
+    ``progress(phase, n, of)`` is told as each phase starts.
+    """
+    def phase(name: str, n: int) -> None:
+        if progress:
+            progress(name, n, 5 if write else 4)
+
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
@@ -134,10 +141,14 @@ def recommend(
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
+            phase("reading the inventory", 1)
             register_views(con, dd, snapshot=snapshot)
             inv = load_inventory(con)
+            phase("reading rule usage", 2)
             usage = load_usage(con, analysed)
+            phase("reading observed traffic", 3)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
+            phase("planning and replaying the accepted flows", 4)
             plan = build_plan(inv, usage, obs, start, end, settings, window)
             plan = locate(plan, _rows(con, "groups"))
         finally:
@@ -145,6 +156,7 @@ def recommend(
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:
+        phase("writing the recommendations table", 5)
         write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
         refresh_catalog(dd)
     return plan
