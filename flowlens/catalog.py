@@ -1,4 +1,4 @@
-"""The DuckDB catalog: one view per table of design.md §4 over the data directory's Parquet.
+"""The DuckDB catalog: one view per table of docs/tables.md over the data directory's Parquet.
 
 ``catalog.duckdb`` holds only views (absolute paths, globs evaluated at query time), so any
 DuckDB client can open it from any directory. :func:`register_views` puts the same views on

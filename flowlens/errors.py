@@ -9,7 +9,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes (design.md §3)."""
+    """Process exit codes (docs/architecture.md#commands-and-exit-codes)."""
 
     OK = 0
     FAILURE = 1  # analysis or query failure, or a batch that finished with failed inputs

@@ -105,7 +105,7 @@ def _window_flags(days: Sequence[date]) -> str:
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
-    """The plan as the ``recommendations`` results table (design.md §4)."""
+    """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     v = plan.verification
     rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
              **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
