@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _common.configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
-        code = int(args.func(args))
+        code = int(_run_command(args, argv))
     except FlowlensError as exc:
         print(f"flowlens {args.command}: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -68,6 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return code if code is not None else int(ExitCode.OK)
+
+
+def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    """Run the command, under its data directory's writer lock when it writes one."""
+    lock_dir = getattr(args, "lock_dir", None)
+    dd = lock_dir(args) if lock_dir is not None else None
+    if dd is None:
+        return int(args.func(args))
+    from flowlens.lock import writer_lock
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    with writer_lock(dd, " ".join(["flowlens", *words])[:200], wait=args.wait):
+        return int(args.func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

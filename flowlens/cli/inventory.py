@@ -19,7 +19,7 @@ flowlens inventory --from-json exports/   # aws ec2 describe-* outputs, shape de
 
 def register(sub: Any) -> None:
     parser = _common.command_parser(
-        sub, "inventory",
+        sub, "inventory", writes=_common.data_dir,
         help="snapshot SGs, rules, ENIs, NACLs, prefix lists and flow-log coverage",
         description="Take an inventory snapshot from the EC2 API (--aws) or from AWS CLI "
         "'aws ec2 describe-*' output files (--from-json). The snapshot is written atomically to "

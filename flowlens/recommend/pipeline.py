@@ -15,6 +15,7 @@ import pyarrow as pa
 from flowlens import sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
+from flowlens.lock import writer_lock
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
 from flowlens.model.net import Rule, SgRule
@@ -120,6 +121,7 @@ def recommend(
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
-        refresh_catalog(dd)
+        with writer_lock(dd, "recommend"):
+            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
+            refresh_catalog(dd)
     return plan
