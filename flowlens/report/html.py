@@ -1,7 +1,8 @@
 """The self-contained HTML page: one template, inline CSS, charts as data URIs, no JavaScript.
 
 Every value is escaped with :func:`html.escape` on its way in (names, descriptions, tags and
-rule descriptions come from AWS and may hold markup); only this module's own markup is raw.
+rule descriptions come from AWS and may hold markup), control and bidi characters shown as
+escapes (:func:`flowlens.textsafe.show_controls`); only this module's own markup is raw.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.textsafe import show_controls
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,15 @@ def esc(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, Mapping):
-        return html.escape(", ".join(f"{k}={v}" for k, v in value.items()))
+        return _text(", ".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return html.escape(", ".join(_tag_text(v) for v in value))
-    return html.escape(str(value))
+        return _text(", ".join(_tag_text(v) for v in value))
+    return _text(str(value))
+
+
+def _text(value: str) -> str:
+    """HTML-escaped, with control and bidi characters shown as escapes (a U+202E reverses what follows)."""
+    return html.escape(show_controls(value))
 
 
 def _tag_text(item: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.textsafe import show_controls
 
 
 def md(value: Any) -> str:
@@ -16,7 +17,7 @@ def md(value: Any) -> str:
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    text = html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
+    text = html.escape(show_controls(str(value))).replace("|", "\\|").replace("\n", " ")
     return text.replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
