@@ -119,11 +119,11 @@ def _addresses(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]
     masks = {}
     for c in _columns(table, ADDRESSES):
         col = table.column(c)
-        v4 = pc.match_substring_regex(col, _IPV4)
-        rest = col.filter(pc.invert(pc.fill_null(v4, True)))
+        values = pc.unique(col)  # addresses repeat: check each distinct one once
+        rest = values.filter(pc.invert(pc.fill_null(pc.match_substring_regex(values, _IPV4), True)))
         if len(rest) == 0:
             continue
-        bad = [s for s in pc.unique(rest).to_pylist() if s is not None and not _is_address(s)]
+        bad = [s for s in rest.to_pylist() if s is not None and not _is_address(s)]
         if bad:
             masks[c] = _mask(pc.is_in(col, value_set=pa.array(bad, pa.string())))
     return _combine(masks, lambda c, i: f"{c} {_value(table, c, i)} is not an IP address")
@@ -140,25 +140,45 @@ def _is_address(text: str) -> bool:
 
 
 def _strings(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
-    """Over-long tokens and NUL bytes, in every string column and the ``extra`` map's values."""
+    """Over-long tokens and NUL bytes, in every string column and the ``extra`` map's values.
+
+    First per column, cheaply (the longest value; a zero byte anywhere in the data buffers), and
+    row by row only for a column that has one.
+    """
     long_masks, nul_masks = {}, {}
+    n = table.num_rows
     for name in table.column_names:
         col = table.column(name)
-        if pa.types.is_string(col.type) and col.null_count < len(col):
-            long_masks[name] = _mask(pc.greater(pc.binary_length(col), MAX_TOKEN_BYTES))
-            nul_masks[name] = _mask(pc.match_substring(col, "\x00"))
-        elif pa.types.is_map(col.type) and col.null_count < len(col):
-            long_masks[name], nul_masks[name] = _map_masks(col, table.num_rows)
-    masks = {}
-    for name in long_masks:
-        masks[name] = long_masks[name] | nul_masks[name]
+        if col.null_count == len(col):
+            continue
+        if pa.types.is_string(col.type):
+            if (pc.max(pc.binary_length(col)).as_py() or 0) > MAX_TOKEN_BYTES:
+                long_masks[name] = _mask(pc.greater(pc.binary_length(col), MAX_TOKEN_BYTES))
+            if _has_zero_byte(col):
+                nul_masks[name] = _mask(pc.match_substring(col, "\x00"))
+        elif pa.types.is_map(col.type):
+            items = pa.chunked_array([c.items for c in col.chunks], pa.string())
+            if (pc.max(pc.binary_length(items)).as_py() or 0) > MAX_TOKEN_BYTES or _has_zero_byte(items):
+                long_masks[name], nul_masks[name] = _map_masks(col, n)
+    none = np.zeros(n, dtype=bool)
+    masks = {c: long_masks.get(c, none) | nul_masks.get(c, none) for c in {*long_masks, *nul_masks}}
 
     def describe(c: str, i: int) -> str:
-        if nul_masks[c][i]:
+        if nul_masks.get(c, none)[i]:
             return f"{c} holds a NUL byte"
         return f"{c} holds a token longer than {MAX_TOKEN_BYTES} bytes"
 
     return _combine(masks, describe)
+
+
+def _has_zero_byte(col: pa.ChunkedArray) -> bool:
+    """Whether a string column's data buffers hold a zero byte (a memchr-speed scan; may over-report
+    bytes outside a sliced array's range, which only costs the exact check)."""
+    for arr in col.chunks:
+        data = arr.buffers()[2]
+        if data is not None and data.size and np.frombuffer(data, dtype=np.uint8).min() == 0:
+            return True
+    return False
 
 
 def _map_masks(col: pa.ChunkedArray, n: int) -> tuple[np.ndarray, np.ndarray]:
