@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from flowlens import __version__
@@ -53,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        # Past a file size limit (ulimit -f) a write fails with EFBIG, reported as such, instead of
+        # the signal killing the process mid-command.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _common.configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
         code = int(_run_command(args, argv))
@@ -67,7 +73,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python docs advise, so the interpreter does not print a second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        failure = _environment_failure(exc, args)
+        if failure is None:
+            raise
+        print(f"flowlens {args.command}: error: {failure}", file=sys.stderr)
+        return int(failure.exit_code)
     return code if code is not None else int(ExitCode.OK)
+
+
+def _environment_failure(exc: Exception, args: argparse.Namespace) -> FlowlensError | None:
+    """An OS refusal (disk full, read-only, permissions) as a one-line error; None for anything else."""
+    from flowlens.envfail import classify
+
+    duckdb = sys.modules.get("duckdb")
+    if isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.IOException | duckdb.PermissionException)):
+        return classify(exc, f"working in the data directory {_common.data_dir(args).root.absolute()}")
+    return None
 
 
 def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
