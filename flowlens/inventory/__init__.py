@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from flowlens.datadir import DataDir
+from flowlens.errors import InputError
 from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
+from flowlens.inventory.normalize import NormalizeError
 from flowlens.inventory.snapshot import SnapshotInfo, choose_snapshot, write_snapshot
 
 __all__ = [
@@ -48,6 +50,9 @@ def snapshot_from_aws(
     """A snapshot from the EC2 API of every region (a boto3 Session, or {region: ec2 client})."""
     from flowlens.inventory.from_aws import collect
 
-    inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
+    try:
+        inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
+    except NormalizeError as exc:
+        raise InputError(f"EC2 API output ({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}") from None
     inputs = {"endpoint_url": endpoint_url} if endpoint_url else {}
     return write_snapshot(inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=taken_at)
