@@ -12,6 +12,7 @@ again. ``flock`` needs a local filesystem (or NFS v4 with lock support).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -134,10 +135,8 @@ def writer_lock(dd: DataDir, command: str, *, wait: float = 0.0) -> Iterator[Hol
     finally:
         with _guard:
             del _held[key]
-        try:
+        with contextlib.suppress(OSError):
             os.ftruncate(fd, 0)  # an empty body: nobody holds it
-        except OSError:
-            pass
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 

@@ -160,7 +160,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     stale = read_holder(lock_path(DataDir(dd)))
     assert stale is not None and stale.pid == holder.pid and stale.command == "doomed"
     run = _flowlens("ingest", str(src), "--date", "2026-11-28", "--data-dir", str(dd), "--json")
-    out, err = run.communicate(timeout=300)
+    _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
     assert f"taking over the writer lock of pid {holder.pid}" in err and "no longer running" in err
 
@@ -170,7 +170,6 @@ def test_the_sweep_deletes_only_what_an_in_flight_record_names(tmp_path: Path) -
     _mirror(src)
     first = _ingest(src, dd, "2026-11-28")
     assert first.wait(timeout=300) == 0
-    folder = dd / "flows" / "date=2026-11-28"
     folder = next(p.parent for p in (dd / "flows").rglob("part-*.parquet"))
     stranger = folder / "part-notarunofours.parquet"  # not ours to delete: no record names it
     stranger.write_bytes((next(folder.glob("part-*.parquet"))).read_bytes())

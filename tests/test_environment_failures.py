@@ -17,11 +17,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_recommend_apply import _ingress, _plan, _setup
 
 from flowlens.envfail import classify
 from flowlens.errors import ExitCode
-
-from test_recommend_apply import _ingress, _plan, _setup
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCT, REGION = "123456789012", "eu-west-1"

@@ -7,8 +7,8 @@ import importlib
 import json
 import logging
 import sys
-from datetime import date, datetime, timedelta
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from types import ModuleType
 from typing import Any
 

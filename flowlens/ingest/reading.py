@@ -21,9 +21,9 @@ from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import (
     BadLine,
     Header,
+    flow_log_header,
     iter_chunks,
     parse_chunk,
-    flow_log_header,
     parse_joined,
     split_header,
 )

@@ -15,9 +15,9 @@ import pyarrow as pa
 from flowlens import sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
-from flowlens.lock import writer_lock
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.lock import writer_lock
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
