@@ -11,6 +11,7 @@ setup:
 lint:
 	$(PY) -m ruff check flowlens tests bench
 	$(PY) -m mypy
+	$(PY) -m sqlfluff lint sql
 
 test:
 	$(PY) -m pytest -n 2 -q

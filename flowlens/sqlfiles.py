@@ -6,6 +6,9 @@ Each file starts with a comment header::
     -- returns: one row per SG rule per window: status, flows, connections, ...
     -- params: $window_start, $window_end
 
+A header value too long for one line (SQL lines stay within 100 characters) continues on the
+lines right after it, each ``--`` followed by four spaces or more.
+
 Parameters use DuckDB's own binding (``$name``); values are never formatted into SQL text.
 The loader checks that the parameters a query uses are exactly the ones its header declares,
 and reports problems as ``file:line``. :func:`execute` and :func:`rows` are the one way a stage
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     import duckdb
 
 _HEADER_RE = re.compile(r"^--\s*(name|returns|params):\s*(.*)$")
+_CONTINUATION_RE = re.compile(r"^--\s{4,}(\S.*)$")
 _PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _STRING_OR_COMMENT_RE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
 
@@ -55,13 +59,20 @@ def sql_root() -> Path:
 def parse_query(text: str, path: Path) -> Query:
     """Parse a query file's header and check its parameters."""
     header: dict[str, str] = {}
+    last: str | None = None  # the key a continuation line extends
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.startswith("--"):
             break
         m = _HEADER_RE.match(line)
+        more = _CONTINUATION_RE.match(line) if last else None
         if m:
-            header[m.group(1)] = m.group(2).strip()
-        elif not header and lineno == 1:
+            last = m.group(1)
+            header[last] = m.group(2).strip()
+        elif last and more:
+            header[last] = f"{header[last]} {more.group(1).strip()}"
+        else:
+            last = None
+        if not m and not header and lineno == 1:
             raise AnalysisError(f"{path}:1: a query file must start with '-- name: <name>'")
     for key in ("name", "returns"):
         if key not in header:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flowlens import sqlfiles
-from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_table
+from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_query, step_table
 
 
 def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
@@ -20,7 +19,7 @@ def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
 
 
 def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> None:
-    sql = {step: sqlfiles.load("analyze", step).sql for step in STEPS}
+    sql = {step: step_query(step).sql for step in STEPS}
     plan = release_plan(sql)
     freed = [t for tables in plan.values() for t in tables]
     intermediates = [step_table(s) for s in STEPS if step_table(s) not in OUTPUTS]
@@ -30,4 +29,6 @@ def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> N
         for table in tables:
             later = order[order.index(step) + 1:]
             assert not any(re.search(rf"\b{table}\b", sql[s]) for s in later), (table, step)
-    assert "eni_flows" in plan["30_conversation_sides"]  # the biggest goes as soon as the sides exist
+    # the biggest go as soon as the next step has read them
+    assert "eni_flows" in plan["28_conversation_evidence"]
+    assert "conversation_evidence" in plan["30_conversation_sides"]

@@ -28,6 +28,13 @@ def test_query_header_and_params_are_checked(tmp_path: Path) -> None:
         parse_query("-- name: other\n-- returns: rows\nSELECT 1\n", path)
 
 
+def test_a_long_header_value_continues_on_indented_comment_lines(tmp_path: Path) -> None:
+    text = ("-- name: q\n-- returns: one row per pair,\n--     both directions\n-- params: $a,\n--     $b\n"
+            "-- A comment of the query, not the header.\n--     indented, still not the header\nSELECT $a, $b\n")
+    q = parse_query(text, tmp_path / "q.sql")
+    assert (q.returns, q.params) == ("one row per pair, both directions", ("a", "b"))
+
+
 def test_every_shipped_query_loads() -> None:
     for q in all_queries():
         assert q.returns, q.path

@@ -43,10 +43,13 @@ STEPS: tuple[str, ...] = (
     "15_flow_addresses",  # → addr_keys (Python) → addr_groups
     "20_eni_info",
     "22_addr_groups",
+    "28_conversation_evidence",
     "30_conversation_sides",
     "34_reject_keys",
     "35_match_keys",
-    "40_key_rules",
+    "36_match_rules",
+    "37_match_peers",
+    "40_key_rules",  # sql/shared/keys_allowed.sql
     "42_key_rule_counts",
     "45_rule_matches",
     "48_nacl_verdicts",
@@ -61,6 +64,10 @@ STEPS: tuple[str, ...] = (
     "89_findings",
 )
 
+#: Steps whose query is shared with another stage: ``(directory under sql/, query name)``.
+#: The rule-match join is written once, for the analysis and the recommender's replay.
+SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
+
 #: Results tables written per day (recommendations belong to the recommend stage).
 OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
 
@@ -68,6 +75,11 @@ OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "reje
 def step_table(step: str) -> str:
     """The temporary table a step makes: its name without the number (``30_conversation_sides``)."""
     return step.split("_", 1)[1]
+
+
+def step_query(step: str) -> sqlfiles.Query:
+    """The query a step runs: ``sql/analyze/<step>.sql`` unless it is shared (:data:`SHARED_STEPS`)."""
+    return sqlfiles.load(*SHARED_STEPS.get(step, ("analyze", step)))
 
 
 def release_plan(sql_of: Mapping[str, str], keep: Sequence[str] = OUTPUTS) -> dict[str, list[str]]:
@@ -153,7 +165,7 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
     params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days)}
-    queries = {step: sqlfiles.load("analyze", step) for step in STEPS}
+    queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
     for step, query in queries.items():
         eng.run_step(step_table(step), query, params)
@@ -175,7 +187,7 @@ def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
     eng.reset()
     for source in analysis_sources(dd, snapshot):
         eng.register_parquet(source)
-    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng)))
+    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng)))
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
 
@@ -183,6 +195,12 @@ def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
     rows = eng.fetch_arrow("SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL").to_pylist()
     return [(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c]
+
+
+def _vpc_subnets(eng: Engine) -> list[tuple[str, str]]:
+    """(vpc_id, IPv4 subnet CIDR): where AWS reserves addresses, and the resolver without describe-vpcs."""
+    rows = eng.fetch_arrow("SELECT DISTINCT vpc_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL").to_pylist()
+    return [(str(r["vpc_id"]), str(r["cidr_block"])) for r in rows if r["vpc_id"]]
 
 
 def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:

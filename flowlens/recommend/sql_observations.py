@@ -11,6 +11,9 @@ checks the replay cut sets are identical), without loading every observed tuple 
 * a replay registers the changed rule ids and the replacement rules and counts, in SQL, the
   tuples every allowing rule of which changed and no replacement on the ENI allows.
 
+Both matches are the analysis's rule-match join (``sql/shared/keys_allowed.sql``), its input
+tables named for the tables staged here (:func:`_allowed_view`).
+
 Python then loads, per rule, only what narrowing needs (``sql/recommend/rule_peers.sql``).
 """
 
@@ -18,13 +21,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from flowlens import sqlfiles
+from flowlens.engines.transpile import rename_tables
 from flowlens.model.addr import addr_key, cidr_range
 from flowlens.model.net import PeerType
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
@@ -35,11 +42,11 @@ from flowlens.recommend.rules import Flow, PeerContext, Rule
 log = logging.getLogger(__name__)
 
 S, I32 = pa.string(), pa.int32()
-SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("direction", S), ("ip_protocol", I32),
+SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("rule_direction", S), ("ip_protocol", I32),
                          ("port_lo", I32), ("port_hi", I32)])
-RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S)])
+RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("matched_via", S)])
 KEYS_SCHEMA = pa.schema([("addr", S), ("family", pa.int8()), ("key", S)])
-OBS_SCHEMA = pa.schema([("eni_id", S), ("direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
+OBS_SCHEMA = pa.schema([("eni_id", S), ("rule_direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
                         ("flows", pa.int64()), ("connections", pa.int64()),
                         ("first_seen", pa.timestamp("us", tz="UTC")), ("last_seen", pa.timestamp("us", tz="UTC"))])
 _BATCH = 100_000
@@ -50,8 +57,28 @@ def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | Non
     return rows
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None) -> None:
-    sqlfiles.execute(con, sqlfiles.load("recommend", name), params, create=f"CREATE OR REPLACE TABLE {table}")
+def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None,
+            *, tables: dict[str, str] | None = None) -> None:
+    """Table ``table`` from ``sql/recommend/<name>.sql``, its input tables renamed by ``tables``."""
+    query = _renamed(sqlfiles.load("recommend", name), tables)
+    sqlfiles.execute(con, query, params, create=f"CREATE OR REPLACE TABLE {table}")
+
+
+def _renamed(query: sqlfiles.Query, tables: dict[str, str] | None) -> sqlfiles.Query:
+    """``query`` reading the tables ``tables`` maps its table names to (the same file, path and params)."""
+    if not tables:
+        return query
+    tree = cast(exp.Expression, sqlglot.parse_one(query.sql, read="duckdb"))
+    return replace(query, sql=rename_tables(tree, tables).sql(dialect="duckdb"))
+
+
+def _allowed_view(con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str) -> None:
+    """View ``view``: the rule-match join of the analysis (``sql/shared/keys_allowed.sql``) over the
+    tuples ``keys`` (with ``rec_obs``'s columns), the rules by ENI ``rules`` (``rules_by_eni``) and
+    their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
+    query = _renamed(sqlfiles.load("shared", "keys_allowed"),
+                     {"match_keys": keys, "match_rules": rules, "match_peers": peers})
+    sqlfiles.execute(con, query, create=f"CREATE OR REPLACE TEMP VIEW {view}")
 
 
 def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
@@ -86,8 +113,9 @@ def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext) -> tup
         for k, v in zip(spec, (rule_id, group_id, rule.direction, rule.ip_protocol,
                                ports[0] if ports else None, ports[1] if ports else None), strict=True):
             spec[k].append(v)
+        via = "cidr" if rule.peer_type.is_cidr else str(rule.peer_type)
         for fam, lo, hi in peer_ranges(rule, ctx):
-            for key, val in zip(ranges, (rule_id, fam, lo, hi), strict=True):
+            for key, val in zip(ranges, (rule_id, fam, lo, hi, via), strict=True):
                 ranges[key].append(val)
     return pa.table(spec, schema=SPEC_SCHEMA), pa.table(ranges, schema=RANGES_SCHEMA)
 
@@ -131,6 +159,8 @@ class SqlObservations:
         spec, ranges = rule_tables(((r.rule_id, r.group_id, r.rule) for r in inv.rules), inv.ctx)
         _put(con, "rec_spec", spec)
         _put(con, "rec_ranges", ranges)
+        _create(con, "rec_rules", "rules_by_eni")
+        _allowed_view(con, "rec_allowed", keys="rec_obs", rules="rec_rules", peers="rec_ranges")
         _create(con, "rec_match", "match_current")
         self._loaded: dict[str, Matched] | None = None
         self.max_peers, self.per_block = max_peers, per_block
@@ -170,7 +200,7 @@ class SqlObservations:
 
     def _observed(self, obs_id: int) -> Observed:
         row = self.con.execute(
-            "SELECT eni_id, direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen "
+            "SELECT eni_id, rule_direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen "
             "FROM rec_obs WHERE obs_id = $id", {"id": obs_id}).fetchall()[0]
         return Observed(row[0], Flow(row[1], int(row[2]), row[3], row[4]), int(row[5]), int(row[6]), row[7], row[8])
 
@@ -182,7 +212,10 @@ class SqlObservations:
         spec, ranges = rule_tables(new, self.inv.ctx)
         _put(self.con, "rec_new_spec", spec)
         _put(self.con, "rec_new_ranges", ranges)
-        _create(self.con, "rec_cut", "replay_cut", {"scope_rule": scope.rule_id if scope else None})
+        _create(self.con, "rec_new_rules", "rules_by_eni", tables={"rec_spec": "rec_new_spec"})
+        _create(self.con, "rec_at_risk", "replay_at_risk", {"scope_rule": scope.rule_id if scope else None})
+        _allowed_view(self.con, "rec_rescued", keys="rec_at_risk", rules="rec_new_rules", peers="rec_new_ranges")
+        _create(self.con, "rec_cut", "replay_cut")
         cut = self.con.execute("SELECT COALESCE(SUM(flows), 0) FROM rec_cut").fetchall()[0][0]
         cuts = {str(rid): Cut(int(f), int(c), self._observed(int(ex))) for rid, f, c, ex in _run(self.con, "replay_blame")}
         checked, conns, not_now = self._totals()

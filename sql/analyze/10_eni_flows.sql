@@ -1,5 +1,7 @@
 -- name: 10_eni_flows
--- returns: one row per ENI × protocol × unordered address/port pair of the day (lo side = the smaller (address, port)), with per-direction aggregates: f_* for lo→hi records, r_* for hi→lo records
+-- returns: one row per ENI × protocol × unordered address/port pair of the day (lo side = the
+--     smaller (address, port)), with per-direction aggregates: f_* for lo→hi records, r_* for
+--     hi→lo records
 -- params: $day
 -- Addresses are packet-level (pkt_srcaddr/pkt_dstaddr when the format has them); lo_raw/hi_raw are
 -- the ENI-view addresses (srcaddr/dstaddr) of each side, used to tell which side is the ENI.
@@ -12,7 +14,7 @@
 --   64 / 128 a record whose ENI-view address of the lo / hi side equals the packet-level one;
 -- and the ENI-view addresses are aggregated only where they differ (rare: NAT, middleboxes), so
 -- lo_raw = MIN(ENI-view address of the lo side) is rebuilt exactly from bit 64 and that MIN.
-WITH r AS (
+WITH records AS (
     SELECT
         interface_id AS eni_id,
         protocol,
@@ -23,20 +25,27 @@ WITH r AS (
         srcaddr, dstaddr, action, packets, bytes, start, "end", tcp_flags, flow_direction
     FROM flows
     WHERE date = $day
-      AND action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND protocol IS NOT NULL
+      AND action IS NOT NULL AND protocol IS NOT NULL
+      AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
       AND COALESCE(log_status, 'OK') = 'OK'
-), o AS (
-    SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd
-    FROM r
-), k AS (
+), oriented AS (
+    SELECT records.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd
+    FROM records
+), keyed AS (
     SELECT
         eni_id, protocol, fwd, packets, bytes, start, "end",
         CASE WHEN fwd THEN src ELSE dst END AS lo_addr,
         CASE WHEN fwd THEN sport ELSE dport END AS lo_port,
         CASE WHEN fwd THEN dst ELSE src END AS hi_addr,
         CASE WHEN fwd THEN dport ELSE sport END AS hi_port,
-        CASE WHEN fwd AND srcaddr <> src THEN srcaddr WHEN NOT fwd AND dstaddr <> dst THEN dstaddr END AS lo_raw_other,
-        CASE WHEN fwd AND dstaddr <> dst THEN dstaddr WHEN NOT fwd AND srcaddr <> src THEN srcaddr END AS hi_raw_other,
+        CASE
+            WHEN fwd AND srcaddr <> src THEN srcaddr
+            WHEN NOT fwd AND dstaddr <> dst THEN dstaddr
+        END AS lo_raw_other,
+        CASE
+            WHEN fwd AND dstaddr <> dst THEN dstaddr
+            WHEN NOT fwd AND srcaddr <> src THEN srcaddr
+        END AS hi_raw_other,
         CASE WHEN action = 'ACCEPT' THEN 1 ELSE 0 END AS acc,
         CASE
             WHEN (tcp_flags & 18) = 2 THEN CASE WHEN fwd THEN 1 ELSE 4 END
@@ -49,9 +58,10 @@ WITH r AS (
             ELSE 0
         END
         + CASE WHEN (fwd AND srcaddr = src) OR (NOT fwd AND dstaddr = dst) THEN 64 ELSE 0 END
-        + CASE WHEN (fwd AND dstaddr = dst) OR (NOT fwd AND srcaddr = src) THEN 128 ELSE 0 END AS bits
-    FROM o
-), g AS (
+        + CASE WHEN (fwd AND dstaddr = dst) OR (NOT fwd AND srcaddr = src) THEN 128 ELSE 0 END
+        AS bits
+    FROM oriented
+), per_pair AS (
     SELECT
         eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port,
         MIN(lo_raw_other) AS lo_raw_other,
@@ -74,19 +84,26 @@ WITH r AS (
         MIN(start) AS first_start,
         MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
         MAX("end") AS last_end
-    FROM k
+    FROM keyed
     GROUP BY eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port
 )
 SELECT
     eni_id, protocol, lo_addr, lo_port, hi_addr, hi_port,
-    CASE WHEN (bits & 64) <> 0 THEN LEAST(lo_addr, COALESCE(lo_raw_other, lo_addr)) ELSE lo_raw_other END AS lo_raw,
-    CASE WHEN (bits & 128) <> 0 THEN LEAST(hi_addr, COALESCE(hi_raw_other, hi_addr)) ELSE hi_raw_other END AS hi_raw,
+    CASE
+        WHEN (bits & 64) <> 0 THEN LEAST(lo_addr, COALESCE(lo_raw_other, lo_addr))
+        ELSE lo_raw_other
+    END AS lo_raw,
+    CASE
+        WHEN (bits & 128) <> 0 THEN LEAST(hi_addr, COALESCE(hi_raw_other, hi_addr))
+        ELSE hi_raw_other
+    END AS hi_raw,
     CASE WHEN (bits & 16) <> 0 THEN 1 ELSE 0 END AS lo_dir_local,
     CASE WHEN (bits & 32) <> 0 THEN 1 ELSE 0 END AS hi_dir_local,
-    f_acc, f_rej, r_acc, r_rej, f_acc_packets, f_acc_bytes, r_acc_packets, r_acc_bytes, f_packets, f_bytes, r_packets, r_bytes,
+    f_acc, f_rej, r_acc, r_rej, f_acc_packets, f_acc_bytes, r_acc_packets, r_acc_bytes,
+    f_packets, f_bytes, r_packets, r_bytes,
     CASE WHEN (bits & 1) <> 0 THEN 1 ELSE 0 END AS f_syn,
     CASE WHEN (bits & 2) <> 0 THEN 1 ELSE 0 END AS f_synack,
     CASE WHEN (bits & 4) <> 0 THEN 1 ELSE 0 END AS r_syn,
     CASE WHEN (bits & 8) <> 0 THEN 1 ELSE 0 END AS r_synack,
     f_first, r_first, first_start, first_accept, last_end
-FROM g
+FROM per_pair

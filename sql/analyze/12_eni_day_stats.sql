@@ -1,5 +1,6 @@
 -- name: 12_eni_day_stats
--- returns: one row per ENI × flow log of the day: records, NODATA and SKIPDATA counts (the proof that a flow log delivered, and its gaps)
+-- returns: one row per ENI × flow log of the day: records, NODATA and SKIPDATA counts (the proof
+--     that a flow log delivered, and its gaps)
 -- params: $day
 SELECT
     interface_id AS eni_id,

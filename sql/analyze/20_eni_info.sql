@@ -1,10 +1,21 @@
 -- name: 20_eni_info
--- returns: one row per ENI of the inventory snapshot: its subnet, NACL, interface type and how many SGs it has (0 = not SG-filtered: NAT gateway, TGW, GWLB ENIs are transit)
+-- returns: one row per ENI of the inventory snapshot: its subnet, NACL, interface type and how
+--     many SGs it has (0 = not SG-filtered: NAT gateway, TGW, GWLB ENIs are transit)
+WITH group_counts AS (
+    SELECT eni_id, COUNT(DISTINCT group_id) AS n_groups
+    FROM eni_groups
+    GROUP BY eni_id
+)
 SELECT
-    e.eni_id, e.vpc_id, e.subnet_id, s.nacl_id, e.interface_type, e.instance_id, e.status,
-    COALESCE(g.n_groups, 0) AS n_groups,
-    COALESCE(g.n_groups, 0) > 0 AS has_sgs
-FROM enis e
-LEFT JOIN subnets s ON s.subnet_id = e.subnet_id
-LEFT JOIN (SELECT eni_id, COUNT(DISTINCT group_id) AS n_groups FROM eni_groups GROUP BY eni_id) g
-    ON g.eni_id = e.eni_id
+    enis.eni_id,
+    enis.vpc_id,
+    enis.subnet_id,
+    subnets.nacl_id,
+    enis.interface_type,
+    enis.instance_id,
+    enis.status,
+    COALESCE(group_counts.n_groups, 0) AS n_groups,
+    COALESCE(group_counts.n_groups, 0) > 0 AS has_sgs
+FROM enis
+LEFT JOIN subnets ON enis.subnet_id = subnets.subnet_id
+LEFT JOIN group_counts ON enis.eni_id = group_counts.eni_id

@@ -1,6 +1,12 @@
 -- name: 22_addr_groups
--- returns: (key, group_id) for every flow address that is a private address of an ENI in that SG: what an SG-reference rule matches (domain.md §3.4; public and Elastic IPs never match)
-SELECT DISTINCT a.key, g.group_id
-FROM addr_keys a
-JOIN eni_ips i ON i.family = a.family AND a.key BETWEEN i.lo AND i.hi AND i.kind <> 'public4'
-JOIN eni_groups g ON g.eni_id = i.eni_id
+-- returns: (key, family, group_id) for every flow address that is a private address of an ENI in
+--     that SG: what an SG-reference rule matches (domain.md §3.4; public and Elastic IPs never
+--     match)
+SELECT DISTINCT addr_keys.key, addr_keys.family, eni_groups.group_id
+FROM addr_keys
+INNER JOIN eni_ips
+    ON
+        addr_keys.family = eni_ips.family
+        AND addr_keys.key BETWEEN eni_ips.lo AND eni_ips.hi
+        AND eni_ips.kind <> 'public4'
+INNER JOIN eni_groups ON eni_ips.eni_id = eni_groups.eni_id

@@ -3,14 +3,14 @@
 -- params:
 WITH per_eni AS (
     SELECT
-        e.eni_id,
-        COALESCE(e.subnet_id, '(no subnet)') AS subnet_id,
-        COUNT(CASE WHEN c.traffic_type = 'ALL' THEN 1 END) AS all_logs,
-        COUNT(CASE WHEN c.traffic_type = 'ACCEPT' THEN 1 END) AS accept_logs,
-        COUNT(CASE WHEN c.traffic_type = 'REJECT' THEN 1 END) AS reject_logs
-    FROM enis AS e
-    LEFT JOIN eni_coverage AS c ON c.eni_id = e.eni_id
-    GROUP BY e.eni_id, COALESCE(e.subnet_id, '(no subnet)')
+        enis.eni_id,
+        COALESCE(enis.subnet_id, '(no subnet)') AS subnet_id,
+        COUNT(CASE WHEN coverage.traffic_type = 'ALL' THEN 1 END) AS all_logs,
+        COUNT(CASE WHEN coverage.traffic_type = 'ACCEPT' THEN 1 END) AS accept_logs,
+        COUNT(CASE WHEN coverage.traffic_type = 'REJECT' THEN 1 END) AS reject_logs
+    FROM enis
+    LEFT JOIN eni_coverage AS coverage ON enis.eni_id = coverage.eni_id
+    GROUP BY enis.eni_id, COALESCE(enis.subnet_id, '(no subnet)')
 )
 SELECT
     subnet_id,

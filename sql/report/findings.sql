@@ -5,5 +5,7 @@ SELECT DISTINCT finding_id, kind, severity, resource_id, group_id, rule_id, titl
 FROM findings
 WHERE date BETWEEN $start_date AND $end_date
 ORDER BY
-    CASE LOWER(severity) WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END,
+    CASE LOWER(severity)
+        WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4
+    END,
     kind, resource_id, finding_id

@@ -1,7 +1,8 @@
 -- name: rule_usage_rules
--- returns: one row per SG rule over the window: status ('used' if used on any day, else the latest day's), summed counters, rule text
+-- returns: one row per SG rule over the window: status ('used' if used on any day, else the
+--     latest day's), summed counters, rule text
 -- params: $start_date, $end_date
-WITH u AS (
+WITH usage AS (
     SELECT
         rule_id,
         MIN(group_id) AS group_id,
@@ -16,8 +17,7 @@ WITH u AS (
     FROM rule_usage
     WHERE date BETWEEN $start_date AND $end_date
     GROUP BY rule_id
-),
-r AS (
+), rule_text AS (
     SELECT
         rule_id,
         MIN(ip_protocol) AS ip_protocol,
@@ -30,9 +30,24 @@ r AS (
     GROUP BY rule_id
 )
 SELECT
-    u.rule_id, u.group_id, sg.group_name, u.direction, u.status, u.flows, u.connections, u.sole_flows,
-    u.peers, u.ports, u.status_reason, r.ip_protocol, r.from_port, r.to_port, r.peer, r.peer_rows, r.description
-FROM u
-LEFT JOIN r ON r.rule_id = u.rule_id
-LEFT JOIN security_groups AS sg ON sg.group_id = u.group_id
-ORDER BY u.group_id, u.direction, u.flows DESC, u.rule_id
+    usage.rule_id,
+    usage.group_id,
+    security_groups.group_name,
+    usage.direction,
+    usage.status,
+    usage.flows,
+    usage.connections,
+    usage.sole_flows,
+    usage.peers,
+    usage.ports,
+    usage.status_reason,
+    rule_text.ip_protocol,
+    rule_text.from_port,
+    rule_text.to_port,
+    rule_text.peer,
+    rule_text.peer_rows,
+    rule_text.description
+FROM usage
+LEFT JOIN rule_text ON usage.rule_id = rule_text.rule_id
+LEFT JOIN security_groups ON usage.group_id = security_groups.group_id
+ORDER BY usage.group_id, usage.direction, usage.flows DESC, usage.rule_id

@@ -1,9 +1,23 @@
 -- name: security_groups
--- returns: one row per security group of the inventory snapshot: name, description, VPC, default flag, tags, rule and member counts
+-- returns: one row per security group of the inventory snapshot: name, description, VPC, default
+--     flag, tags, rule and member counts
 -- params:
 SELECT
-    sg.group_id, sg.group_name, sg.description, sg.vpc_id, sg.is_default, sg.tags,
-    (SELECT COUNT(DISTINCT r.rule_id) FROM sg_rules AS r WHERE r.group_id = sg.group_id) AS rules,
-    (SELECT COUNT(DISTINCT g.eni_id) FROM eni_groups AS g WHERE g.group_id = sg.group_id) AS members
-FROM security_groups AS sg
-ORDER BY sg.group_id
+    security_groups.group_id,
+    security_groups.group_name,
+    security_groups.description,
+    security_groups.vpc_id,
+    security_groups.is_default,
+    security_groups.tags,
+    (
+        SELECT COUNT(DISTINCT sg_rules.rule_id)
+        FROM sg_rules
+        WHERE sg_rules.group_id = security_groups.group_id
+    ) AS rules,
+    (
+        SELECT COUNT(DISTINCT eni_groups.eni_id)
+        FROM eni_groups
+        WHERE eni_groups.group_id = security_groups.group_id
+    ) AS members
+FROM security_groups
+ORDER BY security_groups.group_id

@@ -1,5 +1,6 @@
 -- name: top_rejected_ports
--- returns: the $limit (protocol, destination port) pairs with most rejected records, one row per pair × cause
+-- returns: the $limit (protocol, destination port) pairs with most rejected records, one row per
+--     pair × cause
 -- params: $start_date, $end_date, $limit
 WITH top_ports AS (
     SELECT protocol, dstport, COUNT(*) AS total
@@ -10,10 +11,16 @@ WITH top_ports AS (
     LIMIT $limit
 )
 SELECT
-    r.protocol, r.dstport, COALESCE(r.cause, 'unknown') AS cause, COUNT(*) AS records, MIN(t.total) AS total
-FROM rejected AS r
-JOIN top_ports AS t
-  ON r.protocol IS NOT DISTINCT FROM t.protocol AND r.dstport IS NOT DISTINCT FROM t.dstport
-WHERE r.date BETWEEN $start_date AND $end_date
-GROUP BY r.protocol, r.dstport, COALESCE(r.cause, 'unknown')
-ORDER BY total DESC, r.protocol, r.dstport, cause
+    rejected.protocol,
+    rejected.dstport,
+    COALESCE(rejected.cause, 'unknown') AS cause,
+    COUNT(*) AS records,
+    MIN(top_ports.total) AS total
+FROM rejected
+INNER JOIN top_ports
+    ON
+        rejected.protocol IS NOT DISTINCT FROM top_ports.protocol
+        AND rejected.dstport IS NOT DISTINCT FROM top_ports.dstport
+WHERE rejected.date BETWEEN $start_date AND $end_date
+GROUP BY rejected.protocol, rejected.dstport, COALESCE(rejected.cause, 'unknown')
+ORDER BY total DESC, rejected.protocol, rejected.dstport, cause

@@ -1,5 +1,6 @@
 -- name: top_rejected_sources
--- returns: the $limit source addresses with most rejected records, one row per source × cause, with records
+-- returns: the $limit source addresses with most rejected records, one row per source × cause,
+--     with records
 -- params: $start_date, $end_date, $limit
 WITH top_sources AS (
     SELECT srcaddr, COUNT(*) AS total
@@ -9,9 +10,13 @@ WITH top_sources AS (
     ORDER BY total DESC, srcaddr
     LIMIT $limit
 )
-SELECT r.srcaddr AS label, COALESCE(r.cause, 'unknown') AS cause, COUNT(*) AS records, MIN(t.total) AS total
-FROM rejected AS r
-JOIN top_sources AS t ON r.srcaddr = t.srcaddr
-WHERE r.date BETWEEN $start_date AND $end_date
-GROUP BY r.srcaddr, COALESCE(r.cause, 'unknown')
+SELECT
+    rejected.srcaddr AS label,
+    COALESCE(rejected.cause, 'unknown') AS cause,
+    COUNT(*) AS records,
+    MIN(top_sources.total) AS total
+FROM rejected
+INNER JOIN top_sources ON rejected.srcaddr = top_sources.srcaddr
+WHERE rejected.date BETWEEN $start_date AND $end_date
+GROUP BY rejected.srcaddr, COALESCE(rejected.cause, 'unknown')
 ORDER BY total DESC, label, cause
