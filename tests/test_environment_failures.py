@@ -132,6 +132,26 @@ def test_a_read_only_data_dir_refuses_writers_and_serves_readers(tmp_path: Path,
     con.close()
 
 
+def test_connect_on_a_read_only_moved_copy_uses_views_in_memory(tmp_path: Path, tmpfs: Path) -> None:
+    """flowlens.connect() rewrites a catalog made for another location; on a read-only copy it cannot,
+    so the views live in memory for that connection and nothing on disk changes."""
+    import flowlens
+
+    src = tmp_path / "src"
+    _mirror(src)
+    assert _flowlens("ingest", str(src), "--date", "2026-11-28", "--data-dir", str(tmpfs / "data"), "-q").returncode == 0
+    moved = tmpfs / "moved"
+    os.rename(tmpfs / "data", moved)
+    before = _state(moved)
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    con = flowlens.connect(moved)
+    try:
+        assert con.execute("SELECT count(*) FROM flows").fetchone() == (4 * 2000,)
+    finally:
+        con.close()
+    assert _state(moved) == before
+
+
 def test_an_unwritable_rollback_path_changes_nothing(moto_reset: str, tmp_path: Path, tmpfs: Path) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
