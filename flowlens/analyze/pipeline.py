@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -127,6 +127,10 @@ class AnalysisSummary:
         return {"days": [d.to_dict() for d in self.days]}
 
 
+#: Told as each analysis step starts: (day, step number from 1, steps, step name, the day's records).
+StepProgress = Callable[[date, int, int, str, int], None]
+
+
 def analyze(
     dd: DataDir,
     days: Sequence[date],
@@ -135,8 +139,11 @@ def analyze(
     threads: int | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     engine: Engine | str = "duckdb",
+    progress: StepProgress | None = None,
 ) -> AnalysisSummary:
     """Analyse each day in order (earlier days first, so later ones see their history).
+
+    ``progress(day, step, steps, step_name, day_records)`` is called as each SQL step starts.
 
     ``engine`` is ``"duckdb"`` (default), ``"spark"`` (a local Spark session) or an engine object
     (:mod:`flowlens.engines`), which the caller keeps and closes.
@@ -148,7 +155,7 @@ def analyze(
             restore_dir(dd.results_dir(day))
         eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
         try:
-            summaries = [_analyze_day(eng, dd, day, lookback_days) for day in sorted(set(days))]
+            summaries = [_analyze_day(eng, dd, day, lookback_days, progress) for day in sorted(set(days))]
         finally:
             if isinstance(engine, str):
                 eng.close()
@@ -156,7 +163,7 @@ def analyze(
     return AnalysisSummary(summaries)
 
 
-def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
+def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progress: StepProgress | None) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
     snapshot = choose_snapshot(dd, window.start, window.end)
@@ -167,7 +174,9 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
     params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days)}
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
-    for step, query in queries.items():
+    for n, (step, query) in enumerate(queries.items(), start=1):
+        if progress:
+            progress(day, n, len(queries), step, records)
         eng.run_step(step_table(step), query, params)
         if step == "15_flow_addresses":
             _register_addr_keys(eng)

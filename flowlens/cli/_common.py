@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -45,7 +46,7 @@ def command_parser(
         help="data directory (default: $FLOWLENS_DATA_DIR or ./flowlens-data)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr (no progress line)")
     if writes is not None:
         parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                             help="if another command is writing the data directory, wait up to this long "
@@ -59,6 +60,23 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="one UTC day")
     parser.add_argument("--start", metavar="YYYY-MM-DD", help="first UTC day of a range")
     parser.add_argument("--end", metavar="YYYY-MM-DD", help="last UTC day of a range (inclusive)")
+
+
+_SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def memory_size(value: str) -> str:
+    """An argparse type for ``--memory-limit``: a size DuckDB and Spark both read (``4GB``, ``512MiB``).
+
+    >>> memory_size("4gb")
+    '4GB'
+    """
+    m = _SIZE.match(value)
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a memory size; use a number and a unit, e.g. 4GB, 512MB or 1.5GiB")
+    unit = m.group(3).upper().replace("I", "i")
+    return f"{m.group(1)}{unit}"
 
 
 def parse_day(value: str, flag: str) -> date:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, ingest_bar
 from flowlens.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ def register(sub: Any) -> None:
     p.add_argument("--endpoint-url", help="S3 endpoint (default $AWS_ENDPOINT_URL)")
     p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
     p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
-    p.add_argument("--strict", action="store_true", help="any malformed line is fatal (default: quarantine it)")
+    p.add_argument("--strict", action="store_true",
+                   help="any malformed line is fatal (default: quarantine it), and so is a window with no objects "
+                   "(default: a warning saying why, exit 0)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -54,7 +57,8 @@ def make_source(args: argparse.Namespace) -> tuple[Source, str]:
 def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     source, prefix = make_source(args)
-    progress = _progress if sys.stderr.isatty() and not args.quiet else None
+    line = StatusLine.for_args(args)
+    progress = ingest_bar(line) if line.enabled else None
     from flowlens.ingest.pipeline import ingest
 
     summary = ingest(
@@ -64,21 +68,20 @@ def run(args: argparse.Namespace) -> int:
         flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
         strict=args.strict, workers=args.workers, progress=progress,
     )
-    if progress:
-        print(file=sys.stderr)
+    line.close()
     if args.json:
         _common.print_json(summary.to_dict())
     else:
         _print_summary(summary)
     for f in summary.failed:
         print(f"flowlens ingest: failed: {f.error}", file=sys.stderr)
+    if summary.empty_reason:
+        level = "error" if args.strict else "warning"
+        print(f"flowlens ingest: {level}: no flow-log objects listed for the window: {summary.empty_reason}",
+              file=sys.stderr)
+        if args.strict:
+            return int(ExitCode.FAILURE)
     return int(ExitCode.FAILURE if summary.failed else ExitCode.OK)
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects", end="", file=sys.stderr, flush=True)
 
 
 def _print_summary(s: IngestSummary) -> None:

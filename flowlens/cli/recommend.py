@@ -9,6 +9,7 @@ from typing import Any
 
 from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, phases
 from flowlens.errors import UsageError
 from flowlens.model.plan import Plan
 from flowlens.recommend.inputs import Settings
@@ -41,7 +42,8 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
     p.add_argument("--exclude-rule", action="append", default=[], metavar="SGR", help="never touch this rule (repeatable)")
     p.add_argument("--min-window-days", type=float, default=Settings.min_window_days, metavar="N",
-                   help=f"windows shorter than N days raise the risk level (default {Settings.min_window_days:g})")
+                   help=f"fewer than N analysed days raise the risk level, as do days of the window without "
+                   f"analysis (default {Settings.min_window_days:g})")
     p.add_argument("--quota", type=int, default=Settings.quota_per_family, metavar="N",
                    help=f"rules per SG per direction per address family (default {Settings.quota_per_family})")
 
@@ -59,7 +61,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.pipeline import recommend
 
-    plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args))
+    line = StatusLine.for_args(args)
+    try:
+        plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args),
+                         progress=phases(line, "recommend") if line.enabled else None)
+    finally:
+        line.close()
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))
