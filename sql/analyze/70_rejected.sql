@@ -40,6 +40,8 @@ WITH rejects AS (
             conversation.first_accept IS NOT NULL AND conversation.first_accept < oriented.start
         ) AS earlier_accept,
         conversation.initiator_addr,
+        conversation.ep_lo,
+        conversation.ep_hi,
         COALESCE(conversation.in_inventory, FALSE) AS in_inventory,
         COALESCE(conversation.has_sgs, FALSE) AS has_sgs,
         CASE
@@ -132,6 +134,8 @@ WITH rejects AS (
             AND with_place.x_family = key_rule_counts.family
             AND with_place.x_remote_key = key_rule_counts.peer_key
             AND with_place.x_dport = key_rule_counts.port
+            AND with_place.ep_lo = key_rule_counts.ep_lo
+            AND with_place.ep_hi = key_rule_counts.ep_hi
 ), with_flags AS (
     SELECT
         with_verdicts.*,
