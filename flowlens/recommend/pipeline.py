@@ -18,6 +18,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.lock import writer_lock
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
@@ -157,6 +158,7 @@ def recommend(
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:
         phase("writing the recommendations table", 5)
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
-        refresh_catalog(dd)
+        with writer_lock(dd, "recommend"):
+            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
+            refresh_catalog(dd)
     return plan
