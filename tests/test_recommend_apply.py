@@ -78,8 +78,9 @@ def test_failure_midway_stops_and_the_printed_rollback_restores(
 ) -> None:
     ec2, sg, rid = _setup(moto_reset)
     # revokes the real rule, then a rule id that does not exist: the second revoke fails
+    # (--force: the live-rule check would otherwise refuse the plan before the first call)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"]), ("sgr-0000000000000dead", sg, ["203.0.113.9/32"])])
-    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 1
+    assert main(["apply", str(plan), "--commit", "--force", "--endpoint-url", moto_reset]) == 1
     captured = capsys.readouterr()
     assert "FAIL revoke-ingress" in captured.out and "InvalidPermission.NotFound" in captured.out
     command = re.search(r"^\s+(flowlens apply .*--commit.*)$", captured.err, re.MULTILINE)
@@ -95,3 +96,62 @@ def test_a_bad_plan_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     bad.write_text('{"nope": 1}')
     assert main(["apply", str(bad)]) == 2
     assert "neither a plan" in capsys.readouterr().err
+
+
+def _modify(ec2: Any, sg: str, rid: str, cidr: str) -> None:
+    """Change a rule in place (same sgr- id), as the console's "edit inbound rules" does."""
+    ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[{"SecurityGroupRuleId": rid, "SecurityGroupRule": {
+        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": cidr}}])
+
+
+def test_a_plan_whose_rule_changed_since_is_refused_before_any_call(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    _modify(ec2, sg, rid, "10.0.0.0/8")
+    for extra in ([], ["--commit"]):
+        assert main(["apply", str(plan), *extra, "--endpoint-url", moto_reset]) == 2
+        err = capsys.readouterr().err
+        assert f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to ingress tcp/22 from 10.0.0.0/8" in err
+        assert "--force" in err
+    # nothing was authorized or revoked, and no rollback file was written
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
+    assert not list(tmp_path.glob("*.rollback-*"))
+
+
+def test_a_rule_deleted_since_the_plan_is_named(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rid])
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    assert f"{rid} ({sg}): no longer exists" in capsys.readouterr().err
+    assert _ingress(ec2, sg) == set()
+
+
+def test_force_applies_over_a_changed_rule_and_the_rollback_file_records_it(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    _modify(ec2, sg, rid, "10.0.0.0/8")
+    rb = tmp_path / "rb.json"
+    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert "warning: --force" in capsys.readouterr().err
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}
+    forced = json.loads(rb.read_text())["forced"]
+    assert [(c["rule_id"], c["group_id"]) for c in forced["changed_rules"]] == [(rid, sg)]
+    assert "10.0.0.0/8" in forced["changed_rules"][0]["how"]
+    # the revoke removed the rule as it was live, so the rollback restores that, not the plan's view
+    assert [a["rules"][0]["peer"] for a in json.loads(rb.read_text())["authorize"]] == ["10.0.0.0/8"]
+    assert main(["apply", str(rb), "--commit", "--rollback", str(tmp_path / "rb2.json"), "--endpoint-url", moto_reset]) == 0
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
+
+
+def test_a_plan_that_still_matches_the_live_rules_passes_the_check(moto_reset: str, tmp_path: Path) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    # a new description is not a change of what the rule allows
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": rid, "Description": "renamed"}])
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0

@@ -75,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     v = plan.verification
     if not args.quiet:
         print(f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
-              f"replay: {v.flows_checked} flows checked, {v.flows_cut} cut", file=sys.stderr)
+              f"replay: {v.claim()}", file=sys.stderr)
     return 0

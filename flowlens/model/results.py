@@ -102,7 +102,7 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     "recommendations": _schema(
         ("rule_id", S), ("group_id", S), ("action", S), ("proposed", S), ("evidence", S), ("risk", S),
         ("kind", S), ("current", S), ("risk_reason", S), ("may_widen", B), ("notes", S),
-        ("flows_checked", I64), ("flows_cut", I64),
+        ("flows_checked", I64), ("flows_cut", I64), ("flows_unattributed", I64), ("flows_unattributed_protected", I64),
     ),
 }
 

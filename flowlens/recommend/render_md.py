@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flowlens.model.net import ALL, Direction, Rule, protocol_name
 from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.text import comment_text
@@ -65,6 +67,16 @@ def window_sentence(plan: Plan) -> str:
     return " ".join([*parts, "So every risk below is raised one level (structural redundancies excepted)."])
 
 
+def basis_sentence(plan: Plan) -> str:
+    """Which rules and days the plan rests on: the snapshot it refers to and the days analysed."""
+    v = plan.verification
+    snap = (f"Rules as in the snapshot of {v.snapshot_taken_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            if v.snapshot_taken_at else "Rules as in the inventory snapshot (capture time unknown)")
+    n = len(v.days_analysed)
+    days = f"{n} day{'' if n == 1 else 's'} analysed" if n else "no analysed days recorded"
+    return f"{snap}; {days}; 'apply' refuses the plan if they have changed since."
+
+
 def render_md(plan: Plan) -> str:
     """A review document: summary table, per-rule evidence, dropped proposals, kept rules."""
     d = plan.to_dict()
@@ -72,8 +84,8 @@ def render_md(plan: Plan) -> str:
     out = ["# flowlens tightening plan", "",
            f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}"
            f"{' analysed' if plan.analysed is not None else ''}). "
-           f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
-           f"against the proposed rules, **{v.flows_cut}** cut.", "",
+           f"Replay proof: {v.claim()} ({v.connections_checked:,} connections checked against the proposed rules). "
+           f"{basis_sentence(plan)}", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),
            "| rule | group | kind | risk | current | proposed | flows | peers | ports |",
            "|---|---|---|---|---|---|---|---|---|"]

@@ -276,7 +276,8 @@ def headline_cards(head: Mapping[str, Any]) -> str:
         ("findings", head["findings"], "posture"),
         ("recommendations", head["recommendations"], "tightening proposals"),
         ("flows checked / cut", "–" if checked is None else f"{checked:,} / {head['flows_cut']:,}",
-         "replay proof" if checked is not None else "no plan given"),
+         "no plan given" if checked is None else "replay proof" if not head.get("flows_unattributed")
+         else f"{head['flows_unattributed']:,} on unplaced ENIs protected, not membership-checked"),
     ]
     return "".join(f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
                    f'<div class="sub">{esc(sub)}</div></div>' for label, value, sub in cards)

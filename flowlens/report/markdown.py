@@ -44,8 +44,7 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
         f"{head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} unobservable, "
         f"{head['rules_no_members']:,} without members",
         f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
-        "- **Replay proof:** " + ("no plan given" if checked is None
-                                  else f"{checked:,} flows checked, {head['flows_cut']:,} would be cut"),
+        "- **Replay proof:** " + ("no plan given" if checked is None else head["replay_claim"]),
         "",
     ]
     if data.gap_sentence:
