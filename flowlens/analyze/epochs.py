@@ -79,7 +79,7 @@ def epochs_table(points: list[datetime], start: datetime, end: datetime) -> pa.T
     >>> day = datetime(2026, 11, 28, tzinfo=UTC)
     >>> t = epochs_table([datetime(2026, 11, 28, 12, tzinfo=UTC)], day, datetime(2026, 11, 29, tzinfo=UTC))
     >>> t.column("epoch").to_pylist(), t.column("from_s").to_pylist()[1]
-    ([0, 1], 1764331200)
+    ([0, 1], 1795867200)
     """
     edges = [_utc(start), *points, _utc(end)]
     n = len(edges) - 1

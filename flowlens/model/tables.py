@@ -106,7 +106,7 @@ def result_source(dd: DataDir, table: str, *, name: str | None = None) -> Parque
 
 
 def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
-    """Every table of the catalog (design.md §4), the inventory read from ``snapshot``."""
+    """Every table of the catalog (docs/tables.md), the inventory read from ``snapshot``."""
     return [
         *flow_sources(dd),
         ParquetSource("quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION),

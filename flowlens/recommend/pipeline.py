@@ -21,6 +21,7 @@ from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.lock import writer_lock
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
@@ -122,7 +123,7 @@ def _window_flags(days: Sequence[date]) -> str:
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
-    """The plan as the ``recommendations`` results table (design.md §4)."""
+    """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     v = plan.verification
     rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
              **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
@@ -186,6 +187,7 @@ def recommend(
              plan.verification.claim())
     if write:
         phase("writing the recommendations table", 5)
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
-        refresh_catalog(dd)
+        with writer_lock(dd, "recommend"):
+            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
+            refresh_catalog(dd)
     return plan

@@ -1,4 +1,4 @@
-"""The replay proof (design.md §6): no accepted initiating flow the current rules allow is cut.
+"""The replay proof (docs/recommend.md#the-replay-proof): no accepted initiating flow the current rules allow is cut.
 
 The rules are the latest snapshot's (the ones a plan changes); the time is the flow's. Each
 observed flow is checked in every :class:`~flowlens.recommend.history.Piece` of its ENI that its

@@ -186,7 +186,7 @@ def write_report(
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
 
-    ``plan`` is a plan JSON file or object (design.md §4); without it the recommendations
+    ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the recommendations
     table is shown and exposure "after" applies those, but there is no replay verification.
     Each file is replaced atomically; other files in ``out_dir`` are left alone.
     """
