@@ -80,6 +80,14 @@ class DataDir:
                 stamps.append(m.group(1))
         return sorted(stamps)
 
+    @property
+    def state(self) -> Path:
+        """The reviewer's state: dismissals and plan verifications (flowlens.model.state)."""
+        return self.root / "state"
+
+    def state_table(self, name: str) -> Path:
+        return self.state / f"{name}.parquet"
+
     def results_dir(self, day: date) -> Path:
         return self.results / f"date={day.isoformat()}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import boto3
 import pytest
 
 from flowlens.cli import main
+from flowlens.verify.record import CutRule, DayResult, Example, Record
+from flowlens.verify.run import load_plan, record_path
 
 
 def _ec2(endpoint: str) -> Any:
@@ -37,7 +40,8 @@ def _rule(peer: str) -> dict[str, Any]:
             "peer": peer, "description": "office"}
 
 
-def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]]) -> Path:
+def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]], *, status: str = "ready") -> Path:
+    """The plan file, with a verification record beside it that makes it ``status`` (or none: 'unverified')."""
     doc = {"window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
            "verification": {"flows_checked": 8, "flows_cut": 0},
            "recommendations": [{"rule_id": rid, "group_id": sg, "action": "narrow",
@@ -45,7 +49,22 @@ def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]]) -> Path:
                                 "evidence": {}, "risk": "low"} for rid, sg, peers in recs]}
     path = tmp / "plan.json"
     path.write_text(json.dumps(doc))
+    if status != "unverified":
+        _record(path, status, recs[0][0])
     return path
+
+
+def _record(plan: Path, status: str, rule_id: str) -> None:
+    """A verification record as 'flowlens verify' writes it: one clean day (ready with a minimum of 1), or a
+    day with a cut flow (blocked), or no day yet (pending)."""
+    lp = load_plan(plan)
+    day = date(2026, 11, 29)
+    cut = CutRule(rule_id, 12, 3, Example(day, "eni-0123456789abcdef0", "ingress", 6, "192.0.2.50", 22, 12,
+                                          datetime(2026, 11, 29, 8, tzinfo=UTC), datetime(2026, 11, 29, 9, tzinfo=UTC)))
+    days = {"ready": (DayResult(day, 8, 0),), "blocked": (DayResult(day, 20, 12, cuts=(cut,)),), "pending": ()}[status]
+    rec = Record(plan.name, lp.plan_id, (lp.plan.window_start, lp.plan.window_end), 1,
+                 days, {rule_id: ("sg", "narrow")})
+    record_path(plan).write_text(json.dumps(rec.to_dict()))
 
 
 def test_dry_run_changes_nothing_and_reports_each_call(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,3 +174,51 @@ def test_a_plan_that_still_matches_the_live_rules_passes_the_check(moto_reset: s
         {"SecurityGroupRuleId": rid, "Description": "renamed"}])
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
     assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
+
+
+def test_commit_refuses_a_blocked_plan_before_any_call(moto_reset: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    err = capsys.readouterr().err
+    assert "the plan is blocked, not ready" in err and rid in err and "192.0.2.50" in err and "--force" in err
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+    assert not list(tmp_path.glob("*.rollback-*"))
+    # a dry run changes nothing anyway: it warns and shows the calls
+    assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
+    assert "warning: the plan is blocked" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("status", ["pending", "unverified"])
+def test_commit_refuses_a_plan_not_yet_ready(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             status: str) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status=status)
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    err = capsys.readouterr().err
+    assert "the plan is pending, not ready" in err
+    assert ("never verified" in err) == (status == "unverified")
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+
+
+def test_a_changed_plan_is_not_ready_by_its_old_record(moto_reset: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    _ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    plan.write_text(plan.read_text().replace("198.51.100.7/32", "198.51.100.0/24"))  # edited after verification
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    assert "verified another version of the plan" in capsys.readouterr().err
+
+
+def test_force_over_a_blocked_plan_is_recorded_in_the_rollback(moto_reset: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
+    rb = tmp_path / "rb.json"
+    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert "warning: --force: the plan is blocked" in capsys.readouterr().err
+    forced = json.loads(rb.read_text())["forced"]
+    assert forced["plan_status"] == "blocked" and rid in forced["plan_status_reason"]
+    assert forced["changed_rules"] == []
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from flowlens.errors import InputError
+from flowlens.model.delta import Delta, connectivity_delta
 from flowlens.model.net import Direction, PeerType, Rule
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
@@ -312,6 +313,10 @@ class Plan:
             return float(self.analysed.days)
         return (self.window_end - self.window_start).total_seconds() / 86400
 
+    def delta(self) -> Delta:
+        """The paths the plan changes, before → after, with their observed flows."""
+        return connectivity_delta(self.recommendations)
+
     @property
     def missing_days(self) -> tuple[date, ...]:
         return self.analysed.missing if self.analysed is not None else ()
@@ -330,7 +335,9 @@ class Plan:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        delta = self.delta()
         return {
+            "summary": delta.summary(),  # derived (from_dict ignores it): the plan's effect in one line
             "window": self.window_dict(),
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
@@ -339,6 +346,7 @@ class Plan:
             "scope": {"accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
                       "regions": sorted({r.region for r in self.recommendations if r.region})},
             "settings": self.settings,
+            "connectivity_delta": delta.to_dict()["paths"],
         }
 
     def to_json(self) -> str:

@@ -20,6 +20,7 @@ from flowlens.errors import AnalysisError, UsageError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.state import STATE_SCHEMAS
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -112,6 +113,7 @@ def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
         ParquetSource("ingest_manifest", dd.manifest, None, MANIFEST_SCHEMA),
         *inventory_sources(dd, snapshot),
         *(result_source(dd, t) for t in RESULT_SCHEMAS),
+        *(ParquetSource(t, dd.state_table(t), None, s, {}, t) for t, s in STATE_SCHEMAS.items()),
     ]
 
 

@@ -206,17 +206,20 @@ class _Rollback:
     learns that the change was made over rules that had changed since the plan.
     """
 
-    def __init__(self, path: Path, forced: Sequence[Drift] = (), snapshot_taken_at: str | None = None) -> None:
+    def __init__(self, path: Path, forced: Sequence[Drift] = (), snapshot_taken_at: str | None = None,
+                 not_ready: tuple[str, str] | None = None) -> None:
         self.path, self.authorize, self.revoke = path, [], []  # type: ignore[var-annotated]
-        self.forced, self.snapshot_taken_at = tuple(forced), snapshot_taken_at
+        self.forced, self.snapshot_taken_at, self.not_ready = tuple(forced), snapshot_taken_at, not_ready
         self.save()
 
     def save(self) -> None:
         doc = ChangeSet(tuple(self.authorize), tuple(self.revoke)).to_dict()
-        if self.forced:
+        if self.forced or self.not_ready:
             doc["forced"] = {"plan_snapshot_taken_at": self.snapshot_taken_at,
                              "changed_rules": [{"rule_id": d.rule_id, "group_id": d.group_id, "how": d.how}
                                                for d in self.forced]}
+        if self.not_ready:  # a plan applied before its verification said ready (flowlens verify)
+            doc["forced"]["plan_status"], doc["forced"]["plan_status_reason"] = self.not_ready
         write_text_atomic(json.dumps(doc, indent=2) + "\n", self.path)
 
 
@@ -274,13 +277,15 @@ def stale_plan_error(source: str, cs: ChangeSet, changed: Sequence[Drift]) -> In
                       "or pass --force to apply it anyway (recorded in the rollback file)")
 
 
-def commit(client: Any, cs: ChangeSet, rollback_path: Path, forced: Sequence[Drift] = ()) -> ApplyResult:
+def commit(client: Any, cs: ChangeSet, rollback_path: Path, forced: Sequence[Drift] = (),
+           not_ready: tuple[str, str] | None = None) -> ApplyResult:
     """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure.
 
     ``forced``: the drift found before and overridden (written into the rollback file). A revoke
     removes the rule by id, whatever it holds now, so the rollback re-authorizes the live content.
+    ``not_ready``: (status, reason) of a plan applied with --force before it was verified ready.
     """
-    rb = _Rollback(rollback_path, forced, cs.snapshot_taken_at)
+    rb = _Rollback(rollback_path, forced, cs.snapshot_taken_at, not_ready)
     live = {d.rule_id: d.live for d in forced if d.live is not None}
     result = ApplyResult(rollback_path=rollback_path)
     new_ids = _authorize_all(client, cs, rb, result)

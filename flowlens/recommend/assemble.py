@@ -28,6 +28,7 @@ from flowlens.model.plan import (
     Risk,
     Verification,
 )
+from flowlens.model.state import content_key
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
 from flowlens.model.window import AnalysedWindow
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
@@ -48,8 +49,9 @@ class _Work:
     """The mutable state of one planning run (kept out of the pure helpers' signatures)."""
 
     def __init__(self, inv: Inventory, obs: Observations, settings: Settings,
-                 window_start: datetime, window_end: datetime) -> None:
+                 window_start: datetime, window_end: datetime, dismissed: Mapping[str, str] | None = None) -> None:
         self.inv, self.obs, self.settings = inv, obs, settings
+        self.dismissed = dismissed or {}
         self.window_start, self.window_end = window_start, window_end
         self.rules_by_group = inv.rules_by_group()
         self.matched: dict[str, Matched] = {}
@@ -75,7 +77,10 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
     for r in sorted(w.inv.rules, key=lambda x: (x.group_id, x.rule_id)):
         reason = exclusion_reason(r, w.inv, w.settings)
         u = usage.get(r.rule_id)
-        if reason:
+        dismissal = w.dismissed.get(content_key(r.group_id, r.rule))
+        if dismissal:  # a reviewer's decision comes first: the rule is not touched, nor replayed as changed
+            w.keep(r, dismissal, "dismissed")
+        elif reason:
             w.keep(r, reason, "excluded")
         elif u is None:
             w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
@@ -282,16 +287,19 @@ def build_plan(
     window_end: datetime,
     settings: Settings,
     analysed: AnalysedWindow | None = None,
+    *,
+    dismissed: Mapping[str, str] | None = None,
 ) -> Plan:
     """Every proposal that survives the replay proof and the quotas, with evidence and risk.
 
     ``analysed`` names the days asked for and those with results; risk then rests on the
     analysed days. Without it the span ``window_start``..``window_end`` counts as analysed.
     The rules are ``inv``'s (the latest snapshot's, taken at ``inv.snapshot_taken_at``); the
-    verification records that time and the analysed days.
+    verification records that time and the analysed days. ``dismissed``: rule content key →
+    why a reviewer dismissed it (those rules are kept as they are).
     """
     obs = PyObservations(observed, inv) if isinstance(observed, Sequence) else observed
-    w = _Work(inv, obs, settings, window_start, window_end)
+    w = _Work(inv, obs, settings, window_start, window_end, dismissed)
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)

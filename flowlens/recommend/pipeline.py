@@ -7,16 +7,17 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from flowlens import sqlfiles
+from flowlens import dismissals, sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
+from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
@@ -135,12 +136,14 @@ def recommendations_table(plan: Plan) -> pa.Table:
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
     write: bool = True, memory_limit: str = "1GB", progress: Callable[[str, int, int], None] | None = None,
+    today: date | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
     The rules are those of the newest snapshot of the analysed days' timeline (or ``snapshot``);
-    the memberships the replay judges each flow with are the timeline's, at the flow's time.
-    ``progress(phase, n, of)`` is told as each phase starts.
+    the memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
+    a reviewer dismissed (``flowlens dismiss``) and whose dismissal holds on ``today`` (default:
+    the current UTC date) are kept as they are. ``progress(phase, n, of)`` is told as each phase starts.
     """
     def phase(name: str, n: int) -> None:
         if progress:
@@ -175,7 +178,8 @@ def recommend(
             phase("reading observed traffic", 3)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
             phase("planning and replaying the accepted flows", 4)
-            plan = build_plan(inv, usage, obs, start, end, settings, window)
+            dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
+            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed)
             plan = locate(plan, _rows(con, "groups"))
         finally:
             con.close()

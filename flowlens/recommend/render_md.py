@@ -52,6 +52,18 @@ def _details(rec: Recommendation) -> list[str]:
     return [*lines, ""]
 
 
+def delta_lines(plan: Plan) -> list[str]:
+    """The connectivity delta as plain lines, per SG and direction: each path before → after."""
+    out = []
+    for (group, direction), paths in plan.delta().by_group().items():
+        out.append(f"{group} {direction.value}:")
+        for p in paths:
+            after = "; ".join(rule_text(r) for r in p.after) or "nothing"
+            out.append(f"  {p.change.value} {rule_text(p.before)} → {after} "
+                       f"({p.flows:,} flows, {p.peers:,} peers observed; {p.rule_id})")
+    return out
+
+
 def window_sentence(plan: Plan) -> str:
     """What the reviewer must know about the evidence window: too few days analysed, days without analysis."""
     minimum = float(plan.settings.get("min_window_days") or 0)
@@ -86,10 +98,15 @@ def render_md(plan: Plan) -> str:
            f"{' analysed' if plan.analysed is not None else ''}). "
            f"Replay proof: {v.claim()} ({v.connections_checked:,} connections checked against the proposed rules). "
            f"{basis_sentence(plan)}", "",
+           f"**Connectivity:** {plan.delta().summary()}.", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),
            "| rule | group | kind | risk | current | proposed | flows | peers | ports |",
            "|---|---|---|---|---|---|---|---|---|"]
     out += [_row(r) for r in plan.recommendations] or ["| — | | | | | | | | |"]
+    if plan.recommendations:
+        out += ["", "## Connectivity delta", "", "Per security group and direction, each path that changes "
+                "(before → after) with the traffic the window observed on it.", "",
+                *(f"- {_cell(comment_text(line.strip()))}" for line in delta_lines(plan))]
     out += ["", "## Details", ""]
     for rec in plan.recommendations:
         out += _details(rec)
