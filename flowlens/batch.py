@@ -115,8 +115,13 @@ def run_batch(
     accounts: set[str] | None = None,
     regions: set[str] | None = None,
     flow_log_ids: set[str] | None = None,
+    verify_plans: Path | None = None,
 ) -> BatchResult:
-    """Run every stage for the window; returns what ran, what was skipped and why."""
+    """Run every stage for the window; returns what ran, what was skipped and why.
+
+    ``verify_plans``: a directory of pending plans; after the report, the window's days are
+    replayed against each plan whose own window ended before them (``flowlens verify``).
+    """
     first, last = min(days), max(days)
     state = RunState.load(dd.root / "runs" / f"{first}_{last}.json")
     result = BatchResult((first, last), out_dir)
@@ -170,7 +175,26 @@ def run_batch(
     stage("recommend", results_fp, lambda: _recommend(dd, days, settings, out_dir), [out_dir / "plan.json"])
     report_fp = fingerprint_files([*tree_files(dd.results), *tree_files(out_dir, "plan.*")], window_fp)
     stage("report", report_fp, lambda: _report(dd, days, out_dir), [out_dir / "report.html"])
+    if verify_plans is not None:
+        stage("verify", None, lambda: verify_plan_dir(dd, days, verify_plans, memory_limit=memory_limit or "1GB"))
     return result
+
+
+def verify_plan_dir(dd: DataDir, days: Sequence[date], directory: Path, *, memory_limit: str = "1GB") -> dict[str, Any]:
+    """Verify every plan of ``directory`` on the days after its window; plan path → status and why."""
+    from flowlens.model.window import Window
+    from flowlens.verify.run import load_plan, plan_files, verify
+
+    out: dict[str, Any] = {}
+    for path in plan_files(directory):
+        plan = load_plan(path).plan
+        later = [d for d in days if Window.day(d).start >= plan.window_end]
+        if not later:
+            out[str(path)] = {"status": "skipped", "reason": "the window is not after the plan's"}
+            continue
+        record = verify(dd, path, later, memory_limit=memory_limit)
+        out[str(path)] = {"status": record.status.value, "reason": record.status_reason()}
+    return out
 
 
 def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:

@@ -1,4 +1,4 @@
-"""The data-directory layout (design.md §2): every stage reads and writes paths from here."""
+"""The data-directory layout (docs/data-dir.md): every stage reads and writes paths from here."""
 
 from __future__ import annotations
 
@@ -79,6 +79,14 @@ class DataDir:
             if m and child.is_dir():
                 stamps.append(m.group(1))
         return sorted(stamps)
+
+    @property
+    def state(self) -> Path:
+        """The reviewer's state: dismissals and plan verifications (flowlens.model.state)."""
+        return self.root / "state"
+
+    def state_table(self, name: str) -> Path:
+        return self.state / f"{name}.parquet"
 
     def results_dir(self, day: date) -> Path:
         return self.results / f"date={day.isoformat()}"

@@ -5,9 +5,12 @@ The S3 bucket holds the committed sample day; boto3 talks real HTTP to moto on 1
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import pytest
 from conftest import SAMPLE_LOGS
 
 from flowlens.cli import main
+from flowlens.datadir import DataDir
 
 DAY = "2026-11-28"
 BUCKET = "flow-logs-e2e"
@@ -131,3 +135,91 @@ def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
     flow_enis = {e["eni_id"] for e in lookup["missing_enis"]}
     assert lookup["flow_enis"] == len(flow_enis) >= 10 and "eni-07a93e423b3ff6908" in flow_enis
     assert set(lookup["not_recorded"]) == flow_enis and lookup["stored"] is None
+
+
+V2_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+
+
+def _put_records(s3: Any, bucket: str, eni: str, lines: list[str], at: datetime) -> None:
+    """One default-format (v2) flow-log object for ``eni``, keyed as AWS delivers it."""
+    key = (f"AWSLogs/123456789012/vpcflowlogs/us-east-1/{at:%Y/%m/%d}/123456789012_vpcflowlogs_us-east-1_"
+           f"fl-0e2e0000000000001_{at:%Y%m%dT%H%MZ}_{eni[-8:]}.log.gz")
+    body = gzip.compress(("\n".join([V2_HEADER, *lines]) + "\n").encode(), mtime=0)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def _ssh(eni: str, client: str, server: str, at: int) -> list[str]:
+    """An SSH session from ``client`` to ``server`` recorded on the server's ENI, both directions."""
+    return [f"2 123456789012 {eni} {client} {server} 50022 22 6 10 840 {at} {at + 1} ACCEPT OK",
+            f"2 123456789012 {eni} {server} {client} 22 50022 6 10 5200 {at} {at + 1} ACCEPT OK"]
+
+
+def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both_snapshots(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Today's window, ``flowlens run --inventory aws`` twice, the web server replaced in between.
+
+    Each run snapshots the EC2 API at its start (both snapshots inside the window); the second
+    run's analysis must judge the old server's morning SSH by the first snapshot and the new
+    server's by the second, so both count for the SSH rule and nothing is unattributed.
+    """
+    now = datetime.now(UTC)
+    if now.hour == 23 and now.minute >= 57:
+        pytest.skip("the test's records and snapshots must all fall inside today (UTC)")
+    ec2 = boto3.client("ec2", endpoint_url=moto_reset, region_name="us-east-1")
+    s3 = _s3(moto_reset)
+    s3.create_bucket(Bucket="flow-logs-time")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    ssh = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+
+    def launch() -> tuple[str, str, str]:
+        inst = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 SecurityGroupIds=[sg])["Instances"][0]
+        return inst["InstanceId"], inst["NetworkInterfaces"][0]["NetworkInterfaceId"], inst["PrivateIpAddress"]
+
+    day = now.date().isoformat()
+    data = tmp_path / "d"
+    argv = ["run", "s3://flow-logs-time", "--date", day, "--inventory", "aws", "--regions", "us-east-1",
+            "--endpoint-url", moto_reset, "--data-dir", str(data), "--out", str(tmp_path / "o"), "--json", "-q"]
+
+    old_instance, old_eni, old_addr = launch()
+    time.sleep(1.1)  # the records come after the ENI's AttachTime (seconds)
+    t = int(time.time())
+    _put_records(s3, "flow-logs-time", old_eni, _ssh(old_eni, "198.51.100.7", old_addr, t), datetime.fromtimestamp(t, UTC))
+    time.sleep(2.1)
+    code, first, _ = _run(capsys, *argv)
+    assert code == 0, first
+
+    # the instance refresh: a new instance in the same group; EC2 deletes the old ENI with the
+    # instance (DeleteOnTermination); moto keeps it, so the test deletes it as EC2 would
+    ec2.terminate_instances(InstanceIds=[old_instance])
+    ec2.delete_network_interface(NetworkInterfaceId=old_eni)
+    _, new_eni, new_addr = launch()
+    time.sleep(1.1)
+    t = int(time.time())
+    _put_records(s3, "flow-logs-time", new_eni, _ssh(new_eni, "203.0.113.9", new_addr, t), datetime.fromtimestamp(t, UTC))
+    time.sleep(2.1)  # the second snapshot comes after the new server's records
+    code, second, _ = _run(capsys, *argv)
+    assert code == 0, second
+    assert _stages(second)["inventory"] == "ran" and _stages(second)["analyze"] == "ran"
+    assert len(DataDir(data).snapshots()) == 2
+
+    def sql(query: str) -> list[dict[str, Any]]:
+        assert main(["sql", "--data-dir", str(data), "--format", "json", query]) == 0
+        return list(json.loads(capsys.readouterr().out))
+
+    statuses = sql("SELECT eni_id, status FROM conversations WHERE accepted ORDER BY eni_id")
+    assert {(r["eni_id"], r["status"]) for r in statuses} == {(old_eni, "allowed"), (new_eni, "allowed")}
+    assert sql(f"SELECT status, flows FROM rule_usage WHERE rule_id = '{ssh}'") == [{"status": "used", "flows": 2}]
+    plan = json.loads((tmp_path / "o" / "plan.json").read_text())
+    v = plan["verification"]
+    assert (v["flows_checked"], v["flows_cut"], v["flows_unattributed"]) == (2, 0, 0)
+    latest = datetime.strptime(DataDir(data).snapshots()[-1], "%Y%m%dT%H%M%SZ")
+    assert v["snapshot_taken_at"] == f"{latest:%Y-%m-%dT%H:%M:%S}Z"  # the rules are the second snapshot's
+    # both servers' clients are evidence: SSH from the world narrows to the two observed addresses
+    (rec,) = [r for r in plan["recommendations"] if r["rule_id"] == ssh]
+    assert {p["peer"] for p in rec["proposed"]} == {"198.51.100.7/32", "203.0.113.9/32"}

@@ -75,7 +75,9 @@ def plans(draw: st.DrawFn) -> Plan:
     end = start + timedelta(days=draw(st.integers(1, 60)))
     settings_ = draw(st.dictionaries(st.sampled_from(["k_prefixes", "exclude_tag"]), st.integers(0, 9) | texts))
     return Plan(
-        start, end, Verification(draw(counts), draw(counts), draw(counts), draw(counts)),
+        start, end, Verification(draw(counts), draw(counts), draw(counts), draw(counts), draw(counts), draw(counts),
+                                 draw(st.none() | instants),
+                                 tuple(sorted({(start + timedelta(days=d)).date() for d in draw(st.lists(st.integers(0, 3)))}))),
         tuple(draw(st.lists(recommendations(), max_size=4))),
         tuple(Dropped(draw(ids), draw(ids), draw(st.sampled_from(list(Kind))).value, draw(texts))
               for _ in range(draw(st.integers(0, 2)))),

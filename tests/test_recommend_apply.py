@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import boto3
 import pytest
 
 from flowlens.cli import main
+from flowlens.verify.record import CutRule, DayResult, Example, Record
+from flowlens.verify.run import load_plan, record_path
 
 
 def _ec2(endpoint: str) -> Any:
@@ -37,7 +40,8 @@ def _rule(peer: str) -> dict[str, Any]:
             "peer": peer, "description": "office"}
 
 
-def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]]) -> Path:
+def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]], *, status: str = "ready") -> Path:
+    """The plan file, with a verification record beside it that makes it ``status`` (or none: 'unverified')."""
     doc = {"window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
            "verification": {"flows_checked": 8, "flows_cut": 0},
            "recommendations": [{"rule_id": rid, "group_id": sg, "action": "narrow",
@@ -45,7 +49,22 @@ def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]]) -> Path:
                                 "evidence": {}, "risk": "low"} for rid, sg, peers in recs]}
     path = tmp / "plan.json"
     path.write_text(json.dumps(doc))
+    if status != "unverified":
+        _record(path, status, recs[0][0])
     return path
+
+
+def _record(plan: Path, status: str, rule_id: str) -> None:
+    """A verification record as 'flowlens verify' writes it: one clean day (ready with a minimum of 1), or a
+    day with a cut flow (blocked), or no day yet (pending)."""
+    lp = load_plan(plan)
+    day = date(2026, 11, 29)
+    cut = CutRule(rule_id, 12, 3, Example(day, "eni-0123456789abcdef0", "ingress", 6, "192.0.2.50", 22, 12,
+                                          datetime(2026, 11, 29, 8, tzinfo=UTC), datetime(2026, 11, 29, 9, tzinfo=UTC)))
+    days = {"ready": (DayResult(day, 8, 0),), "blocked": (DayResult(day, 20, 12, cuts=(cut,)),), "pending": ()}[status]
+    rec = Record(plan.name, lp.plan_id, (lp.plan.window_start, lp.plan.window_end), 1,
+                 days, {rule_id: ("sg", "narrow")})
+    record_path(plan).write_text(json.dumps(rec.to_dict()))
 
 
 def test_dry_run_changes_nothing_and_reports_each_call(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,8 +97,9 @@ def test_failure_midway_stops_and_the_printed_rollback_restores(
 ) -> None:
     ec2, sg, rid = _setup(moto_reset)
     # revokes the real rule, then a rule id that does not exist: the second revoke fails
+    # (--force: the live-rule check would otherwise refuse the plan before the first call)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"]), ("sgr-0000000000000dead", sg, ["203.0.113.9/32"])])
-    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 1
+    assert main(["apply", str(plan), "--commit", "--force", "--endpoint-url", moto_reset]) == 1
     captured = capsys.readouterr()
     assert "FAIL revoke-ingress" in captured.out and "InvalidPermission.NotFound" in captured.out
     command = re.search(r"^\s+(flowlens apply .*--commit.*)$", captured.err, re.MULTILINE)
@@ -95,3 +115,110 @@ def test_a_bad_plan_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     bad.write_text('{"nope": 1}')
     assert main(["apply", str(bad)]) == 2
     assert "neither a plan" in capsys.readouterr().err
+
+
+def _modify(ec2: Any, sg: str, rid: str, cidr: str) -> None:
+    """Change a rule in place (same sgr- id), as the console's "edit inbound rules" does."""
+    ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[{"SecurityGroupRuleId": rid, "SecurityGroupRule": {
+        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": cidr}}])
+
+
+def test_a_plan_whose_rule_changed_since_is_refused_before_any_call(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    _modify(ec2, sg, rid, "10.0.0.0/8")
+    for extra in ([], ["--commit"]):
+        assert main(["apply", str(plan), *extra, "--endpoint-url", moto_reset]) == 2
+        err = capsys.readouterr().err
+        assert f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to ingress tcp/22 from 10.0.0.0/8" in err
+        assert "--force" in err
+    # nothing was authorized or revoked, and no rollback file was written
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
+    assert not list(tmp_path.glob("*.rollback-*"))
+
+
+def test_a_rule_deleted_since_the_plan_is_named(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rid])
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    assert f"{rid} ({sg}): no longer exists" in capsys.readouterr().err
+    assert _ingress(ec2, sg) == set()
+
+
+def test_force_applies_over_a_changed_rule_and_the_rollback_file_records_it(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    _modify(ec2, sg, rid, "10.0.0.0/8")
+    rb = tmp_path / "rb.json"
+    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert "warning: --force" in capsys.readouterr().err
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}
+    forced = json.loads(rb.read_text())["forced"]
+    assert [(c["rule_id"], c["group_id"]) for c in forced["changed_rules"]] == [(rid, sg)]
+    assert "10.0.0.0/8" in forced["changed_rules"][0]["how"]
+    # the revoke removed the rule as it was live, so the rollback restores that, not the plan's view
+    assert [a["rules"][0]["peer"] for a in json.loads(rb.read_text())["authorize"]] == ["10.0.0.0/8"]
+    assert main(["apply", str(rb), "--commit", "--rollback", str(tmp_path / "rb2.json"), "--endpoint-url", moto_reset]) == 0
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
+
+
+def test_a_plan_that_still_matches_the_live_rules_passes_the_check(moto_reset: str, tmp_path: Path) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    # a new description is not a change of what the rule allows
+    ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": rid, "Description": "renamed"}])
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
+
+
+def test_commit_refuses_a_blocked_plan_before_any_call(moto_reset: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    err = capsys.readouterr().err
+    assert "the plan is blocked, not ready" in err and rid in err and "192.0.2.50" in err and "--force" in err
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+    assert not list(tmp_path.glob("*.rollback-*"))
+    # a dry run changes nothing anyway: it warns and shows the calls
+    assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
+    assert "warning: the plan is blocked" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("status", ["pending", "unverified"])
+def test_commit_refuses_a_plan_not_yet_ready(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             status: str) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status=status)
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    err = capsys.readouterr().err
+    assert "the plan is pending, not ready" in err
+    assert ("never verified" in err) == (status == "unverified")
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
+
+
+def test_a_changed_plan_is_not_ready_by_its_old_record(moto_reset: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    _ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    plan.write_text(plan.read_text().replace("198.51.100.7/32", "198.51.100.0/24"))  # edited after verification
+    assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
+    assert "verified another version of the plan" in capsys.readouterr().err
+
+
+def test_force_over_a_blocked_plan_is_recorded_in_the_rollback(moto_reset: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    ec2, sg, rid = _setup(moto_reset)
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
+    rb = tmp_path / "rb.json"
+    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert "warning: --force: the plan is blocked" in capsys.readouterr().err
+    forced = json.loads(rb.read_text())["forced"]
+    assert forced["plan_status"] == "blocked" and rid in forced["plan_status_reason"]
+    assert forced["changed_rules"] == []
+    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}

@@ -1,6 +1,13 @@
-"""The SQL replay and per-rule matches against the pure-Python reference, on random small inputs."""
+"""The SQL replay and per-rule matches against the pure-Python reference, on random small inputs.
+
+Half the cases are one snapshot (the world at all times), half memberships, member addresses and
+groups of VPCs over the day with flows at their times, attributed or not (issue 12).
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -8,6 +15,7 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowlens.recommend.history import FAR_FUTURE, FAR_PAST, Held, History, MemberAt
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
 from flowlens.recommend.observations import PyObservations
 from flowlens.recommend.rules import Flow, PeerContext, Rule
@@ -47,14 +55,64 @@ def observed(draw: st.DrawFn) -> Observed:
     return Observed(draw(st.sampled_from([*ENIS, "eni-x"])), flow, draw(st.integers(1, 9)), draw(st.integers(1, 3)))
 
 
+#: the day's snapshot times and the far edges: every interval of the histories below is cut from these
+TIMES = [FAR_PAST, *(datetime(2026, 11, 28, h, tzinfo=UTC) for h in (6, 12, 18)), FAR_FUTURE]
+GROUPS = ["sg-a", "sg-b", "sg-c"]
+
+
+@st.composite
+def spans(draw: st.DrawFn) -> tuple[datetime, datetime]:
+    i = draw(st.integers(0, len(TIMES) - 2))
+    return TIMES[i], TIMES[draw(st.integers(i + 1, len(TIMES) - 1))]
+
+
+@st.composite
+def helds(draw: st.DrawFn, certain: bool = True) -> Held:
+    vf, vt = draw(spans())
+    if not certain or draw(st.booleans()):  # certain inside possible, or (unattributed) never
+        cf, ct = (FAR_FUTURE, FAR_FUTURE) if not certain else (vf, vt)
+    else:
+        inner = [t for t in TIMES if vf <= t <= vt]
+        a = draw(st.sampled_from(inner))
+        cf, ct = a, draw(st.sampled_from([t for t in inner if t >= a]))
+    return Held(draw(st.sampled_from(GROUPS)), vf, vt, cf, ct)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> History:
+    holds = {e: tuple(draw(st.lists(helds(), min_size=1, max_size=3))) for e in ENIS}
+    vpcs = {v: tuple(draw(st.lists(helds(certain=False), max_size=3))) for v in ("vpc-1", "vpc-2")}
+    members: dict[str, list[MemberAt]] = {}
+    for g in (*GROUPS, "sg-none"):
+        for addr in draw(st.lists(st.sampled_from([*ADDRS, "fd00::/64", "10.0.1.0/28"]), max_size=3, unique=True)):
+            members.setdefault(g, []).append(MemberAt(g, addr, *draw(spans()), certain=draw(st.booleans())))
+    return History(holds, vpcs, {g: tuple(m) for g, m in members.items()})
+
+
+@st.composite
+def timed(draw: st.DrawFn) -> Observed:
+    """An observation at some time of the day (or of unknown time), on an ENI or unattributed in a VPC."""
+    base = draw(observed())
+    first = draw(st.one_of(st.none(), st.sampled_from([*TIMES[1:4], datetime(2026, 11, 28, 9, tzinfo=UTC)])))
+    last = None if first is None else first + timedelta(hours=draw(st.sampled_from([0, 1, 6, 12])))
+    unattributed = draw(st.booleans())
+    vpc = draw(st.sampled_from(["vpc-1", "vpc-2", "vpc-9", None])) if unattributed else None
+    return replace(base, first_seen=first, last_seen=last, unattributed=unattributed, vpc_id=vpc)
+
+
 @st.composite
 def cases(draw: st.DrawFn) -> tuple[Inventory, list[Observed], dict[str, tuple[Rule, ...]]]:
     sg_rules = [SgRule(f"sgr-{i}", draw(st.sampled_from(["sg-a", "sg-b"])), draw(rules()))
                 for i in range(draw(st.integers(1, 6)))]
-    obs = {(o.eni_id, o.flow): o for o in draw(st.lists(observed(), max_size=25))}
     changed = draw(st.lists(st.sampled_from([r.rule_id for r in sg_rules]), unique=True))
     changes = {rid: tuple(draw(st.lists(rules(), max_size=2))) for rid in changed}
-    return Inventory(sg_rules, ENIS, CTX), list(obs.values()), changes
+    if draw(st.booleans()):  # one snapshot: the world as it stands, at all times
+        obs = {(o.eni_id, o.flow): o for o in draw(st.lists(observed(), max_size=25))}
+        return Inventory(sg_rules, ENIS, CTX), list(obs.values()), changes
+    sg_rules += [SgRule(f"sgr-c{i}", "sg-c", draw(rules())) for i in range(draw(st.integers(0, 2)))]
+    timed_obs = {(o.eni_id, o.flow, o.unattributed): o for o in draw(st.lists(timed(), max_size=25))}
+    inv = Inventory(sg_rules, ENIS, CTX, history=draw(histories()))
+    return inv, list(timed_obs.values()), changes
 
 
 def _cuts(res: object) -> dict[str, tuple[int, int, Observed]]:
@@ -75,6 +133,8 @@ def test_sql_replay_equals_the_python_replay(case: tuple[Inventory, list[Observe
             if scope is None:
                 assert (b.flows_checked, b.connections_checked, b.flows_not_allowed_now) == (
                     a.flows_checked, a.connections_checked, a.flows_not_allowed_now)
+                assert (b.flows_unattributed, b.flows_unattributed_protected) == (
+                    a.flows_unattributed, a.flows_unattributed_protected)
         for r in inv.rules:
             pm, sm = py.matched(r), sql.matched(r)
             assert sm.stats.flows == pm.stats.flows and sm.stats.peers == pm.stats.peers

@@ -78,7 +78,8 @@ def test_the_html_report_shows_current_proposed_risk_reason_and_marker(planned: 
         doc = json.loads(paths.json.read_text())
         marked = [r["rule_id"] for r in doc["recommendations"] if r["may_widen"]]
         assert marked == widen and all(r["current"] for r in doc["recommendations"])
-        assert doc["verification"] == {"flows_checked": v.flows_checked, "flows_cut": v.flows_cut}
+        counts = ("flows_checked", "flows_cut", "flows_unattributed", "flows_unattributed_protected")
+        assert {k: doc["verification"][k] for k in counts} == {k: v.to_dict()[k] for k in counts}
 
 
 def test_report_without_analysis_results_fails_naming_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -66,7 +66,7 @@ def test_exposure_before_and_after_the_plan(report: ReportPaths) -> None:
 def test_summary_markdown(report: ReportPaths) -> None:
     text = report.markdown.read_text()
     assert "**Flow records analysed:** 61 (48 accepted, 12 rejected)" in text
-    assert "48 flows checked, 0 would be cut" in text
+    assert "48 flows checked, 0 cut" in text
     assert "<script>" not in text and "&lt;script&gt;" in text
 
 

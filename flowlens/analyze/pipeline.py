@@ -6,7 +6,7 @@ day's inventory from the timeline of every snapshot around the window and its ep
 (:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
 materialised as a temp table named after the query without its number and freed after the
 last query that reads it (:func:`release_plan`). Results go to
-``results/date=<D>/<table>.parquet``, each file atomic.
+``results/date=<D>/<table>.parquet``, the day's folder swapped in whole (:func:`atomic_dir`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ import pyarrow as pa
 
 from flowlens import sqlfiles
 from flowlens.analyze import addresses, epochs
+from flowlens.atomic import atomic_dir, restore_dir
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.errors import AnalysisError
 from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, Timeline, load_timeline
+from flowlens.lock import writer_lock
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 from flowlens.model.tables import analysis_sources
 from flowlens.model.window import Window
@@ -161,13 +163,16 @@ def analyze(
     """
     if not days:
         raise AnalysisError("no day to analyse; pass --date or --start/--end")
-    eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
-    try:
-        summaries = [_analyze_day(eng, dd, day, lookback_days, progress) for day in sorted(set(days))]
-    finally:
-        if isinstance(engine, str):
-            eng.close()
-    refresh_catalog(dd)
+    with writer_lock(dd, "analyze"):
+        for day in days:
+            restore_dir(dd.results_dir(day))
+        eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
+        try:
+            summaries = [_analyze_day(eng, dd, day, lookback_days, progress) for day in sorted(set(days))]
+        finally:
+            if isinstance(engine, str):
+                eng.close()
+        refresh_catalog(dd)
     return AnalysisSummary(summaries)
 
 
@@ -191,9 +196,11 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progre
             _register_addr_keys(eng)
         for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
             eng.release(table)
-    out = dd.results_dir(day)
-    for table in OUTPUTS:
-        eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
+    # The day's results appear together: built in a hidden folder, swapped in whole. A killed
+    # re-analysis leaves the previous complete results; never some files of each run.
+    with atomic_dir(dd.results_dir(day)) as out:
+        for table in OUTPUTS:
+            eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
     summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
     log.info("analysed %s on %s: %d records, %d conversations, rules %s", day, eng.name, records, summary.conversations, summary.rules)
     return summary

@@ -17,7 +17,7 @@ from flowlens.errors import UsageError
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "analyze", help="attribute flows to SG rules; rule usage, rejected traffic, findings",
+        sub, "analyze", writes=_common.data_dir, help="attribute flows to SG rules; rule usage, rejected traffic, findings",
         description="Analyse each UTC day of the window: conversations and their initiators, the SG rules "
         "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
         "posture findings. Results go to results/date=<D>/ and the catalog.",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "ingest",
+        sub, "ingest", writes=_common.data_dir,
         help="read flow-log objects (S3 or a local mirror) into Parquet",
         description="Ingest VPC and Transit Gateway flow logs (gzip text or Parquet, any key layout) "
         "whose record end time falls in the window. Re-running skips objects already ingested unchanged.",

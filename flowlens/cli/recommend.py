@@ -22,7 +22,7 @@ RENDERERS = {"json": Plan.to_json, "md": render_md, "aws-cli": render_cli, "terr
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "recommend", help="least-privilege SG changes, proven by replay",
+        sub, "recommend", writes=_common.data_dir, help="least-privilege SG changes, proven by replay",
         description="Propose removals and narrowings of SG rules from the analysis results. Every "
         "proposal is replayed against the window's accepted flows; one that would cut any is dropped.",
         example="flowlens recommend --date 2026-11-28 --format aws-cli --out tighten.sh\n"
@@ -75,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     v = plan.verification
     if not args.quiet:
         print(f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
-              f"replay: {v.flows_checked} flows checked, {v.flows_cut} cut", file=sys.stderr)
+              f"replay: {v.claim()}", file=sys.stderr)
     return 0

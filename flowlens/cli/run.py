@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "run",
+        sub, "run", writes=_common.data_dir,
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
         description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
         "whose inputs did not change since the last run of the same window is skipped, so re-running after a "
@@ -50,6 +50,8 @@ def register(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="any malformed line is fatal")
     p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit for the analysis, e.g. 4GB")
     add_settings_options(p)
+    p.add_argument("--verify-plans", metavar="DIR", help="after the report, verify every plan JSON of DIR on the "
+                   "window's days that follow its own window ('flowlens verify')")
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -93,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
                        settings=settings_from(args), strict=args.strict, workers=args.workers,
                        memory_limit=args.memory_limit, regions=set(args.region) if args.region else None,
                        accounts=set(args.account) if args.account else None,
-                       flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None)
+                       flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
+                       verify_plans=Path(args.verify_plans) if args.verify_plans else None)
     print_result(result, as_json=args.json)
     return report_exit(result)
 
@@ -106,6 +109,10 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
         print(f"{s.name:<10} {s.status:<8} {s.seconds:7.1f} s")
     print(f"report: {result.out_dir / 'report.html'}")
     print(f"plan:   {result.out_dir / 'plan.md'} (also plan.json, plan.sh, plan.tf)")
+    for s in result.stages:
+        if s.name == "verify":
+            for plan, v in s.summary.items():
+                print(f"verify: {plan}: {v['reason'] if v['status'] != 'skipped' else 'skipped, ' + v['reason']}")
 
 
 def report_exit(result: BatchResult) -> int:

@@ -1,4 +1,4 @@
-"""The tightening plan as typed values, and its JSON (design.md §4 plus documented extra keys).
+"""The tightening plan as typed values, and its JSON (docs/recommend.md#plan-json).
 
 ``Plan.from_dict`` is the inverse of ``Plan.to_dict`` (tests/test_model_plan.py holds the
 round trip as the contract of plan.json). It also reads the minimal shape of the contract,
@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from flowlens.errors import InputError
+from flowlens.model.delta import Delta, connectivity_delta
 from flowlens.model.net import Direction, PeerType, Rule
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
@@ -236,10 +237,16 @@ class Kept:
 
 @dataclass(frozen=True)
 class Verification:
+    """What the replay proof checked, and what it could not check (docs/recommend.md)."""
+
     flows_checked: int
     connections_checked: int
     flows_cut: int
     flows_not_allowed_now: int = 0  # accepted flows no current rule allows (tracked state, rule changes)
+    flows_unattributed: int = 0  # flows on ENIs no snapshot places in a group at their time
+    flows_unattributed_protected: int = 0  # of those, the flows some group of their VPC allows now
+    snapshot_taken_at: datetime | None = None  # of the snapshot whose rules the plan refers to
+    days_analysed: tuple[date, ...] = ()  # the window's days that have analysis results
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -247,14 +254,44 @@ class Verification:
             "flows_cut": self.flows_cut,
             "connections_checked": self.connections_checked,
             "flows_not_allowed_now": self.flows_not_allowed_now,
+            "flows_unattributed": self.flows_unattributed,
+            "flows_unattributed_protected": self.flows_unattributed_protected,
+            "snapshot_taken_at": _iso(self.snapshot_taken_at),
+            "days_analysed": [d.isoformat() for d in self.days_analysed],
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Verification:
+        taken = d.get("snapshot_taken_at")
         return cls(
             int(d["flows_checked"]), int(d.get("connections_checked") or 0), int(d["flows_cut"]),
-            int(d.get("flows_not_allowed_now") or 0),
+            int(d.get("flows_not_allowed_now") or 0), int(d.get("flows_unattributed") or 0),
+            int(d.get("flows_unattributed_protected") or 0),
+            _parse_time(str(taken)) if taken else None,
+            tuple(date.fromisoformat(str(x)) for x in d.get("days_analysed") or ()),
         )
+
+    def claim(self) -> str:
+        """The proof in one sentence, never claiming "0 cut" over flows it could not check."""
+        return replay_claim(self.flows_checked, self.flows_cut, self.flows_unattributed, self.flows_unattributed_protected)
+
+
+def replay_claim(checked: int, cut: int, unattributed: int = 0, protected: int = 0) -> str:
+    """What a replay proved, in words (shared by every renderer and the report).
+
+    >>> replay_claim(21409, 0, 2693, 2693)
+    '21,409 flows checked, 0 cut; 2,693 flows on ENIs no snapshot places were protected, not checked against membership'
+    >>> replay_claim(5, 0)
+    '5 flows checked, 0 cut'
+    """
+    text = f"{checked:,} flows checked, {cut:,} cut"
+    if not unattributed:
+        return text
+    if protected >= unattributed:
+        return f"{text}; {unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership"
+    return (f"{text}; {unattributed:,} flows on ENIs no snapshot places were not checked against membership "
+            f"({protected:,} of them protected in every group of their VPC that allows them; "
+            f"{unattributed - protected:,} allowed by no current rule there)")
 
 
 @dataclass(frozen=True)
@@ -276,6 +313,10 @@ class Plan:
             return float(self.analysed.days)
         return (self.window_end - self.window_start).total_seconds() / 86400
 
+    def delta(self) -> Delta:
+        """The paths the plan changes, before → after, with their observed flows."""
+        return connectivity_delta(self.recommendations)
+
     @property
     def missing_days(self) -> tuple[date, ...]:
         return self.analysed.missing if self.analysed is not None else ()
@@ -294,7 +335,9 @@ class Plan:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        delta = self.delta()
         return {
+            "summary": delta.summary(),  # derived (from_dict ignores it): the plan's effect in one line
             "window": self.window_dict(),
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
@@ -303,6 +346,7 @@ class Plan:
             "scope": {"accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
                       "regions": sorted({r.region for r in self.recommendations if r.region})},
             "settings": self.settings,
+            "connectivity_delta": delta.to_dict()["paths"],
         }
 
     def to_json(self) -> str:

@@ -1,4 +1,4 @@
-"""Arrow schemas of the analysis results (design.md §4); their status and cause words are in :mod:`flowlens.model.status`.
+"""Arrow schemas of the analysis results (docs/tables.md#analysis-results); their status and cause words are in :mod:`flowlens.model.status`.
 
 Results live in ``results/date=<YYYY-MM-DD>/<table>.parquet``; the catalog exposes each table
 across all analysed days, with the ``date`` partition column.
@@ -102,7 +102,7 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     "recommendations": _schema(
         ("rule_id", S), ("group_id", S), ("action", S), ("proposed", S), ("evidence", S), ("risk", S),
         ("kind", S), ("current", S), ("risk_reason", S), ("may_widen", B), ("notes", S),
-        ("flows_checked", I64), ("flows_cut", I64),
+        ("flows_checked", I64), ("flows_cut", I64), ("flows_unattributed", I64), ("flows_unattributed_protected", I64),
     ),
 }
 

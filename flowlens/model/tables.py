@@ -20,6 +20,7 @@ from flowlens.errors import AnalysisError, UsageError
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
+from flowlens.model.state import STATE_SCHEMAS
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -105,13 +106,14 @@ def result_source(dd: DataDir, table: str, *, name: str | None = None) -> Parque
 
 
 def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
-    """Every table of the catalog (design.md §4), the inventory read from ``snapshot``."""
+    """Every table of the catalog (docs/tables.md), the inventory read from ``snapshot``."""
     return [
         *flow_sources(dd),
         ParquetSource("quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION),
         ParquetSource("ingest_manifest", dd.manifest, None, MANIFEST_SCHEMA),
         *inventory_sources(dd, snapshot),
         *(result_source(dd, t) for t in RESULT_SCHEMAS),
+        *(ParquetSource(t, dd.state_table(t), None, s, {}, t) for t, s in STATE_SCHEMAS.items()),
     ]
 
 

@@ -5,6 +5,10 @@ is read as a *change set*: rules to authorize, then rules to revoke by id. Dry-r
 call with ``DryRun=True``; EC2 answers ``DryRunOperation`` when the call would succeed.
 Commit writes the rollback file before the first call and rewrites it after every call, so it
 always re-authorizes exactly what was revoked and revokes exactly what was authorized.
+
+Before the first call, the rules to revoke are compared with the live ones
+(describe-security-group-rules): a plan made from a snapshot whose rules have changed since is
+refused (:func:`check_live`), unless forced, and a forced override is recorded in the rollback file.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from flowlens.atomic import write_text_atomic
 from flowlens.errors import AwsAccessError, InputError
 from flowlens.model.net import Rule
 from flowlens.recommend.ec2_shapes import ip_permission, rule_from_api
+from flowlens.recommend.render_md import rule_text
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ class Revoke:
 class ChangeSet:
     authorize: tuple[Authorize, ...]
     revoke: tuple[Revoke, ...]
+    #: when the rules it refers to were seen (a plan's ``verification.snapshot_taken_at``), if known
+    snapshot_taken_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +69,19 @@ class ChangeSet:
                            "rules": [r.to_dict() for r in a.rules]} for a in self.authorize],
             "revoke": [{"group_id": r.group_id, "rule_id": r.rule_id, "rule": r.rule.to_dict()} for r in self.revoke],
         }
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A rule the change set would revoke that is no longer live as the change set knows it."""
+
+    group_id: str
+    rule_id: str
+    how: str
+    live: Rule | None = None  # the rule as it is now, when it still exists in the same group
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} ({self.group_id}): {self.how}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,8 @@ def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
             auth = tuple(Authorize(r["group_id"], tuple(Rule.from_dict(p) for p in r["proposed"]), r["rule_id"])
                          for r in recs if r["proposed"])
             rev = tuple(Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["current"])) for r in recs)
-            return ChangeSet(auth, rev)
+            taken = (doc.get("verification") or {}).get("snapshot_taken_at")
+            return ChangeSet(auth, rev, str(taken) if taken else None)
         if doc.get("kind") == "flowlens-change-set":
             auth = tuple(Authorize(a["group_id"], tuple(Rule.from_dict(p) for p in a["rules"]), a.get("source_rule_id", ""))
                          for a in doc["authorize"] if a["rules"])
@@ -179,20 +200,93 @@ def dry_run(client: Any, cs: ChangeSet) -> ApplyResult:
 
 
 class _Rollback:
-    """The rollback change set, rewritten atomically after every call that changed something."""
+    """The rollback change set, rewritten atomically after every call that changed something.
 
-    def __init__(self, path: Path) -> None:
+    ``forced`` (the drift that ``--force`` overrode) is kept in the file: whoever rolls back
+    learns that the change was made over rules that had changed since the plan.
+    """
+
+    def __init__(self, path: Path, forced: Sequence[Drift] = (), snapshot_taken_at: str | None = None,
+                 not_ready: tuple[str, str] | None = None) -> None:
         self.path, self.authorize, self.revoke = path, [], []  # type: ignore[var-annotated]
+        self.forced, self.snapshot_taken_at, self.not_ready = tuple(forced), snapshot_taken_at, not_ready
         self.save()
 
     def save(self) -> None:
-        cs = ChangeSet(tuple(self.authorize), tuple(self.revoke))
-        write_text_atomic(json.dumps(cs.to_dict(), indent=2) + "\n", self.path)
+        doc = ChangeSet(tuple(self.authorize), tuple(self.revoke)).to_dict()
+        if self.forced or self.not_ready:
+            doc["forced"] = {"plan_snapshot_taken_at": self.snapshot_taken_at,
+                             "changed_rules": [{"rule_id": d.rule_id, "group_id": d.group_id, "how": d.how}
+                                               for d in self.forced]}
+        if self.not_ready:  # a plan applied before its verification said ready (flowlens verify)
+            doc["forced"]["plan_status"], doc["forced"]["plan_status_reason"] = self.not_ready
+        write_text_atomic(json.dumps(doc, indent=2) + "\n", self.path)
 
 
-def commit(client: Any, cs: ChangeSet, rollback_path: Path) -> ApplyResult:
-    """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure."""
-    rb = _Rollback(rollback_path)
+def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Rule]]:
+    """rule id → (group id, rule) of every live rule of these groups (describe-security-group-rules)."""
+    out: dict[str, tuple[str, Rule]] = {}
+    if not group_ids:
+        return out
+    try:
+        pages = client.get_paginator("describe_security_group_rules").paginate(
+            Filters=[{"Name": "group-id", "Values": sorted(set(group_ids))}])
+        for page in pages:
+            for item in page["SecurityGroupRules"]:
+                out[item["SecurityGroupRuleId"]] = (item["GroupId"], rule_from_api(item))
+    except (ClientError, BotoCoreError) as exc:
+        code, msg = _error(exc)
+        raise AwsAccessError(f"describe-security-group-rules failed, so the plan cannot be checked against "
+                             f"the live rules: {code}: {msg}") from None
+    return out
+
+
+def drift(revokes: Sequence[Revoke], live: Mapping[str, tuple[str, Rule]]) -> list[Drift]:
+    """Every rule to revoke that is gone, moved to another group, or different from what the plan saw.
+
+    Descriptions are not compared: EC2 matches rules by content, and a new description does not
+    change what a rule allows.
+    """
+    out = []
+    for r in revokes:
+        found = live.get(r.rule_id)
+        if found is None:
+            out.append(Drift(r.group_id, r.rule_id, "no longer exists"))
+        elif found[0] != r.group_id:
+            out.append(Drift(r.group_id, r.rule_id, f"now belongs to {found[0]}"))
+        elif found[1] != r.rule:
+            out.append(Drift(r.group_id, r.rule_id, f"changed from {_words(r.rule)} to {_words(found[1])}", found[1]))
+    return out
+
+
+def _words(rule: Rule) -> str:
+    return f"{rule.direction} {rule_text(rule)}"
+
+
+def check_live(client: Any, cs: ChangeSet) -> list[Drift]:
+    """Compare the rules ``cs`` revokes with the live ones; the differences (empty when all match)."""
+    return drift(cs.revoke, live_rules(client, [r.group_id for r in cs.revoke]))
+
+
+def stale_plan_error(source: str, cs: ChangeSet, changed: Sequence[Drift]) -> InputError:
+    """The refusal of a plan whose rules changed since it was made, naming each rule and how."""
+    since = f"since the snapshot of {cs.snapshot_taken_at} it was planned from" if cs.snapshot_taken_at else "since it was made"
+    lines = "\n".join(f"  {d}" for d in changed)
+    return InputError(f"{source}: {len(changed)} rule(s) it would revoke changed {since}:\n{lines}\n"
+                      "re-run 'flowlens inventory' and 'flowlens recommend' for a fresh plan, "
+                      "or pass --force to apply it anyway (recorded in the rollback file)")
+
+
+def commit(client: Any, cs: ChangeSet, rollback_path: Path, forced: Sequence[Drift] = (),
+           not_ready: tuple[str, str] | None = None) -> ApplyResult:
+    """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure.
+
+    ``forced``: the drift found before and overridden (written into the rollback file). A revoke
+    removes the rule by id, whatever it holds now, so the rollback re-authorizes the live content.
+    ``not_ready``: (status, reason) of a plan applied with --force before it was verified ready.
+    """
+    rb = _Rollback(rollback_path, forced, cs.snapshot_taken_at, not_ready)
+    live = {d.rule_id: d.live for d in forced if d.live is not None}
     result = ApplyResult(rollback_path=rollback_path)
     new_ids = _authorize_all(client, cs, rb, result)
     if new_ids is None or not _check(client, new_ids, result):
@@ -204,7 +298,7 @@ def commit(client: Any, cs: ChangeSet, rollback_path: Path) -> ApplyResult:
             code, msg = _error(exc)
             result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", False, f"{code}: {msg}"))
             return result
-        rb.authorize.append(Authorize(r.group_id, (r.rule,), r.rule_id))
+        rb.authorize.append(Authorize(r.group_id, (live.get(r.rule_id, r.rule),), r.rule_id))
         rb.save()
         result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", True, "revoked"))
     return result

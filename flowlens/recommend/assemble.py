@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flowlens.model.net import PeerType, Rule
 from flowlens.model.plan import (
@@ -28,6 +28,7 @@ from flowlens.model.plan import (
     Risk,
     Verification,
 )
+from flowlens.model.state import content_key
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
 from flowlens.model.window import AnalysedWindow
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
@@ -47,8 +48,11 @@ from flowlens.recommend.replay import describe_flow
 class _Work:
     """The mutable state of one planning run (kept out of the pure helpers' signatures)."""
 
-    def __init__(self, inv: Inventory, obs: Observations, settings: Settings) -> None:
+    def __init__(self, inv: Inventory, obs: Observations, settings: Settings,
+                 window_start: datetime, window_end: datetime, dismissed: Mapping[str, str] | None = None) -> None:
         self.inv, self.obs, self.settings = inv, obs, settings
+        self.dismissed = dismissed or {}
+        self.window_start, self.window_end = window_start, window_end
         self.rules_by_group = inv.rules_by_group()
         self.matched: dict[str, Matched] = {}
         self.kept: list[Kept] = []
@@ -73,12 +77,19 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
     for r in sorted(w.inv.rules, key=lambda x: (x.group_id, x.rule_id)):
         reason = exclusion_reason(r, w.inv, w.settings)
         u = usage.get(r.rule_id)
-        if reason:
+        dismissal = w.dismissed.get(content_key(r.group_id, r.rule))
+        if dismissal:  # a reviewer's decision comes first: the rule is not touched, nor replayed as changed
+            w.keep(r, dismissal, "dismissed")
+        elif reason:
             w.keep(r, reason, "excluded")
         elif u is None:
             w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
+        elif u.change == "deleted":
+            w.keep(r, f"deleted inside the window ({_when(u.change_at)}); nothing is recommended for it", "deleted")
         elif u.status in NOT_REMOVABLE:
             w.keep(r, NOT_REMOVABLE[u.status], u.status)
+        elif u.status == RuleStatus.UNUSED and (short := _too_new(u, w)):
+            w.keep(r, short, "too_new")
         elif u.status == RuleStatus.UNUSED:
             candidates.append(removal(r, u))  # type: ignore[arg-type]
         elif u.sole_flows == 0:
@@ -86,6 +97,29 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
         else:
             _narrow_or_keep(w, r, candidates)
     return candidates, maybe_redundant
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "time unknown"
+
+
+def _too_new(u: Usage, w: _Work) -> str:
+    """Why an unused rule that changed inside the window has not existed long enough to remove, or ''."""
+    if u.change not in ("created", "changed"):
+        return ""
+    days = u.existence_days(w.window_start, w.window_end)
+    if days >= w.settings.min_window_days:
+        return ""
+    return (f"{u.change} on {_when(u.change_at)}: unused over the {days:.2g} days it has existed in this form, "
+            f"less than --min-window-days {w.settings.min_window_days:g}; not recommended for removal yet")
+
+
+def _change_note(u: Usage, w: _Work) -> str:
+    """A rule that changed inside the window is judged only over its time in this form: say so."""
+    if u.change not in ("created", "changed"):
+        return ""
+    return (f"{u.change} on {_when(u.change_at)}: judged over the "
+            f"{u.existence_days(w.window_start, w.window_end):.2g} days it has existed in this form")
 
 
 def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str = "") -> None:
@@ -236,7 +270,7 @@ def _action(c: Candidate) -> Action:
     """remove without proposed rules; replace for a move to a reference that may widen; else narrow.
 
     A prefix list inside the old CIDR is a narrowing like any sub-prefix; one that reaches beyond
-    it may widen and is a replacement, marked like a CIDR → SG reference (design.md §6).
+    it may widen and is a replacement, marked like a CIDR → SG reference (docs/recommend.md#safety-contract).
     """
     if c.kind in (Kind.UNUSED, Kind.REDUNDANT):
         return Action.REMOVE
@@ -253,14 +287,19 @@ def build_plan(
     window_end: datetime,
     settings: Settings,
     analysed: AnalysedWindow | None = None,
+    *,
+    dismissed: Mapping[str, str] | None = None,
 ) -> Plan:
     """Every proposal that survives the replay proof and the quotas, with evidence and risk.
 
     ``analysed`` names the days asked for and those with results; risk then rests on the
     analysed days. Without it the span ``window_start``..``window_end`` counts as analysed.
+    The rules are ``inv``'s (the latest snapshot's, taken at ``inv.snapshot_taken_at``); the
+    verification records that time and the analysed days. ``dismissed``: rule content key →
+    why a reviewer dismissed it (those rules are kept as they are).
     """
     obs = PyObservations(observed, inv) if isinstance(observed, Sequence) else observed
-    w = _Work(inv, obs, settings)
+    w = _Work(inv, obs, settings, window_start, window_end, dismissed)
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
@@ -270,9 +309,14 @@ def build_plan(
     recs = []
     for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
         risk, why = _risk(c, days, settings, analysed)
-        ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end, days)
+        u = usage[c.sg_rule.rule_id]
+        ev = _evidence(c, w, u, window_start, window_end, days)
+        notes = tuple(dict.fromkeys(n for n in (*c.notes, _change_note(u, w)) if n))
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
-                                   c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
-    verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)
+                                   c.proposed, ev, risk, why, c.may_widen, notes))
+    verification = Verification(
+        final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now,
+        final.flows_unattributed, final.flows_unattributed_protected, inv.snapshot_taken_at,
+        tuple(analysed.analysed) if analysed is not None else ())
     return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict(),
                 analysed)

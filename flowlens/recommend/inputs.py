@@ -12,6 +12,7 @@ from typing import Any
 
 from flowlens.model.net import SgRule
 from flowlens.model.status import UNCERTAIN_ORDER, RuleStatus
+from flowlens.recommend.history import History, static_history
 from flowlens.recommend.rules import Flow, PeerContext
 
 __all__ = ["EXCLUDE_TAG", "AwsPrefixList", "Inventory", "Observed", "Settings", "SgRule", "Usage", "combine_usage"]
@@ -30,6 +31,16 @@ class Usage:
     sole_flows: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    #: the part of the window the rule existed in its latest content (None: the whole window)
+    exists_from: datetime | None = None
+    exists_to: datetime | None = None
+    change: str | None = None  # 'created' | 'changed' | 'deleted' inside the window, or None
+    change_at: datetime | None = None
+
+    def existence_days(self, start: datetime, end: datetime) -> float:
+        """How long the rule existed as it is now within ``[start, end)``, in days."""
+        lo, hi = max(self.exists_from or start, start), min(self.exists_to or end, end)
+        return max((hi - lo).total_seconds(), 0.0) / 86400
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,9 @@ class Observed:
     connections: int
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    #: no snapshot (or Config item) places the ENI in security groups at the flow's time
+    unattributed: bool = False
+    vpc_id: str | None = None  # the ENI's VPC then (for unattributed flows: the records' own)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,16 @@ class Inventory:
     group_vpc: Mapping[str, str] = field(default_factory=dict)
     aws_prefix_lists: Sequence[AwsPrefixList] = ()
     prefix_list_weight: Mapping[str, int] = field(default_factory=dict)
+    #: memberships over the window (from the inventory timeline); None: the snapshot's, at all times
+    history: History | None = None
+    #: when the snapshot the rules come from was taken (the plan refers to the rules as it saw them)
+    snapshot_taken_at: datetime | None = None
+
+    def timeline(self) -> History:
+        """The window's memberships: :attr:`history`, or the snapshot's held at all times."""
+        if self.history is not None:
+            return self.history
+        return static_history(self.eni_groups, self.group_vpc, self.ctx.sg_members, self.ctx.sg_member_prefixes)
 
     def group_enis(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -145,8 +169,32 @@ def _combine_one(rows: Sequence[Mapping[str, Any]], start: datetime, end: dateti
             reasons.append("the analysed windows do not cover the whole requested window")
     firsts = [r["first_seen"] for r in rows if r.get("first_seen")]
     lasts = [r["last_seen"] for r in rows if r.get("last_seen")]
+    change, change_at = _latest_change(rows)
     return Usage(
         status, "; ".join(reasons), sum(int(r.get("flows") or 0) for r in rows),
         sum(int(r.get("connections") or 0) for r in rows), sum(int(r.get("sole_flows") or 0) for r in rows),
         min(firsts, default=None), max(lasts, default=None),
+        *_existence(rows, change_at), change, change_at,
     )
+
+
+def _latest_change(rows: Sequence[Mapping[str, Any]]) -> tuple[str | None, datetime | None]:
+    """The last change of the rule inside the window (a deletion wins: the rule is gone)."""
+    changes = [(r["change_at"], str(r["change"])) for r in rows if r.get("change") and r.get("change_at")]
+    changes += [(r["window_end"], str(r["change"])) for r in rows if r.get("change") and not r.get("change_at")]
+    if not changes:
+        return None, None
+    if any(c == "deleted" for _, c in changes):
+        return "deleted", max(t for t, c in changes if c == "deleted")
+    at, what = max(changes)
+    return what, at
+
+
+def _existence(rows: Sequence[Mapping[str, Any]], change_at: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """[from, to) of the latest content over the window's rows: not before its last change."""
+    froms = [r["exists_from"] for r in rows if r.get("exists_from")]
+    tos = [r["exists_to"] for r in rows if r.get("exists_to")]
+    if not froms and change_at is None:
+        return None, None
+    lo = max([*([min(froms)] if froms else []), *([change_at] if change_at else [])])
+    return lo, max(tos, default=None)

@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from flowlens.recommend.inputs import Inventory, Observed, SgRule
-from flowlens.recommend.replay import Changes, ReplayResult, replay
-from flowlens.recommend.rules import allows
+from flowlens.recommend.replay import Changes, ReplayResult, World, replay
 
 
 @dataclass(frozen=True)
@@ -73,25 +72,24 @@ class PyObservations:
 
     def __init__(self, observed: Sequence[Observed], inv: Inventory) -> None:
         self.observed, self.inv = observed, inv
-        self.by_eni: dict[str, list[Observed]] = {}
-        for ob in observed:
-            self.by_eni.setdefault(ob.eni_id, []).append(ob)
-        self.group_enis = inv.group_enis()
         self.rules_by_group: Mapping[str, Sequence[SgRule]] = inv.rules_by_group()
-        self._flows: dict[str, list[Observed]] = {}
+        self.world = World(inv.timeline(), self.rules_by_group, inv.ctx)
+        self._touched: dict[str, list[Observed]] = {}
 
-    def _matched_flows(self, r: SgRule) -> list[Observed]:
-        if r.rule_id not in self._flows:
-            self._flows[r.rule_id] = [
-                ob for e in self.group_enis.get(r.group_id, []) for ob in self.by_eni.get(e, ())
-                if allows(r.rule, ob.flow, self.inv.ctx)
+    def _touched_by(self, r: SgRule) -> list[Observed]:
+        """Every observed flow ``r`` allows in a piece whose possible groups hold its SG."""
+        if r.rule_id not in self._touched:
+            self._touched[r.rule_id] = [
+                ob for ob in self.observed
+                if any(r.group_id in p.possible and self.world.allows(r.rule, ob, p) for p in self.world.pieces_of(ob))
             ]
-        return self._flows[r.rule_id]
+        return self._touched[r.rule_id]
 
     def matched(self, r: SgRule) -> Matched:
-        flows = self._matched_flows(r)
+        """The attributed flows ``r`` allows (unattributed ones never shape a narrowing)."""
+        flows = [ob for ob in self._touched_by(r) if not ob.unattributed]
         return Matched(flows, stats_of(flows))
 
     def replay(self, changes: Changes, scope: SgRule | None = None) -> ReplayResult:
-        flows = self.observed if scope is None else self._matched_flows(scope)
-        return replay(flows, self.inv.eni_groups, self.rules_by_group, changes, self.inv.ctx)
+        flows = self.observed if scope is None else self._touched_by(scope)
+        return replay(flows, self.world, changes)

@@ -7,22 +7,27 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from flowlens import sqlfiles
+from flowlens import dismissals, sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
+from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
+from flowlens.inventory.snapshot import parse_stamp
+from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.lock import writer_lock
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import AnalysedWindow, Window
 from flowlens.recommend.assemble import build_plan
+from flowlens.recommend.history import Unplaced, history_from_tables, with_unplaced
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
@@ -86,6 +91,19 @@ def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
     return replace(plan, recommendations=recs)
 
 
+def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[Unplaced]:
+    """The addresses ENIs that no snapshot places used in the window (sql/recommend/unplaced_addresses.sql)."""
+    rows = _rows(con, "unplaced_addresses", {"first_day": min(days), "last_day": max(days)})
+    return [Unplaced(r["address"], r["vpc_id"], r["first_seen"], r["last_seen"]) for r in rows]
+
+
+def with_history(inv: Inventory, tl: Timeline) -> Inventory:
+    """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
+    history = history_from_tables(tl.tables["eni_groups"].to_pylist(), tl.tables["eni_ips"].to_pylist(),
+                                  tl.tables["security_groups"].to_pylist(), (s.taken_at for s in tl.snapshots))
+    return replace(inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None)
+
+
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
     window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
@@ -105,11 +123,12 @@ def _window_flags(days: Sequence[date]) -> str:
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
-    """The plan as the ``recommendations`` results table (design.md §4)."""
+    """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     v = plan.verification
     rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
              **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
-             "flows_checked": v.flows_checked, "flows_cut": v.flows_cut}
+             "flows_checked": v.flows_checked, "flows_cut": v.flows_cut, "flows_unattributed": v.flows_unattributed,
+             "flows_unattributed_protected": v.flows_unattributed_protected}
             for r in (rec.to_dict() for rec in plan.recommendations)]
     return pa.Table.from_pylist(rows, schema=RESULT_SCHEMAS["recommendations"])
 
@@ -117,10 +136,14 @@ def recommendations_table(plan: Plan) -> pa.Table:
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
     write: bool = True, memory_limit: str = "1GB", progress: Callable[[str, int, int], None] | None = None,
+    today: date | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
-    ``progress(phase, n, of)`` is told as each phase starts.
+    The rules are those of the newest snapshot of the analysed days' timeline (or ``snapshot``);
+    the memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
+    a reviewer dismissed (``flowlens dismiss``) and whose dismissal holds on ``today`` (default:
+    the current UTC date) are kept as they are. ``progress(phase, n, of)`` is told as each phase starts.
     """
     def phase(name: str, n: int) -> None:
         if progress:
@@ -138,25 +161,33 @@ def recommend(
         log.warning("%s; risk is rated on the %d analysed day(s)", window.gap_sentence(), window.days)
     analysed = window.analysed
     start, end = window.bounds()
+    tl = load_timeline(dd, start, end) if dd.snapshots() else None
+    chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
             phase("reading the inventory", 1)
-            register_views(con, dd, snapshot=snapshot)
+            register_views(con, dd, snapshot=chosen)
             inv = load_inventory(con)
+            inv = with_history(inv, tl) if tl else inv
+            inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, analysed)))
+            if snapshot:
+                inv = replace(inv, snapshot_taken_at=parse_stamp(snapshot))
             phase("reading rule usage", 2)
             usage = load_usage(con, analysed)
             phase("reading observed traffic", 3)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
             phase("planning and replaying the accepted flows", 4)
-            plan = build_plan(inv, usage, obs, start, end, settings, window)
+            dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
+            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed)
             plan = locate(plan, _rows(con, "groups"))
         finally:
             con.close()
-    log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
-             len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
+    log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
+             plan.verification.claim())
     if write:
         phase("writing the recommendations table", 5)
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
-        refresh_catalog(dd)
+        with writer_lock(dd, "recommend"):
+            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
+            refresh_catalog(dd)
     return plan

@@ -16,6 +16,7 @@ import shlex
 from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
 from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.ec2_shapes import ip_permission
+from flowlens.recommend.render_md import basis_sentence, delta_lines
 from flowlens.recommend.text import comment_text, days_text
 
 #: The functions every script starts with; the plan's steps call them.
@@ -199,10 +200,15 @@ def render_cli(plan: Plan) -> str:
         "# flowlens tightening plan; review before running. Run with --dry-run first.",
         f"# window: {w['start']} .. {w['end']} ({days_text(plan.window_days)} analysed)",
         *([f"# {comment_text(plan.gap_sentence())}"] if plan.gap_sentence() else []),
-        f"# replay proof: {v.flows_checked} accepted flows checked, {v.flows_cut} cut",
+        f"# replay proof: {comment_text(v.claim())}",
+        f"# {comment_text(basis_sentence(plan))}",
+        f"# connectivity: {comment_text(plan.delta().summary())}",
         "# Re-runnable: rules already authorized or already revoked are skipped; a rule that changed",
         "# since the plan is not revoked.",
         "set -uo pipefail",
+        *(f"#   {comment_text(line)}" for line in delta_lines(plan)),
+        *(f"# kept: {comment_text(f'{k.rule_id} ({k.group_id}) {k.reason}')}" for k in plan.kept
+          if k.label == "dismissed"),
         "",
         "# where the plan's rules live (from the inventory snapshot); every call is pinned to a region",
         f"PLAN_ACCOUNTS={shlex.quote(' '.join(accounts))}",

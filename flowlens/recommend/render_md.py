@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flowlens.model.net import ALL, Direction, Rule, protocol_name
 from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.text import comment_text
@@ -50,6 +52,18 @@ def _details(rec: Recommendation) -> list[str]:
     return [*lines, ""]
 
 
+def delta_lines(plan: Plan) -> list[str]:
+    """The connectivity delta as plain lines, per SG and direction: each path before → after."""
+    out = []
+    for (group, direction), paths in plan.delta().by_group().items():
+        out.append(f"{group} {direction.value}:")
+        for p in paths:
+            after = "; ".join(rule_text(r) for r in p.after) or "nothing"
+            out.append(f"  {p.change.value} {rule_text(p.before)} → {after} "
+                       f"({p.flows:,} flows, {p.peers:,} peers observed; {p.rule_id})")
+    return out
+
+
 def window_sentence(plan: Plan) -> str:
     """What the reviewer must know about the evidence window: too few days analysed, days without analysis."""
     minimum = float(plan.settings.get("min_window_days") or 0)
@@ -65,6 +79,16 @@ def window_sentence(plan: Plan) -> str:
     return " ".join([*parts, "So every risk below is raised one level (structural redundancies excepted)."])
 
 
+def basis_sentence(plan: Plan) -> str:
+    """Which rules and days the plan rests on: the snapshot it refers to and the days analysed."""
+    v = plan.verification
+    snap = (f"Rules as in the snapshot of {v.snapshot_taken_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+            if v.snapshot_taken_at else "Rules as in the inventory snapshot (capture time unknown)")
+    n = len(v.days_analysed)
+    days = f"{n} day{'' if n == 1 else 's'} analysed" if n else "no analysed days recorded"
+    return f"{snap}; {days}; 'apply' refuses the plan if they have changed since."
+
+
 def render_md(plan: Plan) -> str:
     """A review document: summary table, per-rule evidence, dropped proposals, kept rules."""
     d = plan.to_dict()
@@ -72,12 +96,17 @@ def render_md(plan: Plan) -> str:
     out = ["# flowlens tightening plan", "",
            f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}"
            f"{' analysed' if plan.analysed is not None else ''}). "
-           f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
-           f"against the proposed rules, **{v.flows_cut}** cut.", "",
+           f"Replay proof: {v.claim()} ({v.connections_checked:,} connections checked against the proposed rules). "
+           f"{basis_sentence(plan)}", "",
+           f"**Connectivity:** {plan.delta().summary()}.", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),
            "| rule | group | kind | risk | current | proposed | flows | peers | ports |",
            "|---|---|---|---|---|---|---|---|---|"]
     out += [_row(r) for r in plan.recommendations] or ["| — | | | | | | | | |"]
+    if plan.recommendations:
+        out += ["", "## Connectivity delta", "", "Per security group and direction, each path that changes "
+                "(before → after) with the traffic the window observed on it.", "",
+                *(f"- {_cell(comment_text(line.strip()))}" for line in delta_lines(plan))]
     out += ["", "## Details", ""]
     for rec in plan.recommendations:
         out += _details(rec)

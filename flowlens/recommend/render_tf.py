@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from flowlens.model.net import ICMPS, PORTED, Rule, ec2_protocol
 from flowlens.model.plan import Plan, Recommendation
+from flowlens.recommend.render_md import basis_sentence, delta_lines
 from flowlens.recommend.text import comment_text, days_text, hcl_str
 
 _PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
@@ -129,9 +130,12 @@ def render_tf(plan: Plan) -> str:
     w = plan.window_dict()
     out = [
         "# flowlens tightening plan (Terraform >= 1.5, AWS provider >= 5.0).",
-        f"# window {w['start']} .. {w['end']} ({days_text(plan.window_days)} analysed);"
-        f" replay proof: {v.flows_checked} flows checked, {v.flows_cut} cut.",
+        f"# window {w['start']} .. {w['end']} ({days_text(plan.window_days)} analysed).",
+        f"# replay proof: {comment_text(v.claim())}.",
+        f"# {comment_text(basis_sentence(plan))}",
         *([f"# {comment_text(plan.gap_sentence())}"] if plan.gap_sentence() else []),
+        f"# connectivity: {comment_text(plan.delta().summary())}",
+        *(f"#   {comment_text(line)}" for line in delta_lines(plan)),
         "# Step 1: terraform apply creates the new rules and adopts the rules to revoke (import blocks",
         "#   with stubs matching them; adopting changes nothing in AWS).",
         "# Step 2: once the new rules exist, delete every retire_* import and resource block below and",

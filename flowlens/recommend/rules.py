@@ -1,6 +1,6 @@
 """SG rules and observed flows as values, and the maths of "does this rule allow that flow".
 
-The matching semantics are design.md §5: protocol -1 matches every protocol; ports apply to
+The matching semantics are docs/analysis.md#the-enis-own-side-and-matching: protocol -1 matches every protocol; ports apply to
 TCP and UDP only (ICMP type/code never appear in flow logs, so an ICMP rule matches any ICMP
 flow of its family; other protocols ignore ports); the peer is a CIDR (v4 or v6, never across
 families), the private addresses of the ENIs in a referenced SG, or a prefix list's entries.
@@ -21,7 +21,7 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 __all__ = ["ALL", "ICMP", "ICMPS", "ICMPV6", "PORTED", "TCP", "UDP", "WORLD", "Flow", "PeerContext", "Rule",
-           "address", "allowed_by_any", "allows", "is_subset", "network", "rule_subset"]
+           "address", "admits", "allowed_by_any", "allows", "is_subset", "network", "rule_subset"]
 
 
 @lru_cache(maxsize=65536)
@@ -37,14 +37,17 @@ def address(text: str) -> IpAddress:
 
 def allows(rule: Rule, flow: Flow, ctx: PeerContext) -> bool:
     """True when ``rule`` admits ``flow`` (the initiating direction, as seen on the ENI)."""
+    return admits(rule, flow) and ctx.peer_contains(rule.peer_type, rule.peer, flow.peer_addr)
+
+
+def admits(rule: Rule, flow: Flow) -> bool:
+    """Direction, protocol and ports of ``rule`` admit ``flow``: :func:`allows` without the peer."""
     if flow.direction != rule.direction:
         return False
     if rule.ip_protocol != ALL and rule.ip_protocol != flow.protocol:
         return False
     ports = rule.port_range()
-    if ports is not None and not (flow.port is not None and ports[0] <= flow.port <= ports[1]):
-        return False
-    return ctx.peer_contains(rule.peer_type, rule.peer, flow.peer_addr)
+    return ports is None or (flow.port is not None and ports[0] <= flow.port <= ports[1])
 
 
 @dataclass(frozen=True)

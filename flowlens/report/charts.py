@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from flowlens.model.net import PROTOCOL_NAMES
@@ -59,8 +61,17 @@ def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list[Ax
 
 
 def _png(fig: Figure) -> bytes:
+    """The figure as PNG, every text drawn literally.
+
+    Labels carry AWS strings (SG names, descriptions) in which ``$`` is valid: mathtext would
+    typeset ``$x$`` as maths and fail outright on an unbalanced one. Texts made so far are switched
+    off one by one; tick labels, made while drawing, take the setting from the context.
+    """
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    with rc_context({"text.parse_math": False}):
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
 
 

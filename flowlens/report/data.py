@@ -210,7 +210,10 @@ def _table_verification(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any
     for row in records(_df(con, "recommendations", params)):
         checked, cut = row.get("flows_checked"), row.get("flows_cut")
         if checked is not None and cut is not None and not _missing(checked) and not _missing(cut):
-            return Verification(int(checked), 0, int(cut))
+            unattributed, protected = (row.get(k) for k in ("flows_unattributed", "flows_unattributed_protected"))
+            return Verification(int(checked), 0, int(cut), 0,
+                                0 if unattributed is None or _missing(unattributed) else int(unattributed),
+                                0 if protected is None or _missing(protected) else int(protected))
     return None
 
 

@@ -4,6 +4,8 @@ Every value is escaped with :func:`html.escape` on its way in (names, descriptio
 rule descriptions come from AWS and may hold markup); only this module's own markup is raw.
 Bidirectional-override and other invisible format characters are shown as ``[U+202E]``: in a
 name or description they would reorder what a reviewer reads (the "Trojan Source" trick).
+Control characters (a terminal escape sequence's ESC, a NUL) are shown as ``\x1b``
+(:func:`flowlens.textsafe.show_controls`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from flowlens.report import words
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.textsafe import show_controls
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,15 @@ def esc(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, Mapping):
-        return _visible(html.escape(", ".join(f"{k}={v}" for k, v in value.items())))
+        return _text(", ".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return _visible(html.escape(", ".join(_tag_text(v) for v in value)))
-    return _visible(html.escape(str(value)))
+        return _text(", ".join(_tag_text(v) for v in value))
+    return _text(str(value))
+
+
+def _text(value: str) -> str:
+    """HTML-escaped; control characters as ``\x1b``, format characters as visible markers."""
+    return _visible(html.escape(show_controls(value, bidi=False)))
 
 
 #: Unicode format characters that reorder or hide text: bidi embeddings, overrides, isolates, marks.
@@ -268,7 +276,8 @@ def headline_cards(head: Mapping[str, Any]) -> str:
         ("findings", head["findings"], "posture"),
         ("recommendations", head["recommendations"], "tightening proposals"),
         ("flows checked / cut", "–" if checked is None else f"{checked:,} / {head['flows_cut']:,}",
-         "replay proof" if checked is not None else "no plan given"),
+         "no plan given" if checked is None else "replay proof" if not head.get("flows_unattributed")
+         else f"{head['flows_unattributed']:,} on unplaced ENIs protected, not membership-checked"),
     ]
     return "".join(f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
                    f'<div class="sub">{esc(sub)}</div></div>' for label, value, sub in cards)

@@ -10,6 +10,7 @@ from flowlens.recommend.render_md import rule_text
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
 from flowlens.report.sentences import replay_sentence, subset_sentence
+from flowlens.textsafe import show_controls
 
 
 def md(value: Any) -> str:
@@ -18,7 +19,7 @@ def md(value: Any) -> str:
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    text = html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
+    text = html.escape(show_controls(str(value))).replace("|", "\\|").replace("\n", " ")
     return text.replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 
@@ -43,13 +44,13 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
         f"{head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} unobservable, "
         f"{head['rules_no_members']:,} without members",
         f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
-        "- **Replay proof:** " + ("no plan given" if checked is None
-                                  else f"{checked:,} flows checked, {head['flows_cut']:,} would be cut"),
+        "- **Replay proof:** " + ("no plan given" if checked is None else head["replay_claim"]),
+        *([f"- **Connectivity after the plan:** {md(data.plan.delta().summary())}"] if data.plan is not None else []),
         "",
     ]
     if data.gap_sentence:
         lines[3:3] = [f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.", ""]
-    lines += _exposure(data) + _findings(data) + _recommendations(data)
+    lines += _exposure(data) + _findings(data) + _recommendations(data) + _dismissed(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
 
@@ -78,3 +79,12 @@ def _recommendations(data: ReportData) -> list[str]:
     table = _table(["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"], rows)
     return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.verification)}", "",
             *table, ""]
+
+
+def _dismissed(data: ReportData) -> list[str]:
+    """Rules a reviewer dismissed ('flowlens dismiss'), apart from the rest: the plan left them alone."""
+    kept = [k for k in data.plan.kept if k.label == "dismissed"] if data.plan is not None else []
+    if not kept:
+        return []
+    return ["## Dismissed by a reviewer", "", *_table(["rule", "group", "decision"],
+                                                       [(k.rule_id, k.group_id, k.reason) for k in kept]), ""]

@@ -138,8 +138,7 @@ def _verification(d: data.ReportData) -> str:
     v = d.verification
     if v is None:
         return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
-    return (f'<p>Replay proof: <strong>{html.esc(v.flows_checked)}</strong> accepted flows checked against the '
-            f'proposed rules, <strong>{html.esc(v.flows_cut)}</strong> would be cut.</p>')
+    return f'<p>Replay proof: <strong>{html.esc(v.claim())}</strong>.</p>'
 
 
 def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str) -> str:
@@ -187,7 +186,7 @@ def write_report(
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
 
-    ``plan`` is a plan JSON file or object (design.md §4); without it the recommendations
+    ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the recommendations
     table is shown and exposure "after" applies those, but there is no replay verification.
     Each file is replaced atomically; other files in ``out_dir`` are left alone.
     """

@@ -67,6 +67,9 @@ def headline(data: ReportData) -> dict[str, Any]:
         "recommendations": len(data.recommendations),
         "flows_checked": v.flows_checked if v else None,
         "flows_cut": v.flows_cut if v else None,
+        "flows_unattributed": v.flows_unattributed if v else None,
+        "flows_unattributed_protected": v.flows_unattributed_protected if v else None,
+        "replay_claim": v.claim() if v else None,
     }
 
 
@@ -125,9 +128,7 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
-        "verification": {"flows_checked": data.verification.flows_checked,
-                         "flows_cut": data.verification.flows_cut}
-        if data.verification else None,
+        "verification": data.verification.to_dict() if data.verification else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
     }

@@ -1,8 +1,9 @@
 -- name: 22_addr_groups
 -- returns: (epoch, key, family, group_id) for every flow address that is a private address of
---     an ENI in that SG during that epoch: what an SG-reference rule matches then (domain.md
---     §3.4; public and Elastic IPs never match). An address that passed to an ENI of another
---     group matches the old group only while the old ENI possibly held it.
+--     an ENI in that SG during that epoch: what an SG-reference rule matches then (public and
+--     Elastic IPs never match; docs/flow-logs.md#security-group-references-and-prefix-lists).
+--     An address that passed to an ENI of another group matches the old group only while the old
+--     ENI possibly held it.
 SELECT DISTINCT epochs.epoch, addr_keys.key, addr_keys.family, eni_groups.group_id
 FROM addr_keys
 INNER JOIN eni_ips

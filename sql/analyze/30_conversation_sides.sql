@@ -4,8 +4,9 @@
 --     exercises (rule_direction, peer_addr/peer_key, service_port) and the epochs its records
 --     span (ep_lo..ep_hi: from its first record's start to its last record's end)
 -- The decision ladder over 28_conversation_evidence: the strongest evidence that points at a side
--- decides (domain.md §3.10); the first packet's time always points at one, so every conversation
--- gets an initiator. Then each lo/hi column is renamed once for what it is in this conversation:
+-- decides (docs/flow-logs.md#who-initiated-a-connection); the first packet's time always points
+-- at one, so every conversation gets an initiator. Then each lo/hi column is renamed once for
+-- what it is in this conversation:
 -- the initiator's and the responder's address, port and key, the request records (sent by the
 -- initiator: f_* when lo initiated, r_* otherwise) and the reply records.
 WITH decided AS (

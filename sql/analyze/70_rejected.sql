@@ -2,12 +2,13 @@
 -- returns: the results table rejected: one row per REJECT record of the day, every flow column
 --     plus cause (nacl|sg|bpa|late_packet|unknown) and cause_detail in words
 -- params: $day
--- Decision procedure of domain.md §3.9: reject-reason BPA; ENI without SGs → NACL; the reply of an
--- accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a conversation with ACCEPTs
--- → late packet; same subnet (no NACL in between) → SG unless a rule allows it; the subnet NACL in
--- rule order denies → NACL; no SG rule allows → SG. When both layers allow it (or a rule allows it
--- within the subnet) the cause needs evidence: FIN/RST without SYN, or tcp-flags without SYN on a
--- 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2 without tcp-flags) unknown.
+-- Decision procedure of docs/analysis.md#rejected-causes: reject-reason BPA; ENI without SGs →
+-- NACL; the reply of an accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a
+-- conversation with ACCEPTs → late packet; same subnet (no NACL in between) → SG unless a rule
+-- allows it; the subnet NACL in rule order denies → NACL; no SG rule allows → SG. When both layers
+-- allow it (or a rule allows it within the subnet) the cause needs evidence: FIN/RST without SYN,
+-- or tcp-flags without SYN on a 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2
+-- without tcp-flags) unknown.
 -- Each cause then words its evidence in its own CTE (bpa_rejects ... unknown_rejects).
 WITH rejects AS (
     SELECT

@@ -1,30 +1,31 @@
 -- name: replay_at_risk
--- returns: the observed tuples (rec_obs) every current rule allowing which is changed
---     (rec_changed): those the replacement rules must still allow
+-- returns: the observed tuple x piece keys (rec_keys) the changes may cut: some group that allows
+--     the tuple now had an allowing rule changed and keeps none that certainly allows it
+--     (rec_replay_groups), and no group certainly held keeps one; the replacement rules must
+--     still allow these
 -- params: $scope_rule
--- $scope_rule (or NULL for all): only the tuples that rule allows now.
-WITH per_observed AS (
+-- $scope_rule (or NULL for all): only the tuples that rule allows now, in any piece.
+WITH per_piece AS (
     SELECT
-        rec_match.obs_id,
-        MIN(CASE WHEN rec_changed.rule_id IS NULL THEN 0 ELSE 1 END) AS all_changed
-    FROM rec_match
-    LEFT JOIN rec_changed ON rec_match.rule_id = rec_changed.rule_id
-    GROUP BY rec_match.obs_id
+        replay_groups.obs_id,
+        replay_groups.piece_id,
+        BOOL_OR(replay_groups.changed AND NOT replay_groups.kept) AS some_group_loses,
+        BOOL_OR(replay_groups.kept AND piece_groups.certain) AS certain_group_keeps
+    FROM rec_replay_groups AS replay_groups
+    INNER JOIN rec_piece_groups AS piece_groups
+        ON
+            replay_groups.piece_id = piece_groups.piece_id
+            AND replay_groups.group_id = piece_groups.group_id
+    GROUP BY replay_groups.obs_id, replay_groups.piece_id
 ), in_scope AS (
-    SELECT obs_id FROM rec_match WHERE rule_id = $scope_rule
+    SELECT DISTINCT rec_piece_match.obs_id
+    FROM rec_piece_match
+    WHERE rec_piece_match.rule_id = $scope_rule
 )
-SELECT
-    rec_obs.obs_id,
-    rec_obs.eni_id,
-    rec_obs.rule_direction,
-    rec_obs.protocol,
-    rec_obs.family,
-    rec_obs.peer_key,
-    rec_obs.port,
-    rec_obs.flows,
-    rec_obs.connections
-FROM rec_obs
-INNER JOIN per_observed ON rec_obs.obs_id = per_observed.obs_id
+SELECT rec_keys.*
+FROM rec_keys
+INNER JOIN per_piece
+    ON rec_keys.obs_id = per_piece.obs_id AND rec_keys.piece_id = per_piece.piece_id
 WHERE
-    per_observed.all_changed = 1
-    AND ($scope_rule IS NULL OR rec_obs.obs_id IN (SELECT in_scope.obs_id FROM in_scope))
+    per_piece.some_group_loses AND NOT per_piece.certain_group_keeps
+    AND ($scope_rule IS NULL OR rec_keys.obs_id IN (SELECT in_scope.obs_id FROM in_scope))
