@@ -21,7 +21,8 @@ from typing import Any
 import pyarrow as pa
 
 from flowlens import sqlfiles
-from flowlens.analyze import addresses
+from flowlens.analyze import addresses, evidence
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.engines import Engine
@@ -59,6 +60,7 @@ STEPS: tuple[str, ...] = (
     "81_findings_groups",
     "82_findings_coverage",
     "83_findings_traffic",
+    "84_findings_shadowed",  # reads rule_shadows (flowlens.analyze.evidence)
     "89_findings",
 )
 
@@ -67,7 +69,7 @@ STEPS: tuple[str, ...] = (
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
 #: Results tables written per day (recommendations belong to the recommend stage).
-OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
+OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings", "rule_shadows", "rule_history")
 
 
 def step_table(step: str) -> str:
@@ -133,17 +135,24 @@ def analyze(
     threads: int | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     engine: Engine | str = "duckdb",
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    config_only: bool = False,
 ) -> AnalysisSummary:
     """Analyse each day in order (earlier days first, so later ones see their history).
 
     ``engine`` is ``"duckdb"`` (default), ``"spark"`` (a local Spark session) or an engine object
-    (:mod:`flowlens.engines`), which the caller keeps and closes.
+    (:mod:`flowlens.engines`), which the caller keeps and closes. ``config_only``: no flow logs
+    needed; only what the snapshot alone shows (``rule_shadows`` and its findings, see
+    :func:`_config_only_day`). ``history_days``: the lookback of ``rule_history``.
     """
     if not days:
         raise AnalysisError("no day to analyse; pass --date or --start/--end")
     eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
     try:
-        summaries = [_analyze_day(eng, dd, day, lookback_days) for day in sorted(set(days))]
+        if config_only:
+            summaries = [_config_only_day(eng, dd, day) for day in sorted(set(days))]
+        else:
+            summaries = [_analyze_day(eng, dd, day, lookback_days, history_days) for day in sorted(set(days))]
     finally:
         if isinstance(engine, str):
             eng.close()
@@ -151,7 +160,7 @@ def analyze(
     return AnalysisSummary(summaries)
 
 
-def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> DaySummary:
+def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, history_days: int = DEFAULT_HISTORY_DAYS) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
     snapshot = choose_snapshot(dd, window.start, window.end)
@@ -168,6 +177,7 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int) -> Day
             _register_addr_keys(eng)
         for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
             eng.release(table)
+    eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
     out = dd.results_dir(day)
     for table in OUTPUTS:
         eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
@@ -183,6 +193,39 @@ def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
     eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng)))
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
+    eng.register_arrow("rule_shadows", evidence.rule_shadows(eng))
+
+
+#: What a configuration-only run writes: the findings query of rule_shadows with the finding id
+#: 89_findings gives every finding.
+_CONFIG_FINDINGS = (
+    "SELECT MD5(kind || '|' || COALESCE(resource_id, '') || '|' || COALESCE(rule_id, '')) AS finding_id, "
+    "kind, severity, resource_id, group_id, rule_id, title, detail, evidence FROM findings_shadowed"
+)
+
+
+def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
+    """The snapshot's own evidence for ``day``, no flow logs read: ``rule_shadows`` and its findings.
+
+    A day already analysed in full keeps its findings (which include these); only its
+    ``rule_shadows`` is rewritten.
+    """
+    started = time.monotonic()
+    window = Window.day(day)
+    snapshot = choose_snapshot(dd, window.start, window.end)
+    _register_inputs(eng, dd, snapshot)
+    eng.run_step("findings_shadowed", step_query("84_findings_shadowed"), {})
+    out = dd.results_dir(day)
+    eng.write_parquet("rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet")
+    findings = eng.fetch_arrow(_CONFIG_FINDINGS)
+    if not (out / "rule_usage.parquet").exists():
+        eng.register_arrow("findings", findings)
+        eng.write_parquet("findings", _contract_types(eng, "findings"), out / "findings.parquet")
+    kinds: dict[str, int] = {}
+    for k in findings.column("kind").to_pylist():
+        kinds[str(k)] = kinds.get(str(k), 0) + 1
+    log.info("configuration of %s (snapshot %s): %d shadowed rules", day, snapshot, findings.num_rows)
+    return DaySummary(day, snapshot, 0, 0, {}, {}, kinds, time.monotonic() - started)
 
 
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:

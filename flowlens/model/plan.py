@@ -67,9 +67,12 @@ class Evidence:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     public_by_observation: bool = False
+    #: The rule's rule_history over the analysed days (class, days used, pattern, ...), when known.
+    history: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra = {"history": dict(self.history)} if self.history is not None else {}
+        return {**extra,
             "flows": self.flows,
             "connections": self.connections,
             "peers": self.peers,
@@ -105,6 +108,7 @@ class Evidence:
             sample_peers=tuple(str(p) for p in d.get("sample_peers") or ()),
             first_seen=_parse_time(d.get("first_seen")), last_seen=_parse_time(d.get("last_seen")),
             public_by_observation=bool(d.get("public_by_observation")),
+            history=d.get("history"),
         )
 
 

@@ -28,6 +28,8 @@ from flowlens.model.plan import (
     Verification,
 )
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
+from flowlens.analyze.history import History
+from flowlens.recommend import evidence
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
@@ -120,6 +122,25 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
         else:
             note = "not removable as redundant: together with the other removals it would cut flows"
             _narrow_or_keep(w, r, candidates, note)
+
+
+def _hold_periodic(w: _Work, candidates: list[Candidate], history: Mapping[str, History], days: float) -> list[Candidate]:
+    blocked = evidence.periodic_blocks(candidates, history, days)
+    for c in candidates:
+        if c.sg_rule.rule_id in blocked:
+            w.drop(c, blocked[c.sg_rule.rule_id])
+    return [c for c in candidates if c.sg_rule.rule_id not in blocked]
+
+
+def _shadowed(w: _Work, candidates: list[Candidate], usage: Mapping[str, Usage]) -> list[Candidate]:
+    """Rules left as they are that the plan's remaining rules cover by configuration: removals."""
+    changing = {c.sg_rule.rule_id for c in candidates} | {d.rule_id for d in w.dropped}
+    pool = [r for r in w.inv.rules if r.rule_id not in changing and r.rule_id in usage
+            and exclusion_reason(r, w.inv, w.settings) is None]
+    added = evidence.shadowed_removals(w.inv, candidates, pool)
+    ids = {c.sg_rule.rule_id for c in added}
+    w.kept = [k for k in w.kept if k.rule_id not in ids]
+    return added
 
 
 def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
@@ -237,13 +258,20 @@ def build_plan(
     window_start: datetime,
     window_end: datetime,
     settings: Settings,
+    history: Mapping[str, History] | None = None,
 ) -> Plan:
-    """Every proposal that survives the replay proof and the quotas, with evidence and risk."""
+    """Every proposal that survives the replay proof and the quotas, with evidence and risk.
+
+    ``history`` (rule_history per rule) holds back removals of periodic rules the window is too
+    short for (:mod:`flowlens.recommend.evidence`).
+    """
     obs = PyObservations(observed, inv) if isinstance(observed, Sequence) else observed
     w = _Work(inv, obs, settings)
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
+    candidates = _hold_periodic(w, candidates, history or {}, (window_end - window_start).total_seconds() / 86400)
+    candidates += _shadowed(w, candidates, usage)
     candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
     final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
     days = (window_end - window_start).total_seconds() / 86400
@@ -251,6 +279,8 @@ def build_plan(
     for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
         risk, why = _risk(c, days, settings)
         ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
+        if history and c.sg_rule.rule_id in history:
+            ev = replace(ev, history=history[c.sg_rule.rule_id].to_dict())
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
                                    c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
     verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)

@@ -6,7 +6,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -17,6 +17,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
@@ -29,8 +30,8 @@ from flowlens.recommend.sql_observations import SqlObservations
 log = logging.getLogger(__name__)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return sqlfiles.rows(con, sqlfiles.load("recommend", name), params)
+def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None, *, stage: str = "recommend") -> list[dict[str, Any]]:
+    return sqlfiles.rows(con, sqlfiles.load(stage, name), params)
 
 
 def _tags(keys: Sequence[str] | None) -> dict[str, str]:
@@ -87,6 +88,14 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str
     return combine_usage(rows, window.start, window.end)
 
 
+def load_history(con: duckdb.DuckDBPyConnection, last_day: date, history_days: int = DEFAULT_HISTORY_DAYS) -> dict[str, History]:
+    """Each rule's rule_history as of the window's last day, from the catalog's rule_usage."""
+    start = last_day - timedelta(days=history_days - 1)
+    rows = _rows(con, "usage_days", {"history_start": start, "last_day": last_day}, stage="evidence")
+    rules = {(r["rule_id"], r["group_id"]) for r in rows}
+    return {h.rule_id: h for h in histories(last_day, rows, rules, history_days)}
+
+
 def recommendations_table(plan: Plan) -> pa.Table:
     """The plan as the ``recommendations`` results table (design.md §4)."""
     recs = [r.to_dict() for r in plan.recommendations]
@@ -114,7 +123,8 @@ def recommend(
             inv = load_inventory(con)
             usage = load_usage(con, days)
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            plan = build_plan(inv, usage, obs, window.start, window.end, settings)
+            history = load_history(con, max(days))
+            plan = build_plan(inv, usage, obs, window.start, window.end, settings, history)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
