@@ -23,7 +23,7 @@ from flowlens.recommend.rules import PeerContext
 
 def _rows(eng: Engine, stage: str, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     query = sqlfiles.load(stage, name)
-    return eng.fetch_arrow(query.sql, sqlfiles.bind(query, params) or None).to_pylist()  # type: ignore[no-any-return]
+    return eng.fetch_arrow(query.sql, sqlfiles.bind(query, params) or None).to_pylist()
 
 
 def _opt(v: Any) -> int | None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from statistics import median
 
 #: Lookback of the history, in days, when that much has been analysed.
@@ -117,7 +118,7 @@ def classify(
     if not used:
         return History(rule_id, group_id, as_of, len(seen), 0, None, None, None, None, None, len(seen), None,
                        HistoryClass.NEVER_USED, pattern)
-    gaps = [(b - a).days for a, b in zip(used, used[1:], strict=False)]
+    gaps = [(b - a).days for a, b in pairwise(used)]
     silent = sum(1 for x in seen if x > used[-1])
     usual = float(median(gaps)) if gaps else 1.0
     period = _period(gaps)

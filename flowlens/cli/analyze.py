@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from flowlens.cli import _common
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
+from flowlens.cli import _common
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, ENGINE_NAMES
 
 if TYPE_CHECKING:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from flowlens.analyze.history import History
 from flowlens.model.net import PeerType, Rule
 from flowlens.model.plan import (
     Action,
@@ -28,7 +29,6 @@ from flowlens.model.plan import (
     Verification,
 )
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
-from flowlens.analyze.history import History
 from flowlens.recommend import evidence
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations

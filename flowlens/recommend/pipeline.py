@@ -13,11 +13,11 @@ import duckdb
 import pyarrow as pa
 
 from flowlens import sqlfiles
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
-from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
