@@ -3,7 +3,15 @@
 Each stage records a fingerprint of its inputs in ``<data-dir>/runs/<window>.json``; a re-run
 skips every stage whose inputs did not change, so a run that failed half-way resumes where it
 stopped. Ingest always runs (it is itself incremental: unchanged objects are skipped after a
-listing). An inventory read from the EC2 API is taken once per window: a re-run reuses it.
+listing).
+
+The inventory snapshot is taken first, at the run's start (closest to the window for a nightly
+run of yesterday). A re-run of the same window reuses the snapshot an earlier run of it took
+from the EC2 API when that snapshot was taken after the window ended: the timeline of a window
+reads the first snapshot after it (flowlens.inventory.timeline_io), so a newer one would change
+nothing but the fingerprints. While the window is still open (a run over today), every run takes
+a new snapshot: the world may have changed since. JSON inputs are re-read only when their
+content changed.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ from flowlens.atomic import write_text_atomic
 from flowlens.datadir import DataDir
 from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
-from flowlens.inventory import snapshot_from_aws, snapshot_from_json
+from flowlens.inventory import config_history_from_aws, inventory_from_json, snapshot_from_aws
+from flowlens.inventory.snapshot import parse_stamp
 from flowlens.model.window import Window
 from flowlens.recommend.inputs import Settings
 from flowlens.recommend.pipeline import recommend
@@ -34,7 +43,7 @@ from flowlens.runstate import RunState, fingerprint_files, tree_files
 
 log = logging.getLogger(__name__)
 
-STAGES = ["ingest", "inventory", "analyze", "recommend", "report"]
+STAGES = ["inventory", "ingest", "config_history", "analyze", "recommend", "report"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,8 @@ class InventorySpec:
     regions: tuple[str, ...] = ()
     endpoint_url: str | None = None
     taken_at: datetime | None = None
+    #: After ingest, look up in AWS Config the window's ENIs no snapshot holds (API inventory only).
+    config_history: bool = False
 
 
 @dataclass
@@ -107,9 +118,10 @@ def run_batch(
     result = BatchResult((first, last), out_dir)
     settings = settings or Settings()
 
-    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]], outputs: Sequence[Path] = ()) -> None:
+    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]], outputs: Sequence[Path] = (),
+              *, rerun: bool = False) -> None:
         present = all(p.is_file() for p in outputs)
-        if fingerprint is not None and present and state.is_current(name, fingerprint):
+        if fingerprint is not None and not rerun and present and state.is_current(name, fingerprint):
             log.info("stage %s: inputs unchanged since the last run, skipped", name)
             result.stages.append(StageResult(name, "skipped", 0.0, state.stages[name]["summary"]))
             return
@@ -126,17 +138,22 @@ def run_batch(
         result.failed_objects = [f.key for f in s.failed]
         return s.to_dict()
 
-    stage("ingest", None, do_ingest)
-    # A re-run of the same window keeps the snapshot its first run took (that is what resuming
-    # means); JSON inputs are re-read only when their content changed.
+    # The snapshot first: "the inventory at the start of the run" (see the module docstring).
     taken = state.stages.get("inventory", {}).get("summary", {}).get("snapshot")
     snapshot_out = [dd.snapshot_dir(taken) / "snapshot.json"] if taken else [dd.inventory / "none"]
     if inventory.json_paths:
-        fp = _files_hash(inventory.json_paths)
+        fp = _files_hash(inventory.json_paths) + (f":{inventory.taken_at.isoformat()}" if inventory.taken_at else "")
         stage("inventory", fp, lambda: _json_inventory(inventory, dd), snapshot_out)
     else:
         fp = f"aws:{','.join(inventory.regions)}:{inventory.endpoint_url or ''}"
-        stage("inventory", fp, lambda: _aws_inventory(inventory, dd), snapshot_out)
+        stage("inventory", fp, lambda: _aws_inventory(inventory, dd), snapshot_out,
+              rerun=not reuses_snapshot(taken, days))
+    stage("ingest", None, do_ingest)
+    if inventory.config_history and inventory.aws_session is not None:
+        # Always asked: new flows may be on new ENIs. An identical fetch is not stored again, so an
+        # unchanged answer leaves the analysis fingerprint as it was.
+        stage("config_history", None, lambda: config_history_from_aws(
+            inventory.aws_session, dd, days, endpoint_url=inventory.endpoint_url).to_dict())
     window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
     stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
           [dd.results_dir(d) / "rule_usage.parquet" for d in days])
@@ -149,9 +166,24 @@ def run_batch(
     return result
 
 
+def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:
+    """Whether a re-run of the window keeps the API snapshot ``taken`` by an earlier run of it.
+
+    Yes once that snapshot was taken after the window ended (it is the one the window's timeline
+    reads); no while the window was still open when it was taken.
+
+    >>> reuses_snapshot("20261129T020000Z", [date(2026, 11, 28)]), reuses_snapshot("20261128T150000Z", [date(2026, 11, 28)])
+    (True, False)
+    """
+    return taken is not None and parse_stamp(taken) >= Window.of(days).end
+
+
 def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
-    info = snapshot_from_json(spec.json_paths, dd, taken_at=spec.taken_at)
-    return {"snapshot": info.stamp, "rows": dict(info.row_counts)}
+    info, history = inventory_from_json(spec.json_paths, dd, taken_at=spec.taken_at)
+    summary: dict[str, Any] = {"snapshot": info.stamp, "rows": dict(info.row_counts)} if info else {"snapshot": None}
+    if history:
+        summary["config_history"] = {"items": history.items, "resources": history.resources, "path": str(history.path)}
+    return summary
 
 
 def _aws_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:

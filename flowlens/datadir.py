@@ -63,6 +63,11 @@ class DataDir:
         """An inventory snapshot folder; ``stamp`` is ``YYYYMMDDTHHMMSSZ`` (UTC)."""
         return self.inventory / f"snapshot={stamp}"
 
+    @property
+    def config_history(self) -> Path:
+        """Stored AWS Config history (``<stamp>.json`` files of configuration items)."""
+        return self.inventory / "config_history"
+
     def snapshots(self) -> list[str]:
         """Complete inventory snapshot stamps, oldest first."""
         if not self.inventory.is_dir():

@@ -93,14 +93,62 @@ def vpc_resolver_address(cidr: str) -> str | None:
     return str(net.network_address + 2) if net.version == 4 else None
 
 
-def never_logged_table(vpc_cidrs: Iterable[tuple[str, str]]) -> pa.Table:
-    """Ranges whose traffic flow logs never record: link-local services and each VPC's resolver."""
+def never_logged_table(vpc_cidrs: Iterable[tuple[str, str]], vpc_subnets: Iterable[tuple[str, str]] = ()) -> pa.Table:
+    """Ranges whose traffic flow logs never record: link-local services, each VPC's resolver and
+    the addresses AWS reserves in every subnet.
+
+    ``vpc_cidrs``: (vpc_id, CIDR) from describe-vpcs; ``vpc_subnets``: (vpc_id, subnet CIDR).
+    AWS reserves the first four and the last address of every IPv4 subnet (network, VPC router,
+    DNS, future use; broadcast): no ENI holds them. The resolver is the primary VPC CIDR's base
+    plus two. Without describe-vpcs the VPC's CIDR is unknown, so every address that could be its
+    base plus two (an aligned /16../28 block around one of its subnets, plus two) is a candidate.
+    """
     rows = [("*", cidr, what) for cidr, what in NEVER_LOGGED]
+    known: set[str] = set()
     for vpc_id, cidr in vpc_cidrs:
+        known.add(vpc_id)
         resolver = vpc_resolver_address(cidr)
         if resolver:
             rows.append((vpc_id, f"{resolver}/32", f"the VPC resolver {resolver} (VPC+2) of {vpc_id}"))
-    return _ranges(rows)
+    unknown: set[str] = set()
+    for vpc_id, cidr in set(vpc_subnets):
+        net = _ipv4_network(cidr)
+        if net is None:
+            continue
+        rows += [(vpc_id, f"{net.network_address}/30", f"the subnet-reserved addresses (network, router, DNS, future use) of {cidr}"),
+                 (vpc_id, f"{net.broadcast_address}/32", f"the subnet-reserved broadcast address of {cidr}")]
+        if vpc_id not in known:
+            unknown.add(vpc_id)
+            rows += [(vpc_id, f"{c}/32", f"the VPC resolver (VPC+2) of {vpc_id} if its primary CIDR starts at {base}; "
+                      "describe-vpcs was not given") for base, c in candidate_resolvers(net)]
+    if unknown:
+        log.warning("VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
+                    "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
+                    "to the inventory to pin it)", ", ".join(sorted(unknown)))
+    return _ranges(sorted(set(rows)))
+
+
+def _ipv4_network(cidr: str) -> ipaddress.IPv4Network | None:
+    try:
+        net = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+    return net if isinstance(net, ipaddress.IPv4Network) else None
+
+
+def candidate_resolvers(subnet: ipaddress.IPv4Network) -> list[tuple[str, str]]:
+    """(possible VPC CIDR, its base + 2) for every /16../28 block that could hold ``subnet``.
+
+    >>> candidate_resolvers(ipaddress.ip_network("10.0.5.0/24"))[-1]
+    ('10.0.5.0/24', '10.0.5.2')
+    >>> len({c for _, c in candidate_resolvers(ipaddress.ip_network("10.0.5.0/24"))})
+    3
+    """
+    out: list[tuple[str, str]] = []
+    for prefix in range(16, min(subnet.prefixlen, 28) + 1):
+        block = subnet.supernet(new_prefix=prefix)
+        out.append((str(block), str(block.network_address + 2)))
+    return out
 
 
 def subnet_ranges_table(subnets: Iterable[tuple[str, str]]) -> pa.Table:

@@ -190,7 +190,7 @@ def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
     eng.reset()
     for source in analysis_sources(dd, snapshot):
         eng.register_parquet(source)
-    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng)))
+    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng)))
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
     eng.register_arrow("rule_shadows", evidence.rule_shadows(eng))
@@ -231,6 +231,12 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
     rows = eng.fetch_arrow("SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL").to_pylist()
     return [(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c]
+
+
+def _vpc_subnets(eng: Engine) -> list[tuple[str, str]]:
+    """(vpc_id, IPv4 subnet CIDR): where AWS reserves addresses, and the resolver without describe-vpcs."""
+    rows = eng.fetch_arrow("SELECT DISTINCT vpc_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL").to_pylist()
+    return [(str(r["vpc_id"]), str(r["cidr_block"])) for r in rows if r["vpc_id"]]
 
 
 def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:

@@ -20,8 +20,10 @@ def register(sub: Any) -> None:
     p = _common.command_parser(
         sub, "run",
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
-        description="Run every stage for the window. A stage whose inputs did not change since the last "
-        "run of the same window is skipped, so re-running after a failure resumes. Writes the plan "
+        description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
+        "whose inputs did not change since the last run of the same window is skipped, so re-running after a "
+        "failure resumes; an API snapshot taken after the window ended is reused, one taken while it was still "
+        "open is not (docs/time.md). Writes the plan "
         "(plan.json, plan.md, plan.sh, plan.tf) and the report into --out.",
         example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions eu-west-1 --json\n"
         "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json --out reports/2026-11-28",
@@ -30,6 +32,11 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--inventory", nargs="+", metavar="aws|FILE", required=True,
                    help="'aws' to read the EC2 API, or AWS CLI JSON files/folders")
+    p.add_argument("--taken-at", metavar="TIMESTAMP",
+                   help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)")
+    p.add_argument("--config-history", action="store_true",
+                   help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's flows "
+                   "that no snapshot holds (docs/time.md)")
     p.add_argument("--regions", metavar="R1,R2", help="regions for --inventory aws (default: the session's region)")
     p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
     p.add_argument("--profile", help="AWS profile (S3 and EC2)")
@@ -54,13 +61,21 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
         regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
         if not regions:
             raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
-        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url)
+        if args.taken_at:
+            raise UsageError("--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time")
+        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url,
+                             config_history=args.config_history)
     if "aws" in args.inventory:
         raise UsageError("--inventory takes either 'aws' or JSON files, not both")
+    if args.config_history:
+        raise UsageError("--config-history goes with --inventory aws; give Config history files to --inventory")
     missing = [f for f in args.inventory if not Path(f).exists()]
     if missing:
         raise UsageError(f"--inventory: no such file or folder: {', '.join(missing)}")
-    return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory))
+    from flowlens.cli.inventory import parse_taken_at
+
+    taken_at = parse_taken_at(args.taken_at) if args.taken_at else None
+    return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory), taken_at=taken_at)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -23,6 +23,28 @@ KINDS = (
 )
 
 
+#: Which inventory tables each raw kind is the evidence for. A table is *observed* in a snapshot
+#: only when all of its kinds were read: a JSON export without describe-network-interfaces says
+#: nothing about ENIs, so its empty enis table must not end every ENI's history.
+TABLE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "vpcs": ("vpcs",),
+    "subnets": ("subnets",),
+    "security_groups": ("security_groups",),
+    "sg_rules": ("security_groups",),
+    "stale_sg_rules": ("stale_security_groups",),
+    "sg_references": ("sg_references",),
+    "enis": ("network_interfaces",),
+    "eni_groups": ("network_interfaces",),
+    "eni_ips": ("network_interfaces",),
+    "nacls": ("network_acls",),
+    "nacl_entries": ("network_acls",),
+    "prefix_lists": ("prefix_lists",),
+    "prefix_list_entries": ("prefix_lists",),
+    "flow_logs": ("flow_logs",),
+    "eni_coverage": ("network_interfaces", "flow_logs"),
+}
+
+
 @dataclass
 class PrefixListEntries:
     prefix_list_id: str
@@ -38,11 +60,27 @@ class RawInventory:
     items: dict[str, list[tuple[str | None, Json]]] = field(default_factory=lambda: {k: [] for k in KINDS})
     entries: list[PrefixListEntries] = field(default_factory=list)
     stale_collected: bool = False
+    #: The kinds that were read at all (a file or an API call, even one with no items).
+    read_kinds: set[str] = field(default_factory=set)
 
     def add(self, kind: str, region: str | None, items: Iterable[Json]) -> None:
         self.items[kind].extend((region, item) for item in items)
+        self.read_kinds.add(kind)
         if kind == "stale_security_groups":
             self.stale_collected = True
+
+    def observed_tables(self) -> tuple[str, ...]:
+        """The tables this raw inventory is evidence for (see :data:`TABLE_EVIDENCE`)."""
+        observed = [t for t in INVENTORY_SCHEMAS if all(k in self.read_kinds for k in TABLE_EVIDENCE[t])]
+        if "prefix_list_entries" in observed and not self._all_entries_read():
+            observed.remove("prefix_list_entries")
+        return tuple(observed)
+
+    def _all_entries_read(self) -> bool:
+        """Every listed prefix list has its entries (inline CIDRs or a get-managed-prefix-list-entries read)."""
+        with_entries = {e.prefix_list_id for e in self.entries}
+        return all(p.get("Cidrs") or nz.clean_id(p.get("PrefixListId")) in with_entries
+                   for _, p in self.items["prefix_lists"])
 
 
 @dataclass(frozen=True)
@@ -50,6 +88,8 @@ class InventoryTables:
     """One Arrow table per name of :data:`INVENTORY_SCHEMAS`, each with exactly that schema."""
 
     tables: dict[str, pa.Table]
+    #: The tables the inputs were evidence for; the others are empty because nothing was read.
+    observed: tuple[str, ...] = tuple(INVENTORY_SCHEMAS)
 
     def row_counts(self) -> dict[str, int]:
         return {name: t.num_rows for name, t in self.tables.items()}
@@ -96,7 +136,7 @@ def build_inventory(raw: RawInventory) -> InventoryTables:
         "flow_logs": flow_logs,
         "eni_coverage": rs.eni_coverage(enis, flow_logs),
     }
-    return InventoryTables({name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS})
+    return InventoryTables({name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS}, raw.observed_tables())
 
 
 def _subnets(items: list[tuple[str | None, Json]], by_subnet: dict[str, str], default_nacl: dict[str, str]) -> list[Row]:

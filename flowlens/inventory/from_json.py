@@ -65,6 +65,29 @@ def _add(raw: RawInventory, kind: str, items: list, pl_id: str | None, region: s
         raw.add(kind, region, items)
 
 
+#: The top-level key of ``aws configservice get-resource-config-history`` output.
+CONFIG_KEY = "configurationItems"
+
+
+def load_json(path: Path) -> object:
+    """One parsed file; InputError naming the file, line and column when it is not JSON."""
+    return _load(path)
+
+
+def partition_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
+    """(EC2 ``describe-*`` files, AWS Config history files) of the given files and folders.
+
+    Config history is recognised by its top-level ``configurationItems`` key; it goes to the
+    stored Config history, not into a snapshot (it describes a period, not one moment).
+    """
+    ec2: list[Path] = []
+    config: list[Path] = []
+    for path in expand_paths(paths):
+        doc = _load(path)
+        (config if isinstance(doc, dict) and CONFIG_KEY in doc else ec2).append(path)
+    return ec2, config
+
+
 def read_files(paths: Iterable[str | Path], region: str | None = None) -> tuple[RawInventory, dict[str, str]]:
     """All files into one raw inventory; also returns {file: shape kind} for the snapshot record."""
     raw = RawInventory()

@@ -1,6 +1,7 @@
 """The IAM actions ``flowlens inventory --aws`` needs, declared next to the code that uses them.
 
-A test records every API operation :mod:`flowlens.inventory.from_aws` performs (botocore
+A test records every API operation :mod:`flowlens.inventory.from_aws` (and, for
+``--config-history``, :mod:`flowlens.inventory.config_aws`) performs (botocore
 ``before-call`` events) and checks each one is declared here; the README policy is generated
 from this mapping, so the documentation cannot drift from the code.
 """
@@ -21,6 +22,8 @@ API_PERMISSIONS: dict[str, str] = {
     "DescribeManagedPrefixLists": "ec2:DescribeManagedPrefixLists",
     "GetManagedPrefixListEntries": "ec2:GetManagedPrefixListEntries",
     "DescribeFlowLogs": "ec2:DescribeFlowLogs",
+    # --config-history only: AWS Config's record of ENIs and security groups no snapshot holds.
+    "GetResourceConfigHistory": "config:GetResourceConfigHistory",
 }
 
 

@@ -130,6 +130,7 @@ def eni(item: Json, region: str | None) -> Row:
         "udp_stream_timeout": conntrack.get("UdpStreamTimeout"),
         "udp_timeout": conntrack.get("UdpTimeout"),
         "tags": tags(item.get("TagSet") or item.get("Tags")),
+        "attach_time": parse_time((item.get("Attachment") or {}).get("AttachTime")),
     }
 
 

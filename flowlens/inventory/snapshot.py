@@ -1,22 +1,36 @@
 """Write an inventory snapshot atomically, and choose the snapshot for an analysis window.
 
 Layout: ``inventory/snapshot=<YYYYMMDDTHHMMSSZ>/<table>.parquet`` + ``snapshot.json``. The
-folder is built under a hidden temp name and renamed in one step (``atomic_dir``), so a crash
-never leaves a partial snapshot that :meth:`DataDir.snapshots` would list.
+stamp is the capture time (``--taken-at`` for JSON, the call time for the API). The folder is
+built under a hidden temp name and renamed in one step (``atomic_dir``), so a crash never leaves
+a partial snapshot that :meth:`DataDir.snapshots` would list.
+
+Snapshots are deduplicated: a table identical to the one of the snapshot just before (by stamp)
+is a hard link to that file (a copy where the filesystem refuses links), and ``snapshot.json``
+lists it under ``reused`` with the stamp it is identical to. Taking one every hour costs the
+changed tables only.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from flowlens.atomic import atomic_dir, write_parquet_atomic
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
 from flowlens.inventory.build import InventoryTables
+
+log = logging.getLogger(__name__)
 
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 #: A snapshot taken up to this long after the window still describes it (see choose_snapshot).
@@ -34,6 +48,11 @@ class SnapshotInfo:
     regions: list[str]
     inputs: dict[str, str] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
+    #: table → the earlier snapshot's stamp whose identical file this one links to.
+    reused: dict[str, str] = field(default_factory=dict)
+    #: Tables the inputs were evidence for (a JSON export may lack some describe-* outputs; the
+    #: timeline does not read a missing table as "everything gone").
+    observed: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -64,12 +83,52 @@ def write_snapshot(
     """Write every table and ``snapshot.json``; the folder appears complete or not at all."""
     stamp, moment = _free_stamp(dd, taken_at or datetime.now(UTC))
     final = dd.snapshot_dir(stamp)
-    info = SnapshotInfo(stamp, final, moment, source, sorted(regions), dict(inputs or {}), inventory.row_counts())
+    previous = _previous(dd, stamp)
+    reused: dict[str, str] = {}
     with atomic_dir(final) as tmp:
         for name, table in inventory.tables.items():
-            write_parquet_atomic(table, tmp / f"{name}.parquet")
+            if previous is not None and _link_if_same(table, dd.snapshot_dir(previous) / f"{name}.parquet", tmp / f"{name}.parquet"):
+                reused[name] = previous
+            else:
+                write_parquet_atomic(table, tmp / f"{name}.parquet")
+        info = SnapshotInfo(stamp, final, moment, source, sorted(regions), dict(inputs or {}),
+                            inventory.row_counts(), reused, list(inventory.observed))
         (tmp / "snapshot.json").write_text(json.dumps(info.to_dict() | {"path": None}, indent=2) + "\n")
+    unobserved = [t for t in inventory.tables if t not in inventory.observed]
+    if unobserved:
+        auxiliary = set(unobserved) <= {"stale_sg_rules", "sg_references"}  # optional describe-* outputs
+        log.log(logging.INFO if auxiliary else logging.WARNING, "snapshot %s: no input for %s; these tables are empty and the timeline ignores them for this "
+                    "snapshot", stamp, ", ".join(unobserved))
+    if reused:
+        log.info("snapshot %s: %d of %d tables unchanged since %s, linked", stamp, len(reused),
+                 len(inventory.tables), previous)
     return info
+
+
+def _previous(dd: DataDir, stamp: str) -> str | None:
+    """The snapshot just before ``stamp`` (by time), the one unchanged tables are shared with."""
+    earlier = [s for s in dd.snapshots() if s < stamp]
+    return earlier[-1] if earlier else None
+
+
+def _link_if_same(table: pa.Table, previous: Path, target: Path) -> bool:
+    """Hard-link ``previous`` to ``target`` when it holds exactly ``table`` (schema and rows).
+
+    Files are never modified in place (every write is a temp file and a rename), so sharing an
+    inode between snapshots is safe. A filesystem without hard links gets a copy.
+    """
+    if not previous.is_file():
+        return False
+    try:
+        if not pq.read_table(previous).equals(table):
+            return False
+    except (OSError, pa.ArrowException):
+        return False  # an unreadable earlier file is simply not reused
+    try:
+        os.link(previous, target)
+    except OSError:
+        shutil.copy2(previous, target)
+    return True
 
 
 def read_snapshot_info(dd: DataDir, stamp: str) -> dict[str, Any]:

@@ -67,6 +67,9 @@ INVENTORY_SCHEMAS: dict[str, pa.Schema] = {
         ("description", S), ("status", S), ("instance_id", S), ("private_ip", S), ("public_ip", S),
         ("source_dest_check", B), ("tcp_established_timeout", I32), ("udp_stream_timeout", I32),
         ("udp_timeout", I32), ("tags", TAGS),
+        # Attachment.AttachTime: when the ENI was attached to what it is attached to now (NULL when
+        # unattached or not stated). The ENI's rows cannot predate it (flowlens.inventory.timeline).
+        ("attach_time", TS),
     ),
     "eni_groups": _schema(("eni_id", S), ("group_id", S), ("group_name", S)),
     # kind: primary4|secondary4|ipv6|prefix4|prefix6|public4. address: an address or a delegated prefix.
