@@ -11,7 +11,9 @@ from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
 from flowlens.errors import UsageError
 from flowlens.model.plan import Plan
-from flowlens.recommend.inputs import Settings
+from flowlens.recommend import permissiveness, tradeoff
+from flowlens.recommend.inputs import Inventory, Settings
+from flowlens.recommend.observations import Observations
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
@@ -30,6 +32,9 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--format", choices=sorted(RENDERERS), default="json", help="plan format (default json)")
     p.add_argument("--out", metavar="FILE", help="write the plan here (default: stdout)")
+    p.add_argument("--tradeoff", action="store_true",
+                   help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
+                   "permissiveness (1-100) with the chosen one marked, instead of the plan (which --out still writes)")
     add_settings_options(p)
     p.set_defaults(func=run)
 
@@ -59,11 +64,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.pipeline import recommend
 
-    plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args))
+    settings = settings_from(args)
+    shown: list[str] = []
+
+    def trade(plan: Plan, inv: Inventory, obs: Observations) -> None:
+        cs = tradeoff.curves(plan.recommendations, inv.rules, obs, max(settings.k_prefixes, 8), inv.ctx)
+        changes = {r.rule_id: r.proposed for r in plan.recommendations}
+        before, after = permissiveness.plan_totals(inv.rules, changes, inv.ctx)
+        shown.append(tradeoff.render(cs, before, after))
+
+    plan = recommend(_common.data_dir(args), _common.window_days(args), settings, on_plan=trade if args.tradeoff else None)
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))
-    else:
+    if args.tradeoff:
+        sys.stdout.write(shown[0])
+    elif not args.out:
         sys.stdout.write(text)
     v = plan.verification
     if not args.quiet:

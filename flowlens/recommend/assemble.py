@@ -29,7 +29,7 @@ from flowlens.model.plan import (
     Verification,
 )
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
-from flowlens.recommend import evidence
+from flowlens.recommend import evidence, permissiveness
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
@@ -281,6 +281,8 @@ def build_plan(
         ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
         if history and c.sg_rule.rule_id in history:
             ev = replace(ev, history=history[c.sg_rule.rule_id].to_dict())
+        ev = replace(ev, permissiveness={"before": permissiveness.score(c.sg_rule.rule, inv.ctx),
+                                         "after": permissiveness.set_score(c.proposed, inv.ctx)})
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
                                    c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
     verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)

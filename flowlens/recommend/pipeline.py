@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import Window
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
+from flowlens.recommend.observations import Observations
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
 
@@ -109,9 +110,13 @@ def recommendations_table(plan: Plan) -> pa.Table:
 
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True, memory_limit: str = "1GB",
+    write: bool = True, memory_limit: str = "1GB", on_plan: Callable[[Plan, Inventory, Observations], None] | None = None,
 ) -> Plan:
-    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to."""
+    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
+
+    ``on_plan`` is called with the plan, the inventory and the observations while they are open
+    (the trade-off of ``flowlens recommend --tradeoff`` reads the observed flows).
+    """
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
@@ -125,6 +130,8 @@ def recommend(
             obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
             history = load_history(con, max(days))
             plan = build_plan(inv, usage, obs, window.start, window.end, settings, history)
+            if on_plan is not None:
+                on_plan(plan, inv, obs)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
