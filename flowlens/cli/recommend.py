@@ -43,6 +43,11 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     """The recommender's tuning options (shared with ``flowlens run``)."""
     p.add_argument("--max-prefixes", type=int, default=Settings.k_prefixes, metavar="K",
                    help=f"at most K prefixes when narrowing a CIDR (default {Settings.k_prefixes})")
+    p.add_argument("--min-coverage", type=float, default=0.0, metavar="SHARE",
+                   help="propose a prefix only when at least SHARE (0-1) of its addresses were observed (default 0: off)")
+    p.add_argument("--max-prefix", type=int, metavar="LEN",
+                   help="never propose a prefix wider than /LEN (IPv4; IPv6 /4xLEN); default: no limit")
+    p.add_argument("--max-rules", type=int, metavar="N", help="narrowings never grow an SG past N rules (default: no limit)")
     p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
     p.add_argument("--exclude-rule", action="append", default=[], metavar="SGR", help="never touch this rule (repeatable)")
     p.add_argument("--min-window-days", type=float, default=Settings.min_window_days, metavar="N",
@@ -56,7 +61,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--max-prefixes {args.max_prefixes}: must be at least 1")
     if args.min_window_days < 0:
         raise UsageError(f"--min-window-days {args.min_window_days}: must not be negative")
+    if not 0 <= args.min_coverage <= 1:
+        raise UsageError(f"--min-coverage {args.min_coverage}: must be between 0 and 1")
+    if args.max_prefix is not None and not 0 <= args.max_prefix <= 32:
+        raise UsageError(f"--max-prefix {args.max_prefix}: must be 0-32")
+    if args.max_rules is not None and args.max_rules < 1:
+        raise UsageError(f"--max-rules {args.max_rules}: must be at least 1")
     return Settings(k_prefixes=args.max_prefixes, min_window_days=args.min_window_days,
+                    min_coverage=args.min_coverage, max_prefix=args.max_prefix, max_rules_per_sg=args.max_rules,
                     quota_per_family=args.quota, exclude_groups=frozenset(args.exclude_group),
                     exclude_rules=frozenset(args.exclude_rule))
 

@@ -29,7 +29,7 @@ from flowlens.model.plan import (
     Verification,
 )
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
-from flowlens.recommend import evidence, permissiveness
+from flowlens.recommend import cover_limits, evidence, permissiveness
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
@@ -141,6 +141,16 @@ def _shadowed(w: _Work, candidates: list[Candidate], usage: Mapping[str, Usage])
     ids = {c.sg_rule.rule_id for c in added}
     w.kept = [k for k in w.kept if k.rule_id not in ids]
     return added
+
+
+def _cap_rules(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    if w.settings.max_rules_per_sg is None:
+        return candidates
+    over = cover_limits.growth_over_cap(w.rules_by_group, candidates, w.settings.max_rules_per_sg)
+    for c, why in over:
+        w.drop(c, why)
+    gone = {id(c) for c, _ in over}
+    return [c for c in candidates if id(c) not in gone]
 
 
 def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
@@ -272,7 +282,7 @@ def build_plan(
     _select_redundant(w, pool, removed, candidates)
     candidates = _hold_periodic(w, candidates, history or {}, (window_end - window_start).total_seconds() / 86400)
     candidates += _shadowed(w, candidates, usage)
-    candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
+    candidates = _dedupe(w, _cap_rules(w, _enforce_quota(w, _prove(w, candidates))))
     final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
     days = (window_end - window_start).total_seconds() / 86400
     recs = []
