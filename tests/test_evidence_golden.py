@@ -102,3 +102,48 @@ def test_used_twenty_days_then_silent_ten_is_stopped() -> None:
     assert (h.cls, h.days_used, h.silent_days, h.last_used) == (HistoryClass.STOPPED, 20, 10, days[19])
     assert classify("sgr-none", "sg-app", DAY, days, {}).cls is HistoryClass.NEVER_USED
     assert classify("sgr-daily", "sg-app", DAY, days, {d: 1 for d in days}).cls is HistoryClass.ACTIVE
+
+
+def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: Path) -> None:
+    # 30 small days analysed with --lookback-days 0 (each day's status is its own traffic):
+    # sgr-daily used every day; sgr-weekly on days 2, 9, 16, 23 (0-based); sgr-stopped on days
+    # 0-19, then silent for 10. Expected: active, periodic (7, silent 6), stopped (20 used, silent 10).
+    days = sorted(_days(30))
+    w = World(tmp_path / "data")
+    w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app")
+    w.rule("sgr-daily", "sg-app", "ingress", "tcp", 443, cidr="10.0.0.0/16")
+    w.rule("sgr-weekly", "sg-app", "ingress", "tcp", 9100, cidr="10.0.3.0/24")
+    w.rule("sgr-stopped", "sg-app", "ingress", "tcp", 5000, cidr="10.0.4.0/24")
+    w.eni("eni-app", "subnet-a", ["10.0.1.10"], ["sg-app"])
+    for i, d in enumerate(days):
+        w.both("eni-app", "10.0.2.5", "10.0.1.10", 40000, 443, req_flags=2, rep_flags=18, day=d)
+        if i in (2, 9, 16, 23):
+            w.both("eni-app", "10.0.3.7", "10.0.1.10", 41000, 9100, req_flags=2, rep_flags=18, day=d)
+        if i < 20:
+            w.both("eni-app", "10.0.4.9", "10.0.1.10", 42000, 5000, req_flags=2, rep_flags=18, day=d)
+    dd = w.write()
+    root = str(dd.root)
+    assert main(["analyze", "--data-dir", root, "--start", days[0].isoformat(), "--end", DAY.isoformat(),
+                 "--lookback-days", "0", "-q"]) == 0
+    con = flowlens.connect(dd.root)
+    got = {r[0]: r[1:] for r in con.execute(
+        "SELECT rule_id, class, days_used, silent_days, period FROM rule_history WHERE date = ?", [DAY]).fetchall()}
+    assert got == {"sgr-daily": ("active", 30, 0, None), "sgr-weekly": ("periodic", 4, 6, 7),
+                   "sgr-stopped": ("stopped", 20, 10, None)}
+    con.close()
+    out = tmp_path / "plan6.json"
+    assert main(["recommend", "--data-dir", root, "--start", days[24].isoformat(), "--end", DAY.isoformat(),
+                 "--out", str(out), "-q"]) == 0
+    import json
+
+    plan = json.loads(out.read_text())
+    recs = {r["rule_id"]: r for r in plan["recommendations"]}
+    assert "sgr-weekly" not in recs
+    (why,) = [d["reason"] for d in plan["dropped"] if d["rule_id"] == "sgr-weekly"]
+    assert "every 7 days" in why and "at least 14 days" in why
+    assert recs["sgr-stopped"]["kind"] == "remove_unused" and recs["sgr-stopped"]["evidence"]["history"]["class"] == "stopped"
+    out14 = tmp_path / "plan14.json"
+    assert main(["recommend", "--data-dir", root, "--start", days[16].isoformat(), "--end", DAY.isoformat(),
+                 "--out", str(out14), "-q"]) == 0
+    plan14 = json.loads(out14.read_text())
+    assert all(r["rule_id"] != "sgr-weekly" or r["action"] != "remove" for r in plan14["recommendations"])
