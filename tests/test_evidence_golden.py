@@ -147,3 +147,22 @@ def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: P
                  "--out", str(out14), "-q"]) == 0
     plan14 = json.loads(out14.read_text())
     assert all(r["rule_id"] != "sgr-weekly" or r["action"] != "remove" for r in plan14["recommendations"])
+
+
+def test_coverage_is_judged_against_rules_as_narrowed() -> None:
+    from flowlens.model.plan import Kind
+    from flowlens.recommend.evidence import shadowed_removals
+    from flowlens.recommend.proposals import Candidate
+
+    a = SgRule("sgr-a", "sg-app", Rule("ingress", -1, None, None, "cidr4", "10.0.0.0/16"))
+    b = SgRule("sgr-b", "sg-app", Rule("ingress", 6, 22, 22, "cidr4", "10.0.2.5/32"))
+    c = SgRule("sgr-c", "sg-app", Rule("ingress", 6, 80, 80, "cidr4", "10.0.1.5/32"))
+    inv = Inventory([a, b, c], {"eni-1": ("sg-app",)}, PeerContext())
+    # sgr-a becomes tcp/443 from 10.0.1.0/24 and tcp/22 from 10.0.2.0/24: sgr-b stays covered (by the
+    # second proposed rule), sgr-c (port 80) no longer is, though the current sgr-a covers both.
+    narrowed = Candidate(a, Kind.NARROW, (Rule("ingress", 6, 443, 443, "cidr4", "10.0.1.0/24"),
+                                          Rule("ingress", 6, 22, 22, "cidr4", "10.0.2.0/24")))
+    added = shadowed_removals(inv, [narrowed], [b, c])
+    assert [x.sg_rule.rule_id for x in added] == ["sgr-b"]
+    assert "sgr-a (as narrowed)" in added[0].notes[0]
+    assert [x.sg_rule.rule_id for x in shadowed_removals(inv, [], [b, c])] == ["sgr-b", "sgr-c"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from flowlens.model.net import ALL, ICMPS, PORTED, PeerType, Rule, SgRule
 from flowlens.recommend.rules import PeerContext, network
@@ -167,18 +168,41 @@ class RuleSet:
     ctx: PeerContext
     known_groups: frozenset[str]
 
+    @cached_property
+    def _enis_by_group(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for eni, groups in sorted(self.eni_groups.items()):
+            for g in groups:
+                out.setdefault(g, []).append(eni)
+        return out
+
+    @cached_property
+    def _rules_by_group(self) -> dict[tuple[str, str], list[SgRule]]:
+        out: dict[tuple[str, str], list[SgRule]] = {}
+        for r in self.rules:
+            out.setdefault((r.group_id, r.rule.direction), []).append(r)
+        return out
+
     def enis_of(self, group_id: str) -> list[str]:
-        return sorted(e for e, groups in self.eni_groups.items() if group_id in groups)
+        return self._enis_by_group.get(group_id, [])
+
+    def rules_of(self, groups: Iterable[str], direction: str) -> list[SgRule]:
+        """The rules of ``groups`` in ``direction``, in the order of :attr:`rules` within each group."""
+        return [r for g in sorted(groups) for r in self._rules_by_group.get((g, direction), [])]
 
 
-def shadow_of(r: SgRule, rs: RuleSet, boxes: Mapping[str, tuple[Box, ...] | None] | None = None) -> Shadow | None:
-    """The :class:`Shadow` of ``r`` within ``rs`` (whose rules may include ``r``), or None."""
-    box_of = dict(boxes) if boxes is not None else {}
+def shadow_of(r: SgRule, rs: RuleSet, boxes: dict[Rule, tuple[Box, ...] | None] | None = None) -> Shadow | None:
+    """The :class:`Shadow` of ``r`` within ``rs`` (whose rules may include ``r``), or None.
+
+    ``rs`` may hold several rules under one id (a narrowed rule as its proposed rules); ``boxes``
+    is a cache by rule value, filled as needed.
+    """
+    box_of = boxes if boxes is not None else {}
 
     def boxes_for(x: SgRule) -> tuple[Box, ...] | None:
-        if x.rule_id not in box_of:
-            box_of[x.rule_id] = rule_boxes(x.rule, rs.ctx, rs.known_groups)
-        return box_of[x.rule_id]
+        if x.rule not in box_of:
+            box_of[x.rule] = rule_boxes(x.rule, rs.ctx, rs.known_groups)
+        return box_of[x.rule]
 
     target = boxes_for(r)
     if not target:
@@ -190,8 +214,8 @@ def shadow_of(r: SgRule, rs: RuleSet, boxes: Mapping[str, tuple[Box, ...] | None
     dynamic = r.rule.peer_type is PeerType.SG
     for groups in scopes:
         covers = []
-        for o in rs.rules:
-            if o.rule_id == r.rule_id or o.group_id not in groups or o.rule.direction != r.rule.direction:
+        for o in rs.rules_of(groups, r.rule.direction):
+            if o.rule_id == r.rule_id:
                 continue
             ob = boxes_for(o)
             if ob:
@@ -210,7 +234,7 @@ def find_shadows(rs: RuleSet) -> list[Shadow]:
     Two rules that shadow each other are both listed; removing one makes the other needed, which
     the recommender's one-at-a-time re-check honours.
     """
-    boxes = {r.rule_id: rule_boxes(r.rule, rs.ctx, rs.known_groups) for r in rs.rules}
+    boxes: dict[Rule, tuple[Box, ...] | None] = {}
     out = []
     for r in sorted(rs.rules, key=lambda x: (x.group_id, x.rule_id)):
         s = shadow_of(r, rs, boxes)

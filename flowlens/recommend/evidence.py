@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from flowlens.analyze.history import History, periodic_block
-from flowlens.analyze.shadow import RuleSet, shadow_of
-from flowlens.model.net import SgRule
+from flowlens.analyze.shadow import Box, RuleSet, shadow_of
+from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Kind
 from flowlens.recommend.inputs import Inventory
 from flowlens.recommend.proposals import Candidate, address_space
@@ -39,9 +39,10 @@ def shadowed_removals(inv: Inventory, candidates: Sequence[Candidate], pool: Ite
     plan = list(candidates)
     narrowed = {c.sg_rule.rule_id for c in candidates if c.proposed}
     added: list[Candidate] = []
+    boxes: dict[Rule, tuple[Box, ...] | None] = {}  # by rule value: the same across the checks
     for r in sorted(pool, key=lambda x: (-address_space(x.rule), x.group_id, x.rule_id)):
         rs = RuleSet(_after(inv, plan), inv.eni_groups, inv.ctx, known)
-        s = shadow_of(r, rs)
+        s = shadow_of(r, rs, boxes)
         if s is None:
             continue
         where = f"on each of the {s.enis} ENIs it applies to" if s.enis else "within its SG (no ENI carries it)"
