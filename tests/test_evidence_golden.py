@@ -166,3 +166,22 @@ def test_coverage_is_judged_against_rules_as_narrowed() -> None:
     assert [x.sg_rule.rule_id for x in added] == ["sgr-b"]
     assert "sgr-a (as narrowed)" in added[0].notes[0]
     assert [x.sg_rule.rule_id for x in shadowed_removals(inv, [], [b, c])] == ["sgr-b", "sgr-c"]
+
+
+def test_redundant_by_observation_is_not_structural_when_its_cover_is_narrowed() -> None:
+    # sgr-all (all TCP from 10.0.0.0/8) is narrowed to what it carried; sgr-web (tcp/8080 from
+    # 10.0.0.0/8) had no sole flow, so it goes as redundant, but its cover is narrowed: only the
+    # observed flows stay allowed, so it is redundant by observation (medium), not structurally.
+    from flowlens.recommend.inputs import Observed
+    from flowlens.recommend.rules import Flow
+
+    every = SgRule("sgr-all", "sg-app", Rule("ingress", 6, 0, 65535, "cidr4", "10.0.0.0/8"))
+    web = SgRule("sgr-web", "sg-app", Rule("ingress", 6, 8080, 8080, "cidr4", "10.0.0.0/8"))
+    inv = Inventory([every, web], {"eni-1": ("sg-app",)}, PeerContext())
+    observed = [Observed("eni-1", Flow("ingress", 6, "10.1.1.5", 22), 4, 2), Observed("eni-1", Flow("ingress", 6, "10.1.1.6", 8080), 4, 2)]
+    usage = {"sgr-all": Usage("used", flows=8, sole_flows=4), "sgr-web": Usage("used", flows=4, sole_flows=0)}
+    plan = build_plan(inv, usage, observed, START, START + timedelta(days=14), Settings()).to_dict()
+    recs = {r["rule_id"]: r for r in plan["recommendations"]}
+    assert recs["sgr-all"]["action"] == "narrow"
+    assert recs["sgr-web"]["kind"] == "remove_redundant" and recs["sgr-web"]["risk"] == "medium"
+    assert recs["sgr-web"]["notes"] == ["every observed flow it allows is also allowed by rules that are kept"]

@@ -114,7 +114,9 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
         res = w.obs.replay(trial, scope=r)
         if res.flows_cut == 0:
             removed.add(r.rule_id)
-            others = [o for o in w.rules_by_group.get(r.group_id, []) if o.rule_id not in removed]
+            # Judged against the rules as the plan leaves them: a narrowed rule counts as narrowed.
+            others = [o for o in evidence.rules_after(w.inv, candidates)
+                      if o.group_id == r.group_id and o.rule_id not in removed]
             inside = structurally_redundant(r, others, w.inv)
             note = f"everything it allows is also allowed by {inside}" if inside else (
                 "every observed flow it allows is also allowed by rules that are kept")

@@ -19,7 +19,7 @@ from flowlens.recommend.inputs import Inventory
 from flowlens.recommend.proposals import Candidate, address_space
 
 
-def _after(inv: Inventory, candidates: Sequence[Candidate]) -> list[SgRule]:
+def rules_after(inv: Inventory, candidates: Sequence[Candidate]) -> list[SgRule]:
     """The rules as the plan leaves them: removals gone, narrowings as their proposed rules."""
     changed = {c.sg_rule.rule_id: c for c in candidates}
     out: list[SgRule] = []
@@ -41,7 +41,7 @@ def shadowed_removals(inv: Inventory, candidates: Sequence[Candidate], pool: Ite
     added: list[Candidate] = []
     boxes: dict[Rule, tuple[Box, ...] | None] = {}  # by rule value: the same across the checks
     for r in sorted(pool, key=lambda x: (-address_space(x.rule), x.group_id, x.rule_id)):
-        rs = RuleSet(_after(inv, plan), inv.eni_groups, inv.ctx, known)
+        rs = RuleSet(rules_after(inv, plan), inv.eni_groups, inv.ctx, known)
         s = shadow_of(r, rs, boxes)
         if s is None:
             continue
