@@ -28,6 +28,7 @@ from typing import Any
 from flowlens.analyze.pipeline import analyze
 from flowlens.atomic import write_text_atomic
 from flowlens.datadir import DataDir
+from flowlens.errors import NothingToDo
 from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
 from flowlens.inventory import config_history_from_aws, inventory_from_json, snapshot_from_aws
@@ -111,6 +112,9 @@ def run_batch(
     workers: int = 2,
     memory_limit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    accounts: set[str] | None = None,
+    regions: set[str] | None = None,
+    flow_log_ids: set[str] | None = None,
 ) -> BatchResult:
     """Run every stage for the window; returns what ran, what was skipped and why."""
     first, last = min(days), max(days)
@@ -134,7 +138,10 @@ def run_batch(
         log.info("stage %s: done in %.1f s", name, seconds)
 
     def do_ingest() -> dict[str, Any]:
-        s: IngestSummary = ingest(source, list(days), dd, prefix=prefix, strict=strict, workers=workers, progress=progress)
+        s: IngestSummary = ingest(source, list(days), dd, prefix=prefix, accounts=accounts, regions=regions,
+                                  flow_log_ids=flow_log_ids, strict=strict, workers=workers, progress=progress)
+        if s.empty_reason:  # a nightly job that reads nothing must not look like a quiet night
+            raise NothingToDo(f"no flow-log objects listed for the window: {s.empty_reason}")
         result.failed_objects = [f.key for f in s.failed]
         return s.to_dict()
 

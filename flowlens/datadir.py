@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,3 +82,7 @@ class DataDir:
 
     def results_dir(self, day: date) -> Path:
         return self.results / f"date={day.isoformat()}"
+
+    def analysed_days(self, days: Iterable[date]) -> list[date]:
+        """The days among ``days`` that have analysis results (``results/date=D/rule_usage.parquet``)."""
+        return sorted(d for d in set(days) if (self.results_dir(d) / "rule_usage.parquet").is_file())

@@ -51,3 +51,9 @@ class PartialFailure(FlowlensError):
     """The batch finished but some inputs failed; the summary says which."""
 
     exit_code = ExitCode.FAILURE
+
+
+class NothingToDo(FlowlensError):
+    """A stage found no input at all for the window (an empty listing, no analysis results)."""
+
+    exit_code = ExitCode.FAILURE

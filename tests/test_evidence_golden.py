@@ -25,7 +25,7 @@ TWO_SGS = Inventory([WIDE, LOW, HIGH], {"eni-1": ("sg-app", "sg-ops")}, PeerCont
 
 
 def _plan(usage: dict[str, Usage], days: int = 14, history: dict | None = None) -> dict:
-    return build_plan(TWO_SGS, usage, [], START, START + timedelta(days=days), Settings(), history).to_dict()
+    return build_plan(TWO_SGS, usage, [], START, START + timedelta(days=days), Settings(), history=history).to_dict()
 
 
 def test_two_sgs_on_one_eni_shadow_a_rule_nobody_could_observe() -> None:

@@ -26,7 +26,9 @@ def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
 
 def test_json_has_the_design_shape(plan: Plan) -> None:
     doc = json.loads(plan.to_json())
-    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1.0}
+    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1.0,
+                             "analysed_days": ["2026-11-28"], "missing_days": [],
+                             "requested": {"start": "2026-11-28", "end": "2026-11-28", "days": 1}}
     assert set(doc["verification"]) >= {"flows_checked", "flows_cut"}
     rec = next(r for r in doc["recommendations"] if r["rule_id"] == "sgr-ssh")
     assert set(rec) >= {"rule_id", "group_id", "action", "proposed", "evidence", "risk"}
@@ -37,12 +39,12 @@ def test_json_has_the_design_shape(plan: Plan) -> None:
 
 def test_cli_script_authorizes_everything_before_revoking(plan: Plan) -> None:
     script = render_cli(plan)
-    lines = [ln for ln in script.splitlines() if ln.startswith("aws ec2")]
-    kinds = [ln.split()[2].split("-security-group-")[0] for ln in lines]
+    lines = [ln for ln in script.splitlines() if ln.startswith(("authorize 'step", "revoke 'step"))]
+    kinds = [ln.split()[0] for ln in lines]
     assert kinds == sorted(kinds)  # "authorize" < "revoke": all authorizations come first
     assert kinds.count("revoke") == len(plan.recommendations)
-    assert "set -euo pipefail" in script.splitlines()[:10]
-    assert re.search(r"revoke-security-group-ingress --group-id sg-web --security-group-rule-ids sgr-ssh$", script, re.M)
+    assert "set -uo pipefail" in script.splitlines()[:12]
+    assert re.search(r"^revoke 'step \d+' '' us-east-1 ingress sg-web sgr-ssh tcp 6 'sg-web\tFalse\t22\t22\t0.0.0.0/0\t", script, re.M)
     assert '"CidrIp":"198.51.100.7/32"' in script
 
 
@@ -51,7 +53,9 @@ def test_terraform_uses_the_per_rule_resources(plan: Plan) -> None:
     assert re.search(r'^resource "aws_vpc_security_group_ingress_rule" "sgr_ssh_1" \{', tf, re.M)
     assert 'resource "aws_vpc_security_group_egress_rule" "sgr_s3_1"' in tf
     assert 'referenced_security_group_id = "sg-app"' in tf and 'prefix_list_id    = "pl-s3"' in tf
-    assert '# import { to = aws_vpc_security_group_ingress_rule.retire_sgr_ssh  id = "sgr-ssh" }' in tf
+    assert ('import {\n  to       = aws_vpc_security_group_ingress_rule.retire_sgr_ssh\n  id       = "sgr-ssh"\n'
+            '  provider = aws.us_east_1\n}') in tf
+    assert 'resource "aws_vpc_security_group_ingress_rule" "retire_sgr_ssh" {' in tf
     assert tf.count("{") == tf.count("}")
 
 

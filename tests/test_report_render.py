@@ -13,6 +13,7 @@ import report_sample as sample
 from flowlens.cli import main
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError
+from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.report import ReportPaths, write_report
 
 DAY = date(2026, 11, 28)
@@ -37,7 +38,8 @@ def test_every_file_is_written(report: ReportPaths) -> None:
 def test_json_holds_the_expected_numbers(report: ReportPaths) -> None:
     doc = json.loads(report.json.read_text())
     assert doc["schema"] == "flowlens.report/1"
-    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1}
+    assert doc["window"] == {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "days": 1,
+                             "analysed_days": ["2026-11-28"], "missing_days": []}
     head = doc["headline"]
     assert (head["flow_records"], head["accepted_records"], head["rejected_records"], head["nodata_records"]) == (61, 48, 12, 1)
     assert (head["rules_used"], head["rules_unused"], head["rules_no_coverage"], head["rules_no_members"]) == (2, 1, 1, 1)
@@ -92,8 +94,10 @@ def test_headline_and_contents_are_in_the_page(report: ReportPaths) -> None:
     assert "48 / 0" in page and "How to read this." in page
 
 
-def test_an_empty_data_dir_gives_no_data_panels(tmp_path: Path) -> None:
-    paths = write_report(DataDir(tmp_path / "nothing"), [DAY], tmp_path / "out")
+def test_analysis_results_without_data_give_no_data_panels(tmp_path: Path) -> None:
+    dd = DataDir(tmp_path / "nothing")
+    sample._write([], RESULT_SCHEMAS["rule_usage"], dd.results_dir(DAY) / "rule_usage.parquet")
+    paths = write_report(dd, [DAY], tmp_path / "out")
     page = paths.html.read_text()
     assert paths.charts == ()
     assert page.count('class="nodata"') >= 6

@@ -7,12 +7,14 @@ parser (with an example at the end of its help) and sets ``func(args) -> int``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from flowlens import __version__
+from flowlens.aws import access_error, is_botocore_error
 from flowlens.cli import _common
 from flowlens.errors import ExitCode, FlowlensError
 
@@ -49,10 +51,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unknown_command(words: Sequence[str]) -> str:
+    """An error with a "did you mean" for a first word that is no command, or "" (argparse handles the rest)."""
+    first = next((w for w in words if not w.startswith("-")), None)
+    if first is None or first in COMMANDS or words[0].startswith("-"):
+        return ""
+    close = difflib.get_close_matches(first, COMMANDS, n=2, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown command {first!r}{hint} (commands: {', '.join(COMMANDS)}; see 'flowlens --help')"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    unknown = _unknown_command(words)
+    if unknown:  # exits 2 like every other usage error argparse reports
+        parser.exit(int(ExitCode.BAD_INPUT), f"flowlens: error: {unknown}\n")
+    args = parser.parse_args(words)
     _common.configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
         code = int(args.func(args))
@@ -67,6 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python docs advise, so the interpreter does not print a second error at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        if not is_botocore_error(exc):
+            raise
+        # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
+        err = access_error(exc)
+        print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
+        return int(err.exit_code)
     return code if code is not None else int(ExitCode.OK)
 
 

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import re
 import sys
 from datetime import date, datetime, timedelta
 from types import ModuleType
@@ -47,6 +48,23 @@ def add_window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="one UTC day")
     parser.add_argument("--start", metavar="YYYY-MM-DD", help="first UTC day of a range")
     parser.add_argument("--end", metavar="YYYY-MM-DD", help="last UTC day of a range (inclusive)")
+
+
+_SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+def memory_size(value: str) -> str:
+    """An argparse type for ``--memory-limit``: a size DuckDB and Spark both read (``4GB``, ``512MiB``).
+
+    >>> memory_size("4gb")
+    '4GB'
+    """
+    m = _SIZE.match(value)
+    if not m or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a memory size; use a number and a unit, e.g. 4GB, 512MB or 1.5GiB")
+    unit = m.group(3).upper().replace("I", "i")
+    return f"{m.group(1)}{unit}"
 
 
 def parse_day(value: str, flag: str) -> date:

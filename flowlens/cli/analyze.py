@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/",
     )
     _common.add_window_options(p)
-    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
+    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
     p.add_argument("--threads", type=int, metavar="N", help="DuckDB worker threads (default: all cores)")
     p.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})")
@@ -93,12 +93,12 @@ def _engine(args: argparse.Namespace) -> Engine | str:
         return str(args.engine)
     if not args.output_location:
         raise UsageError("--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)")
-    import boto3
-
-    session = boto3.Session(profile_name=args.profile)
+    from flowlens.aws import AwsOptions, client, session
     from flowlens.engines.athena import AthenaEngine
 
+    opts = AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url)
+    sess = session(opts)
     return AthenaEngine(
-        session.client("athena", endpoint_url=args.endpoint_url), session.client("s3", endpoint_url=args.endpoint_url),
+        client(opts, "athena", sess=sess), client(opts, "s3", sess=sess),
         database=args.database, workgroup=args.workgroup, output_location=args.output_location,
     )

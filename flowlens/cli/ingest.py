@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
     p.add_argument("--endpoint-url", help="S3 endpoint (default $AWS_ENDPOINT_URL)")
     p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
     p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
-    p.add_argument("--strict", action="store_true", help="any malformed line is fatal (default: quarantine it)")
+    p.add_argument("--strict", action="store_true",
+                   help="any malformed line is fatal (default: quarantine it), and so is a window with no objects "
+                   "(default: a warning saying why, exit 0)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -72,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
         _print_summary(summary)
     for f in summary.failed:
         print(f"flowlens ingest: failed: {f.error}", file=sys.stderr)
+    if summary.empty_reason:
+        level = "error" if args.strict else "warning"
+        print(f"flowlens ingest: {level}: no flow-log objects listed for the window: {summary.empty_reason}",
+              file=sys.stderr)
+        if args.strict:
+            return int(ExitCode.FAILURE)
     return int(ExitCode.FAILURE if summary.failed else ExitCode.OK)
 
 

@@ -51,7 +51,8 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
     p.add_argument("--exclude-rule", action="append", default=[], metavar="SGR", help="never touch this rule (repeatable)")
     p.add_argument("--min-window-days", type=float, default=Settings.min_window_days, metavar="N",
-                   help=f"windows shorter than N days raise the risk level (default {Settings.min_window_days:g})")
+                   help=f"fewer than N analysed days raise the risk level, as do days of the window without "
+                   f"analysis (default {Settings.min_window_days:g})")
     p.add_argument("--quota", type=int, default=Settings.quota_per_family, metavar="N",
                    help=f"rules per SG per direction per address family (default {Settings.quota_per_family})")
 

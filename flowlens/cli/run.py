@@ -41,23 +41,27 @@ def register(sub: Any) -> None:
     p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
     p.add_argument("--profile", help="AWS profile (S3 and EC2)")
     p.add_argument("--endpoint-url", help="AWS endpoint for S3 and EC2 (default $AWS_ENDPOINT_URL)")
-    p.add_argument("--region", action="append", metavar="REGION", help="only flow logs of this region (repeatable)")
+    p.add_argument("--region", action="append", metavar="REGION",
+                   help="only flow logs of this region (repeatable), as with ingest; the first one is also the S3 client's region")
+    p.add_argument("--account", action="append", metavar="ID", help="only flow logs of this account (repeatable)")
+    p.add_argument("--flow-log-id", action="append", metavar="FL", help="only this flow log (repeatable)")
     p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
     p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
     p.add_argument("--strict", action="store_true", help="any malformed line is fatal")
-    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit for the analysis, e.g. 4GB")
+    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit for the analysis, e.g. 4GB")
     add_settings_options(p)
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
-    p.set_defaults(func=run, account=None, flow_log_id=None)
+    p.set_defaults(func=run)
 
 
 def inventory_spec(args: argparse.Namespace) -> InventorySpec:
     from flowlens.batch import InventorySpec
 
     if args.inventory == ["aws"]:
-        import boto3
+        from flowlens.aws import AwsOptions
+        from flowlens.aws import session as aws_session
 
-        session = boto3.Session(profile_name=args.profile)
+        session = aws_session(AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url, retry_mode=args.retry_mode))
         regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
         if not regions:
             raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
@@ -87,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     source, prefix = make_source(args)
     result = run_batch(source, days, _common.data_dir(args), inventory_spec(args), out, prefix=prefix,
                        settings=settings_from(args), strict=args.strict, workers=args.workers,
-                       memory_limit=args.memory_limit)
+                       memory_limit=args.memory_limit, regions=set(args.region) if args.region else None,
+                       accounts=set(args.account) if args.account else None,
+                       flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None)
     print_result(result, as_json=args.json)
     return report_exit(result)
 

@@ -300,7 +300,25 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
     return ParsedChunk(finish_table(arrays, header), bad)
 
 
+#: The quarantine reason of a header line met again inside an object (concatenated files, a re-delivery).
+REPEATED_HEADER = "repeated header line"
+
+
+def _is_header(tokens: list[bytes], header: Header) -> bool:
+    """Whether a line is this object's header again (not a record whose fields fail to convert)."""
+    first = tokens[0].decode("utf-8", "replace").removeprefix("${").removesuffix("}") if tokens else ""
+    if first != header.fields[0]:  # cheap: a record starts with a value, not the first field's name
+        return False
+    try:
+        again = _header(b" ".join(tokens).decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+    return isinstance(again, Header) and again.fields == header.fields
+
+
 def _convert(tokens: list[bytes], header: Header, types: list[pa.DataType]) -> tuple[list[object], str]:
+    if _is_header(tokens, header):
+        return [], REPEATED_HEADER
     if len(tokens) != len(types):
         return [], _count_reason(len(tokens), header)
     out: list[object] = []

@@ -13,13 +13,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.ingest import manifest as mf
+from flowlens.ingest.diagnose import explain_empty
 from flowlens.ingest.planning import DEFAULT_SLACK, Planned, list_window, plan, tasks
 from flowlens.ingest.reading import ObjectResult, Sink, process
 from flowlens.ingest.source import Source
@@ -54,6 +55,8 @@ class IngestSummary:
     retries: int
     seconds: float
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    #: Why the window listed no flow-log object at all ("" when it listed some).
+    empty_reason: str = ""
 
     @property
     def records_per_s(self) -> float:
@@ -96,6 +99,10 @@ def ingest(
     entries = mf.load(dd)
     mf.remove_orphans(dd, entries)
     found, ignored = list_window(source, prefix, window, slack, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids)
+    empty = "" if found else explain_empty(source, prefix, days, accounts=accounts, regions=regions,
+                                           flow_log_ids=flow_log_ids)
+    if empty:
+        log.warning("nothing to ingest: %s", empty)
     planned, skipped, changed = plan(found, entries, window)
     log.info("%s: %d objects to read, %d already ingested, %d changed", source.description, len(planned), skipped, len(changed))
     renamed, obsolete = _drop_changed(dd, entries, changed)
@@ -111,7 +118,8 @@ def ingest(
     for path in obsolete:
         path.unlink(missing_ok=True)
     refresh_catalog(dd)
-    return _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
+    summary = _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
+    return replace(summary, empty_reason=empty)
 
 
 def _run_pool(source: Source, planned: list[Planned], sink: Sink, workers: int, progress: Callable[[int, int], None] | None) -> list[ObjectResult]:

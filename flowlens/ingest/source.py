@@ -166,12 +166,9 @@ class S3Source:
 
 def make_s3_client(*, profile: str | None, region: str | None, endpoint_url: str | None, retry_mode: str, max_pool: int) -> Any:
     """A boto3 S3 client with botocore's retry mode and a connection pool sized for the workers."""
-    import boto3
-    from botocore.config import Config
+    from flowlens.aws import AwsOptions, client
 
-    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
-    config = Config(retries={"mode": retry_mode, "max_attempts": 10}, max_pool_connections=max_pool)  # type: ignore[arg-type]
-    return session.client("s3", region_name=region, endpoint_url=endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), config=config)
+    return client(AwsOptions(profile, region, endpoint_url, retry_mode), "s3", max_pool=max_pool)
 
 
 def split_source(source: str) -> tuple[str, str]:

@@ -22,7 +22,6 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
-    ProfileNotFound,
 )
 from botocore.parsers import ResponseParserError
 
@@ -59,10 +58,9 @@ ClientSource = Any  # a boto3 Session (or anything with .client(...)) or {region
 
 def make_session(profile: str | None = None) -> boto3.Session:
     """A boto3 session for ``--profile`` (the CLI's one place to create AWS objects)."""
-    try:
-        return boto3.Session(profile_name=profile)
-    except ProfileNotFound as exc:
-        raise AwsAccessError(f"--profile {profile}: {exc}; check ~/.aws/config") from None
+    from flowlens.aws import AwsOptions, session
+
+    return session(AwsOptions(profile=profile))
 
 
 def ec2_client(source: ClientSource, region: str, endpoint_url: str | None = None) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from flowlens.errors import InputError
 from flowlens.model.net import Direction, PeerType, Rule
 from flowlens.model.status import RuleStatus
+from flowlens.model.window import AnalysedWindow, Window
 
 #: A rule the plan proposes to create. Same fields as a current rule; the SG is the recommendation's.
 ProposedRule = Rule
@@ -131,6 +132,8 @@ class Recommendation:
     risk_reason: str
     may_widen: bool = False
     notes: tuple[str, ...] = ()
+    account_id: str = ""  # the SG's owner and region per the inventory ("" when it did not say)
+    region: str = ""
 
     @property
     def direction(self) -> Direction:
@@ -152,6 +155,8 @@ class Recommendation:
             "may_widen": self.may_widen,
             "current": None if self.current is None else self.current.to_dict(),
             "notes": list(self.notes),
+            "account_id": self.account_id or None,
+            "region": self.region or None,
         }
 
     @classmethod
@@ -184,6 +189,7 @@ class Recommendation:
             rule_id, str(d.get("group_id") or ""), action, kind, current, proposed, evidence, risk,
             str(d.get("risk_reason") or ""), action is Action.REPLACE if may_widen is None else bool(may_widen),
             tuple(str(n) for n in d.get("notes") or ()),
+            str(d.get("account_id") or ""), str(d.get("region") or ""),
         )
 
 
@@ -268,18 +274,42 @@ class Plan:
     dropped: tuple[Dropped, ...] = ()
     kept: tuple[Kept, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The days asked for and those analysed; None when the plan was built from a bare time span.
+    analysed: AnalysedWindow | None = None
 
     @property
     def window_days(self) -> float:
+        """Days of evidence: the analysed days (not the span asked for)."""
+        if self.analysed is not None:
+            return float(self.analysed.days)
         return (self.window_end - self.window_start).total_seconds() / 86400
+
+    @property
+    def missing_days(self) -> tuple[date, ...]:
+        return self.analysed.missing if self.analysed is not None else ()
+
+    def gap_sentence(self) -> str:
+        return self.analysed.gap_sentence() if self.analysed is not None else ""
+
+    def window_dict(self) -> dict[str, Any]:
+        """``start``/``end``/``days`` of the analysed days, plus the window asked for and its missing days."""
+        out: dict[str, Any] = {"start": _iso(self.window_start), "end": _iso(self.window_end),
+                               "days": round(self.window_days, 3)}
+        if self.analysed is not None:
+            out["analysed_days"] = [d.isoformat() for d in self.analysed.analysed]
+            out["requested"] = self.analysed.to_dict()
+            out["missing_days"] = out["requested"].pop("missing_days")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "window": {"start": _iso(self.window_start), "end": _iso(self.window_end), "days": round(self.window_days, 3)},
+            "window": self.window_dict(),
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "dropped": [d.to_dict() for d in self.dropped],
             "kept": [k.to_dict() for k in self.kept],
+            "scope": {"accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
+                      "regions": sorted({r.region for r in self.recommendations if r.region})},
             "settings": self.settings,
         }
 
@@ -311,7 +341,7 @@ class Plan:
             start, end, verification,
             tuple(Recommendation.from_dict(r, window=(start, end), where=f"{where} recommendation {i}",
                                            directions=directions) for i, r in enumerate(recs)),
-            dropped, kept, dict(obj.get("settings") or {}),
+            dropped, kept, dict(obj.get("settings") or {}), _analysed_from(span, where),
         )
 
     @classmethod
@@ -321,6 +351,19 @@ class Plan:
         except json.JSONDecodeError as exc:
             raise InputError(f"{where}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         return cls.from_dict(obj, where=where)
+
+
+def _analysed_from(span: Mapping[str, Any], where: str) -> AnalysedWindow | None:
+    """The requested and analysed days a plan's ``window`` states (None for plans without them)."""
+    requested, analysed = span.get("requested"), span.get("analysed_days")
+    if not isinstance(requested, Mapping) or analysed is None:
+        return None
+    try:
+        first, last = date.fromisoformat(requested["start"]), date.fromisoformat(requested["end"])
+        days = Window(first, last).dates()
+        return AnalysedWindow.of(days, [date.fromisoformat(d) for d in analysed])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{where}: window.requested/analysed_days are not dates ({exc})") from None
 
 
 def _parse_time(value: Any) -> datetime | None:

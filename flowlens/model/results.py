@@ -101,8 +101,14 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("first_used", pa.date32()), ("last_used", pa.date32()), ("mean_flows", F64),
         ("longest_gap", I64), ("silent_days", I64), ("period", I64), ("pattern", S),
     ),
+    # One row per recommendation of the last plan whose window ends on this day. proposed, evidence,
+    # current and notes: JSON text (the plan's keys). may_widen: the proposal is not a subset of
+    # the current rule (an SG reference or a prefix list reaching beyond it). flows_checked and
+    # flows_cut: the whole plan's replay proof (the same on every row of one plan).
     "recommendations": _schema(
         ("rule_id", S), ("group_id", S), ("action", S), ("proposed", S), ("evidence", S), ("risk", S),
+        ("kind", S), ("current", S), ("risk_reason", S), ("may_widen", B), ("notes", S),
+        ("flows_checked", I64), ("flows_cut", I64),
     ),
 }
 

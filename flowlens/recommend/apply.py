@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flowlens.atomic import write_text_atomic
@@ -85,8 +84,26 @@ class ApplyResult:
         return any(not s.ok for s in self.steps)
 
 
+def other_flowlens_file(doc: Mapping[str, Any]) -> str:
+    """What a flowlens JSON file that is not a plan or change set is ("" when it is none we know)."""
+    if str(doc.get("schema") or "").startswith("flowlens.report"):
+        return "a flowlens report (report.json); apply the plan.json written beside it"
+    if {"stamp", "taken_at", "inputs"} <= doc.keys():
+        return "an inventory snapshot's snapshot.json; apply a plan from 'flowlens recommend --format json'"
+    if "stages" in doc:
+        return "a run summary or run state of 'flowlens run'; apply the plan.json in the run's --out directory"
+    if {"objects", "rows", "quarantined"} <= doc.keys():
+        return "an ingest summary ('flowlens ingest --json'); apply a plan from 'flowlens recommend --format json'"
+    return ""
+
+
 def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
-    """A plan or a change set (rollback file) as a :class:`ChangeSet`."""
+    """A plan or a change set (rollback file) as a :class:`ChangeSet`; other flowlens files are named."""
+    if not isinstance(doc, Mapping):
+        raise InputError(f"{source}: a plan is a JSON object, found {type(doc).__name__}")
+    other = other_flowlens_file(doc)
+    if other:
+        raise InputError(f"{source} is not a plan: it is {other}")
     try:
         if "recommendations" in doc:
             recs = doc["recommendations"]
@@ -116,11 +133,9 @@ def load_change_set(path: Path) -> ChangeSet:
 
 def make_client(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
     """An EC2 client; credential problems become :class:`AwsAccessError`."""
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-        return session.client("ec2", endpoint_url=endpoint_url)
-    except BotoCoreError as exc:
-        raise AwsAccessError(f"cannot create an EC2 client: {exc}; check --profile/--region") from None
+    from flowlens.aws import AwsOptions, client
+
+    return client(AwsOptions(profile, region, endpoint_url), "ec2")
 
 
 def _authorize_call(client: Any, a: Authorize, dry_run: bool) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 Risk (documented in docs/recommend.md): a narrowing that stays inside the old rule and a
 structurally redundant removal are ``low``; removing an unused rule, removing a rule that is
 redundant only by observation, and replacing a CIDR by an SG reference (which may widen) are
-``medium``; every level except a structural removal is raised one step when the window is
-shorter than ``min_window_days``.
+``medium``; every level except a structural removal is raised one step when the days analysed
+are fewer than ``min_window_days`` or when days of the requested window have no analysis
+(a day without results is a day without evidence, whatever the window asked for).
 
 Pure: no boto3, no duckdb.
 """
@@ -29,6 +30,7 @@ from flowlens.model.plan import (
     Verification,
 )
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
+from flowlens.model.window import AnalysedWindow
 from flowlens.recommend import cover_limits, evidence, permissiveness
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations
@@ -219,7 +221,19 @@ def _dedupe(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, str]:
+def _short_window(window_days: float, analysed: AnalysedWindow | None, settings: Settings) -> str:
+    """Why the window is too short to rest a rating on, or "" when it is long enough."""
+    reasons = []
+    if window_days < settings.min_window_days:
+        unit = "day" if window_days == 1 else "days"
+        what = f"{window_days:g} {unit} analysed" if analysed is not None else f"a window of {window_days:g} {unit}"
+        reasons.append(f"{what}, fewer than {settings.min_window_days:g} (--min-window-days)")
+    if analysed is not None and analysed.missing:
+        reasons.append(analysed.gap_sentence())
+    return "; ".join(reasons)
+
+
+def _risk(c: Candidate, window_days: float, settings: Settings, analysed: AnalysedWindow | None = None) -> tuple[Risk, str]:
     base = {
         Kind.UNUSED: (Risk.MEDIUM, "removes access that no flow used in the window; rare jobs may need it"),
         Kind.REDUNDANT: (Risk.MEDIUM, "redundant by observation: other rules allowed every observed flow"),
@@ -233,15 +247,16 @@ def _risk(c: Candidate, window_days: float, settings: Settings) -> tuple[Risk, s
         base = (Risk.MEDIUM, "the AWS-managed prefix list reaches beyond the current CIDR")
     elif c.may_widen and c.kind is Kind.NARROW:
         base = (Risk.MEDIUM, "narrowed, but part of it is a reference that may widen access (see notes)")
-    if window_days < settings.min_window_days:
-        return base[0].raised(), f"{base[1]}; window of {window_days:g} days is shorter than {settings.min_window_days:g}"
+    short = _short_window(window_days, analysed, settings)
+    if short:
+        return base[0].raised(), f"{base[1]}; {short}"
     return base
 
 
-def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime) -> Evidence:
+def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime, days: float) -> Evidence:
     st = w.matched_for(c.sg_rule).stats
     return Evidence(
-        start, end, (end - start).total_seconds() / 86400, usage.status,
+        start, end, days, usage.status,
         usage.status_reason or "every ENI of the SG covered by an ALL-traffic flow log (per analyze)",
         flows=st.flows, connections=st.connections, sole_flows=usage.sole_flows, peers=st.peers, ports=st.ports,
         protocols=st.protocols, sample_peers=st.sample_peers,
@@ -270,10 +285,14 @@ def build_plan(
     window_start: datetime,
     window_end: datetime,
     settings: Settings,
+    analysed: AnalysedWindow | None = None,
+    *,
     history: Mapping[str, History] | None = None,
 ) -> Plan:
     """Every proposal that survives the replay proof and the quotas, with evidence and risk.
 
+    ``analysed`` names the days asked for and those with results; risk then rests on the
+    analysed days. Without it the span ``window_start``..``window_end`` counts as analysed.
     ``history`` (rule_history per rule) holds back removals of periodic rules the window is too
     short for (:mod:`flowlens.recommend.evidence`).
     """
@@ -282,15 +301,15 @@ def build_plan(
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
-    candidates = _hold_periodic(w, candidates, history or {}, (window_end - window_start).total_seconds() / 86400)
+    days = float(analysed.days) if analysed is not None else (window_end - window_start).total_seconds() / 86400
+    candidates = _hold_periodic(w, candidates, history or {}, days)
     candidates += _shadowed(w, candidates, usage)
     candidates = _dedupe(w, _cap_rules(w, _enforce_quota(w, _prove(w, candidates))))
     final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
-    days = (window_end - window_start).total_seconds() / 86400
     recs = []
     for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
-        risk, why = _risk(c, days, settings)
-        ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end)
+        risk, why = _risk(c, days, settings, analysed)
+        ev = _evidence(c, w, usage[c.sg_rule.rule_id], window_start, window_end, days)
         if history and c.sg_rule.rule_id in history:
             ev = replace(ev, history=history[c.sg_rule.rule_id].to_dict())
         ev = replace(ev, permissiveness={"before": permissiveness.score(c.sg_rule.rule, inv.ctx),
@@ -298,4 +317,5 @@ def build_plan(
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
                                    c.proposed, ev, risk, why, c.may_widen, tuple(n for n in c.notes if n)))
     verification = Verification(final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now)
-    return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict())
+    return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict(),
+                analysed)

@@ -6,6 +6,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from flowlens.errors import AnalysisError
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
-from flowlens.model.window import Window
+from flowlens.model.window import AnalysedWindow, Window
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
 from flowlens.recommend.observations import Observations
@@ -79,6 +80,14 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     )
 
 
+def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
+    """Each recommendation with its SG's account and region (plan.sh and plan.tf pin both)."""
+    place = {g["group_id"]: (g["owner_id"] or "", g["region"] or "") for g in groups}
+    recs = tuple(replace(r, account_id=place.get(r.group_id, ("", ""))[0], region=place.get(r.group_id, ("", ""))[1])
+                 for r in plan.recommendations)
+    return replace(plan, recommendations=recs)
+
+
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
     window = Window.of(days)
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
@@ -97,15 +106,22 @@ def load_history(con: duckdb.DuckDBPyConnection, last_day: date, history_days: i
     return {h.rule_id: h for h in histories(last_day, rows, rules, history_days)}
 
 
+def _span(days: Sequence[date]) -> str:
+    return str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
+
+
+def _window_flags(days: Sequence[date]) -> str:
+    return f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+
+
 def recommendations_table(plan: Plan) -> pa.Table:
     """The plan as the ``recommendations`` results table (design.md §4)."""
-    recs = [r.to_dict() for r in plan.recommendations]
-    cols = {
-        "rule_id": [r["rule_id"] for r in recs], "group_id": [r["group_id"] for r in recs],
-        "action": [r["action"] for r in recs], "proposed": [json.dumps(r["proposed"]) for r in recs],
-        "evidence": [json.dumps(r["evidence"]) for r in recs], "risk": [r["risk"] for r in recs],
-    }
-    return pa.table(cols, schema=RESULT_SCHEMAS["recommendations"])
+    v = plan.verification
+    rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
+             **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
+             "flows_checked": v.flows_checked, "flows_cut": v.flows_cut}
+            for r in (rec.to_dict() for rec in plan.recommendations)]
+    return pa.Table.from_pylist(rows, schema=RESULT_SCHEMAS["recommendations"])
 
 
 def recommend(
@@ -120,16 +136,25 @@ def recommend(
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
-    window = Window.of(days)
+    window = AnalysedWindow.of(days, dd.analysed_days(days))
+    if not window.analysed:
+        raise AnalysisError(
+            f"no analysis results for {_span(days)} in {dd.results}; run "
+            f"'flowlens analyze {_window_flags(days)}' first")
+    if window.missing:
+        log.warning("%s; risk is rated on the %d analysed day(s)", window.gap_sentence(), window.days)
+    analysed = window.analysed
+    start, end = window.bounds()
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
             register_views(con, dd, snapshot=snapshot)
             inv = load_inventory(con)
-            usage = load_usage(con, days)
-            obs = SqlObservations.from_catalog(con, inv, min(days), max(days), max_peers=settings.max_cover_peers)
-            history = load_history(con, max(days))
-            plan = build_plan(inv, usage, obs, window.start, window.end, settings, history)
+            usage = load_usage(con, analysed)
+            obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
+            history = load_history(con, max(analysed))
+            plan = build_plan(inv, usage, obs, start, end, settings, window, history=history)
+            plan = locate(plan, _rows(con, "groups"))
             if on_plan is not None:
                 on_plan(plan, inv, obs)
         finally:
@@ -137,6 +162,6 @@ def recommend(
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(days)) / "recommendations.parquet")
+        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
         refresh_catalog(dd)
     return plan

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowlens.model.net import ALL, Direction, Rule, protocol_name
 from flowlens.model.plan import Plan, Recommendation
+from flowlens.recommend.text import comment_text
 
 
 def rule_text(rule: Rule | None) -> str:
@@ -19,19 +20,24 @@ def rule_text(rule: Rule | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return comment_text(text).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """An id as inline code on one line (ids come from AWS or --from-json input: no newline, no backtick)."""
+    return "`" + comment_text(text).replace("`", "'") + "`"
 
 
 def _row(rec: Recommendation) -> str:
     new = "; ".join(rule_text(r) for r in rec.proposed) or "—"
     ev = rec.evidence
-    return (f"| `{rec.rule_id}` | `{rec.group_id}` | {rec.kind.value} | {rec.risk.value} | "
+    return (f"| {_code(rec.rule_id)} | {_code(rec.group_id)} | {rec.kind.value} | {rec.risk.value} | "
             f"{_cell(rule_text(rec.current))} | {_cell(new)} | {ev.flows} | {ev.peers} | {ev.ports} |")
 
 
 def _details(rec: Recommendation) -> list[str]:
     ev = rec.evidence
-    lines = [f"### `{rec.rule_id}` in `{rec.group_id}`: {rec.action.value}", "",
+    lines = [f"### {_code(rec.rule_id)} in {_code(rec.group_id)}: {rec.action.value}", "",
              f"- current: {rule_text(rec.current)}",
              f"- risk **{rec.risk.value}**: {rec.risk_reason}",
              f"- evidence: {ev.flows} flows, {ev.connections} connections, {ev.peers} peers, {ev.ports} ports, "
@@ -45,13 +51,18 @@ def _details(rec: Recommendation) -> list[str]:
 
 
 def window_sentence(plan: Plan) -> str:
-    """One sentence for the reviewer when the window is shorter than the minimum for removals."""
+    """What the reviewer must know about the evidence window: too few days analysed, days without analysis."""
     minimum = float(plan.settings.get("min_window_days") or 0)
-    if plan.window_days >= minimum:
+    parts = []
+    if plan.window_days < minimum:
+        days = "day" if plan.window_days == 1 else "days"
+        parts.append(f"Observed for {plan.window_days:g} {days}; {minimum:g} recommended before removing "
+                     f"(--min-window-days).")
+    if plan.missing_days:
+        parts.append(f"{plan.gap_sentence()}; those days give no evidence.")
+    if not parts:
         return ""
-    days = "day" if plan.window_days == 1 else "days"
-    return (f"Observed for {plan.window_days:g} {days}; {minimum:g} recommended before removing "
-            f"(--min-window-days), so every risk below is raised one level (structural redundancies excepted).")
+    return " ".join([*parts, "So every risk below is raised one level (structural redundancies excepted)."])
 
 
 def render_md(plan: Plan) -> str:
@@ -59,7 +70,8 @@ def render_md(plan: Plan) -> str:
     d = plan.to_dict()
     v = plan.verification
     out = ["# flowlens tightening plan", "",
-           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}). "
+           f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}"
+           f"{' analysed' if plan.analysed is not None else ''}). "
            f"Replay proof: **{v.flows_checked}** accepted flows ({v.connections_checked} connections) checked "
            f"against the proposed rules, **{v.flows_cut}** cut.", "",
            *([window_sentence(plan), ""] if window_sentence(plan) else []),

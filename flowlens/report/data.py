@@ -20,9 +20,9 @@ import pandas as pd
 from flowlens import sqlfiles
 from flowlens.errors import AnalysisError, InputError
 from flowlens.model.net import Rule, SgRule
-from flowlens.model.plan import Plan, Recommendation
+from flowlens.model.plan import Plan, Recommendation, Verification
 from flowlens.model.status import RuleStatus
-from flowlens.model.window import Window
+from flowlens.model.window import AnalysedWindow, Window
 from flowlens.report import exposure as ex
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,18 @@ class ReportData:
     exposure: ex.ExposureComparison
     ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
     quarantine: pd.DataFrame  # reason, lines, objects
+    analysed: AnalysedWindow | None = None  # the window's days and those with analysis results
+    table_verification: Verification | None = None  # the replay totals the recommendations table records
+
+    @property
+    def verification(self) -> Verification | None:
+        """The replay proof of the plan shown: the plan file's, else the recommendations table's."""
+        return self.plan.verification if self.plan is not None else self.table_verification
+
+    @property
+    def gap_sentence(self) -> str:
+        """``"14 of 15 days have no analysis: …"``, or "" when every day was analysed (or it is unknown)."""
+        return self.analysed.gap_sentence() if self.analysed is not None else ""
 
     def status_counts(self) -> dict[str, int]:
         """Rules per usage status (every status present, zero when absent)."""
@@ -168,18 +180,39 @@ def _recommendations(
 ) -> tuple[Recommendation, ...]:
     """The ``recommendations`` table's rows, read as plan recommendations."""
     out = []
-    for i, row in enumerate(records(_df(con, "recommendations", params))):
+    for i, raw in enumerate(records(_df(con, "recommendations", params))):
         where = f"recommendations table row {i}"
-        d = {**row, "proposed": _json_column(row, "proposed", where), "evidence": _json_column(row, "evidence", where)}
+        row = {k: None if _missing(v) else v for k, v in raw.items()}  # NULL: a column older files lack
+        d = {**row, **{c: _json_column(row, c, where) for c in ("proposed", "evidence", "current", "notes")}}
         out.append(Recommendation.from_dict(d, window=(window.start, window.end), where=where, directions=directions))
     return tuple(out)
 
 
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values
+        return False
+
+
+def _table_verification(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> Verification | None:
+    """The plan's replay totals as the ``recommendations`` table repeats them on each row."""
+    for row in records(_df(con, "recommendations", params)):
+        checked, cut = row.get("flows_checked"), row.get("flows_cut")
+        if checked is not None and cut is not None and not _missing(checked) and not _missing(cut):
+            return Verification(int(checked), 0, int(cut))
+    return None
+
+
 def load(
     con: duckdb.DuckDBPyConnection, days: Sequence[date], *, plan: Mapping[str, Any] | None = None,
-    plan_source: str = "plan",
+    plan_source: str = "plan", analysed_days: Sequence[date] | None = None,
 ) -> ReportData:
-    """Read every figure and table of the report for ``days`` from the views on ``con``."""
+    """Read every figure and table of the report for ``days`` from the views on ``con``.
+
+    Without ``plan`` the recommendations (and their replay totals) come from the
+    ``recommendations`` table. ``analysed_days``: the days with analysis results.
+    """
     if not days:
         raise AnalysisError("a report needs at least one day")
     window = Window.of(days)
@@ -208,4 +241,6 @@ def load(
         exposure=comparison,
         ingest=_df(con, "ingest_accounting", params),
         quarantine=_df(con, "quarantine_reasons", params),
+        analysed=AnalysedWindow.of(window.dates(), analysed_days) if analysed_days is not None else None,
+        table_verification=_table_verification(con, params) if parsed is None else None,
     )

@@ -20,6 +20,7 @@ import pandas as pd
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.report.sentences import replay_sentence, subset_sentence
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,27 @@ def _json_cell(value: Any) -> Raw:
     return Raw(f"<code>{esc(json.dumps(value))}</code>")
 
 
-def _proposed_cell(items: Sequence[Mapping[str, Any]]) -> Raw:
+def _rule_line(p: Mapping[str, Any]) -> str:
+    proto = port_label(p.get("ip_protocol"), p.get("from_port"))
+    ports = p.get("from_port"), p.get("to_port")
+    if ports[0] is not None and ports[1] not in (None, ports[0]):
+        proto += f"-{ports[1]}"
+    desc = f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
+    text = f"{p.get('direction', '')} {proto} {p.get('peer', '')}".strip()
+    return f"<code>{esc(text)}</code>{desc}"
+
+
+def _current_cell(current: Mapping[str, Any] | None) -> Raw:
+    if not current:
+        return Raw('<span class="muted">not recorded</span>')
+    return Raw(_rule_line(current))
+
+
+def _proposed_cell(items: Sequence[Mapping[str, Any]], may_widen: bool = False) -> Raw:
+    marker = '<span class="badge widen">may widen</span> ' if may_widen else ""
     if not items:
-        return Raw('<span class="muted">(remove)</span>')
-    lines = []
-    for p in items:
-        proto = port_label(p.get("ip_protocol"), p.get("from_port"))
-        ports = p.get("from_port"), p.get("to_port")
-        if ports[0] is not None and ports[1] not in (None, ports[0]):
-            proto += f"-{ports[1]}"
-        text = f"{p.get('direction', '')} {proto} {p.get('peer', '')}"
-        desc = f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
-        lines.append(f"<code>{esc(text.strip())}</code>{desc}")
-    return Raw("<br>".join(lines))
+        return Raw(marker + '<span class="muted">(remove)</span>')
+    return Raw(marker + "<br>".join(_rule_line(p) for p in items))
 
 
 def _badge(value: Any, kind: str) -> Raw:
@@ -136,13 +145,20 @@ def section_findings(data: ReportData) -> str:
     return table(["severity", "kind", "resource", "title", "detail", "evidence"], rows)
 
 
+def _risk_cell(risk: str, reason: str) -> Raw:
+    why = f'<br><span class="muted">{esc(reason)}</span>' if reason else ""
+    return Raw(_badge(risk, "risk").text + why)
+
+
 def section_recommendations(data: ReportData) -> str:
     if not data.recommendations:
         return no_data("No recommendations: nothing to tighten, or 'flowlens recommend' has not run.")
-    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id, _proposed_cell([p.to_dict() for p in r.proposed]),
-             _json_cell(r.evidence.to_dict()),
-             _badge(r.risk, "risk")) for r in data.recommendations]
-    return table(["action", "rule", "group", "proposed rules", "evidence", "risk"], rows)
+    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id,
+             _current_cell(r.current.to_dict() if r.current is not None else None), Raw("→"),
+             _proposed_cell([p.to_dict() for p in r.proposed], r.may_widen), _risk_cell(r.risk, r.risk_reason),
+             _json_cell(r.evidence.to_dict())) for r in data.recommendations]
+    return (f"<p>{esc(subset_sentence(data.recommendations))} {esc(replay_sentence(data.verification))}</p>"
+            + table(["action", "rule", "group", "current", "", "proposed", "risk and why", "evidence"], rows))
 
 
 def section_rules(data: ReportData) -> str:

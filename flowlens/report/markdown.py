@@ -6,8 +6,10 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flowlens.recommend.render_md import rule_text
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.report.sentences import replay_sentence, subset_sentence
 
 
 def md(value: Any) -> str:
@@ -45,6 +47,8 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
                                   else f"{checked:,} flows checked, {head['flows_cut']:,} would be cut"),
         "",
     ]
+    if data.gap_sentence:
+        lines[3:3] = [f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.", ""]
     lines += _exposure(data) + _findings(data) + _recommendations(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
@@ -68,5 +72,9 @@ def _findings(data: ReportData) -> list[str]:
 def _recommendations(data: ReportData) -> list[str]:
     if not data.recommendations:
         return ["## Recommendations", "", "None.", ""]
-    rows = [(r.action, r.rule_id, r.group_id, r.risk, len(r.proposed)) for r in data.recommendations]
-    return ["## Recommendations", "", *_table(["action", "rule", "group", "risk", "proposed rules"], rows), ""]
+    rows = [(r.action.value, r.rule_id, r.group_id, rule_text(r.current) if r.current is not None else "not recorded",
+             "; ".join(rule_text(p) for p in r.proposed) or "(remove)", "no: may widen" if r.may_widen else "yes",
+             r.risk.value, r.risk_reason) for r in data.recommendations]
+    table = _table(["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"], rows)
+    return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.verification)}", "",
+            *table, ""]

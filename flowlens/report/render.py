@@ -16,7 +16,7 @@ from flowlens import __version__
 from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
-from flowlens.errors import InputError
+from flowlens.errors import AnalysisError, InputError
 from flowlens.report import charts, data, html, markdown, summary
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,11 @@ HOWTO = {
     "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only REJECT, or none. "
                 "Only ALL coverage lets flowlens call a rule unused.",
     "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence.",
-    "recommendations": "Proposed tightenings. Each proposal is a subset of the rule it replaces and was replayed "
-                       "against every accepted connection of the window.",
+    "recommendations": "Proposed tightenings, each as the current rule → the rules that replace it (none: "
+                       "removed), with its risk and why. A proposal marked 'may widen' is not a subset of the "
+                       "rule it replaces (an SG reference or prefix list whose members can change); the others "
+                       "allow nothing the current rule does not. The replay figures count the accepted flows "
+                       "of the window checked against the proposed rules and those that would be cut.",
     "groups": "The security groups of the inventory snapshot. Names, descriptions and tags are shown as text.",
     "ingest": "Source objects read for the window's days (objects whose key names no day are always counted), "
               "rows written, and lines set aside in quarantine.",
@@ -118,9 +121,9 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def _verification(d: data.ReportData) -> str:
-    if d.plan is None:
+    v = d.verification
+    if v is None:
         return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
-    v = d.plan.verification
     return (f'<p>Replay proof: <strong>{html.esc(v.flows_checked)}</strong> accepted flows checked against the '
             f'proposed rules, <strong>{html.esc(v.flows_cut)}</strong> would be cut.</p>')
 
@@ -135,6 +138,8 @@ def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str
         "source": html.esc(source),
         "cards": html.headline_cards(head),
         "version": html.esc(__version__),
+        "gap": f'<p class="gap"><strong>Days without analysis.</strong> {html.esc(d.gap_sentence)}; '
+               f"figures and risks rest on the analysed days only.</p>" if d.gap_sentence else "",
         **_sections(d, pngs),
     }
     return html.render_page(values)
@@ -171,11 +176,12 @@ def write_report(
     table is shown and exposure "after" applies those, but there is no replay verification.
     Each file is replaced atomically; other files in ``out_dir`` are left alone.
     """
+    analysed = _analysed_days(dd, days)
     plan_obj, plan_source = _load_plan(plan)
     con = duckdb.connect()
     try:
         register_views(con, dd, snapshot=snapshot)
-        d = data.load(con, days, plan=plan_obj, plan_source=plan_source)
+        d = data.load(con, days, plan=plan_obj, plan_source=plan_source, analysed_days=analysed)
     finally:
         con.close()
     pngs = draw_charts(d)
@@ -189,6 +195,23 @@ def write_report(
     _write_text(render_html(d, pngs, head, f"data dir {dd.root}"), paths.html)
     log.info("report for %s written to %s (%d charts)", d.window.label(), out_dir, len(pngs))
     return paths
+
+
+def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
+    """The window's days with analysis results; none at all is an error naming what to run."""
+    flags = f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+    if not dd.root.is_dir():
+        raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} --inventory ...' "
+                            f"(or ingest, inventory and analyze) first, or pass --data-dir")
+    analysed = dd.analysed_days(days)
+    if not analysed:
+        span = str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
+        raise AnalysisError(f"no analysis results for {span} in {dd.results}; "
+                            f"run 'flowlens analyze {flags} --data-dir {dd.root}' first")
+    missing = len(set(days)) - len(analysed)
+    if missing:
+        log.warning("%d of %d days of the window have no analysis results", missing, len(set(days)))
+    return analysed
 
 
 def _write_bytes(path: Path, payload: bytes) -> Path:

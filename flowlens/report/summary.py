@@ -48,7 +48,7 @@ def exposure_dict(t: ExposureTotals) -> dict[str, int]:
 def headline(data: ReportData) -> dict[str, Any]:
     """The numbers in the report's header."""
     status = data.status_counts()
-    plan = data.plan
+    v = data.verification
     return {
         "flow_records": data.totals.records,
         "accepted_records": data.totals.accepted,
@@ -65,8 +65,8 @@ def headline(data: ReportData) -> dict[str, Any]:
         "rejected_analysed": int(data.reject_causes["records"].sum()) if not data.reject_causes.empty else 0,
         "findings": len(data.findings),
         "recommendations": len(data.recommendations),
-        "flows_checked": plan.verification.flows_checked if plan else None,
-        "flows_cut": plan.verification.flows_cut if plan else None,
+        "flows_checked": v.flows_checked if v else None,
+        "flows_cut": v.flows_cut if v else None,
     }
 
 
@@ -94,9 +94,8 @@ def _exposure(data: ReportData) -> dict[str, Any]:
 
 
 def _recommendations(data: ReportData) -> list[dict[str, Any]]:
-    return [{"rule_id": r.rule_id, "group_id": r.group_id, "action": r.action.value, "risk": r.risk.value,
-             "proposed": _plain([p.to_dict() for p in r.proposed]), "evidence": _plain(r.evidence.to_dict())}
-            for r in data.recommendations]
+    """Each recommendation as the plan writes it: current and proposed rules, may_widen, risk and its reason."""
+    return [_plain(r.to_dict()) for r in data.recommendations]
 
 
 def _ingest(data: ReportData) -> dict[str, Any]:
@@ -113,7 +112,9 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "window": {"start": w.start.isoformat().replace("+00:00", "Z"),
-                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days},
+                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days,
+                   "analysed_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.analysed],
+                   "missing_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.missing]},
         "headline": headline(data),
         "traffic": {"bin_seconds": bin_seconds(w), "bins": _traffic(data)},
         "rejected": {"by_cause": _records(data.reject_causes), "top_sources": _records(data.top_sources),
@@ -124,9 +125,9 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
-        "verification": {"flows_checked": data.plan.verification.flows_checked,
-                         "flows_cut": data.plan.verification.flows_cut}
-        if data.plan else None,
+        "verification": {"flows_checked": data.verification.flows_checked,
+                         "flows_cut": data.verification.flows_cut}
+        if data.verification else None,
         "ingest": _ingest(data),
         "charts": dict(charts),
     }
