@@ -15,7 +15,7 @@ __all__ = ["__version__", "connect"]
 
 
 def connect(data_dir: str | os.PathLike[str] | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with every flowlens table registered as a view (design.md §4).
+    """A DuckDB connection with every flowlens table registered as a view (docs/tables.md).
 
     The connection is confined to the data directory: DuckDB's external access is off with the
     data dir as the only allowed directory, extensions do not auto-load, and the configuration is

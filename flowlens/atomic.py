@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,14 +50,58 @@ def write_text_atomic(text: str, final: Path) -> None:
 
 @contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
-    """Build a directory under a hidden temp name, then rename it to ``final`` in one step."""
+    """Build a directory under a hidden temp name, then put it at ``final`` in one step.
+
+    An existing ``final`` is swapped out whole (Linux ``renameat2(RENAME_EXCHANGE)``: no instant
+    without it, no mix of old and new files), then removed. Where the exchange is not available
+    the old directory is first renamed aside, so a kill leaves either the old one, the new one, or
+    (between the two renames) the old one under a hidden name that :func:`restore_dir` puts back.
+    """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
         yield tmp
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        if not final.exists():
+            os.replace(tmp, final)
+        elif _exchange(tmp, final):
+            shutil.rmtree(tmp)  # now the old directory
+        else:
+            aside = final.with_name(f".{final.name}.old")
+            if aside.exists():
+                shutil.rmtree(aside)
+            os.replace(final, aside)
+            os.replace(tmp, final)
+            shutil.rmtree(aside)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def restore_dir(final: Path) -> None:
+    """Put back a directory a killed :func:`atomic_dir` left renamed aside (no-op otherwise)."""
+    aside = final.with_name(f".{final.name}.old")
+    if aside.is_dir() and not final.exists():
+        os.replace(aside, final)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux); False when the system cannot."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    rc = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+

@@ -1,4 +1,4 @@
-"""The DuckDB catalog: one view per table of design.md §4 over the data directory's Parquet.
+"""The DuckDB catalog: one view per table of docs/tables.md over the data directory's Parquet.
 
 ``catalog.duckdb`` holds only views (absolute paths, globs evaluated at query time), so any
 DuckDB client can open it from any directory. :func:`register_views` puts the same views on
@@ -11,6 +11,8 @@ that writes (``flowlens catalog --refresh`` does it on demand).
 from __future__ import annotations
 
 import logging
+import os
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -31,16 +33,33 @@ def register_views(con: duckdb.DuckDBPyConnection, dd: DataDir, *, snapshot: str
 
 
 def refresh_catalog(dd: DataDir) -> Path:
-    """(Re)write ``catalog.duckdb`` so its views match the files now present, wherever they are."""
+    """(Re)write ``catalog.duckdb`` so its views match the files now present, wherever they are.
+
+    The new catalog is built under a hidden temp name and renamed over the old one: a reader with
+    the old catalog open (``flowlens sql``, a notebook on :func:`connect`) keeps reading it, the
+    writer never waits for it or fails because of it, and a kill at any point leaves either the old
+    catalog or the new one, never one without its views.
+    """
     dd.root.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(dd.catalog))
+    tmp = dd.root / f".{dd.catalog.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
-        register_views(con, dd)
-        # Each view's comment names the data directory it reads: how connect() sees a moved one.
-        for source in catalog_sources(dd, None):
-            con.execute(f"COMMENT ON VIEW {source.name} IS {sql_str(data_dir_path(dd))}")
+        con = duckdb.connect(str(tmp))
+        try:
+            register_views(con, dd)
+            # Each view's comment names the data directory it reads: how connect() sees a moved one.
+            for source in catalog_sources(dd, None):
+                con.execute(f"COMMENT ON VIEW {source.name} IS {sql_str(data_dir_path(dd))}")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        # A WAL beside the catalog belongs to the file being replaced (a writer of an older flowlens
+        # killed mid-write): DuckDB would replay it onto the new one.
+        wal = dd.catalog.with_name(dd.catalog.name + ".wal")
+        wal.unlink(missing_ok=True)
+        os.replace(tmp, dd.catalog)
     finally:
-        con.close()
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     log.debug("catalog refreshed at %s", dd.catalog)
     return dd.catalog
 
@@ -60,6 +79,10 @@ def catalog_root(dd: DataDir) -> str | None:
 def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the catalog, (re)writing it first when missing or made for another location.
 
+    The rewrite is :func:`refresh_catalog`'s atomic replace, so it never disturbs a writer or
+    another reader. When the data directory cannot be written (a read-only mount, a copy owned by
+    someone else), the views are made on an in-memory connection instead, and nothing on disk changes.
+
     The connection is confined to the data dir (:func:`flowlens.sqlguard.confine`): read-only
     connections cannot change the catalog, and no connection can read or write a file outside
     the data directory, load an extension or change a setting.
@@ -68,7 +91,14 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
         raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir")
     if catalog_root(dd) != data_dir_path(dd):
         log.info("catalog %s was made for another location of the data directory; rewriting its views", dd.catalog)
-        refresh_catalog(dd)
+        try:
+            refresh_catalog(dd)
+        except (OSError, duckdb.Error) as exc:
+            log.warning("cannot rewrite %s (%s); using the views in memory for this connection", dd.catalog, exc)
+            con = duckdb.connect(":memory:")
+            register_views(con, dd)
+            confine(con, dd.root)
+            return con
     con = duckdb.connect(str(dd.catalog), read_only=read_only)
     confine(con, dd.root)
     return con

@@ -1,4 +1,4 @@
-"""The data-directory layout (design.md §2): every stage reads and writes paths from here."""
+"""The data-directory layout (docs/data-dir.md): every stage reads and writes paths from here."""
 
 from __future__ import annotations
 

@@ -9,12 +9,13 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes (design.md §3)."""
+    """Process exit codes (docs/architecture.md#commands-and-exit-codes)."""
 
     OK = 0
     FAILURE = 1  # analysis or query failure, or a batch that finished with failed inputs
     BAD_INPUT = 2  # usage errors and bad input files
     AWS_ACCESS = 3  # AWS credentials, permissions, endpoints
+    ENVIRONMENT = 4  # the machine refused: disk full, file size limit, read-only or unwritable path
 
 
 class FlowlensError(Exception):
@@ -39,6 +40,13 @@ class AwsAccessError(FlowlensError):
     """AWS refused us: missing credentials, a missing permission, an unreachable endpoint."""
 
     exit_code = ExitCode.AWS_ACCESS
+
+
+class EnvironmentFailure(FlowlensError):
+    """The machine refused a read or write flowlens had every right to make (disk full, a file size
+    limit, a read-only mount, a permission): nothing is wrong with the input; fix the place and re-run."""
+
+    exit_code = ExitCode.ENVIRONMENT
 
 
 class AnalysisError(FlowlensError):

@@ -18,6 +18,7 @@ import duckdb
 
 from flowlens.errors import AnalysisError, UsageError
 from flowlens.sqlguard import check_read_only, is_refusal
+from flowlens.textsafe import show_controls
 
 __all__ = ["FORMATS", "QueryCancelled", "Result", "check_read_only", "render", "run"]
 
@@ -123,14 +124,20 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def _shown(v: Any) -> str:
+    """A value for the terminal: control and bidi characters (escape sequences, U+202E) as escapes."""
+    return show_controls(_text(v))
+
+
 def _lines(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """One ``column = value`` line per column, a blank line between rows (DuckDB's ``.mode line``)."""
     width = max((len(n) for n in names), default=0)
-    return "\n\n".join("\n".join(f"{n.rjust(width)} = {_text(v)}" for n, v in zip(names, r, strict=True)) for r in rows)
+    return "\n\n".join("\n".join(f"{show_controls(n).rjust(width)} = {_shown(v)}" for n, v in zip(names, r, strict=True))
+                       for r in rows)
 
 
 def _table(names: Sequence[str], rows: Sequence[Sequence[Any]], total: int) -> str:
-    cells = [list(names)] + [[_text(v) for v in r] for r in rows]
+    cells = [[show_controls(n) for n in names]] + [[_shown(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(names))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

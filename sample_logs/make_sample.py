@@ -470,7 +470,7 @@ def _rec(r: Any) -> dict[str, Any]:
     out = {"rule_id": r.id, "name": r.name, "group_id": r.group_id, "action": rec["action"],
            "proposed": rec["proposed"], "why": r.why}
     if any(p["peer_type"] == "sg" for p in rec["proposed"]) and r.peer_type in ("cidr4", "cidr6"):
-        out["cidr_to_sg_reference"] = True  # design.md §6: may widen, and the plan marks it
+        out["cidr_to_sg_reference"] = True  # docs/recommend.md#safety-contract: may widen, and the plan marks it
     return out
 
 

@@ -3,7 +3,7 @@
 Both the inventory JSON and the flow records are generated from these declarations, so they
 cannot disagree. Ids are derived from names (``make_id``) so they look like AWS ids and stay
 stable. Hand-written expectations (status, cause, recommendation) live here too, next to the
-rule they describe, written from design.md §5-§6 and domain.md §3, never computed.
+rule they describe, written from docs/analysis.md, docs/recommend.md#safety-contract and docs/flow-logs.md#security-groups, never computed.
 """
 
 from __future__ import annotations
@@ -308,7 +308,7 @@ def flow_log_of(eni: str) -> FlowLog | None:
     return None
 
 
-# Expected reject causes, by traffic class (hand-written from domain.md §3.9).
+# Expected reject causes, by traffic class (hand-written from docs/analysis.md#rejected-causes).
 REJECT_CLASSES = {
     "scan": ("sg", "internet scanner SYN to a port no rule of the public ENI's SGs allows; default NACL allows"),
     "bpa": ("bpa", "reject-reason BPA: Block Public Access was switched on (bidirectional) 14:02-14:09 UTC"),

@@ -202,7 +202,7 @@ def _emit_tcp(day: Day, view: View, conn: str, client: Side, server: Side, direc
 
 
 def _nat_rewrite(rec: Rec, view: View, client: Side, server: Side, direction: str) -> None:
-    """NAT gateway ENI addresses (domain.md §1.8): inside leg shows the NAT's own IP."""
+    """NAT gateway ENI addresses (docs/flow-logs.md#addresses-srcaddr-and-pkt-srcaddr): inside leg shows the NAT's own IP."""
     nat_ip = ENIS[view.eni].ip
     if view.nat == "inside":  # client <-> NAT private side
         if direction == "req":

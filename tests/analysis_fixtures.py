@@ -1,12 +1,16 @@
-"""A tiny-world builder for analysis tests: inventory snapshot + flows Parquet, written directly.
+"""A tiny-world builder for analysis tests: inventory snapshot(s) + flows Parquet, written directly.
 
 Each golden test reads as a table: a few ENIs, SGs and rules, a few flow records, then the
 expected output rows. Defaults: one VPC 10.0.0.0/16, an allow-all default NACL, every ENI
-covered by its own ALL-traffic flow log created long before the day analysed.
+covered by its own ALL-traffic flow log created long before the day analysed, and one snapshot
+taken at the day's start. A world that changes during the day takes several snapshots:
+``w.snap(stamp)`` records the inventory as it is then, the world is changed (``drop_eni``,
+``drop_rule``, new rows), and ``w.snap(later)`` records it again; ``write`` writes every one.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,6 +39,7 @@ class World:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     records: list[dict[str, Any]] = field(default_factory=list)
     _nacls_with_entries: set[str] = field(default_factory=set)
+    snaps: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.tables["vpcs"].append({"vpc_id": VPC, "region": REGION, "owner_id": ACCOUNT, "is_default": False,
@@ -83,13 +88,13 @@ class World:
 
     def eni(self, eni_id: str, subnet_id: str, ips: list[str], groups: list[str], *, itype: str = "interface",
             instance: str | None = None, log: str | None = "ALL", log_created: datetime = LONG_AGO,
-            service: bool = False) -> World:
+            service: bool = False, attached: datetime | None = None) -> World:
         """An ENI; ``service=True`` makes it requester-managed without an instance (a load balancer, RDS)."""
         managed = service or itype != "interface"
         self.tables["enis"].append({"eni_id": eni_id, "vpc_id": VPC, "subnet_id": subnet_id, "region": REGION,
                                     "owner_id": ACCOUNT, "interface_type": itype, "status": "in-use",
                                     "instance_id": instance or (None if managed else f"i-{eni_id[4:]}"),
-                                    "private_ip": ips[0], "requester_managed": managed})
+                                    "private_ip": ips[0], "requester_managed": managed, "attach_time": attached})
         for g in groups:
             self.tables["eni_groups"].append({"eni_id": eni_id, "group_id": g, "group_name": g})
         for i, ip in enumerate(ips):
@@ -116,12 +121,37 @@ class World:
             "lo": r.lo, "hi": r.hi, "from_port": ports[0] if ports else None, "to_port": ports[1] if ports else None})
         return self
 
+    def drop(self, table: str, **match: Any) -> World:
+        """Remove the rows of ``table`` whose columns equal ``match`` (the world changed)."""
+        self.tables[table] = [r for r in self.tables[table] if any(r.get(k) != v for k, v in match.items())]
+        return self
+
+    def drop_eni(self, eni_id: str) -> World:
+        """The ENI is gone (instance terminated): its groups, addresses and own flow log with it."""
+        for table in ("enis", "eni_groups", "eni_ips", "eni_coverage"):
+            self.drop(table, eni_id=eni_id)
+        return self.drop("flow_logs", resource_id=eni_id)
+
+    def drop_rule(self, rule_id: str) -> World:
+        return self.drop("sg_rules", rule_id=rule_id)
+
+    def snap(self, stamp: str) -> World:
+        """Record the inventory as it is now as the snapshot ``stamp`` (``YYYYMMDDTHHMMSSZ``, its capture time)."""
+        self._complete_nacls()
+        self.snaps[stamp] = copy.deepcopy(dict(self.tables))
+        return self
+
     # -- flows -------------------------------------------------------------------------
     def flow(self, eni: str, src: str, dst: str, sport: int, dport: int, *, proto: str | int = "tcp",
              action: str = "ACCEPT", flags: int | None = None, at: int = 0, packets: int = 1, nbytes: int = 100,
              pkt_src: str | None = None, pkt_dst: str | None = None, log_status: str = "OK",
-             reject_reason: str | None = None, day: date = DAY, v3: bool | None = None) -> World:
-        """One record; v3 (flags and pkt-* columns present) when flags or pkt-* are given."""
+             reject_reason: str | None = None, day: date = DAY, v3: bool | None = None,
+             vpc: str | None = None, subnet: str | None = None) -> World:
+        """One record; v3 (flags and pkt-* columns present) when flags or pkt-* are given.
+
+        ``at`` is seconds after 12:00 of ``day`` (negative: the morning); ``vpc``/``subnet`` fill the
+        records' own vpc-id/subnet-id fields.
+        """
         custom = v3 if v3 is not None else (flags is not None or pkt_src is not None or pkt_dst is not None)
         start = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp()) + at
         self.records.append({
@@ -131,6 +161,7 @@ class World:
             "log_status": log_status, "tcp_flags": flags if custom else None,
             "pkt_srcaddr": (pkt_src or src) if custom else None, "pkt_dstaddr": (pkt_dst or dst) if custom else None,
             "reject_reason": reject_reason, "flow_log_id": f"fl-{eni}", "source_key": "test", "_day": day,
+            "vpc_id": vpc, "subnet_id": subnet,
         })
         return self
 
@@ -142,20 +173,26 @@ class World:
         return self.flow(eni, server, client, sport, cport, flags=rep_flags, **{**kw, "at": kw.get("at", 0) + 1})
 
     # -- output ------------------------------------------------------------------------
-    def write(self) -> DataDir:
-        dd = DataDir(self.root)
+    def _complete_nacls(self) -> None:
         for nacl in {n["nacl_id"] for n in self.tables["nacls"]} - self._nacls_with_entries:
             for direction in ("ingress", "egress"):
                 self.nacl_entry(nacl, 100, direction, "allow")
                 self.nacl_entry(nacl, 101, direction, "allow", cidr="::/0")
                 self.nacl_entry(nacl, 32767, direction, "deny")
                 self.nacl_entry(nacl, 32768, direction, "deny", cidr="::/0")
-        snap = dd.snapshot_dir(self.snapshot)
-        snap.mkdir(parents=True, exist_ok=True)
-        for name, schema in INVENTORY_SCHEMAS.items():
-            rows = self.tables.get(name, [])
-            cols = {f.name: [r.get(f.name) for r in rows] for f in schema}
-            pq.write_table(pa.table(cols, schema=schema), snap / f"{name}.parquet")
+
+    def write(self) -> DataDir:
+        """Every snapshot taken with :meth:`snap` (or, if none was, the world as it is now) and the flows."""
+        dd = DataDir(self.root)
+        if not self.snaps:
+            self.snap(self.snapshot)
+        for stamp, tables in self.snaps.items():
+            snap = dd.snapshot_dir(stamp)
+            snap.mkdir(parents=True, exist_ok=True)
+            for name, schema in INVENTORY_SCHEMAS.items():
+                rows = tables.get(name, [])
+                cols = {f.name: [r.get(f.name) for r in rows] for f in schema}
+                pq.write_table(pa.table(cols, schema=schema), snap / f"{name}.parquet")
         by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
         for rec in self.records:
             by_day[rec["_day"]].append(rec)

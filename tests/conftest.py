@@ -1,4 +1,4 @@
-"""Shared fixtures: a real moto server on 127.0.0.1, the shared corpus, temp data dirs."""
+"""Shared fixtures: a real moto server on 127.0.0.1, the conformance corpus, temp data dirs."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from flowlens.ingest.pipeline import IngestSummary
 from flowlens.model.plan import Plan
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
+#: Public flow-log records and AWS API outputs, with their sources and licences (its README).
+CORPUS = REPO / "tests" / "data" / "corpus"
 SAMPLE_LOGS = REPO / "sample_logs"
 
 
@@ -71,8 +71,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}; it lives beside the project root")
+    if not (CORPUS / "expected.json").is_file():
+        pytest.fail(f"the conformance corpus is missing at {CORPUS}; it is part of the repository")
     return CORPUS
 
 

@@ -24,6 +24,9 @@ from flowlens.model.tables import MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 
 DAY = "2026-11-28"
 EVIL = "<script>alert(1)</script>"
+#: Markup breaking out of an attribute, and a right-to-left override that would reverse what follows it.
+EVIL_ATTR = '"><img src=x onerror="window.__pwned=1">'
+RLO = "\u202e"
 T0 = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
 ACCOUNT = "111122223333"
 
@@ -65,8 +68,8 @@ SGS = [
      "is_default": False, "tags": [("Name", "web-sg")]},
     {"group_id": "sg-db", "group_name": "db", "description": "database", "vpc_id": "vpc-1",
      "is_default": False, "tags": []},
-    {"group_id": "sg-evil", "group_name": EVIL, "description": EVIL, "vpc_id": "vpc-1",
-     "is_default": False, "tags": [("Owner", EVIL)]},
+    {"group_id": "sg-evil", "group_name": EVIL, "description": f"{EVIL}{EVIL_ATTR} {RLO}txt.exe", "vpc_id": "vpc-1",
+     "is_default": False, "tags": [("Owner", EVIL), ("Team", EVIL_ATTR)]},
 ]
 
 RULES = [
@@ -142,7 +145,22 @@ def _results(root: Path) -> None:
     ]
     _write(findings, RESULT_SCHEMAS["findings"], res / "findings.parquet")
     _write(RECS, RESULT_SCHEMAS["recommendations"], res / "recommendations.parquet")
+    _write(rule_matches(), RESULT_SCHEMAS["rule_matches"], res / "rule_matches.parquet")
     _write([], RESULT_SCHEMAS["conversations"], res / "conversations.parquet")
+
+
+#: (rule, peer, port, flows): who used each rule; sgr-web22's only peer is the narrowed-to admin host.
+MATCHES = [("sgr-web443", "203.0.113.20", 443, 30), ("sgr-web443", "203.0.113.21", 443, 12),
+           ("sgr-web443", "198.51.100.7", 443, 6), ("sgr-web22", "198.51.100.7", 22, 3)]
+
+
+def rule_matches() -> list[dict[str, Any]]:
+    first = datetime(2026, 11, 28, 1, tzinfo=UTC)
+    return [{"eni_id": "eni-web", "rule_direction": "ingress", "protocol": 6, "family": 4, "peer_addr": peer,
+             "service_port": port, "rule_id": rule, "group_id": "sg-web", "matched_via": "cidr",
+             "rules_matched": 1, "flows": n, "connections": n, "packets": 10 * n, "bytes": 1000 * n,
+             "first_seen": first, "last_seen": datetime(2026, 11, 28, 2 + n % 20, tzinfo=UTC)}
+            for rule, peer, port, n in MATCHES]
 
 
 def _ingest(root: Path) -> None:

@@ -190,7 +190,7 @@ def test_icmp_matches_on_protocol_and_type_rules_are_unobservable(tmp_path: Path
 
 
 def test_nacl_rejected_reply_corpus_ping_case(tmp_path: Path) -> None:
-    # domain.md §3.1 / corpus v2-default-icmp-sg-vs-nacl.log: SG allows inbound ICMP, NACL denies outbound
+    # docs/flow-logs.md#security-groups / corpus v2-default-icmp-sg-vs-nacl.log: SG allows inbound ICMP, NACL denies outbound
     w = World(tmp_path / "data").nacl("acl-strict").subnet("subnet-a", "172.31.16.0/20", nacl="acl-strict")
     w.nacl_entry("acl-strict", 100, "ingress", "allow").nacl_entry("acl-strict", 32767, "ingress", "deny")
     w.nacl_entry("acl-strict", 100, "egress", "allow", proto="tcp", ports=(1024, 65535))

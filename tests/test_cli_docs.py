@@ -33,7 +33,14 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = README.read_text(encoding="utf-8")
     m = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)
     assert m, "README.md lacks the marked test command"
-    assert m.group(1).strip() in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    command = m.group(1).strip()
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert command in ci
+    # ... and runs it in a fresh clone inside an empty temporary directory, so nothing outside the
+    # repository (no sibling folder, no untracked file) can make it pass
+    [line] = [ln for ln in ci.splitlines() if command in ln]
+    assert re.search(r'^git clone -q "\$PWD" "\$tmp/flowlens" && cd "\$tmp/flowlens" && ', line), line
+    assert re.search(r"^tmp=\$\(mktemp -d\)$", ci, re.M), "CI must clone into a new empty temporary directory"
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,7 +57,7 @@ def _canned(endpoint: str, rows: list[list[str | None]], columns: list[tuple[str
 
 def test_step_is_a_ctas_in_the_work_prefix_with_positional_parameters(engine: Any) -> None:
     eng, sent = engine
-    for source in analysis_sources(DataDir(Path("/nonexistent")), "20261128T000000Z"):
+    for source in analysis_sources(DataDir(Path("/nonexistent"))):
         eng.register_parquet(source)
     eng.run_step("eni_day_stats", sqlfiles.load("analyze", "12_eni_day_stats"), {"day": DAY, "unused": 1})
     ctas = sent[-1]
@@ -69,10 +69,8 @@ def test_step_is_a_ctas_in_the_work_prefix_with_positional_parameters(engine: An
     assert 'FROM "flowlens"."flows" AS flows' in ctas["QueryString"] and "date = ?" in ctas["QueryString"]
     assert ctas["ExecutionParameters"] == ["DATE '2026-11-28'"]
     assert sent[-2]["QueryString"] == f"DROP TABLE IF EXISTS `flowlens`.`{eng.prefix}eni_day_stats`"
-    # the inventory is read through a view pinned to the window's snapshot
-    view = next(s["QueryString"] for s in sent if f'"{eng.prefix}sg_rules"' in s["QueryString"])
-    assert view.startswith(f'CREATE OR REPLACE VIEW "flowlens"."{eng.prefix}sg_rules" AS SELECT "rule_id"')
-    assert view.endswith("FROM \"flowlens\".\"sg_rules\" WHERE snapshot = '20261128T000000Z'")
+    # the inventory is the day's timeline, uploaded like every Python-built table: no snapshot view
+    assert not any(f'"{eng.prefix}sg_rules"' in s["QueryString"] for s in sent)
     # moto kept the same request: the workgroup and parameters reached the API
     got = eng.athena.get_query_execution(QueryExecutionId=eng.athena.list_query_executions(WorkGroup="analytics")
                                          ["QueryExecutionIds"][-1])["QueryExecution"]

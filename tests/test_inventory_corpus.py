@@ -1,4 +1,4 @@
-"""Every AWS API example of the shared corpus loads with the meaning its README states."""
+"""Every AWS API example of the conformance corpus (tests/data/corpus) loads with the meaning its README states."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which action a proposal gets, and when it is marked as possibly widening (design.md §6)."""
+"""Which action a proposal gets, and when it is marked as possibly widening (docs/recommend.md#safety-contract)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ ADMIN_PORTS: tuple[tuple[int, str], ...] = (
     (9042, "Cassandra"), (8086, "InfluxDB"),
 )
 
-#: Link-local service addresses whose traffic flow logs never record (domain.md §1.10).
+#: Link-local service addresses whose traffic flow logs never record (docs/flow-logs.md#traffic-flow-logs-never-record).
 NEVER_LOGGED: tuple[tuple[str, str], ...] = (
     ("169.254.169.254/32", "the instance metadata service (IMDS)"),
     ("fd00:ec2::254/128", "the instance metadata service (IMDS, IPv6)"),

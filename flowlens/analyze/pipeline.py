@@ -1,34 +1,38 @@
 """Run the analysis queries of ``sql/analyze/`` for each day and write the results tables.
 
-One engine per run (DuckDB by default, :mod:`flowlens.engines`): the input tables (inventory
-pointing at the snapshot chosen for the window), a few reference tables built in Python
+One engine per run (DuckDB by default, :mod:`flowlens.engines`): the input tables (flows, the
+day's inventory from the timeline of every snapshot around the window and its epochs,
+:mod:`flowlens.analyze.epochs`), a few reference tables built in Python
 (:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
 materialised as a temp table named after the query without its number and freed after the
 last query that reads it (:func:`release_plan`). Results go to
-``results/date=<D>/<table>.parquet``, each file atomic.
+``results/date=<D>/<table>.parquet``, the day's folder swapped in whole (:func:`atomic_dir`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
 from flowlens import sqlfiles
-from flowlens.analyze import addresses, evidence
+from flowlens.analyze import addresses, epochs, evidence
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
+from flowlens.atomic import atomic_dir, restore_dir
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.errors import AnalysisError
-from flowlens.inventory.snapshot import choose_snapshot
+from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, Timeline, load_timeline
+from flowlens.lock import writer_lock
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 from flowlens.model.tables import analysis_sources
 from flowlens.model.window import Window
@@ -42,18 +46,25 @@ STEPS: tuple[str, ...] = (
     "15_flow_addresses",  # → addr_keys (Python) → addr_groups
     "20_eni_info",
     "22_addr_groups",
+    "23_unplaced_addresses",
+    "24_unattributed_enis",
     "28_conversation_evidence",
     "30_conversation_sides",
+    "32_rule_versions",
+    "33_rules_in_force",
     "34_reject_keys",
     "35_match_keys",
     "36_match_rules",
     "37_match_peers",
     "40_key_rules",  # sql/shared/keys_allowed.sql
+    "41_span_key_rules",
     "42_key_rule_counts",
+    "44_span_rule_matches",
     "45_rule_matches",
     "48_nacl_verdicts",
     "50_conversations",
     "55_eni_log_coverage",
+    "58_unattributed_rules",
     "60_rule_usage",
     "70_rejected",
     "80_findings_rules",
@@ -110,10 +121,15 @@ class DaySummary:
     rejected: dict[str, int]
     findings: dict[str, int]
     seconds: float
+    #: every snapshot the day's timeline was built from (``snapshot`` is the newest) and how many
+    #: epochs the inventory's changes inside the day made
+    snapshots: tuple[str, ...] = ()
+    epochs: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "date": self.day.isoformat(), "snapshot": self.snapshot, "records": self.records,
+            "date": self.day.isoformat(), "snapshot": self.snapshot, "snapshots": list(self.snapshots),
+            "epochs": self.epochs, "records": self.records,
             "conversations": self.conversations, "rules": self.rules, "rejected": self.rejected,
             "findings": self.findings, "seconds": round(self.seconds, 3),
         }
@@ -127,6 +143,10 @@ class AnalysisSummary:
         return {"days": [d.to_dict() for d in self.days]}
 
 
+#: Told as each analysis step starts: (day, step number from 1, steps, step name, the day's records).
+StepProgress = Callable[[date, int, int, str, int], None]
+
+
 def analyze(
     dd: DataDir,
     days: Sequence[date],
@@ -137,8 +157,11 @@ def analyze(
     engine: Engine | str = "duckdb",
     history_days: int = DEFAULT_HISTORY_DAYS,
     config_only: bool = False,
+    progress: StepProgress | None = None,
 ) -> AnalysisSummary:
     """Analyse each day in order (earlier days first, so later ones see their history).
+
+    ``progress(day, step, steps, step_name, day_records)`` is called as each SQL step starts.
 
     ``engine`` is ``"duckdb"`` (default), ``"spark"`` (a local Spark session) or an engine object
     (:mod:`flowlens.engines`), which the caller keeps and closes. ``config_only``: no flow logs
@@ -147,53 +170,85 @@ def analyze(
     """
     if not days:
         raise AnalysisError("no day to analyse; pass --date or --start/--end")
-    eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
-    try:
-        if config_only:
-            summaries = [_config_only_day(eng, dd, day) for day in sorted(set(days))]
-        else:
-            summaries = [_analyze_day(eng, dd, day, lookback_days, history_days) for day in sorted(set(days))]
-    finally:
-        if isinstance(engine, str):
-            eng.close()
-    refresh_catalog(dd)
+    with writer_lock(dd, "analyze"):
+        for day in days:
+            restore_dir(dd.results_dir(day))
+        eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
+        try:
+            if config_only:
+                summaries = [_config_only_day(eng, dd, day) for day in sorted(set(days))]
+            else:
+                summaries = [_analyze_day(eng, dd, day, lookback_days, progress, history_days) for day in sorted(set(days))]
+        finally:
+            if isinstance(engine, str):
+                eng.close()
+        refresh_catalog(dd)
     return AnalysisSummary(summaries)
 
 
-def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, history_days: int = DEFAULT_HISTORY_DAYS) -> DaySummary:
+def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progress: StepProgress | None,
+                 history_days: int = DEFAULT_HISTORY_DAYS) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
-    snapshot = choose_snapshot(dd, window.start, window.end)
-    _register_inputs(eng, dd, snapshot)
+    timeline = load_timeline(dd, window.start, window.end)
+    _register_inputs(eng, dd, timeline, window.start, window.end)
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
-    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days)}
+    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days),
+              "far_past": FAR_PAST, "far_future": FAR_FUTURE}
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
-    for step, query in queries.items():
+    for n, (step, query) in enumerate(queries.items(), start=1):
+        if progress:
+            progress(day, n, len(queries), step, records)
         eng.run_step(step_table(step), query, params)
         if step == "15_flow_addresses":
             _register_addr_keys(eng)
         for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
             eng.release(table)
     eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
-    out = dd.results_dir(day)
-    for table in OUTPUTS:
-        eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
-    summary = _summarise(eng, day, snapshot, records, time.monotonic() - started)
+    # The day's results appear together: built in a hidden folder, swapped in whole. A killed
+    # re-analysis leaves the previous complete results; never some files of each run.
+    with atomic_dir(dd.results_dir(day)) as out:
+        for table in OUTPUTS:
+            eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
+    summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
     log.info("analysed %s on %s: %d records, %d conversations, rules %s", day, eng.name, records, summary.conversations, summary.rules)
     return summary
 
 
-def _register_inputs(eng: Engine, dd: DataDir, snapshot: str) -> None:
+def _register_inputs(eng: Engine, dd: DataDir, timeline: Timeline, w_start: datetime, w_end: datetime) -> None:
+    """Flows and prior results as Parquet; the day's inventory (timeline rows valid in it) and its epochs."""
     eng.reset()
-    for source in analysis_sources(dd, snapshot):
+    for source in analysis_sources(dd):
         eng.register_parquet(source)
+    shadows = _snapshot_shadows(eng, timeline)
+    day = epochs.day_tables(timeline.tables, w_start, w_end)
+    for name, table in day.items():
+        eng.register_arrow(name, table)
+    points = epochs.change_points(day, w_start, w_end)
+    eng.register_arrow("epochs", epochs.epochs_table(points, w_start, w_end))
+    if points:
+        log.info("%s: %d inventory changes inside the day split it into %d epochs", w_start.date(), len(points), len(points) + 1)
     eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng)))
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
-    eng.register_arrow("rule_shadows", evidence.rule_shadows(eng))
+    eng.register_arrow("rule_shadows", shadows)
+
+
+def _snapshot_shadows(eng: Engine, timeline: Timeline) -> pa.Table:
+    """``rule_shadows`` of the newest snapshot: a configuration question, asked of one state.
+
+    The day's tables may hold several versions of a rule (changed inside or around the day), and
+    two versions of one rule would shadow each other; the rows the newest snapshot certainly shows
+    are one state, the one the recommendations refer to. The day's tables replace these after.
+    """
+    if timeline.latest is None:
+        return evidence.shadows_table([])
+    for name in timeline.tables:
+        eng.register_arrow(name, timeline.at(name, timeline.latest.taken_at, certain=True))
+    return evidence.rule_shadows(eng)
 
 
 #: What a configuration-only run writes: the findings query of rule_shadows with the finding id
@@ -212,15 +267,24 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
     """
     started = time.monotonic()
     window = Window.day(day)
-    snapshot = choose_snapshot(dd, window.start, window.end)
-    _register_inputs(eng, dd, snapshot)
+    timeline = load_timeline(dd, window.start, window.end)
+    snapshot = timeline.latest.stamp if timeline.latest else ""
+    _register_inputs(eng, dd, timeline, window.start, window.end)
     eng.run_step("findings_shadowed", step_query("84_findings_shadowed"), {})
-    out = dd.results_dir(day)
-    eng.write_parquet("rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet")
     findings = eng.fetch_arrow(_CONFIG_FINDINGS)
-    if not (out / "rule_usage.parquet").exists():
+    final = dd.results_dir(day)
+    full = (final / "rule_usage.parquet").exists()
+    if not full:
         eng.register_arrow("findings", findings)
-        eng.write_parquet("findings", _contract_types(eng, "findings"), out / "findings.parquet")
+    # Swapped in whole like a full analysis: the day's other tables are carried over unchanged.
+    with atomic_dir(final) as out:
+        rewritten = {"rule_shadows.parquet"} | (set() if full else {"findings.parquet"})
+        for old in (final.iterdir() if final.is_dir() else ()):
+            if old.is_file() and old.name not in rewritten:
+                shutil.copy2(old, out / old.name)
+        eng.write_parquet("rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet")
+        if not full:
+            eng.write_parquet("findings", _contract_types(eng, "findings"), out / "findings.parquet")
     kinds: dict[str, int] = {}
     for k in findings.column("kind").to_pylist():
         kinds[str(k)] = kinds.get(str(k), 0) + 1
@@ -230,7 +294,8 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
 
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
     rows = eng.fetch_arrow("SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL").to_pylist()
-    return [(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c]
+    # the day's rows may hold several versions of a VPC: each CIDR once
+    return sorted({(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c})
 
 
 def _vpc_subnets(eng: Engine) -> list[tuple[str, str]]:
@@ -243,7 +308,7 @@ def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:
     rows = eng.fetch_arrow("SELECT subnet_id, cidr_block, ipv6_cidr_blocks FROM subnets").to_pylist()
     pairs = [(r["subnet_id"], r["cidr_block"]) for r in rows]
     pairs += [(r["subnet_id"], c) for r in rows for c in r["ipv6_cidr_blocks"] or ()]
-    return [(str(s), str(c)) for s, c in pairs if s and c]
+    return sorted({(str(s), str(c)) for s, c in pairs if s and c})
 
 
 def _register_addr_keys(eng: Engine) -> None:
@@ -271,12 +336,14 @@ def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
     return {str(r["k"]): int(r["n"]) for r in rows}
 
 
-def _summarise(eng: Engine, day: date, snapshot: str, records: int, seconds: float) -> DaySummary:
+def _summarise(eng: Engine, day: date, timeline: Timeline, records: int, seconds: float) -> DaySummary:
     return DaySummary(
-        day=day, snapshot=snapshot, records=records,
+        day=day, snapshot=timeline.latest.stamp if timeline.latest else "", records=records,
         conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
         rules=_counts_by(eng, "rule_usage", "status"),
         rejected=_counts_by(eng, "rejected", "cause"),
         findings=_counts_by(eng, "findings", "kind"),
         seconds=seconds,
+        snapshots=tuple(s.stamp for s in timeline.snapshots),
+        epochs=_count(eng, "SELECT COUNT(*) FROM epochs"),
     )

@@ -10,7 +10,9 @@ import argparse
 import difflib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from flowlens import __version__
@@ -69,9 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:  # exits 2 like every other usage error argparse reports
         parser.exit(int(ExitCode.BAD_INPUT), f"flowlens: error: {unknown}\n")
     args = parser.parse_args(words)
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        # Past a file size limit (ulimit -f) a write fails with EFBIG, reported as such, instead of
+        # the signal killing the process mid-command.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     _common.configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
-        code = int(args.func(args))
+        code = int(_run_command(args, argv))
     except FlowlensError as exc:
         print(f"flowlens {args.command}: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
@@ -84,13 +90,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:
-        if not is_botocore_error(exc):
+        if is_botocore_error(exc):
+            # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
+            err = access_error(exc)
+            print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
+            return int(err.exit_code)
+        failure = _environment_failure(exc, args)
+        if failure is None:
             raise
-        # An AWS error no stage translated: one line and exit 3, like every other AWS failure.
-        err = access_error(exc)
-        print(f"flowlens {args.command}: error: {err}", file=sys.stderr)
-        return int(err.exit_code)
+        print(f"flowlens {args.command}: error: {failure}", file=sys.stderr)
+        return int(failure.exit_code)
     return code if code is not None else int(ExitCode.OK)
+
+
+def _environment_failure(exc: Exception, args: argparse.Namespace) -> FlowlensError | None:
+    """An OS refusal (disk full, read-only, permissions) as a one-line error; None for anything else."""
+    from flowlens.envfail import classify
+
+    duckdb = sys.modules.get("duckdb")
+    if isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.IOException | duckdb.PermissionException)):
+        return classify(exc, f"working in the data directory {_common.data_dir(args).root.absolute()}")
+    return None
+
+
+def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    """Run the command, under its data directory's writer lock when it writes one."""
+    lock_dir = getattr(args, "lock_dir", None)
+    dd = lock_dir(args) if lock_dir is not None else None
+    if dd is None:
+        return int(args.func(args))
+    from flowlens.lock import writer_lock
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    with writer_lock(dd, " ".join(["flowlens", *words])[:200], wait=args.wait):
+        return int(args.func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -22,9 +23,15 @@ def load_command(name: str) -> ModuleType:
 
 
 def command_parser(
-    sub: Any, name: str, *, help: str, description: str, example: str
+    sub: Any, name: str, *, help: str, description: str, example: str,
+    writes: Callable[[argparse.Namespace], DataDir | None] | None = None,
 ) -> argparse.ArgumentParser:
-    """A subcommand parser with the common options and an example at the end of its help."""
+    """A subcommand parser with the common options and an example at the end of its help.
+
+    ``writes`` marks a command that writes into a data directory: it returns that directory for
+    the parsed arguments (None: this invocation writes none), whose writer lock the command then
+    holds while it runs (flowlens/lock.py), and the command gets ``--wait SECONDS``.
+    """
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help,
@@ -39,7 +46,12 @@ def command_parser(
         help="data directory (default: $FLOWLENS_DATA_DIR or ./flowlens-data)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr (no progress line)")
+    if writes is not None:
+        parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                            help="if another command is writing the data directory, wait up to this long "
+                            "for it (default 0: exit 2 at once, naming it)")
+        parser.set_defaults(lock_dir=writes)
     return parser
 
 

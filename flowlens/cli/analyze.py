@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
 from flowlens.cli import _common
+from flowlens.cli.progress import AnalyzeProgress, StatusLine
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, ENGINE_NAMES
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ from flowlens.errors import UsageError
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "analyze", help="attribute flows to SG rules; rule usage, rejected traffic, findings",
+        sub, "analyze", writes=_common.data_dir, help="attribute flows to SG rules; rule usage, rejected traffic, findings",
         description="Analyse each UTC day of the window: conversations and their initiators, the SG rules "
         "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
         "posture findings. Results go to results/date=<D>/ and the catalog.",
@@ -59,11 +60,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--history-days must be at least 1")
     dd, days = _common.data_dir(args), _common.window_days(args)
     engine = _engine(args)
+    line = StatusLine.for_args(args)
     try:
         summary = analyze(dd, days, memory_limit=args.memory_limit, threads=args.threads,
                           lookback_days=args.lookback_days, engine=engine, history_days=args.history_days,
-                          config_only=args.config_only)
+                          config_only=args.config_only,
+                          progress=AnalyzeProgress(line, len(set(days))) if line.enabled else None)
     finally:
+        line.close()
         if not isinstance(engine, str):
             engine.close()
     if args.json:

@@ -6,12 +6,19 @@ import argparse
 from typing import Any
 
 from flowlens.cli import _common
+from flowlens.datadir import DataDir
 from flowlens.errors import UsageError
+
+
+def _refresh_lock_dir(args: argparse.Namespace) -> DataDir | None:
+    """``--refresh`` writes the catalog (under the writer lock); without it the command only reads."""
+    dd = _common.data_dir(args)
+    return dd if args.refresh and dd.root.is_dir() else None
 
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "catalog", help="show or rewrite catalog.duckdb (the views any DuckDB client opens)",
+        sub, "catalog", writes=_refresh_lock_dir, help="show or rewrite catalog.duckdb (the views any DuckDB client opens)",
         description="catalog.duckdb holds one view per flowlens table, reading the data directory's "
         "Parquet files by absolute path, so DuckDB clients can open it from any directory. Without "
         "options, say whether it is current; --refresh rewrites it for the files present now and for "

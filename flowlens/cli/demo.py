@@ -13,6 +13,7 @@ from flowlens.cli import _common
 from flowlens.cli.run import print_result, report_exit
 from flowlens.datadir import DataDir
 from flowlens.errors import UsageError
+from flowlens.lock import LOCK_NAME
 from flowlens.samples import sample_logs_root
 
 MARKER = ".flowlens-demo"
@@ -20,7 +21,7 @@ MARKER = ".flowlens-demo"
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "demo",
+        sub, "demo", writes=_demo_lock_dir,
         help="run the whole pipeline on the bundled sample_logs/ (no AWS needed)",
         description="Ingest the sample day, snapshot its inventory, analyse, recommend and report. The "
         "demo's data directory is <out>/data unless --data-dir is given; it is rebuilt on every run.",
@@ -32,13 +33,31 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _fresh_data_dir(args: argparse.Namespace, out: Path) -> DataDir:
-    root = Path(args.data_dir) if args.data_dir else out / "data"
+def _demo_root(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir) if args.data_dir else Path(args.out) / "data"
+
+
+def _demo_lock_dir(args: argparse.Namespace) -> DataDir | None:
+    """The demo's data dir, locked while it is rebuilt; not a folder the demo would refuse to touch."""
+    root = _demo_root(args)
+    if root.exists() and not (root / MARKER).exists() and any(c.name != LOCK_NAME for c in root.iterdir()):
+        return None  # _fresh_data_dir refuses it
+    return DataDir(root)
+
+
+def _fresh_data_dir(args: argparse.Namespace) -> DataDir:
+    """An empty demo data dir (its writer lock, held by this run, kept)."""
+    root = _demo_root(args)
     if root.exists():
-        if not (root / MARKER).exists():
+        others = [c for c in root.iterdir() if c.name != LOCK_NAME]
+        if others and not (root / MARKER).exists():
             raise UsageError(f"{root} exists and is not a demo data directory; choose another --data-dir or --out")
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
+        for child in others:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("created by flowlens demo; rebuilt on every demo run\n")
     return DataDir(root)
 
@@ -51,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     expected = json.loads((samples / "expected.json").read_text(encoding="utf-8"))
     day = date.fromisoformat(expected["window"]["start"][:10])
     out = Path(args.out)
-    dd = _fresh_data_dir(args, out)
+    dd = _fresh_data_dir(args)
     result = run_batch(LocalSource(samples / "s3"), [day], dd,
                        InventorySpec(json_paths=(samples / "inventory",), taken_at=window_end([day])), out)
     print_result(result, as_json=args.json)

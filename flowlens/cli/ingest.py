@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, ingest_bar
 from flowlens.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "ingest",
+        sub, "ingest", writes=_common.data_dir,
         help="read flow-log objects (S3 or a local mirror) into Parquet",
         description="Ingest VPC and Transit Gateway flow logs (gzip text or Parquet, any key layout) "
         "whose record end time falls in the window. Re-running skips objects already ingested unchanged.",
@@ -56,7 +57,8 @@ def make_source(args: argparse.Namespace) -> tuple[Source, str]:
 def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     source, prefix = make_source(args)
-    progress = _progress if sys.stderr.isatty() and not args.quiet else None
+    line = StatusLine.for_args(args)
+    progress = ingest_bar(line) if line.enabled else None
     from flowlens.ingest.pipeline import ingest
 
     summary = ingest(
@@ -66,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
         flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
         strict=args.strict, workers=args.workers, progress=progress,
     )
-    if progress:
-        print(file=sys.stderr)
+    line.close()
     if args.json:
         _common.print_json(summary.to_dict())
     else:
@@ -81,12 +82,6 @@ def run(args: argparse.Namespace) -> int:
         if args.strict:
             return int(ExitCode.FAILURE)
     return int(ExitCode.FAILURE if summary.failed else ExitCode.OK)
-
-
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects", end="", file=sys.stderr, flush=True)
 
 
 def _print_summary(s: IngestSummary) -> None:

@@ -27,7 +27,7 @@ _SKEW = timedelta(minutes=5)
 
 def register(sub: Any) -> None:
     parser = _common.command_parser(
-        sub, "inventory",
+        sub, "inventory", writes=_common.data_dir,
         help="snapshot SGs, rules, ENIs, NACLs, prefix lists and flow-log coverage",
         description="Take an inventory snapshot from the EC2 API (--aws, stamped with the call time) or from AWS CLI "
         "'aws ec2 describe-*' output files (--from-json, stamped with --taken-at). The snapshot is written "

@@ -9,6 +9,7 @@ from typing import Any
 
 from flowlens.atomic import write_text_atomic
 from flowlens.cli import _common
+from flowlens.cli.progress import StatusLine, phases
 from flowlens.errors import UsageError
 from flowlens.model.plan import Plan
 from flowlens.recommend import permissiveness, tradeoff
@@ -23,7 +24,7 @@ RENDERERS = {"json": Plan.to_json, "md": render_md, "aws-cli": render_cli, "terr
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "recommend", help="least-privilege SG changes, proven by replay",
+        sub, "recommend", writes=_common.data_dir, help="least-privilege SG changes, proven by replay",
         description="Propose removals and narrowings of SG rules from the analysis results. Every "
         "proposal is replayed against the window's accepted flows; one that would cut any is dropped.",
         example="flowlens recommend --date 2026-11-28 --format aws-cli --out tighten.sh\n"
@@ -86,7 +87,13 @@ def run(args: argparse.Namespace) -> int:
         before, after = permissiveness.plan_totals(inv.rules, changes, inv.ctx)
         shown.append(tradeoff.render(cs, before, after))
 
-    plan = recommend(_common.data_dir(args), _common.window_days(args), settings, on_plan=trade if args.tradeoff else None)
+    line = StatusLine.for_args(args)
+    try:
+        plan = recommend(_common.data_dir(args), _common.window_days(args), settings,
+                         on_plan=trade if args.tradeoff else None,
+                         progress=phases(line, "recommend") if line.enabled else None)
+    finally:
+        line.close()
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))

@@ -7,12 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from flowlens.cli import _common
+from flowlens.datadir import DataDir
+
+
+def _report_lock_dir(args: argparse.Namespace) -> DataDir | None:
+    """The data dir when the report goes into it (its lock then held); a report elsewhere only reads."""
+    dd = _common.data_dir(args)
+    if not args.out:
+        return None
+    out, root = Path(args.out).resolve(), dd.root.resolve()
+    return dd if out == root or root in out.parents else None
 
 
 def register(sub: Any) -> None:
     parser = _common.command_parser(
         sub,
-        "report",
+        "report", writes=_report_lock_dir,
         help="write the HTML/Markdown/JSON report with charts",
         description="Write a self-contained report of a window into DIR: report.html (charts embedded, "
         "no network fetches), summary.md, report.json and the charts as PNG files.",

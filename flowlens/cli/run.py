@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "run",
+        sub, "run", writes=_common.data_dir,
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
         description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
         "whose inputs did not change since the last run of the same window is skipped, so re-running after a "

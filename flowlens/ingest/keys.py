@@ -1,4 +1,4 @@
-"""S3 key layouts of VPC flow logs (domain.md §2.1): parse keys, and name the prefixes a window needs.
+"""S3 key layouts of VPC flow logs (docs/flow-logs.md#s3-key-layouts): parse keys, and name the prefixes a window needs.
 
 Pure: no I/O. Four layouts are recognised, all under ``<optional prefix>/AWSLogs/``::
 

@@ -1,14 +1,17 @@
 """The ingest manifest: the commit log of ingest (``ingest_manifest.parquet``).
 
 One row per source object. Data files are only part of the data set once the manifest names
-them: files that no manifest row references (left by a killed run) are removed at the start of
-the next run. ``covered`` lists the windows of record end times already taken from the object,
+them. A run records itself in ``.inflight/`` before writing its first file (every file it writes
+carries its run id); files of a recorded run that no manifest row references (left by a killed
+run) are removed at the start of the next run, under the writer lock. ``covered`` lists the windows of record end times already taken from the object,
 so an object read for day D and listed again (delivery slack) for day D+1 yields only D+1's rows.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowlens.atomic import write_parquet_atomic
+from flowlens.atomic import write_parquet_atomic, write_text_atomic
 from flowlens.datadir import DataDir
 from flowlens.model.tables import MANIFEST_SCHEMA
 
@@ -126,22 +129,63 @@ def save(dd: DataDir, entries: dict[str, ManifestEntry]) -> None:
     write_parquet_atomic(pa.Table.from_pylist(rows, schema=MANIFEST_FILE_SCHEMA), dd.manifest)
 
 
+def inflight_dir(dd: DataDir) -> Path:
+    """Where a run records that it is writing (one JSON file per run, removed after its commit)."""
+    return dd.root / ".inflight"
+
+
+def begin_run(dd: DataDir, run_id: str) -> Path:
+    """Record that run ``run_id`` is about to write data files named by its id (before the first)."""
+    record = inflight_dir(dd) / f"ingest-{run_id}.json"
+    body = {"run_id": run_id, "pid": os.getpid(), "started": datetime.now(UTC).replace(microsecond=0).isoformat()}
+    write_text_atomic(json.dumps(body), record)
+    return record
+
+
+def end_run(dd: DataDir, run_id: str) -> None:
+    """The run committed (or cleaned up after itself): its record goes."""
+    (inflight_dir(dd) / f"ingest-{run_id}.json").unlink(missing_ok=True)
+
+
+def interrupted_runs(dd: DataDir) -> list[str]:
+    """Run ids whose in-flight record is still there: runs that died before their commit."""
+    folder = inflight_dir(dd)
+    if not folder.is_dir():
+        return []
+    ids = []
+    for record in sorted(folder.glob("ingest-*.json")):
+        try:
+            ids.append(str(json.loads(record.read_text(encoding="utf-8"))["run_id"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("ignoring unreadable in-flight record %s", record)
+    return ids
+
+
 def remove_orphans(dd: DataDir, entries: dict[str, ManifestEntry]) -> int:
-    """Delete data files no manifest row references, and temp files (a killed run's leftovers)."""
+    """Delete what interrupted runs left: files named by their in-flight records that no manifest row references.
+
+    Called under the writer lock (:mod:`flowlens.lock`), so every run with a record is dead. Only
+    files carrying a recorded run's id are candidates: a file this sweep cannot attribute to a
+    dead run (another tool's, a run of another process) is never deleted.
+    """
+    runs = interrupted_runs(dd)
+    if not runs:
+        return 0
     referenced = {f for e in entries.values() for f in e.files}
     removed = 0
     for base in (dd.flows, dd.tgw_flows, dd.quarantine):
         if not base.is_dir():
             continue
         for path in list(base.rglob("*")):
-            if not path.is_file():
+            if not path.is_file() or not any(run in path.name for run in runs):
                 continue
             rel = path.relative_to(dd.root).as_posix()
-            stale = path.name.endswith(".tmp") or (path.suffix == ".parquet" and rel not in referenced)
-            if stale:
+            if path.name.endswith(".tmp") or (path.suffix == ".parquet" and rel not in referenced):
                 log.info("removing %s, left by an interrupted run", rel)
                 path.unlink()
                 removed += 1
+    for run in runs:
+        end_run(dd, run)
     return removed
 
 

@@ -3,7 +3,9 @@
 Casts: integers between widths when every value fits; strings to integers when every value is an
 integer or ``-`` (NULL); an integer ``account_id`` back to its 12-digit string (AWS account ids are
 always 12 digits, so zero-padding restores leading zeros exactly). Anything else raises
-:class:`InputError` naming the column and a value, so nothing is silently changed.
+:class:`InputError` naming the column and a value, so nothing is silently changed. An object
+without flow-log columns is refused naming what is missing; rows with values no flow log writes
+are quarantined (row number, the row as text, the reason), as text records are.
 """
 
 from __future__ import annotations
@@ -11,31 +13,52 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from flowlens.errors import InputError
-from flowlens.ingest.parse import Header, finish_table
+from flowlens.ingest.parse import BadLine, Header, finish_table, missing_flow_fields
+from flowlens.ingest.validate import invalid_rows
 
 _BATCH_ROWS = 256_000
 
 
-def read_parquet(stream: IO[bytes], where: str) -> tuple[Header, Iterator[pa.Table]]:
-    """The object's header (from its column names) and its rows as tables in the header's table schema."""
+def read_parquet(stream: IO[bytes], where: str) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
+    """The object's header (from its column names) and its rows as (table in the header's table schema, quarantined rows)."""
     try:
         pf = pq.ParquetFile(stream)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{where}: not a readable Parquet file: {exc}") from None
     names = [n.replace("_", "-") for n in pf.schema_arrow.names]
+    missing = missing_flow_fields(names)
+    if missing:
+        raise InputError(f"{where}: a Parquet object without flow-log columns: {missing.replace('-', '_')} "
+                         f"(its columns: {', '.join(pf.schema_arrow.names[:20]) or 'none'})")
     header = Header(tuple(names))
 
-    def batches() -> Iterator[pa.Table]:
+    def batches() -> Iterator[tuple[pa.Table, list[BadLine]]]:
+        row = 1
         for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
             cols = {n: cast_column(batch.column(i), header.type_of(n), n, where) for i, n in enumerate(names)}
-            yield finish_table(cols, header)
+            table = finish_table(cols, header)
+            yield _split_invalid(table, batch, row)
+            row += batch.num_rows
 
     return header, batches()
+
+
+def _split_invalid(table: pa.Table, batch: pa.RecordBatch, first_row: int) -> tuple[pa.Table, list[BadLine]]:
+    """Rows with impossible values apart, as quarantine lines: their row number and the row as text."""
+    invalid = invalid_rows(table)
+    if invalid is None:
+        return table, []
+    bad = []
+    for i, reason in zip(np.flatnonzero(invalid.mask), invalid.reasons, strict=True):
+        raw = " ".join("-" if v is None else str(v) for v in batch.slice(int(i), 1).to_pylist()[0].values())
+        bad.append(BadLine(first_row + int(i), raw[:4096], reason))
+    return table.filter(pa.array(~invalid.mask)), bad
 
 
 def cast_column(col: pa.Array, target: pa.DataType, name: str, where: str) -> pa.Array:

@@ -4,7 +4,8 @@ Fast path: collapse whitespace runs in C (``re.sub`` on bytes), then pyarrow's C
 space delimiter, ``-`` as NULL and the explicit column types. A chunk the fast path cannot convert
 (a non-integer in an integer column, bad UTF-8) is re-parsed line by line in Python, which is the
 reference semantics: split on runs of ASCII whitespace, ``-`` → NULL, integers checked. Lines with
-the wrong number of tokens are quarantined with their line number, raw text and reason.
+the wrong number of tokens, and records with values no flow log writes (validate.py), are
+quarantined with their line number, raw text and reason.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from flowlens.errors import InputError
+from flowlens.ingest.validate import invalid_rows
 from flowlens.model.flow import (
     EXTRA,
     TGW_BY_NAME,
@@ -105,6 +107,44 @@ def _header(text: str) -> Header | str:
     return Header(tuple(names))
 
 
+def flow_log_header(line: bytes | str, where: str) -> Header:
+    """An object's header line, refused unless it is a flow log's (:func:`missing_flow_fields`).
+
+    :func:`parse_header` reads any field list (formats, tests of a few fields); an object is
+    only taken as flow logs when its header names what every flow-log format has.
+    """
+    header = parse_header(line, where)
+    missing = missing_flow_fields(header.fields)
+    if missing:
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        raise InputError(f"{where}: line 1 is not a flow-log header line ({missing}): {text[:120]!r}")
+    return header
+
+
+#: A format without ``version`` must carry these (interface-id, addresses, and action or log-status).
+CORE_FIELDS = ("interface-id", "srcaddr", "dstaddr")
+
+
+def missing_flow_fields(names: list[str] | tuple[str, ...]) -> str:
+    """What a field list lacks to be a flow log's ('' when it is one).
+
+    AWS's header lines start with ``version`` unless the format leaves it out; a custom format
+    without it still names the interface, both addresses and the action or log status. A Transit
+    Gateway format names its gateway or attachment and both addresses.
+    """
+    have = set(names)
+    if "version" in have:
+        return ""
+    if TGW_MARKERS & have and {"srcaddr", "dstaddr"} <= have:
+        return ""
+    lacking = [f for f in CORE_FIELDS if f not in have]
+    if not have & {"action", "log-status"}:
+        lacking.append("action or log-status")
+    if not lacking:
+        return ""
+    return f"no version field, and the default format's core fields {', '.join(lacking)} are missing"
+
+
 @dataclass(frozen=True)
 class BadLine:
     line_number: int
@@ -178,11 +218,18 @@ def split_header(chunk: bytes) -> tuple[bytes, bytes]:
 
 
 def parse_chunk(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
-    """Parse ``chunk`` (whole lines; its first line is line ``first_line`` of the object)."""
+    """Parse ``chunk`` (whole lines; its first line is line ``first_line`` of the object).
+
+    A chunk with an impossible value (:mod:`flowlens.ingest.validate`) is parsed again line by
+    line, which knows each row's line and text for the quarantine.
+    """
     try:
-        return _parse_fast(chunk, header, first_line)
+        fast = _parse_fast(chunk, header, first_line)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return parse_chunk_python(chunk, header, first_line)
+    if invalid_rows(fast.table) is not None:
+        return parse_chunk_python(chunk, header, first_line)
+    return fast
 
 
 def _collapse(chunk: bytes) -> bytes:
@@ -212,7 +259,7 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
         lines = chunk.split(b"\n")
         for number, ntok in rejected:
             raw = lines[number - 1]
-            bad.append(BadLine(first_line + number - 1, raw.decode("utf-8", "backslashreplace"), _count_reason(ntok, header)))
+            bad.append(BadLine(first_line + number - 1, _raw(raw), _count_reason(ntok, header)))
     return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
 
 
@@ -235,6 +282,8 @@ def parse_joined(bodies: list[bytes], header: Header) -> list[pa.Table] | None:
     if rejected or table.num_rows != sum(lines) or _has_empty_field(table):
         return None
     finished = finish_table({n: table.column(n) for n in header.fields}, header)
+    if invalid_rows(finished) is not None:
+        return None
     starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
     return [finished.slice(int(s), n) for s, n in zip(starts, lines, strict=True)]
 
@@ -275,6 +324,16 @@ def _has_empty_field(table: pa.Table) -> bool:
     return False
 
 
+#: A quarantined line's text is kept up to this many bytes (a 5 MB token is not worth keeping whole).
+MAX_RAW_BYTES = 8192
+
+
+def _raw(line: bytes) -> str:
+    if len(line) <= MAX_RAW_BYTES:
+        return line.decode("utf-8", "backslashreplace")
+    return line[:MAX_RAW_BYTES].decode("utf-8", "backslashreplace") + f"... ({len(line):,} bytes)"
+
+
 def _count_reason(ntok: int, header: Header) -> str:
     n = len(header.fields)
     more = "extra tokens beyond the header" if ntok > n else "missing fields"
@@ -286,18 +345,28 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
     types = [header.type_of(n) for n in header.fields]
     cols: list[list[object]] = [[] for _ in header.fields]
     bad: list[BadLine] = []
+    kept: list[tuple[int, bytes]] = []  # line number and text of each row, for the value checks
     for i, line in enumerate(chunk.split(b"\n")[:-1] if chunk.endswith(b"\n") else chunk.split(b"\n")):
         tokens = line.split()
         if not tokens:
             continue
         values, reason = _convert(tokens, header, types)
         if reason:
-            bad.append(BadLine(first_line + i, line.decode("utf-8", "backslashreplace"), reason))
+            bad.append(BadLine(first_line + i, _raw(line), reason))
             continue
+        kept.append((first_line + i, line))
         for col, v in zip(cols, values, strict=True):
             col.append(v)
     arrays = {n: pa.array(c, type=t) for n, c, t in zip(header.fields, cols, types, strict=True)}
-    return ParsedChunk(finish_table(arrays, header), bad)
+    table = finish_table(arrays, header)
+    invalid = invalid_rows(table)
+    if invalid is not None:
+        for row, reason in zip(np.flatnonzero(invalid.mask), invalid.reasons, strict=True):
+            number, line = kept[row]
+            bad.append(BadLine(number, _raw(line), reason))
+        bad.sort(key=lambda b: b.line_number)
+        table = table.filter(pa.array(~invalid.mask))
+    return ParsedChunk(table, bad)
 
 
 #: The quarantine reason of a header line met again inside an object (concatenated files, a re-delivery).

@@ -1,20 +1,24 @@
 """The ingest run: plan the objects of a window (planning.py), read them in a bounded pool
 (reading.py), commit.
 
-Commit protocol (see manifest.py): data files are written under temp names and renamed into
-place, then the manifest is rewritten atomically; files the manifest does not name are removed at
-the start of the next run. Accounting per run: rows + quarantined + out_of_window = data lines.
+Commit protocol (see manifest.py), under the data dir's writer lock (flowlens/lock.py): the run
+records itself in ``.inflight/``, writes its data files under temp names, and at the commit
+renames the rewritten old files, then the new files into place, then rewrites the manifest
+atomically (re-read first). Files of a recorded run the manifest does not name are removed at the
+start of the next run. Accounting per run: rows + quarantined + out_of_window = data lines.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flowlens.catalog import refresh_catalog
@@ -25,6 +29,7 @@ from flowlens.ingest.planning import DEFAULT_SLACK, Planned, list_window, plan, 
 from flowlens.ingest.reading import ObjectResult, Sink, process
 from flowlens.ingest.source import Source
 from flowlens.ingest.writer import filter_file, new_run_id
+from flowlens.lock import writer_lock
 from flowlens.model.window import Window
 
 log = logging.getLogger(__name__)
@@ -96,28 +101,40 @@ def ingest(
     """Ingest every flow-log record whose end time falls on ``days`` (UTC) into ``dd``."""
     t0 = time.perf_counter()
     window = Window.of(days)
-    entries = mf.load(dd)
-    mf.remove_orphans(dd, entries)
-    found, ignored = list_window(source, prefix, window, slack, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids)
-    empty = "" if found else explain_empty(source, prefix, days, accounts=accounts, regions=regions,
-                                           flow_log_ids=flow_log_ids)
-    if empty:
-        log.warning("nothing to ingest: %s", empty)
-    planned, skipped, changed = plan(found, entries, window)
-    log.info("%s: %d objects to read, %d already ingested, %d changed", source.description, len(planned), skipped, len(changed))
-    renamed, obsolete = _drop_changed(dd, entries, changed)
-    run_id = new_run_id()
-    sink = Sink(dd, run_id, strict)
-    results = _run_pool(source, planned, sink, workers, progress)
-    failed_keys = {p.obj.key for p, r in zip(planned, results, strict=True) if r.error}
-    files: dict[str, list[str]] = {}
-    for w in sink.writers():
-        for k, fs in w.close(failed_keys).items():
-            files.setdefault(k, []).extend(fs)
-    _commit(dd, entries, renamed, planned, results, files, window)
-    for path in obsolete:
-        path.unlink(missing_ok=True)
-    refresh_catalog(dd)
+    with writer_lock(dd, "ingest"):
+        entries = mf.load(dd)
+        mf.remove_orphans(dd, entries)
+        found, ignored = list_window(source, prefix, window, slack, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids)
+        empty = "" if found else explain_empty(source, prefix, days, accounts=accounts, regions=regions,
+                                               flow_log_ids=flow_log_ids)
+        if empty:
+            log.warning("nothing to ingest: %s", empty)
+        planned, skipped, changed = plan(found, entries, window)
+        log.info("%s: %d objects to read, %d already ingested, %d changed", source.description, len(planned), skipped, len(changed))
+        run_id = new_run_id()
+        mf.begin_run(dd, run_id)
+        rewrites: dict[str, Path | None] = {}
+        try:
+            rewrites = _drop_changed(dd, entries, changed, run_id)
+            sink = Sink(dd, run_id, strict)
+            results = _run_pool(source, planned, sink, workers, progress)
+            failed_keys = {p.obj.key for p, r in zip(planned, results, strict=True) if r.error}
+            # The commit: old files lose the changed objects' rows first (each in one rename), then
+            # the new files appear, then the manifest names them. A reader polling the flows never
+            # sees a changed object's rows twice; a kill anywhere leaves what the next run sweeps.
+            renamed = _replace_rewritten(dd, rewrites)
+            files: dict[str, list[str]] = {}
+            for w in sink.writers():
+                for k, fs in w.close(failed_keys).items():
+                    files.setdefault(k, []).extend(fs)
+            _commit(dd, renamed, planned, results, files)
+        except BaseException:
+            for tmp in rewrites.values():
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+            raise
+        mf.end_run(dd, run_id)
+        refresh_catalog(dd)
     summary = _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
     return replace(summary, empty_reason=empty)
 
@@ -144,29 +161,47 @@ def _run_pool(source: Source, planned: list[Planned], sink: Sink, workers: int, 
         raise
 
 
-def _drop_changed(dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str]) -> tuple[dict[str, str | None], list[Any]]:
-    """Rewrite files holding rows of changed objects without those rows (new names; old removed after commit)."""
-    if not changed:
-        return {}, []
+def _drop_changed(dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str], run_id: str) -> dict[str, Path | None]:
+    """Copies of the files holding rows of changed objects without those rows, under hidden temp names.
+
+    Returns data file → its copy (None: no row left, the file goes). Nothing is visible until
+    :func:`_replace_rewritten` at the commit.
+    """
     drop = set(changed)
-    affected = sorted({f for k in changed for f in entries[k].files})
-    renamed: dict[str, str | None] = {}
-    for rel in affected:
+    out: dict[str, Path | None] = {}
+    for rel in sorted({f for k in changed for f in entries[k].files}):
         src = dd.root / rel
-        dest = src.with_name(f"part-{new_run_id()}.parquet")
-        kept = filter_file(src, dest, drop) if src.exists() else 0
-        if kept == 0 and dest.exists():
-            dest.unlink()
-        renamed[rel] = dest.relative_to(dd.root).as_posix() if kept else None
-    return renamed, [dd.root / rel for rel in affected]
+        if not src.exists():
+            out[rel] = None
+            continue
+        tmp = src.with_name(f".{src.name}.{run_id}.tmp")
+        kept = filter_file(src, tmp, drop)
+        if kept == 0:
+            tmp.unlink()
+        out[rel] = tmp if kept else None
+    return out
+
+
+def _replace_rewritten(dd: DataDir, rewrites: dict[str, Path | None]) -> dict[str, str | None]:
+    """Put each rewritten copy in place of its file in one rename (or remove an emptied file)."""
+    renamed: dict[str, str | None] = {}
+    for rel, tmp in rewrites.items():
+        if tmp is None:
+            (dd.root / rel).unlink(missing_ok=True)
+            renamed[rel] = None
+        else:
+            os.replace(tmp, dd.root / rel)
+    return renamed
 
 
 def _commit(
-    dd: DataDir, entries: dict[str, mf.ManifestEntry], renamed: dict[str, str | None],
-    planned: list[Planned], results: list[ObjectResult], files: dict[str, list[str]], window: Window,
+    dd: DataDir, renamed: dict[str, str | None],
+    planned: list[Planned], results: list[ObjectResult], files: dict[str, list[str]],
 ) -> None:
+    """Write the manifest: re-read under the lock, this run's objects merged into it."""
     now = datetime.now(UTC).replace(microsecond=0)
-    new = {k: e.with_files(renamed) if renamed else e for k, e in entries.items()}
+    current = mf.load(dd)
+    new = {k: e.with_files(renamed) if renamed else e for k, e in current.items()}
     for p, r in zip(planned, results, strict=True):
         old = new.get(p.obj.key)
         same = old if old is not None and old.etag == p.obj.etag and old.status == "ingested" else None

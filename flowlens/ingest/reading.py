@@ -21,9 +21,9 @@ from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import (
     BadLine,
     Header,
+    flow_log_header,
     iter_chunks,
     parse_chunk,
-    parse_header,
     parse_joined,
     split_header,
 )
@@ -66,14 +66,13 @@ class Sink:
 
 def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
     if p.key.format is FileFormat.PARQUET:
-        header, tables = read_parquet(stream, p.obj.key)
-        return header, ((t, []) for t in tables)
+        return read_parquet(stream, p.obj.key)
     chunks = iter_chunks(stream, gz=True)
     first = next(chunks, b"")
     if not first.strip():
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
     head, rest = split_header(first)
-    header = parse_header(head, p.obj.key)
+    header = flow_log_header(head, p.obj.key)
 
     def parsed() -> Iterator[tuple[pa.Table, list[BadLine]]]:
         line = 2
@@ -92,7 +91,7 @@ def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, bytes]:
     if not text.strip():
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
     head, body = split_header(text)
-    return parse_header(head, p.obj.key), body
+    return flow_log_header(head, p.obj.key), body
 
 
 def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:

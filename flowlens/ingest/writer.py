@@ -136,7 +136,9 @@ class PartitionWriter:
 def filter_file(src: Path, dest: Path, drop_keys: set[str]) -> int:
     """Rewrite ``src`` to ``dest`` without rows whose ``source_key`` is in ``drop_keys``; rows kept."""
     pf = pq.ParquetFile(src)
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:6]}.tmp")
+    # A hidden temp destination is written directly; anything else through a temp file of its own.
+    direct = dest != src and dest.name.startswith(".") and dest.name.endswith(".tmp")
+    tmp = dest if direct else dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:6]}.tmp")
     kept = 0
     drop = pa.array(sorted(drop_keys), pa.string())
     with pq.ParquetWriter(tmp, pf.schema_arrow, compression="zstd") as w:
@@ -146,5 +148,6 @@ def filter_file(src: Path, dest: Path, drop_keys: set[str]) -> int:
             kept += rg.num_rows
             w.write_table(rg, row_group_size=ROW_GROUP_ROWS)
     pf.close()
-    os.replace(tmp, dest)
+    if not direct:
+        os.replace(tmp, dest)
     return kept

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.datadir import DataDir
+from flowlens.errors import InputError
 from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.config_lookup import (
     ConfigLookup,
     config_history_from_aws,
     config_history_from_json,
 )
+from flowlens.inventory.normalize import NormalizeError
 from flowlens.inventory.snapshot import SnapshotInfo, choose_snapshot, write_snapshot
 
 if TYPE_CHECKING:
@@ -80,7 +82,10 @@ def snapshot_from_aws(
     from flowlens.inventory.from_aws import collect
 
     called_at = taken_at or datetime.now(UTC)
-    inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
+    try:
+        inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
+    except NormalizeError as exc:
+        raise InputError(f"EC2 API output ({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}") from None
     inputs = {"endpoint_url": endpoint_url} if endpoint_url else {}
     return write_snapshot(inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=called_at)
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from flowlens.inventory import normalize as nz
 from flowlens.inventory import resources as rs
+from flowlens.inventory.ids import check_tables
 from flowlens.inventory.normalize import Json, Row
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 
@@ -136,7 +137,9 @@ def build_inventory(raw: RawInventory) -> InventoryTables:
         "flow_logs": flow_logs,
         "eni_coverage": rs.eni_coverage(enis, flow_logs),
     }
-    return InventoryTables({name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS}, raw.observed_tables())
+    built = {name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS}
+    check_tables(built)  # ids go into plans and reports: a malformed one stops here
+    return InventoryTables(built, raw.observed_tables())
 
 
 def _subnets(items: list[tuple[str | None, Json]], by_subnet: dict[str, str], default_nacl: dict[str, str]) -> list[Row]:

@@ -1,4 +1,4 @@
-"""The one schema of a flow record (design.md §2, domain.md §1.3, §2.2).
+"""The one schema of a flow record (docs/tables.md#flows, docs/flow-logs.md#fields, docs/flow-logs.md#parquet-delivery).
 
 Field names in log formats use hyphens (``log-status``); columns use AWS's Parquet names
 (``log_status``). Types are AWS's Parquet types. Fields a format does not carry are NULL.
@@ -71,7 +71,7 @@ VPC_FIELDS: tuple[FlowField, ...] = (
     _f("reject-reason", _S, 8),
 )
 
-#: Transit Gateway flow-log fields (the "v6" family, domain.md §1.11); TGW records have no action.
+#: Transit Gateway flow-log fields (the "v6" family, docs/flow-logs.md#transit-gateway-flow-logs); TGW records have no action.
 TGW_FIELDS: tuple[FlowField, ...] = (
     _f("version", _I32, 6),
     _f("resource-type", _S, 6),

@@ -1,4 +1,4 @@
-"""Arrow schemas of the inventory tables (design.md §2, §4).
+"""Arrow schemas of the inventory tables (docs/data-dir.md#inventory-snapshots, docs/tables.md#inventory).
 
 One snapshot is a folder ``inventory/snapshot=<UTC stamp>/`` holding one Parquet file per
 table below plus ``snapshot.json`` (when, from where). Every address or CIDR column has

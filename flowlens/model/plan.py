@@ -1,4 +1,4 @@
-"""The tightening plan as typed values, and its JSON (design.md §4 plus documented extra keys).
+"""The tightening plan as typed values, and its JSON (docs/recommend.md#plan-json).
 
 ``Plan.from_dict`` is the inverse of ``Plan.to_dict`` (tests/test_model_plan.py holds the
 round trip as the contract of plan.json). It also reads the minimal shape of the contract,

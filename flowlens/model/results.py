@@ -1,4 +1,4 @@
-"""Arrow schemas of the analysis results (design.md §4); their status and cause words are in :mod:`flowlens.model.status`.
+"""Arrow schemas of the analysis results (docs/tables.md#analysis-results); their status and cause words are in :mod:`flowlens.model.status`.
 
 Results live in ``results/date=<YYYY-MM-DD>/<table>.parquet``; the catalog exposes each table
 across all analysed days, with the ``date`` partition column.
@@ -30,6 +30,12 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # records on the ENI where the rule applies. last_used_date: today if used today, else the
     # last analysed day within the lookback where it was used (then status is 'used' with
     # flows 0 and a status_reason saying so), else NULL.
+    # One row per rule in its latest content of the day (the inventory over time,
+    # docs/analysis.md): exists_from/exists_to is the part of the day it possibly existed in that
+    # content (window_start/window_end when all day) and its flows count only that content;
+    # change is created | changed | deleted (model.status.RuleChange) when that content began or
+    # ended inside the day, change_at the first snapshot that showed it (created/changed) or
+    # showed it gone (deleted), NULL otherwise.
     "rule_usage": _schema(
         ("rule_id", S), ("group_id", S), ("direction", S), ("status", S), ("flows", I64),
         ("connections", I64), ("sole_flows", I64), ("packets", I64), ("bytes", I64), ("peers", I64),
@@ -38,6 +44,7 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("sole_connections", I64), ("vpc_id", S), ("ip_protocol", I32), ("from_port", I32),
         ("to_port", I32), ("peer_type", S), ("peer", S), ("members", I64), ("covered_members", I64),
         ("last_used_date", pa.date32()),
+        ("exists_from", TS), ("exists_to", TS), ("change", S), ("change_at", TS),
     ),
     # One row per ENI × conversation (unordered 5-tuple) × day, seen from that ENI.
     # eni_role: initiator | responder (this ENI's side), or transit (an ENI that is neither
@@ -53,7 +60,10 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # reply direction (any action); rejected_flows: REJECT records, both directions.
     # status: allowed (some current rule allows it) | no_rule (accepted, but no current rule of
     # the ENI's SGs allows it: a removed rule or tracked state) | rejected (never accepted) |
-    # transit | not_in_inventory. matched_rules: how many rules allow it on this ENI.
+    # transit | not_in_inventory (no snapshot or Config item places the ENI that day:
+    # unattributed). matched_rules: how many rules allow it on this ENI, each judged in the
+    # content it had at the conversation's time. vpc_id: the ENI's VPC; for an ENI no inventory
+    # row places, the records' own vpc-id, else their subnet's VPC, else NULL.
     "conversations": _schema(
         ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
         ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
@@ -61,9 +71,12 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("confidence", S), ("accepted", B), ("flows", I64), ("reply_flows", I64),
         ("rejected_flows", I64), ("packets", I64), ("bytes", I64), ("first_seen", TS), ("last_seen", TS),
         ("status", S), ("matched_rules", I64), ("reply_packets", I64), ("reply_bytes", I64),
+        ("vpc_id", S),
     ),
     # The full match set: one row per (ENI, rule direction, protocol, peer, service port) × rule
-    # that allows it, aggregated over the day's accepted initiating conversations.
+    # that allowed it at the time, aggregated over the day's accepted initiating conversations;
+    # on a day the inventory changed, one such row per part of the day the conversations span
+    # (their epochs), so a column summed over a rule's rows stays exact.
     # rules_matched: how many rules of the ENI's SGs allow that key (1 = this rule is the sole one).
     # matched_via: cidr | prefix_list | sg.
     "rule_matches": _schema(

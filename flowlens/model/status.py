@@ -20,6 +20,14 @@ class RuleStatus(StrEnum):
     NO_MEMBERS = "no_members"
 
 
+class RuleChange(StrEnum):
+    """``rule_usage.change``: how a rule's latest content began or ended inside the analysed day."""
+
+    CREATED = "created"
+    CHANGED = "changed"
+    DELETED = "deleted"
+
+
 class RejectCause(StrEnum):
     """``rejected.cause``: why a REJECT record was rejected."""
 

@@ -105,7 +105,7 @@ def result_source(dd: DataDir, table: str, *, name: str | None = None) -> Parque
 
 
 def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
-    """Every table of the catalog (design.md §4), the inventory read from ``snapshot``."""
+    """Every table of the catalog (docs/tables.md), the inventory read from ``snapshot``."""
     return [
         *flow_sources(dd),
         ParquetSource("quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION),
@@ -115,12 +115,13 @@ def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
     ]
 
 
-def analysis_sources(dd: DataDir, snapshot: str) -> list[ParquetSource]:
-    """Flows, the inventory tables of ``snapshot`` and the prior results, as the queries name them."""
-    return [
-        *flow_sources(dd), *inventory_sources(dd, snapshot),
-        *(result_source(dd, t, name=f"prior_{t}") for t in PRIOR_RESULTS),
-    ]
+def analysis_sources(dd: DataDir) -> list[ParquetSource]:
+    """Flows and the prior results, as the queries name them.
+
+    The inventory is not one snapshot's files: the analysis registers the day's rows of the
+    timeline built from every snapshot around the window (flowlens.analyze.epochs).
+    """
+    return [*flow_sources(dd), *(result_source(dd, t, name=f"prior_{t}") for t in PRIOR_RESULTS)]
 
 
 # --- SQL types ---------------------------------------------------------------------------------

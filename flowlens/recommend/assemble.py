@@ -269,7 +269,7 @@ def _action(c: Candidate) -> Action:
     """remove without proposed rules; replace for a move to a reference that may widen; else narrow.
 
     A prefix list inside the old CIDR is a narrowing like any sub-prefix; one that reaches beyond
-    it may widen and is a replacement, marked like a CIDR → SG reference (design.md §6).
+    it may widen and is a replacement, marked like a CIDR → SG reference (docs/recommend.md#safety-contract).
     """
     if c.kind in (Kind.UNUSED, Kind.REDUNDANT):
         return Action.REMOVE

@@ -19,6 +19,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.lock import writer_lock
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
@@ -115,7 +116,7 @@ def _window_flags(days: Sequence[date]) -> str:
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
-    """The plan as the ``recommendations`` results table (design.md §4)."""
+    """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     v = plan.verification
     rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
              **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
@@ -127,12 +128,18 @@ def recommendations_table(plan: Plan) -> pa.Table:
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
     write: bool = True, memory_limit: str = "1GB", on_plan: Callable[[Plan, Inventory, Observations], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
     ``on_plan`` is called with the plan, the inventory and the observations while they are open
     (the trade-off of ``flowlens recommend --tradeoff`` reads the observed flows).
+    ``progress(phase, n, of)`` is told as each phase starts.
     """
+    def phase(name: str, n: int) -> None:
+        if progress:
+            progress(name, n, 5 if write else 4)
+
     if not days:
         raise AnalysisError("recommend needs at least one day")
     settings = settings or Settings()
@@ -148,11 +155,15 @@ def recommend(
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
         con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
         try:
+            phase("reading the inventory", 1)
             register_views(con, dd, snapshot=snapshot)
             inv = load_inventory(con)
+            phase("reading rule usage", 2)
             usage = load_usage(con, analysed)
+            phase("reading observed traffic", 3)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
             history = load_history(con, max(analysed))
+            phase("planning and replaying the accepted flows", 4)
             plan = build_plan(inv, usage, obs, start, end, settings, window, history=history)
             plan = locate(plan, _rows(con, "groups"))
             if on_plan is not None:
@@ -162,6 +173,8 @@ def recommend(
     log.info("%d recommendations, %d dropped, %d flows checked, %d cut", len(plan.recommendations),
              len(plan.dropped), plan.verification.flows_checked, plan.verification.flows_cut)
     if write:
-        write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
-        refresh_catalog(dd)
+        phase("writing the recommendations table", 5)
+        with writer_lock(dd, "recommend"):
+            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
+            refresh_catalog(dd)
     return plan

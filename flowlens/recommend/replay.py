@@ -1,4 +1,4 @@
-"""The replay proof (design.md §6): no accepted initiating flow the current rules allow is cut.
+"""The replay proof (docs/recommend.md#the-replay-proof): no accepted initiating flow the current rules allow is cut.
 
 Every observed flow is checked on its ENI against the union of all rules of all SGs on that
 ENI, first as they are, then with every proposed change applied. A flow that the current rules

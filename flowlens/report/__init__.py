@@ -1,4 +1,4 @@
-"""The daily report: HTML, Markdown, JSON and PNG charts over the catalog (design.md §1).
+"""The daily report: HTML, Markdown, JSON and PNG charts over the catalog (docs/report.md).
 
 ``write_report`` and ``ReportPaths`` load on first use, so that the pure parts of this package
 (:mod:`flowlens.report.exposure`) import without DuckDB, pandas or matplotlib.

@@ -12,13 +12,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from flowlens.model.net import PROTOCOL_NAMES
+from flowlens.report import words
 
 #: Okabe-Ito, colour-blind safe.
 BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
@@ -58,8 +61,17 @@ def _figure(width: float, height: float, rows: int = 1) -> tuple[Figure, list[Ax
 
 
 def _png(fig: Figure) -> bytes:
+    """The figure as PNG, every text drawn literally.
+
+    Labels carry AWS strings (SG names, descriptions) in which ``$`` is valid: mathtext would
+    typeset ``$x$`` as maths and fail outright on an unbalanced one. Texts made so far are switched
+    off one by one; tick labels, made while drawing, take the setting from the context.
+    """
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    with rc_context({"text.parse_math": False}):
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -82,13 +94,19 @@ def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, 
                  align="edge")
         ax_b.bar(xs, part["bytes"], width=half, color=colour, label=action.title(),
                  align="edge")
-    _title(ax_f, f"Flow records per {unit} (UTC)")
+    log_f, log_b = spiky(traffic["flows"]), spiky(traffic["bytes"])
+    _title(ax_f, f"Flow records per {unit} (UTC)" + (", log scale" if log_f else ""))
     ax_f.set_ylabel("flow records")
-    ax_f.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if log_f:
+        ax_f.set_yscale("log")
+    else:
+        ax_f.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_f.yaxis.set_major_formatter(FuncFormatter(_thousands))
     ax_f.legend(frameon=False, fontsize=9, loc="upper right")
-    _title(ax_b, f"Bytes per {unit} (UTC)")
+    _title(ax_b, f"Bytes per {unit} (UTC)" + (", log scale" if log_b else ""))
     ax_b.set_ylabel("bytes")
+    if log_b:
+        ax_b.set_yscale("log")
     ax_b.yaxis.set_major_formatter(FuncFormatter(_bytes))
     ax_b.legend(frameon=False, fontsize=9, loc="upper right")
     for ax in (ax_f, ax_b):
@@ -97,6 +115,16 @@ def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, 
         ax.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=UTC))
     ax_b.set_xlabel("time (UTC)")
     return _png(fig)
+
+
+def spiky(values: pd.Series, ratio: float = 20.0) -> bool:
+    """Whether one spike would flatten the rest on a linear axis: the top bin over ``ratio`` × the median.
+
+    >>> spiky(pd.Series([10, 12, 9, 11, 900])), spiky(pd.Series([10, 12, 9, 11, 40]))
+    (True, False)
+    """
+    positive = values[values > 0]
+    return len(positive) >= 3 and float(positive.max()) > ratio * float(positive.median())
 
 
 def _stacked_barh(ax: Axes, table: pd.DataFrame, colours: Mapping[str, str], xlabel: str) -> None:
@@ -206,22 +234,17 @@ def exposure_before_after(before: Mapping[str, int], after: Mapping[str, int]) -
             ax.bar([x + (j - 0.5) * 0.38 for x in xs], [max(v, 1.0) for v in vals], width=0.38,
                    color=colour, label=label)
             for x, v in zip(xs, vals, strict=True):
-                ax.text(x + (j - 0.5) * 0.38, max(v, 1.0), _sci(v), ha="center", va="bottom", fontsize=8)
+                ax.text(x + (j - 0.5) * 0.38, max(v, 1.0), words.count(int(v)), ha="center", va="bottom", fontsize=8)
         ax.set_yscale("log")
         ax.set_xticks(xs, ["ingress", "egress"])
-        ax.set_ylabel("addresses × ports (log scale)")
+        ax.set_ylabel("address × port pairs (log scale)")
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: words.count(int(v)) if v >= 1 else ""))
         ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         _title(ax, f"Exposure, {family.replace('ip', 'IP')}")
         ax.legend(frameon=False, fontsize=9)
     return _png(fig)
-
-
-def _sci(value: float) -> str:
-    """A short label for possibly astronomical counts."""
-    if value < 1_000_000:
-        return f"{value:,.0f}"
-    return f"{value:.2e}".replace("e+", "e")
 
 
 def coverage_per_subnet(coverage: pd.DataFrame, labels: Mapping[str, str]) -> bytes:

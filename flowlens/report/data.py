@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -28,6 +28,8 @@ from flowlens.report import exposure as ex
 log = logging.getLogger(__name__)
 
 TOP_N = 10
+#: Peer × port rows of evidence shown per rule (the busiest first).
+EVIDENCE_ROWS = 10
 
 
 def bin_seconds(w: Window) -> int:
@@ -75,6 +77,10 @@ class ReportData:
     exposure: ex.ExposureComparison
     ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
     quarantine: pd.DataFrame  # reason, lines, objects
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # rule_evidence.sql: top peers × ports per rule
+    rule_days: pd.DataFrame = field(default_factory=pd.DataFrame)  # rule_days.sql: per rule × day flows
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)  # group_members.sql: ENIs per group
+    exposure_resolve: Mapping[str, list[str]] = field(default_factory=dict)  # SG / prefix-list peer → CIDRs
     analysed: AnalysedWindow | None = None  # the window's days and those with analysis results
     table_verification: Verification | None = None  # the replay totals the recommendations table records
 
@@ -82,6 +88,10 @@ class ReportData:
     def verification(self) -> Verification | None:
         """The replay proof of the plan shown: the plan file's, else the recommendations table's."""
         return self.plan.verification if self.plan is not None else self.table_verification
+
+    def group_names(self) -> dict[str, str]:
+        """Group id → name (empty when the snapshot has no name)."""
+        return {str(g.group_id): "" if _missing(g.group_name) else str(g.group_name) for g in rows(self.groups)}
 
     @property
     def gap_sentence(self) -> str:
@@ -222,7 +232,8 @@ def load(
     parsed = Plan.from_dict(plan, where=plan_source, directions=directions) if plan is not None else None
     recs = parsed.recommendations if parsed is not None else _recommendations(con, window, params, directions)
     has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
-    comparison = ex.compare(rules, recs, _resolver(con))
+    resolve = _resolver(con)
+    comparison = ex.compare(rules, recs, resolve)
     log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
     return ReportData(
         window=window,
@@ -241,6 +252,10 @@ def load(
         exposure=comparison,
         ingest=_df(con, "ingest_accounting", params),
         quarantine=_df(con, "quarantine_reasons", params),
+        evidence=_df(con, "rule_evidence", {**params, "limit": EVIDENCE_ROWS}),
+        rule_days=_df(con, "rule_days", params),
+        members=_df(con, "group_members"),
+        exposure_resolve=resolve,
         analysed=AnalysedWindow.of(window.dates(), analysed_days) if analysed_days is not None else None,
         table_verification=_table_verification(con, params) if parsed is None else None,
     )

@@ -1,7 +1,11 @@
-"""The self-contained HTML page: one template, inline CSS, charts as data URIs, no JavaScript.
+"""The self-contained HTML page: one template, inline CSS and script, charts as data URIs.
 
 Every value is escaped with :func:`html.escape` on its way in (names, descriptions, tags and
 rule descriptions come from AWS and may hold markup); only this module's own markup is raw.
+Bidirectional-override and other invisible format characters are shown as ``[U+202E]``: in a
+name or description they would reorder what a reviewer reads (the "Trojan Source" trick).
+Control characters (a terminal escape sequence's ESC, a NUL) are shown as ``\x1b``
+(:func:`flowlens.textsafe.show_controls`).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +22,11 @@ from typing import Any
 
 import pandas as pd
 
+from flowlens.report import words
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
-from flowlens.report.sentences import replay_sentence, subset_sentence
+from flowlens.textsafe import show_controls
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class Raw:
     """Markup built by this module (already escaped)."""
 
     text: str
+    sort: float | None = None  # the number a sortable column orders this cell by
 
 
 Cell = Any
@@ -46,10 +53,24 @@ def esc(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     if isinstance(value, Mapping):
-        return html.escape(", ".join(f"{k}={v}" for k, v in value.items()))
+        return _text(", ".join(f"{k}={v}" for k, v in value.items()))
     if isinstance(value, list | tuple):
-        return html.escape(", ".join(_tag_text(v) for v in value))
-    return html.escape(str(value))
+        return _text(", ".join(_tag_text(v) for v in value))
+    return _text(str(value))
+
+
+def _text(value: str) -> str:
+    """HTML-escaped; control characters as ``\x1b``, format characters as visible markers."""
+    return _visible(html.escape(show_controls(value, bidi=False)))
+
+
+#: Unicode format characters that reorder or hide text: bidi embeddings, overrides, isolates, marks.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _visible(text: str) -> str:
+    """Format characters replaced by a visible ``[U+XXXX]`` marker (the text is already escaped)."""
+    return _INVISIBLE.sub(lambda m: f'<span class="ctl">[U+{ord(m.group()):04X}]</span>', text)
 
 
 def _tag_text(item: Any) -> str:
@@ -60,14 +81,48 @@ def _tag_text(item: Any) -> str:
     return str(item)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], numeric: Iterable[int] = ()) -> str:
-    num = set(numeric)
-    head = "".join(f'<th class="{"num" if i in num else ""}">{esc(h)}</th>' for i, h in enumerate(headers))
+def _sort_key(value: Any) -> str:
+    """The ``data-v`` a numeric cell sorts by (its raw number), or "" for text cells."""
+    if isinstance(value, Raw):
+        return "" if value.sort is None else f' data-v="{value.sort:g}"'
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    return "" if pd.isna(value) else f' data-v="{value}"'
+
+
+def _width(em: int | None) -> str:
+    return f' style="min-width:{em}em"' if em else ""
+
+
+def _attrs(attrs: Mapping[str, Any] | None) -> str:
+    return "".join(f' {k}="{esc(v)}"' for k, v in (attrs or {}).items())
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], numeric: Iterable[int] = (), *,
+          tid: str = "", row_attrs: Sequence[Mapping[str, Any]] | None = None, filterable: bool = True,
+          unsortable: Iterable[int] = (), wide: Mapping[int, int] | None = None) -> str:
+    """A sortable table (click a header) with a filter box above it when it has more than a few rows.
+
+    ``wide``: column → minimum width in em, for columns (rule lists, reasons) that read badly squeezed."""
+    num, fixed, roomy = set(numeric), set(unsortable), dict(wide or {})
+    body_rows = list(rows)
+
+    def sort(i: int, h: str) -> str:
+        return "" if i in fixed else f' data-sort title="Sort by {esc(h)}"'
+
+    head = "".join(f'<th class="{"num" if i in num else ""}"{sort(i, h)}>{esc(h)}</th>' for i, h in enumerate(headers))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if i in num else ""}">{esc(c)}</td>' for i, c in enumerate(r)) + "</tr>"
-        for r in rows
+        f"<tr{_attrs(row_attrs[n] if row_attrs else None)}>"
+        + "".join(f'<td class="{"num" if i in num else "wide" if i in roomy else ""}"{_width(roomy.get(i))}{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
+                  for i, c in enumerate(r))
+        + "</tr>"
+        for n, r in enumerate(body_rows)
     )
-    return f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    ident = f' id="{esc(tid)}"' if tid else ""
+    box = (f'<input type="search" class="tfilter" placeholder="Filter these {len(body_rows):,} rows" '
+           f'aria-label="Filter rows">' if filterable and len(body_rows) > 3 else "")
+    return (f'<div class="tbl">{box}<div class="tablewrap"><table class="sortable"{ident}><thead><tr>{head}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div></div>")
 
 
 def no_data(what: str) -> str:
@@ -85,7 +140,7 @@ def howto(text: str) -> str:
     return f'<p class="howto"><strong>How to read this.</strong> {esc(text)}</p>'
 
 
-def _json_cell(value: Any) -> Raw:
+def json_cell(value: Any) -> Raw:
     if value in (None, "", {}, []):
         return Raw('<span class="muted">–</span>')
     if isinstance(value, str):
@@ -98,36 +153,24 @@ def _json_cell(value: Any) -> Raw:
     return Raw(f"<code>{esc(json.dumps(value))}</code>")
 
 
-def _rule_line(p: Mapping[str, Any]) -> str:
+def rule_line(p: Mapping[str, Any]) -> str:
     proto = port_label(p.get("ip_protocol"), p.get("from_port"))
     ports = p.get("from_port"), p.get("to_port")
     if ports[0] is not None and ports[1] not in (None, ports[0]):
         proto += f"-{ports[1]}"
     desc = f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
     text = f"{p.get('direction', '')} {proto} {p.get('peer', '')}".strip()
-    return f"<code>{esc(text)}</code>{desc}"
+    words_ = " ".join(f'<span class="nw">{esc(t)}</span>' for t in text.split(" "))  # break between words, not at an id's hyphen
+    return f"<code>{words_}</code>{desc}"
 
 
-def _current_cell(current: Mapping[str, Any] | None) -> Raw:
-    if not current:
-        return Raw('<span class="muted">not recorded</span>')
-    return Raw(_rule_line(current))
-
-
-def _proposed_cell(items: Sequence[Mapping[str, Any]], may_widen: bool = False) -> Raw:
-    marker = '<span class="badge widen">may widen</span> ' if may_widen else ""
-    if not items:
-        return Raw(marker + '<span class="muted">(remove)</span>')
-    return Raw(marker + "<br>".join(_rule_line(p) for p in items))
-
-
-def _badge(value: Any, kind: str) -> Raw:
+def badge(value: Any, kind: str) -> Raw:
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     cls = "".join(ch for ch in text.lower() if ch.isalnum() or ch == "_")
     return Raw(f'<span class="badge {kind}-{cls}">{esc(text)}</span>')
 
 
-def _rule_text(r: Any) -> str:
+def rule_text(r: Any) -> str:
     if pd.isna(r.ip_protocol):
         return ""
     proto = port_label(r.ip_protocol, r.from_port)
@@ -137,60 +180,51 @@ def _rule_text(r: Any) -> str:
     return f"{proto} {r.peer if pd.notna(r.peer) else ''}{more}"
 
 
-def section_findings(data: ReportData) -> str:
-    if data.findings.empty:
-        return no_data("No posture findings for this window (or 'flowlens analyze' has not run).")
-    rows = [(_badge(f.severity, "sev"), f.kind, f.resource_id, f.title, f.detail, _json_cell(f.evidence))
-            for f in tuples(data.findings)]
-    return table(["severity", "kind", "resource", "title", "detail", "evidence"], rows)
+def anchor(prefix: str, ident: Any) -> str:
+    """An element id / fragment for an AWS id (escaped for the attribute it goes into)."""
+    return esc(f"{prefix}-{ident}")
 
 
-def _risk_cell(risk: str, reason: str) -> Raw:
-    why = f'<br><span class="muted">{esc(reason)}</span>' if reason else ""
-    return Raw(_badge(risk, "risk").text + why)
+def sg_cell(group_id: Any, names: Mapping[str, str]) -> Raw:
+    """``sg-… name``: the id (never broken mid-string) linking to its section, with its name."""
+    if group_id is None or (isinstance(group_id, float) and pd.isna(group_id)) or group_id == "":
+        return Raw('<span class="muted">–</span>')
+    name = names.get(str(group_id), "")
+    label = f' <span class="name">{esc(name)}</span>' if name else ""
+    return Raw(f'<a class="id" href="#{anchor("sg", group_id)}">{esc(group_id)}</a>{label}')
 
 
-def section_recommendations(data: ReportData) -> str:
-    if not data.recommendations:
-        return no_data("No recommendations: nothing to tighten, or 'flowlens recommend' has not run.")
-    rows = [(_badge(r.action, "act"), r.rule_id, r.group_id,
-             _current_cell(r.current.to_dict() if r.current is not None else None), Raw("→"),
-             _proposed_cell([p.to_dict() for p in r.proposed], r.may_widen), _risk_cell(r.risk, r.risk_reason),
-             _json_cell(r.evidence.to_dict())) for r in data.recommendations]
-    return (f"<p>{esc(subset_sentence(data.recommendations))} {esc(replay_sentence(data.verification))}</p>"
-            + table(["action", "rule", "group", "current", "", "proposed", "risk and why", "evidence"], rows))
+def rule_cell(rule_id: Any, has_evidence: bool) -> Raw:
+    """The rule id, with a link to its evidence when rule_matches holds any."""
+    link = (f' <a class="evlink" href="#{anchor("ev", rule_id)}" data-rule="{esc(rule_id)}">evidence</a>'
+            if has_evidence else "")
+    return Raw(f'<span class="id">{esc(rule_id)}</span>{link}')
 
 
-def section_rules(data: ReportData) -> str:
+def section_rules(data: ReportData, names: Mapping[str, str]) -> str:
     if data.rules.empty:
         return no_data("No rule usage for this window: run 'flowlens analyze' for these days.")
-    rows = [(r.rule_id, r.group_id, r.direction, _rule_text(r), r.description, _badge(r.status, "st"),
-             r.flows, r.connections, r.sole_flows, r.peers, r.status_reason)
+    ev = set(data.evidence["rule_id"].astype(str)) if not data.evidence.empty else set()
+    rows = [(rule_cell(r.rule_id, str(r.rule_id) in ev), sg_cell(r.group_id, names), r.direction, rule_text(r),
+             r.description, badge(r.status, "st"), r.flows, r.connections, r.sole_flows, r.peers, r.status_reason)
             for r in tuples(data.rules)]
     return table(["rule", "group", "dir", "allows", "description", "status", "flows", "connections",
-                  "sole flows", "peers", "why"], rows, numeric=(6, 7, 8, 9))
+                  "sole flows", "peers", "why"], rows, numeric=(6, 7, 8, 9), tid="rules-table")
 
 
-def section_groups(data: ReportData) -> str:
-    if data.groups.empty:
-        return no_data("No security groups in the inventory snapshot: run 'flowlens inventory'.")
-    rows = [(g.group_id, g.group_name, g.description, g.vpc_id, g.is_default, g.tags, g.rules, g.members)
-            for g in tuples(data.groups)]
-    return table(["group", "name", "description", "VPC", "default", "tags", "rules", "ENIs"], rows, numeric=(6, 7))
-
-
-def section_exposure(data: ReportData) -> str:
+def section_exposure(data: ReportData, names: Mapping[str, str]) -> str:
     ex = data.exposure
     if not ex.rows:
         return no_data("No security-group rules in the inventory snapshot.")
-    rows = [(b.group_id, b.direction, b.ipv4, a.ipv4, _delta(b.ipv4, a.ipv4), _sci(b.ipv6), _sci(a.ipv6),
-             b.unresolved_peers) for b, a in ex.rows]
+    rows = [(sg_cell(b.group_id, names), b.direction, _n(b.ipv4), _n(a.ipv4), _delta(b.ipv4, a.ipv4), _n(b.ipv6),
+             _n(a.ipv6), b.unresolved_peers) for b, a in ex.rows]
     return table(["group", "direction", "IPv4 before", "IPv4 after", "IPv4 change", "IPv6 before",
-                  "IPv6 after", "unresolved peers"], rows, numeric=(2, 3, 4, 5, 6, 7))
+                  "IPv6 after", "unresolved peers"], rows, numeric=(2, 3, 4, 5, 6, 7), tid="exposure-table")
 
 
-def _sci(value: int) -> str:
-    return f"{value:,}" if value < 10**12 else f"{float(value):.3e}"
+def _n(value: int) -> Raw:
+    """An exposure figure in words ("281.5 trillion"), sorting by its exact value."""
+    return Raw(esc(words.count(value)), sort=float(value))
 
 
 def _delta(before: int, after: int) -> str:
@@ -202,7 +236,7 @@ def _delta(before: int, after: int) -> str:
 def section_rejected(data: ReportData) -> str:
     if data.reject_causes.empty:
         return ""
-    rows = [(_badge(c.cause, "cause"), c.records, c.sources, c.example_detail)
+    rows = [(badge(c.cause, "cause"), c.records, c.sources, c.example_detail)
             for c in tuples(data.reject_causes)]
     return table(["cause", "records", "sources", "example"], rows, numeric=(1, 2))
 

@@ -10,6 +10,7 @@ from flowlens.recommend.render_md import rule_text
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
 from flowlens.report.sentences import replay_sentence, subset_sentence
+from flowlens.textsafe import show_controls
 
 
 def md(value: Any) -> str:
@@ -18,7 +19,7 @@ def md(value: Any) -> str:
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    text = html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
+    text = html.escape(show_controls(str(value))).replace("|", "\\|").replace("\n", " ")
     return text.replace("`", "\\`").replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
 
 

@@ -17,7 +17,8 @@ from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, InputError
-from flowlens.report import charts, data, html, markdown, summary
+from flowlens.report import charts, data, html, markdown, review, summary
+from flowlens.report.sentences import replay_sentence, subset_sentence
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     return {key: draw() for key, (has_data, draw) in jobs.items() if has_data}
 
 
+#: The page's own script (sorting, filtering, search, evidence links): inline, so the file stands alone.
+SCRIPT = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+
 HOWTO = {
     "traffic": "Flow records (one per ENI per aggregation interval) and bytes, accepted vs rejected, per time bin. "
                "A REJECT spike without an ACCEPT change is usually a scan; a drop to zero is a logging gap.",
@@ -80,13 +84,19 @@ HOWTO = {
                 "protocol), summed over groups; before = the rules now, after = with the plan applied. Log scale.",
     "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only REJECT, or none. "
                 "Only ALL coverage lets flowlens call a rule unused.",
-    "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence.",
+    "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence. "
+                "A kind with many rows (scanners, mostly) is folded into one counted group: expand it to list them.",
+    "evidence": "For each rule with matched traffic: the busiest peer × port pairs it allowed (from rule_matches), "
+                "with the ENIs they reached and when they were first and last seen. A recommendation's "
+                "'evidence' link lands here.",
     "recommendations": "Proposed tightenings, each as the current rule → the rules that replace it (none: "
                        "removed), with its risk and why. A proposal marked 'may widen' is not a subset of the "
                        "rule it replaces (an SG reference or prefix list whose members can change); the others "
                        "allow nothing the current rule does not. The replay figures count the accepted flows "
                        "of the window checked against the proposed rules and those that would be cut.",
-    "groups": "The security groups of the inventory snapshot. Names, descriptions and tags are shown as text.",
+    "groups": "One section per security group of the inventory snapshot (click to expand): its member ENIs, "
+              "its rules with status and usage per analysed day, its recommendations and findings. Names, "
+              "descriptions and tags are shown as text; invisible direction-changing characters as [U+…].",
     "ingest": "Source objects read for the window's days (objects whose key names no day are always counted), "
               "rows written, and lines set aside in quarantine.",
 }
@@ -98,6 +108,7 @@ def _figure(pngs: Mapping[str, bytes], key: str, alt: str, empty: str) -> str:
 
 def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
     h = html
+    names = d.group_names()
     return {
         "traffic": h.howto(HOWTO["traffic"]) + _figure(pngs, "traffic", "Accepted and rejected traffic over time",
                                                        "No flow records in this window: run 'flowlens ingest'."),
@@ -106,16 +117,19 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
         + h.section_rejected(d),
         "rules": h.howto(HOWTO["rules"]) + _figure(pngs, "rule_status", "Rules per security group by status",
                                                    "No rule usage for this window: run 'flowlens analyze'.")
-        + (_figure(pngs, "rule_flows", "Flows per rule", "") if "rule_flows" in pngs else "") + h.section_rules(d),
+        + (_figure(pngs, "rule_flows", "Flows per rule", "") if "rule_flows" in pngs else "") + h.section_rules(d, names),
         "exposure": h.howto(HOWTO["exposure"]) + _verification(d)
         + (_figure(pngs, "exposure", "Exposure before and after the plan", "") if d.exposure.rows else "")
-        + h.section_exposure(d),
+        + h.section_exposure(d, names),
         "coverage": h.howto(HOWTO["coverage"]) + _figure(pngs, "coverage", "Flow-log coverage per subnet",
                                                          "No ENIs in the inventory snapshot: run 'flowlens inventory'.")
         + h.section_coverage(d, _subnet_labels(d)),
-        "findings": h.howto(HOWTO["findings"]) + h.section_findings(d),
-        "recommendations": h.howto(HOWTO["recommendations"]) + h.section_recommendations(d),
-        "groups": h.howto(HOWTO["groups"]) + h.section_groups(d),
+        "findings": h.howto(HOWTO["findings"]) + review.findings_section(d, names),
+        "recommendations": review.plan_summary(d) + h.howto(HOWTO["recommendations"])
+        + (f"<p>{h.esc(subset_sentence(d.recommendations))} {h.esc(replay_sentence(d.verification))}</p>"
+           + review.recommendations_table(d, names) if d.recommendations else ""),
+        "evidence": h.howto(HOWTO["evidence"]) + review.evidence_section(d, names),
+        "groups": h.howto(HOWTO["groups"]) + review.groups_section(d, names),
         "ingest": h.howto(HOWTO["ingest"]) + h.section_ingest(d),
     }
 
@@ -138,6 +152,7 @@ def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str
         "source": html.esc(source),
         "cards": html.headline_cards(head),
         "version": html.esc(__version__),
+        "script": SCRIPT,
         "gap": f'<p class="gap"><strong>Days without analysis.</strong> {html.esc(d.gap_sentence)}; '
                f"figures and risks rest on the analysed days only.</p>" if d.gap_sentence else "",
         **_sections(d, pngs),
@@ -172,7 +187,7 @@ def write_report(
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
 
-    ``plan`` is a plan JSON file or object (design.md §4); without it the recommendations
+    ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the recommendations
     table is shown and exposure "after" applies those, but there is no replay verification.
     Each file is replaced atomically; other files in ``out_dir`` are left alone.
     """

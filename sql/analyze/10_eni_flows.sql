@@ -5,7 +5,8 @@
 -- params: $day
 -- Addresses are packet-level (pkt_srcaddr/pkt_dstaddr when the format has them); lo_raw/hi_raw are
 -- the ENI-view addresses (srcaddr/dstaddr) of each side, used to tell which side is the ENI.
--- TCP flags are tested per record (they are OR-ed within an aggregation interval, domain.md §1.6):
+-- TCP flags are tested per record (they are OR-ed within an aggregation interval,
+-- docs/flow-logs.md#tcp-flags):
 -- syn = SYN without bit 16 (the initiator's SYN), synack = bits 18 (the responder's SYN-ACK).
 -- This is the one pass over the day's records, and each aggregate costs a scattered update per
 -- record (bench/README.md), so the yes/no facts share one BIT_OR of `bits`:

@@ -4,7 +4,8 @@
 --     at (lo|hi, NULL when silent): flag_side, peer_side, hist_side, rnr_side, listen_side,
 --     eph_side, fan_side, low_side, first_side
 -- params: $day, $lookback_start
--- Evidence only; 30_conversation_sides decides with it, strongest first (domain.md §3.10):
+-- Evidence only; 30_conversation_sides decides with it, strongest first
+-- (docs/flow-logs.md#who-initiated-a-connection):
 -- tcp_flags on this ENI, then on another ENI that saw the same packet-level 5-tuple the same day,
 -- then the same 5-tuple's earlier analysed days (history), then REJECT without any reply, then
 -- listening ports (SYN-confirmed responder ports and inbound SG rule ports of the address's ENI),

@@ -1,10 +1,12 @@
 -- name: 30_conversation_sides
 -- returns: one row per ENI conversation of the day with its initiator decided (init_side lo|hi,
---     decided_by, confidence), the ENI's own side (local_side), its role and the rule key it
---     exercises (rule_direction, peer_addr/peer_key, service_port)
+--     decided_by, confidence), the ENI's own side (local_side), its role, the rule key it
+--     exercises (rule_direction, peer_addr/peer_key, service_port) and the epochs its records
+--     span (ep_lo..ep_hi: from its first record's start to its last record's end)
 -- The decision ladder over 28_conversation_evidence: the strongest evidence that points at a side
--- decides (domain.md §3.10); the first packet's time always points at one, so every conversation
--- gets an initiator. Then each lo/hi column is renamed once for what it is in this conversation:
+-- decides (docs/flow-logs.md#who-initiated-a-connection); the first packet's time always points
+-- at one, so every conversation gets an initiator. Then each lo/hi column is renamed once for
+-- what it is in this conversation:
 -- the initiator's and the responder's address, port and key, the request records (sent by the
 -- initiator: f_* when lo initiated, r_* otherwise) and the reply records.
 WITH decided AS (
@@ -90,6 +92,17 @@ WITH decided AS (
         first_start, last_end, first_accept
     FROM roles
     WHERE init_side = 'hi'
+), with_epochs AS (
+    -- the epochs of its first and last record: a few a day, so a small nested-loop join
+    SELECT
+        oriented.*,
+        COALESCE(first_epoch.epoch, 0) AS ep_lo,
+        COALESCE(last_epoch.epoch, first_epoch.epoch, 0) AS ep_hi
+    FROM oriented
+    LEFT JOIN epochs AS first_epoch
+        ON oriented.first_start >= first_epoch.from_s AND oriented.first_start < first_epoch.to_s
+    LEFT JOIN epochs AS last_epoch
+        ON oriented.last_end >= last_epoch.from_s AND oriented.last_end < last_epoch.to_s
 )
 SELECT
     eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_key, hi_key,
@@ -106,5 +119,5 @@ SELECT
     responder_port AS service_port,
     flows, packets, bytes, reply_flows, reply_packets, reply_bytes,
     init_rejected, reply_rejected, rejected_flows, accepted_records,
-    first_start, last_end, first_accept
-FROM oriented
+    first_start, last_end, first_accept, ep_lo, ep_hi
+FROM with_epochs

@@ -1,7 +1,8 @@
 -- name: 48_nacl_verdicts
 -- returns: per rejected key on a subnet with a known NACL, the first NACL entry (lowest rule
 --     number) that matches it: rule_number, rule_action allow|deny, cidr (NACLs are ordered and
---     stateless, domain.md §3.8; ICMP entries match on protocol, the type/code being unobservable)
+--     stateless, docs/flow-logs.md#network-acls; ICMP entries match on protocol, the type/code
+--     being unobservable)
 WITH nacl_keys AS (
     SELECT DISTINCT
         eni_info.nacl_id,

@@ -1,11 +1,15 @@
 -- name: 60_rule_usage
--- returns: the results table rule_usage: one row per SG rule for the day with status
---     used|unused|unobservable|no_coverage|no_members, the counts of the accepted initiating flows
---     it allows, and status_reason in words
+-- returns: the results table rule_usage: one row per SG rule (in its latest content of the day)
+--     with status used|unused|unobservable|no_coverage|no_members, the counts of the accepted
+--     initiating flows that content allowed, when it existed and changed, and status_reason in
+--     words
 -- params: $day, $lookback_start, $window_start, $window_end
--- Order of judgement: used today; no_members; unobservable (peer never logged, DHCP, ICMP
--- type/code); used on an earlier analysed day within the lookback (status used, flows 0,
--- last_used_date from history); no_coverage; unused.
+-- Order of judgement: used today; no_coverage when a flow the inventory cannot attribute may have
+-- used it; no_members; unobservable (peer never logged, DHCP, ICMP type/code); no_coverage when
+-- its content began or ended inside the day (created, changed, deleted: not judged unused over
+-- part of a day); used on an earlier analysed day within the lookback (status used, flows 0,
+-- last_used_date from history); no_coverage; unused. Members are every ENI possibly in the
+-- group during the day.
 WITH members AS (
     SELECT
         eni_groups.group_id,
@@ -33,9 +37,19 @@ WITH members AS (
         COUNT(DISTINCT peer_addr) AS peers,
         COUNT(DISTINCT service_port) AS ports,
         COUNT(DISTINCT eni_id) AS enis,
-        MIN(first_seen) AS first_seen,
-        MAX(last_seen) AS last_seen
-    FROM rule_matches
+        TO_TIMESTAMP(MIN(first_start)) AS first_seen,
+        TO_TIMESTAMP(MAX(last_end)) AS last_seen
+    FROM span_rule_matches
+    WHERE latest_content = 1
+    GROUP BY rule_id, group_id
+), latest_rules AS (
+    SELECT * FROM rule_versions WHERE latest_content = 1
+), unattributed AS (
+    SELECT
+        rule_id, group_id,
+        COUNT(DISTINCT unknown_eni) AS unknown_enis,
+        MIN(CASE WHEN rank_in_rule = 1 THEN reason END) AS reason
+    FROM unattributed_rules
     GROUP BY rule_id, group_id
 ), used_before AS (
     SELECT rule_id, group_id, MAX(date) AS last_date
@@ -43,21 +57,27 @@ WITH members AS (
     WHERE date >= $lookback_start AND date < $day AND flows > 0
     GROUP BY rule_id, group_id
 ), never_logged_peers AS (
-    SELECT sg_rules.rule_id, sg_rules.group_id, MIN(never_logged.what) AS what
-    FROM sg_rules
+    SELECT latest_rules.rule_id, latest_rules.group_id, MIN(never_logged.what) AS what
+    FROM latest_rules
     INNER JOIN never_logged
         ON
-            sg_rules.peer_type IN ('cidr4', 'cidr6')
-            AND sg_rules.peer_family = never_logged.family
-            AND sg_rules.peer_lo >= never_logged.lo
-            AND sg_rules.peer_hi <= never_logged.hi
-            AND (never_logged.owner = '*' OR sg_rules.vpc_id = never_logged.owner)
-    GROUP BY sg_rules.rule_id, sg_rules.group_id
+            latest_rules.peer_type IN ('cidr4', 'cidr6')
+            AND latest_rules.peer_family = never_logged.family
+            AND latest_rules.peer_lo >= never_logged.lo
+            AND latest_rules.peer_hi <= never_logged.hi
+            AND (never_logged.owner = '*' OR latest_rules.vpc_id = never_logged.owner)
+    GROUP BY latest_rules.rule_id, latest_rules.group_id
 ), with_usage AS (
     SELECT
-        sg_rules.rule_id, sg_rules.group_id, sg_rules.direction, sg_rules.vpc_id,
-        sg_rules.ip_protocol, sg_rules.from_port, sg_rules.to_port, sg_rules.peer_type,
-        sg_rules.peer,
+        latest_rules.rule_id, latest_rules.group_id, latest_rules.direction, latest_rules.vpc_id,
+        latest_rules.ip_protocol, latest_rules.from_port, latest_rules.to_port,
+        latest_rules.peer_type, latest_rules.peer,
+        latest_rules.change, latest_rules.change_at, latest_rules.change_date,
+        latest_rules.change_at_text, latest_rules.valid_from_text, latest_rules.seen_to_text,
+        latest_rules.exists_from, latest_rules.exists_to,
+        latest_rules.exists_from_text, latest_rules.exists_to_text,
+        unattributed.reason AS unattributed_reason,
+        COALESCE(unattributed.unknown_enis, 0) AS unknown_enis,
         COALESCE(usage.flows, 0) AS flows,
         COALESCE(usage.connections, 0) AS connections,
         COALESCE(usage.sole_flows, 0) AS sole_flows,
@@ -76,30 +96,40 @@ WITH members AS (
         never_logged_peers.what AS never_logged,
         CASE
             WHEN
-                sg_rules.ip_protocol IN (1, 58)
-                AND sg_rules.from_port IS NOT NULL AND sg_rules.from_port >= 0
+                latest_rules.ip_protocol IN (1, 58)
+                AND latest_rules.from_port IS NOT NULL AND latest_rules.from_port >= 0
                 THEN 'icmp_type'
-            WHEN sg_rules.ip_protocol = 17 AND sg_rules.from_port >= 67 AND sg_rules.to_port <= 68
+            WHEN
+                latest_rules.ip_protocol = 17
+                AND latest_rules.from_port >= 67 AND latest_rules.to_port <= 68
                 THEN 'dhcp'
         END AS unobservable_kind
-    FROM sg_rules
+    FROM latest_rules
     LEFT JOIN usage
-        ON sg_rules.rule_id = usage.rule_id AND sg_rules.group_id = usage.group_id
-    LEFT JOIN members ON sg_rules.group_id = members.group_id
+        ON latest_rules.rule_id = usage.rule_id AND latest_rules.group_id = usage.group_id
+    LEFT JOIN members ON latest_rules.group_id = members.group_id
     LEFT JOIN used_before
-        ON sg_rules.rule_id = used_before.rule_id AND sg_rules.group_id = used_before.group_id
+        ON
+            latest_rules.rule_id = used_before.rule_id
+            AND latest_rules.group_id = used_before.group_id
     LEFT JOIN never_logged_peers
         ON
-            sg_rules.rule_id = never_logged_peers.rule_id
-            AND sg_rules.group_id = never_logged_peers.group_id
+            latest_rules.rule_id = never_logged_peers.rule_id
+            AND latest_rules.group_id = never_logged_peers.group_id
+    LEFT JOIN unattributed
+        ON
+            latest_rules.rule_id = unattributed.rule_id
+            AND latest_rules.group_id = unattributed.group_id
 ), judged AS (
     SELECT
         with_usage.*,
         CASE
             WHEN unobservable_kind = 'icmp_type' THEN 'unobservable'
             WHEN flows > 0 THEN 'used'
+            WHEN unattributed_reason IS NOT NULL THEN 'no_coverage'
             WHEN members = 0 THEN 'no_members'
             WHEN never_logged IS NOT NULL OR unobservable_kind IS NOT NULL THEN 'unobservable'
+            WHEN change IS NOT NULL THEN 'no_coverage'
             WHEN last_date IS NOT NULL THEN 'used'
             WHEN covered_members < members THEN 'no_coverage'
             ELSE 'unused'
@@ -134,11 +164,38 @@ SELECT
                     THEN 'every one of them is also allowed by another rule (redundant on this day)'
                 ELSE CAST(sole_flows AS VARCHAR) || ' allowed by no other rule'
             END
+        WHEN unattributed_reason IS NOT NULL
+            THEN CASE
+                WHEN unknown_enis > 1
+                    THEN CAST(unknown_enis AS VARCHAR)
+                    || ' network interfaces the inventory does not place may have used this rule;'
+                    || ' e.g. '
+                ELSE ''
+            END || unattributed_reason
         WHEN members = 0 THEN group_id || ' is attached to no network interface'
         WHEN never_logged IS NOT NULL
             THEN 'its peer ' || peer || ' is ' || never_logged
             || ', whose traffic flow logs never record'
         WHEN unobservable_kind = 'dhcp' THEN 'DHCP (udp 67-68) is never recorded by flow logs'
+        WHEN change = 'created'
+            THEN 'created on ' || change_date || ' (absent from the snapshot of ' || valid_from_text
+            || ', first seen in the one of ' || change_at_text || '): judged over '
+            || exists_from_text || ' to ' || exists_to_text
+            || ', the part of the day it may have existed, where no accepted initiating flow'
+            || ' matched it; a rule younger than the day is not called unused'
+        WHEN change = 'changed'
+            THEN 'changed on ' || change_date
+            || ' (its current content first seen in the snapshot of ' || change_at_text
+            || ', not in the one of ' || valid_from_text || '): judged in that'
+            || ' content over ' || exists_from_text || ' to ' || exists_to_text || ', where no'
+            || ' accepted initiating flow matched it; a content younger than the day is not called'
+            || ' unused'
+        WHEN change = 'deleted'
+            THEN 'deleted: last seen in the snapshot of ' || seen_to_text
+            || ', gone from the one of ' || change_at_text || '; judged over ' || exists_from_text
+            || ' to ' || exists_to_text
+            || ', where no accepted initiating flow matched it; a deleted rule is recommended for'
+            || ' nothing'
         WHEN last_date IS NOT NULL THEN
             'no matching flow on ' || CAST($day AS VARCHAR)
             || '; last used on ' || CAST(last_date AS VARCHAR)
@@ -157,5 +214,7 @@ SELECT
     vpc_id, ip_protocol, from_port, to_port, peer_type, peer,
     CAST(members AS BIGINT) AS members,
     CAST(covered_members AS BIGINT) AS covered_members,
-    CASE WHEN flows > 0 THEN CAST($day AS DATE) ELSE last_date END AS last_used_date
+    CASE WHEN flows > 0 THEN CAST($day AS DATE) ELSE last_date END AS last_used_date,
+    exists_from, exists_to, change,
+    CASE WHEN change IS NOT NULL THEN change_at END AS change_at
 FROM judged

@@ -2,12 +2,13 @@
 -- returns: the results table rejected: one row per REJECT record of the day, every flow column
 --     plus cause (nacl|sg|bpa|late_packet|unknown) and cause_detail in words
 -- params: $day
--- Decision procedure of domain.md §3.9: reject-reason BPA; ENI without SGs → NACL; the reply of an
--- accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a conversation with ACCEPTs
--- → late packet; same subnet (no NACL in between) → SG unless a rule allows it; the subnet NACL in
--- rule order denies → NACL; no SG rule allows → SG. When both layers allow it (or a rule allows it
--- within the subnet) the cause needs evidence: FIN/RST without SYN, or tcp-flags without SYN on a
--- 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2 without tcp-flags) unknown.
+-- Decision procedure of docs/analysis.md#rejected-causes: reject-reason BPA; ENI without SGs →
+-- NACL; the reply of an accepted request → NACL (SGs never drop replies); FIN/RST-only TCP on a
+-- conversation with ACCEPTs → late packet; same subnet (no NACL in between) → SG unless a rule
+-- allows it; the subnet NACL in rule order denies → NACL; no SG rule allows → SG. When both layers
+-- allow it (or a rule allows it within the subnet) the cause needs evidence: FIN/RST without SYN,
+-- or tcp-flags without SYN on a 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2
+-- without tcp-flags) unknown.
 -- Each cause then words its evidence in its own CTE (bpa_rejects ... unknown_rejects).
 WITH rejects AS (
     SELECT
@@ -40,6 +41,8 @@ WITH rejects AS (
             conversation.first_accept IS NOT NULL AND conversation.first_accept < oriented.start
         ) AS earlier_accept,
         conversation.initiator_addr,
+        conversation.ep_lo,
+        conversation.ep_hi,
         COALESCE(conversation.in_inventory, FALSE) AS in_inventory,
         COALESCE(conversation.has_sgs, FALSE) AS has_sgs,
         CASE
@@ -132,6 +135,8 @@ WITH rejects AS (
             AND with_place.x_family = key_rule_counts.family
             AND with_place.x_remote_key = key_rule_counts.peer_key
             AND with_place.x_dport = key_rule_counts.port
+            AND with_place.ep_lo = key_rule_counts.ep_lo
+            AND with_place.ep_hi = key_rule_counts.ep_hi
 ), with_flags AS (
     SELECT
         with_verdicts.*,

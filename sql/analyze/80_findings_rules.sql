@@ -24,17 +24,22 @@ WITH open_world AS (
         usage.rule_id, usage.group_id, usage.peer, usage.ip_protocol, usage.from_port,
         usage.to_port, usage.flows, usage.members, usage.status
 ), stale_references AS (
-    SELECT sg_rules.*
-    FROM sg_rules
+    -- each rule in its latest content of the day (32_rule_versions), as rule_usage reports it
+    SELECT rule_versions.*
+    FROM rule_versions
     WHERE
-        sg_rules.peer_type = 'sg'
+        rule_versions.latest_content = 1
+        AND rule_versions.peer_type = 'sg'
         AND (
-            (sg_rules.peering_status IS NOT NULL AND LOWER(sg_rules.peering_status) <> 'active')
+            (
+                rule_versions.peering_status IS NOT NULL
+                AND LOWER(rule_versions.peering_status) <> 'active'
+            )
             OR (
-                sg_rules.peering_connection_id IS NULL
+                rule_versions.peering_connection_id IS NULL
                 AND NOT EXISTS (
                     SELECT 1 FROM security_groups
-                    WHERE security_groups.group_id = sg_rules.peer
+                    WHERE security_groups.group_id = rule_versions.peer
                 )
             )
         )

@@ -1,18 +1,40 @@
 -- name: 82_findings_coverage
 -- returns: logging-gap findings (what makes "unused" unknowable): subnet_without_flow_log,
 --     eni_without_flow_log, eni_partial_flow_log (only ACCEPT or only REJECT), skipdata,
---     eni_not_in_inventory
+--     eni_not_in_inventory (high when it changed a rule's verdict: its evidence names those rules)
 -- params: $day
 WITH subnet_gaps AS (
     SELECT subnet_id, vpc_id, COUNT(*) AS enis, MIN(eni_id) AS sample_eni
     FROM eni_log_coverage
     GROUP BY subnet_id, vpc_id
     HAVING MAX(n_logs) = 0
+), changed_verdicts AS (
+    -- the rules an unattributed ENI's flows made no_coverage that would have been unused or
+    -- no_members without them: nothing else (a coverage gap, a change inside the day) made them
+    -- no_coverage and no earlier day used them
+    SELECT DISTINCT unattributed_rules.unknown_eni, rule_usage.rule_id
+    FROM unattributed_rules
+    INNER JOIN rule_usage
+        ON
+            unattributed_rules.rule_id = rule_usage.rule_id
+            AND unattributed_rules.group_id = rule_usage.group_id
+    WHERE
+        rule_usage.status = 'no_coverage' AND rule_usage.flows = 0
+        AND rule_usage.last_used_date IS NULL AND rule_usage.change IS NULL
+        AND (rule_usage.members = 0 OR rule_usage.covered_members = rule_usage.members)
+), affected AS (
+    SELECT
+        unknown_eni,
+        COUNT(*) AS rules,
+        STRING_AGG(rule_id, ', ' ORDER BY rule_id) AS rule_ids
+    FROM changed_verdicts
+    GROUP BY unknown_eni
 ), unknown_enis AS (
-    SELECT eni_id, SUM(records) AS records
-    FROM eni_day_stats
-    WHERE NOT EXISTS (SELECT 1 FROM eni_info WHERE eni_info.eni_id = eni_day_stats.eni_id)
-    GROUP BY eni_id
+    SELECT
+        unattributed_enis.eni_id, unattributed_enis.records, unattributed_enis.vpc_id,
+        affected.rules, affected.rule_ids
+    FROM unattributed_enis
+    LEFT JOIN affected ON unattributed_enis.eni_id = affected.unknown_eni
 )
 SELECT
     'subnet_without_flow_log' AS kind,
@@ -63,12 +85,16 @@ WHERE skipdata > 0
 UNION ALL
 SELECT
     'eni_not_in_inventory',
-    'low',
+    CASE WHEN rule_ids IS NULL THEN 'low' ELSE 'high' END,
     eni_id,
     CAST(NULL AS VARCHAR),
     CAST(NULL AS VARCHAR),
     'Flow-log records of an unknown network interface',
     CAST(records AS VARCHAR) || ' records of ' || eni_id || ' on ' || CAST($day AS VARCHAR)
-    || ' but the ENI is not in the inventory snapshot; its traffic is not attributed to rules',
-    CAST(JSON_OBJECT('records', records) AS VARCHAR)
+    || ' but the ENI is not in the inventory snapshot; its traffic is not attributed to rules'
+    || COALESCE(
+        '; ' || CAST(rules AS VARCHAR) || ' rules its flows may have used are no_coverage'
+        || ' instead of unused or no_members: ' || rule_ids, ''
+    ),
+    CAST(JSON_OBJECT('records', records, 'vpc_id', vpc_id, 'affected_rules', rule_ids) AS VARCHAR)
 FROM unknown_enis
