@@ -41,6 +41,9 @@ EXPECTED_FINDINGS = {
     ("unrestricted_egress", "sg-app"), ("unrestricted_egress", "sg-db"),
     ("subnet_without_flow_log", "subnet-dark"), ("eni_without_flow_log", "eni-dark"),
     ("sg_per_instance", "vpc-1"),
+    # by configuration: sgr-app-to-db lies inside sgr-app-egress (all to 0.0.0.0/0), and
+    # sgr-db-from-app's one member (10.0.1.10) inside sgr-db-cidr (10.0.1.0/24)
+    ("shadowed", "sg-app"), ("shadowed", "sg-db"),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from typing import Any
 import pyarrow as pa
 
 from flowlens import sqlfiles
-from flowlens.analyze import addresses, epochs
+from flowlens.analyze import addresses, epochs, evidence
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
 from flowlens.atomic import atomic_dir, restore_dir
 from flowlens.catalog import refresh_catalog
 from flowlens.datadir import DataDir
@@ -69,6 +71,7 @@ STEPS: tuple[str, ...] = (
     "81_findings_groups",
     "82_findings_coverage",
     "83_findings_traffic",
+    "84_findings_shadowed",  # reads rule_shadows (flowlens.analyze.evidence)
     "89_findings",
 )
 
@@ -77,7 +80,7 @@ STEPS: tuple[str, ...] = (
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
 #: Results tables written per day (recommendations belong to the recommend stage).
-OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings")
+OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings", "rule_shadows", "rule_history")
 
 
 def step_table(step: str) -> str:
@@ -152,6 +155,8 @@ def analyze(
     threads: int | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     engine: Engine | str = "duckdb",
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    config_only: bool = False,
     progress: StepProgress | None = None,
 ) -> AnalysisSummary:
     """Analyse each day in order (earlier days first, so later ones see their history).
@@ -159,7 +164,9 @@ def analyze(
     ``progress(day, step, steps, step_name, day_records)`` is called as each SQL step starts.
 
     ``engine`` is ``"duckdb"`` (default), ``"spark"`` (a local Spark session) or an engine object
-    (:mod:`flowlens.engines`), which the caller keeps and closes.
+    (:mod:`flowlens.engines`), which the caller keeps and closes. ``config_only``: no flow logs
+    needed; only what the snapshot alone shows (``rule_shadows`` and its findings, see
+    :func:`_config_only_day`). ``history_days``: the lookback of ``rule_history``.
     """
     if not days:
         raise AnalysisError("no day to analyse; pass --date or --start/--end")
@@ -168,7 +175,10 @@ def analyze(
             restore_dir(dd.results_dir(day))
         eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
         try:
-            summaries = [_analyze_day(eng, dd, day, lookback_days, progress) for day in sorted(set(days))]
+            if config_only:
+                summaries = [_config_only_day(eng, dd, day) for day in sorted(set(days))]
+            else:
+                summaries = [_analyze_day(eng, dd, day, lookback_days, progress, history_days) for day in sorted(set(days))]
         finally:
             if isinstance(engine, str):
                 eng.close()
@@ -176,7 +186,8 @@ def analyze(
     return AnalysisSummary(summaries)
 
 
-def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progress: StepProgress | None) -> DaySummary:
+def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progress: StepProgress | None,
+                 history_days: int = DEFAULT_HISTORY_DAYS) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
     timeline = load_timeline(dd, window.start, window.end)
@@ -196,6 +207,7 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progre
             _register_addr_keys(eng)
         for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
             eng.release(table)
+    eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
     # The day's results appear together: built in a hidden folder, swapped in whole. A killed
     # re-analysis leaves the previous complete results; never some files of each run.
     with atomic_dir(dd.results_dir(day)) as out:
@@ -211,6 +223,7 @@ def _register_inputs(eng: Engine, dd: DataDir, timeline: Timeline, w_start: date
     eng.reset()
     for source in analysis_sources(dd):
         eng.register_parquet(source)
+    shadows = _snapshot_shadows(eng, timeline)
     day = epochs.day_tables(timeline.tables, w_start, w_end)
     for name, table in day.items():
         eng.register_arrow(name, table)
@@ -221,6 +234,62 @@ def _register_inputs(eng: Engine, dd: DataDir, timeline: Timeline, w_start: date
     eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng)))
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
+    eng.register_arrow("rule_shadows", shadows)
+
+
+def _snapshot_shadows(eng: Engine, timeline: Timeline) -> pa.Table:
+    """``rule_shadows`` of the newest snapshot: a configuration question, asked of one state.
+
+    The day's tables may hold several versions of a rule (changed inside or around the day), and
+    two versions of one rule would shadow each other; the rows the newest snapshot certainly shows
+    are one state, the one the recommendations refer to. The day's tables replace these after.
+    """
+    if timeline.latest is None:
+        return evidence.shadows_table([])
+    for name in timeline.tables:
+        eng.register_arrow(name, timeline.at(name, timeline.latest.taken_at, certain=True))
+    return evidence.rule_shadows(eng)
+
+
+#: What a configuration-only run writes: the findings query of rule_shadows with the finding id
+#: 89_findings gives every finding.
+_CONFIG_FINDINGS = (
+    "SELECT MD5(kind || '|' || COALESCE(resource_id, '') || '|' || COALESCE(rule_id, '')) AS finding_id, "
+    "kind, severity, resource_id, group_id, rule_id, title, detail, evidence FROM findings_shadowed"
+)
+
+
+def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
+    """The snapshot's own evidence for ``day``, no flow logs read: ``rule_shadows`` and its findings.
+
+    A day already analysed in full keeps its findings (which include these); only its
+    ``rule_shadows`` is rewritten.
+    """
+    started = time.monotonic()
+    window = Window.day(day)
+    timeline = load_timeline(dd, window.start, window.end)
+    snapshot = timeline.latest.stamp if timeline.latest else ""
+    _register_inputs(eng, dd, timeline, window.start, window.end)
+    eng.run_step("findings_shadowed", step_query("84_findings_shadowed"), {})
+    findings = eng.fetch_arrow(_CONFIG_FINDINGS)
+    final = dd.results_dir(day)
+    full = (final / "rule_usage.parquet").exists()
+    if not full:
+        eng.register_arrow("findings", findings)
+    # Swapped in whole like a full analysis: the day's other tables are carried over unchanged.
+    with atomic_dir(final) as out:
+        rewritten = {"rule_shadows.parquet"} | (set() if full else {"findings.parquet"})
+        for old in (final.iterdir() if final.is_dir() else ()):
+            if old.is_file() and old.name not in rewritten:
+                shutil.copy2(old, out / old.name)
+        eng.write_parquet("rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet")
+        if not full:
+            eng.write_parquet("findings", _contract_types(eng, "findings"), out / "findings.parquet")
+    kinds: dict[str, int] = {}
+    for k in findings.column("kind").to_pylist():
+        kinds[str(k)] = kinds.get(str(k), 0) + 1
+    log.info("configuration of %s (snapshot %s): %d shadowed rules", day, snapshot, findings.num_rows)
+    return DaySummary(day, snapshot, 0, 0, {}, {}, kinds, time.monotonic() - started)
 
 
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:

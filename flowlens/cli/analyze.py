@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
 from flowlens.cli import _common
 from flowlens.cli.progress import AnalyzeProgress, StatusLine
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, ENGINE_NAMES
@@ -22,6 +23,7 @@ def register(sub: Any) -> None:
         "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
         "posture findings. Results go to results/date=<D>/ and the catalog.",
         example="flowlens analyze --date 2026-11-28\nflowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json\n"
+        "flowlens analyze --date 2026-11-28 --config-only\n"
         "flowlens analyze --date 2026-11-28 --engine spark --spark-master spark://master:7077\n"
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/",
     )
@@ -30,6 +32,10 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="DuckDB worker threads (default: all cores)")
     p.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
                    help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})")
+    p.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS, metavar="N",
+                   help=f"days of analysed rule_usage behind rule_history (never_used, stopped, periodic, active; default: {DEFAULT_HISTORY_DAYS})")
+    p.add_argument("--config-only", action="store_true",
+                   help="no flow logs needed: from the inventory snapshot alone, the rules shadowed by others (rule_shadows and 'shadowed' findings)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     g = p.add_argument_group("engine (docs/engines.md)")
     g.add_argument("--engine", choices=ENGINE_NAMES, default="duckdb",
@@ -50,12 +56,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--threads must be at least 1")
     if args.lookback_days < 0:
         raise UsageError("--lookback-days cannot be negative")
+    if args.history_days < 1:
+        raise UsageError("--history-days must be at least 1")
     dd, days = _common.data_dir(args), _common.window_days(args)
     engine = _engine(args)
     line = StatusLine.for_args(args)
     try:
         summary = analyze(dd, days, memory_limit=args.memory_limit, threads=args.threads,
-                          lookback_days=args.lookback_days, engine=engine,
+                          lookback_days=args.lookback_days, engine=engine, history_days=args.history_days,
+                          config_only=args.config_only,
                           progress=AnalyzeProgress(line, len(set(days))) if line.enabled else None)
     finally:
         line.close()
@@ -65,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         _common.print_json(summary.to_dict())
         return 0
     for d in summary.days:
+        if args.config_only:
+            print(f"{d.day}: snapshot {d.snapshot}: {d.findings.get('shadowed', 0)} rules shadowed by others "
+                  f"(configuration only; see rule_shadows)")
+            continue
         rules = ", ".join(f"{k} {v}" for k, v in d.rules.items())
         rejected = ", ".join(f"{k} {v}" for k, v in d.rejected.items()) or "none"
         print(f"{d.day}: {d.records} records, {d.conversations} conversations; rules: {rules}; "

@@ -12,7 +12,9 @@ from flowlens.cli import _common
 from flowlens.cli.progress import StatusLine, phases
 from flowlens.errors import UsageError
 from flowlens.model.plan import Plan
-from flowlens.recommend.inputs import Settings
+from flowlens.recommend import permissiveness, tradeoff
+from flowlens.recommend.inputs import Inventory, Settings
+from flowlens.recommend.observations import Observations
 from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
@@ -31,6 +33,9 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--format", choices=sorted(RENDERERS), default="json", help="plan format (default json)")
     p.add_argument("--out", metavar="FILE", help="write the plan here (default: stdout)")
+    p.add_argument("--tradeoff", action="store_true",
+                   help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
+                   "permissiveness (1-100) with the chosen one marked, instead of the plan (which --out still writes)")
     add_settings_options(p)
     p.set_defaults(func=run)
 
@@ -39,6 +44,11 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
     """The recommender's tuning options (shared with ``flowlens run``)."""
     p.add_argument("--max-prefixes", type=int, default=Settings.k_prefixes, metavar="K",
                    help=f"at most K prefixes when narrowing a CIDR (default {Settings.k_prefixes})")
+    p.add_argument("--min-coverage", type=float, default=0.0, metavar="SHARE",
+                   help="propose a prefix only when at least SHARE (0-1) of its addresses were observed (default 0: off)")
+    p.add_argument("--max-prefix", type=int, metavar="LEN",
+                   help="never propose a prefix wider than /LEN (IPv4; IPv6 /4xLEN); default: no limit")
+    p.add_argument("--max-rules", type=int, metavar="N", help="narrowings never grow an SG past N rules (default: no limit)")
     p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
     p.add_argument("--exclude-rule", action="append", default=[], metavar="SGR", help="never touch this rule (repeatable)")
     p.add_argument("--min-window-days", type=float, default=Settings.min_window_days, metavar="N",
@@ -53,7 +63,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--max-prefixes {args.max_prefixes}: must be at least 1")
     if args.min_window_days < 0:
         raise UsageError(f"--min-window-days {args.min_window_days}: must not be negative")
+    if not 0 <= args.min_coverage <= 1:
+        raise UsageError(f"--min-coverage {args.min_coverage}: must be between 0 and 1")
+    if args.max_prefix is not None and not 0 <= args.max_prefix <= 32:
+        raise UsageError(f"--max-prefix {args.max_prefix}: must be 0-32")
+    if args.max_rules is not None and args.max_rules < 1:
+        raise UsageError(f"--max-rules {args.max_rules}: must be at least 1")
     return Settings(k_prefixes=args.max_prefixes, min_window_days=args.min_window_days,
+                    min_coverage=args.min_coverage, max_prefix=args.max_prefix, max_rules_per_sg=args.max_rules,
                     quota_per_family=args.quota, exclude_groups=frozenset(args.exclude_group),
                     exclude_rules=frozenset(args.exclude_rule))
 
@@ -61,16 +78,28 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.pipeline import recommend
 
+    settings = settings_from(args)
+    shown: list[str] = []
+
+    def trade(plan: Plan, inv: Inventory, obs: Observations) -> None:
+        cs = tradeoff.curves(plan.recommendations, inv.rules, obs, max(settings.k_prefixes, 8), inv.ctx)
+        changes = {r.rule_id: r.proposed for r in plan.recommendations}
+        before, after = permissiveness.plan_totals(inv.rules, changes, inv.ctx)
+        shown.append(tradeoff.render(cs, before, after))
+
     line = StatusLine.for_args(args)
     try:
-        plan = recommend(_common.data_dir(args), _common.window_days(args), settings_from(args),
+        plan = recommend(_common.data_dir(args), _common.window_days(args), settings,
+                         on_plan=trade if args.tradeoff else None,
                          progress=phases(line, "recommend") if line.enabled else None)
     finally:
         line.close()
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))
-    else:
+    if args.tradeoff:
+        sys.stdout.write(shown[0])
+    elif not args.out:
         sys.stdout.write(text)
     v = plan.verification
     if not args.quiet:

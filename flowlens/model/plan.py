@@ -69,9 +69,16 @@ class Evidence:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     public_by_observation: bool = False
+    #: The rule's rule_history over the analysed days (class, days used, pattern, ...), when known.
+    history: Mapping[str, Any] | None = None
+    #: The rule's permissiveness score (1-100) before and after: {"before": x, "after": y}.
+    permissiveness: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {"history": dict(self.history)} if self.history is not None else {}
+        if self.permissiveness is not None:
+            extra["permissiveness"] = dict(self.permissiveness)
+        return {**extra,
             "flows": self.flows,
             "connections": self.connections,
             "peers": self.peers,
@@ -107,6 +114,7 @@ class Evidence:
             sample_peers=tuple(str(p) for p in d.get("sample_peers") or ()),
             first_seen=_parse_time(d.get("first_seen")), last_seen=_parse_time(d.get("last_seen")),
             public_by_observation=bool(d.get("public_by_observation")),
+            history=d.get("history"), permissiveness=d.get("permissiveness"),
         )
 
 

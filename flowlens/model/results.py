@@ -95,6 +95,25 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
         ("finding_id", S), ("kind", S), ("severity", S), ("resource_id", S), ("group_id", S),
         ("rule_id", S), ("title", S), ("detail", S), ("evidence", S),
     ),
+    # One row per rule whose allowed set (protocol x ports or ICMP type/code x peers, references
+    # and prefix lists expanded at snapshot time) lies inside the union of other rules of the
+    # same direction on every ENI it applies to (its own SG only when no ENI carries it).
+    # shadowed_by: the covering rule ids, comma-separated (a minimal set); enis: how many ENIs
+    # it applies to; dynamic: an SG reference takes part, so membership changes may end it.
+    "rule_shadows": _schema(
+        ("rule_id", S), ("group_id", S), ("direction", S), ("shadowed_by", S), ("enis", I64),
+        ("dynamic", B), ("detail", S),
+    ),
+    # One row per rule of the day's rule_usage: its use over the analysed days of the history
+    # lookback up to this day (docs/analysis.md). class: never_used | stopped | periodic | active;
+    # days_used counts days with flows > 0; longest_gap: calendar days between used days;
+    # silent_days: analysed days after the last use; period: days between uses of a periodic
+    # rule; pattern: one character per calendar day, oldest first (# used, . analysed, _ not).
+    "rule_history": _schema(
+        ("rule_id", S), ("group_id", S), ("class", S), ("analysed_days", I64), ("days_used", I64),
+        ("first_used", pa.date32()), ("last_used", pa.date32()), ("mean_flows", F64),
+        ("longest_gap", I64), ("silent_days", I64), ("period", I64), ("pattern", S),
+    ),
     # One row per recommendation of the last plan whose window ends on this day. proposed, evidence,
     # current and notes: JSON text (the plan's keys). may_widen: the proposal is not a subset of
     # the current rule (an SG reference or a prefix list reaching beyond it). flows_checked and

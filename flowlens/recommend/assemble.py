@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from flowlens.analyze.history import History
 from flowlens.model.net import PeerType, Rule
 from flowlens.model.plan import (
     Action,
@@ -31,6 +32,7 @@ from flowlens.model.plan import (
 from flowlens.model.state import content_key
 from flowlens.model.status import NOT_REMOVABLE, RuleStatus
 from flowlens.model.window import AnalysedWindow
+from flowlens.recommend import cover_limits, evidence, permissiveness
 from flowlens.recommend.inputs import Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.observations import Matched, Observations, PyObservations
 from flowlens.recommend.proposals import (
@@ -148,7 +150,9 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
         res = w.obs.replay(trial, scope=r)
         if res.flows_cut == 0:
             removed.add(r.rule_id)
-            others = [o for o in w.rules_by_group.get(r.group_id, []) if o.rule_id not in removed]
+            # Judged against the rules as the plan leaves them: a narrowed rule counts as narrowed.
+            others = [o for o in evidence.rules_after(w.inv, candidates)
+                      if o.group_id == r.group_id and o.rule_id not in removed]
             inside = structurally_redundant(r, others, w.inv)
             note = f"everything it allows is also allowed by {inside}" if inside else (
                 "every observed flow it allows is also allowed by rules that are kept")
@@ -156,6 +160,37 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
         else:
             note = "not removable as redundant: together with the other removals it would cut flows"
             _narrow_or_keep(w, r, candidates, note)
+
+
+def _hold_periodic(w: _Work, candidates: list[Candidate], history: Mapping[str, History], days: float) -> list[Candidate]:
+    blocked = evidence.periodic_blocks(candidates, history, days)
+    for c in candidates:
+        if c.sg_rule.rule_id in blocked:
+            w.drop(c, blocked[c.sg_rule.rule_id])
+    return [c for c in candidates if c.sg_rule.rule_id not in blocked]
+
+
+def _shadowed(w: _Work, candidates: list[Candidate], usage: Mapping[str, Usage]) -> list[Candidate]:
+    """Rules left as they are that the plan's remaining rules cover by configuration: removals."""
+    changing = {c.sg_rule.rule_id for c in candidates} | {d.rule_id for d in w.dropped}
+    # a reviewer's dismissal and a rule deleted inside the window hold against every kind of proposal
+    changing |= {k.rule_id for k in w.kept if k.label in ("dismissed", "deleted")}
+    pool = [r for r in w.inv.rules if r.rule_id not in changing and r.rule_id in usage
+            and exclusion_reason(r, w.inv, w.settings) is None]
+    added = evidence.shadowed_removals(w.inv, candidates, pool)
+    ids = {c.sg_rule.rule_id for c in added}
+    w.kept = [k for k in w.kept if k.rule_id not in ids]
+    return added
+
+
+def _cap_rules(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
+    if w.settings.max_rules_per_sg is None:
+        return candidates
+    over = cover_limits.growth_over_cap(w.rules_by_group, candidates, w.settings.max_rules_per_sg)
+    for c, why in over:
+        w.drop(c, why)
+    gone = {id(c) for c, _ in over}
+    return [c for c in candidates if id(c) not in gone]
 
 
 def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
@@ -289,6 +324,7 @@ def build_plan(
     analysed: AnalysedWindow | None = None,
     *,
     dismissed: Mapping[str, str] | None = None,
+    history: Mapping[str, History] | None = None,
 ) -> Plan:
     """Every proposal that survives the replay proof and the quotas, with evidence and risk.
 
@@ -297,21 +333,29 @@ def build_plan(
     The rules are ``inv``'s (the latest snapshot's, taken at ``inv.snapshot_taken_at``); the
     verification records that time and the analysed days. ``dismissed``: rule content key →
     why a reviewer dismissed it (those rules are kept as they are).
+    ``history`` (rule_history per rule) holds back removals of periodic rules the window is too
+    short for (:mod:`flowlens.recommend.evidence`).
     """
     obs = PyObservations(observed, inv) if isinstance(observed, Sequence) else observed
     w = _Work(inv, obs, settings, window_start, window_end, dismissed)
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
-    candidates = _dedupe(w, _enforce_quota(w, _prove(w, candidates)))
-    final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
     days = float(analysed.days) if analysed is not None else (window_end - window_start).total_seconds() / 86400
+    candidates = _hold_periodic(w, candidates, history or {}, days)
+    candidates += _shadowed(w, candidates, usage)
+    candidates = _dedupe(w, _cap_rules(w, _enforce_quota(w, _prove(w, candidates))))
+    final = obs.replay({c.sg_rule.rule_id: c.proposed for c in candidates})
     recs = []
     for c in sorted(candidates, key=lambda c: (c.sg_rule.group_id, c.sg_rule.rule_id)):
         risk, why = _risk(c, days, settings, analysed)
         u = usage[c.sg_rule.rule_id]
         ev = _evidence(c, w, u, window_start, window_end, days)
         notes = tuple(dict.fromkeys(n for n in (*c.notes, _change_note(u, w)) if n))
+        if history and c.sg_rule.rule_id in history:
+            ev = replace(ev, history=history[c.sg_rule.rule_id].to_dict())
+        ev = replace(ev, permissiveness={"before": permissiveness.score(c.sg_rule.rule, inv.ctx),
+                                         "after": permissiveness.set_score(c.proposed, inv.ctx)})
         recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
                                    c.proposed, ev, risk, why, c.may_widen, notes))
     verification = Verification(

@@ -114,6 +114,10 @@ class Settings:
     max_cover_peers: int = 20_000
     exclude_groups: frozenset[str] = frozenset()
     exclude_rules: frozenset[str] = frozenset()
+    #: --min-coverage, --max-prefix, --max-rules (flowlens.recommend.cover_limits); off by default.
+    min_coverage: float = 0.0
+    max_prefix: int | None = None
+    max_rules_per_sg: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -128,6 +132,9 @@ class Settings:
             "exclude_groups": sorted(self.exclude_groups),
             "exclude_rules": sorted(self.exclude_rules),
             "exclude_tag": EXCLUDE_TAG,
+            **({"min_coverage": self.min_coverage} if self.min_coverage else {}),
+            **({"max_prefix": self.max_prefix} if self.max_prefix is not None else {}),
+            **({"max_rules_per_sg": self.max_rules_per_sg} if self.max_rules_per_sg is not None else {}),
         }
 
 

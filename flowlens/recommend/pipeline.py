@@ -7,13 +7,14 @@ import logging
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from flowlens import dismissals, sqlfiles
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
@@ -29,14 +30,15 @@ from flowlens.model.window import AnalysedWindow, Window
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.history import Unplaced, history_from_tables, with_unplaced
 from flowlens.recommend.inputs import AwsPrefixList, Inventory, Settings, Usage, combine_usage
+from flowlens.recommend.observations import Observations
 from flowlens.recommend.rules import PeerContext
 from flowlens.recommend.sql_observations import SqlObservations
 
 log = logging.getLogger(__name__)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return sqlfiles.rows(con, sqlfiles.load("recommend", name), params)
+def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None, *, stage: str = "recommend") -> list[dict[str, Any]]:
+    return sqlfiles.rows(con, sqlfiles.load(stage, name), params)
 
 
 def _tags(keys: Sequence[str] | None) -> dict[str, str]:
@@ -114,6 +116,14 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str
     return combine_usage(rows, window.start, window.end)
 
 
+def load_history(con: duckdb.DuckDBPyConnection, last_day: date, history_days: int = DEFAULT_HISTORY_DAYS) -> dict[str, History]:
+    """Each rule's rule_history as of the window's last day, from the catalog's rule_usage."""
+    start = last_day - timedelta(days=history_days - 1)
+    rows = _rows(con, "usage_days", {"history_start": start, "last_day": last_day}, stage="evidence")
+    rules = {(r["rule_id"], r["group_id"]) for r in rows}
+    return {h.rule_id: h for h in histories(last_day, rows, rules, history_days)}
+
+
 def _span(days: Sequence[date]) -> str:
     return str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
 
@@ -135,15 +145,17 @@ def recommendations_table(plan: Plan) -> pa.Table:
 
 def recommend(
     dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True, memory_limit: str = "1GB", progress: Callable[[str, int, int], None] | None = None,
-    today: date | None = None,
+    write: bool = True, memory_limit: str = "1GB", on_plan: Callable[[Plan, Inventory, Observations], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None, today: date | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
     The rules are those of the newest snapshot of the analysed days' timeline (or ``snapshot``);
     the memberships the replay judges each flow with are the timeline's, at the flow's time. Rules
     a reviewer dismissed (``flowlens dismiss``) and whose dismissal holds on ``today`` (default:
-    the current UTC date) are kept as they are. ``progress(phase, n, of)`` is told as each phase starts.
+    the current UTC date) are kept as they are. ``on_plan`` is called with the plan, the inventory
+    and the observations while they are open (the trade-off of ``flowlens recommend --tradeoff``
+    reads the observed flows). ``progress(phase, n, of)`` is told as each phase starts.
     """
     def phase(name: str, n: int) -> None:
         if progress:
@@ -177,10 +189,13 @@ def recommend(
             usage = load_usage(con, analysed)
             phase("reading observed traffic", 3)
             obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
+            history = load_history(con, max(analysed))
             phase("planning and replaying the accepted flows", 4)
             dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
-            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed)
+            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed, history=history)
             plan = locate(plan, _rows(con, "groups"))
+            if on_plan is not None:
+                on_plan(plan, inv, obs)
         finally:
             con.close()
     log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),

@@ -96,3 +96,23 @@ def minimal_cover(addresses: Iterable[str], original: str, k: int) -> Cover:
     space, _count, nets = min(candidates, key=lambda b: b[:2])
     cls = ipaddress.IPv4Network if outer.version == 4 else ipaddress.IPv6Network
     return Cover(tuple(str(cls((n, p))) for n, p in sorted(nets)), space)
+
+
+def covers_by_count(addresses: Iterable[str], original: str, k: int) -> dict[int, Cover]:
+    """For each j = 1..k that can be reached, the least-space cover with exactly j prefixes.
+
+    The curve behind a trade-off between rules added and space allowed.
+
+    >>> {j: c.prefixes for j, c in covers_by_count(["10.0.1.5", "10.0.9.1"], "10.0.0.0/16", 3).items()}
+    {1: ('10.0.0.0/20',), 2: ('10.0.1.5/32', '10.0.9.1/32')}
+    """
+    outer = ipaddress.ip_network(original, strict=False)
+    ips = sorted({int(address(a)) for a in addresses})
+    if not ips:
+        raise ValueError("no addresses to cover")
+    cls = ipaddress.IPv4Network if outer.version == 4 else ipaddress.IPv6Network
+    out: dict[int, Cover] = {}
+    for j, best in enumerate(_solve(ips, outer.max_prefixlen, k)):
+        if best is not None:
+            out[j] = Cover(tuple(str(cls((n, p))) for n, p in sorted(best[2])), best[0])
+    return out

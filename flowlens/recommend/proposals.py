@@ -14,9 +14,9 @@ from functools import lru_cache
 from flowlens.model.net import ALL, ICMPS, PORTED, PeerType, Rule, protocol_name
 from flowlens.model.plan import Kind
 from flowlens.model.status import RuleStatus
+from flowlens.recommend.cover_limits import limited_cover
 from flowlens.recommend.inputs import EXCLUDE_TAG, Inventory, Observed, Settings, SgRule, Usage
 from flowlens.recommend.ports import covered_count, port_ranges
-from flowlens.recommend.prefix_cover import minimal_cover
 from flowlens.recommend.rules import address, allows, network, rule_subset
 
 
@@ -120,7 +120,11 @@ def choose_peer(r: SgRule, peers: set[str], inv: Inventory, settings: Settings, 
     if public:
         note = f"public by observation: {len(peers)} peers across {blocks} address blocks"
         return replace(keep, public=True, note=note)
-    cover = minimal_cover(peers, rule.peer, k)
+    cover = limited_cover(peers, rule.peer, k, min_coverage=settings.min_coverage, max_prefix=settings.max_prefix,
+                          limit=settings.max_rules_per_proposal)
+    if cover is None:
+        return replace(keep, note=f"no cover of the {len(peers)} observed peers within {settings.max_rules_per_proposal} "
+                                  "prefixes meets --min-coverage/--max-prefix: peer kept as it is")
     if cover.prefixes == (str(network(rule.peer)),):
         return keep
     sg = sg_reference_for(peers, r, inv)

@@ -9,6 +9,8 @@ WITH all_findings AS (
     SELECT * FROM findings_coverage
     UNION ALL
     SELECT * FROM findings_traffic
+    UNION ALL
+    SELECT * FROM findings_shadowed
 )
 SELECT
     MD5(kind || '|' || COALESCE(resource_id, '') || '|' || COALESCE(rule_id, '')) AS finding_id,
