@@ -154,6 +154,7 @@ def test_ctrl_c_cancels_a_long_query_and_the_line_and_keeps_the_prompt(session: 
     session.child.sendintr()
     assert "query cancelled" in session.prompt()
     session.child.send("SELECT 'half a line'")
+    session.child.expect_exact("half a line'")  # typed and shown by the line editor, as a person sees it
     session.child.sendintr()  # at the prompt: drops the line
     session.prompt()
     assert "still here" in session.run("SELECT 'still ' || 'here' AS s;")
