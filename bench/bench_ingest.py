@@ -8,18 +8,14 @@ Each contender runs in its own subprocess so its peak RSS (psutil, sampled) is i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shutil
-import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
-import psutil
-
 from bench.generate import CUSTOM_FIELDS, DEFAULT_FIELDS, generate_day
+from bench.measure import measure
 
 _TYPES = {"version": "INTEGER", "srcport": "INTEGER", "dstport": "INTEGER", "protocol": "INTEGER", "packets": "BIGINT",
           "bytes": "BIGINT", "start": "BIGINT", "end": "BIGINT", "tcp-flags": "INTEGER", "traffic-path": "INTEGER"}
@@ -41,16 +37,8 @@ def _columns(fields: str) -> list[tuple[str, str]]:
 
 
 def _measure(cmd: list[str]) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            peak = max(peak, proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
-        time.sleep(0.05)
-    if proc.returncode:
-        raise SystemExit(f"{cmd[:4]} failed with exit code {proc.returncode}")
-    return time.perf_counter() - t0, peak
+    m = measure(cmd)
+    return m.seconds, m.peak_rss
 
 
 def main(argv: list[str] | None = None) -> int:

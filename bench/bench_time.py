@@ -22,52 +22,23 @@ worst ratio.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psutil
-
 from bench.generate import generate_day
 from bench.inventory import write_inventory
+from bench.measure import measure
 
 FIRST_DAY = date(2026, 11, 1)
 #: Instances variant (c) replaces, one each at a quarter, half and three quarters of the window.
 CHURN_ENIS = (5, 11, 20)
-
-
-@dataclass(frozen=True)
-class Measured:
-    seconds: float
-    peak_rss: int
-    cpu_seconds: float
-
-
-def measure(cmd: list[str]) -> Measured:
-    """Run ``cmd``; wall time, peak RSS (process tree, sampled every 50 ms) and user+sys CPU seconds."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            peak = max(peak, proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - t0
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd[2:5])} failed with exit code {proc.returncode}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(seconds, peak, cpu)
 
 
 def _stamp(t: datetime) -> str:
