@@ -42,7 +42,10 @@ DAY = date(2026, 11, 28)
 def _ip_pool(enis: int, externals: int) -> pa.Array:
     """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals are 198.51.x.y / 203.x.y.z."""
     local = [f"10.0.{1 + i // 250}.{4 + i % 250}" for i in range(enis)]
-    ext = [f"{(198, 203, 100, 52)[i % 4]}.{(i // 4) % 250 + 1}.{(i // 1000) % 250 + 1}.{i % 250 + 1}" for i in range(externals)]
+    ext = [
+        f"{(198, 203, 100, 52)[i % 4]}.{(i // 4) % 250 + 1}.{(i // 1000) % 250 + 1}.{i % 250 + 1}"
+        for i in range(externals)
+    ]
     return pa.array(local + ext, pa.string())
 
 
@@ -50,13 +53,20 @@ def _ip_pool(enis: int, externals: int) -> pa.Array:
 #: client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute aggregation
 #: intervals, drawn log-uniformly between low and high.
 KINDS = (
-    (0.40, "ext", "web", 443, 1, 3),       # browsers: short HTTPS
-    (0.15, "web", "app", 8080, 1, 5),      # web -> app, both ENIs log it
-    (0.10, "app", "ext", 443, 1, 10),      # outbound API calls / downloads
-    (0.06, "app", "app", 9000, 1, 10),     # service mesh, both ENIs log it
-    (0.0005, "app", "db", 5432, 60, 1440),  # pooled DB connections, long-lived (some older than the day)
-    (0.0145, "ext", "web", 22, 1, 2),      # admin over SSH (few)
-    (0.275, "scan", "any", 0, 1, 1),       # internet scanners: one rejected record, no reply
+    (0.40, "ext", "web", 443, 1, 3),  # browsers: short HTTPS
+    (0.15, "web", "app", 8080, 1, 5),  # web -> app, both ENIs log it
+    (0.10, "app", "ext", 443, 1, 10),  # outbound API calls / downloads
+    (0.06, "app", "app", 9000, 1, 10),  # service mesh, both ENIs log it
+    (
+        0.0005,
+        "app",
+        "db",
+        5432,
+        60,
+        1440,
+    ),  # pooled DB connections, long-lived (some older than the day)
+    (0.0145, "ext", "web", 22, 1, 2),  # admin over SSH (few)
+    (0.275, "scan", "any", 0, 1, 1),  # internet scanners: one rejected record, no reply
 )
 
 
@@ -64,12 +74,20 @@ def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
     """About ``n`` realistic records of one day (see KINDS): several records per connection (one per
     direction per 1-minute window on every ENI that sees it), many connections per ENI pair,
     long-lived connections without a SYN, ~1 % NODATA, half the ENIs in v3 with tcp-flags."""
-    tiers = {"web": np.arange(0, enis // 5), "app": np.arange(enis // 5, enis * 4 // 5), "db": np.arange(enis * 4 // 5, enis)}
+    tiers = {
+        "web": np.arange(0, enis // 5),
+        "app": np.arange(enis // 5, enis * 4 // 5),
+        "db": np.arange(enis * 4 // 5, enis),
+    }
     externals = 50_000
     pool = _ip_pool(enis, externals)
     shares = np.array([k[0] for k in KINDS])
     mean_windows = np.array([np.exp((np.log(k[4]) + np.log(k[5])) / 2) for k in KINDS])
-    per_conn = (shares / shares.sum()) @ (mean_windows * 2 * np.array([2 if k[1] != "ext" and k[2] not in ("ext", "any") else 1 for k in KINDS]))
+    per_conn = (shares / shares.sum()) @ (
+        mean_windows
+        * 2
+        * np.array([2 if k[1] != "ext" and k[2] not in ("ext", "any") else 1 for k in KINDS])
+    )
     conns = max(1, int(n / per_conn))
     kind = rng.choice(len(KINDS), conns, p=shares / shares.sum())
 
@@ -89,12 +107,16 @@ def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
         sel = kind == i
         m = int(sel.sum())
         client[sel], server[sel] = pick(c, m), pick(s, m)
-        sport[sel] = port if port else rng.choice(np.array([23, 445, 3389, 1433, 8443, 5900, 6379, 25]), m)
+        sport[sel] = (
+            port if port else rng.choice(np.array([23, 445, 3389, 1433, 8443, 5900, 6379, 25]), m)
+        )
         lo_w[sel], hi_w[sel] = lo, hi
     windows = np.exp(rng.uniform(np.log(lo_w), np.log(hi_w))).astype(np.int64).clip(1)
     scan = kind == len(KINDS) - 1
     cport = rng.integers(32768, 61000, conns)
-    begin = rng.integers(-60, 1440, conns)  # minute of the day the connection starts (before midnight: no SYN)
+    begin = rng.integers(
+        -60, 1440, conns
+    )  # minute of the day the connection starts (before midnight: no SYN)
     windows = np.minimum(windows, 1440 - begin.clip(0))
     # observers: the client's ENI and the server's ENI (each local end logs the connection)
     obs_conn = np.concatenate([np.nonzero(client < enis)[0], np.nonzero(server < enis)[0]])
@@ -108,8 +130,16 @@ def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
     # two directions per window, except scans (no reply)
     reply = np.concatenate([np.zeros(len(rec_conn), bool), np.ones(len(rec_conn), bool)])
     keep = ~(reply & np.concatenate([scan[rec_conn], scan[rec_conn]]))
-    rc, re_, rm = np.concatenate([rec_conn, rec_conn])[keep], np.concatenate([rec_eni, rec_eni])[keep], np.concatenate([minute, minute])[keep]
-    rf, rl, rr = np.concatenate([first, first])[keep], np.concatenate([last, last])[keep], reply[keep]
+    rc, re_, rm = (
+        np.concatenate([rec_conn, rec_conn])[keep],
+        np.concatenate([rec_eni, rec_eni])[keep],
+        np.concatenate([minute, minute])[keep],
+    )
+    rf, rl, rr = (
+        np.concatenate([first, first])[keep],
+        np.concatenate([last, last])[keep],
+        reply[keep],
+    )
     if len(rc) > n:
         idx = np.sort(rng.choice(len(rc), n, replace=False))
         rc, re_, rm, rf, rl, rr = rc[idx], re_[idx], rm[idx], rf[idx], rl[idx], rr[idx]
@@ -121,22 +151,35 @@ def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
     t0 = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
     start = t0 + rm * 60 + rng.integers(0, 30, m)
     packets = rng.integers(1, 40, m)
-    day_flows = pa.table({
-        "version": pa.array(np.where(v3, 3, 2).astype(np.int32)),
-        "interface_id": pa.array(np.char.add("eni-", re_.astype(str))),
-        "srcaddr": pool.take(pa.array(src)), "dstaddr": pool.take(pa.array(dst)),
-        "srcport": pa.array(np.where(rr, sport[rc], cport[rc]).astype(np.int32)),
-        "dstport": pa.array(np.where(rr, cport[rc], sport[rc]).astype(np.int32)),
-        "protocol": pa.array(np.full(m, 6, np.int32)),
-        "packets": pa.array(packets), "bytes": pa.array(packets * rng.integers(60, 1400, m)),
-        "start": pa.array(start), "end": pa.array(start + rng.integers(0, 30, m)),
-        "action": pa.array(np.where(scan[rc], "REJECT", "ACCEPT")),
-        "log_status": pa.array(np.full(m, "OK")),
-        "tcp_flags": pa.array(np.where(v3, flags, 0).astype(np.int32), mask=~v3),
-        "pkt_srcaddr": pa.array(np.where(v3, pool.take(pa.array(src)).to_numpy(zero_copy_only=False), None), pa.string()),
-        "pkt_dstaddr": pa.array(np.where(v3, pool.take(pa.array(dst)).to_numpy(zero_copy_only=False), None), pa.string()),
-        "flow_direction": pa.array(np.where(v3, np.where(re_ == src, "egress", "ingress"), None), pa.string()),
-    })
+    day_flows = pa.table(
+        {
+            "version": pa.array(np.where(v3, 3, 2).astype(np.int32)),
+            "interface_id": pa.array(np.char.add("eni-", re_.astype(str))),
+            "srcaddr": pool.take(pa.array(src)),
+            "dstaddr": pool.take(pa.array(dst)),
+            "srcport": pa.array(np.where(rr, sport[rc], cport[rc]).astype(np.int32)),
+            "dstport": pa.array(np.where(rr, cport[rc], sport[rc]).astype(np.int32)),
+            "protocol": pa.array(np.full(m, 6, np.int32)),
+            "packets": pa.array(packets),
+            "bytes": pa.array(packets * rng.integers(60, 1400, m)),
+            "start": pa.array(start),
+            "end": pa.array(start + rng.integers(0, 30, m)),
+            "action": pa.array(np.where(scan[rc], "REJECT", "ACCEPT")),
+            "log_status": pa.array(np.full(m, "OK")),
+            "tcp_flags": pa.array(np.where(v3, flags, 0).astype(np.int32), mask=~v3),
+            "pkt_srcaddr": pa.array(
+                np.where(v3, pool.take(pa.array(src)).to_numpy(zero_copy_only=False), None),
+                pa.string(),
+            ),
+            "pkt_dstaddr": pa.array(
+                np.where(v3, pool.take(pa.array(dst)).to_numpy(zero_copy_only=False), None),
+                pa.string(),
+            ),
+            "flow_direction": pa.array(
+                np.where(v3, np.where(re_ == src, "egress", "ingress"), None), pa.string()
+            ),
+        }
+    )
     nodata = _nodata(rng, enis, max(1, m // 100), t0)
     table = pa.concat_tables([_to_schema(day_flows), _to_schema(nodata)])
     return table.take(pa.array(np.argsort(table["start"].to_numpy(), kind="stable")))
@@ -144,14 +187,25 @@ def gen_flows(n: int, enis: int, rng: np.random.Generator) -> pa.Table:
 
 def _nodata(rng: np.random.Generator, enis: int, k: int, t0: int) -> pa.Table:
     start = t0 + rng.integers(0, 1440, k) * 60
-    return pa.table({"version": pa.array(np.full(k, 2, np.int32)),
-                     "interface_id": pa.array(np.char.add("eni-", rng.integers(0, enis, k).astype(str))),
-                     "start": pa.array(start), "end": pa.array(start + 59), "log_status": pa.array(np.full(k, "NODATA"))})
+    return pa.table(
+        {
+            "version": pa.array(np.full(k, 2, np.int32)),
+            "interface_id": pa.array(np.char.add("eni-", rng.integers(0, enis, k).astype(str))),
+            "start": pa.array(start),
+            "end": pa.array(start + 59),
+            "log_status": pa.array(np.full(k, "NODATA")),
+        }
+    )
 
 
 def _to_schema(t: pa.Table) -> pa.Table:
-    return pa.table({f.name: t[f.name].cast(f.type) if f.name in t.column_names else pa.nulls(len(t), f.type)
-                     for f in FLOW_FILE_SCHEMA}, schema=FLOW_FILE_SCHEMA)
+    return pa.table(
+        {
+            f.name: t[f.name].cast(f.type) if f.name in t.column_names else pa.nulls(len(t), f.type)
+            for f in FLOW_FILE_SCHEMA
+        },
+        schema=FLOW_FILE_SCHEMA,
+    )
 
 
 def gen_inventory(dd: DataDir, enis: int) -> None:
@@ -160,30 +214,102 @@ def gen_inventory(dd: DataDir, enis: int) -> None:
     ips = _ip_pool(enis, 0).to_pylist()
     rules = []
     for g in range(20):
-        for j, (port, peer) in enumerate([(443, "0.0.0.0/0"), (5432, "10.0.0.0/16"), (8080, "10.0.0.0/8"), (22, "198.51.0.0/16"), (9000, "10.0.0.0/16")]):
+        for j, (port, peer) in enumerate(
+            [
+                (443, "0.0.0.0/0"),
+                (5432, "10.0.0.0/16"),
+                (8080, "10.0.0.0/8"),
+                (22, "198.51.0.0/16"),
+                (9000, "10.0.0.0/16"),
+            ]
+        ):
             r = cidr_range(peer)
-            rules.append({"rule_id": f"sgr-{g}-{j}", "group_id": f"sg-{g}", "direction": "ingress", "ip_protocol": 6,
-                          "from_port": port, "to_port": port, "peer_type": "cidr4", "peer": peer,
-                          "peer_family": 4, "peer_lo": r.lo, "peer_hi": r.hi, "vpc_id": "vpc-1"})
+            rules.append(
+                {
+                    "rule_id": f"sgr-{g}-{j}",
+                    "group_id": f"sg-{g}",
+                    "direction": "ingress",
+                    "ip_protocol": 6,
+                    "from_port": port,
+                    "to_port": port,
+                    "peer_type": "cidr4",
+                    "peer": peer,
+                    "peer_family": 4,
+                    "peer_lo": r.lo,
+                    "peer_hi": r.hi,
+                    "vpc_id": "vpc-1",
+                }
+            )
         r = cidr_range("0.0.0.0/0")
-        rules.append({"rule_id": f"sgr-{g}-out", "group_id": f"sg-{g}", "direction": "egress", "ip_protocol": -1,
-                      "peer_type": "cidr4", "peer": "0.0.0.0/0", "peer_family": 4, "peer_lo": r.lo, "peer_hi": r.hi, "vpc_id": "vpc-1"})
-        rules.append({"rule_id": f"sgr-{g}-self", "group_id": f"sg-{g}", "direction": "ingress", "ip_protocol": -1,
-                      "peer_type": "sg", "peer": f"sg-{g}", "vpc_id": "vpc-1"})
+        rules.append(
+            {
+                "rule_id": f"sgr-{g}-out",
+                "group_id": f"sg-{g}",
+                "direction": "egress",
+                "ip_protocol": -1,
+                "peer_type": "cidr4",
+                "peer": "0.0.0.0/0",
+                "peer_family": 4,
+                "peer_lo": r.lo,
+                "peer_hi": r.hi,
+                "vpc_id": "vpc-1",
+            }
+        )
+        rules.append(
+            {
+                "rule_id": f"sgr-{g}-self",
+                "group_id": f"sg-{g}",
+                "direction": "ingress",
+                "ip_protocol": -1,
+                "peer_type": "sg",
+                "peer": f"sg-{g}",
+                "vpc_id": "vpc-1",
+            }
+        )
     tables = {
         "sg_rules": rules,
         "security_groups": [{"group_id": f"sg-{g}", "vpc_id": "vpc-1"} for g in range(20)],
-        "enis": [{"eni_id": f"eni-{i}", "vpc_id": "vpc-1", "subnet_id": "subnet-a", "interface_type": "interface",
-                  "instance_id": f"i-{i}"} for i in range(enis)],
+        "enis": [
+            {
+                "eni_id": f"eni-{i}",
+                "vpc_id": "vpc-1",
+                "subnet_id": "subnet-a",
+                "interface_type": "interface",
+                "instance_id": f"i-{i}",
+            }
+            for i in range(enis)
+        ],
         "eni_groups": [{"eni_id": f"eni-{i}", "group_id": f"sg-{i % 20}"} for i in range(enis)],
-        "eni_ips": [{"eni_id": f"eni-{i}", "address": a, "kind": "primary4", "family": 4, "lo": cidr_range(a).lo,
-                     "hi": cidr_range(a).hi} for i, a in enumerate(ips)],
-        "subnets": [{"subnet_id": "subnet-a", "vpc_id": "vpc-1", "cidr_block": "10.0.0.0/16", "nacl_id": "acl-1"}],
-        "eni_coverage": [{"eni_id": f"eni-{i}", "flow_log_id": "fl-1", "traffic_type": "ALL"} for i in range(enis)],
+        "eni_ips": [
+            {
+                "eni_id": f"eni-{i}",
+                "address": a,
+                "kind": "primary4",
+                "family": 4,
+                "lo": cidr_range(a).lo,
+                "hi": cidr_range(a).hi,
+            }
+            for i, a in enumerate(ips)
+        ],
+        "subnets": [
+            {
+                "subnet_id": "subnet-a",
+                "vpc_id": "vpc-1",
+                "cidr_block": "10.0.0.0/16",
+                "nacl_id": "acl-1",
+            }
+        ],
+        "eni_coverage": [
+            {"eni_id": f"eni-{i}", "flow_log_id": "fl-1", "traffic_type": "ALL"}
+            for i in range(enis)
+        ],
     }
     for name, schema in INVENTORY_SCHEMAS.items():
         rows = tables.get(name, [])
-        pq.write_table(pa.table({f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema), snap / f"{name}.parquet")
+        pq.write_table(
+            pa.table({f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema),
+            snap / f"{name}.parquet",
+        )
 
 
 def peak_rss_mb() -> float:
@@ -191,22 +317,39 @@ def peak_rss_mb() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--enis", type=int, default=300)
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dir", type=Path, default=None, help="data dir to use (default: a temp dir)")
     ap.add_argument("--steps", action="store_true", help="log the time of every analysis step")
-    ap.add_argument("--reuse", action="store_true", help="reuse the day already generated under --dir")
-    ap.add_argument("--generate-only", action="store_true", help="generate the day under --dir and stop")
-    ap.add_argument("--repeat", type=int, default=1, help="time baseline and analyze this many times (best and spread)")
-    ap.add_argument("--floor", action="store_true",
-                    help="also time, against the same baseline, the parts of analyze no query plan can skip (see _floor)")
+    ap.add_argument(
+        "--reuse", action="store_true", help="reuse the day already generated under --dir"
+    )
+    ap.add_argument(
+        "--generate-only", action="store_true", help="generate the day under --dir and stop"
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time baseline and analyze this many times (best and spread)",
+    )
+    ap.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time, against the same baseline, the parts of analyze no query plan can skip (see _floor)",
+    )
     args = ap.parse_args(argv)
     if args.steps:
         logging.basicConfig(format="%(message)s")
-        for name in ("flowlens.analyze.pipeline", "flowlens.engines.duckdb_engine"):  # per-step times are logged by the engine
+        for name in (
+            "flowlens.analyze.pipeline",
+            "flowlens.engines.duckdb_engine",
+        ):  # per-step times are logged by the engine
             logging.getLogger(name).setLevel(logging.DEBUG)
     root = args.dir or Path(tempfile.mkdtemp(prefix="flowlens-bench-"))
     dd = DataDir(root)
@@ -223,13 +366,24 @@ def main(argv: list[str] | None = None) -> int:
         summary = analyze(dd, [DAY], memory_limit=args.memory_limit, threads=args.threads)
         baselines.append(baseline)
         runs.append(time.monotonic() - t2)
-        print(f"run {len(runs)}: baseline {baseline:.2f}s, analyze {runs[-1]:.2f}s, ratio {runs[-1] / baseline:.2f}x", file=sys.stderr)
+        print(
+            f"run {len(runs)}: baseline {baseline:.2f}s, analyze {runs[-1]:.2f}s, ratio {runs[-1] / baseline:.2f}x",
+            file=sys.stderr,
+        )
     ratios = sorted(r / b for r, b in zip(runs, baselines, strict=True))
     print(f"records            {n:,}")
-    print(f"baseline GROUP BY  best {min(baselines):.2f}s, worst {max(baselines):.2f}s  ({n / min(baselines):,.0f} rows/s, {groups:,} groups)")
-    print(f"analyze            best {min(runs):.2f}s, worst {max(runs):.2f}s  ({n / min(runs):,.0f} rows/s)")
-    print(f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst {ratios[-1]:.2f}x  (target <= 3x)")
-    print(f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit {args.memory_limit}, threads {args.threads})")
+    print(
+        f"baseline GROUP BY  best {min(baselines):.2f}s, worst {max(baselines):.2f}s  ({n / min(baselines):,.0f} rows/s, {groups:,} groups)"
+    )
+    print(
+        f"analyze            best {min(runs):.2f}s, worst {max(runs):.2f}s  ({n / min(runs):,.0f} rows/s)"
+    )
+    print(
+        f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst {ratios[-1]:.2f}x  (target <= 3x)"
+    )
+    print(
+        f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit {args.memory_limit}, threads {args.threads})"
+    )
     print(f"summary            {summary.days[0].to_dict()}")
     if args.floor:
         _floor(dd, args.memory_limit, args.threads, min(baselines))
@@ -265,8 +419,14 @@ def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> Non
     conversations results table (one row per conversation, contract) with and without compression."""
     spill = dd.tmp / "duckdb-floor"
     spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads, "temp_directory": str(spill),
-                                 "preserve_insertion_order": False})
+    con = duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "threads": threads,
+            "temp_directory": str(spill),
+            "preserve_insertion_order": False,
+        }
+    )
     try:
         register_views(con, dd)
         parts: list[tuple[str, float]] = []
@@ -300,22 +460,34 @@ def _generate(dd: DataDir, folder: Path, records: int, enis: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(flows, folder / "part-0.parquet", compression="zstd", row_group_size=1_000_000)
     gen_inventory(dd, enis)
-    convs = len(flows.group_by(["interface_id", "srcaddr", "dstaddr", "srcport", "dstport"]).aggregate([]))
-    print(f"generated {len(flows):,} records ({convs:,} ENI 5-tuples, "
-          f"{pc.sum(pc.equal(flows['action'], 'REJECT')).as_py() / len(flows):.1%} REJECT)", file=sys.stderr)
-    print(f"generated {len(flows):,} records in {time.monotonic() - t0:.1f}s under {dd.root}", file=sys.stderr)
+    convs = len(
+        flows.group_by(["interface_id", "srcaddr", "dstaddr", "srcport", "dstport"]).aggregate([])
+    )
+    print(
+        f"generated {len(flows):,} records ({convs:,} ENI 5-tuples, "
+        f"{pc.sum(pc.equal(flows['action'], 'REJECT')).as_py() / len(flows):.1%} REJECT)",
+        file=sys.stderr,
+    )
+    print(
+        f"generated {len(flows):,} records in {time.monotonic() - t0:.1f}s under {dd.root}",
+        file=sys.stderr,
+    )
 
 
 def _baseline(dd: DataDir, memory_limit: str, threads: int) -> tuple[float, int]:
     """The reference: a plain GROUP BY over the same Parquet, same memory limit and threads."""
     spill = dd.tmp / "duckdb-baseline"
     spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads, "temp_directory": str(spill)})
+    con = duckdb.connect(
+        config={"memory_limit": memory_limit, "threads": threads, "temp_directory": str(spill)}
+    )
     try:
         register_views(con, dd)
         t1 = time.monotonic()
-        row = con.execute("SELECT COUNT(*) FROM (SELECT interface_id, srcaddr, dstport, protocol, action, COUNT(*) "
-                          "FROM flows GROUP BY interface_id, srcaddr, dstport, protocol, action)").fetchone()
+        row = con.execute(
+            "SELECT COUNT(*) FROM (SELECT interface_id, srcaddr, dstport, protocol, action, COUNT(*) "
+            "FROM flows GROUP BY interface_id, srcaddr, dstport, protocol, action)"
+        ).fetchone()
         return time.monotonic() - t1, int(row[0]) if row else 0
     finally:
         con.close()

@@ -47,12 +47,16 @@ def _timed_spark(dd: DataDir, cores: int, memory: str) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--enis", type=int, default=300)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--memory", default="2g", help="DuckDB memory_limit and Spark driver memory")
-    ap.add_argument("--engines", default="duckdb,spark", help="comma-separated engines to time (default: both)")
+    ap.add_argument(
+        "--engines", default="duckdb,spark", help="comma-separated engines to time (default: both)"
+    )
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="flowlens-bench-engines-"))
     duck, spark = DataDir(root / "duckdb"), DataDir(root / "spark")
@@ -65,12 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     n = len(flows)
     print(f"records   {n:,} on {args.cores} cores (under {root})", flush=True)
     if "duckdb" in args.engines:
-        d = _timed_duckdb(duck, args.cores, args.memory.upper() + ("B" if args.memory[-1].isalpha() else ""))
-        print(f"duckdb    {d:8.1f}s  {n / d:12,.0f} records/s  {n / d / args.cores:12,.0f} records/s/core", flush=True)
+        d = _timed_duckdb(
+            duck, args.cores, args.memory.upper() + ("B" if args.memory[-1].isalpha() else "")
+        )
+        print(
+            f"duckdb    {d:8.1f}s  {n / d:12,.0f} records/s  {n / d / args.cores:12,.0f} records/s/core",
+            flush=True,
+        )
     if "spark" in args.engines:
         started, s = _timed_spark(spark, args.cores, args.memory)
-        print(f"spark     {s:8.1f}s  {n / s:12,.0f} records/s  {n / s / args.cores:12,.0f} records/s/core"
-              f"  (+{started:.1f}s session start)")
+        print(
+            f"spark     {s:8.1f}s  {n / s:12,.0f} records/s  {n / s / args.cores:12,.0f} records/s/core"
+            f"  (+{started:.1f}s session start)"
+        )
     shutil.rmtree(root, ignore_errors=True)
     return 0
 

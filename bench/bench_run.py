@@ -31,23 +31,57 @@ def stages(work: Path, memory_limit: str) -> list[tuple[str, list[str]]]:
         ("ingest", [*exe, "ingest", str(work / "src"), *d, *common]),
         ("inventory", [*exe, "inventory", "--from-json", str(work / "inventory"), *common]),
         ("analyze", [*exe, "analyze", *d, "--memory-limit", memory_limit, *common]),
-        ("recommend", [*exe, "recommend", *d, "--format", "json", "--out", str(work / "out" / "plan.json"), *common]),
-        ("report", [*exe, "report", *d, "--plan", str(work / "out" / "plan.json"), "--out", str(work / "out"), *common]),
+        (
+            "recommend",
+            [
+                *exe,
+                "recommend",
+                *d,
+                "--format",
+                "json",
+                "--out",
+                str(work / "out" / "plan.json"),
+                *common,
+            ],
+        ),
+        (
+            "report",
+            [
+                *exe,
+                "report",
+                *d,
+                "--plan",
+                str(work / "out" / "plan.json"),
+                "--out",
+                str(work / "out"),
+                *common,
+            ],
+        ),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--records", type=int, default=1_000_000)
     p.add_argument("--workdir", default="/tmp/flowlens-bench-run")
-    p.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit for analyze (default 1GB)")
-    p.add_argument("--reuse", action="store_true", help="keep the generated day of an earlier run (same --records)")
+    p.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB memory limit for analyze (default 1GB)"
+    )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the generated day of an earlier run (same --records)",
+    )
     args = p.parse_args(argv)
     work = Path(args.workdir)
     if not (args.reuse and (work / "src").is_dir()):
         shutil.rmtree(work, ignore_errors=True)
         gen = generate_day(work / "src", args.records, DAY, seed=1)
-        print(f"generated {gen.records:,} records in {gen.files} files ({gen.bytes / 1e6:.0f} MB gzip)")
+        print(
+            f"generated {gen.records:,} records in {gen.files} files ({gen.bytes / 1e6:.0f} MB gzip)"
+        )
     shutil.rmtree(work / "data", ignore_errors=True)
     shutil.rmtree(work / "out", ignore_errors=True)
     (work / "out").mkdir(parents=True)
@@ -57,10 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, cmd in stages(work, args.memory_limit):
         seconds, peak = _measure(cmd)
         total, peak_all = total + seconds, max(peak_all, peak)
-        rate = f"{args.records / seconds:12,.0f} records/s" if name in ("ingest", "analyze") else " " * 22
+        rate = (
+            f"{args.records / seconds:12,.0f} records/s"
+            if name in ("ingest", "analyze")
+            else " " * 22
+        )
         print(f"{name:<10} {seconds:8.2f} s  {rate}  peak RSS {peak / 2**20:7.0f} MiB")
-    print(f"{'total':<10} {total:8.2f} s  {args.records / total:12,.0f} records/s  peak RSS {peak_all / 2**20:7.0f} MiB"
-          f"  (target: every stage under 2048 MiB)")
+    print(
+        f"{'total':<10} {total:8.2f} s  {args.records / total:12,.0f} records/s  peak RSS {peak_all / 2**20:7.0f} MiB"
+        f"  (target: every stage under 2048 MiB)"
+    )
     return 0
 
 

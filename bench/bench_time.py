@@ -69,9 +69,13 @@ def _churned_inventory(base: Path, out: Path, replaced: list[int]) -> Path:
 
 def _run(cmd: list[str]) -> None:
     """Run a set-up command; its stderr (the expected warnings about tables absent from the JSON) only on failure."""
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    proc = subprocess.run(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
     if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd[2:5])} failed with exit code {proc.returncode}:\n{proc.stderr}")
+        raise SystemExit(
+            f"{' '.join(cmd[2:5])} failed with exit code {proc.returncode}:\n{proc.stderr}"
+        )
 
 
 def prepare(work: Path, days: list[date], records: int, reuse: bool) -> None:
@@ -84,11 +88,29 @@ def prepare(work: Path, days: list[date], records: int, reuse: bool) -> None:
         t0 = time.perf_counter()
         for i, d in enumerate(days):
             generate_day(work / "src", records, d, seed=1 + i)
-        print(f"generated {len(days)} x {records:,} records in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-        m = measure([*exe, "ingest", str(work / "src"), "--start", days[0].isoformat(), "--end", days[-1].isoformat(),
-                     "--data-dir", str(shared), "-q"])
-        print(f"ingest   {m.seconds:8.1f} s  {len(days) * records / m.seconds:10,.0f} records/s  "
-              f"peak RSS {m.peak_rss / 2**20:5.0f} MiB  CPU {m.cpu_seconds:.1f} s", file=sys.stderr)
+        print(
+            f"generated {len(days)} x {records:,} records in {time.perf_counter() - t0:.0f}s",
+            file=sys.stderr,
+        )
+        m = measure(
+            [
+                *exe,
+                "ingest",
+                str(work / "src"),
+                "--start",
+                days[0].isoformat(),
+                "--end",
+                days[-1].isoformat(),
+                "--data-dir",
+                str(shared),
+                "-q",
+            ]
+        )
+        print(
+            f"ingest   {m.seconds:8.1f} s  {len(days) * records / m.seconds:10,.0f} records/s  "
+            f"peak RSS {m.peak_rss / 2**20:5.0f} MiB  CPU {m.cpu_seconds:.1f} s",
+            file=sys.stderr,
+        )
         marker.touch()
     base_json = write_inventory(work / "inventory-json")
     times = _snapshot_times(days)
@@ -101,7 +123,11 @@ def prepare(work: Path, days: list[date], records: int, reuse: bool) -> None:
     replaced: list[int] = []
     for k, t in enumerate(times):
         replaced += [churn[k]] if k in churn and k > 0 else []
-        src = _churned_inventory(base_json, work / f"inventory-json-c{k}", replaced) if replaced else base_json
+        src = (
+            _churned_inventory(base_json, work / f"inventory-json-c{k}", replaced)
+            if replaced
+            else base_json
+        )
         plans["c"].append((t, src))
     for name, snaps in plans.items():
         dd = work / name
@@ -112,16 +138,42 @@ def prepare(work: Path, days: list[date], records: int, reuse: bool) -> None:
             if (shared / extra).exists():
                 shutil.copy2(shared / extra, dd / extra)
         for t, src in snaps:
-            _run([*exe, "inventory", "--from-json", str(src), "--taken-at", _stamp(t), "--data-dir", str(dd), "-q"])
+            _run(
+                [
+                    *exe,
+                    "inventory",
+                    "--from-json",
+                    str(src),
+                    "--taken-at",
+                    _stamp(t),
+                    "--data-dir",
+                    str(dd),
+                    "-q",
+                ]
+            )
 
 
-def stages(work: Path, name: str, days: list[date], memory_limit: str) -> list[tuple[str, list[str]]]:
+def stages(
+    work: Path, name: str, days: list[date], memory_limit: str
+) -> list[tuple[str, list[str]]]:
     exe = [sys.executable, "-m", "flowlens"]
     common = ["--data-dir", str(work / name), "-q"]
     window = ["--start", days[0].isoformat(), "--end", days[-1].isoformat()]
     return [
         ("analyze", [*exe, "analyze", *window, "--memory-limit", memory_limit, *common]),
-        ("recommend", [*exe, "recommend", *window, "--format", "json", "--out", str(work / name / "plan.json"), *common]),
+        (
+            "recommend",
+            [
+                *exe,
+                "recommend",
+                *window,
+                "--format",
+                "json",
+                "--out",
+                str(work / name / "plan.json"),
+                *common,
+            ],
+        ),
     ]
 
 
@@ -130,13 +182,23 @@ def _load() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--days", type=int, default=14)
     p.add_argument("--records", type=int, default=2_000_000, help="records per day")
-    p.add_argument("--repeat", type=int, default=1, help="run a, b and c this many times, interleaved")
-    p.add_argument("--reuse", action="store_true", help="keep the generated and ingested window of an earlier run (same --days/--records)")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="run a, b and c this many times, interleaved"
+    )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the generated and ingested window of an earlier run (same --days/--records)",
+    )
     p.add_argument("--work-dir", default="/tmp/flowlens-bench-time")
-    p.add_argument("--memory-limit", default="1GB", help="DuckDB memory limit for analyze (default 1GB)")
+    p.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB memory limit for analyze (default 1GB)"
+    )
     p.add_argument("--no-churn", action="store_true", help="skip variant (c)")
     args = p.parse_args(argv)
     work = Path(args.work_dir)
@@ -156,19 +218,30 @@ def main(argv: list[str] | None = None) -> int:
             total = sum(m.seconds for _, m in parts)
             totals[v].append(total)
             cpus[v].append(sum(m.cpu_seconds for _, m in parts))
-            line = "  ".join(f"{s} {m.seconds:6.1f}s cpu {m.cpu_seconds:5.1f}s rss {m.peak_rss / 2**20:4.0f}MiB" for s, m in parts)
-            print(f"run {rep + 1} ({v}): {line}  total {total:6.1f}s ({n / total:,.0f} records/s)  load {load_before} -> {_load()}")
-    print(f"window     {args.days} days x {args.records:,} records = {n:,} records; snapshots a=1, b={args.days}, c={args.days} "
-          f"with {len(CHURN_ENIS)} instance replacements")
+            line = "  ".join(
+                f"{s} {m.seconds:6.1f}s cpu {m.cpu_seconds:5.1f}s rss {m.peak_rss / 2**20:4.0f}MiB"
+                for s, m in parts
+            )
+            print(
+                f"run {rep + 1} ({v}): {line}  total {total:6.1f}s ({n / total:,.0f} records/s)  load {load_before} -> {_load()}"
+            )
+    print(
+        f"window     {args.days} days x {args.records:,} records = {n:,} records; snapshots a=1, b={args.days}, c={args.days} "
+        f"with {len(CHURN_ENIS)} instance replacements"
+    )
     for v in variants:
         ts = sorted(totals[v])
-        print(f"({v}) total  best {ts[0]:.1f}s, median {statistics.median(ts):.1f}s, worst {ts[-1]:.1f}s  "
-              f"({n / ts[0]:,.0f} records/s; CPU best {min(cpus[v]):.1f}s)")
+        print(
+            f"({v}) total  best {ts[0]:.1f}s, median {statistics.median(ts):.1f}s, worst {ts[-1]:.1f}s  "
+            f"({n / ts[0]:,.0f} records/s; CPU best {min(cpus[v]):.1f}s)"
+        )
     for v in variants[1:]:
         ratios = sorted(b / a for b, a in zip(totals[v], totals["a"], strict=True))
         cpu_ratios = sorted(b / a for b, a in zip(cpus[v], cpus["a"], strict=True))
-        print(f"ratio ({v})/(a)  wall best {ratios[0]:.2f}x, median {statistics.median(ratios):.2f}x, worst {ratios[-1]:.2f}x; "
-              f"CPU best {cpu_ratios[0]:.2f}x, median {statistics.median(cpu_ratios):.2f}x  (target <= 1.5x)")
+        print(
+            f"ratio ({v})/(a)  wall best {ratios[0]:.2f}x, median {statistics.median(ratios):.2f}x, worst {ratios[-1]:.2f}x; "
+            f"CPU best {cpu_ratios[0]:.2f}x, median {statistics.median(cpu_ratios):.2f}x  (target <= 1.5x)"
+        )
     print(f"load average now {_load()} (1/5/15 min)")
     return 0
 

@@ -26,7 +26,11 @@ def measure(cmd: list[str]) -> Measured:
     peak = 0
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
-            peak = max(peak, proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True)))
+            peak = max(
+                peak,
+                proc.memory_info().rss
+                + sum(c.memory_info().rss for c in proc.children(recursive=True)),
+            )
         time.sleep(0.05)
     seconds = time.perf_counter() - t0
     if proc.returncode:

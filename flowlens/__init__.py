@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["__version__", "connect"]
 
 
-def connect(data_dir: str | os.PathLike[str] | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    data_dir: str | os.PathLike[str] | None = None, *, read_only: bool = True
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with every flowlens table registered as a view (docs/tables.md).
 
     The connection is confined to the data directory: DuckDB's external access is off with the

@@ -24,7 +24,9 @@ def atomic_path(final: Path, *, suffix: str = "") -> Iterator[Path]:
     catalog globs, by Hive readers and by Spark) and the rename is atomic on POSIX.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}.", suffix=suffix + ".tmp", dir=final.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -104,4 +106,3 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(err, os.strerror(err), str(b))
-

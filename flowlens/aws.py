@@ -40,14 +40,22 @@ def session(opts: AwsOptions) -> Any:
     try:
         return boto3.Session(profile_name=opts.profile, region_name=opts.region)
     except ProfileNotFound:
-        raise AwsAccessError(f"--profile {opts.profile}: no such profile in the AWS config (~/.aws/config, "
-                             f"$AWS_CONFIG_FILE); run 'aws configure list-profiles'") from None
+        raise AwsAccessError(
+            f"--profile {opts.profile}: no such profile in the AWS config (~/.aws/config, "
+            f"$AWS_CONFIG_FILE); run 'aws configure list-profiles'"
+        ) from None
     except BotoCoreError as exc:
         raise access_error(exc) from None
 
 
-def client(opts: AwsOptions, service: str, *, region: str | None = None, max_pool: int | None = None,
-           sess: Any = None) -> Any:
+def client(
+    opts: AwsOptions,
+    service: str,
+    *,
+    region: str | None = None,
+    max_pool: int | None = None,
+    sess: Any = None,
+) -> Any:
     """A client of ``service`` with the options' endpoint and retry mode (``$AWS_MAX_ATTEMPTS`` overrides 10)."""
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
@@ -57,8 +65,9 @@ def client(opts: AwsOptions, service: str, *, region: str | None = None, max_poo
     if max_pool:
         config = config.merge(Config(max_pool_connections=max_pool))
     try:
-        return (sess or session(opts)).client(service, region_name=region or opts.region, endpoint_url=opts.endpoint,
-                                              config=config)
+        return (sess or session(opts)).client(
+            service, region_name=region or opts.region, endpoint_url=opts.endpoint, config=config
+        )
     except BotoCoreError as exc:
         raise access_error(exc) from None
 
@@ -72,14 +81,25 @@ def access_error(exc: BaseException) -> AwsAccessError:
     """One line for a botocore exception that no stage translated: what failed and what to check."""
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return AwsAccessError("no AWS credentials found; set AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID")
+        return AwsAccessError(
+            "no AWS credentials found; set AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID"
+        )
     if name == "ProfileNotFound":
         return AwsAccessError(f"{exc}; check --profile and ~/.aws/config")
-    if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ReadTimeoutError"):
-        return AwsAccessError(f"cannot reach AWS: {exc}; check --endpoint-url, --region and the network")
+    if name in (
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ConnectionClosedError",
+        "ReadTimeoutError",
+    ):
+        return AwsAccessError(
+            f"cannot reach AWS: {exc}; check --endpoint-url, --region and the network"
+        )
     if name == "NoRegionError":
         return AwsAccessError("no AWS region: pass --region (or --regions), or set AWS_REGION")
     if name == "ClientError":
         err = getattr(exc, "response", {}).get("Error", {})
-        return AwsAccessError(f"AWS refused the call ({err.get('Code', '?')}: {err.get('Message', exc)})")
+        return AwsAccessError(
+            f"AWS refused the call ({err.get('Code', '?')}: {err.get('Message', exc)})"
+        )
     return AwsAccessError(f"AWS call failed ({name}): {exc}")

@@ -87,7 +87,9 @@ class BatchResult:
 def _files_hash(paths: Sequence[Path]) -> str:
     """Content hash of input files (inventory JSON is small; content beats mtimes here)."""
     h = hashlib.sha256()
-    files = sorted(p for root in paths for p in ([root] if root.is_file() else sorted(root.rglob("*.json"))))
+    files = sorted(
+        p for root in paths for p in ([root] if root.is_file() else sorted(root.rglob("*.json")))
+    )
     for p in files:
         h.update(str(p.name).encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:20]
@@ -127,10 +129,21 @@ def run_batch(
     result = BatchResult((first, last), out_dir)
     settings = settings or Settings()
 
-    def stage(name: str, fingerprint: str | None, work: Callable[[], dict[str, Any]], outputs: Sequence[Path] = (),
-              *, rerun: bool = False) -> None:
+    def stage(
+        name: str,
+        fingerprint: str | None,
+        work: Callable[[], dict[str, Any]],
+        outputs: Sequence[Path] = (),
+        *,
+        rerun: bool = False,
+    ) -> None:
         present = all(p.is_file() for p in outputs)
-        if fingerprint is not None and not rerun and present and state.is_current(name, fingerprint):
+        if (
+            fingerprint is not None
+            and not rerun
+            and present
+            and state.is_current(name, fingerprint)
+        ):
             log.info("stage %s: inputs unchanged since the last run, skipped", name)
             result.stages.append(StageResult(name, "skipped", 0.0, state.stages[name]["summary"]))
             return
@@ -143,8 +156,18 @@ def run_batch(
         log.info("stage %s: done in %.1f s", name, seconds)
 
     def do_ingest() -> dict[str, Any]:
-        s: IngestSummary = ingest(source, list(days), dd, prefix=prefix, accounts=accounts, regions=regions,
-                                  flow_log_ids=flow_log_ids, strict=strict, workers=workers, progress=progress)
+        s: IngestSummary = ingest(
+            source,
+            list(days),
+            dd,
+            prefix=prefix,
+            accounts=accounts,
+            regions=regions,
+            flow_log_ids=flow_log_ids,
+            strict=strict,
+            workers=workers,
+            progress=progress,
+        )
         if s.empty_reason:  # a nightly job that reads nothing must not look like a quiet night
             raise NothingToDo(f"no flow-log objects listed for the window: {s.empty_reason}")
         result.failed_objects = [f.key for f in s.failed]
@@ -154,33 +177,62 @@ def run_batch(
     taken = state.stages.get("inventory", {}).get("summary", {}).get("snapshot")
     snapshot_out = [dd.snapshot_dir(taken) / "snapshot.json"] if taken else [dd.inventory / "none"]
     if inventory.json_paths:
-        fp = _files_hash(inventory.json_paths) + (f":{inventory.taken_at.isoformat()}" if inventory.taken_at else "")
+        fp = _files_hash(inventory.json_paths) + (
+            f":{inventory.taken_at.isoformat()}" if inventory.taken_at else ""
+        )
         stage("inventory", fp, lambda: _json_inventory(inventory, dd), snapshot_out)
     else:
         fp = f"aws:{','.join(inventory.regions)}:{inventory.endpoint_url or ''}"
-        stage("inventory", fp, lambda: _aws_inventory(inventory, dd), snapshot_out,
-              rerun=not reuses_snapshot(taken, days))
+        stage(
+            "inventory",
+            fp,
+            lambda: _aws_inventory(inventory, dd),
+            snapshot_out,
+            rerun=not reuses_snapshot(taken, days),
+        )
     stage("ingest", None, do_ingest)
     if inventory.config_history and inventory.aws_session is not None:
         # Always asked: new flows may be on new ENIs. An identical fetch is not stored again, so an
         # unchanged answer leaves the analysis fingerprint as it was.
-        stage("config_history", None, lambda: config_history_from_aws(
-            inventory.aws_session, dd, days, endpoint_url=inventory.endpoint_url).to_dict())
+        stage(
+            "config_history",
+            None,
+            lambda: config_history_from_aws(
+                inventory.aws_session, dd, days, endpoint_url=inventory.endpoint_url
+            ).to_dict(),
+        )
     window_fp = fingerprint_files(_window_inputs(dd, days), memory_limit or "")
-    stage("analyze", window_fp, lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
-          [dd.results_dir(d) / "rule_usage.parquet" for d in days])
+    stage(
+        "analyze",
+        window_fp,
+        lambda: analyze(dd, days, memory_limit=memory_limit).to_dict(),
+        [dd.results_dir(d) / "rule_usage.parquet" for d in days],
+    )
     # The recommender writes recommendations.parquet into results/: not an input of its own.
     analysis_out = [p for p in tree_files(dd.results) if p.name != "recommendations.parquet"]
     results_fp = fingerprint_files(analysis_out, window_fp, repr(settings))
-    stage("recommend", results_fp, lambda: _recommend(dd, days, settings, out_dir), [out_dir / "plan.json"])
-    report_fp = fingerprint_files([*tree_files(dd.results), *tree_files(out_dir, "plan.*")], window_fp)
+    stage(
+        "recommend",
+        results_fp,
+        lambda: _recommend(dd, days, settings, out_dir),
+        [out_dir / "plan.json"],
+    )
+    report_fp = fingerprint_files(
+        [*tree_files(dd.results), *tree_files(out_dir, "plan.*")], window_fp
+    )
     stage("report", report_fp, lambda: _report(dd, days, out_dir), [out_dir / "report.html"])
     if verify_plans is not None:
-        stage("verify", None, lambda: verify_plan_dir(dd, days, verify_plans, memory_limit=memory_limit or "1GB"))
+        stage(
+            "verify",
+            None,
+            lambda: verify_plan_dir(dd, days, verify_plans, memory_limit=memory_limit or "1GB"),
+        )
     return result
 
 
-def verify_plan_dir(dd: DataDir, days: Sequence[date], directory: Path, *, memory_limit: str = "1GB") -> dict[str, Any]:
+def verify_plan_dir(
+    dd: DataDir, days: Sequence[date], directory: Path, *, memory_limit: str = "1GB"
+) -> dict[str, Any]:
     """Verify every plan of ``directory`` on the days after its window; plan path → status and why."""
     from flowlens.model.window import Window
     from flowlens.verify.run import load_plan, plan_files, verify
@@ -211,26 +263,40 @@ def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:
 
 def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
     info, history = inventory_from_json(spec.json_paths, dd, taken_at=spec.taken_at)
-    summary: dict[str, Any] = {"snapshot": info.stamp, "rows": dict(info.row_counts)} if info else {"snapshot": None}
+    summary: dict[str, Any] = (
+        {"snapshot": info.stamp, "rows": dict(info.row_counts)} if info else {"snapshot": None}
+    )
     if history:
-        summary["config_history"] = {"items": history.items, "resources": history.resources, "path": str(history.path)}
+        summary["config_history"] = {
+            "items": history.items,
+            "resources": history.resources,
+            "path": str(history.path),
+        }
     return summary
 
 
 def _aws_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
-    info = snapshot_from_aws(spec.aws_session, list(spec.regions), dd, endpoint_url=spec.endpoint_url)
+    info = snapshot_from_aws(
+        spec.aws_session, list(spec.regions), dd, endpoint_url=spec.endpoint_url
+    )
     return {"snapshot": info.stamp, "rows": dict(info.row_counts)}
 
 
-def _recommend(dd: DataDir, days: Sequence[date], settings: Settings, out_dir: Path) -> dict[str, Any]:
+def _recommend(
+    dd: DataDir, days: Sequence[date], settings: Settings, out_dir: Path
+) -> dict[str, Any]:
     plan = recommend(dd, days, settings)
     doc = plan.to_dict()
     write_text_atomic(plan.to_json(), out_dir / "plan.json")
     write_text_atomic(render_md(plan), out_dir / "plan.md")
     write_text_atomic(render_cli(plan), out_dir / "plan.sh")
     write_text_atomic(render_tf(plan), out_dir / "plan.tf")
-    return {"recommendations": len(plan.recommendations), "dropped": len(plan.dropped),
-            "verification": doc.get("verification", {}), "plan": str(out_dir / "plan.json")}
+    return {
+        "recommendations": len(plan.recommendations),
+        "dropped": len(plan.dropped),
+        "verification": doc.get("verification", {}),
+        "plan": str(out_dir / "plan.json"),
+    }
 
 
 def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:

@@ -24,7 +24,10 @@ from flowlens.sqlguard import confine
 
 log = logging.getLogger(__name__)
 
-def register_views(con: duckdb.DuckDBPyConnection, dd: DataDir, *, snapshot: str | None = None) -> None:
+
+def register_views(
+    con: duckdb.DuckDBPyConnection, dd: DataDir, *, snapshot: str | None = None
+) -> None:
     """Create every catalog view on ``con``; inventory views read ``snapshot`` (default: latest)."""
     stamps = dd.snapshots()
     chosen = snapshot or (stamps[-1] if stamps else None)
@@ -88,13 +91,22 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
     the data directory, load an extension or change a setting.
     """
     if not dd.catalog.exists() and not dd.root.exists():
-        raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir")
+        raise AnalysisError(
+            f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir"
+        )
     if catalog_root(dd) != data_dir_path(dd):
-        log.info("catalog %s was made for another location of the data directory; rewriting its views", dd.catalog)
+        log.info(
+            "catalog %s was made for another location of the data directory; rewriting its views",
+            dd.catalog,
+        )
         try:
             refresh_catalog(dd)
         except (OSError, duckdb.Error) as exc:
-            log.warning("cannot rewrite %s (%s); using the views in memory for this connection", dd.catalog, exc)
+            log.warning(
+                "cannot rewrite %s (%s); using the views in memory for this connection",
+                dd.catalog,
+                exc,
+            )
             con = duckdb.connect(":memory:")
             register_views(con, dd)
             confine(con, dd.root)

@@ -65,24 +65,51 @@ class Dismissal:
     def kept_reason(self) -> str:
         """What the plan says of the rule it leaves alone."""
         until = f" until {self.until}" if self.until else ""
-        return (f"dismissed by {self.dismissed_by} on {self.dismissed_at.astimezone(UTC):%Y-%m-%d}{until}, "
-                f"reason: {self.reason}")
+        return (
+            f"dismissed by {self.dismissed_by} on {self.dismissed_at.astimezone(UTC):%Y-%m-%d}{until}, "
+            f"reason: {self.reason}"
+        )
 
     def to_row(self) -> dict[str, object]:
         r = self.rule
-        return {"content_key": self.content_key, "rule_id": self.rule_id, "group_id": self.group_id,
-                "direction": str(r.direction), "ip_protocol": r.ip_protocol, "from_port": r.from_port,
-                "to_port": r.to_port, "peer_type": str(r.peer_type), "peer": r.peer, "finding_id": self.finding_id,
-                "reason": self.reason, "dismissed_by": self.dismissed_by, "dismissed_at": self.dismissed_at,
-                "until": self.until}
+        return {
+            "content_key": self.content_key,
+            "rule_id": self.rule_id,
+            "group_id": self.group_id,
+            "direction": str(r.direction),
+            "ip_protocol": r.ip_protocol,
+            "from_port": r.from_port,
+            "to_port": r.to_port,
+            "peer_type": str(r.peer_type),
+            "peer": r.peer,
+            "finding_id": self.finding_id,
+            "reason": self.reason,
+            "dismissed_by": self.dismissed_by,
+            "dismissed_at": self.dismissed_at,
+            "until": self.until,
+        }
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Dismissal:
-        rule = Rule(Direction(row["direction"]), int(row["ip_protocol"]), row["from_port"], row["to_port"],
-                    PeerType(row["peer_type"]), str(row["peer"]))
-        return cls(str(row["content_key"]), str(row["rule_id"]), str(row["group_id"]), rule, str(row["reason"]),
-                   str(row["dismissed_by"]), row["dismissed_at"], row["until"],
-                   None if row["finding_id"] is None else str(row["finding_id"]))
+        rule = Rule(
+            Direction(row["direction"]),
+            int(row["ip_protocol"]),
+            row["from_port"],
+            row["to_port"],
+            PeerType(row["peer_type"]),
+            str(row["peer"]),
+        )
+        return cls(
+            str(row["content_key"]),
+            str(row["rule_id"]),
+            str(row["group_id"]),
+            rule,
+            str(row["reason"]),
+            str(row["dismissed_by"]),
+            row["dismissed_at"],
+            row["until"],
+            None if row["finding_id"] is None else str(row["finding_id"]),
+        )
 
 
 def load(dd: DataDir) -> list[Dismissal]:
@@ -104,7 +131,11 @@ def save(dd: DataDir, dismissals: Sequence[Dismissal]) -> None:
 
 def active_reasons(dismissals: Iterable[Dismissal], today: date) -> dict[str, str]:
     """content_key → the kept reason, for the dismissals that hold on ``today``."""
-    return {d.content_key: d.kept_reason() for d in dismissals if d.state(today) is DismissalState.ACTIVE}
+    return {
+        d.content_key: d.kept_reason()
+        for d in dismissals
+        if d.state(today) is DismissalState.ACTIVE
+    }
 
 
 def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
@@ -117,23 +148,42 @@ def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
         finding_id = None
         rule_id = target
         if not target.startswith("sgr-"):
-            found = sqlfiles.execute(con, sqlfiles.load("state", "finding_rule"), {"finding_id": target}).fetchall()
+            found = sqlfiles.execute(
+                con, sqlfiles.load("state", "finding_rule"), {"finding_id": target}
+            ).fetchall()
             if not found:
-                raise UsageError(f"{target!r} is neither a rule id (sgr-...) of the newest snapshot nor a finding id")
+                raise UsageError(
+                    f"{target!r} is neither a rule id (sgr-...) of the newest snapshot nor a finding id"
+                )
             if not found[0][0]:
-                raise UsageError(f"finding {target} names no rule; dismissals are kept per rule (dismiss one of its rules)")
+                raise UsageError(
+                    f"finding {target} names no rule; dismissals are kept per rule (dismiss one of its rules)"
+                )
             finding_id, rule_id = target, str(found[0][0])
-        rows = sqlfiles.execute(con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id}).fetchall()
+        rows = sqlfiles.execute(
+            con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id}
+        ).fetchall()
     finally:
         con.close()
     if not rows:
-        raise UsageError(f"rule {rule_id} is not in the newest inventory snapshot ({dd.snapshots()[-1]})")
+        raise UsageError(
+            f"rule {rule_id} is not in the newest inventory snapshot ({dd.snapshots()[-1]})"
+        )
     g, direction, proto, lo, hi, ptype, peer, desc = rows[0]
-    return SgRule(rule_id, g, Rule(direction, int(proto), lo, hi, ptype, peer, desc or "")), finding_id
+    return SgRule(
+        rule_id, g, Rule(direction, int(proto), lo, hi, ptype, peer, desc or "")
+    ), finding_id
 
 
-def dismiss(dd: DataDir, target: str, reason: str, *, by: str, until: date | None = None,
-            now: datetime | None = None) -> Dismissal:
+def dismiss(
+    dd: DataDir,
+    target: str,
+    reason: str,
+    *,
+    by: str,
+    until: date | None = None,
+    now: datetime | None = None,
+) -> Dismissal:
     """Record that ``target`` (a rule id or a finding naming a rule) is to be left alone.
 
     Dismissing a rule again replaces its dismissal (new reason, new end).
@@ -144,8 +194,17 @@ def dismiss(dd: DataDir, target: str, reason: str, *, by: str, until: date | Non
     if until is not None and until < now.date():
         raise UsageError(f"--until {until} is in the past")
     sg_rule, finding_id = _lookup(dd, target)
-    d = Dismissal(content_key(sg_rule.group_id, sg_rule.rule), sg_rule.rule_id, sg_rule.group_id, sg_rule.rule,
-                  reason.strip(), by, now, until, finding_id)
+    d = Dismissal(
+        content_key(sg_rule.group_id, sg_rule.rule),
+        sg_rule.rule_id,
+        sg_rule.group_id,
+        sg_rule.rule,
+        reason.strip(),
+        by,
+        now,
+        until,
+        finding_id,
+    )
     kept = [x for x in load(dd) if x.content_key != d.content_key]
     save(dd, [*kept, d])
     log.info("dismissed %s (%s): %s", sg_rule.rule_id, d.content_key, d.reason)
@@ -159,7 +218,9 @@ def remove(dd: DataDir, keys: Iterable[str]) -> list[Dismissal]:
     gone = [d for d in current if d.content_key in wanted or d.rule_id in wanted]
     missing = wanted - {d.content_key for d in gone} - {d.rule_id for d in gone}
     if missing:
-        raise UsageError(f"no dismissal for {', '.join(sorted(missing))}; 'flowlens dismissals' lists them")
+        raise UsageError(
+            f"no dismissal for {', '.join(sorted(missing))}; 'flowlens dismissals' lists them"
+        )
     save(dd, [d for d in current if d not in gone])
     return gone
 

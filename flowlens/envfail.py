@@ -23,14 +23,30 @@ class _Kind:
 
 
 _KINDS = (
-    _Kind("the disk is full", "free space there (or use a --data-dir / --out on a larger filesystem) and re-run",
-          (errno.ENOSPC, errno.EDQUOT), ("no space left on device", "disk quota exceeded")),
-    _Kind("a file size limit was reached", "raise the limit (ulimit -f) or write elsewhere, and re-run",
-          (errno.EFBIG,), ("file too large",)),
-    _Kind("the filesystem is read-only", "use a writable --data-dir / --out (or remount it read-write) and re-run",
-          (errno.EROFS,), ("read-only file system",)),
-    _Kind("permission denied", "make it writable for this user, or choose another path, and re-run",
-          (errno.EACCES, errno.EPERM), ("permission denied", "operation not permitted")),
+    _Kind(
+        "the disk is full",
+        "free space there (or use a --data-dir / --out on a larger filesystem) and re-run",
+        (errno.ENOSPC, errno.EDQUOT),
+        ("no space left on device", "disk quota exceeded"),
+    ),
+    _Kind(
+        "a file size limit was reached",
+        "raise the limit (ulimit -f) or write elsewhere, and re-run",
+        (errno.EFBIG,),
+        ("file too large",),
+    ),
+    _Kind(
+        "the filesystem is read-only",
+        "use a writable --data-dir / --out (or remount it read-write) and re-run",
+        (errno.EROFS,),
+        ("read-only file system",),
+    ),
+    _Kind(
+        "permission denied",
+        "make it writable for this user, or choose another path, and re-run",
+        (errno.EACCES, errno.EPERM),
+        ("permission denied", "operation not permitted"),
+    ),
 )
 
 

@@ -79,7 +79,9 @@ def read_holder(path: Path) -> Holder | None:
     if not isinstance(body, dict):
         return None
     try:
-        return Holder(int(body["pid"]), str(body["command"]), str(body["started"]), str(body.get("host", "?")))
+        return Holder(
+            int(body["pid"]), str(body["command"]), str(body["started"]), str(body.get("host", "?"))
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -125,7 +127,12 @@ def writer_lock(dd: DataDir, command: str, *, wait: float = 0.0) -> Iterator[Hol
         # flock is free, so whoever wrote this body is gone (or finished without clearing it).
         state = "no longer running" if not _alive(previous.pid) else "finished"
         log.info("taking over the writer lock of %s (%s)", previous.describe(), state)
-    holder = Holder(os.getpid(), command, datetime.now(UTC).replace(microsecond=0).isoformat(), socket.gethostname())
+    holder = Holder(
+        os.getpid(),
+        command,
+        datetime.now(UTC).replace(microsecond=0).isoformat(),
+        socket.gethostname(),
+    )
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(holder.__dict__).encode(), 0)
     with _guard:
@@ -159,7 +166,12 @@ def _acquire(fd: int, path: Path, wait: float) -> None:
                 "wait for it to finish or pass --wait SECONDS"
             )
         if not announced:
-            log.info("data directory %s is being written by %s; waiting up to %g s", path.parent, who, wait)
+            log.info(
+                "data directory %s is being written by %s; waiting up to %g s",
+                path.parent,
+                who,
+                wait,
+            )
             announced = True
         time.sleep(_POLL_S)
 

@@ -67,8 +67,10 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int | None = None
         raise QueryCancelled("query cancelled") from exc
     except duckdb.Error as exc:
         if is_refusal(exc):
-            raise UsageError(f"refused: {exc}; flowlens sql reads only the data directory and cannot change "
-                             "settings") from exc
+            raise UsageError(
+                f"refused: {exc}; flowlens sql reads only the data directory and cannot change "
+                "settings"
+            ) from exc
         raise AnalysisError(f"query failed: {exc}") from exc
     return Result(names, [tuple(r) for r in rows], total, perf_counter() - started)
 
@@ -81,12 +83,16 @@ def _count_rest(cur: duckdb.DuckDBPyConnection) -> int:
     return sum(batch.num_rows for batch in reader) if reader is not None else 0
 
 
-def render(names: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, *, total: int | None = None) -> str:
+def render(
+    names: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, *, total: int | None = None
+) -> str:
     """``rows`` in ``fmt``; the table's footer counts ``total`` rows when only some are shown."""
     if fmt == "line":
         return _lines(names, rows)
     if fmt == "json":
-        return json.dumps([{n: _json_value(v) for n, v in zip(names, r, strict=True)} for r in rows], indent=1)
+        return json.dumps(
+            [{n: _json_value(v) for n, v in zip(names, r, strict=True)} for r in rows], indent=1
+        )
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
@@ -132,14 +138,20 @@ def _shown(v: Any) -> str:
 def _lines(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """One ``column = value`` line per column, a blank line between rows (DuckDB's ``.mode line``)."""
     width = max((len(n) for n in names), default=0)
-    return "\n\n".join("\n".join(f"{show_controls(n).rjust(width)} = {_shown(v)}" for n, v in zip(names, r, strict=True))
-                       for r in rows)
+    return "\n\n".join(
+        "\n".join(
+            f"{show_controls(n).rjust(width)} = {_shown(v)}" for n, v in zip(names, r, strict=True)
+        )
+        for r in rows
+    )
 
 
 def _table(names: Sequence[str], rows: Sequence[Sequence[Any]], total: int) -> str:
     cells = [[show_controls(n) for n in names]] + [[_shown(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(names))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     shown = f"{len(rows):,} of " if total != len(rows) else ""
     lines.append(f"({shown}{total:,} row{'s' if total != 1 else ''})")

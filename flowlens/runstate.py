@@ -38,7 +38,11 @@ def tree_files(root: Path, pattern: str = "*.parquet") -> list[Path]:
     """Visible files under ``root`` (hidden temp files of atomic writes are not inputs)."""
     if not root.exists():
         return []
-    return [p for p in root.rglob(pattern) if not any(part.startswith(".") for part in p.relative_to(root).parts)]
+    return [
+        p
+        for p in root.rglob(pattern)
+        if not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
 
 
 @dataclass
@@ -59,7 +63,9 @@ class RunState:
 
     def is_current(self, stage: str, fingerprint: str) -> bool:
         entry = self.stages.get(stage)
-        return bool(entry and entry.get("fingerprint") == fingerprint and entry.get("status") == "ok")
+        return bool(
+            entry and entry.get("fingerprint") == fingerprint and entry.get("status") == "ok"
+        )
 
     def record(self, stage: str, fingerprint: str, summary: dict[str, Any]) -> None:
         self.stages[stage] = {"fingerprint": fingerprint, "status": "ok", "summary": summary}

@@ -13,4 +13,6 @@ def sample_logs_root() -> Path:
     for root in (packaged, Path(__file__).resolve().parent.parent / "sample_logs"):
         if (root / "expected.json").is_file():
             return root
-    raise InputError("the bundled sample_logs/ are missing from this installation; reinstall flowlens")
+    raise InputError(
+        "the bundled sample_logs/ are missing from this installation; reinstall flowlens"
+    )

@@ -87,7 +87,9 @@ def parse_dot(line: str) -> DotCommand:
     args = words[1:]
     takes = {Dot.SCHEMA: 1, Dot.MODE: 1, Dot.MAXROWS: 1, Dot.TIMER: 1}.get(command, 0)
     if len(args) > takes:
-        raise UsageError(f"{command.value} takes {'no argument' if takes == 0 else 'one argument'}; .help shows its use")
+        raise UsageError(
+            f"{command.value} takes {'no argument' if takes == 0 else 'one argument'}; .help shows its use"
+        )
     arg = args[0] if args else None
     if command is Dot.MODE and arg is not None and arg.lower() not in MODES:
         raise UsageError(f".mode {arg}: choose one of {', '.join(MODES)}")
@@ -95,7 +97,9 @@ def parse_dot(line: str) -> DotCommand:
         raise UsageError(f".maxrows {arg}: give a whole number of rows (0 for no limit)")
     if command is Dot.TIMER and arg is not None and arg.lower() not in ("on", "off"):
         raise UsageError(f".timer {arg}: give on or off")
-    return DotCommand(command, arg.lower() if arg is not None and command is not Dot.SCHEMA else arg)
+    return DotCommand(
+        command, arg.lower() if arg is not None and command is not Dot.SCHEMA else arg
+    )
 
 
 def apply(settings: Settings, cmd: DotCommand) -> tuple[Settings, str]:
@@ -125,8 +129,11 @@ def is_complete(buffer: str) -> bool:
     """
     raw = duckdb.tokenize(buffer)
     ends = [start for start, _ in raw[1:]] + [len(buffer)] * bool(raw)
-    words = [buffer[start:end].strip() for (start, kind), end in zip(raw, ends, strict=True)
-             if kind != duckdb.token_type.comment]
+    words = [
+        buffer[start:end].strip()
+        for (start, kind), end in zip(raw, ends, strict=True)
+        if kind != duckdb.token_type.comment
+    ]
     return bool(words) and words[-1] == ";"
 
 

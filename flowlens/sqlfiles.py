@@ -78,8 +78,12 @@ def parse_query(text: str, path: Path) -> Query:
         if key not in header:
             raise AnalysisError(f"{path}:1: header lacks '-- {key}: ...'")
     if header["name"] != path.stem:
-        raise AnalysisError(f"{path}:1: header name {header['name']!r} differs from the file name {path.stem!r}")
-    declared = tuple(p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip())
+        raise AnalysisError(
+            f"{path}:1: header name {header['name']!r} differs from the file name {path.stem!r}"
+        )
+    declared = tuple(
+        p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip()
+    )
     body = _STRING_OR_COMMENT_RE.sub("", text)
     used = set(_PARAM_RE.findall(body))
     if used != set(declared):
@@ -119,13 +123,19 @@ def bind(query: Query, params: Mapping[str, Any] | None) -> dict[str, Any]:
     given = params or {}
     missing = [p for p in query.params if p not in given]
     if missing:
-        raise AnalysisError(f"{query.path}: no value given for the declared parameter(s) "
-                            + ", ".join(f"${p}" for p in missing))
+        raise AnalysisError(
+            f"{query.path}: no value given for the declared parameter(s) "
+            + ", ".join(f"${p}" for p in missing)
+        )
     return {p: given[p] for p in query.params}
 
 
 def execute(
-    con: duckdb.DuckDBPyConnection, query: Query, params: Mapping[str, Any] | None = None, *, create: str = "",
+    con: duckdb.DuckDBPyConnection,
+    query: Query,
+    params: Mapping[str, Any] | None = None,
+    *,
+    create: str = "",
 ) -> duckdb.DuckDBPyConnection:
     """Run ``query`` on ``con`` (as ``<create> AS <query>`` when ``create`` is given, e.g.
     ``CREATE OR REPLACE TEMP TABLE t``) and return the cursor; engine errors name the file."""
@@ -138,7 +148,9 @@ def execute(
         raise AnalysisError(f"{query.path}: query {query.name!r} failed: {exc}") from exc
 
 
-def rows(con: duckdb.DuckDBPyConnection, query: Query, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+def rows(
+    con: duckdb.DuckDBPyConnection, query: Query, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Every row of ``query`` as a dict keyed by column name."""
     import duckdb
 

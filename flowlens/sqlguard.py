@@ -44,7 +44,9 @@ def check_read_only(sql: str) -> None:
     """Refuse (``UsageError``, exit 2) anything but one statement that only reads."""
     statements = _parse(sql)
     if len(statements) != 1:
-        raise UsageError(f"give exactly one statement (got {len(statements)}); flowlens sql is read-only")
+        raise UsageError(
+            f"give exactly one statement (got {len(statements)}); flowlens sql is read-only"
+        )
     _check(statements[0].type, sql, nested=False)
 
 
@@ -84,7 +86,11 @@ def _tokens(sql: str) -> list[_Token]:
     """DuckDB's tokens of ``sql`` without comments; a token ends where the next one (or a comment) starts."""
     raw = duckdb.tokenize(sql)
     ends = [start for start, _ in raw[1:]] + [len(sql)] * bool(raw)
-    return [(start, end) for (start, kind), end in zip(raw, ends, strict=True) if kind != duckdb.token_type.comment]
+    return [
+        (start, end)
+        for (start, kind), end in zip(raw, ends, strict=True)
+        if kind != duckdb.token_type.comment
+    ]
 
 
 def _word(sql: str, tokens: list[_Token], i: int) -> str:
@@ -97,7 +103,11 @@ def _word(sql: str, tokens: list[_Token], i: int) -> str:
 
 def _is_table_info(sql: str, tokens: list[_Token]) -> bool:
     # PRAGMA table_info(...) only; IMPORT DATABASE and COPY FROM DATABASE also parse as PRAGMA
-    return _word(sql, tokens, 0) == "pragma" and _word(sql, tokens, 1) == "table_info" and _word(sql, tokens, 2) == "("
+    return (
+        _word(sql, tokens, 0) == "pragma"
+        and _word(sql, tokens, 1) == "table_info"
+        and _word(sql, tokens, 2) == "("
+    )
 
 
 _EXPLAIN_OPTIONS = {"format", "analyze", "analyse"}
@@ -125,9 +135,11 @@ def _explained(sql: str, tokens: list[_Token]) -> str | None:
                 break
     if i >= len(tokens):
         return None
-    return sql[tokens[i][0]:]
+    return sql[tokens[i][0] :]
 
 
 def is_refusal(exc: duckdb.Error) -> bool:
     """True if DuckDB refused ``exc``'s query because of :func:`confine` (not a query mistake)."""
-    return isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in str(exc)
+    return isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in str(
+        exc
+    )

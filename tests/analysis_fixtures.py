@@ -42,36 +42,94 @@ class World:
     snaps: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.tables["vpcs"].append({"vpc_id": VPC, "region": REGION, "owner_id": ACCOUNT, "is_default": False,
-                                    "cidr_blocks": ["10.0.0.0/16"], "ipv6_cidr_blocks": ["2001:db8::/56"]})
+        self.tables["vpcs"].append(
+            {
+                "vpc_id": VPC,
+                "region": REGION,
+                "owner_id": ACCOUNT,
+                "is_default": False,
+                "cidr_blocks": ["10.0.0.0/16"],
+                "ipv6_cidr_blocks": ["2001:db8::/56"],
+            }
+        )
         self.nacl("acl-default", default=True)
 
     # -- inventory ---------------------------------------------------------------------
     def nacl(self, nacl_id: str, *, default: bool = False) -> World:
-        self.tables["nacls"].append({"nacl_id": nacl_id, "vpc_id": VPC, "region": REGION, "owner_id": ACCOUNT,
-                                     "is_default": default})
+        self.tables["nacls"].append(
+            {
+                "nacl_id": nacl_id,
+                "vpc_id": VPC,
+                "region": REGION,
+                "owner_id": ACCOUNT,
+                "is_default": default,
+            }
+        )
         return self
 
-    def subnet(self, subnet_id: str, cidr: str, *, nacl: str = "acl-default", ipv6: str | None = None) -> World:
-        self.tables["subnets"].append({"subnet_id": subnet_id, "vpc_id": VPC, "region": REGION, "cidr_block": cidr,
-                                       "ipv6_cidr_blocks": [ipv6] if ipv6 else [], "nacl_id": nacl})
+    def subnet(
+        self, subnet_id: str, cidr: str, *, nacl: str = "acl-default", ipv6: str | None = None
+    ) -> World:
+        self.tables["subnets"].append(
+            {
+                "subnet_id": subnet_id,
+                "vpc_id": VPC,
+                "region": REGION,
+                "cidr_block": cidr,
+                "ipv6_cidr_blocks": [ipv6] if ipv6 else [],
+                "nacl_id": nacl,
+            }
+        )
         return self
 
     def sg(self, group_id: str, *, name: str | None = None, default: bool = False) -> World:
-        self.tables["security_groups"].append({"group_id": group_id, "group_name": name or group_id, "vpc_id": VPC,
-                                               "owner_id": ACCOUNT, "region": REGION, "is_default": default})
+        self.tables["security_groups"].append(
+            {
+                "group_id": group_id,
+                "group_name": name or group_id,
+                "vpc_id": VPC,
+                "owner_id": ACCOUNT,
+                "region": REGION,
+                "is_default": default,
+            }
+        )
         return self
 
-    def rule(self, rule_id: str, group_id: str, direction: str, proto: str | int, ports: int | tuple[int, int] | None = None,
-             *, cidr: str | None = None, sg: str | None = None, pl: str | None = None) -> World:
+    def rule(
+        self,
+        rule_id: str,
+        group_id: str,
+        direction: str,
+        proto: str | int,
+        ports: int | tuple[int, int] | None = None,
+        *,
+        cidr: str | None = None,
+        sg: str | None = None,
+        pl: str | None = None,
+    ) -> World:
         ip_protocol = PROTO[proto] if isinstance(proto, str) else proto
         lo_port, hi_port = (ports, ports) if isinstance(ports, int) else (ports or (None, None))
-        row: dict[str, Any] = {"rule_id": rule_id, "rule_id_source": "api", "group_id": group_id, "group_owner_id": ACCOUNT,
-                               "vpc_id": VPC, "region": REGION, "direction": direction, "ip_protocol": ip_protocol,
-                               "from_port": lo_port, "to_port": hi_port}
+        row: dict[str, Any] = {
+            "rule_id": rule_id,
+            "rule_id_source": "api",
+            "group_id": group_id,
+            "group_owner_id": ACCOUNT,
+            "vpc_id": VPC,
+            "region": REGION,
+            "direction": direction,
+            "ip_protocol": ip_protocol,
+            "from_port": lo_port,
+            "to_port": hi_port,
+        }
         if cidr:
             r = cidr_range(cidr)
-            row.update(peer_type=f"cidr{r.family}", peer=cidr, peer_family=r.family, peer_lo=r.lo, peer_hi=r.hi)
+            row.update(
+                peer_type=f"cidr{r.family}",
+                peer=cidr,
+                peer_family=r.family,
+                peer_lo=r.lo,
+                peer_hi=r.hi,
+            )
         elif sg:
             row.update(peer_type="sg", peer=sg, peer_owner_id=ACCOUNT)
         elif pl:
@@ -82,48 +140,124 @@ class World:
     def prefix_list(self, pl_id: str, cidrs: list[str], *, version: int = 1) -> World:
         for c in cidrs:
             r = cidr_range(c)
-            self.tables["prefix_list_entries"].append({"prefix_list_id": pl_id, "version": version, "cidr": c,
-                                                       "family": r.family, "lo": r.lo, "hi": r.hi})
+            self.tables["prefix_list_entries"].append(
+                {
+                    "prefix_list_id": pl_id,
+                    "version": version,
+                    "cidr": c,
+                    "family": r.family,
+                    "lo": r.lo,
+                    "hi": r.hi,
+                }
+            )
         return self
 
-    def eni(self, eni_id: str, subnet_id: str, ips: list[str], groups: list[str], *, itype: str = "interface",
-            instance: str | None = None, log: str | None = "ALL", log_created: datetime = LONG_AGO,
-            service: bool = False, attached: datetime | None = None) -> World:
+    def eni(
+        self,
+        eni_id: str,
+        subnet_id: str,
+        ips: list[str],
+        groups: list[str],
+        *,
+        itype: str = "interface",
+        instance: str | None = None,
+        log: str | None = "ALL",
+        log_created: datetime = LONG_AGO,
+        service: bool = False,
+        attached: datetime | None = None,
+    ) -> World:
         """An ENI; ``service=True`` makes it requester-managed without an instance (a load balancer, RDS)."""
         managed = service or itype != "interface"
-        self.tables["enis"].append({"eni_id": eni_id, "vpc_id": VPC, "subnet_id": subnet_id, "region": REGION,
-                                    "owner_id": ACCOUNT, "interface_type": itype, "status": "in-use",
-                                    "instance_id": instance or (None if managed else f"i-{eni_id[4:]}"),
-                                    "private_ip": ips[0], "requester_managed": managed, "attach_time": attached})
+        self.tables["enis"].append(
+            {
+                "eni_id": eni_id,
+                "vpc_id": VPC,
+                "subnet_id": subnet_id,
+                "region": REGION,
+                "owner_id": ACCOUNT,
+                "interface_type": itype,
+                "status": "in-use",
+                "instance_id": instance or (None if managed else f"i-{eni_id[4:]}"),
+                "private_ip": ips[0],
+                "requester_managed": managed,
+                "attach_time": attached,
+            }
+        )
         for g in groups:
             self.tables["eni_groups"].append({"eni_id": eni_id, "group_id": g, "group_name": g})
         for i, ip in enumerate(ips):
             r = cidr_range(ip)
             kind = "ipv6" if r.family == 6 else ("primary4" if i == 0 else "secondary4")
-            self.tables["eni_ips"].append({"eni_id": eni_id, "address": ip, "kind": kind, "family": r.family,
-                                           "lo": r.lo, "hi": r.hi})
+            self.tables["eni_ips"].append(
+                {
+                    "eni_id": eni_id,
+                    "address": ip,
+                    "kind": kind,
+                    "family": r.family,
+                    "lo": r.lo,
+                    "hi": r.hi,
+                }
+            )
         if log:
             fl = f"fl-{eni_id}"
-            self.tables["flow_logs"].append({"flow_log_id": fl, "resource_id": eni_id, "resource_type": "eni",
-                                             "region": REGION, "traffic_type": log, "deliver_logs_status": "SUCCESS",
-                                             "creation_time": log_created})
-            self.tables["eni_coverage"].append({"eni_id": eni_id, "flow_log_id": fl, "via": "eni", "traffic_type": log,
-                                                "max_aggregation_interval": 60, "creation_time": log_created})
+            self.tables["flow_logs"].append(
+                {
+                    "flow_log_id": fl,
+                    "resource_id": eni_id,
+                    "resource_type": "eni",
+                    "region": REGION,
+                    "traffic_type": log,
+                    "deliver_logs_status": "SUCCESS",
+                    "creation_time": log_created,
+                }
+            )
+            self.tables["eni_coverage"].append(
+                {
+                    "eni_id": eni_id,
+                    "flow_log_id": fl,
+                    "via": "eni",
+                    "traffic_type": log,
+                    "max_aggregation_interval": 60,
+                    "creation_time": log_created,
+                }
+            )
         return self
 
-    def nacl_entry(self, nacl_id: str, number: int, direction: str, action: str, *, cidr: str = "0.0.0.0/0",
-                   proto: str | int = "all", ports: tuple[int, int] | None = None) -> World:
+    def nacl_entry(
+        self,
+        nacl_id: str,
+        number: int,
+        direction: str,
+        action: str,
+        *,
+        cidr: str = "0.0.0.0/0",
+        proto: str | int = "all",
+        ports: tuple[int, int] | None = None,
+    ) -> World:
         r = cidr_range(cidr)
         self._nacls_with_entries.add(nacl_id)
-        self.tables["nacl_entries"].append({
-            "nacl_id": nacl_id, "rule_number": number, "direction": direction, "rule_action": action,
-            "protocol": PROTO[proto] if isinstance(proto, str) else proto, "cidr": cidr, "family": r.family,
-            "lo": r.lo, "hi": r.hi, "from_port": ports[0] if ports else None, "to_port": ports[1] if ports else None})
+        self.tables["nacl_entries"].append(
+            {
+                "nacl_id": nacl_id,
+                "rule_number": number,
+                "direction": direction,
+                "rule_action": action,
+                "protocol": PROTO[proto] if isinstance(proto, str) else proto,
+                "cidr": cidr,
+                "family": r.family,
+                "lo": r.lo,
+                "hi": r.hi,
+                "from_port": ports[0] if ports else None,
+                "to_port": ports[1] if ports else None,
+            }
+        )
         return self
 
     def drop(self, table: str, **match: Any) -> World:
         """Remove the rows of ``table`` whose columns equal ``match`` (the world changed)."""
-        self.tables[table] = [r for r in self.tables[table] if any(r.get(k) != v for k, v in match.items())]
+        self.tables[table] = [
+            r for r in self.tables[table] if any(r.get(k) != v for k, v in match.items())
+        ]
         return self
 
     def drop_eni(self, eni_id: str) -> World:
@@ -142,27 +276,66 @@ class World:
         return self
 
     # -- flows -------------------------------------------------------------------------
-    def flow(self, eni: str, src: str, dst: str, sport: int, dport: int, *, proto: str | int = "tcp",
-             action: str = "ACCEPT", flags: int | None = None, at: int = 0, packets: int = 1, nbytes: int = 100,
-             pkt_src: str | None = None, pkt_dst: str | None = None, log_status: str = "OK",
-             reject_reason: str | None = None, day: date = DAY, v3: bool | None = None,
-             vpc: str | None = None, subnet: str | None = None) -> World:
+    def flow(
+        self,
+        eni: str,
+        src: str,
+        dst: str,
+        sport: int,
+        dport: int,
+        *,
+        proto: str | int = "tcp",
+        action: str = "ACCEPT",
+        flags: int | None = None,
+        at: int = 0,
+        packets: int = 1,
+        nbytes: int = 100,
+        pkt_src: str | None = None,
+        pkt_dst: str | None = None,
+        log_status: str = "OK",
+        reject_reason: str | None = None,
+        day: date = DAY,
+        v3: bool | None = None,
+        vpc: str | None = None,
+        subnet: str | None = None,
+    ) -> World:
         """One record; v3 (flags and pkt-* columns present) when flags or pkt-* are given.
 
         ``at`` is seconds after 12:00 of ``day`` (negative: the morning); ``vpc``/``subnet`` fill the
         records' own vpc-id/subnet-id fields.
         """
-        custom = v3 if v3 is not None else (flags is not None or pkt_src is not None or pkt_dst is not None)
+        custom = (
+            v3
+            if v3 is not None
+            else (flags is not None or pkt_src is not None or pkt_dst is not None)
+        )
         start = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp()) + at
-        self.records.append({
-            "version": 3 if custom else 2, "interface_id": eni, "srcaddr": src, "dstaddr": dst,
-            "srcport": sport, "dstport": dport, "protocol": PROTO[proto] if isinstance(proto, str) else proto,
-            "packets": packets, "bytes": nbytes, "start": start, "end": start + 50, "action": action,
-            "log_status": log_status, "tcp_flags": flags if custom else None,
-            "pkt_srcaddr": (pkt_src or src) if custom else None, "pkt_dstaddr": (pkt_dst or dst) if custom else None,
-            "reject_reason": reject_reason, "flow_log_id": f"fl-{eni}", "source_key": "test", "_day": day,
-            "vpc_id": vpc, "subnet_id": subnet,
-        })
+        self.records.append(
+            {
+                "version": 3 if custom else 2,
+                "interface_id": eni,
+                "srcaddr": src,
+                "dstaddr": dst,
+                "srcport": sport,
+                "dstport": dport,
+                "protocol": PROTO[proto] if isinstance(proto, str) else proto,
+                "packets": packets,
+                "bytes": nbytes,
+                "start": start,
+                "end": start + 50,
+                "action": action,
+                "log_status": log_status,
+                "tcp_flags": flags if custom else None,
+                "pkt_srcaddr": (pkt_src or src) if custom else None,
+                "pkt_dstaddr": (pkt_dst or dst) if custom else None,
+                "reject_reason": reject_reason,
+                "flow_log_id": f"fl-{eni}",
+                "source_key": "test",
+                "_day": day,
+                "vpc_id": vpc,
+                "subnet_id": subnet,
+            }
+        )
         return self
 
     def both(self, eni: str, client: str, server: str, cport: int, sport: int, **kw: Any) -> World:
@@ -170,7 +343,9 @@ class World:
         req_flags = kw.pop("req_flags", None)
         rep_flags = kw.pop("rep_flags", None)
         self.flow(eni, client, server, cport, sport, flags=req_flags, **kw)
-        return self.flow(eni, server, client, sport, cport, flags=rep_flags, **{**kw, "at": kw.get("at", 0) + 1})
+        return self.flow(
+            eni, server, client, sport, cport, flags=rep_flags, **{**kw, "at": kw.get("at", 0) + 1}
+        )
 
     # -- output ------------------------------------------------------------------------
     def _complete_nacls(self) -> None:
@@ -197,7 +372,9 @@ class World:
         for rec in self.records:
             by_day[rec["_day"]].append(rec)
         for day, recs in by_day.items():
-            folder = dd.flows / f"account_id={ACCOUNT}" / f"region={REGION}" / f"date={day.isoformat()}"
+            folder = (
+                dd.flows / f"account_id={ACCOUNT}" / f"region={REGION}" / f"date={day.isoformat()}"
+            )
             folder.mkdir(parents=True, exist_ok=True)
             cols = {f.name: [r.get(f.name) for r in recs] for f in FLOW_FILE_SCHEMA}
             pq.write_table(pa.table(cols, schema=FLOW_FILE_SCHEMA), folder / "part-0.parquet")

@@ -60,7 +60,9 @@ def moto_reset(moto_endpoint: str) -> Iterator[str]:
     """The moto endpoint, emptied before the test so tests do not see each other's resources."""
     import urllib.request
 
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).read()
     yield moto_endpoint
 
 

@@ -33,7 +33,12 @@ def write_day(dd: DataDir, day: date, *, new_peer: str | None = None) -> None:
     small = flows.filter(pc.is_in(flows["interface_id"], pa.array(SMALL_ENIS)))
     parts = [small]
     if new_peer:
-        ssh = flows.filter(pc.or_(pc.equal(flows["srcaddr"], KNOWN_OPERATOR), pc.equal(flows["dstaddr"], KNOWN_OPERATOR)))
+        ssh = flows.filter(
+            pc.or_(
+                pc.equal(flows["srcaddr"], KNOWN_OPERATOR),
+                pc.equal(flows["dstaddr"], KNOWN_OPERATOR),
+            )
+        )
         for col in ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr"):
             i = ssh.schema.get_field_index(col)
             swapped = pc.if_else(pc.equal(ssh[col], KNOWN_OPERATOR), new_peer, ssh[col])

@@ -30,14 +30,21 @@ def rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 def usage(con: Any) -> dict[str, tuple[str, int, int]]:
     """rule_id → (status, flows, sole_flows)."""
-    return {r["rule_id"]: (r["status"], r["flows"], r["sole_flows"]) for r in rows(con, "SELECT * FROM rule_usage")}
+    return {
+        r["rule_id"]: (r["status"], r["flows"], r["sole_flows"])
+        for r in rows(con, "SELECT * FROM rule_usage")
+    }
 
 
 def conv(con: Any, **where: Any) -> list[tuple[Any, ...]]:
     cond = " AND ".join(f"{k} = '{v}'" for k, v in where.items()) or "true"
-    return [tuple(r) for r in con.execute(
-        "SELECT eni_id, initiator_addr, initiator_port, responder_addr, responder_port, eni_role, decided_by, "
-        f"status FROM conversations WHERE {cond} ORDER BY eni_id, initiator_addr").fetchall()]
+    return [
+        tuple(r)
+        for r in con.execute(
+            "SELECT eni_id, initiator_addr, initiator_port, responder_addr, responder_port, eni_role, decided_by, "
+            f"status FROM conversations WHERE {cond} ORDER BY eni_id, initiator_addr"
+        ).fetchall()
+    ]
 
 
 @pytest.fixture
@@ -66,7 +73,9 @@ def test_conversation_without_syn_uses_listening_port(web: World) -> None:
     # a long-lived connection that began before the day: flags 0 both ways, client port below 32768
     web.both("eni-web", "198.51.100.7", WEB, 20000, 443, req_flags=0, rep_flags=0)
     con = run(web)
-    assert conv(con) == [("eni-web", "198.51.100.7", 20000, WEB, 443, "responder", "listening_port", "allowed")]
+    assert conv(con) == [
+        ("eni-web", "198.51.100.7", 20000, WEB, 443, "responder", "listening_port", "allowed")
+    ]
     assert usage(con)["sgr-https"] == ("used", 1, 1)
 
 
@@ -74,7 +83,9 @@ def test_v2_format_without_flags_outbound_call(web: World) -> None:
     # default format: no flags, no pkt-*; the web server calls an API on the internet
     web.both("eni-web", WEB, "203.0.113.9", 41000, 443)
     con = run(web)
-    assert conv(con) == [("eni-web", WEB, 41000, "203.0.113.9", 443, "initiator", "ephemeral_port", "allowed")]
+    assert conv(con) == [
+        ("eni-web", WEB, 41000, "203.0.113.9", 443, "initiator", "ephemeral_port", "allowed")
+    ]
     assert usage(con) == {"sgr-https": ("unused", 0, 0), "sgr-egress": ("used", 1, 1)}
 
 
@@ -82,7 +93,9 @@ def test_syn_seen_on_the_peer_eni_decides_a_v2_eni(tmp_path: Path) -> None:
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-a").sg("sg-b")
     w.rule("sgr-a-in", "sg-a", "ingress", "tcp", (8000, 9000), cidr="10.0.0.0/16")
     w.rule("sgr-b-out", "sg-b", "egress", "tcp", (8000, 9000), cidr="10.0.0.0/16")
-    w.eni("eni-a", "subnet-a", ["10.0.1.10"], ["sg-a"]).eni("eni-b", "subnet-a", ["10.0.1.20"], ["sg-b"])
+    w.eni("eni-a", "subnet-a", ["10.0.1.10"], ["sg-a"]).eni(
+        "eni-b", "subnet-a", ["10.0.1.20"], ["sg-b"]
+    )
     # both sides use unprivileged ports; only eni-b's v3 log has flags
     w.both("eni-b", "10.0.1.20", "10.0.1.10", 8500, 8080, req_flags=2, rep_flags=18)
     w.both("eni-a", "10.0.1.20", "10.0.1.10", 8500, 8080)
@@ -103,9 +116,15 @@ def test_several_sgs_on_one_eni(tmp_path: Path) -> None:
     w.both("eni-web", "203.0.113.5", WEB, 50001, 443, req_flags=2, rep_flags=18)
     con = run(w)
     assert usage(con) == {"sgr-a": ("used", 2, 1), "sgr-b": ("used", 1, 0)}
-    matched = rows(con, "SELECT peer_addr, rule_id, rules_matched FROM rule_matches ORDER BY peer_addr, rule_id")
+    matched = rows(
+        con,
+        "SELECT peer_addr, rule_id, rules_matched FROM rule_matches ORDER BY peer_addr, rule_id",
+    )
     assert [(r["peer_addr"], r["rule_id"], r["rules_matched"]) for r in matched] == [
-        ("198.51.100.7", "sgr-a", 2), ("198.51.100.7", "sgr-b", 2), ("203.0.113.5", "sgr-a", 1)]
+        ("198.51.100.7", "sgr-a", 2),
+        ("198.51.100.7", "sgr-b", 2),
+        ("203.0.113.5", "sgr-a", 1),
+    ]
 
 
 def test_two_overlapping_rules_sole_vs_shared(tmp_path: Path) -> None:
@@ -127,9 +146,19 @@ def test_sg_reference_matches_private_addresses_only(tmp_path: Path) -> None:
     w = World(tmp_path / "data").subnet("subnet-a", NET).subnet("subnet-b", "10.0.2.0/24")
     w.sg("sg-db").sg("sg-app")
     w.rule("sgr-db-from-app", "sg-db", "ingress", "tcp", 5432, sg="sg-app")
-    w.eni("eni-db", "subnet-a", [WEB], ["sg-db"]).eni("eni-app", "subnet-b", ["10.0.2.20"], ["sg-app"])
-    w.tables["eni_ips"].append({"eni_id": "eni-app", "address": "203.0.113.20", "kind": "public4", "family": 4,
-                                "lo": "00000000000000000000ffffcb007114", "hi": "00000000000000000000ffffcb007114"})
+    w.eni("eni-db", "subnet-a", [WEB], ["sg-db"]).eni(
+        "eni-app", "subnet-b", ["10.0.2.20"], ["sg-app"]
+    )
+    w.tables["eni_ips"].append(
+        {
+            "eni_id": "eni-app",
+            "address": "203.0.113.20",
+            "kind": "public4",
+            "family": 4,
+            "lo": "00000000000000000000ffffcb007114",
+            "hi": "00000000000000000000ffffcb007114",
+        }
+    )
     w.both("eni-db", "10.0.2.20", WEB, 40000, 5432, req_flags=2, rep_flags=18)
     w.both("eni-db", "203.0.113.20", WEB, 40001, 5432, req_flags=2, rep_flags=18)
     con = run(w)
@@ -143,13 +172,18 @@ def test_sg_reference_matches_private_addresses_only(tmp_path: Path) -> None:
 def test_prefix_list_uses_its_newest_version(tmp_path: Path) -> None:
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-web")
     w.rule("sgr-pl", "sg-web", "ingress", "tcp", 443, pl="pl-office")
-    w.prefix_list("pl-office", ["203.0.113.0/24"], version=1).prefix_list("pl-office", ["198.51.100.0/24"], version=2)
+    w.prefix_list("pl-office", ["203.0.113.0/24"], version=1).prefix_list(
+        "pl-office", ["198.51.100.0/24"], version=2
+    )
     w.eni("eni-web", "subnet-a", [WEB], ["sg-web"])
     w.both("eni-web", "198.51.100.9", WEB, 50000, 443, req_flags=2, rep_flags=18)
     w.both("eni-web", "203.0.113.9", WEB, 50000, 443, req_flags=2, rep_flags=18)
     con = run(w)
     assert usage(con) == {"sgr-pl": ("used", 1, 1)}
-    assert [(c[1], c[7]) for c in conv(con)] == [("198.51.100.9", "allowed"), ("203.0.113.9", "no_rule")]
+    assert [(c[1], c[7]) for c in conv(con)] == [
+        ("198.51.100.9", "allowed"),
+        ("203.0.113.9", "no_rule"),
+    ]
 
 
 def test_ipv6_matches_only_v6_rules(tmp_path: Path) -> None:
@@ -161,7 +195,10 @@ def test_ipv6_matches_only_v6_rules(tmp_path: Path) -> None:
     con = run(w)
     assert usage(con) == {"sgr-ssh4": ("unused", 0, 0), "sgr-ssh6": ("used", 1, 1)}
     assert rows(con, "SELECT family FROM conversations")[0]["family"] == 6
-    assert rows(con, "SELECT kind FROM findings WHERE rule_id = 'sgr-ssh4'")[0]["kind"] == "admin_port_open_to_world"
+    assert (
+        rows(con, "SELECT kind FROM findings WHERE rule_id = 'sgr-ssh4'")[0]["kind"]
+        == "admin_port_open_to_world"
+    )
 
 
 def test_protocol_all_matches_any_protocol_and_port(tmp_path: Path) -> None:
@@ -184,28 +221,49 @@ def test_icmp_matches_on_protocol_and_type_rules_are_unobservable(tmp_path: Path
     w.both("eni-x", "198.51.100.7", WEB, 0, 0, proto="icmp")
     con = run(w)
     assert usage(con) == {"sgr-icmp-all": ("used", 1, 0), "sgr-echo": ("unobservable", 1, 0)}
-    reason = rows(con, "SELECT status_reason FROM rule_usage WHERE rule_id = 'sgr-echo'")[0]["status_reason"]
+    reason = rows(con, "SELECT status_reason FROM rule_usage WHERE rule_id = 'sgr-echo'")[0][
+        "status_reason"
+    ]
     assert "ICMP type 8" in reason
     assert conv(con)[0][1:3] == ("198.51.100.7", 0)
 
 
 def test_nacl_rejected_reply_corpus_ping_case(tmp_path: Path) -> None:
     # docs/flow-logs.md#security-groups / corpus v2-default-icmp-sg-vs-nacl.log: SG allows inbound ICMP, NACL denies outbound
-    w = World(tmp_path / "data").nacl("acl-strict").subnet("subnet-a", "172.31.16.0/20", nacl="acl-strict")
-    w.nacl_entry("acl-strict", 100, "ingress", "allow").nacl_entry("acl-strict", 32767, "ingress", "deny")
+    w = (
+        World(tmp_path / "data")
+        .nacl("acl-strict")
+        .subnet("subnet-a", "172.31.16.0/20", nacl="acl-strict")
+    )
+    w.nacl_entry("acl-strict", 100, "ingress", "allow").nacl_entry(
+        "acl-strict", 32767, "ingress", "deny"
+    )
     w.nacl_entry("acl-strict", 100, "egress", "allow", proto="tcp", ports=(1024, 65535))
     w.nacl_entry("acl-strict", 32767, "egress", "deny")
     w.sg("sg-ping").rule("sgr-icmp", "sg-ping", "ingress", "icmp", (-1, -1), cidr="0.0.0.0/0")
     eni = "eni-1235b8ca123456789"
     w.eni(eni, "subnet-a", ["172.31.16.139"], ["sg-ping"])
     w.flow(eni, "203.0.113.12", "172.31.16.139", 0, 0, proto="icmp", packets=4, nbytes=336)
-    w.flow(eni, "172.31.16.139", "203.0.113.12", 0, 0, proto="icmp", action="REJECT", packets=4, nbytes=336, at=67)
+    w.flow(
+        eni,
+        "172.31.16.139",
+        "203.0.113.12",
+        0,
+        0,
+        proto="icmp",
+        action="REJECT",
+        packets=4,
+        nbytes=336,
+        at=67,
+    )
     con = run(w)
     rej = rows(con, "SELECT * FROM rejected")
     assert [(r["srcaddr"], r["cause"]) for r in rej] == [("172.31.16.139", "nacl")]
     assert "reply to an accepted icmp request from 203.0.113.12" in rej[0]["cause_detail"]
     assert "entry 32767" in rej[0]["cause_detail"]
-    assert conv(con) == [(eni, "203.0.113.12", 0, "172.31.16.139", 0, "responder", "first_packet", "allowed")]
+    assert conv(con) == [
+        (eni, "203.0.113.12", 0, "172.31.16.139", 0, "responder", "first_packet", "allowed")
+    ]
     assert usage(con) == {"sgr-icmp": ("used", 1, 1)}
 
 
@@ -216,12 +274,19 @@ def test_same_subnet_reject_is_sg_even_when_the_nacl_would_deny(tmp_path: Path) 
     w.sg("sg-web").rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="10.0.0.0/16")
     w.eni("eni-web", "subnet-a", [WEB], ["sg-web"])
     w.flow("eni-web", "10.0.1.20", WEB, 40000, 22, action="REJECT", flags=2)
-    w.flow("eni-web", "10.0.7.20", WEB, 40000, 22, action="REJECT", flags=2)  # other subnet: the NACL
-    w.flow("eni-web", "10.0.7.21", WEB, 40000, 3389, action="REJECT", flags=2)  # NACL allows, SG does not
+    w.flow(
+        "eni-web", "10.0.7.20", WEB, 40000, 22, action="REJECT", flags=2
+    )  # other subnet: the NACL
+    w.flow(
+        "eni-web", "10.0.7.21", WEB, 40000, 3389, action="REJECT", flags=2
+    )  # NACL allows, SG does not
     con = run(w)
     rej = {r["srcaddr"] + ":" + str(r["dstport"]): r for r in rows(con, "SELECT * FROM rejected")}
     assert {k: v["cause"] for k, v in rej.items()} == {
-        "10.0.1.20:22": "sg", "10.0.7.20:22": "nacl", "10.0.7.21:3389": "sg"}
+        "10.0.1.20:22": "sg",
+        "10.0.7.20:22": "nacl",
+        "10.0.7.21:3389": "sg",
+    }
     assert "same subnet" in rej["10.0.1.20:22"]["cause_detail"]
     assert "entry 90" in rej["10.0.7.20:22"]["cause_detail"]
     assert [c[6] for c in conv(con)] == ["tcp_flags"] * 3  # a rejected SYN names its sender
@@ -236,30 +301,51 @@ def test_uncovered_eni_makes_rules_no_coverage(tmp_path: Path) -> None:
     w.eni("eni-a", "subnet-a", ["10.0.1.10"], ["sg-app", "sg-cov"])
     w.eni("eni-dark", "subnet-dark", ["10.0.9.10"], ["sg-app"], log=None)
     w.eni("eni-r", "subnet-a", ["10.0.1.11"], ["sg-rej"], log="REJECT")
-    w.flow("eni-a", "10.0.1.99", "10.0.1.10", 0, 0, proto="icmp")  # some traffic so the flow log delivered
+    w.flow(
+        "eni-a", "10.0.1.99", "10.0.1.10", 0, 0, proto="icmp"
+    )  # some traffic so the flow log delivered
     w.flow("eni-r", "10.0.1.99", "10.0.1.11", 40000, 22, action="REJECT")
     con = run(w)
-    got = {r["rule_id"]: (r["status"], r["status_reason"]) for r in rows(con, "SELECT * FROM rule_usage")}
+    got = {
+        r["rule_id"]: (r["status"], r["status_reason"])
+        for r in rows(con, "SELECT * FROM rule_usage")
+    }
     assert got["sgr-app"][0] == "no_coverage" and "eni-dark has no flow log" in got["sgr-app"][1]
-    assert got["sgr-rej"][0] == "no_coverage" and "eni-r has only a REJECT flow log" in got["sgr-rej"][1]
+    assert (
+        got["sgr-rej"][0] == "no_coverage"
+        and "eni-r has only a REJECT flow log" in got["sgr-rej"][1]
+    )
     assert got["sgr-lonely"][0] == "no_members"
     assert got["sgr-cov"][0] == "unused"
     kinds = {(r["kind"], r["resource_id"]) for r in rows(con, "SELECT * FROM findings")}
-    assert {("subnet_without_flow_log", "subnet-dark"), ("eni_without_flow_log", "eni-dark"),
-            ("eni_partial_flow_log", "eni-r")} <= kinds
+    assert {
+        ("subnet_without_flow_log", "subnet-dark"),
+        ("eni_without_flow_log", "eni-dark"),
+        ("eni_partial_flow_log", "eni-r"),
+    } <= kinds
 
 
 def test_skipdata_and_late_flow_log_are_no_coverage(tmp_path: Path) -> None:
     from datetime import UTC, datetime
+
     w = World(tmp_path / "data").subnet("subnet-a", NET)
     w.sg("sg-a").rule("sgr-a", "sg-a", "ingress", "tcp", 80, cidr="10.0.0.0/16")
     w.sg("sg-b").rule("sgr-b", "sg-b", "ingress", "tcp", 80, cidr="10.0.0.0/16")
     w.eni("eni-a", "subnet-a", ["10.0.1.10"], ["sg-a"])
-    w.eni("eni-b", "subnet-a", ["10.0.1.11"], ["sg-b"], log_created=datetime(2026, 11, 28, 9, tzinfo=UTC))
+    w.eni(
+        "eni-b",
+        "subnet-a",
+        ["10.0.1.11"],
+        ["sg-b"],
+        log_created=datetime(2026, 11, 28, 9, tzinfo=UTC),
+    )
     w.flow("eni-a", "10.0.1.99", "10.0.1.10", 0, 0, log_status="SKIPDATA")
     w.flow("eni-b", "10.0.1.99", "10.0.1.11", 0, 0, proto="icmp")
     con = run(w)
-    got = {r["rule_id"]: (r["status"], r["status_reason"]) for r in rows(con, "SELECT * FROM rule_usage")}
+    got = {
+        r["rule_id"]: (r["status"], r["status_reason"])
+        for r in rows(con, "SELECT * FROM rule_usage")
+    }
     assert got["sgr-a"][0] == "no_coverage" and "SKIPDATA" in got["sgr-a"][1]
     assert got["sgr-b"][0] == "no_coverage" and "created after the window start" in got["sgr-b"][1]
 
@@ -273,16 +359,25 @@ def test_unobservable_destinations(tmp_path: Path) -> None:
     w.eni("eni-x", "subnet-a", [WEB], ["sg-x"])
     w.flow("eni-x", "10.0.1.99", WEB, 0, 0, proto="icmp")
     con = run(w)
-    got = {r["rule_id"]: (r["status"], r["status_reason"]) for r in rows(con, "SELECT * FROM rule_usage")}
+    got = {
+        r["rule_id"]: (r["status"], r["status_reason"])
+        for r in rows(con, "SELECT * FROM rule_usage")
+    }
     assert {k: v[0] for k, v in got.items()} == {
-        "sgr-imds": "unobservable", "sgr-dns": "unobservable", "sgr-dhcp": "unobservable", "sgr-real": "unused"}
+        "sgr-imds": "unobservable",
+        "sgr-dns": "unobservable",
+        "sgr-dhcp": "unobservable",
+        "sgr-real": "unused",
+    }
     assert "instance metadata" in got["sgr-imds"][1] and "VPC resolver" in got["sgr-dns"][1]
 
 
 def test_late_fin_and_bpa_rejects(web: World) -> None:
     web.both("eni-web", "198.51.100.7", WEB, 50000, 443, req_flags=2, rep_flags=18)
     web.flow("eni-web", "198.51.100.7", WEB, 50000, 443, action="REJECT", flags=1, at=900)
-    web.flow("eni-web", "198.51.100.9", WEB, 50000, 443, action="REJECT", reject_reason="BPA", flags=2)
+    web.flow(
+        "eni-web", "198.51.100.9", WEB, 50000, 443, action="REJECT", reject_reason="BPA", flags=2
+    )
     con = run(web)
     got = {r["srcaddr"]: r["cause"] for r in rows(con, "SELECT * FROM rejected")}
     assert got == {"198.51.100.7": "late_packet", "198.51.100.9": "bpa"}
@@ -310,8 +405,15 @@ def test_lookback_keeps_a_weekly_rule_used(tmp_path: Path) -> None:
     w.both("eni-batch", "10.0.2.2", WEB, 40000, 5000, req_flags=2, rep_flags=18, day=earlier)
     w.flow("eni-batch", "10.0.2.2", WEB, 0, 0, proto="icmp")
     con = run(w, [earlier, DAY])
-    got = {(str(r["date"])[:10], r["rule_id"]): (r["status"], r["flows"], r["last_used_date"], r["status_reason"])
-           for r in rows(con, "SELECT * FROM rule_usage")}
+    got = {
+        (str(r["date"])[:10], r["rule_id"]): (
+            r["status"],
+            r["flows"],
+            r["last_used_date"],
+            r["status_reason"],
+        )
+        for r in rows(con, "SELECT * FROM rule_usage")
+    }
     assert got[(str(earlier), "sgr-weekly")][:3] == ("used", 1, earlier)
     status, flows, last_used, reason = got[(str(DAY), "sgr-weekly")]
     assert (status, flows, last_used) == ("used", 0, earlier)
@@ -329,9 +431,13 @@ def test_history_carries_the_initiator_to_a_day_without_syn(tmp_path: Path) -> N
     w.both("eni-a", "10.0.2.2", WEB, 45000, 40000, req_flags=2, rep_flags=18, day=earlier)
     w.both("eni-a", "10.0.2.2", WEB, 45000, 40000, req_flags=0, rep_flags=0)
     con = run(w, [earlier, DAY])
-    got = rows(con, "SELECT date, initiator_addr, decided_by, eni_role FROM conversations ORDER BY date")
+    got = rows(
+        con, "SELECT date, initiator_addr, decided_by, eni_role FROM conversations ORDER BY date"
+    )
     assert [(r["initiator_addr"], r["decided_by"], r["eni_role"]) for r in got] == [
-        ("10.0.2.2", "tcp_flags", "responder"), ("10.0.2.2", "history", "responder")]
+        ("10.0.2.2", "tcp_flags", "responder"),
+        ("10.0.2.2", "history", "responder"),
+    ]
 
 
 def test_moat_and_castle_counts_instance_enis_only(tmp_path: Path) -> None:
@@ -375,12 +481,17 @@ def test_both_layers_allow_without_tcp_flags_is_unknown(db: World) -> None:
     # sample_logs db_unknown: v2 format, a pooled connection accepted all day, one REJECT mid-way
     db.both("eni-rds", WEB, "10.0.2.10", 41000, 5432)
     db.flow("eni-rds", WEB, "10.0.2.10", 41000, 5432, action="REJECT", at=600, packets=2)
-    db.flow("eni-rds", "10.0.1.11", "10.0.2.10", 41001, 5432, action="REJECT", at=600)  # no accept at all
+    db.flow(
+        "eni-rds", "10.0.1.11", "10.0.2.10", 41001, 5432, action="REJECT", at=600
+    )  # no accept at all
     con = run(db)
     rej = {r["srcaddr"]: r for r in rows(con, "SELECT * FROM rejected")}
     assert {k: v["cause"] for k, v in rej.items()} == {WEB: "unknown", "10.0.1.11": "unknown"}
     for r in rej.values():
-        assert "both NACL acl-default (entry 100) and 1 security-group rule(s) allow tcp/5432" in r["cause_detail"]
+        assert (
+            "both NACL acl-default (entry 100) and 1 security-group rule(s) allow tcp/5432"
+            in r["cause_detail"]
+        )
         assert "no tcp-flags" in r["cause_detail"] and "cannot be told apart" in r["cause_detail"]
     assert "had accepted records earlier" in rej[WEB]["cause_detail"]
     assert "no earlier accepted record" in rej["10.0.1.11"]["cause_detail"]
@@ -398,7 +509,11 @@ def test_both_layers_allow_late_fin_rst_and_expired_state(db: World) -> None:
     con = run(db)
     rej = {r["srcaddr"]: r for r in rows(con, "SELECT * FROM rejected")}
     assert {k: v["cause"] for k, v in rej.items()} == {
-        WEB: "late_packet", "10.0.1.11": "late_packet", "10.0.1.12": "late_packet", "10.0.1.13": "unknown"}
+        WEB: "late_packet",
+        "10.0.1.11": "late_packet",
+        "10.0.1.12": "late_packet",
+        "10.0.1.13": "unknown",
+    }
     assert "FIN/RST without SYN" in rej["10.0.1.11"]["cause_detail"]
     assert "connection-tracking entry expired" in rej["10.0.1.12"]["cause_detail"]
     assert "tcp-flags (16) show no FIN/RST" in rej["10.0.1.13"]["cause_detail"]

@@ -56,14 +56,36 @@ def reference(records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, 
         src, dst = r["pkt_srcaddr"] or r["srcaddr"], r["pkt_dstaddr"] or r["dstaddr"]
         sport, dport = r["srcport"], r["dstport"]
         fwd = (src, sport) <= (dst, dport)
-        key = (r["interface_id"], r["protocol"], *((src, sport, dst, dport) if fwd else (dst, dport, src, sport)))
+        key = (
+            r["interface_id"],
+            r["protocol"],
+            *((src, sport, dst, dport) if fwd else (dst, dport, src, sport)),
+        )
         acc = r["action"] == "ACCEPT"
         flags = r["tcp_flags"]
         syn, synack = flags is not None and flags & 18 == 2, flags is not None and flags & 18 == 18
         f = "f" if fwd else "r"
-        c = out.setdefault(key, {"lo_raw": [], "hi_raw": [], "lo_dir_local": 0, "hi_dir_local": 0, "f_syn": 0,
-                                 "f_synack": 0, "r_syn": 0, "r_synack": 0, "f_acc": 0, "f_rej": 0, "r_acc": 0,
-                                 "r_rej": 0, "f_packets": 0, "r_packets": 0, "f_acc_bytes": 0, "r_acc_bytes": 0})
+        c = out.setdefault(
+            key,
+            {
+                "lo_raw": [],
+                "hi_raw": [],
+                "lo_dir_local": 0,
+                "hi_dir_local": 0,
+                "f_syn": 0,
+                "f_synack": 0,
+                "r_syn": 0,
+                "r_synack": 0,
+                "f_acc": 0,
+                "f_rej": 0,
+                "r_acc": 0,
+                "r_rej": 0,
+                "f_packets": 0,
+                "r_packets": 0,
+                "f_acc_bytes": 0,
+                "r_acc_bytes": 0,
+            },
+        )
         c["lo_raw"].append(r["srcaddr"] if fwd else r["dstaddr"])
         c["hi_raw"].append(r["dstaddr"] if fwd else r["srcaddr"])
         d = r["flow_direction"]
@@ -80,9 +102,22 @@ def reference(records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, 
 
 
 def _nat(srcaddr: str, **over: Any) -> dict[str, Any]:
-    base = {"interface_id": "eni-a", "srcaddr": srcaddr, "dstaddr": "10.0.1.9", "pkt_srcaddr": "10.0.1.5",
-            "pkt_dstaddr": "10.0.1.9", "srcport": 40000, "dstport": 443, "protocol": 6, "action": "ACCEPT",
-            "packets": 3, "bytes": 180, "start": 1_795_000_000, "tcp_flags": 2, "flow_direction": "egress"}
+    base = {
+        "interface_id": "eni-a",
+        "srcaddr": srcaddr,
+        "dstaddr": "10.0.1.9",
+        "pkt_srcaddr": "10.0.1.5",
+        "pkt_dstaddr": "10.0.1.9",
+        "srcport": 40000,
+        "dstport": 443,
+        "protocol": 6,
+        "action": "ACCEPT",
+        "packets": 3,
+        "bytes": 180,
+        "start": 1_795_000_000,
+        "tcp_flags": 2,
+        "flow_direction": "egress",
+    }
     return {**base, **over}
 
 
@@ -100,8 +135,10 @@ def test_records_pass_matches_its_plain_definition(records: list[dict[str, Any]]
     step = sqlfiles.load("analyze", "10_eni_flows")
     cur = con.execute(step.sql, {"day": DAY})
     names = [d[0] for d in cur.description]
-    got = {(r["eni_id"], r["protocol"], r["lo_addr"], r["lo_port"], r["hi_addr"], r["hi_port"]): r
-           for r in (dict(zip(names, row, strict=True)) for row in cur.fetchall())}
+    got = {
+        (r["eni_id"], r["protocol"], r["lo_addr"], r["lo_port"], r["hi_addr"], r["hi_port"]): r
+        for r in (dict(zip(names, row, strict=True)) for row in cur.fetchall())
+    }
     want = reference(records)
     assert got.keys() == want.keys()
     for key, expected in want.items():

@@ -8,14 +8,22 @@ from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_query, 
 
 
 def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
-    plan = release_plan({
-        "10_a": "SELECT 1",
-        "20_b": "SELECT * FROM a",
-        "30_conversations": "SELECT * FROM b JOIN a USING (x)",  # a result: kept
-        "40_c": "SELECT * FROM prior_b, conversations",  # prior_b is not b
-        "50_d": "SELECT 2",
-    })
-    assert plan == {"10_a": [], "20_b": [], "30_conversations": ["a", "b"], "40_c": ["c"], "50_d": ["d"]}
+    plan = release_plan(
+        {
+            "10_a": "SELECT 1",
+            "20_b": "SELECT * FROM a",
+            "30_conversations": "SELECT * FROM b JOIN a USING (x)",  # a result: kept
+            "40_c": "SELECT * FROM prior_b, conversations",  # prior_b is not b
+            "50_d": "SELECT 2",
+        }
+    )
+    assert plan == {
+        "10_a": [],
+        "20_b": [],
+        "30_conversations": ["a", "b"],
+        "40_c": ["c"],
+        "50_d": ["d"],
+    }
 
 
 def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> None:
@@ -27,7 +35,7 @@ def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> N
     order = list(STEPS)
     for step, tables in plan.items():
         for table in tables:
-            later = order[order.index(step) + 1:]
+            later = order[order.index(step) + 1 :]
             assert not any(re.search(rf"\b{table}\b", sql[s]) for s in later), (table, step)
     # the biggest go as soon as the next step has read them
     assert "eni_flows" in plan["28_conversation_evidence"]

@@ -38,12 +38,15 @@ EXPECTED_RULES = {  # rule_id: (status, flows, sole_flows)
 EXPECTED_CONVERSATIONS = {"eni-alb": 7, "eni-app": 5, "eni-db": 2, "eni-nat": 2}
 EXPECTED_REJECTED = [("192.0.2.66", 22, "sg"), ("192.0.2.66", 3389, "sg")]
 EXPECTED_FINDINGS = {
-    ("unrestricted_egress", "sg-app"), ("unrestricted_egress", "sg-db"),
-    ("subnet_without_flow_log", "subnet-dark"), ("eni_without_flow_log", "eni-dark"),
+    ("unrestricted_egress", "sg-app"),
+    ("unrestricted_egress", "sg-db"),
+    ("subnet_without_flow_log", "subnet-dark"),
+    ("eni_without_flow_log", "eni-dark"),
     ("sg_per_instance", "vpc-1"),
     # by configuration: sgr-app-to-db lies inside sgr-app-egress (all to 0.0.0.0/0), and
     # sgr-db-from-app's one member (10.0.1.10) inside sgr-db-cidr (10.0.1.0/24)
-    ("shadowed", "sg-app"), ("shadowed", "sg-db"),
+    ("shadowed", "sg-app"),
+    ("shadowed", "sg-db"),
 }
 
 
@@ -63,8 +66,12 @@ def build(root: Path) -> World:
     w.rule("sgr-db-cidr", "sg-db", "ingress", "tcp", 5432, cidr="10.0.1.0/24")
     w.rule("sgr-db-egress", "sg-db", "egress", "all", cidr="0.0.0.0/0")
     w.rule("sgr-dark", "sg-dark", "ingress", "tcp", 9000, cidr="10.0.0.0/16")
-    w.eni("eni-alb", "subnet-pub", [ALB], ["sg-alb"]).eni("eni-app", "subnet-app", [APP], ["sg-app"])
-    w.eni("eni-db", "subnet-db", [DB], ["sg-db"]).eni("eni-nat", "subnet-pub", [NAT], [], itype="nat_gateway")
+    w.eni("eni-alb", "subnet-pub", [ALB], ["sg-alb"]).eni(
+        "eni-app", "subnet-app", [APP], ["sg-app"]
+    )
+    w.eni("eni-db", "subnet-db", [DB], ["sg-db"]).eni(
+        "eni-nat", "subnet-pub", [NAT], [], itype="nat_gateway"
+    )
     w.eni("eni-dark", "subnet-dark", [DARK], ["sg-dark"], log=None)
     for i, client in enumerate(["198.51.100.1", "198.51.100.2", "198.51.100.3"]):
         w.both("eni-alb", client, ALB, 50000 + i, 443, req_flags=2, rep_flags=18, at=i)
@@ -86,15 +93,23 @@ def test_three_tier_scenario(tmp_path: Path) -> None:
     dd = build(tmp_path / "data").write()
     summary = analyze(dd, [DAY], threads=1)
     con = flowlens.connect(dd.root)
-    got = {r[0]: (r[1], r[2], r[3]) for r in con.execute(
-        "SELECT rule_id, status, flows, sole_flows FROM rule_usage").fetchall()}
+    got = {
+        r[0]: (r[1], r[2], r[3])
+        for r in con.execute("SELECT rule_id, status, flows, sole_flows FROM rule_usage").fetchall()
+    }
     assert got == EXPECTED_RULES
-    per_eni = dict(con.execute("SELECT eni_id, COUNT(*) FROM conversations GROUP BY eni_id").fetchall())
+    per_eni = dict(
+        con.execute("SELECT eni_id, COUNT(*) FROM conversations GROUP BY eni_id").fetchall()
+    )
     assert per_eni == EXPECTED_CONVERSATIONS
-    rejected = con.execute("SELECT srcaddr, dstport, cause FROM rejected ORDER BY dstport").fetchall()
+    rejected = con.execute(
+        "SELECT srcaddr, dstport, cause FROM rejected ORDER BY dstport"
+    ).fetchall()
     assert rejected == EXPECTED_REJECTED
     findings = set(con.execute("SELECT kind, resource_id FROM findings").fetchall())
     assert findings == EXPECTED_FINDINGS
     assert summary.days[0].conversations == sum(EXPECTED_CONVERSATIONS.values())
-    unattributed = con.execute("SELECT COUNT(*) FROM conversations WHERE status = 'no_rule'").fetchone()
+    unattributed = con.execute(
+        "SELECT COUNT(*) FROM conversations WHERE status = 'no_rule'"
+    ).fetchone()
     assert unattributed == (0,)

@@ -27,8 +27,13 @@ BUCKET = "flow-logs-e2e"
 
 def _s3(endpoint: str) -> Any:
     # Explicit fake credentials: a module-scoped fixture runs before the per-test AWS env fixture.
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,11 @@ def bucket(moto_endpoint: str) -> Iterator[str]:
     root = SAMPLE_LOGS / "s3"
     files = [p for p in root.rglob("*.log.gz")]
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda p: s3.upload_file(str(p), BUCKET, "vpc/" + str(p.relative_to(root))), files))
+        list(
+            pool.map(
+                lambda p: s3.upload_file(str(p), BUCKET, "vpc/" + str(p.relative_to(root))), files
+            )
+        )
     yield f"s3://{BUCKET}/vpc"
 
 
@@ -57,8 +66,22 @@ def test_run_from_s3_then_rerun_skips_then_resumes_after_a_bad_object(
     bucket: str, moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data, out = tmp_path / "data", tmp_path / "out"
-    argv = ["run", bucket, "--date", DAY, "--inventory", str(SAMPLE_LOGS / "inventory"),
-            "--endpoint-url", moto_endpoint, "--data-dir", str(data), "--out", str(out), "--json", "-q"]
+    argv = [
+        "run",
+        bucket,
+        "--date",
+        DAY,
+        "--inventory",
+        str(SAMPLE_LOGS / "inventory"),
+        "--endpoint-url",
+        moto_endpoint,
+        "--data-dir",
+        str(data),
+        "--out",
+        str(out),
+        "--json",
+        "-q",
+    ]
 
     # Corrupt one object first: the batch finishes, names it, and exits 1.
     s3 = _s3(moto_endpoint)
@@ -67,28 +90,44 @@ def test_run_from_s3_then_rerun_skips_then_resumes_after_a_bad_object(
     s3.put_object(Bucket=BUCKET, Key=victim, Body=good[: len(good) // 2])
     code, first, err = _run(capsys, *argv)
     assert code == 1 and first["failed_objects"] == [victim]
-    assert _stages(first) == dict.fromkeys(("inventory", "ingest", "analyze", "recommend", "report"), "ran")
-    assert [s["name"] for s in first["stages"]][:2] == ["inventory", "ingest"]  # the snapshot at the run's start
+    assert _stages(first) == dict.fromkeys(
+        ("inventory", "ingest", "analyze", "recommend", "report"), "ran"
+    )
+    assert [s["name"] for s in first["stages"]][:2] == [
+        "inventory",
+        "ingest",
+    ]  # the snapshot at the run's start
     assert (out / "report.html").is_file() and (out / "plan.json").is_file()
     assert f"failed object: {victim}" in err
 
     # Unchanged inputs: nothing but the (incremental) ingest runs again, and it reads nothing new.
     code, again, _ = _run(capsys, *argv)
     assert code == 1  # the object is still broken
-    assert _stages(again) == {"ingest": "ran", "inventory": "skipped", "analyze": "skipped",
-                              "recommend": "skipped", "report": "skipped"}
+    assert _stages(again) == {
+        "ingest": "ran",
+        "inventory": "skipped",
+        "analyze": "skipped",
+        "recommend": "skipped",
+        "report": "skipped",
+    }
 
     # The object is repaired: ingest takes it, and every stage downstream runs again.
     s3.put_object(Bucket=BUCKET, Key=victim, Body=good)
     code, fixed, _ = _run(capsys, *argv)
     assert code == 0 and fixed["failed_objects"] == []
-    assert _stages(fixed) == {"ingest": "ran", "inventory": "skipped", "analyze": "ran",
-                              "recommend": "ran", "report": "ran"}
+    assert _stages(fixed) == {
+        "ingest": "ran",
+        "inventory": "skipped",
+        "analyze": "ran",
+        "recommend": "ran",
+        "report": "ran",
+    }
     ingest_total = next(s for s in fixed["stages"] if s["name"] == "ingest")["summary"]
     assert ingest_total["objects"] == 1
     expected = json.loads((SAMPLE_LOGS / "expected.json").read_text())["ingest"]
-    code = main(["sql", "--data-dir", str(data), "--format", "json",
-                 "SELECT count(*) AS n FROM flows"])
+    code = main(
+        ["sql", "--data-dir", str(data), "--format", "json", "SELECT count(*) AS n FROM flows"]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out) == [{"n": expected["rows"]}]
 
@@ -99,24 +138,61 @@ def test_run_takes_its_inventory_from_the_ec2_api(
     ec2 = boto3.client("ec2", endpoint_url=moto_endpoint, region_name="us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
     sg = ec2.create_security_group(GroupName="e2e", Description="e2e", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    argv = ["run", bucket, "--date", DAY, "--inventory", "aws", "--regions", "us-east-1",
-            "--endpoint-url", moto_endpoint, "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o"),
-            "--json", "-q"]
+    ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    argv = [
+        "run",
+        bucket,
+        "--date",
+        DAY,
+        "--inventory",
+        "aws",
+        "--regions",
+        "us-east-1",
+        "--endpoint-url",
+        moto_endpoint,
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+        "-q",
+    ]
     code, summary, _ = _run(capsys, *argv)
     assert code == 0
     inventory = next(s for s in summary["stages"] if s["name"] == "inventory")
     assert inventory["status"] == "ran" and inventory["summary"]["rows"]["security_groups"] >= 1
-    code = main(["sql", "--data-dir", str(tmp_path / "d"), "--format", "json",
-                 f"SELECT count(*) AS n FROM sg_rules WHERE group_id = '{sg}' AND from_port = 22"])
+    code = main(
+        [
+            "sql",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--format",
+            "json",
+            f"SELECT count(*) AS n FROM sg_rules WHERE group_id = '{sg}' AND from_port = 22",
+        ]
+    )
     assert json.loads(capsys.readouterr().out) == [{"n": 1}]
 
     # Resuming the same window reuses the snapshot the first run took from the API.
     code, again, _ = _run(capsys, *argv)
     assert code == 0
-    assert _stages(again) == {"ingest": "ran", "inventory": "skipped", "analyze": "skipped",
-                              "recommend": "skipped", "report": "skipped"}
+    assert _stages(again) == {
+        "ingest": "ran",
+        "inventory": "skipped",
+        "analyze": "skipped",
+        "recommend": "skipped",
+        "report": "skipped",
+    }
 
 
 def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
@@ -125,9 +201,25 @@ def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
     """The sample day's ENIs are not in this moto account's EC2 inventory: every one is looked up in
     AWS Config after ingest. moto models no EC2 Config history (ResourceNotDiscoveredException), so
     each is reported as not recorded and nothing is stored; the history itself is tested from files."""
-    argv = ["run", bucket, "--date", DAY, "--inventory", "aws", "--regions", "us-east-1", "--config-history",
-            "--endpoint-url", moto_endpoint, "--data-dir", str(tmp_path / "d"), "--out", str(tmp_path / "o"),
-            "--json", "-q"]
+    argv = [
+        "run",
+        bucket,
+        "--date",
+        DAY,
+        "--inventory",
+        "aws",
+        "--regions",
+        "us-east-1",
+        "--config-history",
+        "--endpoint-url",
+        moto_endpoint,
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+        "-q",
+    ]
     code, summary, _ = _run(capsys, *argv)
     assert code == 0
     assert [s["name"] for s in summary["stages"]][:3] == ["inventory", "ingest", "config_history"]
@@ -142,16 +234,20 @@ V2_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport pro
 
 def _put_records(s3: Any, bucket: str, eni: str, lines: list[str], at: datetime) -> None:
     """One default-format (v2) flow-log object for ``eni``, keyed as AWS delivers it."""
-    key = (f"AWSLogs/123456789012/vpcflowlogs/us-east-1/{at:%Y/%m/%d}/123456789012_vpcflowlogs_us-east-1_"
-           f"fl-0e2e0000000000001_{at:%Y%m%dT%H%MZ}_{eni[-8:]}.log.gz")
+    key = (
+        f"AWSLogs/123456789012/vpcflowlogs/us-east-1/{at:%Y/%m/%d}/123456789012_vpcflowlogs_us-east-1_"
+        f"fl-0e2e0000000000001_{at:%Y%m%dT%H%MZ}_{eni[-8:]}.log.gz"
+    )
     body = gzip.compress(("\n".join([V2_HEADER, *lines]) + "\n").encode(), mtime=0)
     s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
 def _ssh(eni: str, client: str, server: str, at: int) -> list[str]:
     """An SSH session from ``client`` to ``server`` recorded on the server's ENI, both directions."""
-    return [f"2 123456789012 {eni} {client} {server} 50022 22 6 10 840 {at} {at + 1} ACCEPT OK",
-            f"2 123456789012 {eni} {server} {client} 22 50022 6 10 5200 {at} {at + 1} ACCEPT OK"]
+    return [
+        f"2 123456789012 {eni} {client} {server} 50022 22 6 10 840 {at} {at + 1} ACCEPT OK",
+        f"2 123456789012 {eni} {server} {client} 22 50022 6 10 5200 {at} {at + 1} ACCEPT OK",
+    ]
 
 
 def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both_snapshots(
@@ -172,24 +268,59 @@ def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both
     vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
     sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-    ssh = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    ssh = ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
     )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
 
     def launch() -> tuple[str, str, str]:
-        inst = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet,
-                                 SecurityGroupIds=[sg])["Instances"][0]
-        return inst["InstanceId"], inst["NetworkInterfaces"][0]["NetworkInterfaceId"], inst["PrivateIpAddress"]
+        inst = ec2.run_instances(
+            ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet, SecurityGroupIds=[sg]
+        )["Instances"][0]
+        return (
+            inst["InstanceId"],
+            inst["NetworkInterfaces"][0]["NetworkInterfaceId"],
+            inst["PrivateIpAddress"],
+        )
 
     day = now.date().isoformat()
     data = tmp_path / "d"
-    argv = ["run", "s3://flow-logs-time", "--date", day, "--inventory", "aws", "--regions", "us-east-1",
-            "--endpoint-url", moto_reset, "--data-dir", str(data), "--out", str(tmp_path / "o"), "--json", "-q"]
+    argv = [
+        "run",
+        "s3://flow-logs-time",
+        "--date",
+        day,
+        "--inventory",
+        "aws",
+        "--regions",
+        "us-east-1",
+        "--endpoint-url",
+        moto_reset,
+        "--data-dir",
+        str(data),
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+        "-q",
+    ]
 
     old_instance, old_eni, old_addr = launch()
     time.sleep(1.1)  # the records come after the ENI's AttachTime (seconds)
     t = int(time.time())
-    _put_records(s3, "flow-logs-time", old_eni, _ssh(old_eni, "198.51.100.7", old_addr, t), datetime.fromtimestamp(t, UTC))
+    _put_records(
+        s3,
+        "flow-logs-time",
+        old_eni,
+        _ssh(old_eni, "198.51.100.7", old_addr, t),
+        datetime.fromtimestamp(t, UTC),
+    )
     time.sleep(2.1)
     code, first, _ = _run(capsys, *argv)
     assert code == 0, first
@@ -201,7 +332,13 @@ def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both
     _, new_eni, new_addr = launch()
     time.sleep(1.1)
     t = int(time.time())
-    _put_records(s3, "flow-logs-time", new_eni, _ssh(new_eni, "203.0.113.9", new_addr, t), datetime.fromtimestamp(t, UTC))
+    _put_records(
+        s3,
+        "flow-logs-time",
+        new_eni,
+        _ssh(new_eni, "203.0.113.9", new_addr, t),
+        datetime.fromtimestamp(t, UTC),
+    )
     time.sleep(2.1)  # the second snapshot comes after the new server's records
     code, second, _ = _run(capsys, *argv)
     assert code == 0, second
@@ -213,13 +350,20 @@ def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both
         return list(json.loads(capsys.readouterr().out))
 
     statuses = sql("SELECT eni_id, status FROM conversations WHERE accepted ORDER BY eni_id")
-    assert {(r["eni_id"], r["status"]) for r in statuses} == {(old_eni, "allowed"), (new_eni, "allowed")}
-    assert sql(f"SELECT status, flows FROM rule_usage WHERE rule_id = '{ssh}'") == [{"status": "used", "flows": 2}]
+    assert {(r["eni_id"], r["status"]) for r in statuses} == {
+        (old_eni, "allowed"),
+        (new_eni, "allowed"),
+    }
+    assert sql(f"SELECT status, flows FROM rule_usage WHERE rule_id = '{ssh}'") == [
+        {"status": "used", "flows": 2}
+    ]
     plan = json.loads((tmp_path / "o" / "plan.json").read_text())
     v = plan["verification"]
     assert (v["flows_checked"], v["flows_cut"], v["flows_unattributed"]) == (2, 0, 0)
     latest = datetime.strptime(DataDir(data).snapshots()[-1], "%Y%m%dT%H%M%SZ")
-    assert v["snapshot_taken_at"] == f"{latest:%Y-%m-%dT%H:%M:%S}Z"  # the rules are the second snapshot's
+    assert (
+        v["snapshot_taken_at"] == f"{latest:%Y-%m-%dT%H:%M:%S}Z"
+    )  # the rules are the second snapshot's
     # both servers' clients are evidence: SSH from the world narrows to the two observed addresses
     (rec,) = [r for r in plan["recommendations"] if r["rule_id"] == ssh]
     assert {p["peer"] for p in rec["proposed"]} == {"198.51.100.7/32", "203.0.113.9/32"}

@@ -89,6 +89,8 @@ def test_flowlens_connect_and_sql_repair_a_moved_catalog_themselves(
     assert _sql(str(again), capsys) == [{"flows": 61, "rules": 5}]
 
 
-def test_catalog_on_a_missing_data_dir_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_catalog_on_a_missing_data_dir_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["catalog", "--refresh", "--data-dir", str(tmp_path / "nope")]) == 2
     assert "no flowlens data directory" in capsys.readouterr().err

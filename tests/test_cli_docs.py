@@ -39,8 +39,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     # ... and runs it in a fresh clone inside an empty temporary directory, so nothing outside the
     # repository (no sibling folder, no untracked file) can make it pass
     [line] = [ln for ln in ci.splitlines() if command in ln]
-    assert re.search(r'^git clone -q "\$PWD" "\$tmp/flowlens" && cd "\$tmp/flowlens" && ', line), line
-    assert re.search(r"^tmp=\$\(mktemp -d\)$", ci, re.M), "CI must clone into a new empty temporary directory"
+    assert re.search(r'^git clone -q "\$PWD" "\$tmp/flowlens" && cd "\$tmp/flowlens" && ', line), (
+        line
+    )
+    assert re.search(r"^tmp=\$\(mktemp -d\)$", ci, re.M), (
+        "CI must clone into a new empty temporary directory"
+    )
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

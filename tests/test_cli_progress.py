@@ -35,13 +35,23 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "COLUMNS": "200",
+    }
 
 
 def in_pty(*args: str) -> str:
     """What ``flowlens ARGS`` writes to a terminal (stdout and stderr share the pty)."""
-    child = pexpect.spawn(sys.executable, ["-m", "flowlens", *args], env=_env(), encoding="utf-8",
-                          timeout=300, dimensions=(40, 200))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "flowlens", *args],
+        env=_env(),
+        encoding="utf-8",
+        timeout=300,
+        dimensions=(40, 200),
+    )
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
@@ -49,8 +59,14 @@ def in_pty(*args: str) -> str:
 
 
 def piped(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "flowlens", *args], env=_env(), capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flowlens", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc
 
@@ -59,9 +75,14 @@ def test_analyze_on_a_terminal_shows_steps_rate_and_eta(data_dir: Path) -> None:
     out = in_pty("analyze", "--date", DAY, "--data-dir", str(data_dir))
     lines = out.replace("\r\n", "\n").split("\r")
     n = len(STEPS)
-    assert any(re.search(rf"analyze 2026-11-28 \(day 1/1\) · step 1/{n} {STEPS[0]} · 49,637 records", ln) for ln in lines)
+    assert any(
+        re.search(rf"analyze 2026-11-28 \(day 1/1\) · step 1/{n} {STEPS[0]} · 49,637 records", ln)
+        for ln in lines
+    )
     last = next(ln for ln in reversed(lines) if f"step {n}/{n}" in ln)
-    assert re.search(rf"step {n}/{n} {STEPS[-1]} · 49,637 records · [\d,]+ records/s · ETA \d+:\d\d", last)
+    assert re.search(
+        rf"step {n}/{n} {STEPS[-1]} · 49,637 records · [\d,]+ records/s · ETA \d+:\d\d", last
+    )
     assert STAMPED.search(out), "the log lines keep their timestamps"
     assert "\x1b[K" in out  # the line is redrawn in place, and cleared before a log line
 
@@ -75,13 +96,33 @@ def test_analyze_piped_or_quiet_shows_no_status_line(data_dir: Path) -> None:
 
 
 def test_recommend_on_a_terminal_shows_its_phases(data_dir: Path) -> None:
-    out = in_pty("recommend", "--date", DAY, "--data-dir", str(data_dir), "--out", str(data_dir.parent / "p.json"),
-                 "--format", "json")
+    out = in_pty(
+        "recommend",
+        "--date",
+        DAY,
+        "--data-dir",
+        str(data_dir),
+        "--out",
+        str(data_dir.parent / "p.json"),
+        "--format",
+        "json",
+    )
     phases = re.findall(r"recommend phase (\d)/5: ([a-z ]+)", out)
     assert [int(n) for n, _ in phases] == [1, 2, 3, 4, 5]
     assert phases[3][1].startswith("planning and replaying")
-    assert not STATUS.search(piped("recommend", "--date", DAY, "--data-dir", str(data_dir), "--out",
-                                   str(data_dir.parent / "p2.json"), "--format", "json").stderr)
+    assert not STATUS.search(
+        piped(
+            "recommend",
+            "--date",
+            DAY,
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(data_dir.parent / "p2.json"),
+            "--format",
+            "json",
+        ).stderr
+    )
 
 
 def test_ingest_bar_has_rate_and_eta_on_a_terminal_only(tmp_path: Path) -> None:
@@ -103,9 +144,13 @@ def test_status_line_maths_with_a_fixed_clock() -> None:
     line = StatusLine(stream, clock=lambda: next(ticks))
     show = AnalyzeProgress(line, days=2)
     show("2026-11-27", 2, 4, "b", 1000)  # t=10: one step of eight done, 250 records
-    assert stream.getvalue().endswith("day 1/2) · step 2/4 b · 1,000 records · 25 records/s · ETA 1:10")
+    assert stream.getvalue().endswith(
+        "day 1/2) · step 2/4 b · 1,000 records · 25 records/s · ETA 1:10"
+    )
     show("2026-11-28", 1, 4, "a", 3000)  # t=20: four steps done (a whole day), 1,000 records
-    assert stream.getvalue().endswith("day 2/2) · step 1/4 a · 3,000 records · 50 records/s · ETA 0:20")
+    assert stream.getvalue().endswith(
+        "day 2/2) · step 1/4 a · 3,000 records · 50 records/s · ETA 0:20"
+    )
     line.close()
     assert stream.getvalue().endswith("\n")
     off = io.StringIO()

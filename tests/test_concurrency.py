@@ -39,21 +39,33 @@ def _mirror(root: Path) -> None:
         for o in range(OBJECTS):
             end = start + 600 + o * 3000
             name = f"{ACCT}_vpcflowlogs_{REGION}_fl-0aaa_{ymd}T{o:02d}00Z_{o:08x}.log.gz"
-            key = root / f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/{ymd[:4]}/{ymd[4:6]}/{ymd[6:]}/{name}"
+            key = (
+                root / f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/{ymd[:4]}/{ymd[4:6]}/{ymd[6:]}/{name}"
+            )
             key.parent.mkdir(parents=True, exist_ok=True)
-            lines = "".join(f"2 {ACCT} eni-0abc 10.0.{o}.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 {end - 30} {end} ACCEPT OK\n"
-                            for i in range(LINES))
+            lines = "".join(
+                f"2 {ACCT} eni-0abc 10.0.{o}.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 {end - 30} {end} ACCEPT OK\n"
+                for i in range(LINES)
+            )
             key.write_bytes(gzip.compress((HEADER + "\n" + lines).encode()))
 
 
 def _flowlens(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "flowlens", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flowlens", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def _ingest(src: Path, dd: Path, day: str, *extra: str) -> subprocess.Popen[str]:
-    return _flowlens("ingest", str(src), "--date", day, "--data-dir", str(dd), "--json", "-q", *extra)
+    return _flowlens(
+        "ingest", str(src), "--date", day, "--data-dir", str(dd), "--json", "-q", *extra
+    )
 
 
 def _rows(dd: Path, where: str = "") -> int:
@@ -92,10 +104,14 @@ def test_two_ingests_of_the_same_day_duplicate_nothing(tmp_path: Path) -> None:
     outs = [r.communicate(timeout=600) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], [o[1] for o in outs]
     summaries = sorted((json.loads(o[0]) for o in outs), key=lambda s: s["objects"])
-    assert summaries[0]["objects"] == 0 and summaries[0]["skipped"] >= OBJECTS  # the second found it done
+    assert (
+        summaries[0]["objects"] == 0 and summaries[0]["skipped"] >= OBJECTS
+    )  # the second found it done
     assert _rows(dd) == OBJECTS * LINES
     con = duckdb.connect(str(dd / "catalog.duckdb"), read_only=True)
-    distinct = con.execute("SELECT count(DISTINCT (source_key, srcaddr, srcport)) FROM flows").fetchone()
+    distinct = con.execute(
+        "SELECT count(DISTINCT (source_key, srcaddr, srcport)) FROM flows"
+    ).fetchone()
     con.close()
     assert distinct == (OBJECTS * LINES,)
 
@@ -107,7 +123,11 @@ def test_a_second_writer_exits_2_naming_the_holder(tmp_path: Path) -> None:
         run = _ingest(src, dd, "2026-11-28")
         _, err = run.communicate(timeout=120)
     assert run.returncode == 2
-    assert f"pid {os.getpid()}" in err and "flowlens analyze --date 2026-11-28" in err and holder.started in err
+    assert (
+        f"pid {os.getpid()}" in err
+        and "flowlens analyze --date 2026-11-28" in err
+        and holder.started in err
+    )
     assert "--wait" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not (dd / "ingest_manifest.parquet").exists()
@@ -148,10 +168,18 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     src, dd = tmp_path / "src", tmp_path / "data"
     _mirror(src)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from flowlens.datadir import DataDir\n"
-         "from flowlens.lock import writer_lock\n"
-         "with writer_lock(DataDir(Path(sys.argv[1])), 'doomed'):\n    print('held', flush=True); time.sleep(600)", str(dd)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from flowlens.datadir import DataDir\n"
+            "from flowlens.lock import writer_lock\n"
+            "with writer_lock(DataDir(Path(sys.argv[1])), 'doomed'):\n    print('held', flush=True); time.sleep(600)",
+            str(dd),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     blocked = _ingest(src, dd, "2026-11-28")
     assert blocked.wait(timeout=120) == 2
@@ -204,15 +232,32 @@ def test_an_open_reader_never_breaks_ingest_analyze_or_run(tmp_path: Path) -> No
     notebook = _open_reader(dd)
     dashboard = duckdb.connect(str(dd / "catalog.duckdb"), read_only=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    prompt = subprocess.Popen([sys.executable, "-m", "flowlens", "sql", "--data-dir", str(dd)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    prompt = subprocess.Popen(
+        [sys.executable, "-m", "flowlens", "sql", "--data-dir", str(dd)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     rows = notebook.execute("SELECT count(*) FROM flows").fetchone()
     samples = ROOT / "sample_logs"
     writers = [
         ("ingest", str(samples / "s3"), "--date", "2026-11-28", "--data-dir", str(dd)),
         ("analyze", "--date", "2026-11-28", "--data-dir", str(dd)),
-        ("run", str(samples / "s3"), "--date", "2026-11-28", "--inventory", str(samples / "inventory"),
-         "--data-dir", str(dd), "--out", str(tmp_path / "run")),
+        (
+            "run",
+            str(samples / "s3"),
+            "--date",
+            "2026-11-28",
+            "--inventory",
+            str(samples / "inventory"),
+            "--data-dir",
+            str(dd),
+            "--out",
+            str(tmp_path / "run"),
+        ),
     ]
     try:
         for args in writers:
@@ -238,11 +283,17 @@ def test_connect_rewriting_a_moved_catalog_disturbs_no_open_reader(tmp_path: Pat
     assert _ingest(src, tmp_path / "data", "2026-11-28").wait(timeout=300) == 0
     moved = tmp_path / "moved"
     os.rename(tmp_path / "data", moved)
-    code = ("import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True)\n"
-            "sys.stdin.readline(); print(con.execute(\"SELECT count(*) FROM duckdb_views() WHERE view_name = 'flows'\").fetchone()[0])")
+    code = (
+        "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True)\n"
+        "sys.stdin.readline(); print(con.execute(\"SELECT count(*) FROM duckdb_views() WHERE view_name = 'flows'\").fetchone()[0])"
+    )
     # Another process holds the old catalog open (views of the old location), as a notebook would.
-    first = subprocess.Popen([sys.executable, "-c", code, str(moved / "catalog.duckdb")], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-c", code, str(moved / "catalog.duckdb")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert first.stdout is not None and first.stdout.readline().strip() == "open"
     con = flowlens.connect(moved)  # rewrites the catalog for the new location: a new file, renamed
     try:

@@ -49,8 +49,12 @@ def _kept(plan, rule_id: str):
 
 def test_content_key_ignores_id_and_description() -> None:
     a = Rule("ingress", 6, 3306, 3306, "cidr4", "10.0.0.0/8", "MySQL")
-    assert content_key(RDS_SG, a) == content_key(RDS_SG, Rule("ingress", 6, 3306, 3306, "cidr4", "10.0.0.0/8", "other"))
-    assert content_key(RDS_SG, a) != content_key(RDS_SG, Rule("ingress", 6, 3307, 3307, "cidr4", "10.0.0.0/8"))
+    assert content_key(RDS_SG, a) == content_key(
+        RDS_SG, Rule("ingress", 6, 3306, 3306, "cidr4", "10.0.0.0/8", "other")
+    )
+    assert content_key(RDS_SG, a) != content_key(
+        RDS_SG, Rule("ingress", 6, 3307, 3307, "cidr4", "10.0.0.0/8")
+    )
 
 
 def test_dismissal_survives_a_rerun_and_a_new_rule_id(dd: DataDir, tmp_path: Path) -> None:
@@ -63,7 +67,9 @@ def test_dismissal_survives_a_rerun_and_a_new_rule_id(dd: DataDir, tmp_path: Pat
         assert k is not None and k.label == "dismissed"
         assert k.reason == "dismissed by alice on 2026-11-30, reason: quarterly MySQL export"
     # the rule re-created with another id, same content: still dismissed
-    renamed = _inventory_with(tmp_path, "renamed", lambda t: t.replace(MYSQL, "sgr-0ffffffffffffffff"))
+    renamed = _inventory_with(
+        tmp_path, "renamed", lambda t: t.replace(MYSQL, "sgr-0ffffffffffffffff")
+    )
     info = snapshot_from_json([renamed], dd, taken_at=datetime(2026, 11, 29, 6, tzinfo=UTC))
     plan = recommend(dd, [DAY], write=False, snapshot=info.stamp, today=date(2026, 12, 1))
     k = _kept(plan, "sgr-0ffffffffffffffff")
@@ -71,8 +77,9 @@ def test_dismissal_survives_a_rerun_and_a_new_rule_id(dd: DataDir, tmp_path: Pat
     assert dismissals.load(dd) == [d]
 
 
-def test_dismissal_lapses_when_the_rule_content_changes(dd: DataDir, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_dismissal_lapses_when_the_rule_content_changes(
+    dd: DataDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dismissals.dismiss(dd, MYSQL, "quarterly MySQL export", by="alice", now=NOW)
     changed = _inventory_with(tmp_path, "changed", lambda t: t.replace("3306", "3307"))
     info = snapshot_from_json([changed], dd, taken_at=datetime(2026, 11, 29, 6, tzinfo=UTC))
@@ -84,16 +91,26 @@ def test_dismissal_lapses_when_the_rule_content_changes(dd: DataDir, tmp_path: P
     assert (row["rule_id"], row["state"]) == (MYSQL, "lapsed")
 
 
-def test_until_expires_and_the_table_is_in_the_catalog(dd: DataDir, capsys: pytest.CaptureFixture[str]) -> None:
+def test_until_expires_and_the_table_is_in_the_catalog(
+    dd: DataDir, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = ["--data-dir", str(dd.root)]
-    assert main(["dismiss", MYSQL, "--reason", "export", "--until", "2099-01-31", "--by", "bob", *base]) == 0
+    assert (
+        main(
+            ["dismiss", MYSQL, "--reason", "export", "--until", "2099-01-31", "--by", "bob", *base]
+        )
+        == 0
+    )
     assert "dismissed sgr-0a2752576ebbf3b85" in capsys.readouterr().out
     (d,) = dismissals.load(dd)
-    assert dismissals.active_reasons([d], date(2099, 1, 31)) and not dismissals.active_reasons([d], date(2099, 2, 1))
+    assert dismissals.active_reasons([d], date(2099, 1, 31)) and not dismissals.active_reasons(
+        [d], date(2099, 2, 1)
+    )
     con = duckdb.connect(str(dd.catalog), read_only=True)
     try:
         assert con.execute("SELECT rule_id, dismissed_by, until FROM dismissals").fetchall() == [
-            (MYSQL, "bob", date(2099, 1, 31))]
+            (MYSQL, "bob", date(2099, 1, 31))
+        ]
     finally:
         con.close()
     assert main(["dismissals", "--remove", MYSQL, *base]) == 0
@@ -109,7 +126,9 @@ def test_unknown_target_and_empty_reason_are_refused(dd: DataDir) -> None:
         dismissals.dismiss(dd, MYSQL, "  ", by="alice")
 
 
-def test_the_report_shows_dismissed_rules_apart_and_the_plan_delta(dd: DataDir, tmp_path: Path) -> None:
+def test_the_report_shows_dismissed_rules_apart_and_the_plan_delta(
+    dd: DataDir, tmp_path: Path
+) -> None:
     from flowlens.report import write_report
 
     dismissals.dismiss(dd, MYSQL, "quarterly MySQL export", by="alice", now=NOW)
@@ -118,6 +137,9 @@ def test_the_report_shows_dismissed_rules_apart_and_the_plan_delta(dd: DataDir, 
     path.write_text(plan.to_json(), encoding="utf-8")
     text = write_report(dd, [DAY], tmp_path / "out", plan=path).markdown.read_text(encoding="utf-8")
     section = text.split("## Dismissed by a reviewer", 1)[1]
-    assert MYSQL in section and "dismissed by alice on 2026-11-30, reason: quarterly MySQL export" in section
+    assert (
+        MYSQL in section
+        and "dismissed by alice on 2026-11-30, reason: quarterly MySQL export" in section
+    )
     assert f"**Connectivity after the plan:** {plan.delta().summary()}" in text
     assert "removes 2 paths that saw no traffic" in text  # 3 unused removals less the dismissed one

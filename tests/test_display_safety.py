@@ -19,14 +19,25 @@ DOLLAR_NAMES = ["cost $5$ tier", "price$", "$\\frac{1}{0}$", "a$b$c$", "$x^{$"]
 
 @pytest.mark.parametrize("name", DOLLAR_NAMES)
 def test_a_dollar_in_an_sg_name_draws(name: str) -> None:
-    rules = pd.DataFrame({"group_id": ["sg-0123456789abcdef0", "sg-0123456789abcdef1"], "status": ["used", "unused"]})
-    png = charts.rule_status_per_group(rules, {"sg-0123456789abcdef0": name, "sg-0123456789abcdef1": name})
+    rules = pd.DataFrame(
+        {"group_id": ["sg-0123456789abcdef0", "sg-0123456789abcdef1"], "status": ["used", "unused"]}
+    )
+    png = charts.rule_status_per_group(
+        rules, {"sg-0123456789abcdef0": name, "sg-0123456789abcdef1": name}
+    )
     assert png.startswith(PNG)
 
 
 @pytest.mark.parametrize("name", DOLLAR_NAMES)
 def test_a_dollar_in_a_rule_label_draws(name: str) -> None:
-    rules = pd.DataFrame({"rule_id": [f"sgr-0abc {name}"], "direction": ["ingress"], "flows": [3], "status": ["used"]})
+    rules = pd.DataFrame(
+        {
+            "rule_id": [f"sgr-0abc {name}"],
+            "direction": ["ingress"],
+            "flows": [3],
+            "status": ["used"],
+        }
+    )
     assert charts.flows_per_rule(rules).startswith(PNG)
 
 
@@ -35,7 +46,9 @@ ESCAPE = "\x1b]0;owned\x07\x1b[2J\x1b[31mred"
 
 
 def test_html_shows_bidi_and_escape_sequences_as_escapes() -> None:
-    assert esc(BIDI) == 'invoice<span class="ctl">[U+202E]</span>gpj.exe'  # the report's visible marker
+    assert (
+        esc(BIDI) == 'invoice<span class="ctl">[U+202E]</span>gpj.exe'
+    )  # the report's visible marker
     shown = esc(ESCAPE)
     assert "\x1b" not in shown and "\x07" not in shown
     assert shown == "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred"

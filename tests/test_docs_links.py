@@ -16,7 +16,18 @@ import pytest
 from conftest import REPO
 
 #: Where documentation references can live; large data folders are left out.
-ROOTS = ("README.md", "docs", "flowlens", "sql", "tests", "bench", "sample_logs", ".ci", "Makefile", "pyproject.toml")
+ROOTS = (
+    "README.md",
+    "docs",
+    "flowlens",
+    "sql",
+    "tests",
+    "bench",
+    "sample_logs",
+    ".ci",
+    "Makefile",
+    "pyproject.toml",
+)
 SKIP_DIRS = {"__pycache__", "s3", ".venv", ".git"}
 SUFFIXES = {".md", ".py", ".sql", ".toml", ""}
 
@@ -131,18 +142,35 @@ def test_docs_references_in_code_sql_and_docs_resolve() -> None:
     assert not problems, "\n".join(problems)
 
 
-_FORBIDDEN = re.compile("|".join([r"\.\./" + "shared", "shared/" + "corpus", "shared/" + "reference",
-                                  r"\bdesign" + r"\.md", r"\bdomain" + r"\.md"]))
+_FORBIDDEN = re.compile(
+    "|".join(
+        [
+            r"\.\./" + "shared",
+            "shared/" + "corpus",
+            "shared/" + "reference",
+            r"\bdesign" + r"\.md",
+            r"\bdomain" + r"\.md",
+        ]
+    )
+)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(REPO)))
 def test_nothing_refers_outside_the_repository(path: Path) -> None:
-    hits = [f"{n}: {line.strip()}" for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if _FORBIDDEN.search(line)]
-    assert not hits, f"{path.relative_to(REPO)} refers to documents that are not in the repository:\n" + "\n".join(hits)
+    hits = [
+        f"{n}: {line.strip()}"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _FORBIDDEN.search(line)
+    ]
+    assert not hits, (
+        f"{path.relative_to(REPO)} refers to documents that are not in the repository:\n"
+        + "\n".join(hits)
+    )
 
 
 def test_every_docs_page_is_linked_from_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    missing = [p.name for p in sorted((REPO / "docs").glob("*.md")) if f"docs/{p.name}" not in readme]
+    missing = [
+        p.name for p in sorted((REPO / "docs").glob("*.md")) if f"docs/{p.name}" not in readme
+    ]
     assert not missing, f"README.md does not link {missing}"

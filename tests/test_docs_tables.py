@@ -32,11 +32,18 @@ def documented() -> dict[str, list[tuple[str, str]]]:
 
 
 def exposed(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    views = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
-    return {v: [(c[0], c[1]) for c in con.execute(f'DESCRIBE "{v}"').fetchall()] for v in sorted(views)}
+    views = [
+        r[0]
+        for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    ]
+    return {
+        v: [(c[0], c[1]) for c in con.execute(f'DESCRIBE "{v}"').fetchall()] for v in sorted(views)
+    }
 
 
-def test_every_table_of_a_full_data_dir_is_documented_column_for_column(sample_day: SampleDay) -> None:
+def test_every_table_of_a_full_data_dir_is_documented_column_for_column(
+    sample_day: SampleDay,
+) -> None:
     # the sample day went through ingest (with quarantined lines), inventory, analyze and recommend
     con = duckdb.connect(str(sample_day.data.catalog), read_only=True)
     try:
@@ -75,4 +82,6 @@ def test_an_empty_data_dir_exposes_only_documented_columns(tmp_path: Path) -> No
     docs = documented()
     assert sorted(views) == sorted(docs)
     for table, columns in views.items():
-        assert set(columns) <= set(docs[table]), f"{table}: {set(columns) - set(docs[table])} not in docs/tables.md"
+        assert set(columns) <= set(docs[table]), (
+            f"{table}: {set(columns) - set(docs[table])} not in docs/tables.md"
+        )

@@ -21,7 +21,9 @@ def modules_with_examples() -> list[str]:
 
 
 def test_the_examples_are_found() -> None:
-    assert {"flowlens.analyze.addresses", "flowlens.recommend.rules", "flowlens.sqlfiles"} <= set(modules_with_examples())
+    assert {"flowlens.analyze.addresses", "flowlens.recommend.rules", "flowlens.sqlfiles"} <= set(
+        modules_with_examples()
+    )
 
 
 @pytest.mark.parametrize("name", modules_with_examples())
@@ -29,4 +31,6 @@ def test_docstring_examples_hold(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=True)
     assert result.attempted > 0, f"{name} has '>>>' but no example doctest can run"
-    assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} fail (see stdout)"
+    assert result.failed == 0, (
+        f"{result.failed} of {result.attempted} examples in {name} fail (see stdout)"
+    )

@@ -35,23 +35,56 @@ def engine(moto_reset: str) -> tuple[AthenaEngine, list[dict[str, Any]]]:
     athena = boto3.client("athena", endpoint_url=moto_reset, region_name="us-east-1")
     s3 = boto3.client("s3", endpoint_url=moto_reset, region_name="us-east-1")
     s3.create_bucket(Bucket="athena-results")
-    athena.create_work_group(Name="analytics", Configuration={"ResultConfiguration": {"OutputLocation": OUT}})
+    athena.create_work_group(
+        Name="analytics", Configuration={"ResultConfiguration": {"OutputLocation": OUT}}
+    )
     sent: list[dict[str, Any]] = []
-    athena.meta.events.register("provide-client-params.athena.StartQueryExecution",
-                                lambda params, **_: sent.append(dict(params)))
-    return AthenaEngine(athena, s3, database="flowlens", workgroup="analytics", output_location=OUT,
-                        poll_seconds=0.01), sent
+    athena.meta.events.register(
+        "provide-client-params.athena.StartQueryExecution",
+        lambda params, **_: sent.append(dict(params)),
+    )
+    return AthenaEngine(
+        athena,
+        s3,
+        database="flowlens",
+        workgroup="analytics",
+        output_location=OUT,
+        poll_seconds=0.01,
+    ), sent
 
 
 def _canned(endpoint: str, rows: list[list[str | None]], columns: list[tuple[str, str]]) -> None:
-    body = {"results": [{
-        "rows": [{"Data": [{"VarCharValue": v} if v is not None else {} for v in r]} for r in rows],
-        "column_info": [{"Name": n, "Type": t, "CatalogName": "hive", "SchemaName": "", "TableName": "",
-                         "Label": n, "Precision": 0, "Scale": 0, "Nullable": "NULLABLE", "CaseSensitive": True}
-                        for n, t in columns],
-    }]}
-    req = urllib.request.Request(f"{endpoint}/moto-api/static/athena/query-results", data=json.dumps(body).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
+    body = {
+        "results": [
+            {
+                "rows": [
+                    {"Data": [{"VarCharValue": v} if v is not None else {} for v in r]}
+                    for r in rows
+                ],
+                "column_info": [
+                    {
+                        "Name": n,
+                        "Type": t,
+                        "CatalogName": "hive",
+                        "SchemaName": "",
+                        "TableName": "",
+                        "Label": n,
+                        "Precision": 0,
+                        "Scale": 0,
+                        "Nullable": "NULLABLE",
+                        "CaseSensitive": True,
+                    }
+                    for n, t in columns
+                ],
+            }
+        ]
+    }
+    req = urllib.request.Request(
+        f"{endpoint}/moto-api/static/athena/query-results",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(req).read()
 
 
@@ -59,23 +92,39 @@ def test_step_is_a_ctas_in_the_work_prefix_with_positional_parameters(engine: An
     eng, sent = engine
     for source in analysis_sources(DataDir(Path("/nonexistent"))):
         eng.register_parquet(source)
-    eng.run_step("eni_day_stats", sqlfiles.load("analyze", "12_eni_day_stats"), {"day": DAY, "unused": 1})
+    eng.run_step(
+        "eni_day_stats", sqlfiles.load("analyze", "12_eni_day_stats"), {"day": DAY, "unused": 1}
+    )
     ctas = sent[-1]
     assert ctas["WorkGroup"] == "analytics"
     assert ctas["ResultConfiguration"] == {"OutputLocation": OUT}
     assert ctas["QueryExecutionContext"] == {"Database": "flowlens"}
-    assert ctas["QueryString"].startswith(f'CREATE TABLE "flowlens"."{eng.prefix}eni_day_stats" WITH (format = \'PARQUET\'')
-    assert f"external_location = '{OUT}flowlens-work/{eng.run}/eni_day_stats/'" in ctas["QueryString"]
-    assert 'FROM "flowlens"."flows" AS flows' in ctas["QueryString"] and "date = ?" in ctas["QueryString"]
+    assert ctas["QueryString"].startswith(
+        f'CREATE TABLE "flowlens"."{eng.prefix}eni_day_stats" WITH (format = \'PARQUET\''
+    )
+    assert (
+        f"external_location = '{OUT}flowlens-work/{eng.run}/eni_day_stats/'" in ctas["QueryString"]
+    )
+    assert (
+        'FROM "flowlens"."flows" AS flows' in ctas["QueryString"]
+        and "date = ?" in ctas["QueryString"]
+    )
     assert ctas["ExecutionParameters"] == ["DATE '2026-11-28'"]
     assert sent[-2]["QueryString"] == f"DROP TABLE IF EXISTS `flowlens`.`{eng.prefix}eni_day_stats`"
     # the inventory is the day's timeline, uploaded like every Python-built table: no snapshot view
     assert not any(f'"{eng.prefix}sg_rules"' in s["QueryString"] for s in sent)
     # moto kept the same request: the workgroup and parameters reached the API
-    got = eng.athena.get_query_execution(QueryExecutionId=eng.athena.list_query_executions(WorkGroup="analytics")
-                                         ["QueryExecutionIds"][-1])["QueryExecution"]
-    assert got["WorkGroup"] == "analytics" and got["ResultConfiguration"]["OutputLocation"].startswith(OUT)
-    assert got["Query"] == ctas["QueryString"] and got["ExecutionParameters"] == ["DATE '2026-11-28'"]
+    got = eng.athena.get_query_execution(
+        QueryExecutionId=eng.athena.list_query_executions(WorkGroup="analytics")[
+            "QueryExecutionIds"
+        ][-1]
+    )["QueryExecution"]
+    assert got["WorkGroup"] == "analytics" and got["ResultConfiguration"][
+        "OutputLocation"
+    ].startswith(OUT)
+    assert got["Query"] == ctas["QueryString"] and got["ExecutionParameters"] == [
+        "DATE '2026-11-28'"
+    ]
 
 
 def test_later_steps_read_earlier_steps_by_their_work_names(engine: Any) -> None:
@@ -88,22 +137,30 @@ def test_later_steps_read_earlier_steps_by_their_work_names(engine: Any) -> None
 
 def test_python_tables_are_uploaded_as_parquet_and_declared(engine: Any) -> None:
     eng, sent = engine
-    eng.register_arrow("admin_ports", pa.table({"port": pa.array([22], pa.int32()), "service": ["SSH"]}))
+    eng.register_arrow(
+        "admin_ports", pa.table({"port": pa.array([22], pa.int32()), "service": ["SSH"]})
+    )
     key = f"flowlens/flowlens-work/{eng.run}/admin_ports/data.parquet"
     assert eng.s3.head_object(Bucket="athena-results", Key=key)["ContentLength"] > 0
     ddl = sent[-1]["QueryString"]
-    assert ddl.startswith(f"CREATE EXTERNAL TABLE IF NOT EXISTS `flowlens`.`{eng.prefix}admin_ports`")
+    assert ddl.startswith(
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `flowlens`.`{eng.prefix}admin_ports`"
+    )
     assert "`port` int" in ddl and f"LOCATION '{OUT}flowlens-work/{eng.run}/admin_ports/'" in ddl
 
 
 def test_results_are_decoded_with_their_athena_types(engine: Any) -> None:
     eng, sent = engine
-    _canned(eng.athena.meta.endpoint_url,
-            [["n", "d", "t", "ok", "s"], ["3", "2026-11-28", "2026-11-28 01:02:03.000", "true", None]],
-            [("n", "bigint"), ("d", "date"), ("t", "timestamp"), ("ok", "boolean"), ("s", "varchar")])
+    _canned(
+        eng.athena.meta.endpoint_url,
+        [["n", "d", "t", "ok", "s"], ["3", "2026-11-28", "2026-11-28 01:02:03.000", "true", None]],
+        [("n", "bigint"), ("d", "date"), ("t", "timestamp"), ("ok", "boolean"), ("s", "varchar")],
+    )
     got = eng.fetch_arrow("SELECT COUNT(*) AS n FROM flows WHERE date = $day", {"day": DAY})
     assert sent[-1]["ExecutionParameters"] == ["DATE '2026-11-28'"]
-    assert got.to_pylist() == [{"n": 3, "d": DAY, "t": datetime(2026, 11, 28, 1, 2, 3), "ok": True, "s": None}]
+    assert got.to_pylist() == [
+        {"n": 3, "d": DAY, "t": datetime(2026, 11, 28, 1, 2, 3), "ok": True, "s": None}
+    ]
 
 
 def test_reset_drops_what_the_run_created(engine: Any) -> None:
@@ -121,14 +178,20 @@ def test_reset_drops_what_the_run_created(engine: Any) -> None:
 def test_bad_output_location_and_timestamps_as_literals() -> None:
     from flowlens.engines.athena import sql_literal
 
-    assert sql_literal(datetime(2026, 11, 28, tzinfo=UTC)) == "TIMESTAMP '2026-11-28 00:00:00.000 UTC'"
+    assert (
+        sql_literal(datetime(2026, 11, 28, tzinfo=UTC)) == "TIMESTAMP '2026-11-28 00:00:00.000 UTC'"
+    )
     with pytest.raises(AnalysisError, match="s3://"):
         AthenaEngine(None, None, database="d", workgroup="w", output_location="/tmp/x")
 
 
-def test_cli_athena_engine_needs_an_output_location(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_athena_engine_needs_an_output_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from flowlens.cli import main
 
-    code = main(["analyze", "--data-dir", str(tmp_path), "--date", "2026-11-28", "--engine", "athena"])
+    code = main(
+        ["analyze", "--data-dir", str(tmp_path), "--date", "2026-11-28", "--engine", "athena"]
+    )
     assert code == 2
     assert "--output-location" in capsys.readouterr().err

@@ -14,11 +14,19 @@ from flowlens.errors import UsageError
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
 
-OPTS = DdlOptions("s3://lake/fl/", "flowlens", ("123456789012", "210987654321"), ("us-east-1", "eu-west-1"), date(2026, 1, 1))
+OPTS = DdlOptions(
+    "s3://lake/fl/",
+    "flowlens",
+    ("123456789012", "210987654321"),
+    ("us-east-1", "eu-west-1"),
+    date(2026, 1, 1),
+)
 
 
 def _by_table(stmts: list[str]) -> dict[str, str]:
-    return {s.split("`.`", 1)[1].split("`", 1)[0]: s for s in stmts if s.startswith("CREATE EXTERNAL")}
+    return {
+        s.split("`.`", 1)[1].split("`", 1)[0]: s for s in stmts if s.startswith("CREATE EXTERNAL")
+    }
 
 
 @pytest.mark.parametrize("dialect", ["hive", "athena"])
@@ -38,7 +46,10 @@ def test_flows_partition_projection_over_account_region_date() -> None:
     assert "'projection.account_id.values'='123456789012,210987654321'" in flows
     assert "'projection.region.values'='us-east-1,eu-west-1'" in flows
     assert "'projection.date.range'='2026-01-01,NOW'" in flows
-    assert "'storage.location.template'='s3://lake/fl/flows/account_id=${account_id}/region=${region}/date=${date}/'" in flows
+    assert (
+        "'storage.location.template'='s3://lake/fl/flows/account_id=${account_id}/region=${region}/date=${date}/'"
+        in flows
+    )
     assert "LOCATION 's3://lake/fl/flows/'" in flows
     assert "`extra` map<string,string>" in flows and "`end` bigint" in flows
 
@@ -54,8 +65,10 @@ def test_inventory_by_snapshot_and_results_by_date_one_prefix_per_table() -> Non
     assert "s3://lake/fl/inventory/sg_rules/snapshot=${snapshot}/" in tables["sg_rules"]
     assert "PARTITIONED BY (`date` date)" in tables["rule_usage"]
     assert "s3://lake/fl/results/rule_usage/date=${date}/" in tables["rule_usage"]
-    assert lake_key("inventory/snapshot=20261128T000000Z/sg_rules.parquet") == \
-        "inventory/sg_rules/snapshot=20261128T000000Z/sg_rules.parquet"
+    assert (
+        lake_key("inventory/snapshot=20261128T000000Z/sg_rules.parquet")
+        == "inventory/sg_rules/snapshot=20261128T000000Z/sg_rules.parquet"
+    )
 
 
 def test_types_and_bad_options() -> None:
@@ -69,7 +82,20 @@ def test_types_and_bad_options() -> None:
 
 
 def test_cli_prints_the_ddl(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["athena-ddl", "--bucket", "s3://lake/fl", "--account", "123456789012", "--region", "us-east-1"]) == 0
+    assert (
+        main(
+            [
+                "athena-ddl",
+                "--bucket",
+                "s3://lake/fl",
+                "--account",
+                "123456789012",
+                "--region",
+                "us-east-1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     stmts = [s for s in out.split(";\n") if s.strip()]
     assert len(stmts) == 3 + len(INVENTORY_SCHEMAS) + len(RESULT_SCHEMAS)

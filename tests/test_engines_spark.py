@@ -44,7 +44,9 @@ def spark() -> Iterator[Any]:
     from flowlens.engines.spark_engine import build_session
 
     # tiny inputs: compiling generated code costs more than it saves
-    session = build_session("local[2]", shuffle_partitions=4, extra={"spark.sql.codegen.wholeStage": "false"})
+    session = build_session(
+        "local[2]", shuffle_partitions=4, extra={"spark.sql.codegen.wholeStage": "false"}
+    )
     yield session
     session.stop()
 
@@ -71,7 +73,10 @@ def _canonical(value: Any) -> Any:
 
 def _rows(path: Path) -> list[tuple[Any, ...]]:
     table = pq.read_table(path)
-    rows = [tuple(_canonical(v) for v in r.values()) for r in table.select(sorted(table.column_names)).to_pylist()]
+    rows = [
+        tuple(_canonical(v) for v in r.values())
+        for r in table.select(sorted(table.column_names)).to_pylist()
+    ]
     return sorted(rows, key=repr)
 
 
@@ -85,12 +90,21 @@ def _compare_engines(dd: DataDir, tmp: Path, spark: Any, days: list[date]) -> di
     sizes = {}
     for day in days:
         for table in OUTPUTS:
-            duck, sprk = _rows(dd.results_dir(day) / f"{table}.parquet"), _rows(spark_dd.results_dir(day) / f"{table}.parquet")
-            assert pq.read_schema(dd.results_dir(day) / f"{table}.parquet").names == \
-                pq.read_schema(spark_dd.results_dir(day) / f"{table}.parquet").names, table
-            assert len(duck) == len(sprk), f"{day} {table}: DuckDB {len(duck)} rows, Spark {len(sprk)}"
+            duck, sprk = (
+                _rows(dd.results_dir(day) / f"{table}.parquet"),
+                _rows(spark_dd.results_dir(day) / f"{table}.parquet"),
+            )
+            assert (
+                pq.read_schema(dd.results_dir(day) / f"{table}.parquet").names
+                == pq.read_schema(spark_dd.results_dir(day) / f"{table}.parquet").names
+            ), table
+            assert len(duck) == len(sprk), (
+                f"{day} {table}: DuckDB {len(duck)} rows, Spark {len(sprk)}"
+            )
             diff = [(a, b) for a, b in zip(duck, sprk, strict=True) if a != b]
-            assert not diff, f"{day} {table}: first difference DuckDB {diff[0][0]} vs Spark {diff[0][1]}"
+            assert not diff, (
+                f"{day} {table}: first difference DuckDB {diff[0][0]} vs Spark {diff[0][1]}"
+            )
             sizes[table] = sizes.get(table, 0) + len(duck)
     return sizes
 
@@ -110,7 +124,9 @@ def test_generated_multi_account_day_gives_identical_results(spark: Any, tmp_pat
     generate.generate_day(tmp_path / "bucket", 6000, DAY, seed=3)
     ingest(LocalSource(tmp_path / "bucket"), [DAY], dd)
     flows = bench_analyze.gen_flows(6000, 60, np.random.default_rng(5))
-    other = dd.flows / "account_id=210987654321" / "region=eu-west-1" / f"date={DAY}" / "part-0.parquet"
+    other = (
+        dd.flows / "account_id=210987654321" / "region=eu-west-1" / f"date={DAY}" / "part-0.parquet"
+    )
     write_parquet_atomic(flows, other)
     bench_analyze.gen_inventory(dd, 60)
     sizes = _compare_engines(dd, tmp_path, spark, [DAY])

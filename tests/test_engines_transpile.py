@@ -40,15 +40,22 @@ def test_spark_binds_named_parameters() -> None:
 
 
 def test_trino_binds_positionally_in_text_order_even_through_ctes() -> None:
-    r = to_trino("WITH a AS (SELECT * FROM t WHERE d < $second) SELECT * FROM a WHERE d >= $first AND e = $second")
+    r = to_trino(
+        "WITH a AS (SELECT * FROM t WHERE d < $second) SELECT * FROM a WHERE d >= $first AND e = $second"
+    )
     assert r.sql.count("?") == 3
     assert r.params == ("second", "first", "second")
 
 
 def test_tables_are_renamed_but_ctes_and_qualified_names_are_not() -> None:
-    tree = sqlglot.parse_one("WITH usage AS (SELECT * FROM rule_matches) SELECT * FROM usage JOIN s.flows f ON true "
-                             "JOIN flows ON true", read="duckdb")
-    out = rename_tables(tree, {"rule_matches": "db.tmp_rule_matches", "usage": "db.x", "flows": "db.flows"}).sql()
+    tree = sqlglot.parse_one(
+        "WITH usage AS (SELECT * FROM rule_matches) SELECT * FROM usage JOIN s.flows f ON true "
+        "JOIN flows ON true",
+        read="duckdb",
+    )
+    out = rename_tables(
+        tree, {"rule_matches": "db.tmp_rule_matches", "usage": "db.x", "flows": "db.flows"}
+    ).sql()
     assert "db.tmp_rule_matches AS rule_matches" in out
     assert "FROM usage" in out and "db.x" not in out
     assert "s.flows AS f" in out and "db.flows AS flows" in out

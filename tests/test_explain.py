@@ -15,7 +15,11 @@ from flowlens.model.net import ICMP, TCP
 
 DAY = date(2026, 11, 28)
 ALB_A, APP_1, BASTION, RDS = "10.20.0.201", "10.20.10.11", "10.20.0.10", "10.20.20.25"
-ALB_ENI, APP_1_ENI, BASTION_ENI = "eni-05e533b585d4529e5", "eni-0a7d0664fd881ae5b", "eni-07a93e423b3ff6908"
+ALB_ENI, APP_1_ENI, BASTION_ENI = (
+    "eni-05e533b585d4529e5",
+    "eni-0a7d0664fd881ae5b",
+    "eni-07a93e423b3ff6908",
+)
 ALB_SG, APP_SG = "sg-07abe3767ce26ff9c", "sg-0f0222b560a38a5e4"
 
 
@@ -30,7 +34,9 @@ def test_allowed_flow_with_two_matching_rules_and_an_sg_reference(sample_day) ->
     assert (dst.eni_id, dst.role) == (APP_1_ENI, "destination")
     # app-in-8080-from-alb (SG reference) and app-in-8080-vpc (old CIDR rule) both allow it
     assert {(m.rule_id, m.via) for m in dst.matches} == {
-        ("sgr-0816d1addeb16fa85", Via.SG), ("sgr-084c2c9e25dd73586", Via.CIDR)}
+        ("sgr-0816d1addeb16fa85", Via.SG),
+        ("sgr-084c2c9e25dd73586", Via.CIDR),
+    }
     assert any("inside 10.20.0.0/16" in m.why for m in dst.matches)
     # the plan removes the CIDR rule; the SG reference keeps the flow
     assert dst.plan is not None and dst.plan.changed == ("sgr-084c2c9e25dd73586",)
@@ -62,7 +68,11 @@ def test_flow_the_plan_would_cut(sample_day) -> None:
     (dst,) = ex.sides
     assert [m.rule_id for m in dst.matches] == ["sgr-093b55da14b72410e"]
     assert ex.allowed is True and ex.allowed_after_plan is False
-    assert dst.plan is not None and dst.plan.changed == ("sgr-093b55da14b72410e",) and not dst.plan.kept_by
+    assert (
+        dst.plan is not None
+        and dst.plan.changed == ("sgr-093b55da14b72410e",)
+        and not dst.plan.kept_by
+    )
     assert ex.traffic == ()
 
 
@@ -71,7 +81,9 @@ def test_cli_json_and_text(sample_day, capsys: pytest.CaptureFixture[str]) -> No
     assert main([*base, "--src", APP_1, "--dst", RDS, "--port", "5432", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["allowed"] is True and out["flow"]["protocol_name"] == "tcp"
-    assert out["flow"]["src_port"] is not None  # taken from the recorded conversation for the reply's NACL
+    assert (
+        out["flow"]["src_port"] is not None
+    )  # taken from the recorded conversation for the reply's NACL
     assert {s["role"] for s in out["sides"]} == {"source", "destination"}
     assert main([*base, "--src", BASTION, "--dst", APP_1, "--protocol", "icmp"]) == 0
     text = capsys.readouterr().out
@@ -79,6 +91,19 @@ def test_cli_json_and_text(sample_day, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_cli_rejects_a_bad_address(sample_day, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["explain", "--data-dir", str(sample_day.data.root), "--date", DAY.isoformat(),
-                 "--src", "10.0.0.300", "--dst", APP_1, "--port", "80"])
+    code = main(
+        [
+            "explain",
+            "--data-dir",
+            str(sample_day.data.root),
+            "--date",
+            DAY.isoformat(),
+            "--src",
+            "10.0.0.300",
+            "--dst",
+            APP_1,
+            "--port",
+            "80",
+        ]
+    )
     assert code == 2 and "--src '10.0.0.300' is not an IP address" in capsys.readouterr().err

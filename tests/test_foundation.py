@@ -20,17 +20,23 @@ from flowlens.sqlfiles import all_queries, parse_query
 
 def test_query_header_and_params_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "q.sql"
-    q = parse_query("-- name: q\n-- returns: rows\n-- params: $a, $b\nSELECT $a, $b, '$notaparam'\n", path)
+    q = parse_query(
+        "-- name: q\n-- returns: rows\n-- params: $a, $b\nSELECT $a, $b, '$notaparam'\n", path
+    )
     assert q.params == ("a", "b")
-    with pytest.raises(AnalysisError, match=r"q.sql:3: declared params \['a'\] but the query uses \['a', 'c'\]"):
+    with pytest.raises(
+        AnalysisError, match=r"q.sql:3: declared params \['a'\] but the query uses \['a', 'c'\]"
+    ):
         parse_query("-- name: q\n-- returns: rows\n-- params: $a\nSELECT $a, $c\n", path)
     with pytest.raises(AnalysisError, match="differs from the file name"):
         parse_query("-- name: other\n-- returns: rows\nSELECT 1\n", path)
 
 
 def test_a_long_header_value_continues_on_indented_comment_lines(tmp_path: Path) -> None:
-    text = ("-- name: q\n-- returns: one row per pair,\n--     both directions\n-- params: $a,\n--     $b\n"
-            "-- A comment of the query, not the header.\n--     indented, still not the header\nSELECT $a, $b\n")
+    text = (
+        "-- name: q\n-- returns: one row per pair,\n--     both directions\n-- params: $a,\n--     $b\n"
+        "-- A comment of the query, not the header.\n--     indented, still not the header\nSELECT $a, $b\n"
+    )
     q = parse_query(text, tmp_path / "q.sql")
     assert (q.returns, q.params) == ("one row per pair, both directions", ("a", "b"))
 
@@ -59,14 +65,18 @@ def test_addr_key_round_trips_and_orders(ip: ipaddress.IPv4Address | ipaddress.I
 
 
 @given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32), st.ip_addresses(v=4))
-def test_cidr_range_is_membership_v4(net_ip: ipaddress.IPv4Address, plen: int, probe: ipaddress.IPv4Address) -> None:
+def test_cidr_range_is_membership_v4(
+    net_ip: ipaddress.IPv4Address, plen: int, probe: ipaddress.IPv4Address
+) -> None:
     net = ipaddress.ip_network(f"{net_ip}/{plen}", strict=False)
     r = cidr_range(str(net))
     assert r.contains_key(addr_key(str(probe))) == (probe in net)
 
 
 @given(st.ip_addresses(v=6), st.integers(min_value=0, max_value=128), st.ip_addresses(v=6))
-def test_cidr_range_is_membership_v6(net_ip: ipaddress.IPv6Address, plen: int, probe: ipaddress.IPv6Address) -> None:
+def test_cidr_range_is_membership_v6(
+    net_ip: ipaddress.IPv6Address, plen: int, probe: ipaddress.IPv6Address
+) -> None:
     net = ipaddress.ip_network(f"{net_ip}/{plen}", strict=False)
     r = cidr_range(str(net))
     assert r.contains_key(addr_key(str(probe))) == (probe in net)
@@ -79,7 +89,9 @@ def test_format_fields_reads_log_format_and_header() -> None:
 
 def test_flow_files_carry_no_partition_columns() -> None:
     assert "account_id" not in FLOW_FILE_SCHEMA.names and "date" not in FLOW_FILE_SCHEMA.names
-    assert {"srcaddr", "log_status", "source_key", "flow_log_id", "extra"} <= set(FLOW_FILE_SCHEMA.names)
+    assert {"srcaddr", "log_status", "source_key", "flow_log_id", "extra"} <= set(
+        FLOW_FILE_SCHEMA.names
+    )
 
 
 def test_empty_catalog_has_every_contract_table(tmp_path: Path) -> None:
@@ -88,9 +100,24 @@ def test_empty_catalog_has_every_contract_table(tmp_path: Path) -> None:
     con = connect(dd)
     names = {r[0] for r in con.sql("SHOW TABLES").fetchall()}
     contract = {
-        "flows", "tgw_flows", "quarantine", "security_groups", "sg_rules", "enis", "eni_groups", "eni_ips",
-        "nacls", "nacl_entries", "prefix_list_entries", "flow_logs", "conversations", "rule_usage",
-        "rejected", "findings", "recommendations", "ingest_manifest",
+        "flows",
+        "tgw_flows",
+        "quarantine",
+        "security_groups",
+        "sg_rules",
+        "enis",
+        "eni_groups",
+        "eni_ips",
+        "nacls",
+        "nacl_entries",
+        "prefix_list_entries",
+        "flow_logs",
+        "conversations",
+        "rule_usage",
+        "rejected",
+        "findings",
+        "recommendations",
+        "ingest_manifest",
     }
     assert contract <= names
     assert con.execute("SELECT count(*) FROM flows").fetchone() == (0,)

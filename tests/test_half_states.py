@@ -41,8 +41,10 @@ def _obj(root: Path, o: int, lines: int, port: int) -> None:
     name = f"{ACCT}_vpcflowlogs_{REGION}_fl-0aaa_20261128T{o:02d}00Z_{o:08x}.log.gz"
     key = root / f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/2026/11/28/{name}"
     key.parent.mkdir(parents=True, exist_ok=True)
-    body = "".join(f"2 {ACCT} eni-0abc 10.0.{i // 250 % 250}.{i % 250} 10.0.1.1 {1024 + i % 60000} {port} 6 3 180 {end - 30} {end} ACCEPT OK\n"
-                   for i in range(lines))
+    body = "".join(
+        f"2 {ACCT} eni-0abc 10.0.{i // 250 % 250}.{i % 250} 10.0.1.1 {1024 + i % 60000} {port} 6 3 180 {end - 30} {end} ACCEPT OK\n"
+        for i in range(lines)
+    )
     key.write_bytes(gzip.compress((HEADER + "\n" + body).encode(), compresslevel=1))
 
 
@@ -50,7 +52,11 @@ def _count_files(dd: Path) -> int:
     """What a reader globbing the flows sees at this instant (hidden temp files are not matched)."""
     con = duckdb.connect()
     try:
-        return int(con.execute(f"SELECT count(*) FROM read_parquet('{dd}/flows/**/*.parquet', union_by_name=true)").fetchone()[0])
+        return int(
+            con.execute(
+                f"SELECT count(*) FROM read_parquet('{dd}/flows/**/*.parquet', union_by_name=true)"
+            ).fetchone()[0]
+        )
     except duckdb.IOException:
         return -1  # no file yet / a file renamed away between glob and open: retried
     finally:
@@ -98,13 +104,21 @@ def _results_hashes(dd: DataDir) -> dict[str, str]:
 def analysed(tmp_path: Path) -> DataDir:
     """The sample day ingested, inventoried, analysed and recommended into a data dir of its own."""
     out = tmp_path / "demo"
-    run = subprocess.run([sys.executable, "-m", "flowlens", "demo", "--out", str(out), "-q"], capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "flowlens", "demo", "--out", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     return DataDir(out / "data")
 
 
-def test_a_failed_reanalysis_leaves_the_previous_complete_results(analysed: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_reanalysis_leaves_the_previous_complete_results(
+    analysed: DataDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dd = analysed
     before = _results_hashes(dd)
     assert {"conversations.parquet", "rule_usage.parquet", "findings.parquet"} <= set(before)
@@ -123,7 +137,9 @@ def test_a_failed_reanalysis_leaves_the_previous_complete_results(analysed: Data
         analyze(dd, [DAY])
     assert calls["n"] == 3
     assert _results_hashes(dd) == before  # not two new files among three old ones
-    assert not [p for p in dd.results.iterdir() if p.name.startswith(".")], "the half-built folder is gone"
+    assert not [p for p in dd.results.iterdir() if p.name.startswith(".")], (
+        "the half-built folder is gone"
+    )
     assert recommend(dd, [DAY], write=False).to_json() == plan_before
 
 
@@ -139,8 +155,13 @@ def test_a_killed_reanalysis_leaves_the_previous_complete_results(analysed: Data
         "    if n[0] == 3: os.kill(os.getpid(), signal.SIGKILL)\n    real(self, table, types, final)\n"
         "DuckDBEngine.write_parquet = dying\nanalyze(DataDir(Path(sys.argv[1])), [date(2026, 11, 28)])\n"
     )
-    run = subprocess.run([sys.executable, "-c", code, str(dd.root)], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(dd.root)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == -9, run.stderr
     assert _results_hashes(dd) == before
     # The killed run's hidden folder is never read: the catalog's views and recommend see one run.
@@ -154,22 +175,30 @@ def test_a_killed_reanalysis_leaves_the_previous_complete_results(analysed: Data
     assert set(_results_hashes(dd)) == set(before) - {"recommendations.parquet"}
 
 
-def test_a_first_ingest_killed_while_writing_the_catalog_leaves_a_usable_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_first_ingest_killed_while_writing_the_catalog_leaves_a_usable_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src, dd = tmp_path / "src", tmp_path / "data"
     for o in range(3):
         _obj(src, o, SMALL, 443)
     real = catalog.register_views
 
     def dying(con: duckdb.DuckDBPyConnection, d: DataDir, *, snapshot: str | None = None) -> None:
-        con.execute("CREATE VIEW flows AS SELECT 1 AS x")  # a view or two made, then the process "dies"
+        con.execute(
+            "CREATE VIEW flows AS SELECT 1 AS x"
+        )  # a view or two made, then the process "dies"
         raise KeyboardInterrupt
 
     monkeypatch.setattr(catalog, "register_views", dying)
     with pytest.raises(KeyboardInterrupt):
         ingest(LocalSource(src), [DAY], DataDir(dd))
     monkeypatch.setattr(catalog, "register_views", real)
-    assert not (dd / "catalog.duckdb").exists()  # no catalog without views: none at all, or the old one
+    assert not (
+        dd / "catalog.duckdb"
+    ).exists()  # no catalog without views: none at all, or the old one
     assert not [p for p in dd.iterdir() if p.name.startswith(".catalog")]
-    con = flowlens.connect(dd)  # the data committed before the catalog: the reader's catalog is made now
+    con = flowlens.connect(
+        dd
+    )  # the data committed before the catalog: the reader's catalog is made now
     assert con.execute("SELECT count(*) FROM flows").fetchone() == (3 * SMALL,)
     con.close()

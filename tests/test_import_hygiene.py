@@ -45,16 +45,28 @@ def _loaded(module: str) -> list[str]:
         f"importlib.import_module({module!r})\n"
         f"print(json.dumps(sorted(m for m in {IO_LIBRARIES!r} if m in sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     loaded: list[str] = json.loads(out.stdout)
     return loaded
 
 
 def test_the_pure_modules_are_found() -> None:
     found = pure_modules()
-    assert {"flowlens.model.net", "flowlens.model.plan", "flowlens.recommend.rules", "flowlens.report.exposure",
-            "flowlens.analyze.addresses", "flowlens.ingest.parse"} <= set(found)
+    assert {
+        "flowlens.model.net",
+        "flowlens.model.plan",
+        "flowlens.recommend.rules",
+        "flowlens.report.exposure",
+        "flowlens.analyze.addresses",
+        "flowlens.ingest.parse",
+    } <= set(found)
     assert "flowlens.report.charts" not in found  # pure functions, but of matplotlib: it says so
 
 
@@ -64,8 +76,16 @@ def test_a_pure_module_loads_no_io_library(module: str) -> None:
 
 
 #: The package and its stages: importing one must not start an engine (their pipelines load lazily).
-STAGES = ("flowlens", "flowlens.analyze", "flowlens.engines", "flowlens.ingest", "flowlens.inventory",
-          "flowlens.recommend", "flowlens.report", "flowlens.cli")
+STAGES = (
+    "flowlens",
+    "flowlens.analyze",
+    "flowlens.engines",
+    "flowlens.ingest",
+    "flowlens.inventory",
+    "flowlens.recommend",
+    "flowlens.report",
+    "flowlens.cli",
+)
 
 
 @pytest.mark.parametrize("package", STAGES)

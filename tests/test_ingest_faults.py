@@ -64,7 +64,12 @@ def _proxy(upstream: str, faults: _Faults) -> ThreadingHTTPServer:
                 if throttle:
                     faults.throttled.add(path)
                     faults.slowdowns += 1
-                cut = is_object_get and not throttle and path.endswith(faults.cut_key) and not faults.cut_done
+                cut = (
+                    is_object_get
+                    and not throttle
+                    and path.endswith(faults.cut_key)
+                    and not faults.cut_done
+                )
                 if cut:
                     faults.cut_done = True
             if throttle:
@@ -110,22 +115,48 @@ def throttling_endpoint(moto_reset: str) -> Iterator[tuple[str, _Faults, dict[st
     faults = _Faults(cut_key=sorted(objects)[2])
     server = _proxy(moto_reset, faults)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", faults, {k: 50 + i for i, k in enumerate(sorted(objects))}
+        yield (
+            f"http://127.0.0.1:{server.server_address[1]}",
+            faults,
+            {k: 50 + i for i, k in enumerate(sorted(objects))},
+        )
     finally:
         server.shutdown()
 
 
 def test_throttling_and_a_dropped_body_are_retried_and_reported(
-    throttling_endpoint: tuple[str, _Faults, dict[str, int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    throttling_endpoint: tuple[str, _Faults, dict[str, int]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     endpoint, faults, rows = throttling_endpoint
-    code = main(["ingest", f"s3://{BUCKET}", "--date", "2026-11-28", "--endpoint-url", endpoint,
-                 "--data-dir", str(tmp_path / "d"), "--json", "-q"])
+    code = main(
+        [
+            "ingest",
+            f"s3://{BUCKET}",
+            "--date",
+            "2026-11-28",
+            "--endpoint-url",
+            endpoint,
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--json",
+            "-q",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["failed"] == []
     assert summary["objects"] == len(rows) and summary["rows"] == sum(rows.values())
     assert faults.slowdowns == len(rows) and faults.cut_done
     assert summary["retries"] >= faults.slowdowns + 1  # every 503, and the re-read of the cut body
-    main(["sql", "--data-dir", str(tmp_path / "d"), "--format", "json",
-          "SELECT count(*) AS n, count(DISTINCT source_key) AS objects FROM flows"])
+    main(
+        [
+            "sql",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--format",
+            "json",
+            "SELECT count(*) AS n, count(DISTINCT source_key) AS objects FROM flows",
+        ]
+    )
     assert json.loads(capsys.readouterr().out) == [{"n": sum(rows.values()), "objects": len(rows)}]

@@ -28,7 +28,9 @@ def _parse_file(path: Path) -> tuple[Header, object]:
     data = data if data.endswith(b"\n") else data + b"\n"
     for sidecar in (path.with_suffix(".fields"), path.with_suffix(".fields.inferred")):
         if sidecar.exists():
-            return parse_header(sidecar.read_bytes()), parse_chunk(data, parse_header(sidecar.read_bytes()), 1)
+            return parse_header(sidecar.read_bytes()), parse_chunk(
+                data, parse_header(sidecar.read_bytes()), 1
+            )
     head, body = split_header(data)
     return parse_header(head), parse_chunk(body, parse_header(head), 2)
 
@@ -60,7 +62,11 @@ def test_fast_and_reference_parsers_agree_on_every_corpus_file(corpus: Path) -> 
     for path in sorted((corpus / "flowlogs").rglob("*.log")):
         header, fast = _parse_file(path)
         data = path.read_bytes()
-        body = data if path.with_suffix(".fields").exists() or path.with_suffix(".fields.inferred").exists() else split_header(data)[1]
+        body = (
+            data
+            if path.with_suffix(".fields").exists() or path.with_suffix(".fields.inferred").exists()
+            else split_header(data)[1]
+        )
         first = 1 if body is data else 2
         ref = parse_chunk_python(body if body.endswith(b"\n") else body + b"\n", header, first)
         assert fast.table.equals(ref.table), path.name
@@ -80,7 +86,10 @@ def test_quirks(corpus: Path) -> None:
     _h, p = _parse_file(fl / "flowlogs-reader-tests/v5-s3-file-with-header-and-bogus-line.log")
     assert p.table.num_rows == 2 and [(b.line_number, b.raw) for b in p.bad] == [(4, "bogus line")]
     # Transit Gateway headers are recognised
-    for name in ("flowlogs-reader-tests/v6-tgw-s3-file-with-header.log", "elastic-beats-processor-testdata/v6-tgw-no-version-field.log"):
+    for name in (
+        "flowlogs-reader-tests/v6-tgw-s3-file-with-header.log",
+        "elastic-beats-processor-testdata/v6-tgw-no-version-field.log",
+    ):
         h, p = _parse_file(fl / name)
         assert h.tgw and p.table.num_rows == 1
     # v7 ECS and v8 reject-reason are kept in their own columns
@@ -92,7 +101,10 @@ def test_quirks(corpus: Path) -> None:
 def test_unknown_fields_are_kept_in_extra() -> None:
     h = parse_header(b"version srcport future-field")
     p = parse_chunk(b"2 443 hello\n2 - -\n", h, 2)
-    assert p.table.column("extra").to_pylist() == [[("future-field", "hello")], [("future-field", None)]]
+    assert p.table.column("extra").to_pylist() == [
+        [("future-field", "hello")],
+        [("future-field", None)],
+    ]
     assert p.table.column("srcport").to_pylist() == [443, None]
 
 
@@ -114,9 +126,16 @@ def test_key_layouts() -> None:
     for layout, key in keys.items():
         k = parse_key(key)
         assert k is not None, layout
-        assert (k.account_id, k.region, k.flow_log_id, k.timestamp.isoformat()) == ("123456789012", "eu-west-1", "fl-0abc", "2026-11-28T23:55:00+00:00")
+        assert (k.account_id, k.region, k.flow_log_id, k.timestamp.isoformat()) == (
+            "123456789012",
+            "eu-west-1",
+            "fl-0abc",
+            "2026-11-28T23:55:00+00:00",
+        )
         assert k.hive == layout.startswith("hive") and k.hourly == layout.endswith("hourly")
-    assert parse_key(keys["default"].replace(".log.gz", ".log.parquet")).format.value == "log.parquet"  # type: ignore[union-attr]
+    assert (
+        parse_key(keys["default"].replace(".log.gz", ".log.parquet")).format.value == "log.parquet"
+    )  # type: ignore[union-attr]
     assert parse_key("AWSLogs/test_file.log.gz") is None
     assert parse_key("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/28/notes.txt") is None
 
@@ -143,8 +162,12 @@ def _valid_values(f: FlowField) -> st.SearchStrategy[object]:
 @settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_random_fields_in_random_order_round_trip(data: st.DataObject) -> None:
-    fields = data.draw(st.lists(st.sampled_from(VPC_FIELDS), min_size=1, max_size=12, unique_by=lambda f: f.name))
-    rows = data.draw(st.lists(st.tuples(*[st.none() | _valid_values(f) for f in fields]), max_size=5))
+    fields = data.draw(
+        st.lists(st.sampled_from(VPC_FIELDS), min_size=1, max_size=12, unique_by=lambda f: f.name)
+    )
+    rows = data.draw(
+        st.lists(st.tuples(*[st.none() | _valid_values(f) for f in fields]), max_size=5)
+    )
     body = "".join(" ".join("-" if v is None else str(v) for v in row) + "\n" for row in rows)
     header = " ".join(f.name for f in fields)
     h = parse_header(header.encode())
@@ -164,7 +187,15 @@ def test_bad_headers_are_refused(bad: bytes) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"a  b\n", b" a b\n", b"a b \n", b"a\tb c\n", b"a b c\r\n", b"a b c\n\nd e f\n", b"a b c\n   \nd e f\n"],
+    [
+        b"a  b\n",
+        b" a b\n",
+        b"a b \n",
+        b"a\tb c\n",
+        b"a b c\r\n",
+        b"a b c\n\nd e f\n",
+        b"a b c\n   \nd e f\n",
+    ],
 )
 def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: bytes) -> None:
     """Odd whitespace (doubled, leading, trailing, tabs, CR, blank lines) parses as the reference does."""
@@ -176,6 +207,15 @@ def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: by
 def test_bodies_parse_together_only_when_clean() -> None:
     h = parse_header(b"srcport action")
     tables = parse_joined([b"1 A\n2 B\n", b"", b"3 C\n"], h)
-    assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [[1, 2], [], [3]]
-    for dirty in ([b"1 A\n", b"bogus\n"], [b"1 A\n", b"x B\n"], [b"1 A\n\n", b"2 B\n"], [b"1  A\n", b"2 B\n"]):
+    assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [
+        [1, 2],
+        [],
+        [3],
+    ]
+    for dirty in (
+        [b"1 A\n", b"bogus\n"],
+        [b"1 A\n", b"x B\n"],
+        [b"1 A\n\n", b"2 B\n"],
+        [b"1  A\n", b"2 B\n"],
+    ):
         assert parse_joined(dirty, h) is None, dirty

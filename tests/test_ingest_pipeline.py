@@ -34,7 +34,9 @@ def _key(hhmm: str, fl: str = "fl-0aaa", day: str = "20261128", hive: bool = Fal
 
 
 def _body(n: int, end: int, extra: str = "") -> bytes:
-    return gzip.compress((HEADER + "\n" + "".join(_line(i, end) + "\n" for i in range(n)) + extra).encode())
+    return gzip.compress(
+        (HEADER + "\n" + "".join(_line(i, end) + "\n" for i in range(n)) + extra).encode()
+    )
 
 
 def _write(root: Path, key: str, data: bytes) -> None:
@@ -57,7 +59,9 @@ def _ingest(src: str, dd: Path, *extra: str) -> tuple[int, dict]:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["ingest", src, "--date", "2026-11-28", "--data-dir", str(dd), "--json", "-q", *extra])
+        code = main(
+            ["ingest", src, "--date", "2026-11-28", "--data-dir", str(dd), "--json", "-q", *extra]
+        )
     return code, json.loads(out.getvalue())
 
 
@@ -69,31 +73,46 @@ def _count(dd: Path, sql: str = "SELECT count(*) FROM flows") -> int:
         con.close()
 
 
-def test_local_source_accounts_for_every_line_and_is_idempotent(tmp_path: Path, data_dir: Path) -> None:
+def test_local_source_accounts_for_every_line_and_is_idempotent(
+    tmp_path: Path, data_dir: Path
+) -> None:
     _mirror(tmp_path / "src")
     code, s = _ingest(str(tmp_path / "src"), data_dir)
     assert code == 0
     assert (s["rows"], s["quarantined"], s["out_of_window"], s["ignored_keys"]) == (18, 1, 2, 1)
     assert s["rows"] + s["quarantined"] + s["out_of_window"] == s["lines"] == 21
     assert _count(data_dir) == 18
-    assert _count(data_dir, "SELECT count(*) FROM quarantine WHERE raw = 'bogus line' AND line_number = 7") == 1
+    assert (
+        _count(
+            data_dir, "SELECT count(*) FROM quarantine WHERE raw = 'bogus line' AND line_number = 7"
+        )
+        == 1
+    )
     assert _count(data_dir, "SELECT count(DISTINCT date) FROM flows") == 1
     code, again = _ingest(str(tmp_path / "src"), data_dir)
     assert code == 0 and again["rows"] == 0 and again["skipped"] == 3
     assert _count(data_dir) == 18
     # the next day takes only the next day's records from the shared edge object
-    code2 = main(["ingest", str(tmp_path / "src"), "--date", "2026-11-29", "--data-dir", str(data_dir), "-q"])
+    code2 = main(
+        ["ingest", str(tmp_path / "src"), "--date", "2026-11-29", "--data-dir", str(data_dir), "-q"]
+    )
     assert code2 == 0 and _count(data_dir) == 20
 
 
-def test_corrupt_object_is_failed_rest_ingested_exit_1(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupt_object_is_failed_rest_ingested_exit_1(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _mirror(tmp_path / "src")
     _write(tmp_path / "src", _key("0005"), _body(50, DAY_START + 400)[:-30])  # truncated gzip
-    code = main(["ingest", str(tmp_path / "src"), "--date", "2026-11-28", "--data-dir", str(data_dir), "-q"])
+    code = main(
+        ["ingest", str(tmp_path / "src"), "--date", "2026-11-28", "--data-dir", str(data_dir), "-q"]
+    )
     assert code == 1
     assert _key("0005") in capsys.readouterr().err
     manifest = load(DataDir(data_dir))
-    assert manifest[_key("0005")].status == "failed" and "truncated" in (manifest[_key("0005")].error or "")
+    assert manifest[_key("0005")].status == "failed" and "truncated" in (
+        manifest[_key("0005")].error or ""
+    )
     assert _count(data_dir) == 18  # nothing of the truncated object, everything else
 
 
@@ -109,7 +128,9 @@ def test_changed_object_replaces_its_rows(tmp_path: Path, data_dir: Path) -> Non
     assert _count(data_dir, f"SELECT count(*) FROM flows WHERE source_key = '{_key('0000')}'") == 4
 
 
-def test_killed_run_is_completed_by_the_next_without_duplicates(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_run_is_completed_by_the_next_without_duplicates(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _mirror(tmp_path / "src")
     calls = {"n": 0}
     real_close = writer.PartitionWriter.close
@@ -133,13 +154,30 @@ def test_killed_run_is_completed_by_the_next_without_duplicates(tmp_path: Path, 
     code, s = _ingest(str(tmp_path / "src"), data_dir)
     assert code == 0 and s["rows"] == 18
     assert _count(data_dir) == 18
-    leftovers = [p for p in data_dir.rglob("*") if p.name.startswith(".") and p.is_file() and p.name != ".lock"]
+    leftovers = [
+        p
+        for p in data_dir.rglob("*")
+        if p.name.startswith(".") and p.is_file() and p.name != ".lock"
+    ]
     assert leftovers == []
 
 
-def test_strict_makes_a_bad_line_fatal(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_strict_makes_a_bad_line_fatal(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _mirror(tmp_path / "src")
-    code = main(["ingest", str(tmp_path / "src"), "--date", "2026-11-28", "--data-dir", str(data_dir), "-q", "--strict"])
+    code = main(
+        [
+            "ingest",
+            str(tmp_path / "src"),
+            "--date",
+            "2026-11-28",
+            "--data-dir",
+            str(data_dir),
+            "-q",
+            "--strict",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "line 7" in err and "--strict" in err
@@ -147,10 +185,20 @@ def test_strict_makes_a_bad_line_fatal(tmp_path: Path, data_dir: Path, capsys: p
 
 
 def test_tgw_files_go_to_tgw_flows(tmp_path: Path, data_dir: Path, corpus: Path) -> None:
-    lines = (corpus / "flowlogs/elastic-integrations-pipeline-tests/test-tgw-samples.log").read_text()
-    header = (corpus / "flowlogs/elastic-integrations-pipeline-tests/test-tgw-samples.fields.inferred").read_text()
-    _write(tmp_path / "src", _key("0000", day="20250819"), gzip.compress((header.strip() + "\n" + lines).encode()))
-    code = main(["ingest", str(tmp_path / "src"), "--date", "2025-08-19", "--data-dir", str(data_dir), "-q"])
+    lines = (
+        corpus / "flowlogs/elastic-integrations-pipeline-tests/test-tgw-samples.log"
+    ).read_text()
+    header = (
+        corpus / "flowlogs/elastic-integrations-pipeline-tests/test-tgw-samples.fields.inferred"
+    ).read_text()
+    _write(
+        tmp_path / "src",
+        _key("0000", day="20250819"),
+        gzip.compress((header.strip() + "\n" + lines).encode()),
+    )
+    code = main(
+        ["ingest", str(tmp_path / "src"), "--date", "2025-08-19", "--data-dir", str(data_dir), "-q"]
+    )
     assert code == 0
     assert _count(data_dir, "SELECT count(*) FROM tgw_flows") == 10
     assert _count(data_dir) == 0
@@ -162,18 +210,36 @@ def test_s3_source_through_moto_server(moto_reset: str, tmp_path: Path, data_dir
     _mirror(tmp_path / "src")
     for path in (tmp_path / "src").rglob("*"):
         if path.is_file():
-            s3.put_object(Bucket="flow-logs", Key="team/" + path.relative_to(tmp_path / "src").as_posix(), Body=path.read_bytes())
-    s3.put_object(Bucket="flow-logs", Key="team/AWSLogs/999999999999/vpcflowlogs/us-east-1/2026/11/28/x.log.gz", Body=b"x")
-    code, s = _ingest("s3://flow-logs/team", data_dir, "--endpoint-url", moto_reset, "--account", ACCT)
+            s3.put_object(
+                Bucket="flow-logs",
+                Key="team/" + path.relative_to(tmp_path / "src").as_posix(),
+                Body=path.read_bytes(),
+            )
+    s3.put_object(
+        Bucket="flow-logs",
+        Key="team/AWSLogs/999999999999/vpcflowlogs/us-east-1/2026/11/28/x.log.gz",
+        Body=b"x",
+    )
+    code, s = _ingest(
+        "s3://flow-logs/team", data_dir, "--endpoint-url", moto_reset, "--account", ACCT
+    )
     assert code == 0 and s["rows"] == 18 and s["quarantined"] == 1
     assert _count(data_dir) == 18
     code, again = _ingest("s3://flow-logs/team", data_dir, "--endpoint-url", moto_reset)
     assert code == 0 and again["rows"] == 0 and again["skipped"] == 3
 
 
-def test_synthetic_parquet_is_rejected_naming_the_column(tmp_path: Path, data_dir: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_synthetic_parquet_is_rejected_naming_the_column(
+    tmp_path: Path, data_dir: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = _key("0000", day="20150812").replace(".log.gz", ".log.parquet")
-    _write(tmp_path / "src", key, (corpus / "flowlogs/flowlogs-reader-tests/flows-synthetic.parquet").read_bytes())
-    code = main(["ingest", str(tmp_path / "src"), "--date", "2015-08-12", "--data-dir", str(data_dir), "-q"])
+    _write(
+        tmp_path / "src",
+        key,
+        (corpus / "flowlogs/flowlogs-reader-tests/flows-synthetic.parquet").read_bytes(),
+    )
+    code = main(
+        ["ingest", str(tmp_path / "src"), "--date", "2015-08-12", "--data-dir", str(data_dir), "-q"]
+    )
     assert code == 1
     assert "column srcport" in capsys.readouterr().err

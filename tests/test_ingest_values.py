@@ -21,7 +21,9 @@ from flowlens.ingest.parse import flow_log_header, parse_chunk, parse_chunk_pyth
 from flowlens.ingest.validate import MAX_TOKEN_BYTES
 
 HEADER = b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
-GOOD = b"2 123456789012 eni-0abc 10.0.0.1 10.0.1.1 40000 443 6 3 180 1795824090 1795824120 ACCEPT OK"
+GOOD = (
+    b"2 123456789012 eni-0abc 10.0.0.1 10.0.1.1 40000 443 6 3 180 1795824090 1795824120 ACCEPT OK"
+)
 ACCT, REGION = "123456789012", "eu-west-1"
 
 
@@ -31,24 +33,30 @@ def _line(**changes: bytes) -> bytes:
     return b" ".join(tokens.values())
 
 
-@pytest.mark.parametrize("text", [
-    "this is not a flow log",  # lowercase words: valid field names, no flow log's
-    "foo bar baz qux",
-    "srcport dstport bytes",  # flow-log fields, but not enough to be one
-    "account-id srcaddr dstaddr action",  # no interface-id, no version
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this is not a flow log",  # lowercase words: valid field names, no flow log's
+        "foo bar baz qux",
+        "srcport dstport bytes",  # flow-log fields, but not enough to be one
+        "account-id srcaddr dstaddr action",  # no interface-id, no version
+    ],
+)
 def test_a_header_that_is_no_flow_logs_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="line 1 is not a flow-log header line") as info:
         flow_log_header(text.encode(), "key.log.gz")
     assert "key.log.gz" in str(info.value) and "version" in str(info.value)
 
 
-@pytest.mark.parametrize("text", [
-    HEADER.decode(),
-    "version srcaddr",  # version is enough: AWS puts it first in its own formats
-    "interface-id srcaddr dstaddr log-status",  # a custom format without version
-    "resource-type tgw-id srcaddr dstaddr packets",  # Transit Gateway
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER.decode(),
+        "version srcaddr",  # version is enough: AWS puts it first in its own formats
+        "interface-id srcaddr dstaddr log-status",  # a custom format without version
+        "resource-type tgw-id srcaddr dstaddr packets",  # Transit Gateway
+    ],
+)
 def test_flow_log_headers_are_accepted(text: str) -> None:
     assert flow_log_header(text.encode(), "k").fields == tuple(text.split())
 
@@ -64,7 +72,10 @@ CASES = {
     "word address": (_line(dstaddr=b"localhost"), "dstaddr 'localhost' is not an IP address"),
     "bad ipv6": (_line(dstaddr=b"fe80::1::2"), "dstaddr 'fe80::1::2' is not an IP address"),
     "protocol": (_line(protocol=b"300"), "protocol 300 is outside 0-255"),
-    "long token": (_line(action=b"A" * (5 << 20)), f"action holds a token longer than {MAX_TOKEN_BYTES} bytes"),
+    "long token": (
+        _line(action=b"A" * (5 << 20)),
+        f"action holds a token longer than {MAX_TOKEN_BYTES} bytes",
+    ),
     "nul byte": (_line(interface_id=b"eni-0a\x00bc"), "interface_id holds a NUL byte"),
 }
 
@@ -82,11 +93,13 @@ def test_impossible_values_are_quarantined_with_a_reason(case: str, parser: str)
 
 
 def test_valid_edge_values_are_kept() -> None:
-    lines = [_line(srcport=b"0", dstport=b"65535", protocol=b"255", packets=b"0", bytes=b"0"),
-             _line(srcaddr=b"2001:db8::1", dstaddr=b"::ffff:10.0.0.1"),
-             _line(start=b"1795824120"),  # start == end: a one-second aggregation
-             b"2 123456789012 eni-0abc - - - - - - - 1795824090 1795824120 - NODATA",
-             _line(version=b"8")]
+    lines = [
+        _line(srcport=b"0", dstport=b"65535", protocol=b"255", packets=b"0", bytes=b"0"),
+        _line(srcaddr=b"2001:db8::1", dstaddr=b"::ffff:10.0.0.1"),
+        _line(start=b"1795824120"),  # start == end: a one-second aggregation
+        b"2 123456789012 eni-0abc - - - - - - - 1795824090 1795824120 - NODATA",
+        _line(version=b"8"),
+    ]
     p = parse_chunk(b"\n".join(lines) + b"\n", parse_header(HEADER), 2)
     assert not p.bad and p.table.num_rows == len(lines)
 
@@ -112,22 +125,34 @@ def test_parquet_without_flow_log_columns_fails_naming_them() -> None:
     with pytest.raises(InputError, match="without flow-log columns") as info:
         read_parquet(_parquet(pa.table({"name": ["a"], "price": [3]})), "x.log.parquet")
     text = str(info.value)
-    assert "x.log.parquet" in text and "interface_id, srcaddr, dstaddr" in text and "name, price" in text
+    assert (
+        "x.log.parquet" in text
+        and "interface_id, srcaddr, dstaddr" in text
+        and "name, price" in text
+    )
 
 
 def test_parquet_rows_with_impossible_values_are_quarantined() -> None:
-    table = pa.table({
-        "version": pa.array([2, 2, 99], pa.int32()), "interface_id": ["eni-1", "eni-2", "eni-3"],
-        "srcaddr": ["10.0.0.1", "10.0.0.x", "10.0.0.3"], "dstaddr": ["10.0.1.1"] * 3,
-        "dstport": pa.array([443, 443, 443], pa.int32()), "action": ["ACCEPT"] * 3, "log_status": ["OK"] * 3,
-    })
+    table = pa.table(
+        {
+            "version": pa.array([2, 2, 99], pa.int32()),
+            "interface_id": ["eni-1", "eni-2", "eni-3"],
+            "srcaddr": ["10.0.0.1", "10.0.0.x", "10.0.0.3"],
+            "dstaddr": ["10.0.1.1"] * 3,
+            "dstport": pa.array([443, 443, 443], pa.int32()),
+            "action": ["ACCEPT"] * 3,
+            "log_status": ["OK"] * 3,
+        }
+    )
     _, batches = read_parquet(_parquet(table), "k.log.parquet")
     parts = list(batches)
     kept = pa.concat_tables([t for t, _ in parts])
     bad = [b for _, bs in parts for b in bs]
     assert kept.column("interface_id").to_pylist() == ["eni-1"]
     assert [(b.line_number, b.reason) for b in bad] == [
-        (2, "srcaddr '10.0.0.x' is not an IP address"), (3, "version 99 is not a flow-log version (2, 3, 4, 5, 6, 7, 8)")]
+        (2, "srcaddr '10.0.0.x' is not an IP address"),
+        (3, "version 99 is not a flow-log version (2, 3, 4, 5, 6, 7, 8)"),
+    ]
     assert "eni-2" in bad[0].raw
 
 
@@ -138,13 +163,33 @@ def _write(root: Path, name: str, data: bytes) -> str:
     return key
 
 
-def test_ingest_fails_a_garbage_object_and_quarantines_bad_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ingest_fails_a_garbage_object_and_quarantines_bad_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / "src"
     garbage = _write(src, "0000", b"this is not a flow log\nreally it is not\n")
-    _write(src, "0100", HEADER + b"\n" + GOOD + b"\n" + CASES["port"][0] + b"\n" + CASES["nul byte"][0] + b"\n")
-    code = main(["ingest", str(src), "--date", "2026-11-28", "--data-dir", str(tmp_path / "data"), "--json", "-q"])
+    _write(
+        src,
+        "0100",
+        HEADER + b"\n" + GOOD + b"\n" + CASES["port"][0] + b"\n" + CASES["nul byte"][0] + b"\n",
+    )
+    code = main(
+        [
+            "ingest",
+            str(src),
+            "--date",
+            "2026-11-28",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--json",
+            "-q",
+        ]
+    )
     out, err = capsys.readouterr()
     summary = json.loads(out)
     assert code == 1 and f"{garbage}: line 1 is not a flow-log header line" in err
     assert (summary["rows"], summary["quarantined"]) == (1, 2)
-    assert summary["quarantine_reasons"] == {"dstport 70000 is outside 0-65535": 1, "interface_id holds a NUL byte": 1}
+    assert summary["quarantine_reasons"] == {
+        "dstport 70000 is outside 0-65535": 1,
+        "interface_id holds a NUL byte": 1,
+    }

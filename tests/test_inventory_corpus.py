@@ -31,7 +31,12 @@ def test_all_protocols_rule_without_port_keys_has_null_ports(corpus: Path) -> No
     assert (self_ref["ip_protocol"], self_ref["from_port"], self_ref["to_port"]) == (-1, None, None)
     assert self_ref["peer_type"] == "sg" and self_ref["peer_owner_id"] == "123456789012"
     ssh = by_peer[("ingress", "203.0.113.0/24")]
-    assert (ssh["ip_protocol"], ssh["protocol_name"], ssh["from_port"], ssh["to_port"]) == (6, "tcp", 22, 22)
+    assert (ssh["ip_protocol"], ssh["protocol_name"], ssh["from_port"], ssh["to_port"]) == (
+        6,
+        "tcp",
+        22,
+        22,
+    )
     assert ssh["description"] == "Access from NY office" and ssh["vpc_id"] == "vpc-1a2b3c4d"
     egress = by_peer[("egress", "0.0.0.0/0")]
     assert egress["peer_family"] == 4 and egress["peer_lo"] == addr_key("0.0.0.0")
@@ -69,7 +74,9 @@ def test_sg_reference_rules_keep_owner(corpus: Path) -> None:
     ingress = _rows([_sg(corpus, "awscli-authorize-security-group-ingress-ex2.json")], "sg_rules")
     egress = _rows([_sg(corpus, "awscli-authorize-security-group-egress-ex2.json")], "sg_rules")
     assert [(r["direction"], r["peer"], r["peer_owner_id"]) for r in ingress + egress] == [
-        ("ingress", "sg-1a2b3c4d", "123456789012"), ("egress", "sg-0aad1c26bbeec5c22", "123456789012")]
+        ("ingress", "sg-1a2b3c4d", "123456789012"),
+        ("egress", "sg-0aad1c26bbeec5c22", "123456789012"),
+    ]
 
 
 def test_doc_example_echoing_icmp_as_tcp_is_kept_without_crashing(corpus: Path) -> None:
@@ -80,8 +87,13 @@ def test_doc_example_echoing_icmp_as_tcp_is_kept_without_crashing(corpus: Path) 
 
 
 def test_default_sg_rules_two_egress_rules_and_self_reference(corpus: Path) -> None:
-    rules = _rows([_sg(corpus, "awscli-describe-security-group-rules-ex1.json"),
-                   _sg(corpus, "awscli-describe-security-group-rules-ex2.json")], "sg_rules")
+    rules = _rows(
+        [
+            _sg(corpus, "awscli-describe-security-group-rules-ex1.json"),
+            _sg(corpus, "awscli-describe-security-group-rules-ex2.json"),
+        ],
+        "sg_rules",
+    )
     assert len(rules) == 3  # ex2 repeats one rule of ex1: deduplicated by sgr- id
     egress = sorted((r["peer_type"], r["peer"]) for r in rules if r["direction"] == "egress")
     assert egress == [("cidr4", "0.0.0.0/0"), ("cidr6", "::/0")]
@@ -94,9 +106,15 @@ def test_stale_peer_references_are_recorded(corpus: Path) -> None:
     raw, _ = read_files([_sg(corpus, "awscli-describe-stale-security-groups.json")])
     stale = build_inventory(raw).tables["stale_sg_rules"].to_pylist()
     assert {(s["group_id"], s["direction"], s["peer"]) for s in stale} == {
-        ("sg-fe6fba9a", "egress", "sg-ef6fba8b"), ("sg-5fa68d3a", "ingress", "sg-279ab042")}
+        ("sg-fe6fba9a", "egress", "sg-ef6fba8b"),
+        ("sg-5fa68d3a", "ingress", "sg-279ab042"),
+    }
     for s in stale:
-        assert (s["peer_vpc_id"], s["peering_connection_id"], s["peering_status"]) == ("vpc-7a20e51f", "pcx-b04deed9", "active")
+        assert (s["peer_vpc_id"], s["peering_connection_id"], s["peering_status"]) == (
+            "vpc-7a20e51f",
+            "pcx-b04deed9",
+            "active",
+        )
         assert (s["ip_protocol"], s["from_port"], s["to_port"]) == (6, 22, 22)
 
 
@@ -114,8 +132,12 @@ def test_stale_marks_matching_rule(corpus: Path, tmp_path: Path) -> None:
 
 def test_security_group_references_trailing_space_vpc_id_is_trimmed(corpus: Path) -> None:
     [ref] = _rows([_sg(corpus, "awscli-describe-security-group-references.json")], "sg_references")
-    assert ref == {"group_id": "sg-bbbbb22222", "referencing_vpc_id": "vpc-aaaaaaaa",
-                   "peering_connection_id": "pcx-b04deed9", "transit_gateway_id": None}
+    assert ref == {
+        "group_id": "sg-bbbbb22222",
+        "referencing_vpc_id": "vpc-aaaaaaaa",
+        "peering_connection_id": "pcx-b04deed9",
+        "transit_gateway_id": None,
+    }
 
 
 def test_cloudmapper_chain_of_seven_sgs(corpus: Path) -> None:
@@ -124,15 +146,35 @@ def test_cloudmapper_chain_of_seven_sgs(corpus: Path) -> None:
     rules = _rows([f], "sg_rules")
     assert len(groups) == 7
     assert [g["group_id"] for g in groups if g["is_default"]] == ["sg-00000001"]
-    assert sorted(g["group_id"] for g in groups if g["group_name"] == "Endpint") == ["sg-00000006", "sg-00000007"]
-    per_sg = {g["group_id"]: sum(1 for r in rules if r["group_id"] == g["group_id"]) for g in groups}
+    assert sorted(g["group_id"] for g in groups if g["group_name"] == "Endpint") == [
+        "sg-00000006",
+        "sg-00000007",
+    ]
+    per_sg = {
+        g["group_id"]: sum(1 for r in rules if r["group_id"] == g["group_id"]) for g in groups
+    }
     # each SG has one allow-all egress; sg-2 (two office CIDRs) and sg-4 (two SG pairs) have two ingress.
-    assert per_sg == {"sg-00000001": 2, "sg-00000002": 3, "sg-00000003": 2, "sg-00000004": 3,
-                      "sg-00000005": 2, "sg-00000006": 2, "sg-00000007": 2}
+    assert per_sg == {
+        "sg-00000001": 2,
+        "sg-00000002": 3,
+        "sg-00000003": 2,
+        "sg-00000004": 3,
+        "sg-00000005": 2,
+        "sg-00000006": 2,
+        "sg-00000007": 2,
+    }
     refs = {(r["group_id"], r["peer"]) for r in rules if r["peer_type"] == "sg"}
-    assert refs == {("sg-00000001", "sg-00000001"), ("sg-00000004", "sg-00000003"), ("sg-00000004", "sg-00000002"),
-                    ("sg-00000005", "sg-00000004"), ("sg-00000006", "sg-00000004"), ("sg-00000007", "sg-00000002")}
-    offices = sorted(r["peer"] for r in rules if r["group_id"] == "sg-00000002" and r["direction"] == "ingress")
+    assert refs == {
+        ("sg-00000001", "sg-00000001"),
+        ("sg-00000004", "sg-00000003"),
+        ("sg-00000004", "sg-00000002"),
+        ("sg-00000005", "sg-00000004"),
+        ("sg-00000006", "sg-00000004"),
+        ("sg-00000007", "sg-00000002"),
+    }
+    offices = sorted(
+        r["peer"] for r in rules if r["group_id"] == "sg-00000002" and r["direction"] == "ingress"
+    )
     assert offices == ["1.1.1.1/32", "2.2.2.0/28"]  # 2.2.2.2/28 canonicalised as the EC2 API does
     assert len({r["rule_id"] for r in rules}) == len(rules) == 16
 
@@ -146,19 +188,35 @@ def test_describe_network_interfaces_without_interface_type(corpus: Path) -> Non
     enis = {e["eni_id"]: e for e in _rows([f], "enis")}
     assert enis["eni-e5aa89a3"]["interface_type"] is None
     assert enis["eni-e5aa89a3"]["instance_id"] == "i-1234567890abcdef0"
-    assert enis["eni-e5aa89a3"]["public_ip"] == "203.0.113.12" and enis["eni-e5aa89a3"]["region"] == "us-east-1"
+    assert (
+        enis["eni-e5aa89a3"]["public_ip"] == "203.0.113.12"
+        and enis["eni-e5aa89a3"]["region"] == "us-east-1"
+    )
     ips = {(i["eni_id"], i["address"], i["kind"]) for i in _rows([f], "eni_ips")}
-    assert ips == {("eni-e5aa89a3", "10.0.1.17", "primary4"), ("eni-e5aa89a3", "203.0.113.12", "public4"),
-                   ("eni-f9ba99bf", "10.0.1.149", "primary4"), ("eni-f9ba99bf", "198.51.100.0", "public4")}
+    assert ips == {
+        ("eni-e5aa89a3", "10.0.1.17", "primary4"),
+        ("eni-e5aa89a3", "203.0.113.12", "public4"),
+        ("eni-f9ba99bf", "10.0.1.149", "primary4"),
+        ("eni-f9ba99bf", "198.51.100.0", "public4"),
+    }
     assert [(g["eni_id"], g["group_id"]) for g in _rows([f], "eni_groups")] == [
-        ("eni-e5aa89a3", "sg-8637d3e3"), ("eni-f9ba99bf", "sg-8637d3e3")]
+        ("eni-e5aa89a3", "sg-8637d3e3"),
+        ("eni-f9ba99bf", "sg-8637d3e3"),
+    ]
 
 
 def test_secondary_private_ip(corpus: Path) -> None:
     ips = _rows([_eni_file(corpus, "awscli-describe-network-interfaces-ex2.json")], "eni_ips")
-    assert [(i["address"], i["kind"]) for i in ips] == [("10.0.1.55", "primary4"), ("10.0.1.117", "secondary4")]
+    assert [(i["address"], i["kind"]) for i in ips] == [
+        ("10.0.1.55", "primary4"),
+        ("10.0.1.117", "secondary4"),
+    ]
     [eni] = _rows([_eni_file(corpus, "awscli-describe-network-interfaces-ex2.json")], "enis")
-    assert eni["status"] == "available" and eni["instance_id"] is None and eni["tags"] == [("Purpose", "Prod")]
+    assert (
+        eni["status"] == "available"
+        and eni["instance_id"] is None
+        and eni["tags"] == [("Purpose", "Prod")]
+    )
 
 
 def test_create_network_interface_shapes(corpus: Path) -> None:
@@ -166,7 +224,11 @@ def test_create_network_interface_shapes(corpus: Path) -> None:
     enis = {e["eni_id"]: e for e in _rows(files, "enis")}
     assert enis["eni-034acc2885e862b65"]["interface_type"] == "efa"
     ct = enis["eni-0c133586e08903d0b"]
-    assert (ct["tcp_established_timeout"], ct["udp_timeout"], ct["udp_stream_timeout"]) == (86400, 60, None)
+    assert (ct["tcp_established_timeout"], ct["udp_timeout"], ct["udp_stream_timeout"]) == (
+        86400,
+        60,
+        None,
+    )
     assert enis["eni-0492b355f0cf3b3f8"]["requester_managed"] is False
     ips = {(i["eni_id"], i["kind"]): i for i in _rows(files, "eni_ips")}
     v6 = ips[("eni-05da417453f9a84bf", "ipv6")]
@@ -178,14 +240,21 @@ def test_network_acls_entries_in_rule_order(corpus: Path) -> None:
     f = corpus / "aws-api" / "network-acls" / "awscli-describe-network-acls.json"
     entries = [e for e in _rows([f], "nacl_entries") if e["nacl_id"] == "acl-0e2a78e4e2EXAMPLE"]
     assert [(e["direction"], e["rule_number"], e["rule_action"], e["cidr"]) for e in entries] == [
-        ("ingress", 100, "allow", "0.0.0.0/0"), ("ingress", 101, "allow", "::/0"),
-        ("ingress", 32767, "deny", "0.0.0.0/0"), ("ingress", 32768, "deny", "::/0"),
-        ("egress", 100, "allow", "0.0.0.0/0"), ("egress", 101, "allow", "::/0"),
-        ("egress", 32767, "deny", "0.0.0.0/0"), ("egress", 32768, "deny", "::/0")]
+        ("ingress", 100, "allow", "0.0.0.0/0"),
+        ("ingress", 101, "allow", "::/0"),
+        ("ingress", 32767, "deny", "0.0.0.0/0"),
+        ("ingress", 32768, "deny", "::/0"),
+        ("egress", 100, "allow", "0.0.0.0/0"),
+        ("egress", 101, "allow", "::/0"),
+        ("egress", 32767, "deny", "0.0.0.0/0"),
+        ("egress", 32768, "deny", "::/0"),
+    ]
     assert {e["protocol"] for e in entries} == {-1} and entries[1]["family"] == 6
     nacls = _rows([f], "nacls")
     assert [(n["nacl_id"], n["is_default"]) for n in nacls] == [
-        ("acl-0ea1f54ca7EXAMPLE", True), ("acl-0e2a78e4e2EXAMPLE", True)]
+        ("acl-0ea1f54ca7EXAMPLE", True),
+        ("acl-0e2a78e4e2EXAMPLE", True),
+    ]
 
 
 def test_managed_prefix_lists_and_entries_by_file_name(corpus: Path, tmp_path: Path) -> None:
@@ -199,12 +268,16 @@ def test_managed_prefix_lists_and_entries_by_file_name(corpus: Path, tmp_path: P
     assert not any(p["aws_managed"] for p in lists.values())
     entries = _rows(files, "prefix_list_entries")
     assert [(e["prefix_list_id"], e["version"], e["cidr"], e["description"]) for e in entries] == [
-        ("pl-0123456abcabcabc1", 1, "10.0.0.0/16", "vpc-a"), ("pl-0123456abcabcabc1", 1, "10.2.0.0/16", "vpc-b")]
+        ("pl-0123456abcabcabc1", 1, "10.0.0.0/16", "vpc-a"),
+        ("pl-0123456abcabcabc1", 1, "10.2.0.0/16", "vpc-b"),
+    ]
 
 
 def test_entries_file_without_list_id_in_its_name_is_refused(corpus: Path) -> None:
     f = corpus / "aws-api" / "prefix-lists" / "awscli-get-managed-prefix-list-entries.json"
-    with pytest.raises(InputError, match=r"awscli-get-managed-prefix-list-entries\.json.*pl-0123abcd\.json"):
+    with pytest.raises(
+        InputError, match=r"awscli-get-managed-prefix-list-entries\.json.*pl-0123abcd\.json"
+    ):
         read_files([f])
 
 
@@ -212,17 +285,29 @@ def test_older_describe_prefix_lists_is_aws_managed_with_inline_cidrs(corpus: Pa
     f = corpus / "aws-api" / "prefix-lists" / "awscli-describe-prefix-lists.json"
     [pl] = _rows([f], "prefix_lists")
     assert pl["prefix_list_id"] == "pl-63a5400a" and pl["aws_managed"] is True
-    assert [(e["cidr"], e["family"]) for e in _rows([f], "prefix_list_entries")] == [("54.231.0.0/17", 4)]
+    assert [(e["cidr"], e["family"]) for e in _rows([f], "prefix_list_entries")] == [
+        ("54.231.0.0/17", 4)
+    ]
 
 
 def test_flow_logs_and_their_resource_types(corpus: Path) -> None:
     f = corpus / "aws-api" / "flow-log-config" / "awscli-describe-flow-logs.json"
     logs = {fl["flow_log_id"]: fl for fl in _rows([f], "flow_logs")}
     cwl, s3 = logs["fl-aabbccdd112233445"], logs["fl-01234567890123456"]
-    assert (cwl["resource_type"], cwl["traffic_type"], cwl["max_aggregation_interval"]) == ("subnet", "ALL", 600)
+    assert (cwl["resource_type"], cwl["traffic_type"], cwl["max_aggregation_interval"]) == (
+        "subnet",
+        "ALL",
+        600,
+    )
     assert (cwl["destination_type"], cwl["destination"]) == ("cloud-watch-logs", "FlowLogGroup")
-    assert (s3["resource_type"], s3["traffic_type"], s3["max_aggregation_interval"]) == ("vpc", "ACCEPT", 60)
-    assert s3["destination"] == "arn:aws:s3:::my-flow-log-bucket/custom" and s3["log_format"].startswith("${version} ${vpc-id}")
+    assert (s3["resource_type"], s3["traffic_type"], s3["max_aggregation_interval"]) == (
+        "vpc",
+        "ACCEPT",
+        60,
+    )
+    assert s3["destination"] == "arn:aws:s3:::my-flow-log-bucket/custom" and s3[
+        "log_format"
+    ].startswith("${version} ${vpc-id}")
     assert cwl["creation_time"].isoformat() == "2018-02-21T13:22:12.644000+00:00"
 
 

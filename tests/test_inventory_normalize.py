@@ -16,9 +16,22 @@ from flowlens.model.addr import addr_key
 
 @pytest.mark.parametrize(
     ("value", "number", "name"),
-    [("tcp", 6, "tcp"), ("6", 6, "tcp"), ("TCP", 6, "tcp"), ("udp", 17, "udp"), ("17", 17, "udp"),
-     ("icmp", 1, "icmp"), ("1", 1, "icmp"), ("icmpv6", 58, "icmpv6"), ("58", 58, "icmpv6"),
-     ("-1", -1, "all"), ("all", -1, "all"), (-1, -1, "all"), ("47", 47, "47"), ("0", 0, "0")],
+    [
+        ("tcp", 6, "tcp"),
+        ("6", 6, "tcp"),
+        ("TCP", 6, "tcp"),
+        ("udp", 17, "udp"),
+        ("17", 17, "udp"),
+        ("icmp", 1, "icmp"),
+        ("1", 1, "icmp"),
+        ("icmpv6", 58, "icmpv6"),
+        ("58", 58, "icmpv6"),
+        ("-1", -1, "all"),
+        ("all", -1, "all"),
+        (-1, -1, "all"),
+        ("47", 47, "47"),
+        ("0", 0, "0"),
+    ],
 )
 def test_protocol_names_and_numbers(value: Any, number: int, name: str) -> None:
     assert nz.protocol_number(value) == number
@@ -53,8 +66,14 @@ def test_rule_ports(protocol: int, given: tuple[Any, Any], stored: tuple[Any, An
 
 @pytest.mark.parametrize(
     ("cidr", "canonical"),
-    [("10.1.2.3/8", "10.0.0.0/8"), ("0.0.0.0/0", "0.0.0.0/0"), ("2001:DB8:0:0::/32", "2001:db8::/32"),
-     ("::/0", "::/0"), (" 192.168.1.0/24 ", "192.168.1.0/24"), ("10.0.0.1", "10.0.0.1/32")],
+    [
+        ("10.1.2.3/8", "10.0.0.0/8"),
+        ("0.0.0.0/0", "0.0.0.0/0"),
+        ("2001:DB8:0:0::/32", "2001:db8::/32"),
+        ("::/0", "::/0"),
+        (" 192.168.1.0/24 ", "192.168.1.0/24"),
+        ("10.0.0.1", "10.0.0.1/32"),
+    ],
 )
 def test_canonical_cidr(cidr: str, canonical: str) -> None:
     assert nz.canonical_cidr(cidr) == canonical
@@ -75,21 +94,38 @@ def test_ipv4_and_ipv6_world_do_not_overlap_by_family() -> None:
 def test_one_permission_with_many_sources_becomes_one_row_per_source() -> None:
     group = {"GroupId": "sg-1", "VpcId": "vpc-1", "OwnerId": "111"}
     perm = {
-        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
         "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "corp"}, {"CidrIp": "192.168.0.0/16"}],
         "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32"}],
         "PrefixListIds": [{"PrefixListId": "pl-1"}],
-        "UserIdGroupPairs": [{"GroupId": "sg-2", "UserId": "222", "VpcId": "vpc-2",
-                              "VpcPeeringConnectionId": "pcx-1", "PeeringStatus": "active"}],
+        "UserIdGroupPairs": [
+            {
+                "GroupId": "sg-2",
+                "UserId": "222",
+                "VpcId": "vpc-2",
+                "VpcPeeringConnectionId": "pcx-1",
+                "PeeringStatus": "active",
+            }
+        ],
     }
     rows = list(nz.permission_rules(group, perm, "ingress", "eu-west-1"))
     assert [(r["peer_type"], r["peer"]) for r in rows] == [
-        ("cidr4", "10.0.0.0/8"), ("cidr4", "192.168.0.0/16"), ("cidr6", "2001:db8::/32"),
-        ("prefix_list", "pl-1"), ("sg", "sg-2")]
+        ("cidr4", "10.0.0.0/8"),
+        ("cidr4", "192.168.0.0/16"),
+        ("cidr6", "2001:db8::/32"),
+        ("prefix_list", "pl-1"),
+        ("sg", "sg-2"),
+    ]
     assert rows[0]["description"] == "corp" and rows[1]["description"] is None
     sg = rows[-1]
-    assert (sg["peer_owner_id"], sg["peer_vpc_id"], sg["peering_connection_id"], sg["peering_status"]) == (
-        "222", "vpc-2", "pcx-1", "active")
+    assert (
+        sg["peer_owner_id"],
+        sg["peer_vpc_id"],
+        sg["peering_connection_id"],
+        sg["peering_status"],
+    ) == ("222", "vpc-2", "pcx-1", "active")
     assert len({r["rule_id"] for r in rows}) == 5
 
 
@@ -97,34 +133,92 @@ def test_derived_id_is_documented_hash() -> None:
     import hashlib
 
     expected = hashlib.sha256(b"sg-1|ingress|6|22|22|10.0.0.0/8").hexdigest()[:17]
-    assert nz.derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8") == f"sgr-derived-{expected}"
+    assert (
+        nz.derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8") == f"sgr-derived-{expected}"
+    )
     assert nz.derived_rule_id("sg-1", "ingress", -1, None, None, "sg-1").startswith("sgr-derived-")
 
 
 def test_tcp_and_6_spellings_give_the_same_derived_id() -> None:
     group = {"GroupId": "sg-1"}
-    a = next(nz.permission_rules(group, {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}, "ingress", None))
-    b = next(nz.permission_rules(group, {"IpProtocol": "6", "FromPort": 22, "ToPort": 22,
-                                         "IpRanges": [{"CidrIp": "10.0.0.5/8"}]}, "ingress", None))
+    a = next(
+        nz.permission_rules(
+            group,
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+            },
+            "ingress",
+            None,
+        )
+    )
+    b = next(
+        nz.permission_rules(
+            group,
+            {
+                "IpProtocol": "6",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "10.0.0.5/8"}],
+            },
+            "ingress",
+            None,
+        )
+    )
     assert a["rule_id"] == b["rule_id"]
 
 
 def test_nacl_entry_with_port_range_and_icmp() -> None:
-    tcp = nz.nacl_entry("acl-1", {"RuleNumber": 110, "Egress": False, "Protocol": "6", "RuleAction": "ALLOW",
-                                   "CidrBlock": "10.0.0.0/16", "PortRange": {"From": 1024, "To": 65535}})
-    assert (tcp["protocol"], tcp["from_port"], tcp["to_port"], tcp["rule_action"]) == (6, 1024, 65535, "allow")
-    icmp = nz.nacl_entry("acl-1", {"RuleNumber": 120, "Egress": True, "Protocol": "1", "RuleAction": "deny",
-                                    "Ipv6CidrBlock": "::/0", "IcmpTypeCode": {"Type": 8, "Code": -1}})
-    assert (icmp["direction"], icmp["icmp_type"], icmp["icmp_code"], icmp["family"]) == ("egress", 8, -1, 6)
+    tcp = nz.nacl_entry(
+        "acl-1",
+        {
+            "RuleNumber": 110,
+            "Egress": False,
+            "Protocol": "6",
+            "RuleAction": "ALLOW",
+            "CidrBlock": "10.0.0.0/16",
+            "PortRange": {"From": 1024, "To": 65535},
+        },
+    )
+    assert (tcp["protocol"], tcp["from_port"], tcp["to_port"], tcp["rule_action"]) == (
+        6,
+        1024,
+        65535,
+        "allow",
+    )
+    icmp = nz.nacl_entry(
+        "acl-1",
+        {
+            "RuleNumber": 120,
+            "Egress": True,
+            "Protocol": "1",
+            "RuleAction": "deny",
+            "Ipv6CidrBlock": "::/0",
+            "IcmpTypeCode": {"Type": 8, "Code": -1},
+        },
+    )
+    assert (icmp["direction"], icmp["icmp_type"], icmp["icmp_code"], icmp["family"]) == (
+        "egress",
+        8,
+        -1,
+        6,
+    )
 
 
 def test_eni_addresses_every_kind() -> None:
     eni = {
-        "NetworkInterfaceId": "eni-1", "PrivateIpAddress": "10.0.0.5",
+        "NetworkInterfaceId": "eni-1",
+        "PrivateIpAddress": "10.0.0.5",
         "PrivateIpAddresses": [
-            {"PrivateIpAddress": "10.0.0.5", "Primary": True, "Association": {"PublicIp": "203.0.113.5"}},
-            {"PrivateIpAddress": "10.0.0.6", "Primary": False}],
+            {
+                "PrivateIpAddress": "10.0.0.5",
+                "Primary": True,
+                "Association": {"PublicIp": "203.0.113.5"},
+            },
+            {"PrivateIpAddress": "10.0.0.6", "Primary": False},
+        ],
         "Ipv6Addresses": [{"Ipv6Address": "2001:db8::5"}],
         "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.1.0/28"}],
         "Ipv6Prefixes": [{"Ipv6Prefix": "2001:db8:0:1::/80"}],
@@ -132,8 +226,13 @@ def test_eni_addresses_every_kind() -> None:
     }
     rows = list(nz.eni_addresses(eni))
     assert [(r["address"], r["kind"]) for r in rows] == [
-        ("10.0.0.5", "primary4"), ("10.0.0.6", "secondary4"), ("2001:db8::5", "ipv6"),
-        ("10.0.1.0/28", "prefix4"), ("2001:db8:0:1::/80", "prefix6"), ("203.0.113.5", "public4")]
+        ("10.0.0.5", "primary4"),
+        ("10.0.0.6", "secondary4"),
+        ("2001:db8::5", "ipv6"),
+        ("10.0.1.0/28", "prefix4"),
+        ("2001:db8:0:1::/80", "prefix6"),
+        ("203.0.113.5", "public4"),
+    ]
     prefix = rows[3]
     assert (prefix["lo"], prefix["hi"]) == (addr_key("10.0.1.0"), addr_key("10.0.1.15"))
 
@@ -144,15 +243,22 @@ def _group_with_perms(perms: list[dict[str, Any]]) -> dict[str, Any]:
 
 _cidrs = st.builds(lambda a, p: f"10.{a}.0.0/{p}", st.integers(0, 255), st.integers(16, 24))
 _perm = st.builds(
-    lambda port, cidrs: {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-                         "IpRanges": [{"CidrIp": c} for c in cidrs]},
-    st.integers(1, 65535), st.lists(_cidrs, min_size=1, max_size=4, unique=True),
+    lambda port, cidrs: {
+        "IpProtocol": "tcp",
+        "FromPort": port,
+        "ToPort": port,
+        "IpRanges": [{"CidrIp": c} for c in cidrs],
+    },
+    st.integers(1, 65535),
+    st.lists(_cidrs, min_size=1, max_size=4, unique=True),
 )
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_perm, min_size=1, max_size=5), st.randoms(use_true_random=False))
-def test_derived_ids_are_stable_under_permutation(perms: list[dict[str, Any]], rnd: random.Random) -> None:
+def test_derived_ids_are_stable_under_permutation(
+    perms: list[dict[str, Any]], rnd: random.Random
+) -> None:
     def ids(ps: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
         raw = RawInventory()
         raw.add("security_groups", "r", [_group_with_perms(ps)])
@@ -175,42 +281,98 @@ def test_docstring_examples() -> None:
 
 def test_eni_coverage_via_vpc_subnet_and_eni_and_none() -> None:
     raw = RawInventory()
-    raw.add("network_interfaces", "r", [
-        {"NetworkInterfaceId": "eni-a", "VpcId": "vpc-1", "SubnetId": "subnet-1"},
-        {"NetworkInterfaceId": "eni-b", "VpcId": "vpc-1", "SubnetId": "subnet-2"},
-        {"NetworkInterfaceId": "eni-c", "VpcId": "vpc-2", "SubnetId": "subnet-3"},
-    ])
-    raw.add("flow_logs", "r", [
-        {"FlowLogId": "fl-vpc", "ResourceId": "vpc-1", "TrafficType": "REJECT", "MaxAggregationInterval": 600},
-        {"FlowLogId": "fl-sub", "ResourceId": "subnet-1", "TrafficType": "ALL", "LogFormat": "${version}"},
-        {"FlowLogId": "fl-eni", "ResourceId": "eni-b", "TrafficType": "ACCEPT"},
-        {"FlowLogId": "fl-tgw", "ResourceId": "tgw-attach-1", "TrafficType": "ALL"},
-    ])
+    raw.add(
+        "network_interfaces",
+        "r",
+        [
+            {"NetworkInterfaceId": "eni-a", "VpcId": "vpc-1", "SubnetId": "subnet-1"},
+            {"NetworkInterfaceId": "eni-b", "VpcId": "vpc-1", "SubnetId": "subnet-2"},
+            {"NetworkInterfaceId": "eni-c", "VpcId": "vpc-2", "SubnetId": "subnet-3"},
+        ],
+    )
+    raw.add(
+        "flow_logs",
+        "r",
+        [
+            {
+                "FlowLogId": "fl-vpc",
+                "ResourceId": "vpc-1",
+                "TrafficType": "REJECT",
+                "MaxAggregationInterval": 600,
+            },
+            {
+                "FlowLogId": "fl-sub",
+                "ResourceId": "subnet-1",
+                "TrafficType": "ALL",
+                "LogFormat": "${version}",
+            },
+            {"FlowLogId": "fl-eni", "ResourceId": "eni-b", "TrafficType": "ACCEPT"},
+            {"FlowLogId": "fl-tgw", "ResourceId": "tgw-attach-1", "TrafficType": "ALL"},
+        ],
+    )
     inv = build_inventory(raw)
-    cover = sorted((c["eni_id"], c["flow_log_id"], c["via"], c["traffic_type"]) for c in inv.tables["eni_coverage"].to_pylist())
-    assert cover == [("eni-a", "fl-sub", "subnet", "ALL"), ("eni-a", "fl-vpc", "vpc", "REJECT"),
-                     ("eni-b", "fl-eni", "eni", "ACCEPT"), ("eni-b", "fl-vpc", "vpc", "REJECT")]
+    cover = sorted(
+        (c["eni_id"], c["flow_log_id"], c["via"], c["traffic_type"])
+        for c in inv.tables["eni_coverage"].to_pylist()
+    )
+    assert cover == [
+        ("eni-a", "fl-sub", "subnet", "ALL"),
+        ("eni-a", "fl-vpc", "vpc", "REJECT"),
+        ("eni-b", "fl-eni", "eni", "ACCEPT"),
+        ("eni-b", "fl-vpc", "vpc", "REJECT"),
+    ]
     types = {f["flow_log_id"]: f["resource_type"] for f in inv.tables["flow_logs"].to_pylist()}
     assert types == {"fl-vpc": "vpc", "fl-sub": "subnet", "fl-eni": "eni", "fl-tgw": None}
 
 
 def test_subnet_nacl_is_the_associated_one_else_the_vpc_default() -> None:
     raw = RawInventory()
-    raw.add("network_acls", "r", [
-        {"NetworkAclId": "acl-default", "VpcId": "vpc-1", "IsDefault": True, "Associations": [{"SubnetId": "subnet-1"}]},
-        {"NetworkAclId": "acl-custom", "VpcId": "vpc-1", "IsDefault": False, "Associations": [{"SubnetId": "subnet-2"}]},
-    ])
-    raw.add("subnets", "r", [{"SubnetId": s, "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"} for s in ("subnet-1", "subnet-2", "subnet-3")])
-    nacl_of = {s["subnet_id"]: s["nacl_id"] for s in build_inventory(raw).tables["subnets"].to_pylist()}
-    assert nacl_of == {"subnet-1": "acl-default", "subnet-2": "acl-custom", "subnet-3": "acl-default"}
+    raw.add(
+        "network_acls",
+        "r",
+        [
+            {
+                "NetworkAclId": "acl-default",
+                "VpcId": "vpc-1",
+                "IsDefault": True,
+                "Associations": [{"SubnetId": "subnet-1"}],
+            },
+            {
+                "NetworkAclId": "acl-custom",
+                "VpcId": "vpc-1",
+                "IsDefault": False,
+                "Associations": [{"SubnetId": "subnet-2"}],
+            },
+        ],
+    )
+    raw.add(
+        "subnets",
+        "r",
+        [
+            {"SubnetId": s, "VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"}
+            for s in ("subnet-1", "subnet-2", "subnet-3")
+        ],
+    )
+    nacl_of = {
+        s["subnet_id"]: s["nacl_id"] for s in build_inventory(raw).tables["subnets"].to_pylist()
+    }
+    assert nacl_of == {
+        "subnet-1": "acl-default",
+        "subnet-2": "acl-custom",
+        "subnet-3": "acl-default",
+    }
 
 
 def test_pure_modules_import_neither_boto3_nor_duckdb() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, flowlens.inventory, flowlens.inventory.normalize, flowlens.inventory.resources, "
-            "flowlens.inventory.shapes, flowlens.inventory.build, flowlens.inventory.from_json; "
-            "print(sorted(m for m in ('boto3', 'botocore', 'duckdb') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = (
+        "import sys, flowlens.inventory, flowlens.inventory.normalize, flowlens.inventory.resources, "
+        "flowlens.inventory.shapes, flowlens.inventory.build, flowlens.inventory.from_json; "
+        "print(sorted(m for m in ('boto3', 'botocore', 'duckdb') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

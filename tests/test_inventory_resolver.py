@@ -31,11 +31,18 @@ DNS_RULE = "sgr-0ad9409a2016c62ef"  # the sample's egress udp/53 to 10.20.0.2/32
 
 def _covers(table: dict[str, list], owner: str, address: str) -> list[str]:
     key = addr_key(address)
-    return [w for o, lo, hi, w in zip(table["owner"], table["lo"], table["hi"], table["what"], strict=True)
-            if o in ("*", owner) and lo <= key <= hi]
+    return [
+        w
+        for o, lo, hi, w in zip(
+            table["owner"], table["lo"], table["hi"], table["what"], strict=True
+        )
+        if o in ("*", owner) and lo <= key <= hi
+    ]
 
 
-def test_subnet_reserved_addresses_and_candidate_resolvers_without_describe_vpcs(caplog: pytest.LogCaptureFixture) -> None:
+def test_subnet_reserved_addresses_and_candidate_resolvers_without_describe_vpcs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING, "flowlens"):
         t = never_logged_table([], [("vpc-1", "10.0.5.0/24")]).to_pydict()
     for reserved in ("10.0.5.0", "10.0.5.1", "10.0.5.2", "10.0.5.3", "10.0.5.255"):
@@ -45,11 +52,15 @@ def test_subnet_reserved_addresses_and_candidate_resolvers_without_describe_vpcs
     # The VPC could be 10.0.0.0/16 (resolver 10.0.0.2) or 10.0.4.0/22 (10.0.4.2): both are candidates.
     assert any("VPC resolver" in w for w in _covers(t, "vpc-1", "10.0.0.2"))
     assert any("VPC resolver" in w for w in _covers(t, "vpc-1", "10.0.4.2"))
-    assert not _covers(t, "vpc-2", "10.0.5.2")  # another VPC's rule is not judged by vpc-1's subnets
+    assert not _covers(
+        t, "vpc-2", "10.0.5.2"
+    )  # another VPC's rule is not judged by vpc-1's subnets
     assert "describe-vpcs" in caplog.text and "vpc-1" in caplog.text
 
 
-def test_with_describe_vpcs_the_resolver_is_pinned_and_no_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_with_describe_vpcs_the_resolver_is_pinned_and_no_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING, "flowlens"):
         t = never_logged_table([("vpc-1", "10.0.0.0/16")], [("vpc-1", "10.0.5.0/24")]).to_pydict()
     assert _covers(t, "vpc-1", "10.0.0.2") == ["the VPC resolver 10.0.0.2 (VPC+2) of vpc-1"]
@@ -78,9 +89,14 @@ def no_vpcs_day(tmp_path_factory: pytest.TempPathFactory) -> tuple[DataDir, date
     return dd, day
 
 
-def test_sample_without_describe_vpcs_calls_the_dns_to_resolver_rule_unobservable(no_vpcs_day: tuple[DataDir, date]) -> None:
+def test_sample_without_describe_vpcs_calls_the_dns_to_resolver_rule_unobservable(
+    no_vpcs_day: tuple[DataDir, date],
+) -> None:
     dd, day = no_vpcs_day
-    usage = {r["rule_id"]: r for r in pq.read_table(dd.results_dir(day) / "rule_usage.parquet").to_pylist()}
+    usage = {
+        r["rule_id"]: r
+        for r in pq.read_table(dd.results_dir(day) / "rule_usage.parquet").to_pylist()
+    }
     rule = usage[DNS_RULE]
     assert rule["status"] == "unobservable", rule
     assert "VPC resolver" in rule["status_reason"] and "10.20.0.2" in rule["status_reason"]

@@ -25,7 +25,11 @@ from flowlens.inventory.timeline import (
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
-UNIVERSE = [{"eni_id": f"eni-{e}", "group_id": f"sg-{g}", "group_name": f"sg-{g}"} for e in "abc" for g in "xy"]
+UNIVERSE = [
+    {"eni_id": f"eni-{e}", "group_id": f"sg-{g}", "group_name": f"sg-{g}"}
+    for e in "abc"
+    for g in "xy"
+]
 
 
 def _key(row: dict) -> tuple[str, str]:
@@ -54,7 +58,9 @@ def _snapshots(world: list[tuple[datetime, list[dict] | None]]) -> list[Snapshot
         if rows is None:
             del tables["eni_groups"]
         else:
-            tables["eni_groups"] = pa.Table.from_pylist(rows, schema=INVENTORY_SCHEMAS["eni_groups"])
+            tables["eni_groups"] = pa.Table.from_pylist(
+                rows, schema=INVENTORY_SCHEMAS["eni_groups"]
+            )
         snaps.append(SnapshotTables(SnapshotRef(moment, moment.strftime("%Y%m%dT%H%M%SZ")), tables))
     return snaps
 
@@ -63,7 +69,9 @@ def _rows(tl: Timeline) -> list[dict]:
     return tl.tables["eni_groups"].to_pylist()
 
 
-def _observed(world: list[tuple[datetime, list[dict] | None]]) -> list[tuple[datetime, set[tuple[str, str]]]]:
+def _observed(
+    world: list[tuple[datetime, list[dict] | None]],
+) -> list[tuple[datetime, set[tuple[str, str]]]]:
     return [(m, {_key(r) for r in rows}) for m, rows in world if rows is not None]
 
 
@@ -72,13 +80,16 @@ def _observed(world: list[tuple[datetime, list[dict] | None]]) -> list[tuple[dat
 def test_seen_lies_inside_valid_and_intervals_are_never_empty(world: list) -> None:
     for r in _rows(build_timeline(_snapshots(world))):
         assert r["valid_from"] <= r["seen_from"] <= r["seen_to"] < r["valid_to"] or (
-            r["seen_to"] == r["valid_to"] == FAR_FUTURE), r
+            r["seen_to"] == r["valid_to"] == FAR_FUTURE
+        ), r
         assert r["source"] == "snapshot"
 
 
 @given(worlds())
 @settings(max_examples=80, deadline=None)
-def test_a_row_in_every_observing_snapshot_is_one_row_from_far_past_to_far_future(world: list) -> None:
+def test_a_row_in_every_observing_snapshot_is_one_row_from_far_past_to_far_future(
+    world: list,
+) -> None:
     observed = _observed(world)
     always = set.intersection(*(keys for _, keys in observed)) if observed else set()
     rows = _rows(build_timeline(_snapshots(world)))
@@ -104,7 +115,10 @@ def test_a_row_present_in_a_snapshot_is_certainly_valid_at_its_time(world: list)
     rows = _rows(build_timeline(_snapshots(world)))
     for moment, keys in _observed(world):
         for key in keys:
-            assert any(_key(r) == key and r["seen_from"] <= moment <= r["seen_to"] for r in rows), (key, moment)
+            assert any(_key(r) == key and r["seen_from"] <= moment <= r["seen_to"] for r in rows), (
+                key,
+                moment,
+            )
 
 
 @given(worlds())
@@ -123,7 +137,9 @@ def test_certain_intervals_of_one_row_never_overlap_and_count_its_runs(world: li
 
 @given(worlds(), st.randoms(use_true_random=False))
 @settings(max_examples=80, deadline=None)
-def test_merging_is_independent_of_the_order_snapshots_are_given_in(world: list, rnd: random.Random) -> None:
+def test_merging_is_independent_of_the_order_snapshots_are_given_in(
+    world: list, rnd: random.Random
+) -> None:
     snaps = _snapshots(world)
     shuffled = list(snaps)
     rnd.shuffle(shuffled)
@@ -147,16 +163,31 @@ def test_possible_at_is_a_superset_of_certain_at(world: list) -> None:
 _moments = st.integers(0, 10_000).map(lambda m: T0 + timedelta(minutes=m))
 
 
-@given(_moments, _moments, _moments, _moments, st.one_of(st.none(), _moments), st.one_of(st.none(), _moments))
+@given(
+    _moments,
+    _moments,
+    _moments,
+    _moments,
+    st.one_of(st.none(), _moments),
+    st.one_of(st.none(), _moments),
+)
 @settings(deadline=None)
-def test_narrowing_keeps_seen_inside_valid(a: datetime, b: datetime, c: datetime, d: datetime,
-                                           floor: datetime | None, earlier: datetime | None) -> None:
+def test_narrowing_keeps_seen_inside_valid(
+    a: datetime,
+    b: datetime,
+    c: datetime,
+    d: datetime,
+    floor: datetime | None,
+    earlier: datetime | None,
+) -> None:
     vf, sf, st_, vt = sorted((a, b, c, d))
     if sf == vt:
         return
     out = narrow(Interval(vf, vt, sf, st_), floor, earlier)
     assert out.contains_seen()
-    assert out.valid_from >= vf and out.seen_from <= sf and out.seen_to == st_ and out.valid_to == vt
+    assert (
+        out.valid_from >= vf and out.seen_from <= sf and out.seen_to == st_ and out.valid_to == vt
+    )
 
 
 # --- Config history ---------------------------------------------------------------------------
@@ -179,21 +210,35 @@ def histories(draw: st.DrawFn) -> list[tuple[datetime, list[str] | None]]:
 def _items(history: list[tuple[datetime, list[str] | None]]) -> dict:
     items = []
     for moment, groups in history:
-        item = {"resourceType": "AWS::EC2::NetworkInterface", "resourceId": "eni-c",
-                "configurationItemCaptureTime": moment.isoformat(),
-                "configurationItemStatus": "ResourceDeleted" if groups is None else "OK", "awsRegion": "eu-west-1"}
+        item = {
+            "resourceType": "AWS::EC2::NetworkInterface",
+            "resourceId": "eni-c",
+            "configurationItemCaptureTime": moment.isoformat(),
+            "configurationItemStatus": "ResourceDeleted" if groups is None else "OK",
+            "awsRegion": "eu-west-1",
+        }
         if groups is not None:
-            item["configuration"] = json.dumps({"networkInterfaceId": "eni-c", "vpcId": "vpc-1", "subnetId": "subnet-1",
-                                                "groups": [{"groupId": g, "groupName": g} for g in groups]})
+            item["configuration"] = json.dumps(
+                {
+                    "networkInterfaceId": "eni-c",
+                    "vpcId": "vpc-1",
+                    "subnetId": "subnet-1",
+                    "groups": [{"groupId": g, "groupName": g} for g in groups],
+                }
+            )
         items.append(item)
     return {"configurationItems": items}
 
 
 @given(histories(), st.randoms(use_true_random=False))
 @settings(max_examples=60, deadline=None)
-def test_config_history_states_hold_certainly_at_their_capture_and_not_after_deletion(history: list, rnd: random.Random) -> None:
+def test_config_history_states_hold_certainly_at_their_capture_and_not_after_deletion(
+    history: list, rnd: random.Random
+) -> None:
     doc = _items(history)
-    shuffled = {"configurationItems": rnd.sample(doc["configurationItems"], len(doc["configurationItems"]))}
+    shuffled = {
+        "configurationItems": rnd.sample(doc["configurationItems"], len(doc["configurationItems"]))
+    }
     rows = config_rows(parse_items(shuffled, "h.json")).tables["eni_groups"]
     for _, iv in rows:
         assert iv.contains_seen()

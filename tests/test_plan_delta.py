@@ -16,9 +16,11 @@ from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
 
-SUMMARY = ("removes 3 paths that saw no traffic; removes 1 path whose 5,539 flows other rules still allow; "
-           "narrows 2 paths that saw 445 flows to the 8 peers that sent them; "
-           "replaces 2 paths that saw 6,073 flows by references that may widen access")
+SUMMARY = (
+    "removes 3 paths that saw no traffic; removes 1 path whose 5,539 flows other rules still allow; "
+    "narrows 2 paths that saw 445 flows to the 8 peers that sent them; "
+    "replaces 2 paths that saw 6,073 flows by references that may widen access"
+)
 
 EXPECTED = {  # rule → (group, direction, change, flows, peers)
     "sgr-07e59b933c72330a8": ("sg-0387bd4e66da75c2d", "ingress", Change.REPLACED, 526, 3),
@@ -34,7 +36,9 @@ EXPECTED = {  # rule → (group, direction, change, flows, peers)
 
 def test_sample_plan_delta_by_hand(sample_day) -> None:
     delta = sample_day.plan.delta()
-    got = {p.rule_id: (p.group_id, p.direction.value, p.change, p.flows, p.peers) for p in delta.paths}
+    got = {
+        p.rule_id: (p.group_id, p.direction.value, p.change, p.flows, p.peers) for p in delta.paths
+    }
     assert got == EXPECTED
     assert delta.summary() == SUMMARY
     ssh = next(p for p in delta.paths if p.rule_id == "sgr-093b55da14b72410e")
@@ -47,12 +51,19 @@ def test_every_artifact_carries_the_summary_at_the_top(sample_day) -> None:
     d = plan.to_dict()
     assert next(iter(d)) == "summary" and d["summary"] == SUMMARY
     assert {p["rule_id"] for p in d["connectivity_delta"]} == set(EXPECTED)
-    assert Plan.from_dict(json.loads(plan.to_json())) == plan  # derived keys do not disturb the round trip
+    assert (
+        Plan.from_dict(json.loads(plan.to_json())) == plan
+    )  # derived keys do not disturb the round trip
     md = render_md(plan)
     assert f"**Connectivity:** {SUMMARY}." in md.split("| rule |")[0]
-    assert "removed tcp/3306 from 10.0.0.0/8 → nothing (0 flows, 0 peers observed; sgr-0a2752576ebbf3b85)" in md
+    assert (
+        "removed tcp/3306 from 10.0.0.0/8 → nothing (0 flows, 0 peers observed; sgr-0a2752576ebbf3b85)"
+        in md
+    )
     for text in (render_cli(plan), render_tf(plan)):
         head = text.split("\n\n")[0]
         assert f"# connectivity: {SUMMARY}" in head
-        assert ("#     narrowed tcp/22 from 0.0.0.0/0 → tcp/22 from 198.51.100.7/32; tcp/22 from 203.0.113.25/32 "
-                "(376 flows, 2 peers observed; sgr-093b55da14b72410e)") in head
+        assert (
+            "#     narrowed tcp/22 from 0.0.0.0/0 → tcp/22 from 198.51.100.7/32; tcp/22 from 203.0.113.25/32 "
+            "(376 flows, 2 peers observed; sgr-093b55da14b72410e)"
+        ) in head

@@ -25,28 +25,61 @@ def _setup(endpoint: str) -> tuple[Any, str, str]:
     ec2 = _ec2(endpoint)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-    resp = ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    resp = ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
     return ec2, sg, resp["SecurityGroupRules"][0]["SecurityGroupRuleId"]
 
 
 def _ingress(ec2: Any, sg: str) -> set[tuple[Any, ...]]:
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])["SecurityGroupRules"]
-    return {(r["IpProtocol"], r["FromPort"], r["ToPort"], r.get("CidrIpv4")) for r in rules if not r["IsEgress"]}
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])[
+        "SecurityGroupRules"
+    ]
+    return {
+        (r["IpProtocol"], r["FromPort"], r["ToPort"], r.get("CidrIpv4"))
+        for r in rules
+        if not r["IsEgress"]
+    }
 
 
 def _rule(peer: str) -> dict[str, Any]:
-    return {"direction": "ingress", "ip_protocol": 6, "from_port": 22, "to_port": 22, "peer_type": "cidr4",
-            "peer": peer, "description": "office"}
+    return {
+        "direction": "ingress",
+        "ip_protocol": 6,
+        "from_port": 22,
+        "to_port": 22,
+        "peer_type": "cidr4",
+        "peer": peer,
+        "description": "office",
+    }
 
 
 def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]], *, status: str = "ready") -> Path:
     """The plan file, with a verification record beside it that makes it ``status`` (or none: 'unverified')."""
-    doc = {"window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
-           "verification": {"flows_checked": 8, "flows_cut": 0},
-           "recommendations": [{"rule_id": rid, "group_id": sg, "action": "narrow",
-                                "proposed": [_rule(p) for p in peers], "current": _rule("0.0.0.0/0"),
-                                "evidence": {}, "risk": "low"} for rid, sg, peers in recs]}
+    doc = {
+        "window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
+        "verification": {"flows_checked": 8, "flows_cut": 0},
+        "recommendations": [
+            {
+                "rule_id": rid,
+                "group_id": sg,
+                "action": "narrow",
+                "proposed": [_rule(p) for p in peers],
+                "current": _rule("0.0.0.0/0"),
+                "evidence": {},
+                "risk": "low",
+            }
+            for rid, sg, peers in recs
+        ],
+    }
     path = tmp / "plan.json"
     path.write_text(json.dumps(doc))
     if status != "unverified":
@@ -59,15 +92,41 @@ def _record(plan: Path, status: str, rule_id: str) -> None:
     day with a cut flow (blocked), or no day yet (pending)."""
     lp = load_plan(plan)
     day = date(2026, 11, 29)
-    cut = CutRule(rule_id, 12, 3, Example(day, "eni-0123456789abcdef0", "ingress", 6, "192.0.2.50", 22, 12,
-                                          datetime(2026, 11, 29, 8, tzinfo=UTC), datetime(2026, 11, 29, 9, tzinfo=UTC)))
-    days = {"ready": (DayResult(day, 8, 0),), "blocked": (DayResult(day, 20, 12, cuts=(cut,)),), "pending": ()}[status]
-    rec = Record(plan.name, lp.plan_id, (lp.plan.window_start, lp.plan.window_end), 1,
-                 days, {rule_id: ("sg", "narrow")})
+    cut = CutRule(
+        rule_id,
+        12,
+        3,
+        Example(
+            day,
+            "eni-0123456789abcdef0",
+            "ingress",
+            6,
+            "192.0.2.50",
+            22,
+            12,
+            datetime(2026, 11, 29, 8, tzinfo=UTC),
+            datetime(2026, 11, 29, 9, tzinfo=UTC),
+        ),
+    )
+    days = {
+        "ready": (DayResult(day, 8, 0),),
+        "blocked": (DayResult(day, 20, 12, cuts=(cut,)),),
+        "pending": (),
+    }[status]
+    rec = Record(
+        plan.name,
+        lp.plan_id,
+        (lp.plan.window_start, lp.plan.window_end),
+        1,
+        days,
+        {rule_id: ("sg", "narrow")},
+    )
     record_path(plan).write_text(json.dumps(rec.to_dict()))
 
 
-def test_dry_run_changes_nothing_and_reports_each_call(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_changes_nothing_and_reports_each_call(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32", "203.0.113.9/32"])])
     assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
@@ -78,17 +137,38 @@ def test_dry_run_changes_nothing_and_reports_each_call(moto_reset: str, tmp_path
     assert not list(tmp_path.glob("*.rollback-*"))
 
 
-def test_commit_authorizes_then_revokes_and_writes_a_rollback(moto_reset: str, tmp_path: Path) -> None:
+def test_commit_authorizes_then_revokes_and_writes_a_rollback(
+    moto_reset: str, tmp_path: Path
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32", "203.0.113.9/32"])])
     rb = tmp_path / "rb.json"
-    assert main(["apply", str(plan), "--commit", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
-    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32"), ("tcp", 22, 22, "203.0.113.9/32")}
+    assert (
+        main(["apply", str(plan), "--commit", "--rollback", str(rb), "--endpoint-url", moto_reset])
+        == 0
+    )
+    assert _ingress(ec2, sg) == {
+        ("tcp", 22, 22, "198.51.100.7/32"),
+        ("tcp", 22, 22, "203.0.113.9/32"),
+    }
     doc = json.loads(rb.read_text())
     assert [a["rules"][0]["peer"] for a in doc["authorize"]] == ["0.0.0.0/0"]
     assert len(doc["revoke"]) == 2
     # the rollback file is itself applicable and restores the original rule
-    assert main(["apply", str(rb), "--commit", "--rollback", str(tmp_path / "rb2.json"), "--endpoint-url", moto_reset]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(rb),
+                "--commit",
+                "--rollback",
+                str(tmp_path / "rb2.json"),
+                "--endpoint-url",
+                moto_reset,
+            ]
+        )
+        == 0
+    )
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
 
 
@@ -98,19 +178,27 @@ def test_failure_midway_stops_and_the_printed_rollback_restores(
     ec2, sg, rid = _setup(moto_reset)
     # revokes the real rule, then a rule id that does not exist: the second revoke fails
     # (--force: the live-rule check would otherwise refuse the plan before the first call)
-    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"]), ("sgr-0000000000000dead", sg, ["203.0.113.9/32"])])
+    plan = _plan(
+        tmp_path,
+        [(rid, sg, ["198.51.100.7/32"]), ("sgr-0000000000000dead", sg, ["203.0.113.9/32"])],
+    )
     assert main(["apply", str(plan), "--commit", "--force", "--endpoint-url", moto_reset]) == 1
     captured = capsys.readouterr()
     assert "FAIL revoke-ingress" in captured.out and "InvalidPermission.NotFound" in captured.out
     command = re.search(r"^\s+(flowlens apply .*--commit.*)$", captured.err, re.MULTILINE)
     assert command is not None
-    assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32"), ("tcp", 22, 22, "203.0.113.9/32")}
+    assert _ingress(ec2, sg) == {
+        ("tcp", 22, 22, "198.51.100.7/32"),
+        ("tcp", 22, 22, "203.0.113.9/32"),
+    }
     argv = command.group(1).split()[1:]
     assert main(argv) == 0
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
 
 
-def test_a_bad_plan_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_plan_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "plan.json"
     bad.write_text('{"nope": 1}')
     assert main(["apply", str(bad)]) == 2
@@ -119,8 +207,20 @@ def test_a_bad_plan_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
 
 def _modify(ec2: Any, sg: str, rid: str, cidr: str) -> None:
     """Change a rule in place (same sgr- id), as the console's "edit inbound rules" does."""
-    ec2.modify_security_group_rules(GroupId=sg, SecurityGroupRules=[{"SecurityGroupRuleId": rid, "SecurityGroupRule": {
-        "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": cidr}}])
+    ec2.modify_security_group_rules(
+        GroupId=sg,
+        SecurityGroupRules=[
+            {
+                "SecurityGroupRuleId": rid,
+                "SecurityGroupRule": {
+                    "IpProtocol": "tcp",
+                    "FromPort": 22,
+                    "ToPort": 22,
+                    "CidrIpv4": cidr,
+                },
+            }
+        ],
+    )
 
 
 def test_a_plan_whose_rule_changed_since_is_refused_before_any_call(
@@ -132,14 +232,19 @@ def test_a_plan_whose_rule_changed_since_is_refused_before_any_call(
     for extra in ([], ["--commit"]):
         assert main(["apply", str(plan), *extra, "--endpoint-url", moto_reset]) == 2
         err = capsys.readouterr().err
-        assert f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to ingress tcp/22 from 10.0.0.0/8" in err
+        assert (
+            f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to ingress tcp/22 from 10.0.0.0/8"
+            in err
+        )
         assert "--force" in err
     # nothing was authorized or revoked, and no rollback file was written
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
     assert not list(tmp_path.glob("*.rollback-*"))
 
 
-def test_a_rule_deleted_since_the_plan_is_named(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_rule_deleted_since_the_plan_is_named(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
     ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rid])
@@ -155,34 +260,73 @@ def test_force_applies_over_a_changed_rule_and_the_rollback_file_records_it(
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
     _modify(ec2, sg, rid, "10.0.0.0/8")
     rb = tmp_path / "rb.json"
-    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(plan),
+                "--commit",
+                "--force",
+                "--rollback",
+                str(rb),
+                "--endpoint-url",
+                moto_reset,
+            ]
+        )
+        == 0
+    )
     assert "warning: --force" in capsys.readouterr().err
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}
     forced = json.loads(rb.read_text())["forced"]
     assert [(c["rule_id"], c["group_id"]) for c in forced["changed_rules"]] == [(rid, sg)]
     assert "10.0.0.0/8" in forced["changed_rules"][0]["how"]
     # the revoke removed the rule as it was live, so the rollback restores that, not the plan's view
-    assert [a["rules"][0]["peer"] for a in json.loads(rb.read_text())["authorize"]] == ["10.0.0.0/8"]
-    assert main(["apply", str(rb), "--commit", "--rollback", str(tmp_path / "rb2.json"), "--endpoint-url", moto_reset]) == 0
+    assert [a["rules"][0]["peer"] for a in json.loads(rb.read_text())["authorize"]] == [
+        "10.0.0.0/8"
+    ]
+    assert (
+        main(
+            [
+                "apply",
+                str(rb),
+                "--commit",
+                "--rollback",
+                str(tmp_path / "rb2.json"),
+                "--endpoint-url",
+                moto_reset,
+            ]
+        )
+        == 0
+    )
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "10.0.0.0/8")}
 
 
-def test_a_plan_that_still_matches_the_live_rules_passes_the_check(moto_reset: str, tmp_path: Path) -> None:
+def test_a_plan_that_still_matches_the_live_rules_passes_the_check(
+    moto_reset: str, tmp_path: Path
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     # a new description is not a change of what the rule allows
-    ec2.update_security_group_rule_descriptions_ingress(GroupId=sg, SecurityGroupRuleDescriptions=[
-        {"SecurityGroupRuleId": rid, "Description": "renamed"}])
+    ec2.update_security_group_rule_descriptions_ingress(
+        GroupId=sg,
+        SecurityGroupRuleDescriptions=[{"SecurityGroupRuleId": rid, "Description": "renamed"}],
+    )
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
     assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
 
 
-def test_commit_refuses_a_blocked_plan_before_any_call(moto_reset: str, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_commit_refuses_a_blocked_plan_before_any_call(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
     assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
     err = capsys.readouterr().err
-    assert "the plan is blocked, not ready" in err and rid in err and "192.0.2.50" in err and "--force" in err
+    assert (
+        "the plan is blocked, not ready" in err
+        and rid in err
+        and "192.0.2.50" in err
+        and "--force" in err
+    )
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
     assert not list(tmp_path.glob("*.rollback-*"))
     # a dry run changes nothing anyway: it warns and shows the calls
@@ -191,8 +335,9 @@ def test_commit_refuses_a_blocked_plan_before_any_call(moto_reset: str, tmp_path
 
 
 @pytest.mark.parametrize("status", ["pending", "unverified"])
-def test_commit_refuses_a_plan_not_yet_ready(moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                             status: str) -> None:
+def test_commit_refuses_a_plan_not_yet_ready(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: str
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status=status)
     assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
@@ -202,21 +347,39 @@ def test_commit_refuses_a_plan_not_yet_ready(moto_reset: str, tmp_path: Path, ca
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "0.0.0.0/0")}
 
 
-def test_a_changed_plan_is_not_ready_by_its_old_record(moto_reset: str, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_changed_plan_is_not_ready_by_its_old_record(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
-    plan.write_text(plan.read_text().replace("198.51.100.7/32", "198.51.100.0/24"))  # edited after verification
+    plan.write_text(
+        plan.read_text().replace("198.51.100.7/32", "198.51.100.0/24")
+    )  # edited after verification
     assert main(["apply", str(plan), "--commit", "--endpoint-url", moto_reset]) == 2
     assert "verified another version of the plan" in capsys.readouterr().err
 
 
-def test_force_over_a_blocked_plan_is_recorded_in_the_rollback(moto_reset: str, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_force_over_a_blocked_plan_is_recorded_in_the_rollback(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ec2, sg, rid = _setup(moto_reset)
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])], status="blocked")
     rb = tmp_path / "rb.json"
-    assert main(["apply", str(plan), "--commit", "--force", "--rollback", str(rb), "--endpoint-url", moto_reset]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(plan),
+                "--commit",
+                "--force",
+                "--rollback",
+                str(rb),
+                "--endpoint-url",
+                moto_reset,
+            ]
+        )
+        == 0
+    )
     assert "warning: --force: the plan is blocked" in capsys.readouterr().err
     forced = json.loads(rb.read_text())["forced"]
     assert forced["plan_status"] == "blocked" and rid in forced["plan_status_reason"]

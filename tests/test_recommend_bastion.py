@@ -55,10 +55,21 @@ def replaced_bastion_inventory(out: Path) -> Path:
     eni["MacAddress"] = "02:d6:5d:84:80:b7"
     public = {"IpOwnerId": "111122223333", "PublicDnsName": "", "PublicIp": "54.85.203.99"}
     eni["Association"] = public
-    eni["PrivateIpAddresses"] = [{"Association": public, "Primary": True,
-                                  "PrivateDnsName": "ip-10-20-0-11.ec2.internal", "PrivateIpAddress": NEW_ADDR}]
-    eni["Attachment"].update({"AttachTime": "2026-11-28T23:50:00+00:00", "AttachmentId": "eni-attach-0b5a5713e0ffee001",
-                              "InstanceId": "i-0b5a5713e0ffee001"})
+    eni["PrivateIpAddresses"] = [
+        {
+            "Association": public,
+            "Primary": True,
+            "PrivateDnsName": "ip-10-20-0-11.ec2.internal",
+            "PrivateIpAddress": NEW_ADDR,
+        }
+    ]
+    eni["Attachment"].update(
+        {
+            "AttachTime": "2026-11-28T23:50:00+00:00",
+            "AttachmentId": "eni-attach-0b5a5713e0ffee001",
+            "InstanceId": "i-0b5a5713e0ffee001",
+        }
+    )
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return out
 
@@ -80,7 +91,9 @@ def replaced(tmp_path_factory: pytest.TempPathFactory) -> Replaced:
     root = tmp_path_factory.mktemp("bastion")
     dd = DataDir(root / "data")
     ingest(LocalSource(SAMPLE_LOGS / "s3"), [DAY], dd, workers=2)
-    snapshot_from_json([replaced_bastion_inventory(root / "inventory")], dd, taken_at=Window.day(DAY).end)
+    snapshot_from_json(
+        [replaced_bastion_inventory(root / "inventory")], dd, taken_at=Window.day(DAY).end
+    )
     analyze(dd, [DAY])
     return Replaced(dd, recommend(dd, [DAY]))
 
@@ -96,12 +109,17 @@ def _query(dd: DataDir, sql: str) -> list[dict[str, Any]]:
 
 
 def test_the_old_bastions_flows_are_unattributed(replaced: Replaced) -> None:
-    rows = _query(replaced.data, f"SELECT DISTINCT status FROM conversations WHERE eni_id = '{OLD_ENI}'")
+    rows = _query(
+        replaced.data, f"SELECT DISTINCT status FROM conversations WHERE eni_id = '{OLD_ENI}'"
+    )
     assert [r["status"] for r in rows] == ["not_in_inventory"]
 
 
 def test_rules_used_by_the_old_bastion_are_not_unused(replaced: Replaced) -> None:
-    usage = {r["rule_id"]: r for r in _query(replaced.data, "SELECT rule_id, status, status_reason FROM rule_usage")}
+    usage = {
+        r["rule_id"]: r
+        for r in _query(replaced.data, "SELECT rule_id, status, status_reason FROM rule_usage")
+    }
     for rule_id, name in BASTION_RULES.items():
         assert usage[rule_id]["status"] != "unused", f"{name}: {usage[rule_id]['status_reason']}"
     for rule_id in OWN_GROUP:
@@ -109,25 +127,38 @@ def test_rules_used_by_the_old_bastion_are_not_unused(replaced: Replaced) -> Non
         assert OLD_ENI in usage[rule_id]["status_reason"], BASTION_RULES[rule_id]
 
 
-def test_no_recommendation_touches_the_old_bastions_rules_and_none_cuts_its_flows(replaced: Replaced) -> None:
+def test_no_recommendation_touches_the_old_bastions_rules_and_none_cuts_its_flows(
+    replaced: Replaced,
+) -> None:
     recs = {r.rule_id for r in replaced.plan.recommendations}
     assert not recs & set(BASTION_RULES), [BASTION_RULES[r] for r in recs & set(BASTION_RULES)]
     assert replaced.plan.verification.flows_cut == 0
 
 
-def test_the_plan_counts_the_old_bastions_flows_as_unattributed_and_protected(replaced: Replaced) -> None:
-    (row,) = _query(replaced.data, f"""
+def test_the_plan_counts_the_old_bastions_flows_as_unattributed_and_protected(
+    replaced: Replaced,
+) -> None:
+    (row,) = _query(
+        replaced.data,
+        f"""
         SELECT SUM(flows) AS flows FROM conversations
         WHERE eni_id = '{OLD_ENI}' AND accepted AND eni_role IN ('initiator', 'responder')
-          AND rule_direction IS NOT NULL AND peer_addr IS NOT NULL""")
+          AND rule_direction IS NOT NULL AND peer_addr IS NOT NULL""",
+    )
     v = replaced.plan.verification
     assert row["flows"] > 0 and v.flows_unattributed == row["flows"]
     assert v.flows_unattributed_protected == v.flows_unattributed
     assert v.snapshot_taken_at == Window.day(DAY).end and v.days_analysed == (DAY,)
     text = render_md(replaced.plan)
-    assert f"{v.flows_unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership" in text
+    assert (
+        f"{v.flows_unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership"
+        in text
+    )
 
 
 def test_the_finding_about_the_unplaced_eni_is_high(replaced: Replaced) -> None:
-    rows = _query(replaced.data, f"SELECT severity FROM findings WHERE kind = 'eni_not_in_inventory' AND resource_id = '{OLD_ENI}'")
+    rows = _query(
+        replaced.data,
+        f"SELECT severity FROM findings WHERE kind = 'eni_not_in_inventory' AND resource_id = '{OLD_ENI}'",
+    )
     assert [r["severity"] for r in rows] == ["high"]

@@ -26,18 +26,45 @@ def test_doctests(module: object) -> None:
 CTX = PeerContext({"sg-app": frozenset({"10.0.3.5"})}, {}, {"pl-1": ("52.216.0.0/15",)})
 
 
-@pytest.mark.parametrize(("rule", "flow", "expected"), [
-    (Rule("ingress", -1, None, None, "cidr4", "0.0.0.0/0"), Flow("ingress", 47, "1.2.3.4", None), True),
-    (Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0"), Flow("ingress", 6, "1.2.3.4", 23), False),
-    (Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0"), Flow("egress", 6, "1.2.3.4", 22), False),
-    (Rule("ingress", 6, 22, 22, "cidr6", "::/0"), Flow("ingress", 6, "1.2.3.4", 22), False),
-    (Rule("ingress", 6, 22, 22, "cidr6", "::/0"), Flow("ingress", 6, "2001:db8::1", 22), True),
-    (Rule("ingress", 47, 5, 5, "cidr4", "0.0.0.0/0"), Flow("ingress", 47, "1.2.3.4", None), True),
-    (Rule("ingress", 1, 8, 0, "cidr4", "0.0.0.0/0"), Flow("ingress", 1, "1.2.3.4", 0), True),
-    (Rule("ingress", 6, 5432, 5432, "sg", "sg-app"), Flow("ingress", 6, "10.0.3.5", 5432), True),
-    (Rule("ingress", 6, 5432, 5432, "sg", "sg-app"), Flow("ingress", 6, "10.0.3.6", 5432), False),
-    (Rule("egress", 6, 443, 443, "prefix_list", "pl-1"), Flow("egress", 6, "52.217.0.9", 443), True),
-])
+@pytest.mark.parametrize(
+    ("rule", "flow", "expected"),
+    [
+        (
+            Rule("ingress", -1, None, None, "cidr4", "0.0.0.0/0"),
+            Flow("ingress", 47, "1.2.3.4", None),
+            True,
+        ),
+        (
+            Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0"),
+            Flow("ingress", 6, "1.2.3.4", 23),
+            False,
+        ),
+        (Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0"), Flow("egress", 6, "1.2.3.4", 22), False),
+        (Rule("ingress", 6, 22, 22, "cidr6", "::/0"), Flow("ingress", 6, "1.2.3.4", 22), False),
+        (Rule("ingress", 6, 22, 22, "cidr6", "::/0"), Flow("ingress", 6, "2001:db8::1", 22), True),
+        (
+            Rule("ingress", 47, 5, 5, "cidr4", "0.0.0.0/0"),
+            Flow("ingress", 47, "1.2.3.4", None),
+            True,
+        ),
+        (Rule("ingress", 1, 8, 0, "cidr4", "0.0.0.0/0"), Flow("ingress", 1, "1.2.3.4", 0), True),
+        (
+            Rule("ingress", 6, 5432, 5432, "sg", "sg-app"),
+            Flow("ingress", 6, "10.0.3.5", 5432),
+            True,
+        ),
+        (
+            Rule("ingress", 6, 5432, 5432, "sg", "sg-app"),
+            Flow("ingress", 6, "10.0.3.6", 5432),
+            False,
+        ),
+        (
+            Rule("egress", 6, 443, 443, "prefix_list", "pl-1"),
+            Flow("egress", 6, "52.217.0.9", 443),
+            True,
+        ),
+    ],
+)
 def test_allows_follows_design_section_5(rule: Rule, flow: Flow, expected: bool) -> None:
     assert allows(rule, flow, CTX) is expected
 
@@ -65,7 +92,14 @@ def rule_and_flows(draw: st.DrawFn) -> tuple[Rule, list[Flow]]:
     proto = draw(st.sampled_from([-1, 6, 17]))
     lo = draw(st.integers(0, 65535))
     hi = draw(st.integers(lo, 65535))
-    rule = Rule("ingress", proto, lo if proto != -1 else None, hi if proto != -1 else None, "cidr4", str(net))
+    rule = Rule(
+        "ingress",
+        proto,
+        lo if proto != -1 else None,
+        hi if proto != -1 else None,
+        "cidr4",
+        str(net),
+    )
     n = draw(st.integers(1, 12))
     flows = []
     for _ in range(n):
@@ -85,7 +119,9 @@ def test_narrowing_never_widens_and_keeps_every_observed_flow(
     sg_rule = SgRule("sgr-1", "sg-1", rule)
     inv = Inventory([sg_rule], {"eni-1": ("sg-1",)}, PeerContext())
     observed = [Observed("eni-1", f, 1, 1) for f in flows]
-    cand = narrow(sg_rule, observed, inv, Settings(k_prefixes=k, port_ranges=budget, public_min_peers=10**6))
+    cand = narrow(
+        sg_rule, observed, inv, Settings(k_prefixes=k, port_ranges=budget, public_min_peers=10**6)
+    )
     if cand is None:
         return
     assert is_subset(cand.proposed, rule)
@@ -117,7 +153,9 @@ def test_prefix_cover_is_minimal_against_brute_force(offsets: list[int], k: int)
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.ip_addresses(v=6), min_size=1, max_size=30), st.integers(1, 6))
-def test_prefix_cover_ipv6_covers_everything_inside_the_original(addrs: list[ipaddress.IPv6Address], k: int) -> None:
+def test_prefix_cover_ipv6_covers_everything_inside_the_original(
+    addrs: list[ipaddress.IPv6Address], k: int
+) -> None:
     cover = minimal_cover([str(a) for a in addrs], "::/0", k)
     nets = [ipaddress.ip_network(p) for p in cover.prefixes]
     assert 1 <= len(nets) <= k

@@ -33,7 +33,7 @@ from flowlens.recommend.render_cli import render_cli
 from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
 
-PAYLOAD = "${path.module} %{ if true }y%{ endif } $${x} %%{y} \"q\" back\\slash\nnew line"
+PAYLOAD = '${path.module} %{ if true }y%{ endif } $${x} %%{y} "q" back\\slash\nnew line'
 EVIL_ID = "sgr-evil\ntouch PWNED"
 ACCOUNT = "111122223333"
 
@@ -52,13 +52,18 @@ def _payload_plan(plan: Plan) -> Plan:
     """Every description carries the interpolation payload; the first rule id a newline and a command."""
     recs: list[Recommendation] = []
     for i, r in enumerate(plan.recommendations):
-        r = replace(r, current=replace(r.current, description=PAYLOAD),
-                    proposed=tuple(replace(p, description=PAYLOAD) for p in r.proposed), account_id=ACCOUNT)
+        r = replace(
+            r,
+            current=replace(r.current, description=PAYLOAD),
+            proposed=tuple(replace(p, description=PAYLOAD) for p in r.proposed),
+            account_id=ACCOUNT,
+        )
         recs.append(replace(r, rule_id=EVIL_ID) if i == 0 else r)
     return replace(plan, recommendations=tuple(recs))
 
 
 # ---- Terraform ----------------------------------------------------------------------------
+
 
 def _string_value(node: Tree) -> str:
     """The value of an HCL quoted string; fails on any interpolation or directive in it."""
@@ -86,10 +91,16 @@ def test_terraform_is_hcl2_with_a_provider_header(plan: Plan) -> None:
     aws = doc["terraform"][0]["required_providers"][0]["aws"]
     assert aws["source"] == '"hashicorp/aws"'
     provider = doc["provider"][0]['"aws"']
-    assert provider["region"] == '"us-east-1"' and provider["allowed_account_ids"] == [f'"{ACCOUNT}"']
+    assert provider["region"] == '"us-east-1"' and provider["allowed_account_ids"] == [
+        f'"{ACCOUNT}"'
+    ]
     # every rule to revoke is imported into a resource that exists in the file
-    resources = {f"{t.strip(chr(34))}.{n.strip(chr(34))}" for block in doc["resource"] for t, names in block.items()
-                 for n in names}
+    resources = {
+        f"{t.strip(chr(34))}.{n.strip(chr(34))}"
+        for block in doc["resource"]
+        for t, names in block.items()
+        for n in names
+    }
     imports = doc["import"]
     assert len(imports) == len(plan.recommendations)
     for block in imports:
@@ -107,7 +118,9 @@ def test_terraform_writes_no_one_line_block(plan: Plan) -> None:
 def test_aws_strings_come_out_of_terraform_literally(plan: Plan) -> None:
     tf = render_tf(_payload_plan(plan))
     tree = hcl2.parses_to_tree(tf)
-    descriptions = [_string_value(next(a.find_data("string"))) for a in _attributes(tree, "description")]
+    descriptions = [
+        _string_value(next(a.find_data("string"))) for a in _attributes(tree, "description")
+    ]
     assert descriptions and set(descriptions) == {PAYLOAD}
     ids = [_string_value(next(a.find_data("string"))) for a in _attributes(tree, "id")]
     assert EVIL_ID in ids
@@ -177,9 +190,18 @@ def _live_line(rec: Recommendation) -> str:
     names = {6: "tcp", 17: "udp", 1: "icmp", -1: "-1"}
     ported = cur.ip_protocol in (6, 17, 1, 58)
     ports = [str(cur.from_port), str(cur.to_port)] if ported else ["-1", "-1"]
-    peers = [cur.peer if cur.peer_type == t else "None" for t in ("cidr4", "cidr6", "prefix_list", "sg")]
-    return "\t".join([names.get(cur.ip_protocol, str(cur.ip_protocol)), rec.group_id,
-                      "True" if cur.direction == "egress" else "False", *ports, *peers])
+    peers = [
+        cur.peer if cur.peer_type == t else "None" for t in ("cidr4", "cidr6", "prefix_list", "sg")
+    ]
+    return "\t".join(
+        [
+            names.get(cur.ip_protocol, str(cur.ip_protocol)),
+            rec.group_id,
+            "True" if cur.direction == "egress" else "False",
+            *ports,
+            *peers,
+        ]
+    )
 
 
 def _seed(state: Path, plan: Plan) -> None:
@@ -190,9 +212,20 @@ def _seed(state: Path, plan: Plan) -> None:
 def _run(script: str, state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     path = state.parent / "plan.sh"
     path.write_text(script)
-    full = {"PATH": f"{state.parent / 'bin'}{os.pathsep}{os.environ['PATH']}", "STUB_STATE": str(state), **env}
-    return subprocess.run(["bash", str(path), *args], capture_output=True, text=True, env=full, cwd=state.parent,
-                          timeout=60, check=False)
+    full = {
+        "PATH": f"{state.parent / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "STUB_STATE": str(state),
+        **env,
+    }
+    return subprocess.run(
+        ["bash", str(path), *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        cwd=state.parent,
+        timeout=60,
+        check=False,
+    )
 
 
 def _calls(state: Path) -> list[list[str]]:
@@ -218,15 +251,22 @@ def test_a_full_run_checks_identity_then_authorizes_then_revokes(plan: Plan, stu
     assert ops[0] == "get-caller-identity"
     mutating = [o for o in ops if o.startswith(("authorize-", "revoke-"))]
     n_auth = sum(1 for r in plan.recommendations if r.proposed)
-    assert [o.split("-")[0] for o in mutating] == ["authorize"] * n_auth + ["revoke"] * len(plan.recommendations)
+    assert [o.split("-")[0] for o in mutating] == ["authorize"] * n_auth + ["revoke"] * len(
+        plan.recommendations
+    )
     for call in _calls(stub)[1:]:
-        assert call[call.index("--region") + 1] == "us-east-1"  # every call pinned to the plan's region
+        assert (
+            call[call.index("--region") + 1] == "us-east-1"
+        )  # every call pinned to the plan's region
     revokes = [c for c in _calls(stub) if c[1].startswith("revoke-")]
     for c in revokes:  # each revoke comes right after the check of that very rule
         i = _calls(stub).index(c)
         before = _calls(stub)[i - 1]
         assert before[1] == "describe-security-group-rules"
-        assert before[before.index("--security-group-rule-ids") + 1] == c[c.index("--security-group-rule-ids") + 1]
+        assert (
+            before[before.index("--security-group-rule-ids") + 1]
+            == c[c.index("--security-group-rule-ids") + 1]
+        )
     assert list((stub / "rules").iterdir()) == []
 
 
@@ -285,13 +325,18 @@ def test_a_newline_in_an_id_runs_nothing(plan: Plan, stub: Path) -> None:
     evil = _payload_plan(_with(plan, account_id=ACCOUNT))
     script = render_cli(evil)
     assert "# step 1: sgr-evil?touch PWNED in" in script  # the comment carries it defused
-    assert [ln for ln in script.splitlines() if ln.startswith("touch")] == [  # only inside quoted arguments
-        ln for ln in script.splitlines() if ln.startswith("touch PWNED' ")]
+    assert [
+        ln for ln in script.splitlines() if ln.startswith("touch")
+    ] == [  # only inside quoted arguments
+        ln for ln in script.splitlines() if ln.startswith("touch PWNED' ")
+    ]
     res = _run(script, stub)
     assert not (stub.parent / "PWNED").exists()
     assert res.returncode in (0, 1), res.stderr
     revoked = [c for c in _calls(stub) if c[1] == "describe-security-group-rules"]
-    assert EVIL_ID in [c[c.index("--security-group-rule-ids") + 1] for c in revoked]  # passed as one argument
+    assert EVIL_ID in [
+        c[c.index("--security-group-rule-ids") + 1] for c in revoked
+    ]  # passed as one argument
 
 
 def test_a_newline_in_an_id_stays_on_its_markdown_line(plan: Plan) -> None:

@@ -39,7 +39,9 @@ def _shape(rules: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("rule_id", sorted(BY_ID), ids=[BY_ID[i]["name"] for i in sorted(BY_ID)])
-def test_every_expected_recommendation_is_made(recs: dict[str, dict[str, Any]], rule_id: str) -> None:
+def test_every_expected_recommendation_is_made(
+    recs: dict[str, dict[str, Any]], rule_id: str
+) -> None:
     want = BY_ID[rule_id]
     assert rule_id in recs, f"{want['name']}: no recommendation; expected {want['action']}"
     got = recs[rule_id]
@@ -48,7 +50,9 @@ def test_every_expected_recommendation_is_made(recs: dict[str, dict[str, Any]], 
     assert got["may_widen"] is want.get("cidr_to_sg_reference", False)
 
 
-def test_nothing_is_recommended_for_the_rules_that_must_stay(recs: dict[str, dict[str, Any]]) -> None:
+def test_nothing_is_recommended_for_the_rules_that_must_stay(
+    recs: dict[str, dict[str, Any]],
+) -> None:
     assert not set(EXPECTED["no_recommendation"]) & set(recs)
     assert set(recs) == set(BY_ID)
 
@@ -65,7 +69,9 @@ def test_replay_proof_checks_flows_and_cuts_none(plan: Plan) -> None:
     assert not plan.dropped
 
 
-def test_one_day_window_raises_risk_and_the_plan_says_why(plan: Plan, recs: dict[str, dict[str, Any]]) -> None:
+def test_one_day_window_raises_risk_and_the_plan_says_why(
+    plan: Plan, recs: dict[str, dict[str, Any]]
+) -> None:
     unused = [r for r in recs.values() if r["kind"] == "remove_unused"]
     assert unused and all(r["risk"] == "high" for r in unused)
     assert recs["sgr-093b55da14b72410e"]["risk"] == "medium"  # a plain narrowing: low, raised once
@@ -75,5 +81,6 @@ def test_one_day_window_raises_risk_and_the_plan_says_why(plan: Plan, recs: dict
 def test_a_split_allow_all_egress_gets_a_peer_per_port(recs: dict[str, dict[str, Any]]) -> None:
     rec = recs["sgr-061791088b8b536bd"]
     assert rec["kind"] == "narrow" and rec["may_widen"] is True and rec["risk"] == "high"
-    assert any("pl-63a5400a" in n for n in rec["notes"]) and any("sg-0387bd4e66da75c2d" in n for n in rec["notes"])
-
+    assert any("pl-63a5400a" in n for n in rec["notes"]) and any(
+        "sg-0387bd4e66da75c2d" in n for n in rec["notes"]
+    )

@@ -46,9 +46,20 @@ T1, T2 = at(6), at(12)
 SSH_OFFICE = Rule("ingress", 6, 22, 22, "cidr4", "198.51.100.0/24")
 
 
-def ob(eni: str, peer: str, hour: int, *, port: int = 22, flows: int = 1, unattributed: bool = False,
-       vpc: str | None = "vpc-1", direction: str = "ingress") -> Observed:
-    return Observed(eni, Flow(direction, 6, peer, port), flows, 1, at(hour), at(hour, 5), unattributed, vpc)
+def ob(
+    eni: str,
+    peer: str,
+    hour: int,
+    *,
+    port: int = 22,
+    flows: int = 1,
+    unattributed: bool = False,
+    vpc: str | None = "vpc-1",
+    direction: str = "ingress",
+) -> Observed:
+    return Observed(
+        eni, Flow(direction, 6, peer, port), flows, 1, at(hour), at(hour, 5), unattributed, vpc
+    )
 
 
 def both(inv: Inventory, observed: list[Observed]) -> list[object]:
@@ -62,17 +73,29 @@ IMPLS = pytest.mark.parametrize("impl", [0, 1], ids=["python", "sql"])
 
 # --- an instance replaced at 09:00: the old ENI is in the 06:00 snapshot only ----------------------------------
 
+
 def _replaced() -> tuple[Inventory, list[Observed]]:
     rules = [SgRule("sgr-ssh", "sg-bastion", SSH_OFFICE)]
     history = History(
-        holds={"eni-old": (Held("sg-bastion", FAR_PAST, T2, FAR_PAST, T1),),
-               "eni-new": (Held("sg-bastion", T1, FAR_FUTURE, T2, FAR_FUTURE),)},
+        holds={
+            "eni-old": (Held("sg-bastion", FAR_PAST, T2, FAR_PAST, T1),),
+            "eni-new": (Held("sg-bastion", T1, FAR_FUTURE, T2, FAR_FUTURE),),
+        },
         vpc_groups={"vpc-1": (Held("sg-bastion", certain_from=FAR_FUTURE, certain_to=FAR_FUTURE),)},
     )
     # the latest snapshot (12:00) shows only the new, idle ENI
-    inv = Inventory(rules, {"eni-new": ("sg-bastion",)}, PeerContext(), group_vpc={"sg-bastion": "vpc-1"},
-                    history=history, snapshot_taken_at=T2)
-    return inv, [ob("eni-old", "198.51.100.7", 4, flows=3), ob("eni-old", "198.51.100.8", 8, flows=2)]
+    inv = Inventory(
+        rules,
+        {"eni-new": ("sg-bastion",)},
+        PeerContext(),
+        group_vpc={"sg-bastion": "vpc-1"},
+        history=history,
+        snapshot_taken_at=T2,
+    )
+    return inv, [
+        ob("eni-old", "198.51.100.7", 4, flows=3),
+        ob("eni-old", "198.51.100.8", 8, flows=2),
+    ]
 
 
 @IMPLS
@@ -81,27 +104,37 @@ def test_flows_of_a_replaced_eni_are_checked_with_the_groups_it_held_then(impl: 
     res = both(inv, observed)[impl].replay({"sgr-ssh": ()})  # type: ignore[attr-defined]
     # 04:00 (certainly in sg-bastion) and 08:00 (possibly: between the snapshots) both rely on sgr-ssh
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (5, 5, 0)
-    assert res.cuts["sgr-ssh"].flows == 5 and res.cuts["sgr-ssh"].example.flow.peer_addr == "198.51.100.7"
+    assert (
+        res.cuts["sgr-ssh"].flows == 5
+        and res.cuts["sgr-ssh"].example.flow.peer_addr == "198.51.100.7"
+    )
 
 
 def test_without_the_history_the_old_enis_flows_would_not_count() -> None:
     """What the single latest snapshot alone says (the bug of issue 12's "Why")."""
     inv, observed = _replaced()
-    res = PyObservations(observed, Inventory(inv.rules, inv.eni_groups, inv.ctx)).replay({"sgr-ssh": ()})
+    res = PyObservations(observed, Inventory(inv.rules, inv.eni_groups, inv.ctx)).replay(
+        {"sgr-ssh": ()}
+    )
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (0, 0, 5)
 
 
 # --- a group removed from an ENI between the snapshots: the redundancy it provided is uncertain ---------------
 
+
 def _group_removed() -> tuple[Inventory, list[Observed]]:
     rules = [SgRule("sgr-a", "sg-a", SSH_OFFICE), SgRule("sgr-b", "sg-b", SSH_OFFICE)]
     history = History(holds={"eni-1": (Held("sg-a"), Held("sg-b", FAR_PAST, T2, FAR_PAST, T1))})
-    inv = Inventory(rules, {"eni-1": ("sg-a",)}, PeerContext(), history=history, snapshot_taken_at=T2)
+    inv = Inventory(
+        rules, {"eni-1": ("sg-a",)}, PeerContext(), history=history, snapshot_taken_at=T2
+    )
     return inv, [ob("eni-1", "198.51.100.7", 3), ob("eni-1", "198.51.100.7", 9, flows=4)]
 
 
 @IMPLS
-def test_removing_a_rule_that_another_group_may_no_longer_back_cuts_the_uncertain_flows(impl: int) -> None:
+def test_removing_a_rule_that_another_group_may_no_longer_back_cuts_the_uncertain_flows(
+    impl: int,
+) -> None:
     inv, observed = _group_removed()
     res = both(inv, observed)[impl].replay({"sgr-a": ()})  # type: ignore[attr-defined]
     # 03:00: sg-b certainly held and still allows; 09:00: sg-b may have gone, sg-a alone is left
@@ -113,17 +146,28 @@ def test_removing_a_rule_that_another_group_may_no_longer_back_cuts_the_uncertai
 
 # --- an address reused by an instance of another group in the afternoon --------------------------------------
 
+
 def _reused_address() -> tuple[Inventory, list[Observed]]:
     app = Rule("ingress", 6, 5432, 5432, "sg", "sg-app")
     rules = [SgRule("sgr-db-from-app", "sg-db", app)]
     history = History(
         holds={"eni-db": (Held("sg-db"),)},
-        members={"sg-app": (MemberAt("sg-app", "10.0.3.5", FAR_PAST, T2),),
-                 "sg-batch": (MemberAt("sg-batch", "10.0.3.5", T2, FAR_FUTURE),)},
+        members={
+            "sg-app": (MemberAt("sg-app", "10.0.3.5", FAR_PAST, T2),),
+            "sg-batch": (MemberAt("sg-batch", "10.0.3.5", T2, FAR_FUTURE),),
+        },
     )
-    inv = Inventory(rules, {"eni-db": ("sg-db",)}, PeerContext({"sg-batch": frozenset({"10.0.3.5"})}),
-                    history=history, snapshot_taken_at=T2)
-    return inv, [ob("eni-db", "10.0.3.5", 9, port=5432, flows=6), ob("eni-db", "10.0.3.5", 15, port=5432, flows=2)]
+    inv = Inventory(
+        rules,
+        {"eni-db": ("sg-db",)},
+        PeerContext({"sg-batch": frozenset({"10.0.3.5"})}),
+        history=history,
+        snapshot_taken_at=T2,
+    )
+    return inv, [
+        ob("eni-db", "10.0.3.5", 9, port=5432, flows=6),
+        ob("eni-db", "10.0.3.5", 15, port=5432, flows=2),
+    ]
 
 
 @IMPLS
@@ -138,15 +182,29 @@ def test_an_sg_reference_counts_an_address_only_while_it_belonged_to_the_group(i
 
 # --- flows on an ENI that no snapshot places: every group of its VPC protects them ---------------------------
 
+
 def _unattributed() -> tuple[Inventory, list[Observed]]:
-    rules = [SgRule("sgr-a", "sg-a", SSH_OFFICE), SgRule("sgr-a-wide", "sg-a", Rule("ingress", 6, 0, 65535, "cidr4", "0.0.0.0/0")),
-             SgRule("sgr-other-vpc", "sg-c", SSH_OFFICE)]
-    vpc_groups = {"vpc-1": (Held("sg-a", certain_from=FAR_FUTURE, certain_to=FAR_FUTURE),),
-                  "vpc-2": (Held("sg-c", certain_from=FAR_FUTURE, certain_to=FAR_FUTURE),)}
-    inv = Inventory(rules, {}, PeerContext(), group_vpc={"sg-a": "vpc-1", "sg-c": "vpc-2"},
-                    history=History(vpc_groups=vpc_groups), snapshot_taken_at=T2)
-    return inv, [ob("eni-ghost", "198.51.100.7", 10, flows=7, unattributed=True),
-                 ob("eni-ghost", "192.0.2.1", 10, port=3389, flows=1, unattributed=True, direction="egress")]
+    rules = [
+        SgRule("sgr-a", "sg-a", SSH_OFFICE),
+        SgRule("sgr-a-wide", "sg-a", Rule("ingress", 6, 0, 65535, "cidr4", "0.0.0.0/0")),
+        SgRule("sgr-other-vpc", "sg-c", SSH_OFFICE),
+    ]
+    vpc_groups = {
+        "vpc-1": (Held("sg-a", certain_from=FAR_FUTURE, certain_to=FAR_FUTURE),),
+        "vpc-2": (Held("sg-c", certain_from=FAR_FUTURE, certain_to=FAR_FUTURE),),
+    }
+    inv = Inventory(
+        rules,
+        {},
+        PeerContext(),
+        group_vpc={"sg-a": "vpc-1", "sg-c": "vpc-2"},
+        history=History(vpc_groups=vpc_groups),
+        snapshot_taken_at=T2,
+    )
+    return inv, [
+        ob("eni-ghost", "198.51.100.7", 10, flows=7, unattributed=True),
+        ob("eni-ghost", "192.0.2.1", 10, port=3389, flows=1, unattributed=True, direction="egress"),
+    ]
 
 
 @IMPLS
@@ -155,7 +213,10 @@ def test_an_unattributed_flow_is_protected_in_every_group_of_its_vpc(impl: int) 
     obs = both(inv, observed)[impl]
     res = obs.replay({"sgr-a": ()})  # type: ignore[attr-defined]
     # sg-a still allows it through sgr-a-wide; sg-c is another VPC's and never held the ENI
-    assert res.flows_cut == 0 and (res.flows_unattributed, res.flows_unattributed_protected) == (8, 7)
+    assert res.flows_cut == 0 and (res.flows_unattributed, res.flows_unattributed_protected) == (
+        8,
+        7,
+    )
     assert res.flows_checked == 0 and res.flows_not_allowed_now == 0
     res = obs.replay({"sgr-a": (), "sgr-a-wide": ()})  # type: ignore[attr-defined]
     assert res.flows_cut == 7 and set(res.cuts) == {"sgr-a", "sgr-a-wide"}
@@ -167,12 +228,19 @@ def test_an_unattributed_flow_is_protected_in_every_group_of_its_vpc(impl: int) 
 def test_the_planner_drops_a_removal_that_stops_an_unattributed_flow_and_says_why() -> None:
     inv, observed = _unattributed()
     # as if the analysis had called both of sg-a's rules unused: the replay is the second line of defence
-    usage = {"sgr-a": Usage("unused"), "sgr-a-wide": Usage("unused"), "sgr-other-vpc": Usage("unused")}
+    usage = {
+        "sgr-a": Usage("unused"),
+        "sgr-a-wide": Usage("unused"),
+        "sgr-other-vpc": Usage("unused"),
+    }
     plan = build_plan(inv, usage, observed, START, END, Settings(min_window_days=1), ONE_DAY)
     dropped = {d.rule_id: d.reason for d in plan.dropped}
     assert set(dropped) == {"sgr-a", "sgr-a-wide"}
     assert "would cut 7 accepted flows" in dropped["sgr-a"]
-    assert "on eni-ghost, an ENI no snapshot places in a security group at that time" in dropped["sgr-a"]
+    assert (
+        "on eni-ghost, an ENI no snapshot places in a security group at that time"
+        in dropped["sgr-a"]
+    )
     assert {r.rule_id for r in plan.recommendations} == {"sgr-other-vpc"}
     v = plan.verification
     assert (v.flows_cut, v.flows_unattributed, v.flows_unattributed_protected) == (0, 8, 7)
@@ -184,16 +252,22 @@ def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(i
     """The replaced bastion's SSH to an app server: the app's "from the bastion SG" rule allowed it."""
     rules = [SgRule("sgr-app-ssh", "sg-app", Rule("ingress", 6, 22, 22, "sg", "sg-bastion"))]
     never = dict(certain_from=FAR_FUTURE, certain_to=FAR_FUTURE)
-    history = History(holds={"eni-app": (Held("sg-app"),)},
-                      vpc_groups={"vpc-1": (Held("sg-app", **never), Held("sg-bastion", **never)),
-                                  "vpc-2": (Held("sg-x", **never),)},
-                      members={"sg-bastion": (MemberAt("sg-bastion", "10.20.0.11"),)})
+    history = History(
+        holds={"eni-app": (Held("sg-app"),)},
+        vpc_groups={
+            "vpc-1": (Held("sg-app", **never), Held("sg-bastion", **never)),
+            "vpc-2": (Held("sg-x", **never),),
+        },
+        members={"sg-bastion": (MemberAt("sg-bastion", "10.20.0.11"),)},
+    )
     observed = [ob("eni-app", "10.20.0.10", 9, flows=4), ob("eni-app", "10.20.0.10", 20, flows=1)]
     plain = Inventory(rules, {"eni-app": ("sg-app",)}, PeerContext(), history=history)
     assert both(plain, observed)[impl].replay({"sgr-app-ssh": ()}).flows_not_allowed_now == 5  # type: ignore[attr-defined]
     # the old bastion's own records put 10.20.0.10 in use in vpc-1 from 08:00 to 10:00
     seen = with_unplaced(history, [Unplaced("10.20.0.10", "vpc-1", at(8), at(10))])
-    assert {m.group_id for ms in seen.members.values() for m in ms if m.address == "10.20.0.10"} == {"sg-app", "sg-bastion"}
+    assert {
+        m.group_id for ms in seen.members.values() for m in ms if m.address == "10.20.0.10"
+    } == {"sg-app", "sg-bastion"}
     res = both(replace(plain, history=seen), observed)[impl].replay({"sgr-app-ssh": ()})  # type: ignore[attr-defined]
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (4, 4, 1)
     # a possible member protects a flow, but never keeps one allowed: the VPC-wide SSH rule is not
@@ -207,11 +281,19 @@ def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(i
 
 # --- the verification states what it could not check, in every format ---------------------------------------
 
+
 def _plan_with_unattributed() -> Plan:
     inv, observed = _unattributed()
     usage = {"sgr-a": Usage("used"), "sgr-a-wide": Usage("used"), "sgr-other-vpc": Usage("unused")}
-    return build_plan(inv, usage, [*observed, ob("eni-x", "198.51.100.9", 1, unattributed=True, vpc="vpc-1")],
-                      START, END, Settings(min_window_days=1), ONE_DAY)
+    return build_plan(
+        inv,
+        usage,
+        [*observed, ob("eni-x", "198.51.100.9", 1, unattributed=True, vpc="vpc-1")],
+        START,
+        END,
+        Settings(min_window_days=1),
+        ONE_DAY,
+    )
 
 
 def test_no_format_claims_zero_cut_without_the_unattributed_flows() -> None:
@@ -227,14 +309,19 @@ def test_no_format_claims_zero_cut_without_the_unattributed_flows() -> None:
 
 # --- rules created, changed and deleted inside the window ------------------------------------------------------
 
+
 def _rule_changes(usage: Usage, min_days: float = 0.25) -> Plan:
     rules = [SgRule("sgr-new", "sg-a", Rule("ingress", 6, 8080, 8080, "cidr4", "10.0.0.0/16"))]
     inv = Inventory(rules, {"eni-1": ("sg-a",)}, PeerContext(), snapshot_taken_at=T2)
     return build_plan(inv, {"sgr-new": usage}, [], START, END, Settings(min_window_days=min_days))
 
 
-def test_an_unused_rule_created_at_noon_is_not_removed_before_min_window_days_of_existence() -> None:
-    plan = _rule_changes(Usage("unused", exists_from=T2, exists_to=END, change="created", change_at=T2), min_days=1)
+def test_an_unused_rule_created_at_noon_is_not_removed_before_min_window_days_of_existence() -> (
+    None
+):
+    plan = _rule_changes(
+        Usage("unused", exists_from=T2, exists_to=END, change="created", change_at=T2), min_days=1
+    )
     assert not plan.recommendations
     kept = {k.rule_id: k for k in plan.kept}["sgr-new"]
     assert kept.label == "too_new"
@@ -242,7 +329,9 @@ def test_an_unused_rule_created_at_noon_is_not_removed_before_min_window_days_of
 
 
 def test_an_unused_rule_changed_early_enough_is_removed_and_the_note_says_when() -> None:
-    plan = _rule_changes(Usage("unused", exists_from=at(3), exists_to=END, change="changed", change_at=at(3)))
+    plan = _rule_changes(
+        Usage("unused", exists_from=at(3), exists_to=END, change="changed", change_at=at(3))
+    )
     (rec,) = plan.recommendations
     assert rec.kind.value == "remove_unused"
     assert any("changed on 2026-11-28 03:00 UTC: judged over the 0.88 days" in n for n in rec.notes)
@@ -256,7 +345,12 @@ def test_a_rule_deleted_inside_the_window_is_recommended_for_nothing() -> None:
 
 def test_pieces_of_a_world_that_never_changes_are_one() -> None:
     (p,) = pieces("eni-1", [Held("sg-a"), Held("sg-b")])
-    assert (p.start, p.end, p.possible, p.certain) == (FAR_PAST, FAR_FUTURE, {"sg-a", "sg-b"}, {"sg-a", "sg-b"})
+    assert (p.start, p.end, p.possible, p.certain) == (
+        FAR_PAST,
+        FAR_FUTURE,
+        {"sg-a", "sg-b"},
+        {"sg-a", "sg-b"},
+    )
 
 
 def test_the_pipeline_reads_a_rules_change_from_rule_usage(tmp_path: Path) -> None:
@@ -276,4 +370,7 @@ def test_the_pipeline_reads_a_rules_change_from_rule_usage(tmp_path: Path) -> No
     plan = recommend(dd, [DAY], Settings(min_window_days=1), write=False)
     kept = {k.rule_id: k for k in plan.kept}
     assert "sgr-unused" not in {r.rule_id for r in plan.recommendations}
-    assert kept["sgr-unused"].label == "too_new" and "created on 2026-11-28 12:00 UTC" in kept["sgr-unused"].reason
+    assert (
+        kept["sgr-unused"].label == "too_new"
+        and "created on 2026-11-28 12:00 UTC" in kept["sgr-unused"].reason
+    )

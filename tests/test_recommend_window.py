@@ -29,7 +29,9 @@ def _plan(scenario: Path, tmp_path: Path, *args: str) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
-def test_a_15_day_request_with_one_analysed_day_is_rated_as_one_day(scenario: Path, tmp_path: Path) -> None:
+def test_a_15_day_request_with_one_analysed_day_is_rated_as_one_day(
+    scenario: Path, tmp_path: Path
+) -> None:
     doc = _plan(scenario, tmp_path, "--start", "2026-11-14", "--end", "2026-11-28")
     w = doc["window"]
     assert (w["start"], w["end"], w["days"]) == ("2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z", 1)
@@ -42,9 +44,13 @@ def test_a_15_day_request_with_one_analysed_day_is_rated_as_one_day(scenario: Pa
     assert "14 of 15 days have no analysis: 2026-11-14..2026-11-27" in ssh["risk_reason"]
 
 
-def test_missing_days_raise_the_risk_even_when_the_minimum_is_met(scenario: Path, tmp_path: Path) -> None:
+def test_missing_days_raise_the_risk_even_when_the_minimum_is_met(
+    scenario: Path, tmp_path: Path
+) -> None:
     whole = _plan(scenario, tmp_path, "--date", "2026-11-28", "--min-window-days", "1")
-    gappy = _plan(scenario, tmp_path, "--start", "2026-11-27", "--end", "2026-11-28", "--min-window-days", "1")
+    gappy = _plan(
+        scenario, tmp_path, "--start", "2026-11-27", "--end", "2026-11-28", "--min-window-days", "1"
+    )
     risks = {r["rule_id"]: r["risk"] for r in whole["recommendations"]}
     raised = {r["rule_id"]: r["risk"] for r in gappy["recommendations"]}
     assert risks["sgr-ssh"] == "low" and raised["sgr-ssh"] == "medium"
@@ -55,15 +61,49 @@ def test_missing_days_raise_the_risk_even_when_the_minimum_is_met(scenario: Path
 
 def test_the_missing_days_are_named_in_markdown(scenario: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan.md"
-    assert main(["recommend", "--data-dir", str(scenario), "--start", "2026-11-14", "--end", "2026-11-28",
-                 "--format", "md", "--out", str(out), "-q"]) == 0
+    assert (
+        main(
+            [
+                "recommend",
+                "--data-dir",
+                str(scenario),
+                "--start",
+                "2026-11-14",
+                "--end",
+                "2026-11-28",
+                "--format",
+                "md",
+                "--out",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
     md = out.read_text()
     assert "(1 day analysed)" in md
-    assert "14 of 15 days have no analysis: 2026-11-14..2026-11-27; those days give no evidence." in md
+    assert (
+        "14 of 15 days have no analysis: 2026-11-14..2026-11-27; those days give no evidence." in md
+    )
 
 
-def test_no_analysed_day_at_all_is_an_error_naming_the_command(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["recommend", "--data-dir", str(scenario), "--start", "2026-11-01", "--end", "2026-11-02"]) == 1
+def test_no_analysed_day_at_all_is_an_error_naming_the_command(
+    scenario: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "recommend",
+                "--data-dir",
+                str(scenario),
+                "--start",
+                "2026-11-01",
+                "--end",
+                "2026-11-02",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "no analysis results for 2026-11-01..2026-11-02" in err
     assert "flowlens analyze --start 2026-11-01 --end 2026-11-02" in err
@@ -73,7 +113,9 @@ def test_the_report_names_the_days_without_analysis(scenario: Path, tmp_path: Pa
     days = [date(2026, 11, d) for d in range(14, 29)]
     paths = write_report(DataDir(scenario), days, tmp_path / "out")
     doc = json.loads(paths.json.read_text())
-    assert doc["window"]["missing_days"] == MISSING and doc["window"]["analysed_days"] == ["2026-11-28"]
+    assert doc["window"]["missing_days"] == MISSING and doc["window"]["analysed_days"] == [
+        "2026-11-28"
+    ]
     sentence = "14 of 15 days have no analysis: 2026-11-14..2026-11-27"
     assert sentence in paths.html.read_text()
     assert sentence in paths.markdown.read_text()

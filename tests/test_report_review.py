@@ -22,14 +22,20 @@ from flowlens.report import ReportPaths, write_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "reports" / "ci-artifacts"
 WIDTHS = (1400, 400)
 
 if CHROMIUM is None:
-    pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it when missing)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the 'playwright' package (test extra) is not installed")
+    pytest.skip(
+        "chromium is not installed (apt-get install chromium; .ci/run installs it when missing)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the 'playwright' package (test extra) is not installed"
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +49,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> ReportPaths:
     base = tmp_path_factory.mktemp("review")
-    return write_report(DataDir(sample.build(base / "data")), [date(2026, 11, 28)], base / "out", plan=sample.plan())
+    return write_report(
+        DataDir(sample.build(base / "data")), [date(2026, 11, 28)], base / "out", plan=sample.plan()
+    )
 
 
 class Page:
@@ -54,7 +62,10 @@ class Page:
         self.requests: list[str] = []
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None)
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None,
+        )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.goto(url)
@@ -64,14 +75,24 @@ class Page:
         return self.page.evaluate(expr, arg)
 
     def visible_rows(self, table_id: str) -> list[str]:
-        return list(self.js("""id => Array.from(document.getElementById(id).tBodies[0].rows)
-            .filter(r => !r.hidden).map(r => r.getAttribute('data-rule') || r.cells[0].textContent.trim())""", table_id))
+        return list(
+            self.js(
+                """id => Array.from(document.getElementById(id).tBodies[0].rows)
+            .filter(r => !r.hidden).map(r => r.getAttribute('data-rule') || r.cells[0].textContent.trim())""",
+                table_id,
+            )
+        )
 
     def column(self, table_id: str, header: str) -> list[float]:
-        return list(self.js("""([id, name]) => { const t = document.getElementById(id);
+        return list(
+            self.js(
+                """([id, name]) => { const t = document.getElementById(id);
             const i = Array.from(t.tHead.rows[0].cells).findIndex(c => c.textContent.trim().startsWith(name));
             return Array.from(t.tBodies[0].rows).filter(r => !r.hidden)
-                .map(r => parseFloat(r.cells[i].getAttribute('data-v'))); }""", [table_id, header]))
+                .map(r => parseFloat(r.cells[i].getAttribute('data-v'))); }""",
+                [table_id, header],
+            )
+        )
 
     def close(self) -> None:
         self.context.close()
@@ -84,12 +105,16 @@ def page(request: pytest.FixtureRequest, browser: Any, report: ReportPaths) -> I
     p.close()
 
 
-def test_loads_without_errors_or_requests_and_is_screenshotted(page: Page, report: ReportPaths) -> None:
+def test_loads_without_errors_or_requests_and_is_screenshotted(
+    page: Page, report: ReportPaths
+) -> None:
     width = page.js("window.innerWidth")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.page.screenshot(path=str(ARTIFACTS / f"sample-{width}px.png"), full_page=True)
     assert page.errors == []
-    assert [u for u in page.requests if u != report.html.as_uri() and not u.startswith("data:")] == []
+    assert [
+        u for u in page.requests if u != report.html.as_uri() and not u.startswith("data:")
+    ] == []
     assert page.js("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
     first = page.js("document.querySelector('main section').id")
     assert first == "recommendations", "the plan comes first"
@@ -106,7 +131,11 @@ def test_sorting_by_a_column_orders_the_rows(page: Page) -> None:
 
 
 def test_a_table_filter_and_the_search_box_narrow_the_rows(page: Page) -> None:
-    box = page.page.locator("#rules-table").locator("xpath=ancestor::div[@class='tbl']").locator("input.tfilter")
+    box = (
+        page.page.locator("#rules-table")
+        .locator("xpath=ancestor::div[@class='tbl']")
+        .locator("input.tfilter")
+    )
     box.fill("ssh")
     assert [r.split()[0] for r in page.visible_rows("rules-table")] == ["sgr-web22"]
     box.fill("")
@@ -117,7 +146,10 @@ def test_a_table_filter_and_the_search_box_narrow_the_rows(page: Page) -> None:
     assert page.js("document.getElementById('sg-sg-db').hidden") is True
     assert "matching rows" in page.page.inner_text("#search-status")
     page.page.fill("#search", "")
-    assert len(page.visible_rows("recs-table")) == 2 and page.js("document.getElementById('sg-sg-db').hidden") is False
+    assert (
+        len(page.visible_rows("recs-table")) == 2
+        and page.js("document.getElementById('sg-sg-db').hidden") is False
+    )
 
 
 def test_a_recommendations_evidence_link_lands_on_its_peers(page: Page) -> None:
@@ -125,7 +157,9 @@ def test_a_recommendations_evidence_link_lands_on_its_peers(page: Page) -> None:
     assert page.js("location.hash") == "#ev-sgr-web22"
     target = "document.getElementById('ev-sgr-web22')"
     assert page.js(f"{target}.open") is True
-    peers = page.js(f"Array.from({target}.querySelectorAll('tbody tr')).map(r => r.cells[1].textContent)")
+    peers = page.js(
+        f"Array.from({target}.querySelectorAll('tbody tr')).map(r => r.cells[1].textContent)"
+    )
     assert peers == ["198.51.100.7"]
     top = page.js(f"{target}.getBoundingClientRect().top")
     assert 0 <= top < page.js("window.innerHeight"), "the evidence is scrolled into view"
@@ -159,7 +193,9 @@ def test_demo_day_screenshots(browser: Any, demo_report: Path, width: int) -> No
         p.page.screenshot(path=str(ARTIFACTS / f"demo-{width}px.png"))
         p.page.screenshot(path=str(ARTIFACTS / f"demo-{width}px-full.png"), full_page=True)
         assert p.errors == [] and p.js("document.documentElement.scrollWidth") <= width
-        links = p.js("Array.from(document.querySelectorAll('#recs-table a.evlink')).map(a => a.getAttribute('href'))")
+        links = p.js(
+            "Array.from(document.querySelectorAll('#recs-table a.evlink')).map(a => a.getAttribute('href'))"
+        )
         assert links and all(p.js("id => !!document.getElementById(id)", h[1:]) for h in links)
     finally:
         p.close()

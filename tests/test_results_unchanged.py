@@ -71,7 +71,13 @@ def _generated_world(root: Path) -> tuple[DataDir, date]:
     generate.generate_day(root / "bucket", 50_000, GENERATED_DAY, seed=3)
     ingest(LocalSource(root / "bucket"), [GENERATED_DAY], dd, workers=2)
     flows = bench_analyze.gen_flows(40_000, 60, np.random.default_rng(5))
-    other = dd.flows / "account_id=210987654321" / "region=eu-west-1" / f"date={GENERATED_DAY}" / "part-0.parquet"
+    other = (
+        dd.flows
+        / "account_id=210987654321"
+        / "region=eu-west-1"
+        / f"date={GENERATED_DAY}"
+        / "part-0.parquet"
+    )
     write_parquet_atomic(flows, other)
     bench_analyze.gen_inventory(dd, 60)
     return dd, GENERATED_DAY
@@ -103,13 +109,22 @@ def _build(world: str, root: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("world", ["sample", "generated"])
 def test_results_equal_the_committed_fingerprints(world: str, tmp_path: Path) -> None:
     got = _build(world, tmp_path)
-    assert all(got["tables"][t]["rows"] > 0 for t in ("conversations", "rule_usage", "rejected", "findings")), got
+    assert all(
+        got["tables"][t]["rows"] > 0
+        for t in ("conversations", "rule_usage", "rejected", "findings")
+    ), got
     if os.environ.get("FLOWLENS_WRITE_FINGERPRINTS") == "1":
-        saved = json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.is_file() else {}
+        saved = (
+            json.loads(FINGERPRINTS.read_text(encoding="utf-8")) if FINGERPRINTS.is_file() else {}
+        )
         saved[world] = got
         FINGERPRINTS.parent.mkdir(parents=True, exist_ok=True)
-        FINGERPRINTS.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        FINGERPRINTS.write_text(
+            json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
     expected = json.loads(FINGERPRINTS.read_text(encoding="utf-8"))[world]
     for table in TABLES:
-        assert got["tables"][table] == expected["tables"][table], f"{world}: {table} differs from before"
+        assert got["tables"][table] == expected["tables"][table], (
+            f"{world}: {table} differs from before"
+        )
     assert got["plan_sha256"] == expected["plan_sha256"], f"{world}: the plan differs from before"

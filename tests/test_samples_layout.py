@@ -49,8 +49,11 @@ def _keys() -> list[str]:
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in (".gz", ".json")}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in (".gz", ".json")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,14 @@ def flow_logs() -> dict[str, dict]:
 
 @pytest.mark.slow
 def test_generator_reproduces_the_committed_bytes(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, str(SAMPLES / "make_sample.py"), "--out", str(tmp_path)], check=True)
-    committed = {k: v for k, v in _tree_digest(SAMPLES).items() if k.startswith(("s3/", "inventory/", "expected"))}
+    subprocess.run(
+        [sys.executable, str(SAMPLES / "make_sample.py"), "--out", str(tmp_path)], check=True
+    )
+    committed = {
+        k: v
+        for k, v in _tree_digest(SAMPLES).items()
+        if k.startswith(("s3/", "inventory/", "expected"))
+    }
     assert _tree_digest(tmp_path) == committed
 
 
@@ -102,7 +111,9 @@ def test_each_object_starts_with_its_flow_logs_format_and_records_end_in_its_bin
         for line in lines:
             toks = line.split()
             if len(toks) == len(fields) and toks[end_col].isdigit():
-                assert 0 <= (int(toks[end_col]) - 1795824000) - bin_start < 300, f"{path.name}: {line}"
+                assert 0 <= (int(toks[end_col]) - 1795824000) - bin_start < 300, (
+                    f"{path.name}: {line}"
+                )
 
 
 def test_formats_are_the_documented_ones(flow_logs: dict[str, dict]) -> None:
@@ -110,8 +121,12 @@ def test_formats_are_the_documented_ones(flow_logs: dict[str, dict]) -> None:
     assert DEFAULT_FORMAT in formats
     assert all(name in VPC_BY_NAME for fmt in formats for name in format_fields(fmt))
     custom = [format_fields(f) for f in formats if f != DEFAULT_FORMAT]
-    assert any("reject-reason" in c for c in custom) and any("reject-reason" not in c for c in custom)
-    assert all(c != sorted(c, key=list(VPC_BY_NAME).index) for c in custom), "custom order must differ"
+    assert any("reject-reason" in c for c in custom) and any(
+        "reject-reason" not in c for c in custom
+    )
+    assert all(c != sorted(c, key=list(VPC_BY_NAME).index) for c in custom), (
+        "custom order must differ"
+    )
 
 
 def test_every_eni_in_the_flows_is_in_the_inventory() -> None:
@@ -119,7 +134,9 @@ def test_every_eni_in_the_flows_is_in_the_inventory() -> None:
     seen: set[str] = set()
     for path in _objects():
         if path.is_file():
-            seen |= set(re.findall(r"eni-[0-9a-f]{17}", gzip.decompress(path.read_bytes()).decode()))
+            seen |= set(
+                re.findall(r"eni-[0-9a-f]{17}", gzip.decompress(path.read_bytes()).decode())
+            )
     assert seen and seen <= enis
 
 
@@ -129,7 +146,10 @@ def test_inventory_files_have_the_aws_cli_shapes() -> None:
         assert list(doc) == [top] and isinstance(doc[top], list) and doc[top], name
     for rule in _inv("describe-security-group-rules.json"):
         assert rule["SecurityGroupRuleId"].startswith("sgr-")
-        assert sum(k in rule for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupInfo")) == 1
+        assert (
+            sum(k in rule for k in ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupInfo"))
+            == 1
+        )
     for group in _inv("describe-security-groups.json"):
         for perm in group["IpPermissions"] + group["IpPermissionsEgress"]:
             assert ("FromPort" in perm) == (perm["IpProtocol"] != "-1")
@@ -142,15 +162,22 @@ def test_scenario_has_the_required_shapes() -> None:
     enis = _inv("describe-network-interfaces.json")
     nat = [e for e in enis if e["InterfaceType"] == "nat_gateway"]
     assert nat and nat[0]["Groups"] == [] and nat[0]["RequesterManaged"]
-    assert any(e["RequesterManaged"] and e["Groups"] and e.get("RequesterId") == "amazon-rds" for e in enis)
+    assert any(
+        e["RequesterManaged"] and e["Groups"] and e.get("RequesterId") == "amazon-rds" for e in enis
+    )
     covered = {f["ResourceId"] for f in _inv("describe-flow-logs.json")}
     subnets = {s["SubnetId"] for s in _inv("describe-subnets.json")}
     assert subnets - covered, "one subnet must be left without a flow log"
-    assert any(f["TrafficType"] == "REJECT" and f["ResourceId"].startswith("eni-")
-               for f in _inv("describe-flow-logs.json"))
+    assert any(
+        f["TrafficType"] == "REJECT" and f["ResourceId"].startswith("eni-")
+        for f in _inv("describe-flow-logs.json")
+    )
     acls = _inv("describe-network-acls.json")
-    assert any(not a["IsDefault"] and any(e["RuleAction"] == "deny" and e["RuleNumber"] < 32767
-                                          for e in a["Entries"]) for a in acls)
+    assert any(
+        not a["IsDefault"]
+        and any(e["RuleAction"] == "deny" and e["RuleNumber"] < 32767 for e in a["Entries"])
+        for a in acls
+    )
 
 
 def test_expected_is_consistent_with_the_inventory(expected: dict) -> None:
@@ -172,7 +199,9 @@ def test_expected_is_consistent_with_the_inventory(expected: dict) -> None:
     assert {r["action"] for r in expected["recommendations"]} == {"remove", "narrow", "replace"}
 
 
-def test_expected_ingest_accounting_matches_the_objects(expected: dict, flow_logs: dict[str, dict]) -> None:
+def test_expected_ingest_accounting_matches_the_objects(
+    expected: dict, flow_logs: dict[str, dict]
+) -> None:
     lines: dict[str, int] = dict.fromkeys(flow_logs, 0)
     objects: dict[str, int] = dict.fromkeys(flow_logs, 0)
     for path in _objects():
@@ -184,4 +213,6 @@ def test_expected_ingest_accounting_matches_the_objects(expected: dict, flow_log
     for fl_id, acct in expected["ingest"]["per_flow_log"].items():
         assert acct["data_lines"] == lines[fl_id] == acct["rows"] + acct["quarantined"]
         assert acct["objects"] == objects[fl_id]
-    assert expected["ingest"]["rows"] == sum(a["rows"] for a in expected["ingest"]["per_flow_log"].values())
+    assert expected["ingest"]["rows"] == sum(
+        a["rows"] for a in expected["ingest"]["per_flow_log"].values()
+    )

@@ -30,11 +30,23 @@ def _rows(day: SampleDay, sql: str) -> list[dict[str, Any]]:
 def test_ingest_accounts_for_every_line(sample_day: SampleDay) -> None:
     want, got = sample_day.expected["ingest"], sample_day.ingest
     assert (got.objects, got.lines, got.rows, got.quarantined) == (
-        want["objects"], want["data_lines"], want["rows"], want["quarantined"])
+        want["objects"],
+        want["data_lines"],
+        want["rows"],
+        want["quarantined"],
+    )
     assert got.lines == got.rows + got.quarantined + got.out_of_window
-    per_log = {r["flow_log_id"]: r for r in _rows(sample_day, "SELECT flow_log_id, count(*) AS rows FROM flows GROUP BY ALL")}
-    assert {k: per_log[k]["rows"] for k in want["per_flow_log"]} == {k: v["rows"] for k, v in want["per_flow_log"].items()}
-    by_status = {r["log_status"]: r["n"] for r in _rows(sample_day, "SELECT log_status, count(*) AS n FROM flows GROUP BY ALL")}
+    per_log = {
+        r["flow_log_id"]: r
+        for r in _rows(sample_day, "SELECT flow_log_id, count(*) AS rows FROM flows GROUP BY ALL")
+    }
+    assert {k: per_log[k]["rows"] for k in want["per_flow_log"]} == {
+        k: v["rows"] for k, v in want["per_flow_log"].items()
+    }
+    by_status = {
+        r["log_status"]: r["n"]
+        for r in _rows(sample_day, "SELECT log_status, count(*) AS n FROM flows GROUP BY ALL")
+    }
     assert by_status == want["by_log_status"]
 
 
@@ -43,14 +55,18 @@ def usage(sample_day: SampleDay) -> dict[str, dict[str, Any]]:
     return {r["rule_id"]: r for r in _rows(sample_day, "SELECT * FROM rule_usage")}
 
 
-def test_every_rule_gets_its_expected_status_and_counts(sample_day: SampleDay, usage: dict[str, dict[str, Any]]) -> None:
+def test_every_rule_gets_its_expected_status_and_counts(
+    sample_day: SampleDay, usage: dict[str, dict[str, Any]]
+) -> None:
     wrong = {}
     for rule_id, want in sample_day.expected["rule_usage"].items():
         got = usage.get(rule_id)
         if got is None:
             wrong[want["name"]] = "missing from rule_usage"
             continue
-        diff = {k: (got[k], want[k]) for k in ("status", *COUNTED) if k in want and got[k] != want[k]}
+        diff = {
+            k: (got[k], want[k]) for k in ("status", *COUNTED) if k in want and got[k] != want[k]
+        }
         if diff:
             wrong[want["name"]] = diff
     assert not wrong, wrong
@@ -58,13 +74,22 @@ def test_every_rule_gets_its_expected_status_and_counts(sample_day: SampleDay, u
 
 
 def test_every_status_kind_appears_with_a_reason(usage: dict[str, dict[str, Any]]) -> None:
-    assert {r["status"] for r in usage.values()} == {"used", "unused", "unobservable", "no_coverage", "no_members"}
+    assert {r["status"] for r in usage.values()} == {
+        "used",
+        "unused",
+        "unobservable",
+        "no_coverage",
+        "no_members",
+    }
     assert all(r["status_reason"] for r in usage.values() if r["status"] != "used")
 
 
 def test_rejects_are_attributed_to_their_causes(sample_day: SampleDay) -> None:
     want = sample_day.expected["rejected"]
-    got = {r["cause"]: r["n"] for r in _rows(sample_day, "SELECT cause, count(*) AS n FROM rejected GROUP BY ALL")}
+    got = {
+        r["cause"]: r["n"]
+        for r in _rows(sample_day, "SELECT cause, count(*) AS n FROM rejected GROUP BY ALL")
+    }
     assert got == want["by_cause"]
     assert sum(got.values()) == want["total"]
     details = _rows(sample_day, "SELECT cause, cause_detail FROM rejected")
@@ -81,7 +106,9 @@ def test_findings_are_the_expected_kinds_on_the_expected_resources(sample_day: S
 
 
 def test_no_accepted_flow_is_left_unexplained(sample_day: SampleDay) -> None:
-    rows = _rows(sample_day, "SELECT count(*) AS n FROM conversations WHERE accepted AND status = 'no_rule'")
+    rows = _rows(
+        sample_day, "SELECT count(*) AS n FROM conversations WHERE accepted AND status = 'no_rule'"
+    )
     assert rows[0]["n"] == sample_day.expected["accepted_flows_allowed_by_no_rule"]
 
 

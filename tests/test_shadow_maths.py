@@ -20,8 +20,19 @@ ENI_ADDR = {"eni-1": "10.0.0.1", "eni-2": "10.0.0.2", "eni-3": "10.0.0.9"}
 PROTOCOLS = (6, 17, 47, 50)  # 50: a protocol no rule names, inside -1 only
 PORTS = (*range(10), 65535)
 ADDRESSES = (*(f"10.0.0.{i}" for i in range(16)), "192.0.2.1", "2001:db8::1")
-PREFIXES = ("0.0.0.0/0", "10.0.0.0/28", "10.0.0.0/29", "10.0.0.8/29", "10.0.0.0/30", "10.0.0.4/30",
-            "10.0.0.0/31", "10.0.0.2/31", "10.0.0.1/32", "10.0.0.2/32", "10.0.0.9/32")
+PREFIXES = (
+    "0.0.0.0/0",
+    "10.0.0.0/28",
+    "10.0.0.0/29",
+    "10.0.0.8/29",
+    "10.0.0.0/30",
+    "10.0.0.4/30",
+    "10.0.0.0/31",
+    "10.0.0.2/31",
+    "10.0.0.1/32",
+    "10.0.0.2/32",
+    "10.0.0.9/32",
+)
 
 
 @st.composite
@@ -32,7 +43,11 @@ def rules(draw: st.DrawFn) -> Rule:
         lo = draw(st.integers(0, 8))
         hi = draw(st.integers(lo, 8))
     kind = draw(st.sampled_from(("cidr4", "cidr4", "sg", "cidr6")))
-    peer = {"cidr4": draw(st.sampled_from(PREFIXES)), "sg": draw(st.sampled_from(GROUPS)), "cidr6": "::/0"}[kind]
+    peer = {
+        "cidr4": draw(st.sampled_from(PREFIXES)),
+        "sg": draw(st.sampled_from(GROUPS)),
+        "cidr6": "::/0",
+    }[kind]
     return Rule(draw(st.sampled_from(("ingress", "egress"))), proto, lo, hi, kind, peer)
 
 
@@ -68,8 +83,14 @@ def _brute_shadowed(r: SgRule, rs: RuleSet, among: set[str] | None = None) -> bo
     if not mine:
         return False
     for groups in _scopes(r, rs):
-        others = [o for o in rs.rules if o.rule_id != r.rule_id and o.group_id in groups
-                  and o.rule.direction == r.rule.direction and (among is None or o.rule_id in among)]
+        others = [
+            o
+            for o in rs.rules
+            if o.rule_id != r.rule_id
+            and o.group_id in groups
+            and o.rule.direction == r.rule.direction
+            and (among is None or o.rule_id in among)
+        ]
         covered = set().union(*(_points(o.rule, rs.ctx) for o in others)) if others else set()
         if not mine <= covered:
             return False
@@ -90,19 +111,36 @@ def test_shadowed_by_alone_covers_the_rule(rs: RuleSet) -> None:
     for s in find_shadows(rs):
         r = next(x for x in rs.rules if x.rule_id == s.rule_id)
         assert _brute_shadowed(r, rs, among=set(s.shadowed_by))
-        for dropped in s.shadowed_by:  # minimal: no cover can go, on the worlds' scopes taken together
-            assert not _brute_shadowed(r, rs, among=set(s.shadowed_by) - {dropped}) or len(_scopes(r, rs)) > 1
+        for (
+            dropped
+        ) in s.shadowed_by:  # minimal: no cover can go, on the worlds' scopes taken together
+            assert (
+                not _brute_shadowed(r, rs, among=set(s.shadowed_by) - {dropped})
+                or len(_scopes(r, rs)) > 1
+            )
 
 
 def test_union_of_two_rules_in_two_sgs_on_one_eni() -> None:
     wide = SgRule("sgr-wide", "sg-app", Rule("ingress", 6, 0, 1023, "cidr4", "10.0.0.0/24"))
     low = SgRule("sgr-low", "sg-app", Rule("ingress", 6, 0, 1023, "cidr4", "10.0.0.0/25"))
     high = SgRule("sgr-high", "sg-ops", Rule("ingress", 6, 0, 1023, "cidr4", "10.0.0.128/25"))
-    rs = RuleSet([wide, low, high], {"eni-1": ("sg-app", "sg-ops")}, PeerContext(), frozenset({"sg-app", "sg-ops"}))
+    rs = RuleSet(
+        [wide, low, high],
+        {"eni-1": ("sg-app", "sg-ops")},
+        PeerContext(),
+        frozenset({"sg-app", "sg-ops"}),
+    )
     s = shadow_of(wide, rs)
-    assert s is not None and s.shadowed_by == ("sgr-high", "sgr-low") and s.enis == 1 and not s.dynamic
+    assert (
+        s is not None and s.shadowed_by == ("sgr-high", "sgr-low") and s.enis == 1 and not s.dynamic
+    )
     # On a second ENI without sg-ops the upper half is open only through sgr-wide.
-    rs2 = RuleSet(rs.rules, {"eni-1": ("sg-app", "sg-ops"), "eni-2": ("sg-app",)}, PeerContext(), rs.known_groups)
+    rs2 = RuleSet(
+        rs.rules,
+        {"eni-1": ("sg-app", "sg-ops"), "eni-2": ("sg-app",)},
+        PeerContext(),
+        rs.known_groups,
+    )
     assert shadow_of(wide, rs2) is None
 
 
@@ -112,4 +150,6 @@ def test_icmp_type_code_and_unknown_references() -> None:
     unreachable = SgRule("sgr-unr", "sg-a", Rule("ingress", 1, 3, -1, "cidr4", "0.0.0.0/0"))
     peered = SgRule("sgr-peer", "sg-a", Rule("ingress", 6, 443, 443, "sg", "sg-elsewhere"))
     rs = RuleSet([echo, echo0, unreachable, peered], {}, PeerContext(), frozenset({"sg-a"}))
-    assert {s.rule_id for s in find_shadows(rs)} == {"sgr-echo0"}  # type 8 code 0 lies in type 8 any code
+    assert {s.rule_id for s in find_shadows(rs)} == {
+        "sgr-echo0"
+    }  # type 8 code 0 lies in type 8 any code

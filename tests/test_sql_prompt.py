@@ -22,29 +22,69 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    w = World(tmp_path_factory.mktemp("prompt") / "data").subnet("subnet-a", "10.0.1.0/24").sg("sg-web")
+    w = (
+        World(tmp_path_factory.mktemp("prompt") / "data")
+        .subnet("subnet-a", "10.0.1.0/24")
+        .sg("sg-web")
+    )
     w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
     w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
     w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
     dd = w.write()
-    assert main(["analyze", "--data-dir", str(dd.root), "--date", DAY.isoformat(), "--threads", "1", "-q"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                "--data-dir",
+                str(dd.root),
+                "--date",
+                DAY.isoformat(),
+                "--threads",
+                "1",
+                "-q",
+            ]
+        )
+        == 0
+    )
     return dd.root
 
 
 # --- the pure core ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("buffer", "complete"), [
-    ("SELECT 1", False), ("SELECT 1;", True), ("SELECT 1\n  FROM x;", True), ("SELECT 1 ;  -- done", True),
-    ("SELECT ';'", False), ("SELECT 'a;", False), ('SELECT "a;b"', False), ("SELECT 1 -- ;", False),
-    ("SELECT 1 /* ; */", False), ("SELECT $$ ; $$", False), ("SELECT ';';", True), ("", False), ("-- only a comment;", False),
-])
-def test_a_statement_is_complete_at_a_semicolon_outside_strings_and_comments(buffer: str, complete: bool) -> None:
+
+@pytest.mark.parametrize(
+    ("buffer", "complete"),
+    [
+        ("SELECT 1", False),
+        ("SELECT 1;", True),
+        ("SELECT 1\n  FROM x;", True),
+        ("SELECT 1 ;  -- done", True),
+        ("SELECT ';'", False),
+        ("SELECT 'a;", False),
+        ('SELECT "a;b"', False),
+        ("SELECT 1 -- ;", False),
+        ("SELECT 1 /* ; */", False),
+        ("SELECT $$ ; $$", False),
+        ("SELECT ';';", True),
+        ("", False),
+        ("-- only a comment;", False),
+    ],
+)
+def test_a_statement_is_complete_at_a_semicolon_outside_strings_and_comments(
+    buffer: str, complete: bool
+) -> None:
     assert shell.is_complete(buffer) is complete
 
 
 def test_a_buffer_splits_into_its_statements() -> None:
-    assert [s.strip() for s in shell.split("SELECT 1; SELECT ';' AS s;\nSELECT 3;")] == ["SELECT 1;", "SELECT ';' AS s;", "SELECT 3;"]
-    assert shell.split("SELEC nonsense;") == ["SELEC nonsense;"]  # run whole, so DuckDB names the parse error
+    assert [s.strip() for s in shell.split("SELECT 1; SELECT ';' AS s;\nSELECT 3;")] == [
+        "SELECT 1;",
+        "SELECT ';' AS s;",
+        "SELECT 3;",
+    ]
+    assert shell.split("SELEC nonsense;") == [
+        "SELEC nonsense;"
+    ]  # run whole, so DuckDB names the parse error
 
 
 def test_dot_commands_parse_and_change_settings() -> None:
@@ -58,20 +98,33 @@ def test_dot_commands_parse_and_change_settings() -> None:
     assert s.timer is False
     assert shell.parse_dot(".schema Rule_Usage") == shell.DotCommand(shell.Dot.SCHEMA, "Rule_Usage")
     assert shell.parse_dot(".exit").command is shell.Dot.QUIT
-    for bad in [".mode xml", ".maxrows -1", ".maxrows many", ".timer maybe", ".tables x", ".frobnicate"]:
+    for bad in [
+        ".mode xml",
+        ".maxrows -1",
+        ".maxrows many",
+        ".timer maybe",
+        ".tables x",
+        ".frobnicate",
+    ]:
         with pytest.raises(UsageError):
             shell.parse_dot(bad)
 
 
 def test_history_lives_outside_the_data_dir(tmp_path: Path) -> None:
     assert shell.history_path({}, tmp_path) == tmp_path / ".flowlens_history"
-    assert shell.history_path({"FLOWLENS_HISTORY": str(tmp_path / "h")}, Path("/nonexistent")) == tmp_path / "h"
+    assert (
+        shell.history_path({"FLOWLENS_HISTORY": str(tmp_path / "h")}, Path("/nonexistent"))
+        == tmp_path / "h"
+    )
     assert shell.history_path({"FLOWLENS_HISTORY": ""}, tmp_path) is None
     assert shell.history_entry("SELECT 1\n   FROM x\n;") == "SELECT 1 FROM x ;"
 
 
 def test_completions_match_case_insensitively() -> None:
-    assert shell.completions("RULE_", ["rule_usage", "rule_matches", "flows"]) == ["rule_matches", "rule_usage"]
+    assert shell.completions("RULE_", ["rule_usage", "rule_matches", "flows"]) == [
+        "rule_matches",
+        "rule_usage",
+    ]
     assert shell.completions(".ta", shell.DOT_NAMES) == [".tables"]
 
 
@@ -89,7 +142,10 @@ def test_a_script_on_stdin_runs_statement_by_statement(
 
 def test_max_rows_on_a_single_query(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
-    assert main(["sql", "--data-dir", str(data), "SELECT * FROM range(10) t(i)", "--max-rows", "3"]) == 0
+    assert (
+        main(["sql", "--data-dir", str(data), "SELECT * FROM range(10) t(i)", "--max-rows", "3"])
+        == 0
+    )
     out = capsys.readouterr()
     assert out.out.splitlines() == ["i", "-", "0", "1", "2", "(3 of 10 rows)"]
     assert "7 more rows" in out.err
@@ -97,12 +153,25 @@ def test_max_rows_on_a_single_query(data: Path, capsys: pytest.CaptureFixture[st
 
 # --- the prompt in a pseudo-terminal ---------------------------------------------------------
 
+
 class Session:
     def __init__(self, data: Path, history: Path) -> None:
-        env = dict(os.environ, PYTHONPATH=str(REPO), FLOWLENS_HISTORY=str(history), TERM="dumb", NO_COLOR="1")
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(REPO),
+            FLOWLENS_HISTORY=str(history),
+            TERM="dumb",
+            NO_COLOR="1",
+        )
         env.pop("FLOWLENS_DATA_DIR", None)
-        self.child = pexpect.spawn(sys.executable, ["-m", "flowlens", "sql", "--data-dir", str(data)],
-                                   env=env, encoding="utf-8", timeout=60, dimensions=(50, 200))
+        self.child = pexpect.spawn(
+            sys.executable,
+            ["-m", "flowlens", "sql", "--data-dir", str(data)],
+            env=env,
+            encoding="utf-8",
+            timeout=60,
+            dimensions=(50, 200),
+        )
         self.transcript = io.StringIO()
         self.child.logfile_read = self.transcript
         self.prompt()
@@ -154,7 +223,9 @@ def test_ctrl_c_cancels_a_long_query_and_the_line_and_keeps_the_prompt(session: 
     session.child.sendintr()
     assert "query cancelled" in session.prompt()
     session.child.send("SELECT 'half a line'")
-    session.child.expect_exact("half a line'")  # typed and shown by the line editor, as a person sees it
+    session.child.expect_exact(
+        "half a line'"
+    )  # typed and shown by the line editor, as a person sees it
     session.child.sendintr()  # at the prompt: drops the line
     session.prompt()
     assert "still here" in session.run("SELECT 'still ' || 'here' AS s;")
@@ -169,7 +240,9 @@ def test_dot_commands_at_the_prompt(session: Session) -> None:
     assert any(line.split() == ["rule_id", "VARCHAR"] for line in schema.splitlines())
     assert "no table 'nope'" in session.run(".schema nope")
     assert "mode: csv" in session.run(".mode csv")
-    assert "rule_id,status\r\nsgr-https,used" in session.run("SELECT rule_id, status FROM rule_usage;")
+    assert "rule_id,status\r\nsgr-https,used" in session.run(
+        "SELECT rule_id, status FROM rule_usage;"
+    )
     session.run(".mode line")
     assert "rule_id = sgr-https" in session.run("SELECT rule_id FROM rule_usage;")
     session.run(".mode json")
@@ -185,7 +258,10 @@ def test_dot_commands_at_the_prompt(session: Session) -> None:
 
 def test_default_row_limit_shows_how_many_more(session: Session) -> None:
     out = session.run("SELECT * FROM range(49637) t(i);")
-    assert f"({shell.DEFAULT_MAX_ROWS} of 49,637 rows)" in out and f"{49637 - shell.DEFAULT_MAX_ROWS:,} more rows" in out
+    assert (
+        f"({shell.DEFAULT_MAX_ROWS} of 49,637 rows)" in out
+        and f"{49637 - shell.DEFAULT_MAX_ROWS:,} more rows" in out
+    )
     assert session.quit() == 0
 
 
@@ -196,7 +272,11 @@ def test_history_is_saved_between_sessions(data: Path, tmp_path: Path) -> None:
     first.run("SELECT 1\n  AS one;")
     first.run(".tables")
     assert first.quit() == 0
-    assert history.read_text(encoding="utf-8").splitlines() == ["SELECT 1 AS one;", ".tables", ".quit"]
+    assert history.read_text(encoding="utf-8").splitlines() == [
+        "SELECT 1 AS one;",
+        ".tables",
+        ".quit",
+    ]
     assert history.stat().st_mode & 0o077 == 0  # queries are the user's own
     second = Session(data, history)
     second.child.send("\x1b[A\x1b[A\x1b[A")  # up-arrow three times: the first session's statement
@@ -204,7 +284,9 @@ def test_history_is_saved_between_sessions(data: Path, tmp_path: Path) -> None:
     second.child.sendline("")
     assert "one" in second.prompt()
     assert second.quit() == 0
-    assert {p: p.read_bytes() for p in data.rglob("*") if p.is_file()} == files_before  # the prompt wrote nothing there
+    assert {
+        p: p.read_bytes() for p in data.rglob("*") if p.is_file()
+    } == files_before  # the prompt wrote nothing there
 
 
 def test_tab_completes_table_and_column_names(session: Session) -> None:

@@ -31,7 +31,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
     w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
     dd = w.write()
-    assert main(["analyze", "--data-dir", str(dd.root), "--date", DAY.isoformat(), "--threads", "1", "-q"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                "--data-dir",
+                str(dd.root),
+                "--date",
+                DAY.isoformat(),
+                "--threads",
+                "1",
+                "-q",
+            ]
+        )
+        == 0
+    )
     outside = base / "outside"
     outside.mkdir()
     pq.write_table(pa.table({"secret": ["s3cr3t"]}), outside / "secret.parquet")
@@ -40,7 +54,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     evil = base / "data-evil"
     evil.mkdir()
     (evil / "secret.csv").write_text("secret\ns3cr3t\n", encoding="utf-8")
-    (dd.root / "link-out").symlink_to(outside, target_is_directory=True)  # DuckDB checks where it leads
+    (dd.root / "link-out").symlink_to(
+        outside, target_is_directory=True
+    )  # DuckDB checks where it leads
     return dd.root, outside
 
 
@@ -126,8 +142,12 @@ def _escapes(data: Path, outside: Path) -> list[str]:
 
 
 def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): (hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir")
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        )
+        for p in sorted(root.rglob("*"))
+    }
 
 
 def test_every_escape_is_refused_with_exit_2_and_nothing_is_written(
@@ -136,7 +156,9 @@ def test_every_escape_is_refused_with_exit_2_and_nothing_is_written(
     data, outside = world
     escapes = _escapes(data, outside)
     # each single-statement escape is tried again under EXPLAIN ANALYZE (the probe's way in)
-    tried = escapes + [f"EXPLAIN ANALYZE {e}" for e in escapes if not e.startswith("EXPLAIN") and ";" not in e]
+    tried = escapes + [
+        f"EXPLAIN ANALYZE {e}" for e in escapes if not e.startswith("EXPLAIN") and ";" not in e
+    ]
     before, outside_before = _snapshot(data), _snapshot(outside)
     capsys.readouterr()
     admitted = []
@@ -147,41 +169,82 @@ def test_every_escape_is_refused_with_exit_2_and_nothing_is_written(
         # because DuckDB cannot parse it (EXPLAIN ANALYZE ATTACH is no statement): never run
         if code != 2 or not any(why in err for why in ("read-only", "refused", "cannot parse")):
             admitted.append((sql, code, err))
-    assert [a[:2] for a in admitted] == [], "\n".join(f"{s!r}: {c}: {e[:200]}" for s, c, e in admitted)
+    assert [a[:2] for a in admitted] == [], "\n".join(
+        f"{s!r}: {c}: {e[:200]}" for s, c, e in admitted
+    )
     assert len(escapes) >= 50 and len(tried) >= 100
     assert _snapshot(data) == before
     assert _snapshot(outside) == outside_before
     assert not Path("/tmp/flowlens-escape-log").exists()
     # and the catalog still answers
-    assert main(["sql", "--data-dir", str(data), "SELECT COUNT(*) AS n FROM rule_usage", "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "--data-dir",
+                str(data),
+                "SELECT COUNT(*) AS n FROM rule_usage",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == "n\n1\n"
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT rule_id FROM rule_usage", "WITH x AS (SELECT 1 AS a) SELECT a FROM x", "FROM rule_usage",
-    "SHOW TABLES", "SHOW ALL TABLES", "DESCRIBE rule_usage", "SUMMARIZE rule_usage", "VALUES (1)",
-    "PRAGMA table_info('findings')", "PRAGMA /* c */ table_info(findings)", "SELECT * FROM pragma_table_info('flows')",
-    "EXPLAIN SELECT 1", "EXPLAIN ANALYZE SELECT COUNT(*) FROM flows", "EXPLAIN (FORMAT json) SELECT 1",
-    "EXPLAIN ((SELECT 1))", "EXPLAIN DESCRIBE rule_usage", "SELECT ';' AS semicolon -- ; DROP VIEW flows",
-])
-def test_reads_are_accepted(world: tuple[Path, Path], sql: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT rule_id FROM rule_usage",
+        "WITH x AS (SELECT 1 AS a) SELECT a FROM x",
+        "FROM rule_usage",
+        "SHOW TABLES",
+        "SHOW ALL TABLES",
+        "DESCRIBE rule_usage",
+        "SUMMARIZE rule_usage",
+        "VALUES (1)",
+        "PRAGMA table_info('findings')",
+        "PRAGMA /* c */ table_info(findings)",
+        "SELECT * FROM pragma_table_info('flows')",
+        "EXPLAIN SELECT 1",
+        "EXPLAIN ANALYZE SELECT COUNT(*) FROM flows",
+        "EXPLAIN (FORMAT json) SELECT 1",
+        "EXPLAIN ((SELECT 1))",
+        "EXPLAIN DESCRIBE rule_usage",
+        "SELECT ';' AS semicolon -- ; DROP VIEW flows",
+    ],
+)
+def test_reads_are_accepted(
+    world: tuple[Path, Path], sql: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     sqlguard.check_read_only(sql)
     data, _ = world
     assert main(["sql", "--data-dir", str(data), sql]) == 0, capsys.readouterr().err
 
 
-def test_files_inside_the_data_dir_stay_readable(world: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_files_inside_the_data_dir_stay_readable(
+    world: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     data, _ = world
     capsys.readouterr()
     sql = f"SELECT COUNT(*) AS n FROM read_parquet('{data.resolve()}/ingest_manifest.parquet')"
-    assert main(["sql", "--data-dir", str(data), sql, "--format", "csv"]) in (0, 1)  # 1: no manifest in this world
+    assert main(["sql", "--data-dir", str(data), sql, "--format", "csv"]) in (
+        0,
+        1,
+    )  # 1: no manifest in this world
     assert "refused" not in capsys.readouterr().err
 
 
 def test_statement_kinds_are_decided_by_duckdb_not_by_text() -> None:
     # a name that starts like an accepted keyword is still what DuckDB parses it as
-    for sql in ["PRAGMA table_infox('flows')", "EXPLAIN ANALYZE EXPLAIN ANALYZE SELECT 1",
-                "pragma show_tables", "IMPORT DATABASE 'x'", "COPY FROM DATABASE a TO b"]:
+    for sql in [
+        "PRAGMA table_infox('flows')",
+        "EXPLAIN ANALYZE EXPLAIN ANALYZE SELECT 1",
+        "pragma show_tables",
+        "IMPORT DATABASE 'x'",
+        "COPY FROM DATABASE a TO b",
+    ]:
         with pytest.raises(UsageError):
             sqlguard.check_read_only(sql)
     with pytest.raises(UsageError, match="exactly one statement"):
@@ -196,14 +259,24 @@ def test_connect_confines_file_access_and_locks_the_configuration(world: tuple[P
     con = flowlens.connect(data)
     try:
         assert con.execute("SELECT COUNT(*) FROM rule_usage").fetchone() == (1,)
-        for sql in ["SELECT * FROM read_csv('/etc/passwd')", "SELECT content FROM read_text('/proc/self/environ')",
-                    f"SELECT * FROM read_parquet('{outside}/secret.parquet')", "SELECT * FROM glob('/etc/*')",
-                    f"COPY (SELECT 1) TO '{outside}/written.csv'", "INSTALL httpfs", "LOAD httpfs",
-                    f"ATTACH '{outside}/x.duckdb'"]:
+        for sql in [
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "SELECT content FROM read_text('/proc/self/environ')",
+            f"SELECT * FROM read_parquet('{outside}/secret.parquet')",
+            "SELECT * FROM glob('/etc/*')",
+            f"COPY (SELECT 1) TO '{outside}/written.csv'",
+            "INSTALL httpfs",
+            "LOAD httpfs",
+            f"ATTACH '{outside}/x.duckdb'",
+        ]:
             with pytest.raises((duckdb.PermissionException, duckdb.IOException)):
                 con.execute(sql)
-        for sql in ["SET enable_external_access = true", "SET allowed_directories = ['/']",
-                    "RESET lock_configuration", "SET lock_configuration = false"]:
+        for sql in [
+            "SET enable_external_access = true",
+            "SET allowed_directories = ['/']",
+            "RESET lock_configuration",
+            "SET lock_configuration = false",
+        ]:
             with pytest.raises(duckdb.Error, match="locked"):
                 con.execute(sql)
         with pytest.raises(duckdb.Error):  # the catalog is opened read-only

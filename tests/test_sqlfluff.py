@@ -21,4 +21,6 @@ def test_sql_passes_sqlfluff() -> None:
         for rec in records
         for v in rec["violations"]
     ]
-    assert not problems, "sqlfluff (run `sqlfluff fix sql` or edit by hand):\n" + "\n".join(problems)
+    assert not problems, "sqlfluff (run `sqlfluff fix sql` or edit by hand):\n" + "\n".join(
+        problems
+    )

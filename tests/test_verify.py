@@ -49,30 +49,44 @@ def quiet_days(sample_day, tmp_path_factory: pytest.TempPathFactory) -> tuple[Da
     return dd, plan
 
 
-def test_a_new_legitimate_peer_blocks_the_plan(sample_day, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_new_legitimate_peer_blocks_the_plan(
+    sample_day, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dd, plan = _copy(sample_day, tmp_path)
     write_day(dd, DAY2, new_peer="192.0.2.50")
     analyze(dd, [DAY2])
-    assert main(["verify", str(plan), "--date", DAY2.isoformat(), "--data-dir", str(dd.root), "-q"]) == 1
+    assert (
+        main(["verify", str(plan), "--date", DAY2.isoformat(), "--data-dir", str(dd.root), "-q"])
+        == 1
+    )
     out = capsys.readouterr().out
     assert "blocked" in out and SSH in out and "192.0.2.50" in out
     doc = json.loads(record_path(plan).read_text())
     assert doc["status"] == "blocked" and doc["days_verified"] == 1 and doc["clean_days"] == 0
     (blocker,) = doc["blocking"]
-    assert (blocker["rule_id"], blocker["group_id"], blocker["kind"]) == (SSH, "sg-0ec5c041d9a101b95", "narrow")
+    assert (blocker["rule_id"], blocker["group_id"], blocker["kind"]) == (
+        SSH,
+        "sg-0ec5c041d9a101b95",
+        "narrow",
+    )
     assert blocker["first_day"] == "2026-11-29" and blocker["flows"] == doc["flows_cut"] > 0
     (example,) = blocker["examples"]
-    assert (example["peer"], example["port"], example["eni_id"], example["direction"], example["day"]) == (
-        "192.0.2.50", 22, BASTION_ENI, "ingress", "2026-11-29")
+    assert (
+        example["peer"],
+        example["port"],
+        example["eni_id"],
+        example["direction"],
+        example["day"],
+    ) == ("192.0.2.50", 22, BASTION_ENI, "ingress", "2026-11-29")
     assert example["last_seen"].startswith("2026-11-29T")
     assert doc["flows_checked"] > 0 and doc["flows_unattributed"] == 0
     assert plan_status(plan)[0] == "blocked"
     # the catalog's plan_verifications table holds the run
     con = duckdb.connect(str(dd.catalog), read_only=True)
     try:
-        assert con.execute("SELECT status, blocking_rules, days_verified FROM plan_verifications").fetchall() == [
-            ("blocked", SSH, 1)]
+        assert con.execute(
+            "SELECT status, blocking_rules, days_verified FROM plan_verifications"
+        ).fetchall() == [("blocked", SSH, 1)]
     finally:
         con.close()
 

@@ -20,17 +20,39 @@ log = logging.getLogger(__name__)
 
 ADDR_KEYS_SCHEMA = pa.schema([("addr", pa.string()), ("family", pa.int8()), ("key", pa.string())])
 RANGES_SCHEMA = pa.schema(
-    [("owner", pa.string()), ("family", pa.int8()), ("lo", pa.string()), ("hi", pa.string()), ("what", pa.string())]
+    [
+        ("owner", pa.string()),
+        ("family", pa.int8()),
+        ("lo", pa.string()),
+        ("hi", pa.string()),
+        ("what", pa.string()),
+    ]
 )
 ADMIN_PORTS_SCHEMA = pa.schema([("port", pa.int32()), ("service", pa.string())])
 
 #: Ports whose exposure to the whole internet is a finding (remote admin and databases).
 ADMIN_PORTS: tuple[tuple[int, str], ...] = (
-    (22, "SSH"), (23, "Telnet"), (3389, "RDP"), (5900, "VNC"), (445, "SMB"), (135, "MS RPC"),
-    (1433, "SQL Server"), (1521, "Oracle"), (3306, "MySQL"), (5432, "PostgreSQL"),
-    (6379, "Redis"), (27017, "MongoDB"), (9200, "Elasticsearch"), (9300, "Elasticsearch transport"),
-    (5601, "Kibana"), (11211, "Memcached"), (2375, "Docker API"), (2379, "etcd"), (5984, "CouchDB"),
-    (9042, "Cassandra"), (8086, "InfluxDB"),
+    (22, "SSH"),
+    (23, "Telnet"),
+    (3389, "RDP"),
+    (5900, "VNC"),
+    (445, "SMB"),
+    (135, "MS RPC"),
+    (1433, "SQL Server"),
+    (1521, "Oracle"),
+    (3306, "MySQL"),
+    (5432, "PostgreSQL"),
+    (6379, "Redis"),
+    (27017, "MongoDB"),
+    (9200, "Elasticsearch"),
+    (9300, "Elasticsearch transport"),
+    (5601, "Kibana"),
+    (11211, "Memcached"),
+    (2375, "Docker API"),
+    (2379, "etcd"),
+    (5984, "CouchDB"),
+    (9042, "Cassandra"),
+    (8086, "InfluxDB"),
 )
 
 #: Link-local service addresses whose traffic flow logs never record (docs/flow-logs.md#traffic-flow-logs-never-record).
@@ -60,7 +82,9 @@ def address_keys(addresses: Iterable[str | None]) -> list[AddrKey]:
     """
     out: list[AddrKey] = []
     bad = 0
-    for addr in dict.fromkeys(a for a in addresses if a):  # a dict keeps order; a set's depends on PYTHONHASHSEED
+    for addr in dict.fromkeys(
+        a for a in addresses if a
+    ):  # a dict keeps order; a set's depends on PYTHONHASHSEED
         try:
             family = ipaddress.ip_address(addr.strip()).version
         except ValueError:
@@ -75,7 +99,11 @@ def address_keys(addresses: Iterable[str | None]) -> list[AddrKey]:
 def addr_keys_table(addresses: Iterable[str | None]) -> pa.Table:
     keys = address_keys(addresses)
     return pa.table(
-        {"addr": [k.addr for k in keys], "family": [k.family for k in keys], "key": [k.key for k in keys]},
+        {
+            "addr": [k.addr for k in keys],
+            "family": [k.family for k in keys],
+            "key": [k.key for k in keys],
+        },
         schema=ADDR_KEYS_SCHEMA,
     )
 
@@ -93,7 +121,9 @@ def vpc_resolver_address(cidr: str) -> str | None:
     return str(net.network_address + 2) if net.version == 4 else None
 
 
-def never_logged_table(vpc_cidrs: Iterable[tuple[str, str]], vpc_subnets: Iterable[tuple[str, str]] = ()) -> pa.Table:
+def never_logged_table(
+    vpc_cidrs: Iterable[tuple[str, str]], vpc_subnets: Iterable[tuple[str, str]] = ()
+) -> pa.Table:
     """Ranges whose traffic flow logs never record: link-local services, each VPC's resolver and
     the addresses AWS reserves in every subnet.
 
@@ -109,22 +139,44 @@ def never_logged_table(vpc_cidrs: Iterable[tuple[str, str]], vpc_subnets: Iterab
         known.add(vpc_id)
         resolver = vpc_resolver_address(cidr)
         if resolver:
-            rows.append((vpc_id, f"{resolver}/32", f"the VPC resolver {resolver} (VPC+2) of {vpc_id}"))
+            rows.append(
+                (vpc_id, f"{resolver}/32", f"the VPC resolver {resolver} (VPC+2) of {vpc_id}")
+            )
     unknown: set[str] = set()
     for vpc_id, cidr in set(vpc_subnets):
         net = _ipv4_network(cidr)
         if net is None:
             continue
-        rows += [(vpc_id, f"{net.network_address}/30", f"the subnet-reserved addresses (network, router, DNS, future use) of {cidr}"),
-                 (vpc_id, f"{net.broadcast_address}/32", f"the subnet-reserved broadcast address of {cidr}")]
+        rows += [
+            (
+                vpc_id,
+                f"{net.network_address}/30",
+                f"the subnet-reserved addresses (network, router, DNS, future use) of {cidr}",
+            ),
+            (
+                vpc_id,
+                f"{net.broadcast_address}/32",
+                f"the subnet-reserved broadcast address of {cidr}",
+            ),
+        ]
         if vpc_id not in known:
             unknown.add(vpc_id)
-            rows += [(vpc_id, f"{c}/32", f"the VPC resolver (VPC+2) of {vpc_id} if its primary CIDR starts at {base}; "
-                      "describe-vpcs was not given") for base, c in candidate_resolvers(net)]
+            rows += [
+                (
+                    vpc_id,
+                    f"{c}/32",
+                    f"the VPC resolver (VPC+2) of {vpc_id} if its primary CIDR starts at {base}; "
+                    "describe-vpcs was not given",
+                )
+                for base, c in candidate_resolvers(net)
+            ]
     if unknown:
-        log.warning("VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
-                    "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
-                    "to the inventory to pin it)", ", ".join(sorted(unknown)))
+        log.warning(
+            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
+            "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
+            "to the inventory to pin it)",
+            ", ".join(sorted(unknown)),
+        )
     return _ranges(sorted(set(rows)))
 
 
@@ -158,7 +210,8 @@ def subnet_ranges_table(subnets: Iterable[tuple[str, str]]) -> pa.Table:
 
 def admin_ports_table() -> pa.Table:
     return pa.table(
-        {"port": [p for p, _ in ADMIN_PORTS], "service": [s for _, s in ADMIN_PORTS]}, schema=ADMIN_PORTS_SCHEMA
+        {"port": [p for p, _ in ADMIN_PORTS], "service": [s for _, s in ADMIN_PORTS]},
+        schema=ADMIN_PORTS_SCHEMA,
     )
 
 

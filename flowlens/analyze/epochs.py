@@ -22,31 +22,50 @@ from flowlens.model.inventory import TS
 
 #: The tables whose changes decide which rules and groups a conversation is judged by; changes
 #: elsewhere (a flow log, a NACL) are judged over the whole day and split no epoch.
-ATTRIBUTION_TABLES: tuple[str, ...] = ("enis", "eni_groups", "eni_ips", "sg_rules", "prefix_lists", "prefix_list_entries")
+ATTRIBUTION_TABLES: tuple[str, ...] = (
+    "enis",
+    "eni_groups",
+    "eni_ips",
+    "sg_rules",
+    "prefix_lists",
+    "prefix_list_entries",
+)
 
 #: Record times (unix seconds) before the first and after the last epoch still fall into them.
 FIRST_SECOND, LAST_SECOND = 0, 253402214400  # 1970-01-01, 9999-12-31
 
-EPOCHS_SCHEMA = pa.schema([
-    pa.field("epoch", pa.int32()),
-    pa.field("epoch_from", TS), pa.field("epoch_to", TS),  # the epoch inside the day, half-open
-    pa.field("from_s", pa.int64()), pa.field("to_s", pa.int64()),  # the record seconds it takes, half-open
-])
+EPOCHS_SCHEMA = pa.schema(
+    [
+        pa.field("epoch", pa.int32()),
+        pa.field("epoch_from", TS),
+        pa.field("epoch_to", TS),  # the epoch inside the day, half-open
+        pa.field("from_s", pa.int64()),
+        pa.field("to_s", pa.int64()),  # the record seconds it takes, half-open
+    ]
+)
 
 
-def day_tables(tables: Mapping[str, pa.Table], start: datetime, end: datetime) -> dict[str, pa.Table]:
+def day_tables(
+    tables: Mapping[str, pa.Table], start: datetime, end: datetime
+) -> dict[str, pa.Table]:
     """Each timeline table cut to the rows possibly valid at some time of ``[start, end)``.
 
     Time-unaware queries read these as the day's inventory (every row the day may have seen);
     time-aware ones add the epoch condition.
     """
     lo, hi = pa.scalar(_utc(start), TS), pa.scalar(_utc(end), TS)
-    return {name: t.filter(pc.and_(pc.less(t["valid_from"], hi), pc.greater(t["valid_to"], lo)))
-            for name, t in tables.items()}
+    return {
+        name: t.filter(pc.and_(pc.less(t["valid_from"], hi), pc.greater(t["valid_to"], lo)))
+        for name, t in tables.items()
+    }
 
 
-def change_points(tables: Mapping[str, pa.Table], start: datetime, end: datetime,
-                  names: Iterable[str] = ATTRIBUTION_TABLES) -> list[datetime]:
+def change_points(
+    tables: Mapping[str, pa.Table],
+    start: datetime,
+    end: datetime,
+    names: Iterable[str] = ATTRIBUTION_TABLES,
+) -> list[datetime]:
     """The distinct validity edges strictly inside ``(start, end)`` of the named tables, in order.
 
     >>> from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST
@@ -84,11 +103,16 @@ def epochs_table(points: list[datetime], start: datetime, end: datetime) -> pa.T
     edges = [_utc(start), *points, _utc(end)]
     n = len(edges) - 1
     seconds = [FIRST_SECOND, *(math.ceil(p.timestamp()) for p in points), LAST_SECOND]
-    return pa.table({
-        "epoch": pa.array(range(n), pa.int32()),
-        "epoch_from": pa.array(edges[:-1], TS), "epoch_to": pa.array(edges[1:], TS),
-        "from_s": pa.array(seconds[:-1], pa.int64()), "to_s": pa.array(seconds[1:], pa.int64()),
-    }, schema=EPOCHS_SCHEMA)
+    return pa.table(
+        {
+            "epoch": pa.array(range(n), pa.int32()),
+            "epoch_from": pa.array(edges[:-1], TS),
+            "epoch_to": pa.array(edges[1:], TS),
+            "from_s": pa.array(seconds[:-1], pa.int64()),
+            "to_s": pa.array(seconds[1:], pa.int64()),
+        },
+        schema=EPOCHS_SCHEMA,
+    )
 
 
 def _utc(moment: datetime) -> datetime:

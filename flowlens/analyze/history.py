@@ -64,8 +64,10 @@ class History:
         """One line for reasons and evidence."""
         if self.cls is HistoryClass.NEVER_USED:
             return f"never used on the {self.analysed_days} analysed days up to {self.as_of}"
-        base = (f"used on {self.days_used} of {self.analysed_days} analysed days ({self.first_used}..{self.last_used}, "
-                f"{self.mean_flows:g} flows per used day, longest gap {self.longest_gap or 0} days)")
+        base = (
+            f"used on {self.days_used} of {self.analysed_days} analysed days ({self.first_used}..{self.last_used}, "
+            f"{self.mean_flows:g} flows per used day, longest gap {self.longest_gap or 0} days)"
+        )
         if self.cls is HistoryClass.PERIODIC:
             return f"periodic, every {self.period} days: {base}"
         if self.cls is HistoryClass.STOPPED:
@@ -74,9 +76,15 @@ class History:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "class": self.cls.value, "analysed_days": self.analysed_days, "days_used": self.days_used,
-            "first_used": _iso(self.first_used), "last_used": _iso(self.last_used), "mean_flows": self.mean_flows,
-            "longest_gap": self.longest_gap, "silent_days": self.silent_days, "period": self.period,
+            "class": self.cls.value,
+            "analysed_days": self.analysed_days,
+            "days_used": self.days_used,
+            "first_used": _iso(self.first_used),
+            "last_used": _iso(self.last_used),
+            "mean_flows": self.mean_flows,
+            "longest_gap": self.longest_gap,
+            "silent_days": self.silent_days,
+            "period": self.period,
             "pattern": self.pattern,
         }
 
@@ -95,7 +103,11 @@ def _period(gaps: Sequence[int]) -> int | None:
 
 
 def classify(
-    rule_id: str, group_id: str, as_of: date, analysed: Iterable[date], flows_by_day: Mapping[date, int],
+    rule_id: str,
+    group_id: str,
+    as_of: date,
+    analysed: Iterable[date],
+    flows_by_day: Mapping[date, int],
     lookback_days: int = DEFAULT_HISTORY_DAYS,
 ) -> History:
     """The history of one rule from the analysed days up to ``as_of`` within ``lookback_days``.
@@ -116,8 +128,22 @@ def classify(
         for x in (start + timedelta(days=i) for i in range((as_of - start).days + 1))
     )
     if not used:
-        return History(rule_id, group_id, as_of, len(seen), 0, None, None, None, None, None, len(seen), None,
-                       HistoryClass.NEVER_USED, pattern)
+        return History(
+            rule_id,
+            group_id,
+            as_of,
+            len(seen),
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            len(seen),
+            None,
+            HistoryClass.NEVER_USED,
+            pattern,
+        )
     gaps = [(b - a).days for a, b in pairwise(used)]
     silent = sum(1 for x in seen if x > used[-1])
     usual = float(median(gaps)) if gaps else 1.0
@@ -129,9 +155,22 @@ def classify(
     else:
         cls = HistoryClass.ACTIVE
     mean = round(sum(flows_by_day[x] for x in used) / len(used), 3)
-    return History(rule_id, group_id, as_of, len(seen), len(used), used[0], used[-1], mean,
-                   max(gaps) if gaps else None, usual if gaps else None, silent, period if cls is HistoryClass.PERIODIC else None,
-                   cls, pattern)
+    return History(
+        rule_id,
+        group_id,
+        as_of,
+        len(seen),
+        len(used),
+        used[0],
+        used[-1],
+        mean,
+        max(gaps) if gaps else None,
+        usual if gaps else None,
+        silent,
+        period if cls is HistoryClass.PERIODIC else None,
+        cls,
+        pattern,
+    )
 
 
 def periodic_block(h: History | None, window_days: float) -> str | None:
@@ -141,12 +180,16 @@ def periodic_block(h: History | None, window_days: float) -> str | None:
     need = PERIODIC_WINDOW_FACTOR * h.period
     if window_days >= need:
         return None
-    return (f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window of at least "
-            f"{need} days ({PERIODIC_WINDOW_FACTOR} periods), this window has {window_days:g}")
+    return (
+        f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window of at least "
+        f"{need} days ({PERIODIC_WINDOW_FACTOR} periods), this window has {window_days:g}"
+    )
 
 
 def histories(
-    as_of: date, rows: Iterable[Mapping[str, object]], rules: Iterable[tuple[str, str]],
+    as_of: date,
+    rows: Iterable[Mapping[str, object]],
+    rules: Iterable[tuple[str, str]],
     lookback_days: int = DEFAULT_HISTORY_DAYS,
 ) -> list[History]:
     """Histories of ``rules`` ((rule_id, group_id)) from rule_usage-like rows (rule_id, date, flows).
@@ -161,4 +204,7 @@ def histories(
         analysed.add(day)
         per = flows.setdefault(str(r["rule_id"]), {})
         per[day] = per.get(day, 0) + int(r["flows"] or 0)  # type: ignore[call-overload]
-    return [classify(rid, gid, as_of, analysed, flows.get(rid, {}), lookback_days) for rid, gid in sorted(set(rules))]
+    return [
+        classify(rid, gid, as_of, analysed, flows.get(rid, {}), lookback_days)
+        for rid, gid in sorted(set(rules))
+    ]

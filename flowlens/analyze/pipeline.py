@@ -80,7 +80,15 @@ STEPS: tuple[str, ...] = (
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
 #: Results tables written per day (recommendations belong to the recommend stage).
-OUTPUTS: tuple[str, ...] = ("conversations", "rule_matches", "rule_usage", "rejected", "findings", "rule_shadows", "rule_history")
+OUTPUTS: tuple[str, ...] = (
+    "conversations",
+    "rule_matches",
+    "rule_usage",
+    "rejected",
+    "findings",
+    "rule_shadows",
+    "rule_history",
+)
 
 
 def step_table(step: str) -> str:
@@ -128,10 +136,16 @@ class DaySummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "date": self.day.isoformat(), "snapshot": self.snapshot, "snapshots": list(self.snapshots),
-            "epochs": self.epochs, "records": self.records,
-            "conversations": self.conversations, "rules": self.rules, "rejected": self.rejected,
-            "findings": self.findings, "seconds": round(self.seconds, 3),
+            "date": self.day.isoformat(),
+            "snapshot": self.snapshot,
+            "snapshots": list(self.snapshots),
+            "epochs": self.epochs,
+            "records": self.records,
+            "conversations": self.conversations,
+            "rules": self.rules,
+            "rejected": self.rejected,
+            "findings": self.findings,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -173,12 +187,19 @@ def analyze(
     with writer_lock(dd, "analyze"):
         for day in days:
             restore_dir(dd.results_dir(day))
-        eng = open_engine(engine, dd, memory_limit=memory_limit, threads=threads) if isinstance(engine, str) else engine
+        eng = (
+            open_engine(engine, dd, memory_limit=memory_limit, threads=threads)
+            if isinstance(engine, str)
+            else engine
+        )
         try:
             if config_only:
                 summaries = [_config_only_day(eng, dd, day) for day in sorted(set(days))]
             else:
-                summaries = [_analyze_day(eng, dd, day, lookback_days, progress, history_days) for day in sorted(set(days))]
+                summaries = [
+                    _analyze_day(eng, dd, day, lookback_days, progress, history_days)
+                    for day in sorted(set(days))
+                ]
         finally:
             if isinstance(engine, str):
                 eng.close()
@@ -186,17 +207,31 @@ def analyze(
     return AnalysisSummary(summaries)
 
 
-def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progress: StepProgress | None,
-                 history_days: int = DEFAULT_HISTORY_DAYS) -> DaySummary:
+def _analyze_day(
+    eng: Engine,
+    dd: DataDir,
+    day: date,
+    lookback_days: int,
+    progress: StepProgress | None,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+) -> DaySummary:
     started = time.monotonic()
     window = Window.day(day)
     timeline = load_timeline(dd, window.start, window.end)
     _register_inputs(eng, dd, timeline, window.start, window.end)
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
-        raise AnalysisError(f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first")
-    params = {"day": day, "window_start": window.start, "window_end": window.end, "lookback_start": day - timedelta(days=lookback_days),
-              "far_past": FAR_PAST, "far_future": FAR_FUTURE}
+        raise AnalysisError(
+            f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first"
+        )
+    params = {
+        "day": day,
+        "window_start": window.start,
+        "window_end": window.end,
+        "lookback_start": day - timedelta(days=lookback_days),
+        "far_past": FAR_PAST,
+        "far_future": FAR_FUTURE,
+    }
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
     for n, (step, query) in enumerate(queries.items(), start=1):
@@ -205,7 +240,9 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progre
         eng.run_step(step_table(step), query, params)
         if step == "15_flow_addresses":
             _register_addr_keys(eng)
-        for table in release[step]:  # the per-conversation tables are the big ones: hold each only while read
+        for table in release[
+            step
+        ]:  # the per-conversation tables are the big ones: hold each only while read
             eng.release(table)
     eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
     # The day's results appear together: built in a hidden folder, swapped in whole. A killed
@@ -214,11 +251,20 @@ def _analyze_day(eng: Engine, dd: DataDir, day: date, lookback_days: int, progre
         for table in OUTPUTS:
             eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
     summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
-    log.info("analysed %s on %s: %d records, %d conversations, rules %s", day, eng.name, records, summary.conversations, summary.rules)
+    log.info(
+        "analysed %s on %s: %d records, %d conversations, rules %s",
+        day,
+        eng.name,
+        records,
+        summary.conversations,
+        summary.rules,
+    )
     return summary
 
 
-def _register_inputs(eng: Engine, dd: DataDir, timeline: Timeline, w_start: datetime, w_end: datetime) -> None:
+def _register_inputs(
+    eng: Engine, dd: DataDir, timeline: Timeline, w_start: datetime, w_end: datetime
+) -> None:
     """Flows and prior results as Parquet; the day's inventory (timeline rows valid in it) and its epochs."""
     eng.reset()
     for source in analysis_sources(dd):
@@ -230,8 +276,15 @@ def _register_inputs(eng: Engine, dd: DataDir, timeline: Timeline, w_start: date
     points = epochs.change_points(day, w_start, w_end)
     eng.register_arrow("epochs", epochs.epochs_table(points, w_start, w_end))
     if points:
-        log.info("%s: %d inventory changes inside the day split it into %d epochs", w_start.date(), len(points), len(points) + 1)
-    eng.register_arrow("never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng)))
+        log.info(
+            "%s: %d inventory changes inside the day split it into %d epochs",
+            w_start.date(),
+            len(points),
+            len(points) + 1,
+        )
+    eng.register_arrow(
+        "never_logged", addresses.never_logged_table(_vpc_cidrs(eng), _vpc_subnets(eng))
+    )
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
     eng.register_arrow("rule_shadows", shadows)
@@ -279,33 +332,52 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
     # Swapped in whole like a full analysis: the day's other tables are carried over unchanged.
     with atomic_dir(final) as out:
         rewritten = {"rule_shadows.parquet"} | (set() if full else {"findings.parquet"})
-        for old in (final.iterdir() if final.is_dir() else ()):
+        for old in final.iterdir() if final.is_dir() else ():
             if old.is_file() and old.name not in rewritten:
                 shutil.copy2(old, out / old.name)
-        eng.write_parquet("rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet")
+        eng.write_parquet(
+            "rule_shadows", _contract_types(eng, "rule_shadows"), out / "rule_shadows.parquet"
+        )
         if not full:
-            eng.write_parquet("findings", _contract_types(eng, "findings"), out / "findings.parquet")
+            eng.write_parquet(
+                "findings", _contract_types(eng, "findings"), out / "findings.parquet"
+            )
     kinds: dict[str, int] = {}
     for k in findings.column("kind").to_pylist():
         kinds[str(k)] = kinds.get(str(k), 0) + 1
-    log.info("configuration of %s (snapshot %s): %d shadowed rules", day, snapshot, findings.num_rows)
+    log.info(
+        "configuration of %s (snapshot %s): %d shadowed rules", day, snapshot, findings.num_rows
+    )
     return DaySummary(day, snapshot, 0, 0, {}, {}, kinds, time.monotonic() - started)
 
 
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
-    rows = eng.fetch_arrow("SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL").to_pylist()
+    rows = eng.fetch_arrow(
+        "SELECT vpc_id, cidr_blocks FROM vpcs WHERE cidr_blocks IS NOT NULL"
+    ).to_pylist()
     # the day's rows may hold several versions of a VPC: each CIDR once
-    return sorted({(str(r["vpc_id"]), str(c)) for r in rows for c in r["cidr_blocks"] or () if r["vpc_id"] and c})
+    return sorted(
+        {
+            (str(r["vpc_id"]), str(c))
+            for r in rows
+            for c in r["cidr_blocks"] or ()
+            if r["vpc_id"] and c
+        }
+    )
 
 
 def _vpc_subnets(eng: Engine) -> list[tuple[str, str]]:
     """(vpc_id, IPv4 subnet CIDR): where AWS reserves addresses, and the resolver without describe-vpcs."""
-    rows = eng.fetch_arrow("SELECT DISTINCT vpc_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL").to_pylist()
+    rows = eng.fetch_arrow(
+        "SELECT DISTINCT vpc_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL"
+    ).to_pylist()
     return [(str(r["vpc_id"]), str(r["cidr_block"])) for r in rows if r["vpc_id"]]
 
 
 def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:
-    rows = eng.fetch_arrow("SELECT subnet_id, cidr_block, ipv6_cidr_blocks FROM subnets").to_pylist()
+    rows = eng.fetch_arrow(
+        "SELECT subnet_id, cidr_block, ipv6_cidr_blocks FROM subnets"
+    ).to_pylist()
     pairs = [(r["subnet_id"], r["cidr_block"]) for r in rows]
     pairs += [(r["subnet_id"], c) for r in rows for c in r["ipv6_cidr_blocks"] or ()]
     return sorted({(str(s), str(c)) for s, c in pairs if s and c})
@@ -332,13 +404,19 @@ def _count(eng: Engine, sql: str, params: dict[str, Any] | None = None) -> int:
 
 
 def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
-    rows = eng.fetch_arrow(f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}").to_pylist()
+    rows = eng.fetch_arrow(
+        f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}"
+    ).to_pylist()
     return {str(r["k"]): int(r["n"]) for r in rows}
 
 
-def _summarise(eng: Engine, day: date, timeline: Timeline, records: int, seconds: float) -> DaySummary:
+def _summarise(
+    eng: Engine, day: date, timeline: Timeline, records: int, seconds: float
+) -> DaySummary:
     return DaySummary(
-        day=day, snapshot=timeline.latest.stamp if timeline.latest else "", records=records,
+        day=day,
+        snapshot=timeline.latest.stamp if timeline.latest else "",
+        records=records,
         conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
         rules=_counts_by(eng, "rule_usage", "status"),
         rejected=_counts_by(eng, "rejected", "cause"),

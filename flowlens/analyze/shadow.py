@@ -45,13 +45,17 @@ class Shadow:
     dynamic: bool
 
 
-def _address_ranges(peer_type: str, peer: str, ctx: PeerContext, known_groups: frozenset[str]) -> list[tuple[int, int]] | None:
+def _address_ranges(
+    peer_type: str, peer: str, ctx: PeerContext, known_groups: frozenset[str]
+) -> list[tuple[int, int]] | None:
     """The peer's addresses as merged integer ranges; None when they cannot be known."""
     if peer_type in (PeerType.CIDR4, PeerType.CIDR6):
         cidrs: Iterable[str] = (peer,)
     elif peer_type == PeerType.SG:
         if peer not in known_groups:
-            return None  # a deleted group or one in a peered VPC: its members are not in the snapshot
+            return (
+                None  # a deleted group or one in a peered VPC: its members are not in the snapshot
+            )
         cidrs = (*ctx.sg_members.get(peer, ()), *ctx.sg_member_prefixes.get(peer, ()))
     elif peer_type == PeerType.PREFIX_LIST:
         if peer not in ctx.prefix_lists:
@@ -91,7 +95,9 @@ def _port_span(rule: Rule) -> tuple[int, int]:
     return _PORTS
 
 
-def rule_boxes(rule: Rule, ctx: PeerContext, known_groups: frozenset[str]) -> tuple[Box, ...] | None:
+def rule_boxes(
+    rule: Rule, ctx: PeerContext, known_groups: frozenset[str]
+) -> tuple[Box, ...] | None:
     """The set ``rule`` allows as boxes; None when its peer cannot be expanded from the snapshot."""
     ranges = _address_ranges(rule.peer_type, rule.peer, ctx, known_groups)
     if ranges is None:
@@ -126,7 +132,9 @@ def _subtract(a: Box, b: Box) -> list[Box]:
     return out
 
 
-def _uncovered(target: Sequence[Box], covers: Sequence[tuple[str, tuple[Box, ...]]]) -> tuple[list[Box], list[str]]:
+def _uncovered(
+    target: Sequence[Box], covers: Sequence[tuple[str, tuple[Box, ...]]]
+) -> tuple[list[Box], list[str]]:
     """What of ``target`` no cover allows, and the covers that took a part of it."""
     left, used = list(target), []
     for cover_id, boxes in covers:
@@ -140,7 +148,9 @@ def _uncovered(target: Sequence[Box], covers: Sequence[tuple[str, tuple[Box, ...
     return left, used
 
 
-def covering_rules(target: Sequence[Box], covers: Sequence[tuple[str, tuple[Box, ...]]]) -> tuple[str, ...] | None:
+def covering_rules(
+    target: Sequence[Box], covers: Sequence[tuple[str, tuple[Box, ...]]]
+) -> tuple[str, ...] | None:
     """A minimal set of covers whose union holds ``target``, or None when the union does not.
 
     An empty target (a reference to a group without members) is never called covered: it allows
@@ -191,7 +201,9 @@ class RuleSet:
         return [r for g in sorted(groups) for r in self._rules_by_group.get((g, direction), [])]
 
 
-def shadow_of(r: SgRule, rs: RuleSet, boxes: dict[Rule, tuple[Box, ...] | None] | None = None) -> Shadow | None:
+def shadow_of(
+    r: SgRule, rs: RuleSet, boxes: dict[Rule, tuple[Box, ...] | None] | None = None
+) -> Shadow | None:
     """The :class:`Shadow` of ``r`` within ``rs`` (whose rules may include ``r``), or None.
 
     ``rs`` may hold several rules under one id (a narrowed rule as its proposed rules); ``boxes``
@@ -209,7 +221,9 @@ def shadow_of(r: SgRule, rs: RuleSet, boxes: dict[Rule, tuple[Box, ...] | None] 
         return None
     enis = rs.enis_of(r.group_id)
     # ENIs with the same set of SGs see the same rules: judge each set once.
-    scopes = sorted({frozenset(rs.eni_groups[e]) for e in enis}, key=sorted) or [frozenset({r.group_id})]
+    scopes = sorted({frozenset(rs.eni_groups[e]) for e in enis}, key=sorted) or [
+        frozenset({r.group_id})
+    ]
     by: set[str] = set()
     dynamic = r.rule.peer_type is PeerType.SG
     for groups in scopes:

@@ -64,7 +64,9 @@ def _unknown_command(words: Sequence[str]) -> str:
         return ""
     close = difflib.get_close_matches(first, COMMANDS, n=2, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown command {first!r}{hint} (commands: {', '.join(COMMANDS)}; see 'flowlens --help')"
+    return (
+        f"unknown command {first!r}{hint} (commands: {', '.join(COMMANDS)}; see 'flowlens --help')"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,8 +114,12 @@ def _environment_failure(exc: Exception, args: argparse.Namespace) -> FlowlensEr
     from flowlens.envfail import classify
 
     duckdb = sys.modules.get("duckdb")
-    if isinstance(exc, OSError) or (duckdb is not None and isinstance(exc, duckdb.IOException | duckdb.PermissionException)):
-        return classify(exc, f"working in the data directory {_common.data_dir(args).root.absolute()}")
+    if isinstance(exc, OSError) or (
+        duckdb is not None and isinstance(exc, duckdb.IOException | duckdb.PermissionException)
+    ):
+        return classify(
+            exc, f"working in the data directory {_common.data_dir(args).root.absolute()}"
+        )
     return None
 
 

@@ -23,7 +23,12 @@ def load_command(name: str) -> ModuleType:
 
 
 def command_parser(
-    sub: Any, name: str, *, help: str, description: str, example: str,
+    sub: Any,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    example: str,
     writes: Callable[[argparse.Namespace], DataDir | None] | None = None,
 ) -> argparse.ArgumentParser:
     """A subcommand parser with the common options and an example at the end of its help.
@@ -45,12 +50,24 @@ def command_parser(
         default=None,
         help="data directory (default: $FLOWLENS_DATA_DIR or ./flowlens-data)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr (no progress line)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only warnings and errors on stderr (no progress line)",
+    )
     if writes is not None:
-        parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                            help="if another command is writing the data directory, wait up to this long "
-                            "for it (default 0: exit 2 at once, naming it)")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="if another command is writing the data directory, wait up to this long "
+            "for it (default 0: exit 2 at once, naming it)",
+        )
         parser.set_defaults(lock_dir=writes)
     return parser
 
@@ -74,7 +91,8 @@ def memory_size(value: str) -> str:
     m = _SIZE.match(value)
     if not m or float(m.group(1)) <= 0:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not a memory size; use a number and a unit, e.g. 4GB, 512MB or 1.5GiB")
+            f"{value!r} is not a memory size; use a number and a unit, e.g. 4GB, 512MB or 1.5GiB"
+        )
     unit = m.group(3).upper().replace("I", "i")
     return f"{m.group(1)}{unit}"
 
@@ -83,7 +101,9 @@ def parse_day(value: str, flag: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-28") from None
+        raise UsageError(
+            f"{flag} {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-28"
+        ) from None
 
 
 def window_days(args: argparse.Namespace) -> list[date]:

@@ -18,7 +18,10 @@ from flowlens.errors import UsageError
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "analyze", writes=_common.data_dir, help="attribute flows to SG rules; rule usage, rejected traffic, findings",
+        sub,
+        "analyze",
+        writes=_common.data_dir,
+        help="attribute flows to SG rules; rule usage, rejected traffic, findings",
         description="Analyse each UTC day of the window: conversations and their initiators, the SG rules "
         "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
         "posture findings. Results go to results/date=<D>/ and the catalog.",
@@ -28,22 +31,56 @@ def register(sub: Any) -> None:
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/",
     )
     _common.add_window_options(p)
-    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp")
-    p.add_argument("--threads", type=int, metavar="N", help="DuckDB worker threads (default: all cores)")
-    p.add_argument("--lookback-days", type=int, default=DEFAULT_LOOKBACK_DAYS, metavar="N",
-                   help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})")
-    p.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS, metavar="N",
-                   help=f"days of analysed rule_usage behind rule_history (never_used, stopped, periodic, active; default: {DEFAULT_HISTORY_DAYS})")
-    p.add_argument("--config-only", action="store_true",
-                   help="no flow logs needed: from the inventory snapshot alone, the rules shadowed by others (rule_shadows and 'shadowed' findings)")
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        type=_common.memory_size,
+        help="DuckDB memory limit, e.g. 4GB; larger work spills to <data-dir>/.tmp",
+    )
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="DuckDB worker threads (default: all cores)"
+    )
+    p.add_argument(
+        "--lookback-days",
+        type=int,
+        default=DEFAULT_LOOKBACK_DAYS,
+        metavar="N",
+        help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})",
+    )
+    p.add_argument(
+        "--history-days",
+        type=int,
+        default=DEFAULT_HISTORY_DAYS,
+        metavar="N",
+        help=f"days of analysed rule_usage behind rule_history (never_used, stopped, periodic, active; default: {DEFAULT_HISTORY_DAYS})",
+    )
+    p.add_argument(
+        "--config-only",
+        action="store_true",
+        help="no flow logs needed: from the inventory snapshot alone, the rules shadowed by others (rule_shadows and 'shadowed' findings)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     g = p.add_argument_group("engine (docs/engines.md)")
-    g.add_argument("--engine", choices=ENGINE_NAMES, default="duckdb",
-                   help="duckdb (one machine, default), spark (PySpark) or athena (Athena/Trino over the Glue tables of athena-ddl)")
-    g.add_argument("--spark-master", metavar="URL", help="Spark master (default local[N], N = --threads or 2)")
+    g.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="duckdb",
+        help="duckdb (one machine, default), spark (PySpark) or athena (Athena/Trino over the Glue tables of athena-ddl)",
+    )
+    g.add_argument(
+        "--spark-master", metavar="URL", help="Spark master (default local[N], N = --threads or 2)"
+    )
     g.add_argument("--workgroup", default="primary", help="Athena workgroup (default: primary)")
-    g.add_argument("--output-location", metavar="S3_URI", help="Athena query results and work tables, s3://bucket/prefix/")
-    g.add_argument("--database", default="flowlens", help="Glue database of the athena-ddl tables (default: flowlens)")
+    g.add_argument(
+        "--output-location",
+        metavar="S3_URI",
+        help="Athena query results and work tables, s3://bucket/prefix/",
+    )
+    g.add_argument(
+        "--database",
+        default="flowlens",
+        help="Glue database of the athena-ddl tables (default: flowlens)",
+    )
     g.add_argument("--endpoint-url", help="Athena/S3 endpoint (default $AWS_ENDPOINT_URL)")
     g.add_argument("--profile", help="AWS profile for Athena")
     p.set_defaults(func=run)
@@ -62,10 +99,17 @@ def run(args: argparse.Namespace) -> int:
     engine = _engine(args)
     line = StatusLine.for_args(args)
     try:
-        summary = analyze(dd, days, memory_limit=args.memory_limit, threads=args.threads,
-                          lookback_days=args.lookback_days, engine=engine, history_days=args.history_days,
-                          config_only=args.config_only,
-                          progress=AnalyzeProgress(line, len(set(days))) if line.enabled else None)
+        summary = analyze(
+            dd,
+            days,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            lookback_days=args.lookback_days,
+            engine=engine,
+            history_days=args.history_days,
+            config_only=args.config_only,
+            progress=AnalyzeProgress(line, len(set(days))) if line.enabled else None,
+        )
     finally:
         line.close()
         if not isinstance(engine, str):
@@ -75,15 +119,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for d in summary.days:
         if args.config_only:
-            print(f"{d.day}: snapshot {d.snapshot}: {d.findings.get('shadowed', 0)} rules shadowed by others "
-                  f"(configuration only; see rule_shadows)")
+            print(
+                f"{d.day}: snapshot {d.snapshot}: {d.findings.get('shadowed', 0)} rules shadowed by others "
+                f"(configuration only; see rule_shadows)"
+            )
             continue
         rules = ", ".join(f"{k} {v}" for k, v in d.rules.items())
         rejected = ", ".join(f"{k} {v}" for k, v in d.rejected.items()) or "none"
-        print(f"{d.day}: {d.records} records, {d.conversations} conversations; rules: {rules}; "
-              f"rejected: {rejected}; {sum(d.findings.values())} findings ({d.seconds:.1f}s)")
+        print(
+            f"{d.day}: {d.records} records, {d.conversations} conversations; rules: {rules}; "
+            f"rejected: {rejected}; {sum(d.findings.values())} findings ({d.seconds:.1f}s)"
+        )
     if not args.quiet:
-        print("query the results with: flowlens sql \"SELECT * FROM rule_usage\"", file=sys.stderr)
+        print('query the results with: flowlens sql "SELECT * FROM rule_usage"', file=sys.stderr)
     return 0
 
 
@@ -92,17 +140,24 @@ def _engine(args: argparse.Namespace) -> Engine | str:
     if args.engine == "spark" and args.spark_master:
         from flowlens.engines.spark_engine import SparkEngine
 
-        return SparkEngine.local(args.threads or 2, memory=args.memory_limit, master=args.spark_master)
+        return SparkEngine.local(
+            args.threads or 2, memory=args.memory_limit, master=args.spark_master
+        )
     if args.engine != "athena":
         return str(args.engine)
     if not args.output_location:
-        raise UsageError("--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)")
+        raise UsageError(
+            "--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)"
+        )
     from flowlens.aws import AwsOptions, client, session
     from flowlens.engines.athena import AthenaEngine
 
     opts = AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url)
     sess = session(opts)
     return AthenaEngine(
-        client(opts, "athena", sess=sess), client(opts, "s3", sess=sess),
-        database=args.database, workgroup=args.workgroup, output_location=args.output_location,
+        client(opts, "athena", sess=sess),
+        client(opts, "s3", sess=sess),
+        database=args.database,
+        workgroup=args.workgroup,
+        output_location=args.output_location,
     )

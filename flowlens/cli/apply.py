@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "apply", help="apply a plan (dry-run unless --commit)",
+        sub,
+        "apply",
+        help="apply a plan (dry-run unless --commit)",
         description="Make the plan's EC2 calls. Without --commit every call carries DryRun=True and "
         "the answer per call is shown. With --commit: write a rollback file, authorize the new rules, "
         "check they exist, then revoke the old ones; stop at the first failure and print the rollback command. "
@@ -31,15 +33,29 @@ def register(sub: Any) -> None:
         example="flowlens apply plan.json\nflowlens apply plan.json --commit --region eu-west-1\n"
         "flowlens apply plan.rollback-20261129T020000Z.json --commit",
     )
-    p.add_argument("plan", metavar="PLAN.json", help="a plan from 'recommend --format json', or a rollback file")
+    p.add_argument(
+        "plan",
+        metavar="PLAN.json",
+        help="a plan from 'recommend --format json', or a rollback file",
+    )
     p.add_argument("--commit", action="store_true", help="really change the security groups")
-    p.add_argument("--force", action="store_true", help="apply even when rules to revoke changed since the "
-                   "plan's snapshot or the plan is not verified ready (the override is recorded in the rollback file)")
-    p.add_argument("--rollback", metavar="FILE", help="where --commit writes the rollback file "
-                   "(default: PLAN.rollback-<UTC stamp>.json beside the plan)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="apply even when rules to revoke changed since the "
+        "plan's snapshot or the plan is not verified ready (the override is recorded in the rollback file)",
+    )
+    p.add_argument(
+        "--rollback",
+        metavar="FILE",
+        help="where --commit writes the rollback file "
+        "(default: PLAN.rollback-<UTC stamp>.json beside the plan)",
+    )
     p.add_argument("--region", help="AWS region")
     p.add_argument("--profile", help="AWS profile")
-    p.add_argument("--endpoint-url", help="EC2 endpoint (e.g. a moto server); also AWS_ENDPOINT_URL")
+    p.add_argument(
+        "--endpoint-url", help="EC2 endpoint (e.g. a moto server); also AWS_ENDPOINT_URL"
+    )
     p.set_defaults(func=run)
 
 
@@ -49,8 +65,15 @@ def _print(result: ApplyResult) -> None:
 
 
 def _rollback_command(args: argparse.Namespace, path: Path) -> str:
-    extra = [f"--{k.replace('_', '-')} {shlex.quote(v)}" for k, v in
-             (("region", args.region), ("profile", args.profile), ("endpoint_url", args.endpoint_url)) if v]
+    extra = [
+        f"--{k.replace('_', '-')} {shlex.quote(v)}"
+        for k, v in (
+            ("region", args.region),
+            ("profile", args.profile),
+            ("endpoint_url", args.endpoint_url),
+        )
+        if v
+    ]
     return " ".join(["flowlens apply", shlex.quote(str(path)), "--commit", *extra])
 
 
@@ -83,10 +106,15 @@ def run(args: argparse.Namespace) -> int:
     cs = load_change_set(path)
     not_ready = _not_ready(path)
     if not_ready and args.commit and not args.force:
-        raise InputError(f"{path}: the plan is {not_ready[0]}, not ready: {not_ready[1]}; apply it when "
-                         "'flowlens verify' says ready, or pass --force (recorded in the rollback file)")
+        raise InputError(
+            f"{path}: the plan is {not_ready[0]}, not ready: {not_ready[1]}; apply it when "
+            "'flowlens verify' says ready, or pass --force (recorded in the rollback file)"
+        )
     if not_ready:
-        print(f"warning: {'--force: ' if args.commit else ''}the plan is {not_ready[0]}: {not_ready[1]}", file=sys.stderr)
+        print(
+            f"warning: {'--force: ' if args.commit else ''}the plan is {not_ready[0]}: {not_ready[1]}",
+            file=sys.stderr,
+        )
     client = make_client(args.region, args.profile, args.endpoint_url)
     changed = check_live(client, cs)
     if changed and not args.force:
@@ -96,16 +124,27 @@ def run(args: argparse.Namespace) -> int:
     if not args.commit:
         result = dry_run(client, cs)
         _print(result)
-        print(f"dry run: {sum(s.ok for s in result.steps)}/{len(result.steps)} calls would succeed; "
-              "nothing was changed (add --commit to apply)", file=sys.stderr)
+        print(
+            f"dry run: {sum(s.ok for s in result.steps)}/{len(result.steps)} calls would succeed; "
+            "nothing was changed (add --commit to apply)",
+            file=sys.stderr,
+        )
         return int(ExitCode.FAILURE if result.failed else ExitCode.OK)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    rb = Path(args.rollback) if args.rollback else path.with_name(f"{path.stem}.rollback-{stamp}.json")
+    rb = (
+        Path(args.rollback)
+        if args.rollback
+        else path.with_name(f"{path.stem}.rollback-{stamp}.json")
+    )
     result = commit(client, cs, rb, forced=changed, not_ready=not_ready)
     _print(result)
     if result.failed:
-        print(f"apply stopped at the first failure; to undo what was done run:\n  {_rollback_command(args, rb)}",
-              file=sys.stderr)
+        print(
+            f"apply stopped at the first failure; to undo what was done run:\n  {_rollback_command(args, rb)}",
+            file=sys.stderr,
+        )
         return int(ExitCode.FAILURE)
-    print(f"applied; rollback file: {rb}\n  undo with: {_rollback_command(args, rb)}", file=sys.stderr)
+    print(
+        f"applied; rollback file: {rb}\n  undo with: {_rollback_command(args, rb)}", file=sys.stderr
+    )
     return int(ExitCode.OK)

@@ -12,7 +12,9 @@ from flowlens.cli.dismiss import _row
 
 def register(sub: Any) -> None:
     q = _common.command_parser(
-        sub, "dismissals", help="list or remove dismissals",
+        sub,
+        "dismissals",
+        help="list or remove dismissals",
         description="List the dismissals of the data dir with their state: active, expired (past --until) "
         "or lapsed (no rule of the newest snapshot has that content any more: the rule changed or "
         "was deleted, so the recommender judges it afresh). --remove drops dismissals by content key "
@@ -43,6 +45,8 @@ def run_dismissals(args: argparse.Namespace) -> int:
         print("no dismissals")
     for r in rows:
         until = f", until {r['until']}" if r["until"] else ""
-        print(f"{r['content_key']}  {r['rule_id']} ({r['group_id']} {r['direction']} {r['peer']})  {r['state']}: "
-              f"by {r['dismissed_by']} on {r['dismissed_at'][:10]}{until}, reason: {r['reason']}")
+        print(
+            f"{r['content_key']}  {r['rule_id']} ({r['group_id']} {r['direction']} {r['peer']})  {r['state']}: "
+            f"by {r['dismissed_by']} on {r['dismissed_at'][:10]}{until}, reason: {r['reason']}"
+        )
     return 0

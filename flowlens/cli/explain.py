@@ -15,7 +15,9 @@ from flowlens.recommend.rules import address
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "explain", help="why one flow is allowed: every matching rule, NACL verdicts, the plan's effect",
+        sub,
+        "explain",
+        help="why one flow is allowed: every matching rule, NACL verdicts, the plan's effect",
         description="For one flow (initiator --src, responder --dst on --port/--protocol) print, for each "
         "ENI of the inventory that holds --src (its egress rules) or --dst (its ingress rules) at the "
         "flow's time, every SG rule that allows it and why (CIDR, SG-reference member at that time, "
@@ -28,10 +30,25 @@ def register(sub: Any) -> None:
     _common.add_window_options(p)
     p.add_argument("--src", required=True, metavar="ADDR", help="the initiator's address")
     p.add_argument("--dst", required=True, metavar="ADDR", help="the responder's address")
-    p.add_argument("--port", type=int, metavar="N", help="the responder's (service) port; omit for protocols without ports")
-    p.add_argument("--protocol", default="tcp", metavar="P", help="tcp, udp, icmp, icmpv6, or an IANA number (default: tcp)")
-    p.add_argument("--src-port", type=int, metavar="N", help="the initiator's port, for the reply's NACL verdict "
-                   "(default: the latest recorded conversation's)")
+    p.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help="the responder's (service) port; omit for protocols without ports",
+    )
+    p.add_argument(
+        "--protocol",
+        default="tcp",
+        metavar="P",
+        help="tcp, udp, icmp, icmpv6, or an IANA number (default: tcp)",
+    )
+    p.add_argument(
+        "--src-port",
+        type=int,
+        metavar="N",
+        help="the initiator's port, for the reply's NACL verdict "
+        "(default: the latest recorded conversation's)",
+    )
     p.add_argument("--eni", metavar="ENI", help="only this ENI's side")
     p.add_argument("--time", metavar="ISO", help="the flow's time (ISO 8601, UTC when no offset)")
     p.add_argument("--plan", metavar="FILE", help="plan JSON to judge the flow against")
@@ -58,7 +75,9 @@ def _time(value: str | None) -> datetime | None:
     try:
         t = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--time {value!r} is not an ISO 8601 time, e.g. 2026-11-28T14:05:00Z") from None
+        raise UsageError(
+            f"--time {value!r} is not an ISO 8601 time, e.g. 2026-11-28T14:05:00Z"
+        ) from None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
@@ -71,9 +90,17 @@ def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
     ex = explain(_common.data_dir(args), q, days, at=_time(args.time), plan=args.plan)
     if q.src_port is None:
-        recorded = next((t.initiator_port for t in ex.traffic if t.initiator_port is not None), None)
+        recorded = next(
+            (t.initiator_port for t in ex.traffic if t.initiator_port is not None), None
+        )
         if recorded is not None:  # judge the reply by the port the initiator really used
-            ex = explain(_common.data_dir(args), replace(q, src_port=recorded), days, at=ex.at, plan=args.plan)
+            ex = explain(
+                _common.data_dir(args),
+                replace(q, src_port=recorded),
+                days,
+                at=ex.at,
+                plan=args.plan,
+            )
     if args.json:
         _common.print_json(ex.to_dict())
     else:
@@ -82,32 +109,43 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verdict(value: bool | None) -> str:
-    return {True: "allowed", False: "NOT allowed", None: "unknown (no side is in the inventory)"}[value]
+    return {True: "allowed", False: "NOT allowed", None: "unknown (no side is in the inventory)"}[
+        value
+    ]
 
 
 def _nacl(v: NaclVerdict) -> list[str]:
     head = f"    NACL {v.nacl_id or '-'} {v.direction.value} ({v.packet}, remote {v.remote}" + (
-        f", port {v.port})" if v.port is not None else ", port unknown)")
+        f", port {v.port})" if v.port is not None else ", port unknown)"
+    )
     out = [f"{head}: {'allow' if v.allowed else 'DENY'} — {v.reason}"]
     for s in v.steps:
         ports = f" ports {s.ports[0]}-{s.ports[1]}" if s.ports else ""
         mark = "→" if s.matched else " "
         note = f"  ({s.note})" if s.note else ""
-        out.append(f"      {mark} {s.rule_number:>5} {s.action:<5} {protocol_name(s.protocol)} {s.cidr}{ports}{note}")
+        out.append(
+            f"      {mark} {s.rule_number:>5} {s.action:<5} {protocol_name(s.protocol)} {s.cidr}{ports}{note}"
+        )
     return out
 
 
 def _side(s: Side) -> list[str]:
-    out = [f"{s.role} {s.eni_id} ({s.direction.value}; groups {', '.join(s.groups) or 'none'}): "
-           f"{'allowed' if s.sg_allowed else 'NOT allowed'} by its security groups"]
+    out = [
+        f"{s.role} {s.eni_id} ({s.direction.value}; groups {', '.join(s.groups) or 'none'}): "
+        f"{'allowed' if s.sg_allowed else 'NOT allowed'} by its security groups"
+    ]
     for m in s.matches:
         r = m.rule
         ports = f" {r.from_port}-{r.to_port}" if r.port_range() else ""
-        out.append(f"    {m.rule_id} ({m.group_id}) {protocol_name(r.ip_protocol)}{ports} {r.peer_type} {r.peer}: {m.why}")
+        out.append(
+            f"    {m.rule_id} ({m.group_id}) {protocol_name(r.ip_protocol)}{ports} {r.peer_type} {r.peer}: {m.why}"
+        )
     out.extend(line for v in s.nacl for line in _nacl(v))
     if s.plan is not None:
-        out.append(f"    after the plan: {'still allowed' if s.plan.allowed_after else 'CUT'} — {s.plan.reason}"
-                   + (f" ({', '.join(s.plan.kept_by)})" if s.plan.kept_by else ""))
+        out.append(
+            f"    after the plan: {'still allowed' if s.plan.allowed_after else 'CUT'} — {s.plan.reason}"
+            + (f" ({', '.join(s.plan.kept_by)})" if s.plan.kept_by else "")
+        )
     return out
 
 
@@ -115,7 +153,9 @@ def render(ex: Explanation) -> str:
     """The explanation as text: the verdict first, then each side, then the recorded traffic."""
     q = ex.query
     port = f":{q.port}" if q.port is not None else ""
-    lines = [f"{q.src} → {q.dst}{port} {protocol_name(q.protocol)} at {ex.at:%Y-%m-%d %H:%M:%S} UTC: {_verdict(ex.allowed)}"]
+    lines = [
+        f"{q.src} → {q.dst}{port} {protocol_name(q.protocol)} at {ex.at:%Y-%m-%d %H:%M:%S} UTC: {_verdict(ex.allowed)}"
+    ]
     if ex.plan_source:
         lines.append(f"after the plan ({ex.plan_source}): {_verdict(ex.allowed_after_plan)}")
     else:
@@ -126,9 +166,12 @@ def render(ex: Explanation) -> str:
     if ex.traffic:
         lines.append("recorded traffic of this 5-tuple in the window:")
         for t in ex.traffic:
-            lines.append(f"    {t.day} {t.eni_id}: {t.flows:,} flows, {t.reply_flows:,} replies, {t.rejected_flows:,} rejected; "
-                         f"{'accepted' if t.accepted else 'rejected'}, status {t.status}; last {t.last_seen:%H:%M:%S}"
-                         if t.last_seen else f"    {t.day} {t.eni_id}: {t.flows:,} flows, status {t.status}")
+            lines.append(
+                f"    {t.day} {t.eni_id}: {t.flows:,} flows, {t.reply_flows:,} replies, {t.rejected_flows:,} rejected; "
+                f"{'accepted' if t.accepted else 'rejected'}, status {t.status}; last {t.last_seen:%H:%M:%S}"
+                if t.last_seen
+                else f"    {t.day} {t.eni_id}: {t.flows:,} flows, status {t.status}"
+            )
     else:
         lines.append("no recorded traffic of this 5-tuple in the window")
     return "\n".join(lines)

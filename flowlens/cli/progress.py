@@ -58,8 +58,13 @@ class _ClearBeforeLog(logging.Filter):
 class StatusLine:
     """A line rewritten in place on ``stream``; every call is a no-op when disabled."""
 
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        enabled: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.clock = clock
@@ -122,9 +127,11 @@ class AnalyzeProgress:
         total_steps = self.days * steps
         done_steps = (self.day_index - 1) * steps + step - 1
         elapsed = self.line.elapsed()
-        self.line.show(f"analyze {day} (day {self.day_index}/{self.days}) · step {step}/{steps} {name} · "
-                       f"{records:,} records · {rate(done_records, elapsed)} records/s · "
-                       f"ETA {eta(done_steps, total_steps, elapsed)}")
+        self.line.show(
+            f"analyze {day} (day {self.day_index}/{self.days}) · step {step}/{steps} {name} · "
+            f"{records:,} records · {rate(done_records, elapsed)} records/s · "
+            f"ETA {eta(done_steps, total_steps, elapsed)}"
+        )
 
 
 def ingest_bar(line: StatusLine, width: int = 30) -> Callable[[int, int], None]:
@@ -134,8 +141,10 @@ def ingest_bar(line: StatusLine, width: int = 30) -> Callable[[int, int], None]:
         filled = width * done // max(total, 1)
         elapsed = line.elapsed()
         per_s = f"{done / elapsed:,.1f}" if elapsed > 0 else "–"
-        line.show(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects · {per_s} objects/s · "
-                  f"ETA {eta(done, total, elapsed)}")
+        line.show(
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects · {per_s} objects/s · "
+            f"ETA {eta(done, total, elapsed)}"
+        )
 
     return show
 

@@ -24,38 +24,87 @@ RENDERERS = {"json": Plan.to_json, "md": render_md, "aws-cli": render_cli, "terr
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "recommend", writes=_common.data_dir, help="least-privilege SG changes, proven by replay",
+        sub,
+        "recommend",
+        writes=_common.data_dir,
+        help="least-privilege SG changes, proven by replay",
         description="Propose removals and narrowings of SG rules from the analysis results. Every "
         "proposal is replayed against the window's accepted flows; one that would cut any is dropped.",
         example="flowlens recommend --date 2026-11-28 --format aws-cli --out tighten.sh\n"
         "flowlens recommend --start 2026-11-01 --end 2026-11-28 --format md --max-prefixes 3",
     )
     _common.add_window_options(p)
-    p.add_argument("--format", choices=sorted(RENDERERS), default="json", help="plan format (default json)")
+    p.add_argument(
+        "--format", choices=sorted(RENDERERS), default="json", help="plan format (default json)"
+    )
     p.add_argument("--out", metavar="FILE", help="write the plan here (default: stdout)")
-    p.add_argument("--tradeoff", action="store_true",
-                   help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
-                   "permissiveness (1-100) with the chosen one marked, instead of the plan (which --out still writes)")
+    p.add_argument(
+        "--tradeoff",
+        action="store_true",
+        help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
+        "permissiveness (1-100) with the chosen one marked, instead of the plan (which --out still writes)",
+    )
     add_settings_options(p)
     p.set_defaults(func=run)
 
 
 def add_settings_options(p: argparse.ArgumentParser) -> None:
     """The recommender's tuning options (shared with ``flowlens run``)."""
-    p.add_argument("--max-prefixes", type=int, default=Settings.k_prefixes, metavar="K",
-                   help=f"at most K prefixes when narrowing a CIDR (default {Settings.k_prefixes})")
-    p.add_argument("--min-coverage", type=float, default=0.0, metavar="SHARE",
-                   help="propose a prefix only when at least SHARE (0-1) of its addresses were observed (default 0: off)")
-    p.add_argument("--max-prefix", type=int, metavar="LEN",
-                   help="never propose a prefix wider than /LEN (IPv4; IPv6 /4xLEN); default: no limit")
-    p.add_argument("--max-rules", type=int, metavar="N", help="narrowings never grow an SG past N rules (default: no limit)")
-    p.add_argument("--exclude-group", action="append", default=[], metavar="SG", help="never touch this SG (repeatable)")
-    p.add_argument("--exclude-rule", action="append", default=[], metavar="SGR", help="never touch this rule (repeatable)")
-    p.add_argument("--min-window-days", type=float, default=Settings.min_window_days, metavar="N",
-                   help=f"fewer than N analysed days raise the risk level, as do days of the window without "
-                   f"analysis (default {Settings.min_window_days:g})")
-    p.add_argument("--quota", type=int, default=Settings.quota_per_family, metavar="N",
-                   help=f"rules per SG per direction per address family (default {Settings.quota_per_family})")
+    p.add_argument(
+        "--max-prefixes",
+        type=int,
+        default=Settings.k_prefixes,
+        metavar="K",
+        help=f"at most K prefixes when narrowing a CIDR (default {Settings.k_prefixes})",
+    )
+    p.add_argument(
+        "--min-coverage",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="propose a prefix only when at least SHARE (0-1) of its addresses were observed (default 0: off)",
+    )
+    p.add_argument(
+        "--max-prefix",
+        type=int,
+        metavar="LEN",
+        help="never propose a prefix wider than /LEN (IPv4; IPv6 /4xLEN); default: no limit",
+    )
+    p.add_argument(
+        "--max-rules",
+        type=int,
+        metavar="N",
+        help="narrowings never grow an SG past N rules (default: no limit)",
+    )
+    p.add_argument(
+        "--exclude-group",
+        action="append",
+        default=[],
+        metavar="SG",
+        help="never touch this SG (repeatable)",
+    )
+    p.add_argument(
+        "--exclude-rule",
+        action="append",
+        default=[],
+        metavar="SGR",
+        help="never touch this rule (repeatable)",
+    )
+    p.add_argument(
+        "--min-window-days",
+        type=float,
+        default=Settings.min_window_days,
+        metavar="N",
+        help=f"fewer than N analysed days raise the risk level, as do days of the window without "
+        f"analysis (default {Settings.min_window_days:g})",
+    )
+    p.add_argument(
+        "--quota",
+        type=int,
+        default=Settings.quota_per_family,
+        metavar="N",
+        help=f"rules per SG per direction per address family (default {Settings.quota_per_family})",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -69,10 +118,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--max-prefix {args.max_prefix}: must be 0-32")
     if args.max_rules is not None and args.max_rules < 1:
         raise UsageError(f"--max-rules {args.max_rules}: must be at least 1")
-    return Settings(k_prefixes=args.max_prefixes, min_window_days=args.min_window_days,
-                    min_coverage=args.min_coverage, max_prefix=args.max_prefix, max_rules_per_sg=args.max_rules,
-                    quota_per_family=args.quota, exclude_groups=frozenset(args.exclude_group),
-                    exclude_rules=frozenset(args.exclude_rule))
+    return Settings(
+        k_prefixes=args.max_prefixes,
+        min_window_days=args.min_window_days,
+        min_coverage=args.min_coverage,
+        max_prefix=args.max_prefix,
+        max_rules_per_sg=args.max_rules,
+        quota_per_family=args.quota,
+        exclude_groups=frozenset(args.exclude_group),
+        exclude_rules=frozenset(args.exclude_rule),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,16 +137,22 @@ def run(args: argparse.Namespace) -> int:
     shown: list[str] = []
 
     def trade(plan: Plan, inv: Inventory, obs: Observations) -> None:
-        cs = tradeoff.curves(plan.recommendations, inv.rules, obs, max(settings.k_prefixes, 8), inv.ctx)
+        cs = tradeoff.curves(
+            plan.recommendations, inv.rules, obs, max(settings.k_prefixes, 8), inv.ctx
+        )
         changes = {r.rule_id: r.proposed for r in plan.recommendations}
         before, after = permissiveness.plan_totals(inv.rules, changes, inv.ctx)
         shown.append(tradeoff.render(cs, before, after))
 
     line = StatusLine.for_args(args)
     try:
-        plan = recommend(_common.data_dir(args), _common.window_days(args), settings,
-                         on_plan=trade if args.tradeoff else None,
-                         progress=phases(line, "recommend") if line.enabled else None)
+        plan = recommend(
+            _common.data_dir(args),
+            _common.window_days(args),
+            settings,
+            on_plan=trade if args.tradeoff else None,
+            progress=phases(line, "recommend") if line.enabled else None,
+        )
     finally:
         line.close()
     text = RENDERERS[args.format](plan)
@@ -103,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     v = plan.verification
     if not args.quiet:
-        print(f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
-              f"replay: {v.claim()}", file=sys.stderr)
+        print(
+            f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
+            f"replay: {v.claim()}",
+            file=sys.stderr,
+        )
     return 0

@@ -33,7 +33,14 @@ def render_reference() -> str:
         parser = build_parser()
         parts = [START, ""]
         for name, sub in _subparsers(parser).items():
-            parts += [f"### `flowlens {name}`", "", "```text", sub.format_help().rstrip(), "```", ""]
+            parts += [
+                f"### `flowlens {name}`",
+                "",
+                "```text",
+                sub.format_help().rstrip(),
+                "```",
+                "",
+            ]
         parts.append(END)
         return "\n".join(parts)
     finally:
@@ -55,7 +62,9 @@ def splice(readme: str, block: str) -> str:
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--write":
         path = Path(argv[1])
-        path.write_text(splice(path.read_text(encoding="utf-8"), render_reference()), encoding="utf-8")
+        path.write_text(
+            splice(path.read_text(encoding="utf-8"), render_reference()), encoding="utf-8"
+        )
         return 0
     print(render_reference())
     return 0

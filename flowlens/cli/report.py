@@ -22,18 +22,31 @@ def _report_lock_dir(args: argparse.Namespace) -> DataDir | None:
 def register(sub: Any) -> None:
     parser = _common.command_parser(
         sub,
-        "report", writes=_report_lock_dir,
+        "report",
+        writes=_report_lock_dir,
         help="write the HTML/Markdown/JSON report with charts",
         description="Write a self-contained report of a window into DIR: report.html (charts embedded, "
         "no network fetches), summary.md, report.json and the charts as PNG files.",
         example="flowlens report --date 2026-11-28 --plan plan.json --out reports/2026-11-28",
     )
     _common.add_window_options(parser)
-    parser.add_argument("--out", metavar="DIR", help="output directory (default: reports/<date> or reports/<start>_<end>)")
-    parser.add_argument("--plan", metavar="FILE", help="plan JSON from 'flowlens recommend --format json': "
-                        "adds the replay verification and exposure after that plan")
-    parser.add_argument("--snapshot", metavar="STAMP", help="inventory snapshot (YYYYMMDDTHHMMSSZ; default: latest)")
-    parser.add_argument("--json", action="store_true", help="print the written paths as JSON on stdout")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output directory (default: reports/<date> or reports/<start>_<end>)",
+    )
+    parser.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="plan JSON from 'flowlens recommend --format json': "
+        "adds the replay verification and exposure after that plan",
+    )
+    parser.add_argument(
+        "--snapshot", metavar="STAMP", help="inventory snapshot (YYYYMMDDTHHMMSSZ; default: latest)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the written paths as JSON on stdout"
+    )
     parser.set_defaults(func=run)
 
 
@@ -49,9 +62,15 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_out(days)
     paths = write_report(_common.data_dir(args), days, out, plan=args.plan, snapshot=args.snapshot)
     if args.json:
-        _common.print_json({"directory": str(paths.directory), "html": str(paths.html),
-                            "markdown": str(paths.markdown), "json": str(paths.json),
-                            "charts": [str(p) for p in paths.charts]})
+        _common.print_json(
+            {
+                "directory": str(paths.directory),
+                "html": str(paths.html),
+                "markdown": str(paths.markdown),
+                "json": str(paths.json),
+                "charts": [str(p) for p in paths.charts],
+            }
+        )
     else:
         print(paths.html)
     return 0

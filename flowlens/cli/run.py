@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "run", writes=_common.data_dir,
+        sub,
+        "run",
+        writes=_common.data_dir,
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
         description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
         "whose inputs did not change since the last run of the same window is skipped, so re-running after a "
@@ -28,30 +30,76 @@ def register(sub: Any) -> None:
         example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions eu-west-1 --json\n"
         "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json --out reports/2026-11-28",
     )
-    p.add_argument("source", metavar="SOURCE", help="s3://bucket[/prefix] or a local directory laid out like the bucket")
+    p.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="s3://bucket[/prefix] or a local directory laid out like the bucket",
+    )
     _common.add_window_options(p)
-    p.add_argument("--inventory", nargs="+", metavar="aws|FILE", required=True,
-                   help="'aws' to read the EC2 API, or AWS CLI JSON files/folders")
-    p.add_argument("--taken-at", metavar="TIMESTAMP",
-                   help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)")
-    p.add_argument("--config-history", action="store_true",
-                   help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's flows "
-                   "that no snapshot holds (docs/time.md)")
-    p.add_argument("--regions", metavar="R1,R2", help="regions for --inventory aws (default: the session's region)")
-    p.add_argument("--out", metavar="DIR", help="plan and report directory (default: reports/<date>)")
+    p.add_argument(
+        "--inventory",
+        nargs="+",
+        metavar="aws|FILE",
+        required=True,
+        help="'aws' to read the EC2 API, or AWS CLI JSON files/folders",
+    )
+    p.add_argument(
+        "--taken-at",
+        metavar="TIMESTAMP",
+        help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)",
+    )
+    p.add_argument(
+        "--config-history",
+        action="store_true",
+        help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's flows "
+        "that no snapshot holds (docs/time.md)",
+    )
+    p.add_argument(
+        "--regions",
+        metavar="R1,R2",
+        help="regions for --inventory aws (default: the session's region)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="plan and report directory (default: reports/<date>)"
+    )
     p.add_argument("--profile", help="AWS profile (S3 and EC2)")
     p.add_argument("--endpoint-url", help="AWS endpoint for S3 and EC2 (default $AWS_ENDPOINT_URL)")
-    p.add_argument("--region", action="append", metavar="REGION",
-                   help="only flow logs of this region (repeatable), as with ingest; the first one is also the S3 client's region")
-    p.add_argument("--account", action="append", metavar="ID", help="only flow logs of this account (repeatable)")
-    p.add_argument("--flow-log-id", action="append", metavar="FL", help="only this flow log (repeatable)")
-    p.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard", help="botocore retry mode")
+    p.add_argument(
+        "--region",
+        action="append",
+        metavar="REGION",
+        help="only flow logs of this region (repeatable), as with ingest; the first one is also the S3 client's region",
+    )
+    p.add_argument(
+        "--account",
+        action="append",
+        metavar="ID",
+        help="only flow logs of this account (repeatable)",
+    )
+    p.add_argument(
+        "--flow-log-id", action="append", metavar="FL", help="only this flow log (repeatable)"
+    )
+    p.add_argument(
+        "--retry-mode",
+        choices=("standard", "adaptive"),
+        default="standard",
+        help="botocore retry mode",
+    )
     p.add_argument("--workers", type=int, default=2, help="objects read in parallel (default 2)")
     p.add_argument("--strict", action="store_true", help="any malformed line is fatal")
-    p.add_argument("--memory-limit", metavar="SIZE", type=_common.memory_size, help="DuckDB memory limit for the analysis, e.g. 4GB")
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        type=_common.memory_size,
+        help="DuckDB memory limit for the analysis, e.g. 4GB",
+    )
     add_settings_options(p)
-    p.add_argument("--verify-plans", metavar="DIR", help="after the report, verify every plan JSON of DIR on the "
-                   "window's days that follow its own window ('flowlens verify')")
+    p.add_argument(
+        "--verify-plans",
+        metavar="DIR",
+        help="after the report, verify every plan JSON of DIR on the "
+        "window's days that follow its own window ('flowlens verify')",
+    )
     p.add_argument("--json", action="store_true", help="print the run summary as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -63,18 +111,32 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
         from flowlens.aws import AwsOptions
         from flowlens.aws import session as aws_session
 
-        session = aws_session(AwsOptions(profile=args.profile, endpoint_url=args.endpoint_url, retry_mode=args.retry_mode))
+        session = aws_session(
+            AwsOptions(
+                profile=args.profile, endpoint_url=args.endpoint_url, retry_mode=args.retry_mode
+            )
+        )
         regions = tuple(r for r in (args.regions or session.region_name or "").split(",") if r)
         if not regions:
-            raise UsageError("--inventory aws needs --regions (or a default region in the AWS config)")
+            raise UsageError(
+                "--inventory aws needs --regions (or a default region in the AWS config)"
+            )
         if args.taken_at:
-            raise UsageError("--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time")
-        return InventorySpec(aws_session=session, regions=regions, endpoint_url=args.endpoint_url,
-                             config_history=args.config_history)
+            raise UsageError(
+                "--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time"
+            )
+        return InventorySpec(
+            aws_session=session,
+            regions=regions,
+            endpoint_url=args.endpoint_url,
+            config_history=args.config_history,
+        )
     if "aws" in args.inventory:
         raise UsageError("--inventory takes either 'aws' or JSON files, not both")
     if args.config_history:
-        raise UsageError("--config-history goes with --inventory aws; give Config history files to --inventory")
+        raise UsageError(
+            "--config-history goes with --inventory aws; give Config history files to --inventory"
+        )
     missing = [f for f in args.inventory if not Path(f).exists()]
     if missing:
         raise UsageError(f"--inventory: no such file or folder: {', '.join(missing)}")
@@ -86,17 +148,30 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
 
 def run(args: argparse.Namespace) -> int:
     days = _common.window_days(args)
-    out = Path(args.out) if args.out else Path("reports") / (
-        days[0].isoformat() if len(days) == 1 else f"{days[0]}_{days[-1]}")
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / (days[0].isoformat() if len(days) == 1 else f"{days[0]}_{days[-1]}")
+    )
     from flowlens.batch import run_batch
 
     source, prefix = make_source(args)
-    result = run_batch(source, days, _common.data_dir(args), inventory_spec(args), out, prefix=prefix,
-                       settings=settings_from(args), strict=args.strict, workers=args.workers,
-                       memory_limit=args.memory_limit, regions=set(args.region) if args.region else None,
-                       accounts=set(args.account) if args.account else None,
-                       flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
-                       verify_plans=Path(args.verify_plans) if args.verify_plans else None)
+    result = run_batch(
+        source,
+        days,
+        _common.data_dir(args),
+        inventory_spec(args),
+        out,
+        prefix=prefix,
+        settings=settings_from(args),
+        strict=args.strict,
+        workers=args.workers,
+        memory_limit=args.memory_limit,
+        regions=set(args.region) if args.region else None,
+        accounts=set(args.account) if args.account else None,
+        flow_log_ids=set(args.flow_log_id) if args.flow_log_id else None,
+        verify_plans=Path(args.verify_plans) if args.verify_plans else None,
+    )
     print_result(result, as_json=args.json)
     return report_exit(result)
 
@@ -112,7 +187,9 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
     for s in result.stages:
         if s.name == "verify":
             for plan, v in s.summary.items():
-                print(f"verify: {plan}: {v['reason'] if v['status'] != 'skipped' else 'skipped, ' + v['reason']}")
+                print(
+                    f"verify: {plan}: {v['reason'] if v['status'] != 'skipped' else 'skipped, ' + v['reason']}"
+                )
 
 
 def report_exit(result: BatchResult) -> int:

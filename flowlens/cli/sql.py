@@ -23,7 +23,9 @@ from flowlens.errors import ExitCode, FlowlensError, UsageError
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "sql", help="ad-hoc read-only SQL over the catalog",
+        sub,
+        "sql",
+        help="ad-hoc read-only SQL over the catalog",
         description="Run a read-only query over every flowlens table (flows, sg_rules, conversations, "
         "rule_usage, rejected, findings, ...). Only SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, PRAGMA "
         "table_info and EXPLAIN [ANALYZE] of those are accepted, and no query reads or writes a file "
@@ -37,10 +39,17 @@ def register(sub: Any) -> None:
         "flowlens sql --max-rows 100    # the prompt; .help lists its commands",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the SQL; '-' reads it from stdin")
-    p.add_argument("--format", choices=query.FORMATS, default="table", help="output format (default: table)")
-    p.add_argument("--max-rows", type=int, default=None, metavar="N",
-                   help=f"show at most N rows, counting the rest (default: all for QUERY, "
-                   f"{shell.DEFAULT_MAX_ROWS} at the prompt; 0: all)")
+    p.add_argument(
+        "--format", choices=query.FORMATS, default="table", help="output format (default: table)"
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"show at most N rows, counting the rest (default: all for QUERY, "
+        f"{shell.DEFAULT_MAX_ROWS} at the prompt; 0: all)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.max_rows is not None and args.max_rows < 0:
         raise UsageError(f"--max-rows {args.max_rows}: give 0 (all rows) or more")
     with _no_sigint_in_new_threads() if args.query is None else contextlib.nullcontext():
-        con = connect(_common.data_dir(args), read_only=True)  # DuckDB starts its worker threads here
+        con = connect(
+            _common.data_dir(args), read_only=True
+        )  # DuckDB starts its worker threads here
     try:
         if args.query is None:
             max_rows = shell.DEFAULT_MAX_ROWS if args.max_rows is None else args.max_rows
@@ -102,8 +113,11 @@ class Prompt:
     def loop(self) -> int:
         if self.tty:
             self._start_readline()
-            print(f"flowlens sql (read-only). End statements with ';'. .help for help, .quit or Ctrl-D to leave. "
-                  f"Showing up to {self.settings.max_rows or 'all'} rows.", file=sys.stderr)
+            print(
+                f"flowlens sql (read-only). End statements with ';'. .help for help, .quit or Ctrl-D to leave. "
+                f"Showing up to {self.settings.max_rows or 'all'} rows.",
+                file=sys.stderr,
+            )
         buffer = ""
         while True:
             try:
@@ -154,7 +168,9 @@ class Prompt:
         def work() -> None:
             _block_sigint()  # and threads DuckDB starts from this one inherit the mask
             try:
-                outcome["result"] = query.run(self.con, sql, max_rows=self.settings.max_rows or None)
+                outcome["result"] = query.run(
+                    self.con, sql, max_rows=self.settings.max_rows or None
+                )
             except BaseException as exc:  # noqa: BLE001 - handed back to the prompt's thread
                 outcome["error"] = exc
             finally:
@@ -165,7 +181,9 @@ class Prompt:
         cancelled = False
         while not done.is_set():
             try:
-                if cancelled:  # again until it ends: a first interrupt can land before DuckDB starts
+                if (
+                    cancelled
+                ):  # again until it ends: a first interrupt can land before DuckDB starts
                     self.con.interrupt()
                 done.wait(0.05)
             except KeyboardInterrupt:
@@ -179,7 +197,10 @@ class Prompt:
     def _show(self, result: query.Result) -> None:
         print(query.render(result.names, result.rows, self.settings.mode, total=result.total))
         if result.more:
-            print(f"... {result.more:,} more rows (.maxrows N to show more, 0 for all)", file=sys.stderr)
+            print(
+                f"... {result.more:,} more rows (.maxrows N to show more, 0 for all)",
+                file=sys.stderr,
+            )
         if self.settings.timer and self.tty:
             print(f"Run Time: {result.seconds:.3f} s", file=sys.stderr)
 
@@ -211,8 +232,10 @@ class Prompt:
         return [r[0] for r in rows]
 
     def _columns(self, table: str | None) -> list[tuple[str, str, str]]:
-        sql = ("SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal "
-               "AND (? IS NULL OR lower(table_name) = lower(?)) ORDER BY table_name, column_index")
+        sql = (
+            "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal "
+            "AND (? IS NULL OR lower(table_name) = lower(?)) ORDER BY table_name, column_index"
+        )
         try:
             return [(t, c, d) for t, c, d in self.con.execute(sql, [table, table]).fetchall()]
         except duckdb.Error as exc:
@@ -240,7 +263,10 @@ class Prompt:
         with contextlib.suppress(duckdb.Error, UsageError):
             cols = self._columns(None)
             words += self._tables() + [c for _, c, _ in cols]
-            words += [r[0] for r in self.con.execute("SELECT keyword_name FROM duckdb_keywords()").fetchall()]
+            words += [
+                r[0]
+                for r in self.con.execute("SELECT keyword_name FROM duckdb_keywords()").fetchall()
+            ]
         matches: list[str] = []
 
         def complete(text: str, state: int) -> str | None:
@@ -273,5 +299,7 @@ class Prompt:
             try:
                 rl.append_history_file(1, str(self.history))
             except OSError as exc:
-                print(f"warning: history not saved ({self.history}: {exc.strerror})", file=sys.stderr)
+                print(
+                    f"warning: history not saved ({self.history}: {exc.strerror})", file=sys.stderr
+                )
                 self.history = None

@@ -12,7 +12,9 @@ from flowlens.errors import ExitCode, UsageError
 
 def register(sub: Any) -> None:
     p = _common.command_parser(
-        sub, "verify", help="replay later days against a plan (staged plans): pending, ready or blocked",
+        sub,
+        "verify",
+        help="replay later days against a plan (staged plans): pending, ready or blocked",
         description="Security groups have no audit mode, so a plan is staged: each analysed day after the "
         "plan's window is replayed against its proposed rules (and the rules it leaves alone) with the "
         "recommender's replay, memberships at each flow's time included, and the result is added to "
@@ -27,10 +29,16 @@ def register(sub: Any) -> None:
         "# cron, every night at 03:00 UTC after the nightly run:\n"
         "# 0 3 * * * flowlens run --date $(date -u -d yesterday +\\%F) --verify-plans /srv/flowlens/plans",
     )
-    p.add_argument("plan", metavar="PLAN.json", help="a plan from 'flowlens recommend --format json'")
+    p.add_argument(
+        "plan", metavar="PLAN.json", help="a plan from 'flowlens recommend --format json'"
+    )
     _common.add_window_options(p)
-    p.add_argument("--min-window-days", type=float, metavar="N",
-                   help="clean days needed for 'ready' (default: the plan's own --min-window-days)")
+    p.add_argument(
+        "--min-window-days",
+        type=float,
+        metavar="N",
+        help="clean days needed for 'ready' (default: the plan's own --min-window-days)",
+    )
     p.add_argument("--json", action="store_true", help="print the verification record as JSON")
     p.set_defaults(func=run)
 
@@ -40,21 +48,31 @@ def run(args: argparse.Namespace) -> int:
 
     if args.min_window_days is not None and args.min_window_days < 0:
         raise UsageError(f"--min-window-days {args.min_window_days}: must not be negative")
-    record = verify(_common.data_dir(args), Path(args.plan), _common.window_days(args),
-                    min_window_days=args.min_window_days)
+    record = verify(
+        _common.data_dir(args),
+        Path(args.plan),
+        _common.window_days(args),
+        min_window_days=args.min_window_days,
+    )
     if args.json:
         _common.print_json(record.to_dict())
     else:
         t = record.totals()
         print(f"{args.plan}: {record.status_reason()}")
         n = len(record.days)
-        print(f"  {n} day{'' if n == 1 else 's'} verified ({record.clean_days} clean), {t['flows_checked']:,} flows checked, "
-              f"{t['flows_cut']:,} would be cut, {t['flows_unattributed']:,} unattributed "
-              f"({t['flows_unattributed_protected']:,} protected)")
+        print(
+            f"  {n} day{'' if n == 1 else 's'} verified ({record.clean_days} clean), {t['flows_checked']:,} flows checked, "
+            f"{t['flows_cut']:,} would be cut, {t['flows_unattributed']:,} unattributed "
+            f"({t['flows_unattributed_protected']:,} protected)"
+        )
         for b in record.blockers():
             for e in b.examples:
                 port = f"/{e.port}" if e.port is not None else ""
-                print(f"  {b.rule_id}: {e.day} {e.direction} protocol {e.protocol}{port} peer {e.peer} on {e.eni_id}, "
-                      f"{e.flows:,} flows, last {e.last_seen:%H:%M:%S}" if e.last_seen else f"  {b.rule_id}: {e.peer}")
+                print(
+                    f"  {b.rule_id}: {e.day} {e.direction} protocol {e.protocol}{port} peer {e.peer} on {e.eni_id}, "
+                    f"{e.flows:,} flows, last {e.last_seen:%H:%M:%S}"
+                    if e.last_seen
+                    else f"  {b.rule_id}: {e.peer}"
+                )
         print(f"  record: {record_path(Path(args.plan))}")
     return int(ExitCode.FAILURE if record.status.value == "blocked" else ExitCode.OK)

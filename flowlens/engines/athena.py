@@ -60,10 +60,22 @@ class AthenaEngine:
 
     name = "athena"
 
-    def __init__(self, athena: Any, s3: Any, *, database: str, workgroup: str, output_location: str,
-                 prefix: str = "flowlens_tmp_", poll_seconds: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        athena: Any,
+        s3: Any,
+        *,
+        database: str,
+        workgroup: str,
+        output_location: str,
+        prefix: str = "flowlens_tmp_",
+        poll_seconds: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not output_location.startswith("s3://"):
-            raise AnalysisError(f"--output-location must be s3://bucket/prefix/, not {output_location!r}")
+            raise AnalysisError(
+                f"--output-location must be s3://bucket/prefix/, not {output_location!r}"
+            )
         self.athena, self.s3 = athena, s3
         self.database, self.workgroup = database, workgroup
         self.output_location = output_location.rstrip("/") + "/"
@@ -81,8 +93,10 @@ class AthenaEngine:
             return
         cols = ", ".join(f'"{f.name}"' for f in source.schema)
         view = self._own(source.name)
-        self.execute(f'CREATE OR REPLACE VIEW {view} AS SELECT {cols} FROM "{self.database}"."{table}" '
-                     f"WHERE snapshot = {sql_literal(_stamp(source.snapshot))}")
+        self.execute(
+            f'CREATE OR REPLACE VIEW {view} AS SELECT {cols} FROM "{self.database}"."{table}" '
+            f"WHERE snapshot = {sql_literal(_stamp(source.snapshot))}"
+        )
         self._created.append(("VIEW", view))
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
@@ -103,8 +117,10 @@ class AthenaEngine:
         rendered = to_trino(query.sql, tables=self.names)
         target = self._own(table)
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(target)}")
-        ctas = (f"CREATE TABLE {target} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
-                f"external_location = {sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}")
+        ctas = (
+            f"CREATE TABLE {target} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
+            f"external_location = {sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}"
+        )
         bound = bind(query, params)
         try:
             self.execute(ctas, [bound[p] for p in rendered.params])
@@ -121,7 +137,9 @@ class AthenaEngine:
         return self.fetch_arrow(f"SELECT * FROM {table} LIMIT 0").column_names
 
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
-        write_parquet_atomic(cast_to_types(self.fetch_arrow(f"SELECT * FROM {table}"), types), final)
+        write_parquet_atomic(
+            cast_to_types(self.fetch_arrow(f"SELECT * FROM {table}"), types), final
+        )
 
     def release(self, table: str) -> None:
         """Athena's work tables hold no memory (they are Parquet under the work location): kept until reset."""
@@ -138,7 +156,9 @@ class AthenaEngine:
     def execute(self, sql: str, params: list[Any] | None = None) -> str:
         """Submit one statement, wait for it, return its query execution id."""
         request: dict[str, Any] = {
-            "QueryString": sql, "QueryExecutionContext": {"Database": self.database}, "WorkGroup": self.workgroup,
+            "QueryString": sql,
+            "QueryExecutionContext": {"Database": self.database},
+            "WorkGroup": self.workgroup,
             "ResultConfiguration": {"OutputLocation": self.output_location},
         }
         if params:
@@ -146,18 +166,24 @@ class AthenaEngine:
         try:
             qid = str(self.athena.start_query_execution(**request)["QueryExecutionId"])
         except (BotoCoreError, ClientError) as exc:
-            raise AwsAccessError(f"Athena StartQueryExecution in workgroup {self.workgroup} failed: {exc}") from exc
+            raise AwsAccessError(
+                f"Athena StartQueryExecution in workgroup {self.workgroup} failed: {exc}"
+            ) from exc
         self._wait(qid)
         return qid
 
     def _wait(self, qid: str) -> None:
         while True:
-            status = self.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+            status = self.athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"][
+                "Status"
+            ]
             if status["State"] in _DONE:
                 break
             self._sleep(self.poll_seconds)
         if status["State"] != "SUCCEEDED":
-            raise AnalysisError(f"Athena query {qid} {status['State']}: {status.get('StateChangeReason', 'no reason given')}")
+            raise AnalysisError(
+                f"Athena query {qid} {status['State']}: {status.get('StateChangeReason', 'no reason given')}"
+            )
 
     def _results(self, qid: str) -> pa.Table:
         rows: list[list[str | None]] = []
@@ -168,7 +194,12 @@ class AthenaEngine:
         names = [c["Name"] for c in info]
         if rows and rows[0] == names:  # a SELECT's first row repeats the column names
             rows = rows[1:]
-        return pa.table({n: _column([r[i] for r in rows], c["Type"]) for i, (n, c) in enumerate(zip(names, info, strict=True))})
+        return pa.table(
+            {
+                n: _column([r[i] for r in rows], c["Type"])
+                for i, (n, c) in enumerate(zip(names, info, strict=True))
+            }
+        )
 
     def _own(self, name: str) -> str:
         qualified = f'"{self.database}"."{self.prefix}{name}"'
@@ -188,7 +219,13 @@ def _column(values: list[str | None], athena_type: str) -> pa.Array:
     if pa.types.is_date(t):
         return pa.array([None if v is None else date.fromisoformat(v) for v in values], t)
     if pa.types.is_timestamp(t):
-        return pa.array([None if v is None else datetime.fromisoformat(v.replace(" UTC", "+00:00")) for v in values], t)
+        return pa.array(
+            [
+                None if v is None else datetime.fromisoformat(v.replace(" UTC", "+00:00"))
+                for v in values
+            ],
+            t,
+        )
     if pa.types.is_floating(t):
         return pa.array([None if v is None else float(v) for v in values], t)
     return pa.array([None if v is None else int(v) for v in values], t)

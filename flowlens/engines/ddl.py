@@ -27,10 +27,33 @@ __all__ = ["DdlOptions", "athena_ddl", "create_table", "hive_type", "lake_key"]
 
 #: Regions offered to the region projection when none are given (commercial partition).
 DEFAULT_REGIONS: tuple[str, ...] = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
-    "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1",
-    "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-east-1", "me-south-1", "me-central-1", "af-south-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-east-1",
+    "me-south-1",
+    "me-central-1",
+    "af-south-1",
     "il-central-1",
 )
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -75,22 +98,38 @@ def athena_ddl(opts: DdlOptions) -> list[str]:
         if not _ACCOUNT_RE.match(acct):
             raise UsageError(f"--account {acct!r} is not a 12-digit AWS account id")
     stmts = [f"CREATE DATABASE IF NOT EXISTS `{_name(opts.database)}`"]
-    stmts += [_flows_table(opts, "flows", FLOW_FILE_SCHEMA), _flows_table(opts, "tgw_flows", TGW_FILE_SCHEMA)]
+    stmts += [
+        _flows_table(opts, "flows", FLOW_FILE_SCHEMA),
+        _flows_table(opts, "tgw_flows", TGW_FILE_SCHEMA),
+    ]
     stmts += [_inventory_table(opts, t, s) for t, s in INVENTORY_SCHEMAS.items()]
     stmts += [_results_table(opts, t, s) for t, s in RESULT_SCHEMAS.items()]
     return stmts
 
 
-def create_table(database: str, table: str, schema: pa.Schema, location: str, *,
-                 partitions: Sequence[tuple[str, str]] = (), properties: dict[str, str] | None = None) -> str:
+def create_table(
+    database: str,
+    table: str,
+    schema: pa.Schema,
+    location: str,
+    *,
+    partitions: Sequence[tuple[str, str]] = (),
+    properties: dict[str, str] | None = None,
+) -> str:
     """A ``CREATE EXTERNAL TABLE ... STORED AS PARQUET`` statement."""
-    cols = ",\n".join(f"  `{f.name}` {hive_type(f.type)}" for f in schema if f.name not in dict(partitions))
+    cols = ",\n".join(
+        f"  `{f.name}` {hive_type(f.type)}" for f in schema if f.name not in dict(partitions)
+    )
     text = f"CREATE EXTERNAL TABLE IF NOT EXISTS `{_name(database)}`.`{_name(table)}` (\n{cols}\n)"
     if partitions:
         text += "\nPARTITIONED BY (" + ", ".join(f"`{n}` {t}" for n, t in partitions) + ")"
     text += f"\nSTORED AS PARQUET\nLOCATION {_quote(location.rstrip('/') + '/')}"
     if properties:
-        text += "\nTBLPROPERTIES (\n" + ",\n".join(f"  {_quote(k)}={_quote(v)}" for k, v in properties.items()) + "\n)"
+        text += (
+            "\nTBLPROPERTIES (\n"
+            + ",\n".join(f"  {_quote(k)}={_quote(v)}" for k, v in properties.items())
+            + "\n)"
+        )
     return text
 
 
@@ -98,15 +137,22 @@ def _flows_table(opts: DdlOptions, table: str, schema: pa.Schema) -> str:
     loc = f"{opts.root()}/{table}"
     props = {"projection.enabled": "true"}
     if opts.accounts:
-        props |= {"projection.account_id.type": "enum", "projection.account_id.values": ",".join(opts.accounts)}
+        props |= {
+            "projection.account_id.type": "enum",
+            "projection.account_id.values": ",".join(opts.accounts),
+        }
     else:
         props["projection.account_id.type"] = "injected"
     props |= {
-        "projection.region.type": "enum", "projection.region.values": ",".join(opts.regions),
-        "projection.date.type": "date", "projection.date.format": "yyyy-MM-dd",
+        "projection.region.type": "enum",
+        "projection.region.values": ",".join(opts.regions),
+        "projection.date.type": "date",
+        "projection.date.format": "yyyy-MM-dd",
         "projection.date.range": f"{opts.first_date.isoformat()},NOW",
-        "projection.date.interval": "1", "projection.date.interval.unit": "DAYS",
-        "storage.location.template": loc + "/account_id=${account_id}/region=${region}/date=${date}/",
+        "projection.date.interval": "1",
+        "projection.date.interval.unit": "DAYS",
+        "storage.location.template": loc
+        + "/account_id=${account_id}/region=${region}/date=${date}/",
     }
     parts = [("account_id", "string"), ("region", "string"), ("date", "date")]
     return create_table(opts.database, table, schema, loc, partitions=parts, properties=props)
@@ -114,19 +160,30 @@ def _flows_table(opts: DdlOptions, table: str, schema: pa.Schema) -> str:
 
 def _inventory_table(opts: DdlOptions, table: str, schema: pa.Schema) -> str:
     loc = f"{opts.root()}/inventory/{table}"
-    props = {"projection.enabled": "true", "projection.snapshot.type": "injected",
-             "storage.location.template": loc + "/snapshot=${snapshot}/"}
-    return create_table(opts.database, table, schema, loc, partitions=[("snapshot", "string")], properties=props)
+    props = {
+        "projection.enabled": "true",
+        "projection.snapshot.type": "injected",
+        "storage.location.template": loc + "/snapshot=${snapshot}/",
+    }
+    return create_table(
+        opts.database, table, schema, loc, partitions=[("snapshot", "string")], properties=props
+    )
 
 
 def _results_table(opts: DdlOptions, table: str, schema: pa.Schema) -> str:
     loc = f"{opts.root()}/results/{table}"
     props = {
-        "projection.enabled": "true", "projection.date.type": "date", "projection.date.format": "yyyy-MM-dd",
-        "projection.date.range": f"{opts.first_date.isoformat()},NOW", "projection.date.interval": "1",
-        "projection.date.interval.unit": "DAYS", "storage.location.template": loc + "/date=${date}/",
+        "projection.enabled": "true",
+        "projection.date.type": "date",
+        "projection.date.format": "yyyy-MM-dd",
+        "projection.date.range": f"{opts.first_date.isoformat()},NOW",
+        "projection.date.interval": "1",
+        "projection.date.interval.unit": "DAYS",
+        "storage.location.template": loc + "/date=${date}/",
     }
-    return create_table(opts.database, table, schema, loc, partitions=[("date", "date")], properties=props)
+    return create_table(
+        opts.database, table, schema, loc, partitions=[("date", "date")], properties=props
+    )
 
 
 def _name(name: str) -> str:

@@ -20,7 +20,9 @@ from flowlens.sqlfiles import Query
 log = logging.getLogger(__name__)
 
 
-def connect(spill_dir: Path, *, memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    spill_dir: Path, *, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory connection that spills to ``spill_dir``."""
     spill_dir.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {"temp_directory": str(spill_dir), "preserve_insertion_order": False}
@@ -31,7 +33,9 @@ def connect(spill_dir: Path, *, memory_limit: str | None = None, threads: int | 
     try:
         return duckdb.connect(":memory:", config=config)
     except duckdb.Error as exc:
-        raise AnalysisError(f"cannot start DuckDB with {config}: {exc}; check --memory-limit/--threads") from exc
+        raise AnalysisError(
+            f"cannot start DuckDB with {config}: {exc}; check --memory-limit/--threads"
+        ) from exc
 
 
 class DuckDBEngine:
@@ -63,7 +67,9 @@ class DuckDBEngine:
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        table: pa.Table = self.con.sql(sql, params=dict(params) if params else None).to_arrow_table()
+        table: pa.Table = self.con.sql(
+            sql, params=dict(params) if params else None
+        ).to_arrow_table()
         return table
 
     def columns(self, table: str) -> list[str]:
@@ -71,7 +77,8 @@ class DuckDBEngine:
 
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
         cols = [
-            f'CAST("{c}" AS {duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"' for c in self.columns(table)
+            f'CAST("{c}" AS {duck_type(types[c])}) AS "{c}"' if c in types else f'"{c}"'
+            for c in self.columns(table)
         ]
         with atomic_path(final) as tmp:
             # zstd level 1: ~15 % faster than the default level 3 for ~2 % larger files (4.5M conversations)
@@ -103,4 +110,3 @@ class DuckDBEngine:
     def _create_table(self, name: str, select: str, params: Mapping[str, Any]) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}", dict(params))
         self._tables.append(name)
-

@@ -8,7 +8,9 @@ from flowlens.errors import UsageError
 from flowlens.model.results import ENGINE_NAMES
 
 
-def open_engine(name: str, dd: DataDir, *, memory_limit: str | None = None, threads: int | None = None) -> Engine:
+def open_engine(
+    name: str, dd: DataDir, *, memory_limit: str | None = None, threads: int | None = None
+) -> Engine:
     """A new engine the caller owns: DuckDB in memory, or Spark in local mode (``local[threads or 2]``)."""
     if name == "duckdb":
         from flowlens.engines.duckdb_engine import DuckDBEngine, connect
@@ -19,5 +21,7 @@ def open_engine(name: str, dd: DataDir, *, memory_limit: str | None = None, thre
 
         return SparkEngine.local(threads or 2, memory=memory_limit)
     if name == "athena":
-        raise UsageError("the athena engine needs --workgroup/--output-location/--database; build AthenaEngine(...)")
+        raise UsageError(
+            "the athena engine needs --workgroup/--output-location/--database; build AthenaEngine(...)"
+        )
     raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")

@@ -36,15 +36,26 @@ SESSION_CONF: dict[str, str] = {
 }
 
 
-def build_session(master: str = "local[2]", *, shuffle_partitions: int = 4, memory: str | None = None,
-                  extra: Mapping[str, str] | None = None) -> Any:
+def build_session(
+    master: str = "local[2]",
+    *,
+    shuffle_partitions: int = 4,
+    memory: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> Any:
     """A SparkSession with :data:`SESSION_CONF` (``master``: ``local[N]`` or a cluster URL)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise AnalysisError("the spark engine needs PySpark: pip install 'flowlens[spark]' (and a Java runtime)") from exc
+        raise AnalysisError(
+            "the spark engine needs PySpark: pip install 'flowlens[spark]' (and a Java runtime)"
+        ) from exc
     builder = SparkSession.builder.master(master).appName("flowlens-analyze")
-    conf = {**SESSION_CONF, "spark.sql.shuffle.partitions": str(shuffle_partitions), **(extra or {})}
+    conf = {
+        **SESSION_CONF,
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        **(extra or {}),
+    }
     if memory:
         conf["spark.driver.memory"] = memory
     for key, value in conf.items():
@@ -52,7 +63,9 @@ def build_session(master: str = "local[2]", *, shuffle_partitions: int = 4, memo
     try:
         return builder.getOrCreate()
     except Exception as exc:  # Py4J/JVM start-up failures have no common type
-        raise AnalysisError(f"cannot start Spark at {master}: {exc}; is a Java runtime (17+) installed?") from exc
+        raise AnalysisError(
+            f"cannot start Spark at {master}: {exc}; is a Java runtime (17+) installed?"
+        ) from exc
 
 
 class SparkEngine:
@@ -69,8 +82,15 @@ class SparkEngine:
                 spark.conf.set(key, value)
 
     @classmethod
-    def local(cls, cores: int = 2, *, memory: str | None = None, master: str | None = None) -> SparkEngine:
-        return cls(build_session(master or f"local[{cores}]", shuffle_partitions=max(cores * 2, 2), memory=memory), owned=True)
+    def local(
+        cls, cores: int = 2, *, memory: str | None = None, master: str | None = None
+    ) -> SparkEngine:
+        return cls(
+            build_session(
+                master or f"local[{cores}]", shuffle_partitions=max(cores * 2, 2), memory=memory
+            ),
+            owned=True,
+        )
 
     def register_parquet(self, source: ParquetSource) -> None:
         if not source.files():
@@ -78,8 +98,11 @@ class SparkEngine:
         elif source.pattern is None:
             df = self.spark.read.parquet(str(source.root))
         else:
-            df = (self.spark.read.schema(_spark_schema(source.full_schema()))
-                  .option("basePath", str(source.root)).parquet(*(str(f) for f in source.files())))
+            df = (
+                self.spark.read.schema(_spark_schema(source.full_schema()))
+                .option("basePath", str(source.root))
+                .parquet(*(str(f) for f in source.files()))
+            )
         self._view(source.name, df)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:

@@ -84,7 +84,9 @@ def json_object_to_struct(tree: exp.Expression) -> exp.Expression:
         args: list[exp.Expression] = []
         for kv in node.expressions:
             args += [kv.this, kv.expression]
-        return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(this="NAMED_STRUCT", expressions=args)])
+        return exp.Anonymous(
+            this="TO_JSON", expressions=[exp.Anonymous(this="NAMED_STRUCT", expressions=args)]
+        )
 
     return tree.transform(swap)
 
@@ -110,7 +112,12 @@ def rename_tables(tree: exp.Expression, tables: Mapping[str, str]) -> exp.Expres
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and not node.db and node.name in tables and node.name not in ctes:
+        if (
+            isinstance(node, exp.Table)
+            and not node.db
+            and node.name in tables
+            and node.name not in ctes
+        ):
             new = exp.to_table(tables[node.name])
             alias = node.args.get("alias")
             if alias is not None:

@@ -19,8 +19,14 @@ if TYPE_CHECKING:
 __all__ = ["Explanation", "FlowQuery", "explain"]
 
 
-def explain(dd: DataDir, q: FlowQuery, days: Sequence[date], *, at: datetime | None = None,
-            plan: str | Path | None = None) -> Explanation:
+def explain(
+    dd: DataDir,
+    q: FlowQuery,
+    days: Sequence[date],
+    *,
+    at: datetime | None = None,
+    plan: str | Path | None = None,
+) -> Explanation:
     """See :func:`flowlens.explain.load.explain`."""
     from flowlens.explain import load
 

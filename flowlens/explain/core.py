@@ -55,8 +55,13 @@ class RuleMatch:
     why: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "group_id": self.group_id, "rule": self.rule.to_dict(),
-                "via": self.via.value, "why": self.why}
+        return {
+            "rule_id": self.rule_id,
+            "group_id": self.group_id,
+            "rule": self.rule.to_dict(),
+            "via": self.via.value,
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,15 @@ class NaclStep:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_number": self.rule_number, "action": self.action, "protocol": self.protocol,
-                "cidr": self.cidr, "ports": list(self.ports) if self.ports else None,
-                "matched": self.matched, "note": self.note}
+        return {
+            "rule_number": self.rule_number,
+            "action": self.action,
+            "protocol": self.protocol,
+            "cidr": self.cidr,
+            "ports": list(self.ports) if self.ports else None,
+            "matched": self.matched,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,9 +102,16 @@ class NaclVerdict:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"nacl_id": self.nacl_id, "packet": self.packet, "direction": self.direction.value,
-                "remote": self.remote, "port": self.port, "allowed": self.allowed, "reason": self.reason,
-                "steps": [s.to_dict() for s in self.steps]}
+        return {
+            "nacl_id": self.nacl_id,
+            "packet": self.packet,
+            "direction": self.direction.value,
+            "remote": self.remote,
+            "port": self.port,
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "steps": [s.to_dict() for s in self.steps],
+        }
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,12 @@ class PlanVerdict:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"allowed_after": self.allowed_after, "changed": list(self.changed),
-                "kept_by": list(self.kept_by), "reason": self.reason}
+        return {
+            "allowed_after": self.allowed_after,
+            "changed": list(self.changed),
+            "kept_by": list(self.kept_by),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -131,10 +153,17 @@ class Side:
         return all(v.allowed for v in self.nacl)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"eni_id": self.eni_id, "role": self.role, "direction": self.direction.value,
-                "groups": list(self.groups), "sg_allowed": self.sg_allowed, "nacl_allowed": self.nacl_allowed,
-                "matching_rules": [m.to_dict() for m in self.matches], "nacl": [v.to_dict() for v in self.nacl],
-                "plan": None if self.plan is None else self.plan.to_dict()}
+        return {
+            "eni_id": self.eni_id,
+            "role": self.role,
+            "direction": self.direction.value,
+            "groups": list(self.groups),
+            "sg_allowed": self.sg_allowed,
+            "nacl_allowed": self.nacl_allowed,
+            "matching_rules": [m.to_dict() for m in self.matches],
+            "nacl": [v.to_dict() for v in self.nacl],
+            "plan": None if self.plan is None else self.plan.to_dict(),
+        }
 
 
 @dataclass(frozen=True)
@@ -153,11 +182,18 @@ class Traffic:
     last_seen: datetime | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"eni_id": self.eni_id, "day": self.day, "status": self.status, "accepted": self.accepted,
-                "flows": self.flows, "reply_flows": self.reply_flows, "rejected_flows": self.rejected_flows,
-                "initiator_port": self.initiator_port,
-                "first_seen": self.first_seen.isoformat() if self.first_seen else None,
-                "last_seen": self.last_seen.isoformat() if self.last_seen else None}
+        return {
+            "eni_id": self.eni_id,
+            "day": self.day,
+            "status": self.status,
+            "accepted": self.accepted,
+            "flows": self.flows,
+            "reply_flows": self.reply_flows,
+            "rejected_flows": self.rejected_flows,
+            "initiator_port": self.initiator_port,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -180,16 +216,29 @@ class Explanation:
     def allowed_after_plan(self) -> bool | None:
         if not self.sides or any(s.plan is None for s in self.sides):
             return None
-        return all(s.plan is not None and s.plan.allowed_after and s.nacl_allowed for s in self.sides)
+        return all(
+            s.plan is not None and s.plan.allowed_after and s.nacl_allowed for s in self.sides
+        )
 
     def to_dict(self) -> dict[str, Any]:
         q = self.query
         return {
-            "flow": {"src": q.src, "dst": q.dst, "port": q.port, "protocol": q.protocol,
-                     "protocol_name": protocol_name(q.protocol), "src_port": q.src_port, "eni_id": q.eni_id},
-            "at": self.at.isoformat(), "allowed": self.allowed, "allowed_after_plan": self.allowed_after_plan,
-            "plan": self.plan_source, "sides": [s.to_dict() for s in self.sides],
-            "traffic": [t.to_dict() for t in self.traffic], "notes": list(self.notes),
+            "flow": {
+                "src": q.src,
+                "dst": q.dst,
+                "port": q.port,
+                "protocol": q.protocol,
+                "protocol_name": protocol_name(q.protocol),
+                "src_port": q.src_port,
+                "eni_id": q.eni_id,
+            },
+            "at": self.at.isoformat(),
+            "allowed": self.allowed,
+            "allowed_after_plan": self.allowed_after_plan,
+            "plan": self.plan_source,
+            "sides": [s.to_dict() for s in self.sides],
+            "traffic": [t.to_dict() for t in self.traffic],
+            "notes": list(self.notes),
         }
 
 
@@ -209,11 +258,17 @@ class Moment:
 
     def members(self, group_id: str) -> list[tuple[str, str]]:
         """(eni, address) of every ENI in ``group_id`` at that time."""
-        return [(eni, a) for eni, groups in sorted(self.eni_groups.items()) if group_id in groups
-                for a in self.eni_addresses.get(eni, ())]
+        return [
+            (eni, a)
+            for eni, groups in sorted(self.eni_groups.items())
+            if group_id in groups
+            for a in self.eni_addresses.get(eni, ())
+        ]
 
     def enis_with(self, addr: str) -> list[str]:
-        return sorted(eni for eni, addrs in self.eni_addresses.items() if any(_holds(a, addr) for a in addrs))
+        return sorted(
+            eni for eni, addrs in self.eni_addresses.items() if any(_holds(a, addr) for a in addrs)
+        )
 
 
 def _holds(member: str, addr: str) -> bool:
@@ -262,8 +317,15 @@ def _entry_ports(e: Mapping[str, Any]) -> tuple[int, int] | None:
     return int(e["from_port"]), int(e["to_port"])
 
 
-def nacl_verdict(nacl_id: str | None, entries: Sequence[Mapping[str, Any]], packet: str, direction: Direction,
-                 remote: str, protocol: int, port: int | None) -> NaclVerdict:
+def nacl_verdict(
+    nacl_id: str | None,
+    entries: Sequence[Mapping[str, Any]],
+    packet: str,
+    direction: Direction,
+    remote: str,
+    protocol: int,
+    port: int | None,
+) -> NaclVerdict:
     """Walk the NACL's entries of ``direction`` in rule-number order; the first match decides.
 
     ``remote`` is the other end of the packet; ``port`` its destination port (None: unknown,
@@ -271,11 +333,22 @@ def nacl_verdict(nacl_id: str | None, entries: Sequence[Mapping[str, Any]], pack
     """
     port = port if protocol in PORTED else None  # other protocols carry no ports
     if nacl_id is None:
-        return NaclVerdict(None, packet, direction, remote, port, (), True, "the subnet's NACL is not in the inventory")
+        return NaclVerdict(
+            None,
+            packet,
+            direction,
+            remote,
+            port,
+            (),
+            True,
+            "the subnet's NACL is not in the inventory",
+        )
     ip = address(remote)
     steps: list[NaclStep] = []
     decided: NaclStep | None = None
-    for e in sorted((e for e in entries if e["direction"] == direction), key=lambda e: int(e["rule_number"])):
+    for e in sorted(
+        (e for e in entries if e["direction"] == direction), key=lambda e: int(e["rule_number"])
+    ):
         ports = _entry_ports(e)
         net = network(str(e["cidr"]))
         hit = net.version == ip.version and ip in net and int(e["protocol"]) in (ALL, protocol)
@@ -286,20 +359,48 @@ def nacl_verdict(nacl_id: str | None, entries: Sequence[Mapping[str, Any]], pack
                 note = "ephemeral port unknown: matches only if it covers 1024-65535"
             else:
                 hit = ports[0] <= port <= ports[1]
-        step = NaclStep(int(e["rule_number"]), str(e["rule_action"]), int(e["protocol"]), str(e["cidr"]), ports,
-                        decided is None and hit, note)
+        step = NaclStep(
+            int(e["rule_number"]),
+            str(e["rule_action"]),
+            int(e["protocol"]),
+            str(e["cidr"]),
+            ports,
+            decided is None and hit,
+            note,
+        )
         steps.append(step)
         if decided is None and hit:
             decided = step
     if decided is None:
-        return NaclVerdict(nacl_id, packet, direction, remote, port, tuple(steps), False,
-                           "no entry matches: the implicit deny (*)")
-    return NaclVerdict(nacl_id, packet, direction, remote, port, tuple(steps), decided.action == "allow",
-                       f"rule {decided.rule_number} {'allows' if decided.action == 'allow' else 'denies'} it")
+        return NaclVerdict(
+            nacl_id,
+            packet,
+            direction,
+            remote,
+            port,
+            tuple(steps),
+            False,
+            "no entry matches: the implicit deny (*)",
+        )
+    return NaclVerdict(
+        nacl_id,
+        packet,
+        direction,
+        remote,
+        port,
+        tuple(steps),
+        decided.action == "allow",
+        f"rule {decided.rule_number} {'allows' if decided.action == 'allow' else 'denies'} it",
+    )
 
 
-def plan_verdict(side_rules: Sequence[SgRule], matches: Sequence[RuleMatch], flow: Flow, m: Moment,
-                 changes: Mapping[str, tuple[Rule, ...]]) -> PlanVerdict:
+def plan_verdict(
+    side_rules: Sequence[SgRule],
+    matches: Sequence[RuleMatch],
+    flow: Flow,
+    m: Moment,
+    changes: Mapping[str, tuple[Rule, ...]],
+) -> PlanVerdict:
     """The replay's question for one flow and side: does some group still allow it after the changes?
 
     Like :meth:`flowlens.recommend.replay.World.after`: an unchanged matching rule keeps it, else
@@ -311,29 +412,51 @@ def plan_verdict(side_rules: Sequence[SgRule], matches: Sequence[RuleMatch], flo
         return PlanVerdict(False, (), (), "not allowed now")
     if unchanged:
         return PlanVerdict(True, changed, unchanged, "a rule the plan does not change allows it")
-    proposed = [SgRule(f"{r.rule_id} (proposed)", r.group_id, new) for r in side_rules if r.rule_id in changes
-                for new in changes[r.rule_id]]
+    proposed = [
+        SgRule(f"{r.rule_id} (proposed)", r.group_id, new)
+        for r in side_rules
+        if r.rule_id in changes
+        for new in changes[r.rule_id]
+    ]
     kept = matching_rules(proposed, flow, m)
     if kept:
-        return PlanVerdict(True, changed, tuple(k.rule_id for k in kept), "a proposed rule allows it")
-    return PlanVerdict(False, changed, (), f"the plan changes {', '.join(changed)} and nothing it proposes allows it")
+        return PlanVerdict(
+            True, changed, tuple(k.rule_id for k in kept), "a proposed rule allows it"
+        )
+    return PlanVerdict(
+        False,
+        changed,
+        (),
+        f"the plan changes {', '.join(changed)} and nothing it proposes allows it",
+    )
 
 
-def explain_at(q: FlowQuery, at: datetime, m: Moment, changes: Mapping[str, tuple[Rule, ...]] | None = None,
-               traffic: Sequence[Traffic] = (), plan_source: str | None = None) -> Explanation:
+def explain_at(
+    q: FlowQuery,
+    at: datetime,
+    m: Moment,
+    changes: Mapping[str, tuple[Rule, ...]] | None = None,
+    traffic: Sequence[Traffic] = (),
+    plan_source: str | None = None,
+) -> Explanation:
     """The explanation of ``q`` against the world ``m`` of time ``at`` (and a plan's ``changes``)."""
     sides: list[Side] = []
     notes: list[str] = []
     by_group: dict[str, list[SgRule]] = {}
     for r in m.rules:
         by_group.setdefault(r.group_id, []).append(r)
-    ends = (("source", Direction.EGRESS, q.src, q.dst), ("destination", Direction.INGRESS, q.dst, q.src))
+    ends = (
+        ("source", Direction.EGRESS, q.src, q.dst),
+        ("destination", Direction.INGRESS, q.dst, q.src),
+    )
     for role, direction, mine, other in ends:
         enis = m.enis_with(mine)
         if q.eni_id:
             enis = [e for e in enis if e == q.eni_id]
         if not enis:
-            notes.append(f"no ENI of the inventory holds {mine} at that time: the {role} side is outside it")
+            notes.append(
+                f"no ENI of the inventory holds {mine} at that time: the {role} side is outside it"
+            )
         for eni in enis:
             flow = Flow(direction, q.protocol, other, q.port)
             groups = m.eni_groups.get(eni, ())

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 def moment_of(tl: Timeline, at: datetime) -> Moment:
     """The timeline's rows possibly valid at ``at``, as the maps :func:`explain_at` reads."""
+
     def rows(table: str) -> list[dict[str, Any]]:
         return tl.at(table, at).to_pylist() if table in tl.tables else []
 
@@ -42,10 +43,27 @@ def moment_of(tl: Timeline, at: datetime) -> Moment:
     for r in rows("eni_groups"):
         groups.setdefault(r["eni_id"], []).append(r["group_id"])
     subnet_nacl = {r["subnet_id"]: r["nacl_id"] for r in rows("subnets") if r.get("nacl_id")}
-    eni_nacl = {r["eni_id"]: subnet_nacl[r["subnet_id"]] for r in rows("enis") if r.get("subnet_id") in subnet_nacl}
-    rules = [SgRule(r["rule_id"], r["group_id"], Rule(r["direction"], int(r["ip_protocol"]), r["from_port"],
-                                                       r["to_port"], r["peer_type"], r["peer"], r["description"] or ""))
-             for r in sorted(rows("sg_rules"), key=lambda r: (r["group_id"], r["rule_id"]))]
+    eni_nacl = {
+        r["eni_id"]: subnet_nacl[r["subnet_id"]]
+        for r in rows("enis")
+        if r.get("subnet_id") in subnet_nacl
+    }
+    rules = [
+        SgRule(
+            r["rule_id"],
+            r["group_id"],
+            Rule(
+                r["direction"],
+                int(r["ip_protocol"]),
+                r["from_port"],
+                r["to_port"],
+                r["peer_type"],
+                r["peer"],
+                r["description"] or "",
+            ),
+        )
+        for r in sorted(rows("sg_rules"), key=lambda r: (r["group_id"], r["rule_id"]))
+    ]
     versions = {(r["prefix_list_id"], r["version"]) for r in rows("prefix_lists")}
     entries: dict[str, list[str]] = {}
     for r in rows("prefix_list_entries"):
@@ -54,9 +72,14 @@ def moment_of(tl: Timeline, at: datetime) -> Moment:
     nacl: dict[str, list[dict[str, Any]]] = {}
     for r in rows("nacl_entries"):
         nacl.setdefault(r["nacl_id"], []).append(r)
-    return Moment({e: tuple(dict.fromkeys(a)) for e, a in addrs.items()},
-                  {e: tuple(sorted(set(g))) for e, g in groups.items()}, eni_nacl, rules,
-                  {p: tuple(c) for p, c in entries.items()}, {n: tuple(e) for n, e in nacl.items()})
+    return Moment(
+        {e: tuple(dict.fromkeys(a)) for e, a in addrs.items()},
+        {e: tuple(sorted(set(g))) for e, g in groups.items()},
+        eni_nacl,
+        rules,
+        {p: tuple(c) for p, c in entries.items()},
+        {n: tuple(e) for n, e in nacl.items()},
+    )
 
 
 def recorded_traffic(dd: DataDir, q: FlowQuery, days: Sequence[date]) -> list[Traffic]:
@@ -66,18 +89,40 @@ def recorded_traffic(dd: DataDir, q: FlowQuery, days: Sequence[date]) -> list[Tr
     con = duckdb.connect()
     try:
         register_views(con, dd)
-        found = sqlfiles.rows(con, sqlfiles.load("explain", "traffic"), {
-            "first_day": min(days), "last_day": max(days), "src": q.src, "dst": q.dst, "port": q.port,
-            "protocol": q.protocol})
+        found = sqlfiles.rows(
+            con,
+            sqlfiles.load("explain", "traffic"),
+            {
+                "first_day": min(days),
+                "last_day": max(days),
+                "src": q.src,
+                "dst": q.dst,
+                "port": q.port,
+                "protocol": q.protocol,
+            },
+        )
     finally:
         con.close()
-    return [Traffic(r["eni_id"], r["day"], r["status"], bool(r["accepted"]), int(r["flows"] or 0),
-                    int(r["reply_flows"] or 0), int(r["rejected_flows"] or 0), r["initiator_port"],
-                    r["first_seen"], r["last_seen"]) for r in found]
+    return [
+        Traffic(
+            r["eni_id"],
+            r["day"],
+            r["status"],
+            bool(r["accepted"]),
+            int(r["flows"] or 0),
+            int(r["reply_flows"] or 0),
+            int(r["rejected_flows"] or 0),
+            r["initiator_port"],
+            r["first_seen"],
+            r["last_seen"],
+        )
+        for r in found
+    ]
 
 
-def plan_changes(dd: DataDir, days: Sequence[date], plan_path: str | Path | None,
-                 directions: Mapping[str, str]) -> tuple[dict[str, tuple[Rule, ...]] | None, str | None]:
+def plan_changes(
+    dd: DataDir, days: Sequence[date], plan_path: str | Path | None, directions: Mapping[str, str]
+) -> tuple[dict[str, tuple[Rule, ...]] | None, str | None]:
     """rule_id → proposed rules of the plan file, else of the newest ``recommendations`` table of the window."""
     if plan_path:
         path = Path(plan_path)
@@ -93,7 +138,9 @@ def plan_changes(dd: DataDir, days: Sequence[date], plan_path: str | Path | None
             out: dict[str, tuple[Rule, ...]] = {}
             for r in pq.read_table(table).to_pylist():
                 direction = directions.get(r["rule_id"], "ingress")
-                out[r["rule_id"]] = tuple(Rule.from_dict(p, direction=direction) for p in json.loads(r["proposed"]))
+                out[r["rule_id"]] = tuple(
+                    Rule.from_dict(p, direction=direction) for p in json.loads(r["proposed"])
+                )
             return out, str(table)
     return None, None
 
@@ -108,8 +155,14 @@ def _default_time(traffic: Sequence[Traffic], tl: Timeline, window: Window) -> d
     return window.end - timedelta(microseconds=1)
 
 
-def explain(dd: DataDir, q: FlowQuery, days: Sequence[date], *, at: datetime | None = None,
-            plan: str | Path | None = None) -> Explanation:
+def explain(
+    dd: DataDir,
+    q: FlowQuery,
+    days: Sequence[date],
+    *,
+    at: datetime | None = None,
+    plan: str | Path | None = None,
+) -> Explanation:
     """Which rules allow the flow ``q`` on each side at ``at`` (default: its last recorded time).
 
     ``days``: the window whose timeline and traffic are read; ``plan``: a plan JSON file
@@ -124,7 +177,9 @@ def explain(dd: DataDir, q: FlowQuery, days: Sequence[date], *, at: datetime | N
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     if at is not None and not (window.start <= at < window.end):
-        raise UsageError(f"--time {at.isoformat()} is outside the window {window.start:%Y-%m-%d}..{max(days)}")
+        raise UsageError(
+            f"--time {at.isoformat()} is outside the window {window.start:%Y-%m-%d}..{max(days)}"
+        )
     tl = load_timeline(dd, window.start, window.end)
     traffic = recorded_traffic(dd, q, days)
     moment_at = at or _default_time(traffic, tl, window)

@@ -40,7 +40,9 @@ class Piece:
 
 @dataclass(frozen=True)
 class Split:
-    parts: list[tuple[PartKey, pa.Table, set[str]]]  # partition, rows in the file schema, source keys
+    parts: list[
+        tuple[PartKey, pa.Table, set[str]]
+    ]  # partition, rows in the file schema, source keys
     rows: dict[int, int]  # object index → rows kept
     out_of_window: dict[int, int]  # object index → rows outside the intervals
 
@@ -84,7 +86,9 @@ def _inside(end: np.ndarray, intervals: tuple[tuple[int, int], ...]) -> np.ndarr
     return keep
 
 
-def _partitions(table: pa.Table, owner: np.ndarray, end: np.ndarray, pieces: list[Piece], schema: pa.Schema) -> list[tuple[PartKey, pa.Table, set[str]]]:
+def _partitions(
+    table: pa.Table, owner: np.ndarray, end: np.ndarray, pieces: list[Piece], schema: pa.Schema
+) -> list[tuple[PartKey, pa.Table, set[str]]]:
     if table.num_rows == 0:
         return []
     accounts, acct_code = _codes(table.column("account_id"), owner, [p.account_id for p in pieces])
@@ -94,20 +98,32 @@ def _partitions(table: pa.Table, owner: np.ndarray, end: np.ndarray, pieces: lis
     data = _file_table(table, owner, pieces, schema)
     if len(accounts) == 1 and len(regions) == 1 and dmin == dmax:
         return [((accounts[0], regions[0], _iso(dmin)), data, _keys(owner, pieces))]
-    code = (acct_code.astype(np.int64) * len(regions) + region_code) * (dmax - dmin + 1) + (day - dmin)
+    code = (acct_code.astype(np.int64) * len(regions) + region_code) * (dmax - dmin + 1) + (
+        day - dmin
+    )
     order = np.argsort(code, kind="stable")
     code, owner, data = code[order], owner[order], data.take(pa.array(order))
     bounds = np.flatnonzero(np.diff(code)) + 1
     out = []
-    for s, e in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(code)]]), strict=True):
+    for s, e in zip(
+        np.concatenate([[0], bounds]), np.concatenate([bounds, [len(code)]]), strict=True
+    ):
         c = int(code[s])
         a, rest = divmod(c, len(regions) * (dmax - dmin + 1))
         r, d = divmod(rest, dmax - dmin + 1)
-        out.append(((accounts[a], regions[r], _iso(dmin + d)), data.slice(s, e - s), _keys(owner[s:e], pieces)))
+        out.append(
+            (
+                (accounts[a], regions[r], _iso(dmin + d)),
+                data.slice(s, e - s),
+                _keys(owner[s:e], pieces),
+            )
+        )
     return out
 
 
-def _codes(col: pa.ChunkedArray, owner: np.ndarray, per_piece: list[str]) -> tuple[list[str], np.ndarray]:
+def _codes(
+    col: pa.ChunkedArray, owner: np.ndarray, per_piece: list[str]
+) -> tuple[list[str], np.ndarray]:
     """Distinct values of a string column (NULL → the piece's value) and each row's code."""
     if col.null_count == len(col):  # the format lacks the field: the key's value
         names = sorted(set(per_piece))
@@ -128,12 +144,18 @@ def _ints(arr: pa.Array) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset : arr.offset + len(arr)]
 
 
-def _file_table(table: pa.Table, owner: np.ndarray, pieces: list[Piece], schema: pa.Schema) -> pa.Table:
+def _file_table(
+    table: pa.Table, owner: np.ndarray, pieces: list[Piece], schema: pa.Schema
+) -> pa.Table:
     """The rows in the file schema, with the provenance columns."""
     idx = pa.array(owner)
-    extra = {"source_key": pa.array([p.source_key for p in pieces], pa.string()).take(idx),
-             "flow_log_id": pa.array([p.flow_log_id for p in pieces], pa.string()).take(idx)}
-    return pa.Table.from_arrays([extra[f.name] if f.name in extra else table.column(f.name) for f in schema], schema=schema)
+    extra = {
+        "source_key": pa.array([p.source_key for p in pieces], pa.string()).take(idx),
+        "flow_log_id": pa.array([p.flow_log_id for p in pieces], pa.string()).take(idx),
+    }
+    return pa.Table.from_arrays(
+        [extra[f.name] if f.name in extra else table.column(f.name) for f in schema], schema=schema
+    )
 
 
 def _keys(owner: np.ndarray, pieces: list[Piece]) -> set[str]:
@@ -144,4 +166,6 @@ def _iso(day: int) -> str:
     try:
         return (_EPOCH + timedelta(days=day)).isoformat()
     except OverflowError:
-        raise InputError(f"record end time {day * _DAY} is not a date between years 1 and 9999") from None
+        raise InputError(
+            f"record end time {day * _DAY} is not a date between years 1 and 9999"
+        ) from None

@@ -46,7 +46,9 @@ class FlowKey:
 _NAME_RE = re.compile(
     r"^(?P<acct>[^_/]+)_vpcflowlogs_(?P<rest>.+)_(?P<ts>\d{8}T\d{4}Z)_(?P<hash>[^_/]+)\.(?P<ext>log\.gz|log\.parquet)$"
 )
-_PLAIN_DIR_RE = re.compile(r"^(?P<acct>[^/]+)/vpcflowlogs/(?P<region>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})(?:/(?P<h>\d{2}))?$")
+_PLAIN_DIR_RE = re.compile(
+    r"^(?P<acct>[^/]+)/vpcflowlogs/(?P<region>[^/]+)/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})(?:/(?P<h>\d{2}))?$"
+)
 _HIVE_DIR_RE = re.compile(
     r"^aws-account-id=(?P<acct>[^/]+)/aws-service=vpcflowlogs/aws-region=(?P<region>[^/]+)/"
     r"year=(?P<y>\d{4})/month=(?P<m>\d{2})/day=(?P<d>\d{2})(?:/hour=(?P<h>\d{2}))?$"
@@ -81,7 +83,9 @@ def parse_key(key: str) -> FlowKey | None:
     except ValueError:
         return None
     fmt = FileFormat(m["ext"])
-    return FlowKey(key, m["acct"], region, flow_log_id, ts, fmt, d.re is _HIVE_DIR_RE, d["h"] is not None)
+    return FlowKey(
+        key, m["acct"], region, flow_log_id, ts, fmt, d.re is _HIVE_DIR_RE, d["h"] is not None
+    )
 
 
 def day_prefixes(root: str, account_dir: str, region_dir: str, day: date, hive: bool) -> str:
@@ -112,7 +116,11 @@ class AccountDir:
 
     @property
     def path(self) -> str:
-        return f"aws-account-id={self.account_id}/aws-service=vpcflowlogs/" if self.hive else f"{self.account_id}/vpcflowlogs/"
+        return (
+            f"aws-account-id={self.account_id}/aws-service=vpcflowlogs/"
+            if self.hive
+            else f"{self.account_id}/vpcflowlogs/"
+        )
 
     def region_dir(self, region: str) -> str:
         return f"aws-region={region}/" if self.hive else f"{region}/"

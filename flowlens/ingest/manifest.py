@@ -56,24 +56,64 @@ class ManifestEntry:
 
     @classmethod
     def ingested(
-        cls, source_key: str, etag: str, size: int, *, flow_log_id: str | None, rows: int, quarantined: int,
-        out_of_window: int, files: tuple[str, ...], covered: tuple[tuple[int, int], ...], at: datetime,
+        cls,
+        source_key: str,
+        etag: str,
+        size: int,
+        *,
+        flow_log_id: str | None,
+        rows: int,
+        quarantined: int,
+        out_of_window: int,
+        files: tuple[str, ...],
+        covered: tuple[tuple[int, int], ...],
+        at: datetime,
     ) -> ManifestEntry:
         """An object read whole or in part: its rows are in ``files``, its end times ``covered``."""
-        return cls(source_key=source_key, etag=etag, size=size, status="ingested", rows=rows, quarantined=quarantined,
-                   error=None, flow_log_id=flow_log_id, out_of_window=out_of_window, files=files, covered=covered,
-                   ingested_at=at)
+        return cls(
+            source_key=source_key,
+            etag=etag,
+            size=size,
+            status="ingested",
+            rows=rows,
+            quarantined=quarantined,
+            error=None,
+            flow_log_id=flow_log_id,
+            out_of_window=out_of_window,
+            files=files,
+            covered=covered,
+            ingested_at=at,
+        )
 
     @classmethod
     def failed(
-        cls, source_key: str, etag: str, size: int, *, error: str, flow_log_id: str | None,
-        previous: ManifestEntry | None, at: datetime,
+        cls,
+        source_key: str,
+        etag: str,
+        size: int,
+        *,
+        error: str,
+        flow_log_id: str | None,
+        previous: ManifestEntry | None,
+        at: datetime,
     ) -> ManifestEntry:
         """A read that failed. ``previous`` (an earlier good read of the same ETag) stays ingested with
         its rows and files, now carrying the error; without one the object is ``failed`` with nothing."""
         if previous is None:
-            return cls(source_key=source_key, etag=etag, size=size, status="failed", rows=0, quarantined=0,
-                       error=error, flow_log_id=flow_log_id, out_of_window=0, files=(), covered=(), ingested_at=at)
+            return cls(
+                source_key=source_key,
+                etag=etag,
+                size=size,
+                status="failed",
+                rows=0,
+                quarantined=0,
+                error=error,
+                flow_log_id=flow_log_id,
+                out_of_window=0,
+                files=(),
+                covered=(),
+                ingested_at=at,
+            )
         return replace(previous, size=size, error=error, flow_log_id=flow_log_id, ingested_at=at)
 
     def covers(self, start: int, end: int) -> bool:
@@ -93,7 +133,9 @@ def uncovered(covered: tuple[tuple[int, int], ...], start: int, end: int) -> lis
     return parts
 
 
-def merge(covered: tuple[tuple[int, int], ...], start: int, end: int) -> tuple[tuple[int, int], ...]:
+def merge(
+    covered: tuple[tuple[int, int], ...], start: int, end: int
+) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     for s, e in sorted([*covered, (start, end)]):
         if out and s <= out[-1][1]:
@@ -114,7 +156,9 @@ def load(dd: DataDir) -> dict[str, ManifestEntry]:
         row["ingested_at"] = row.get("ingested_at") or datetime.fromtimestamp(0, UTC)
         row["flow_log_id"] = row.get("flow_log_id")
         row["out_of_window"] = row.get("out_of_window") or 0
-        entries[row["source_key"]] = ManifestEntry(**{f: row[f] for f in MANIFEST_FILE_SCHEMA.names})
+        entries[row["source_key"]] = ManifestEntry(
+            **{f: row[f] for f in MANIFEST_FILE_SCHEMA.names}
+        )
     return entries
 
 
@@ -137,7 +181,11 @@ def inflight_dir(dd: DataDir) -> Path:
 def begin_run(dd: DataDir, run_id: str) -> Path:
     """Record that run ``run_id`` is about to write data files named by its id (before the first)."""
     record = inflight_dir(dd) / f"ingest-{run_id}.json"
-    body = {"run_id": run_id, "pid": os.getpid(), "started": datetime.now(UTC).replace(microsecond=0).isoformat()}
+    body = {
+        "run_id": run_id,
+        "pid": os.getpid(),
+        "started": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
     write_text_atomic(json.dumps(body), record)
     return record
 

@@ -25,7 +25,9 @@ from flowlens.ingest.validate import invalid_rows
 _BATCH_ROWS = 256_000
 
 
-def read_parquet(stream: IO[bytes], where: str) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
+def read_parquet(
+    stream: IO[bytes], where: str
+) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
     """The object's header (from its column names) and its rows as (table in the header's table schema, quarantined rows)."""
     try:
         pf = pq.ParquetFile(stream)
@@ -34,14 +36,19 @@ def read_parquet(stream: IO[bytes], where: str) -> tuple[Header, Iterator[tuple[
     names = [n.replace("_", "-") for n in pf.schema_arrow.names]
     missing = missing_flow_fields(names)
     if missing:
-        raise InputError(f"{where}: a Parquet object without flow-log columns: {missing.replace('-', '_')} "
-                         f"(its columns: {', '.join(pf.schema_arrow.names[:20]) or 'none'})")
+        raise InputError(
+            f"{where}: a Parquet object without flow-log columns: {missing.replace('-', '_')} "
+            f"(its columns: {', '.join(pf.schema_arrow.names[:20]) or 'none'})"
+        )
     header = Header(tuple(names))
 
     def batches() -> Iterator[tuple[pa.Table, list[BadLine]]]:
         row = 1
         for batch in pf.iter_batches(batch_size=_BATCH_ROWS):
-            cols = {n: cast_column(batch.column(i), header.type_of(n), n, where) for i, n in enumerate(names)}
+            cols = {
+                n: cast_column(batch.column(i), header.type_of(n), n, where)
+                for i, n in enumerate(names)
+            }
             table = finish_table(cols, header)
             yield _split_invalid(table, batch, row)
             row += batch.num_rows
@@ -49,14 +56,18 @@ def read_parquet(stream: IO[bytes], where: str) -> tuple[Header, Iterator[tuple[
     return header, batches()
 
 
-def _split_invalid(table: pa.Table, batch: pa.RecordBatch, first_row: int) -> tuple[pa.Table, list[BadLine]]:
+def _split_invalid(
+    table: pa.Table, batch: pa.RecordBatch, first_row: int
+) -> tuple[pa.Table, list[BadLine]]:
     """Rows with impossible values apart, as quarantine lines: their row number and the row as text."""
     invalid = invalid_rows(table)
     if invalid is None:
         return table, []
     bad = []
     for i, reason in zip(np.flatnonzero(invalid.mask), invalid.reasons, strict=True):
-        raw = " ".join("-" if v is None else str(v) for v in batch.slice(int(i), 1).to_pylist()[0].values())
+        raw = " ".join(
+            "-" if v is None else str(v) for v in batch.slice(int(i), 1).to_pylist()[0].values()
+        )
         bad.append(BadLine(first_row + int(i), raw[:4096], reason))
     return table.filter(pa.array(~invalid.mask)), bad
 
@@ -72,7 +83,9 @@ def cast_column(col: pa.Array, target: pa.DataType, name: str, where: str) -> pa
         try:
             return pc.cast(col, target)  # safe cast: fails on overflow
         except pa.ArrowInvalid:
-            raise InputError(f"{where}: column {name.replace('-', '_')} has values outside {target}") from None
+            raise InputError(
+                f"{where}: column {name.replace('-', '_')} has values outside {target}"
+            ) from None
     if pa.types.is_string(col.type) and pa.types.is_integer(target):
         clean = _dash_null(col)
         try:

@@ -117,7 +117,9 @@ def flow_log_header(line: bytes | str, where: str) -> Header:
     missing = missing_flow_fields(header.fields)
     if missing:
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        raise InputError(f"{where}: line 1 is not a flow-log header line ({missing}): {text[:120]!r}")
+        raise InputError(
+            f"{where}: line 1 is not a flow-log header line ({missing}): {text[:120]!r}"
+        )
     return header
 
 
@@ -142,7 +144,9 @@ def missing_flow_fields(names: list[str] | tuple[str, ...]) -> str:
         lacking.append("action or log-status")
     if not lacking:
         return ""
-    return f"no version field, and the default format's core fields {', '.join(lacking)} are missing"
+    return (
+        f"no version field, and the default format's core fields {', '.join(lacking)} are missing"
+    )
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,9 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
         try:
             table, rejected = _read_csv(chunk, header)
             if not rejected and not _has_empty_field(table):
-                return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header))
+                return ParsedChunk(
+                    finish_table({n: table.column(n) for n in header.fields}, header)
+                )
         except pa.ArrowInvalid:
             pass
     table, rejected = _read_csv(_collapse(chunk), header)
@@ -298,8 +304,12 @@ def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, in
 
     table = pcsv.read_csv(
         io.BytesIO(data),
-        read_options=pcsv.ReadOptions(column_names=list(header.fields), use_threads=False, block_size=len(data) + 1),
-        parse_options=pcsv.ParseOptions(delimiter=" ", quote_char=False, invalid_row_handler=on_invalid),
+        read_options=pcsv.ReadOptions(
+            column_names=list(header.fields), use_threads=False, block_size=len(data) + 1
+        ),
+        parse_options=pcsv.ParseOptions(
+            delimiter=" ", quote_char=False, invalid_row_handler=on_invalid
+        ),
         convert_options=pcsv.ConvertOptions(
             column_types=header.column_types,
             null_values=["-"],
@@ -318,7 +328,9 @@ def _has_empty_field(table: pa.Table) -> bool:
         if not pa.types.is_string(col.type) or col.null_count == len(col):
             continue
         for arr in col.chunks:
-            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+                arr.offset : arr.offset + len(arr) + 1
+            ]
             if int(np.count_nonzero(offsets[1:] == offsets[:-1])) > arr.null_count:
                 return True
     return False
@@ -346,7 +358,9 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
     cols: list[list[object]] = [[] for _ in header.fields]
     bad: list[BadLine] = []
     kept: list[tuple[int, bytes]] = []  # line number and text of each row, for the value checks
-    for i, line in enumerate(chunk.split(b"\n")[:-1] if chunk.endswith(b"\n") else chunk.split(b"\n")):
+    for i, line in enumerate(
+        chunk.split(b"\n")[:-1] if chunk.endswith(b"\n") else chunk.split(b"\n")
+    ):
         tokens = line.split()
         if not tokens:
             continue
@@ -375,7 +389,9 @@ REPEATED_HEADER = "repeated header line"
 
 def _is_header(tokens: list[bytes], header: Header) -> bool:
     """Whether a line is this object's header again (not a record whose fields fail to convert)."""
-    first = tokens[0].decode("utf-8", "replace").removeprefix("${").removesuffix("}") if tokens else ""
+    first = (
+        tokens[0].decode("utf-8", "replace").removeprefix("${").removesuffix("}") if tokens else ""
+    )
     if first != header.fields[0]:  # cheap: a record starts with a value, not the first field's name
         return False
     try:
@@ -385,7 +401,9 @@ def _is_header(tokens: list[bytes], header: Header) -> bool:
     return isinstance(again, Header) and again.fields == header.fields
 
 
-def _convert(tokens: list[bytes], header: Header, types: list[pa.DataType]) -> tuple[list[object], str]:
+def _convert(
+    tokens: list[bytes], header: Header, types: list[pa.DataType]
+) -> tuple[list[object], str]:
     if _is_header(tokens, header):
         return [], REPEATED_HEADER
     if len(tokens) != len(types):
@@ -397,7 +415,10 @@ def _convert(tokens: list[bytes], header: Header, types: list[pa.DataType]) -> t
         elif t in _INT_RANGE:
             lo, hi = _INT_RANGE[t]
             if not _INT.match(tok) or not lo <= int(tok) <= hi:
-                return [], f"{name} {tok.decode('utf-8', 'backslashreplace')!r} is not a {t} integer"
+                return (
+                    [],
+                    f"{name} {tok.decode('utf-8', 'backslashreplace')!r} is not a {t} integer",
+                )
             out.append(int(tok))
         else:
             try:

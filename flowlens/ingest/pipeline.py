@@ -104,13 +104,32 @@ def ingest(
     with writer_lock(dd, "ingest"):
         entries = mf.load(dd)
         mf.remove_orphans(dd, entries)
-        found, ignored = list_window(source, prefix, window, slack, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids)
-        empty = "" if found else explain_empty(source, prefix, days, accounts=accounts, regions=regions,
-                                               flow_log_ids=flow_log_ids)
+        found, ignored = list_window(
+            source,
+            prefix,
+            window,
+            slack,
+            accounts=accounts,
+            regions=regions,
+            flow_log_ids=flow_log_ids,
+        )
+        empty = (
+            ""
+            if found
+            else explain_empty(
+                source, prefix, days, accounts=accounts, regions=regions, flow_log_ids=flow_log_ids
+            )
+        )
         if empty:
             log.warning("nothing to ingest: %s", empty)
         planned, skipped, changed = plan(found, entries, window)
-        log.info("%s: %d objects to read, %d already ingested, %d changed", source.description, len(planned), skipped, len(changed))
+        log.info(
+            "%s: %d objects to read, %d already ingested, %d changed",
+            source.description,
+            len(planned),
+            skipped,
+            len(changed),
+        )
         run_id = new_run_id()
         mf.begin_run(dd, run_id)
         rewrites: dict[str, Path | None] = {}
@@ -135,11 +154,26 @@ def ingest(
             raise
         mf.end_run(dd, run_id)
         refresh_catalog(dd)
-    summary = _summary(window, planned, results, skipped, len(changed), ignored, source.retries, time.perf_counter() - t0)
+    summary = _summary(
+        window,
+        planned,
+        results,
+        skipped,
+        len(changed),
+        ignored,
+        source.retries,
+        time.perf_counter() - t0,
+    )
     return replace(summary, empty_reason=empty)
 
 
-def _run_pool(source: Source, planned: list[Planned], sink: Sink, workers: int, progress: Callable[[int, int], None] | None) -> list[ObjectResult]:
+def _run_pool(
+    source: Source,
+    planned: list[Planned],
+    sink: Sink,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[ObjectResult]:
     done = 0
     lock = threading.Lock()
 
@@ -161,7 +195,9 @@ def _run_pool(source: Source, planned: list[Planned], sink: Sink, workers: int, 
         raise
 
 
-def _drop_changed(dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str], run_id: str) -> dict[str, Path | None]:
+def _drop_changed(
+    dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str], run_id: str
+) -> dict[str, Path | None]:
     """Copies of the files holding rows of changed objects without those rows, under hidden temp names.
 
     Returns data file → its copy (None: no row left, the file goes). Nothing is visible until
@@ -195,8 +231,11 @@ def _replace_rewritten(dd: DataDir, rewrites: dict[str, Path | None]) -> dict[st
 
 
 def _commit(
-    dd: DataDir, renamed: dict[str, str | None],
-    planned: list[Planned], results: list[ObjectResult], files: dict[str, list[str]],
+    dd: DataDir,
+    renamed: dict[str, str | None],
+    planned: list[Planned],
+    results: list[ObjectResult],
+    files: dict[str, list[str]],
 ) -> None:
     """Write the manifest: re-read under the lock, this run's objects merged into it."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -204,34 +243,75 @@ def _commit(
     new = {k: e.with_files(renamed) if renamed else e for k, e in current.items()}
     for p, r in zip(planned, results, strict=True):
         old = new.get(p.obj.key)
-        same = old if old is not None and old.etag == p.obj.etag and old.status == "ingested" else None
+        same = (
+            old if old is not None and old.etag == p.obj.etag and old.status == "ingested" else None
+        )
         if r.error:
             new[p.obj.key] = mf.ManifestEntry.failed(
-                p.obj.key, p.obj.etag, p.obj.size, error=r.error, flow_log_id=p.key.flow_log_id, previous=same, at=now)
+                p.obj.key,
+                p.obj.etag,
+                p.obj.size,
+                error=r.error,
+                flow_log_id=p.key.flow_log_id,
+                previous=same,
+                at=now,
+            )
             continue
         covered = same.covered if same else ()
         for s, e in p.intervals:
             covered = mf.merge(covered, s, e)
         new[p.obj.key] = mf.ManifestEntry.ingested(
-            p.obj.key, p.obj.etag, p.obj.size, flow_log_id=p.key.flow_log_id,
+            p.obj.key,
+            p.obj.etag,
+            p.obj.size,
+            flow_log_id=p.key.flow_log_id,
             rows=(same.rows if same else 0) + r.rows,
             quarantined=(same.quarantined if same else 0) + (r.quarantined if p.first_read else 0),
             out_of_window=r.out_of_window,
             files=tuple(dict.fromkeys([*(same.files if same else ()), *files.get(p.obj.key, [])])),
-            covered=covered, at=now,
+            covered=covered,
+            at=now,
         )
     mf.save(dd, new)
 
 
-def _summary(window: Window, planned: list[Planned], results: list[ObjectResult], skipped: int, replaced: int, ignored: int, retries: int, seconds: float) -> IngestSummary:
+def _summary(
+    window: Window,
+    planned: list[Planned],
+    results: list[ObjectResult],
+    skipped: int,
+    replaced: int,
+    ignored: int,
+    retries: int,
+    seconds: float,
+) -> IngestSummary:
     reasons: dict[str, int] = {}
     for r in results:
         for k, v in r.reasons.items():
             reasons[k] = reasons.get(k, 0) + v
     ok = [r for r in results if not r.error]
-    rows, quar, oow = sum(r.rows for r in ok), sum(r.quarantined for r in ok), sum(r.out_of_window for r in ok)
-    failed = tuple(FailedObject(p.obj.key, r.error) for p, r in zip(planned, results, strict=True) if r.error)
+    rows, quar, oow = (
+        sum(r.rows for r in ok),
+        sum(r.quarantined for r in ok),
+        sum(r.out_of_window for r in ok),
+    )
+    failed = tuple(
+        FailedObject(p.obj.key, r.error) for p, r in zip(planned, results, strict=True) if r.error
+    )
     return IngestSummary(
-        window.start, window.end, len(planned), rows, sum(p.obj.size for p in planned), quar, oow, rows + quar + oow,
-        failed, skipped, replaced, ignored, retries, seconds, reasons,
+        window.start,
+        window.end,
+        len(planned),
+        rows,
+        sum(p.obj.size for p in planned),
+        quar,
+        oow,
+        rows + quar + oow,
+        failed,
+        skipped,
+        replaced,
+        ignored,
+        retries,
+        seconds,
+        reasons,
     )

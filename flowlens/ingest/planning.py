@@ -39,7 +39,9 @@ class Planned:
     first_read: bool  # first read of this ETag: bad lines are quarantined now
 
 
-def discover(source: Source, root: str, accounts: set[str] | None, regions: set[str] | None) -> Iterator[tuple[str, str, str, bool]]:
+def discover(
+    source: Source, root: str, accounts: set[str] | None, regions: set[str] | None
+) -> Iterator[tuple[str, str, str, bool]]:
     """``(account_id, account_path, region_dir, hive)`` for every account/region folder wanted."""
     for child in source.children(root):
         acct = account_dir(child)
@@ -52,8 +54,14 @@ def discover(source: Source, root: str, accounts: set[str] | None, regions: set[
 
 
 def list_window(
-    source: Source, prefix: str, window: Window, slack: timedelta, *,
-    accounts: set[str] | None, regions: set[str] | None, flow_log_ids: set[str] | None,
+    source: Source,
+    prefix: str,
+    window: Window,
+    slack: timedelta,
+    *,
+    accounts: set[str] | None,
+    regions: set[str] | None,
+    flow_log_ids: set[str] | None,
 ) -> tuple[list[tuple[SourceObject, FlowKey]], int]:
     """Flow-log objects whose time bin can hold records of ``window`` (and the count of ignored keys)."""
     root = root_prefix(prefix)
@@ -73,7 +81,9 @@ def list_window(
     return found, ignored
 
 
-def plan(found: list[tuple[SourceObject, FlowKey]], entries: dict[str, mf.ManifestEntry], window: Window) -> tuple[list[Planned], int, list[str]]:
+def plan(
+    found: list[tuple[SourceObject, FlowKey]], entries: dict[str, mf.ManifestEntry], window: Window
+) -> tuple[list[Planned], int, list[str]]:
     """What to read: ``(planned, skipped, changed keys)``."""
     ws, we = int(window.start.timestamp()), int(window.end.timestamp())
     planned, skipped, changed = [], 0, []
@@ -92,7 +102,9 @@ def plan(found: list[tuple[SourceObject, FlowKey]], entries: dict[str, mf.Manife
     return planned, skipped, changed
 
 
-def tasks(planned: list[Planned], task_bytes: int = TASK_BYTES, task_objects: int = TASK_OBJECTS) -> list[list[Planned]]:
+def tasks(
+    planned: list[Planned], task_bytes: int = TASK_BYTES, task_objects: int = TASK_OBJECTS
+) -> list[list[Planned]]:
     """Consecutive objects grouped into tasks of about ``task_bytes`` (source bytes) each."""
     out: list[list[Planned]] = []
     size = 0

@@ -57,7 +57,9 @@ class Sink:
         parts = ("account_id", "region", "date")
         self.flows = PartitionWriter(dd.flows, dd.root, FLOW_FILE_SCHEMA, parts, run_id)
         self.tgw = PartitionWriter(dd.tgw_flows, dd.root, TGW_FILE_SCHEMA, parts, run_id)
-        self.quarantine = PartitionWriter(dd.quarantine, dd.root, QUARANTINE_SCHEMA, ("date",), run_id)
+        self.quarantine = PartitionWriter(
+            dd.quarantine, dd.root, QUARANTINE_SCHEMA, ("date",), run_id
+        )
         self.strict = strict
 
     def writers(self) -> tuple[PartitionWriter, ...]:
@@ -116,14 +118,18 @@ class _Batch:
     def __init__(self, planned: list[Planned], results: list[ObjectResult], sink: Sink) -> None:
         self.planned, self.results, self.sink = planned, results, sink
         self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
-        self.texts: dict[Header, list[tuple[int, bytes]]] = {}  # small objects' bodies, parsed together
+        self.texts: dict[
+            Header, list[tuple[int, bytes]]
+        ] = {}  # small objects' bodies, parsed together
         self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
 
     def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
         p = self.planned[i]
         k = p.key
         for t in tables:
-            piece = Piece(i, t, p.obj.key, k.flow_log_id, k.account_id, k.region, int(k.timestamp.timestamp()))
+            piece = Piece(
+                i, t, p.obj.key, k.flow_log_id, k.account_id, k.region, int(k.timestamp.timestamp())
+            )
             self.pieces.setdefault((tgw, p.intervals), []).append(piece)
             self.rows += t.num_rows
 
@@ -165,15 +171,21 @@ class _Batch:
                     self._write_one(tgw, intervals, [pc_ for pc_ in pieces if pc_.index == i])
         self.pieces, self.rows = {}, 0
 
-    def _write_one(self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]) -> None:
+    def _write_one(
+        self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]
+    ) -> None:
         try:
             self._write(tgw, intervals, pieces)
         except FlowlensError as exc:
             self.results[pieces[0].index].error = f"{pieces[0].source_key}: {exc}"
         except pa.ArrowException as exc:
-            self.results[pieces[0].index].error = f"{pieces[0].source_key}: {type(exc).__name__}: {exc}"
+            self.results[
+                pieces[0].index
+            ].error = f"{pieces[0].source_key}: {type(exc).__name__}: {exc}"
 
-    def _write(self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]) -> None:
+    def _write(
+        self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]
+    ) -> None:
         s = split(pieces, intervals, TGW_FILE_SCHEMA if tgw else FLOW_FILE_SCHEMA)
         writer = self.sink.tgw if tgw else self.sink.flows
         for values, table, keys in s.parts:
@@ -228,14 +240,20 @@ def _take_bad(bad: list[BadLine], p: Planned, sink: Sink, res: ObjectResult) -> 
         return
     if sink.strict:
         b = bad[0]
-        raise InputError(f"{p.obj.key}: line {b.line_number}: {b.reason}: {b.raw[:200]!r} (--strict)")
+        raise InputError(
+            f"{p.obj.key}: line {b.line_number}: {b.reason}: {b.raw[:200]!r} (--strict)"
+        )
     res.quarantined += len(bad)
     for b in bad:
         res.reasons[b.reason] = res.reasons.get(b.reason, 0) + 1
     if p.first_read:
         table = pa.Table.from_pydict(
-            {"source_key": [p.obj.key] * len(bad), "line_number": [b.line_number for b in bad],
-             "raw": [b.raw for b in bad], "reason": [b.reason for b in bad]},
+            {
+                "source_key": [p.obj.key] * len(bad),
+                "line_number": [b.line_number for b in bad],
+                "raw": [b.raw for b in bad],
+                "reason": [b.reason for b in bad],
+            },
             schema=QUARANTINE_SCHEMA,
         )
         sink.quarantine.add((p.key.timestamp.date().isoformat(),), table, {p.obj.key})

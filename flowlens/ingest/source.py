@@ -67,7 +67,11 @@ class LocalSource:
             for name in sorted(files):
                 path = Path(dirpath) / name
                 st = path.stat()
-                yield SourceObject(path.relative_to(self.root).as_posix(), f"{st.st_size:x}-{st.st_mtime_ns:x}", st.st_size)
+                yield SourceObject(
+                    path.relative_to(self.root).as_posix(),
+                    f"{st.st_size:x}-{st.st_mtime_ns:x}",
+                    st.st_size,
+                )
 
     def children(self, prefix: str) -> builtins.list[str]:
         base = self.root / prefix
@@ -132,7 +136,12 @@ class S3Source:
                 body = self._call(self.client.get_object, Bucket=self.bucket, Key=key)["Body"]
                 while piece := body.read(1 << 20):
                     spool.write(piece)
-            except (BotoConnectionError, IncompleteReadError, ReadTimeoutError, ResponseStreamingError):
+            except (
+                BotoConnectionError,
+                IncompleteReadError,
+                ReadTimeoutError,
+                ResponseStreamingError,
+            ):
                 spool.close()
                 if attempt == _BODY_ATTEMPTS:
                     raise
@@ -149,14 +158,26 @@ class S3Source:
         try:
             response: dict[str, Any] = fn(**kwargs)
         except NoCredentialsError:
-            raise AwsAccessError("no AWS credentials found; set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID") from None
+            raise AwsAccessError(
+                "no AWS credentials found; set AWS_PROFILE / --profile or AWS_ACCESS_KEY_ID"
+            ) from None
         except EndpointConnectionError as exc:
-            raise AwsAccessError(f"cannot reach S3 at {exc.kwargs.get('endpoint_url')}; check --endpoint-url / --region") from None
+            raise AwsAccessError(
+                f"cannot reach S3 at {exc.kwargs.get('endpoint_url')}; check --endpoint-url / --region"
+            ) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             where = f"s3://{self.bucket}/{kwargs.get('Key') or kwargs.get('Prefix', '')}"
-            if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "403"):
-                raise AwsAccessError(f"{where}: access denied ({code}); the role needs s3:ListBucket and s3:GetObject") from None
+            if code in (
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "ExpiredToken",
+                "403",
+            ):
+                raise AwsAccessError(
+                    f"{where}: access denied ({code}); the role needs s3:ListBucket and s3:GetObject"
+                ) from None
             if code in ("NoSuchBucket",):
                 raise InputError(f"bucket {self.bucket!r} does not exist (check SOURCE)") from None
             raise
@@ -164,7 +185,14 @@ class S3Source:
         return response
 
 
-def make_s3_client(*, profile: str | None, region: str | None, endpoint_url: str | None, retry_mode: str, max_pool: int) -> Any:
+def make_s3_client(
+    *,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    retry_mode: str,
+    max_pool: int,
+) -> Any:
     """A boto3 S3 client with botocore's retry mode and a connection pool sized for the workers."""
     from flowlens.aws import AwsOptions, client
 

@@ -22,8 +22,14 @@ KNOWN_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 #: The longest token a flow log writes is an ECS ARN (a few hundred bytes); past this it is not one.
 MAX_TOKEN_BYTES = 2048
 PORTS = ("srcport", "dstport")
-COUNTERS = ("packets", "bytes", "packets_lost_no_route", "packets_lost_blackhole", "packets_lost_mtu_exceeded",
-            "packets_lost_ttl_expired")
+COUNTERS = (
+    "packets",
+    "bytes",
+    "packets_lost_no_route",
+    "packets_lost_blackhole",
+    "packets_lost_mtu_exceeded",
+    "packets_lost_ttl_expired",
+)
 ADDRESSES = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")
 _IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
 
@@ -79,18 +85,26 @@ def _value(table: pa.Table, name: str, i: int) -> str:
 
 
 def _columns(table: pa.Table, names: tuple[str, ...]) -> list[str]:
-    return [c for c in names if c in table.column_names and table.column(c).null_count < table.num_rows]
+    return [
+        c for c in names if c in table.column_names and table.column(c).null_count < table.num_rows
+    ]
 
 
 def _ports(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
     cols = _columns(table, PORTS)
-    masks = {c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 65535))) for c in cols}
+    masks = {
+        c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 65535)))
+        for c in cols
+    }
     return _combine(masks, lambda c, i: f"{c} {_value(table, c, i)} is outside 0-65535")
 
 
 def _protocol(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
     cols = _columns(table, ("protocol",))
-    masks = {c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 255))) for c in cols}
+    masks = {
+        c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 255)))
+        for c in cols
+    }
     return _combine(masks, lambda c, i: f"protocol {_value(table, c, i)} is outside 0-255")
 
 
@@ -102,17 +116,31 @@ def _counters(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]
 def _version(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
     cols = _columns(table, ("version",))
     known = pa.array(KNOWN_VERSIONS, pa.int32())
-    masks = {c: _mask(pc.and_(pc.is_valid(table.column(c)), pc.invert(pc.is_in(table.column(c), value_set=known))))
-             for c in cols}
-    return _combine(masks, lambda c, i: f"version {_value(table, c, i)} is not a flow-log version "
-                    f"({', '.join(map(str, KNOWN_VERSIONS))})")
+    masks = {
+        c: _mask(
+            pc.and_(
+                pc.is_valid(table.column(c)), pc.invert(pc.is_in(table.column(c), value_set=known))
+            )
+        )
+        for c in cols
+    }
+    return _combine(
+        masks,
+        lambda c, i: (
+            f"version {_value(table, c, i)} is not a flow-log version "
+            f"({', '.join(map(str, KNOWN_VERSIONS))})"
+        ),
+    )
 
 
 def _times(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
     if not _columns(table, ("start",)) or not _columns(table, ("end",)):
         return None, str
     mask = _mask(pc.greater(table.column("start"), table.column("end")))
-    return mask, lambda i: f"start {_value(table, 'start', i)} is after end {_value(table, 'end', i)}"
+    return (
+        mask,
+        lambda i: f"start {_value(table, 'start', i)} is after end {_value(table, 'end', i)}",
+    )
 
 
 def _addresses(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
@@ -158,7 +186,9 @@ def _strings(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
                 nul_masks[name] = _mask(pc.match_substring(col, "\x00"))
         elif pa.types.is_map(col.type):
             items = pa.chunked_array([c.items for c in col.chunks], pa.string())
-            if (pc.max(pc.binary_length(items)).as_py() or 0) > MAX_TOKEN_BYTES or _has_zero_byte(items):
+            if (pc.max(pc.binary_length(items)).as_py() or 0) > MAX_TOKEN_BYTES or _has_zero_byte(
+                items
+            ):
                 long_masks[name], nul_masks[name] = _map_masks(col, n)
     none = np.zeros(n, dtype=bool)
     masks = {c: long_masks.get(c, none) | nul_masks.get(c, none) for c in {*long_masks, *nul_masks}}
@@ -194,7 +224,9 @@ def _map_masks(col: pa.ChunkedArray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return long_rows, nul_rows
 
 
-def _combine(masks: dict[str, np.ndarray], describe: Callable[[str, int], str]) -> tuple[np.ndarray | None, Callable[[int], str]]:
+def _combine(
+    masks: dict[str, np.ndarray], describe: Callable[[str, int], str]
+) -> tuple[np.ndarray | None, Callable[[int], str]]:
     live = {c: m for c, m in masks.items() if m.any()}
     if not live:
         return None, str
@@ -203,5 +235,11 @@ def _combine(masks: dict[str, np.ndarray], describe: Callable[[str, int], str]) 
 
 
 _CHECKS: tuple[_Check, ...] = (
-    _strings, _version, _ports, _protocol, _counters, _times, _addresses,
+    _strings,
+    _version,
+    _ports,
+    _protocol,
+    _counters,
+    _times,
+    _addresses,
 )

@@ -41,7 +41,9 @@ def new_run_id() -> str:
 class _Open:
     def __init__(self, final: Path, tmp: Path, schema: pa.Schema) -> None:
         self.final, self.tmp = final, tmp
-        self.writer = pq.ParquetWriter(tmp, schema, compression="zstd", write_statistics=stats_columns(schema))
+        self.writer = pq.ParquetWriter(
+            tmp, schema, compression="zstd", write_statistics=stats_columns(schema)
+        )
         self.write_lock = threading.Lock()  # one row group at a time into this file
         self.buffer: list[pa.Table] = []
         self.rows = 0
@@ -65,15 +67,25 @@ class _Open:
 class PartitionWriter:
     """Appends tables to ``<base>/<k>=<v>/.../part-<run>.parquet``; thread-safe."""
 
-    def __init__(self, base: Path, root: Path, schema: pa.Schema, partitions: tuple[str, ...], run_id: str) -> None:
-        self.base, self.root, self.schema, self.partitions, self.run_id = base, root, schema, partitions, run_id
+    def __init__(
+        self, base: Path, root: Path, schema: pa.Schema, partitions: tuple[str, ...], run_id: str
+    ) -> None:
+        self.base, self.root, self.schema, self.partitions, self.run_id = (
+            base,
+            root,
+            schema,
+            partitions,
+            run_id,
+        )
         self._open: dict[tuple[str, ...], _Open] = {}
         self._lock = threading.Lock()
 
     def _file(self, values: tuple[str, ...]) -> _Open:
         f = self._open.get(values)
         if f is None:
-            folder = self.base.joinpath(*(f"{k}={v}" for k, v in zip(self.partitions, values, strict=True)))
+            folder = self.base.joinpath(
+                *(f"{k}={v}" for k, v in zip(self.partitions, values, strict=True))
+            )
             folder.mkdir(parents=True, exist_ok=True)
             final = folder / f"part-{self.run_id}.parquet"
             f = self._open[values] = _Open(final, folder / f".{final.name}.tmp", self.schema)

@@ -51,7 +51,11 @@ __all__ = [
 
 
 def snapshot_from_json(
-    paths: Iterable[str | Path], dd: DataDir, *, region: str | None = None, taken_at: datetime | None = None
+    paths: Iterable[str | Path],
+    dd: DataDir,
+    *,
+    region: str | None = None,
+    taken_at: datetime | None = None,
 ) -> SnapshotInfo:
     """A snapshot from AWS CLI output files or folders (shape detected per file).
 
@@ -61,18 +65,33 @@ def snapshot_from_json(
     from flowlens.inventory.from_json import read_files
 
     if taken_at is None:
-        log.warning("no --taken-at given: the snapshot is stamped with the current time, so it cannot be "
-                    "placed in history; give the time the JSON was captured (ISO 8601 UTC, e.g. 2026-11-28T06:00:00Z)")
+        log.warning(
+            "no --taken-at given: the snapshot is stamped with the current time, so it cannot be "
+            "placed in history; give the time the JSON was captured (ISO 8601 UTC, e.g. 2026-11-28T06:00:00Z)"
+        )
 
     raw, inputs = read_files(paths, region)
     inventory = build_inventory(raw)
-    regions = sorted({r for t in ("enis", "subnets", "sg_rules") for r in inventory.tables[t].column("region").to_pylist() if r})
-    return write_snapshot(inventory, dd, source="json", regions=regions, inputs=inputs, taken_at=taken_at)
+    regions = sorted(
+        {
+            r
+            for t in ("enis", "subnets", "sg_rules")
+            for r in inventory.tables[t].column("region").to_pylist()
+            if r
+        }
+    )
+    return write_snapshot(
+        inventory, dd, source="json", regions=regions, inputs=inputs, taken_at=taken_at
+    )
 
 
 def snapshot_from_aws(
-    session_or_clients: Any, regions: list[str], dd: DataDir, *,
-    endpoint_url: str | None = None, taken_at: datetime | None = None,
+    session_or_clients: Any,
+    regions: list[str],
+    dd: DataDir,
+    *,
+    endpoint_url: str | None = None,
+    taken_at: datetime | None = None,
 ) -> SnapshotInfo:
     """A snapshot from the EC2 API of every region (a boto3 Session, or {region: ec2 client}).
 
@@ -85,13 +104,21 @@ def snapshot_from_aws(
     try:
         inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
     except NormalizeError as exc:
-        raise InputError(f"EC2 API output ({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}") from None
+        raise InputError(
+            f"EC2 API output ({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}"
+        ) from None
     inputs = {"endpoint_url": endpoint_url} if endpoint_url else {}
-    return write_snapshot(inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=called_at)
+    return write_snapshot(
+        inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=called_at
+    )
 
 
 def inventory_from_json(
-    paths: Iterable[str | Path], dd: DataDir, *, region: str | None = None, taken_at: datetime | None = None
+    paths: Iterable[str | Path],
+    dd: DataDir,
+    *,
+    region: str | None = None,
+    taken_at: datetime | None = None,
 ) -> tuple[SnapshotInfo | None, ConfigHistoryInfo | None]:
     """Files as exported: ``describe-*`` outputs become a snapshot, Config history files are stored.
 

@@ -19,8 +19,16 @@ log = logging.getLogger(__name__)
 
 #: Kinds of raw items, one per EC2 response shape.
 KINDS = (
-    "vpcs", "subnets", "security_groups", "security_group_rules", "network_interfaces",
-    "network_acls", "prefix_lists", "flow_logs", "stale_security_groups", "sg_references",
+    "vpcs",
+    "subnets",
+    "security_groups",
+    "security_group_rules",
+    "network_interfaces",
+    "network_acls",
+    "prefix_lists",
+    "flow_logs",
+    "stale_security_groups",
+    "sg_references",
 )
 
 
@@ -58,7 +66,9 @@ class PrefixListEntries:
 class RawInventory:
     """EC2 items as returned, each with the region it came from (None when unknown)."""
 
-    items: dict[str, list[tuple[str | None, Json]]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    items: dict[str, list[tuple[str | None, Json]]] = field(
+        default_factory=lambda: {k: [] for k in KINDS}
+    )
     entries: list[PrefixListEntries] = field(default_factory=list)
     stale_collected: bool = False
     #: The kinds that were read at all (a file or an API call, even one with no items).
@@ -72,7 +82,9 @@ class RawInventory:
 
     def observed_tables(self) -> tuple[str, ...]:
         """The tables this raw inventory is evidence for (see :data:`TABLE_EVIDENCE`)."""
-        observed = [t for t in INVENTORY_SCHEMAS if all(k in self.read_kinds for k in TABLE_EVIDENCE[t])]
+        observed = [
+            t for t in INVENTORY_SCHEMAS if all(k in self.read_kinds for k in TABLE_EVIDENCE[t])
+        ]
         if "prefix_list_entries" in observed and not self._all_entries_read():
             observed.remove("prefix_list_entries")
         return tuple(observed)
@@ -80,8 +92,10 @@ class RawInventory:
     def _all_entries_read(self) -> bool:
         """Every listed prefix list has its entries (inline CIDRs or a get-managed-prefix-list-entries read)."""
         with_entries = {e.prefix_list_id for e in self.entries}
-        return all(p.get("Cidrs") or nz.clean_id(p.get("PrefixListId")) in with_entries
-                   for _, p in self.items["prefix_lists"])
+        return all(
+            p.get("Cidrs") or nz.clean_id(p.get("PrefixListId")) in with_entries
+            for _, p in self.items["prefix_lists"]
+        )
 
 
 @dataclass(frozen=True)
@@ -113,26 +127,38 @@ def build_inventory(raw: RawInventory) -> InventoryTables:
     it = raw.items
     nacl_items = [item for _, item in it["network_acls"]]
     by_subnet, default_nacl = rs.subnet_nacls(nacl_items)
-    groups = _unique((nz.security_group(g, r) for r, g in it["security_groups"]), lambda r: r["group_id"])
+    groups = _unique(
+        (nz.security_group(g, r) for r, g in it["security_groups"]), lambda r: r["group_id"]
+    )
     enis = _unique((rs.eni(e, r) for r, e in it["network_interfaces"]), lambda r: r["eni_id"])
     flow_logs = _unique((rs.flow_log(f, r) for r, f in it["flow_logs"]), lambda r: r["flow_log_id"])
-    stale = _unique((s for _, g in it["stale_security_groups"] for s in nz.stale_rules(g)),
-                    lambda r: (r["rule_key"], r["peer_vpc_id"]))
+    stale = _unique(
+        (s for _, g in it["stale_security_groups"] for s in nz.stale_rules(g)),
+        lambda r: (r["rule_key"], r["peer_vpc_id"]),
+    )
     tables = {
         "vpcs": _unique((rs.vpc(v, r) for r, v in it["vpcs"]), lambda r: r["vpc_id"]),
         "subnets": _subnets(it["subnets"], by_subnet, default_nacl),
         "security_groups": groups,
         "sg_rules": _sg_rules(raw, groups, stale),
         "stale_sg_rules": stale,
-        "sg_references": _unique((rs.sg_reference(i) for _, i in it["sg_references"]), lambda r: tuple(r.values())),
+        "sg_references": _unique(
+            (rs.sg_reference(i) for _, i in it["sg_references"]), lambda r: tuple(r.values())
+        ),
         "enis": enis,
-        "eni_groups": _unique((g for _, e in it["network_interfaces"] for g in rs.eni_groups(e)),
-                              lambda r: (r["eni_id"], r["group_id"])),
-        "eni_ips": _unique((a for _, e in it["network_interfaces"] for a in nz.eni_addresses(e)),
-                           lambda r: (r["eni_id"], r["address"], r["kind"])),
+        "eni_groups": _unique(
+            (g for _, e in it["network_interfaces"] for g in rs.eni_groups(e)),
+            lambda r: (r["eni_id"], r["group_id"]),
+        ),
+        "eni_ips": _unique(
+            (a for _, e in it["network_interfaces"] for a in nz.eni_addresses(e)),
+            lambda r: (r["eni_id"], r["address"], r["kind"]),
+        ),
         "nacls": _unique((rs.nacl(n, r) for r, n in it["network_acls"]), lambda r: r["nacl_id"]),
-        "nacl_entries": _unique((e for n in nacl_items for e in nz.nacl_entries(n)),
-                                lambda r: (r["nacl_id"], r["direction"], r["rule_number"])),
+        "nacl_entries": _unique(
+            (e for n in nacl_items for e in nz.nacl_entries(n)),
+            lambda r: (r["nacl_id"], r["direction"], r["rule_number"]),
+        ),
         **_prefix_lists(raw),
         "flow_logs": flow_logs,
         "eni_coverage": rs.eni_coverage(enis, flow_logs),
@@ -142,7 +168,9 @@ def build_inventory(raw: RawInventory) -> InventoryTables:
     return InventoryTables(built, raw.observed_tables())
 
 
-def _subnets(items: list[tuple[str | None, Json]], by_subnet: dict[str, str], default_nacl: dict[str, str]) -> list[Row]:
+def _subnets(
+    items: list[tuple[str | None, Json]], by_subnet: dict[str, str], default_nacl: dict[str, str]
+) -> list[Row]:
     rows = []
     for region, item in items:
         sid, vpc_id = nz.clean_id(item.get("SubnetId")) or "", nz.clean_id(item.get("VpcId")) or ""
@@ -154,13 +182,19 @@ def _sg_rules(raw: RawInventory, groups: list[Row], stale: list[Row]) -> list[Ro
     """API rules (``sgr-`` ids) where describe-security-group-rules covered a group, else derived."""
     vpc_of = {g["group_id"]: g["vpc_id"] for g in groups}
     region_of = {g["group_id"]: g["region"] for g in groups}
-    api_rows = [nz.api_rule(r, vpc_of.get(nz.clean_id(r.get("GroupId"))), reg)
-                for reg, r in raw.items["security_group_rules"]]
+    api_rows = [
+        nz.api_rule(r, vpc_of.get(nz.clean_id(r.get("GroupId"))), reg)
+        for reg, r in raw.items["security_group_rules"]
+    ]
     for row in api_rows:
         row["region"] = row["region"] or region_of.get(row["group_id"])
     with_api = {row["group_id"] for row in api_rows}
-    derived = [row for reg, g in raw.items["security_groups"] if nz.clean_id(g.get("GroupId")) not in with_api
-               for row in nz.group_rules(g, reg)]
+    derived = [
+        row
+        for reg, g in raw.items["security_groups"]
+        if nz.clean_id(g.get("GroupId")) not in with_api
+        for row in nz.group_rules(g, reg)
+    ]
     rows = _unique(api_rows + derived, lambda r: r["rule_id"])
     stale_keys = {s["rule_key"] for s in stale}
     for row in rows:
@@ -169,13 +203,19 @@ def _sg_rules(raw: RawInventory, groups: list[Row], stale: list[Row]) -> list[Ro
 
 
 def _prefix_lists(raw: RawInventory) -> dict[str, list[Row]]:
-    lists = _unique((rs.prefix_list(p, r) for r, p in raw.items["prefix_lists"]), lambda r: r["prefix_list_id"])
+    lists = _unique(
+        (rs.prefix_list(p, r) for r, p in raw.items["prefix_lists"]), lambda r: r["prefix_list_id"]
+    )
     version_of = {p["prefix_list_id"]: p["version"] for p in lists}
     entries: list[Row] = []
     for _, p in raw.items["prefix_lists"]:
         if p.get("Cidrs"):  # the older describe-prefix-lists carries its CIDRs inline
             pl_id = str(nz.clean_id(p.get("PrefixListId")))
-            entries.extend(rs.prefix_list_entries(pl_id, version_of.get(pl_id), ({"Cidr": c} for c in p["Cidrs"])))
+            entries.extend(
+                rs.prefix_list_entries(
+                    pl_id, version_of.get(pl_id), ({"Cidr": c} for c in p["Cidrs"])
+                )
+            )
     for e in raw.entries:
         version = e.version if e.version is not None else version_of.get(e.prefix_list_id)
         entries.extend(rs.prefix_list_entries(e.prefix_list_id, version, e.entries))

@@ -52,7 +52,9 @@ def config_client(source: Any, region: str, endpoint_url: str | None = None) -> 
         if region not in source:
             raise AwsAccessError(f"no AWS Config client was given for region {region}")
         return source[region]
-    return source.client("config", region_name=region, endpoint_url=endpoint_url, config=retry_config())
+    return source.client(
+        "config", region_name=region, endpoint_url=endpoint_url, config=retry_config()
+    )
 
 
 def spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -83,7 +85,9 @@ def _call(client: Any, region: str, **params: Any) -> dict[str, Any] | None:
         raise _access_error(client, "get_resource_config_history", region, exc) from None
 
 
-def resource_history(client: Any, resource: Resource, start: datetime, end: datetime) -> list[dict[str, Any]] | None:
+def resource_history(
+    client: Any, resource: Resource, start: datetime, end: datetime
+) -> list[dict[str, Any]] | None:
     """Every item of one resource relevant to ``[start, end]`` (None: not recorded by Config)."""
     key = {"resourceType": resource.resource_type, "resourceId": resource.resource_id}
     first = _call(client, resource.region, **key, laterTime=start, limit=1)
@@ -93,8 +97,13 @@ def resource_history(client: Any, resource: Resource, start: datetime, end: date
     for a, b in spans(start, end):
         token: str | None = None
         while True:
-            params: dict[str, Any] = {**key, "earlierTime": a, "laterTime": b, "chronologicalOrder": "Forward",
-                                      "limit": PAGE_LIMIT}
+            params: dict[str, Any] = {
+                **key,
+                "earlierTime": a,
+                "laterTime": b,
+                "chronologicalOrder": "Forward",
+                "limit": PAGE_LIMIT,
+            }
             if token:
                 params["nextToken"] = token
             page = _call(client, resource.region, **params)
@@ -107,8 +116,13 @@ def resource_history(client: Any, resource: Resource, start: datetime, end: date
     return items
 
 
-def fetch(source: Any, resources: Iterable[Resource], start: datetime, end: datetime,
-          endpoint_url: str | None = None) -> Fetched:
+def fetch(
+    source: Any,
+    resources: Iterable[Resource],
+    start: datetime,
+    end: datetime,
+    endpoint_url: str | None = None,
+) -> Fetched:
     """The Config history of every resource over ``[start, end]`` (one client per region)."""
     clients: dict[str, Any] = {}
     out = Fetched()
@@ -117,12 +131,16 @@ def fetch(source: Any, resources: Iterable[Resource], start: datetime, end: date
             try:
                 clients[res.region] = config_client(source, res.region, endpoint_url)
             except BotoCoreError as exc:
-                raise AwsAccessError(f"{res.region}: cannot create an AWS Config client ({exc})") from None
+                raise AwsAccessError(
+                    f"{res.region}: cannot create an AWS Config client ({exc})"
+                ) from None
         items = resource_history(clients[res.region], res, start, end)
         if items is None:
             out.not_recorded.append(res)
             log.info("%s %s: AWS Config has no history of it", res.resource_type, res.resource_id)
         else:
             out.items.extend(items)
-            log.info("%s %s: %d configuration items", res.resource_type, res.resource_id, len(items))
+            log.info(
+                "%s %s: %d configuration items", res.resource_type, res.resource_id, len(items)
+            )
     return out

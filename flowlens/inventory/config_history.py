@@ -69,7 +69,9 @@ class ConfigItem:
     configuration: Json | None  # None for deleted / not-recorded items
     region: str | None
     created_at: datetime | None
-    complete_to: datetime | None  # the history holding it has every change up to here (None: unknown)
+    complete_to: (
+        datetime | None
+    )  # the history holding it has every change up to here (None: unknown)
     where: str  # file or API call, for messages
 
     @property
@@ -112,12 +114,26 @@ def parse_items(doc: Json, where: str, complete_to: datetime | None = None) -> l
         captured = parse_time(item.get("configurationItemCaptureTime"), at)
         if not rid or captured is None:
             raise InputError(f"{at}: needs resourceId and configurationItemCaptureTime")
-        configuration = None if status in DELETED | NOT_RECORDED else _configuration(item.get("configuration"), at)
+        configuration = (
+            None
+            if status in DELETED | NOT_RECORDED
+            else _configuration(item.get("configuration"), at)
+        )
         if configuration is None and status not in DELETED | NOT_RECORDED:
             raise InputError(f"{at}: item of status {status} carries no configuration")
-        items.append(ConfigItem(str(rtype), str(rid), captured, str(status), configuration,
-                                item.get("awsRegion"), parse_time(item.get("resourceCreationTime"), at),
-                                complete_to, where))
+        items.append(
+            ConfigItem(
+                str(rtype),
+                str(rid),
+                captured,
+                str(status),
+                configuration,
+                item.get("awsRegion"),
+                parse_time(item.get("resourceCreationTime"), at),
+                complete_to,
+                where,
+            )
+        )
     if skipped:
         log.info("%s: %d configuration items of other resource types ignored", where, skipped)
     return items
@@ -156,7 +172,9 @@ def pascal(value: Any) -> Any:
         return value
     out: dict[str, Any] = {}
     for key, v in value.items():
-        if key == "ipRanges" and ("ipv4Ranges" in value or not all(isinstance(r, str) for r in v or [])):
+        if key == "ipRanges" and (
+            "ipv4Ranges" in value or not all(isinstance(r, str) for r in v or [])
+        ):
             continue
         if key == "ipRanges":
             out["IpRanges"] = [{"CidrIp": r} for r in v or []]
@@ -174,13 +192,21 @@ def item_rows(item: ConfigItem) -> dict[str, list[Row]]:
     try:
         if item.resource_type == ENI_TYPE:
             cfg.setdefault("NetworkInterfaceId", item.resource_id)
-            return {"enis": [rs.eni(cfg, region)], "eni_groups": list(rs.eni_groups(cfg)),
-                    "eni_ips": list(nz.eni_addresses(cfg))}
+            return {
+                "enis": [rs.eni(cfg, region)],
+                "eni_groups": list(rs.eni_groups(cfg)),
+                "eni_ips": list(nz.eni_addresses(cfg)),
+            }
         cfg.setdefault("GroupId", item.resource_id)
-        return {"security_groups": [nz.security_group(cfg, region)], "sg_rules": list(nz.group_rules(cfg, region))}
+        return {
+            "security_groups": [nz.security_group(cfg, region)],
+            "sg_rules": list(nz.group_rules(cfg, region)),
+        }
     except (nz.NormalizeError, KeyError, TypeError, ValueError) as exc:
         what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise InputError(f"{item.where}: {item.resource_type} {item.resource_id} at {item.captured_at:%Y-%m-%dT%H:%M:%SZ}: {what}") from None
+        raise InputError(
+            f"{item.where}: {item.resource_type} {item.resource_id} at {item.captured_at:%Y-%m-%dT%H:%M:%SZ}: {what}"
+        ) from None
 
 
 def dedupe(items: Iterable[ConfigItem]) -> list[ConfigItem]:
@@ -208,11 +234,19 @@ def _state_interval(states: Sequence[_State], k: int) -> Interval:
     if k > 0:
         vf = states[k - 1].item.captured_at + JUST_AFTER
     else:
-        vf = item.created_at if item.created_at is not None and item.created_at <= item.captured_at else FAR_PAST
+        vf = (
+            item.created_at
+            if item.created_at is not None and item.created_at <= item.captured_at
+            else FAR_PAST
+        )
     if k + 1 < len(states):
         nxt = states[k + 1].item.captured_at
         return Interval(vf, nxt, item.captured_at, max(item.captured_at, nxt - _JUST_BEFORE))
-    fetched = item.complete_to if item.complete_to is not None and item.complete_to > item.captured_at else item.captured_at
+    fetched = (
+        item.complete_to
+        if item.complete_to is not None and item.complete_to > item.captured_at
+        else item.captured_at
+    )
     return Interval(vf, FAR_FUTURE, item.captured_at, fetched)
 
 
@@ -222,7 +256,9 @@ def resource_rows(items: Sequence[ConfigItem]) -> dict[str, list[tuple[Row, Inte
     out: dict[str, list[tuple[Row, Interval]]] = {}
     tables = CONFIG_TABLES[items[0].resource_type]
     for table in tables:
-        open_runs: dict[str, tuple[Row, Interval, int]] = {}  # row key → (row, interval, first state)
+        open_runs: dict[
+            str, tuple[Row, Interval, int]
+        ] = {}  # row key → (row, interval, first state)
         done: list[tuple[Row, Interval, int]] = []
         for k, state in enumerate(states):
             rows = state.rows[table] if state.rows is not None else []
@@ -233,7 +269,11 @@ def resource_rows(items: Sequence[ConfigItem]) -> dict[str, list[tuple[Row, Inte
             for key, row in here.items():
                 if key in open_runs:
                     r0, iv0, k0 = open_runs[key]
-                    open_runs[key] = (r0, Interval(iv0.valid_from, iv.valid_to, iv0.seen_from, iv.seen_to), k0)
+                    open_runs[key] = (
+                        r0,
+                        Interval(iv0.valid_from, iv.valid_to, iv0.seen_from, iv.seen_to),
+                        k0,
+                    )
                 else:
                     open_runs[key] = (row, iv, k)
         done.extend(open_runs.values())

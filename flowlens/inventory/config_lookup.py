@@ -38,7 +38,9 @@ def config_history_from_json(
     for path in expand_paths(paths):
         doc = load_json(path)
         if not isinstance(doc, dict) or not isinstance(doc.get(CONFIG_KEY), list):
-            raise InputError(f"{path}: not get-resource-config-history output (no list under {CONFIG_KEY!r})")
+            raise InputError(
+                f"{path}: not get-resource-config-history output (no list under {CONFIG_KEY!r})"
+            )
         parse_items(doc, str(path))  # a bad item is reported with its file and index
         items.extend(doc[CONFIG_KEY])
         inputs[str(path)] = "config_history"
@@ -60,8 +62,12 @@ class ConfigLookup:
         return {
             "window": {"start": self.window[0].isoformat(), "end": self.window[1].isoformat()},
             "flow_enis": self.flow_enis,
-            "missing_enis": [{"eni_id": e.eni_id, "regions": list(e.regions), "records": e.records} for e in self.missing_enis],
-            "missing_groups": self.missing_groups, "not_recorded": self.not_recorded,
+            "missing_enis": [
+                {"eni_id": e.eni_id, "regions": list(e.regions), "records": e.records}
+                for e in self.missing_enis
+            ],
+            "missing_groups": self.missing_groups,
+            "not_recorded": self.not_recorded,
             "stored": self.stored.to_dict() if self.stored else None,
         }
 
@@ -84,26 +90,62 @@ def config_history_from_aws(
     start, end = window.start, window.end
     enis = window_enis(dd, days)
     if not enis:
-        log.warning("no ingested flows for %s..%s: run 'flowlens ingest' for the window first; nothing looked up",
-                    min(days), max(days))
+        log.warning(
+            "no ingested flows for %s..%s: run 'flowlens ingest' for the window first; nothing looked up",
+            min(days),
+            max(days),
+        )
     timeline = load_timeline(dd, start, end)
     held = {r["eni_id"] for r in timeline.tables["enis"].to_pylist() if r["source"] == "snapshot"}
-    known_groups = {r["group_id"] for r in timeline.tables["security_groups"].to_pylist() if r["source"] == "snapshot"}
-    missing = sorted((e for e in enis.values() if e.eni_id not in held), key=lambda e: (-e.records, e.eni_id))
+    known_groups = {
+        r["group_id"]
+        for r in timeline.tables["security_groups"].to_pylist()
+        if r["source"] == "snapshot"
+    }
+    missing = sorted(
+        (e for e in enis.values() if e.eni_id not in held), key=lambda e: (-e.records, e.eni_id)
+    )
     lookup = ConfigLookup((start, end), len(enis), missing, [])
     if not missing:
         log.info("every ENI of the window's flows is in a snapshot; no Config history needed")
         return lookup
     complete_to = min(datetime.now(UTC), end)
-    found = fetch(session_or_clients, [Resource(ENI_TYPE, e.eni_id, r) for e in missing for r in e.regions],
-                  start, end, endpoint_url)
+    found = fetch(
+        session_or_clients,
+        [Resource(ENI_TYPE, e.eni_id, r) for e in missing for r in e.regions],
+        start,
+        end,
+        endpoint_url,
+    )
     region_of = {e.eni_id: e.regions[0] for e in missing}
     rows = config_rows(parse_items({"configurationItems": found.items}, "AWS Config", complete_to))
-    groups = sorted({(g["group_id"], region_of.get(g["eni_id"], "")) for g, _ in rows.tables.get("eni_groups", [])
-                     if g["group_id"] and g["group_id"] not in known_groups})
-    more = fetch(session_or_clients, [Resource(SG_TYPE, g, r) for g, r in groups if r], start, end, endpoint_url)
+    groups = sorted(
+        {
+            (g["group_id"], region_of.get(g["eni_id"], ""))
+            for g, _ in rows.tables.get("eni_groups", [])
+            if g["group_id"] and g["group_id"] not in known_groups
+        }
+    )
+    more = fetch(
+        session_or_clients,
+        [Resource(SG_TYPE, g, r) for g, r in groups if r],
+        start,
+        end,
+        endpoint_url,
+    )
     items = found.items + more.items
     not_recorded = [r.resource_id for r in found.not_recorded + more.not_recorded]
-    stored = write_config_history(dd, items, source="aws", complete_to=complete_to,
-                                  inputs={"endpoint_url": endpoint_url} if endpoint_url else {}) if items else None
-    return ConfigLookup((start, end), len(enis), missing, [g for g, _ in groups], not_recorded, stored)
+    stored = (
+        write_config_history(
+            dd,
+            items,
+            source="aws",
+            complete_to=complete_to,
+            inputs={"endpoint_url": endpoint_url} if endpoint_url else {},
+        )
+        if items
+        else None
+    )
+    return ConfigLookup(
+        (start, end), len(enis), missing, [g for g, _ in groups], not_recorded, stored
+    )

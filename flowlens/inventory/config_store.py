@@ -42,12 +42,23 @@ class ConfigHistoryInfo:
     inputs: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": str(self.path), "complete_to": self.complete_to.isoformat() if self.complete_to else None, "source": self.source,
-                "items": self.items, "resources": self.resources, "deleted": self.deleted, "inputs": self.inputs}
+        return {
+            "path": str(self.path),
+            "complete_to": self.complete_to.isoformat() if self.complete_to else None,
+            "source": self.source,
+            "items": self.items,
+            "resources": self.resources,
+            "deleted": self.deleted,
+            "inputs": self.inputs,
+        }
 
 
 def write_config_history(
-    dd: DataDir, items: Sequence[dict[str, Any]], *, source: str, complete_to: datetime | None,
+    dd: DataDir,
+    items: Sequence[dict[str, Any]],
+    *,
+    source: str,
+    complete_to: datetime | None,
     inputs: dict[str, str] | None = None,
 ) -> ConfigHistoryInfo:
     """Store one fetch of raw configuration items (checked readable first: a bad item fails here).
@@ -55,13 +66,18 @@ def write_config_history(
     ``complete_to``: the history holds every change up to this moment (the newest item of a
     resource is certain until then); None for files of unknown age.
     """
-    parsed = parse_items({"configurationItems": list(items)}, f"{source} config history", complete_to)
+    parsed = parse_items(
+        {"configurationItems": list(items)}, f"{source} config history", complete_to
+    )
     from flowlens.inventory.snapshot import stamp_of
 
     body = json.dumps(list(items), sort_keys=True, default=_json_default)
     digest = hashlib.sha256(f"{body}|{complete_to}".encode()).hexdigest()
-    summary = (len(parsed), len({(i.resource_type, i.resource_id) for i in parsed}),
-               sum(1 for i in parsed if i.configuration is None))
+    summary = (
+        len(parsed),
+        len({(i.resource_type, i.resource_id) for i in parsed}),
+        sum(1 for i in parsed if i.configuration is None),
+    )
     for existing in _stored_files(dd):
         if _digest_of(existing) == digest:  # the same fetch again (a re-run): nothing new to store
             log.info("these %d configuration items are stored already in %s", len(parsed), existing)
@@ -72,17 +88,29 @@ def write_config_history(
     while path.exists():  # two fetches in one second: keep both
         n += 1
         path = dd.config_history / f"{stamp_of(moment)}-{n}.json"
-    doc = {"fetched_at": moment.isoformat(), "complete_to": complete_to.astimezone(UTC).isoformat() if complete_to else None,
-           "source": source, "inputs": dict(inputs or {}), "sha256": digest, "configurationItems": list(items)}
+    doc = {
+        "fetched_at": moment.isoformat(),
+        "complete_to": complete_to.astimezone(UTC).isoformat() if complete_to else None,
+        "source": source,
+        "inputs": dict(inputs or {}),
+        "sha256": digest,
+        "configurationItems": list(items),
+    }
     write_text_atomic(json.dumps(doc, indent=1, default=_json_default) + "\n", path)
     info = ConfigHistoryInfo(path, complete_to, source, *summary, dict(inputs or {}))
-    log.info("stored %d configuration items of %d resources in %s", info.items, info.resources, path)
+    log.info(
+        "stored %d configuration items of %d resources in %s", info.items, info.resources, path
+    )
     return info
 
 
 def _stored_files(dd: DataDir) -> list[Path]:
     folder = dd.config_history
-    return sorted(p for p in folder.glob("*.json") if not p.name.startswith(".")) if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+        if folder.is_dir()
+        else []
+    )
 
 
 def _digest_of(path: Path) -> str | None:

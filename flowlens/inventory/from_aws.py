@@ -38,8 +38,17 @@ def retry_config() -> Config:
     """Adaptive retries (client-side rate limiting on throttling); ``$AWS_MAX_ATTEMPTS`` overrides 10."""
     attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
     return Config(retries={"mode": "adaptive", "max_attempts": attempts})
-_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure",
-           "InvalidClientTokenId", "UnrecognizedClientException", "OptInRequired"}
+
+
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "OptInRequired",
+}
 
 #: (kind, client method, response key) of the per-region describe calls.
 DESCRIBE_CALLS: tuple[tuple[str, str, str], ...] = (
@@ -69,7 +78,9 @@ def ec2_client(source: ClientSource, region: str, endpoint_url: str | None = Non
         if region not in source:
             raise AwsAccessError(f"no EC2 client was given for region {region}")
         return source[region]
-    return source.client("ec2", region_name=region, endpoint_url=endpoint_url, config=retry_config())
+    return source.client(
+        "ec2", region_name=region, endpoint_url=endpoint_url, config=retry_config()
+    )
 
 
 def _api_name(client: Any, method: str) -> str:
@@ -82,17 +93,25 @@ def _access_error(client: Any, method: str, region: str, exc: Exception) -> AwsA
         code = exc.response.get("Error", {}).get("Code", "")
         text = exc.response.get("Error", {}).get("Message", "")
         if code in _DENIED:
-            return AwsAccessError(f"{region}: {action} was refused ({code}: {text}); grant {action} "
-                                  f"(the full policy is in docs/inventory.md, 'IAM permissions')")
+            return AwsAccessError(
+                f"{region}: {action} was refused ({code}: {text}); grant {action} "
+                f"(the full policy is in docs/inventory.md, 'IAM permissions')"
+            )
         return AwsAccessError(f"{region}: {action} failed ({code}: {text})")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return AwsAccessError(f"{region}: no AWS credentials found; set AWS_PROFILE/--profile or AWS_ACCESS_KEY_ID")
+        return AwsAccessError(
+            f"{region}: no AWS credentials found; set AWS_PROFILE/--profile or AWS_ACCESS_KEY_ID"
+        )
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
-        return AwsAccessError(f"{region}: cannot reach the EC2 endpoint ({exc}); check --endpoint-url and the network")
+        return AwsAccessError(
+            f"{region}: cannot reach the EC2 endpoint ({exc}); check --endpoint-url and the network"
+        )
     return AwsAccessError(f"{region}: {action} failed: {exc}")
 
 
-def _collect(client: Any, method: str, key: str, region: str, **params: Any) -> list[dict[str, Any]]:
+def _collect(
+    client: Any, method: str, key: str, region: str, **params: Any
+) -> list[dict[str, Any]]:
     """Every item of a (paginated) describe call."""
     try:
         if client.can_paginate(method):
@@ -116,7 +135,9 @@ def collect_region(client: Any, region: str, raw: RawInventory) -> None:
         if pl.get("Version") is not None:
             params["TargetVersion"] = pl["Version"]
         entries = _collect(client, "get_managed_prefix_list_entries", "Entries", region, **params)
-        raw.entries.append(PrefixListEntries(pl["PrefixListId"], pl.get("Version"), region, entries))
+        raw.entries.append(
+            PrefixListEntries(pl["PrefixListId"], pl.get("Version"), region, entries)
+        )
 
 
 def collect_stale(client: Any, region: str, raw: RawInventory) -> bool:
@@ -128,15 +149,25 @@ def collect_stale(client: Any, region: str, raw: RawInventory) -> bool:
     found: list[dict[str, Any]] = []
     try:
         for vpc in [v for r, v in raw.items["vpcs"] if r == region]:
-            found += _collect(client, "describe_stale_security_groups", "StaleSecurityGroupSet", region, VpcId=vpc["VpcId"])
+            found += _collect(
+                client,
+                "describe_stale_security_groups",
+                "StaleSecurityGroupSet",
+                region,
+                VpcId=vpc["VpcId"],
+            )
     except AwsAccessError as exc:
-        log.warning("stale security-group references not checked, sg_rules.stale left NULL: %s", exc)
+        log.warning(
+            "stale security-group references not checked, sg_rules.stale left NULL: %s", exc
+        )
         return False
     raw.add("stale_security_groups", region, found)
     return True
 
 
-def collect(source: ClientSource, regions: list[str], endpoint_url: str | None = None) -> RawInventory:
+def collect(
+    source: ClientSource, regions: list[str], endpoint_url: str | None = None
+) -> RawInventory:
     """The raw inventory of every region in ``regions``."""
     raw = RawInventory()
     stale_ok: list[bool] = []

@@ -88,7 +88,9 @@ def partition_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]
     return ec2, config
 
 
-def read_files(paths: Iterable[str | Path], region: str | None = None) -> tuple[RawInventory, dict[str, str]]:
+def read_files(
+    paths: Iterable[str | Path], region: str | None = None
+) -> tuple[RawInventory, dict[str, str]]:
     """All files into one raw inventory; also returns {file: shape kind} for the snapshot record."""
     raw = RawInventory()
     inputs = {str(p): read_file(p, raw, region) for p in expand_paths(paths)}

@@ -46,28 +46,49 @@ _PATTERNS = {kind: re.compile(rf"^{prefix}-{_WORDS}$") for kind, (prefix, _) in 
 #: (table, column) → the kind its values must be.
 ID_COLUMNS: dict[tuple[str, str], str] = {
     ("vpcs", "vpc_id"): "vpc",
-    ("subnets", "subnet_id"): "subnet", ("subnets", "vpc_id"): "vpc", ("subnets", "nacl_id"): "acl",
-    ("security_groups", "group_id"): "sg", ("security_groups", "vpc_id"): "vpc",
-    ("sg_rules", "rule_id"): "sgr", ("sg_rules", "group_id"): "sg", ("sg_rules", "vpc_id"): "vpc",
-    ("sg_rules", "peer_vpc_id"): "vpc", ("sg_rules", "peering_connection_id"): "pcx",
-    ("stale_sg_rules", "group_id"): "sg", ("stale_sg_rules", "vpc_id"): "vpc",
-    ("sg_references", "group_id"): "sg", ("sg_references", "referencing_vpc_id"): "vpc",
-    ("enis", "eni_id"): "eni", ("enis", "vpc_id"): "vpc", ("enis", "subnet_id"): "subnet",
+    ("subnets", "subnet_id"): "subnet",
+    ("subnets", "vpc_id"): "vpc",
+    ("subnets", "nacl_id"): "acl",
+    ("security_groups", "group_id"): "sg",
+    ("security_groups", "vpc_id"): "vpc",
+    ("sg_rules", "rule_id"): "sgr",
+    ("sg_rules", "group_id"): "sg",
+    ("sg_rules", "vpc_id"): "vpc",
+    ("sg_rules", "peer_vpc_id"): "vpc",
+    ("sg_rules", "peering_connection_id"): "pcx",
+    ("stale_sg_rules", "group_id"): "sg",
+    ("stale_sg_rules", "vpc_id"): "vpc",
+    ("sg_references", "group_id"): "sg",
+    ("sg_references", "referencing_vpc_id"): "vpc",
+    ("enis", "eni_id"): "eni",
+    ("enis", "vpc_id"): "vpc",
+    ("enis", "subnet_id"): "subnet",
     ("enis", "instance_id"): "i",
-    ("eni_groups", "eni_id"): "eni", ("eni_groups", "group_id"): "sg",
+    ("eni_groups", "eni_id"): "eni",
+    ("eni_groups", "group_id"): "sg",
     ("eni_ips", "eni_id"): "eni",
-    ("nacls", "nacl_id"): "acl", ("nacls", "vpc_id"): "vpc",
+    ("nacls", "nacl_id"): "acl",
+    ("nacls", "vpc_id"): "vpc",
     ("nacl_entries", "nacl_id"): "acl",
-    ("prefix_lists", "prefix_list_id"): "pl", ("prefix_list_entries", "prefix_list_id"): "pl",
+    ("prefix_lists", "prefix_list_id"): "pl",
+    ("prefix_list_entries", "prefix_list_id"): "pl",
     ("flow_logs", "flow_log_id"): "fl",
-    ("eni_coverage", "eni_id"): "eni", ("eni_coverage", "flow_log_id"): "fl",
+    ("eni_coverage", "eni_id"): "eni",
+    ("eni_coverage", "flow_log_id"): "fl",
 }
 #: Other columns an id-like value lands in (owner ids, a peer that may be a group's name, which AWS
 #: lets hold spaces, ``$`` and braces): no control character (a newline ends a comment in plan.sh).
 _SAFE = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$")
-_FREE_COLUMNS = {("sg_rules", "peer"), ("sg_rules", "group_owner_id"), ("sg_rules", "peer_owner_id"),
-                 ("security_groups", "owner_id"), ("enis", "owner_id"), ("flow_logs", "resource_id"),
-                 ("stale_sg_rules", "peer"), ("stale_sg_rules", "peering_connection_id")}
+_FREE_COLUMNS = {
+    ("sg_rules", "peer"),
+    ("sg_rules", "group_owner_id"),
+    ("sg_rules", "peer_owner_id"),
+    ("security_groups", "owner_id"),
+    ("enis", "owner_id"),
+    ("flow_logs", "resource_id"),
+    ("stale_sg_rules", "peer"),
+    ("stale_sg_rules", "peering_connection_id"),
+}
 
 
 def check_id(table: str, column: str, value: str) -> None:
@@ -75,11 +96,15 @@ def check_id(table: str, column: str, value: str) -> None:
     kind = ID_COLUMNS.get((table, column))
     if kind is None:
         if (table, column) in _FREE_COLUMNS and (len(value) > _MAX or not _SAFE.match(value)):
-            raise NormalizeError(f"{table}.{column} {value!r} is not an AWS id or name (it holds a control character)")
+            raise NormalizeError(
+                f"{table}.{column} {value!r} is not an AWS id or name (it holds a control character)"
+            )
         return
     if len(value) > _MAX or not _PATTERNS[kind].match(value):
         prefix, name = KINDS[kind]
-        raise NormalizeError(f"{table}.{column} {value!r} is not a {name} ({prefix}- followed by letters and digits)")
+        raise NormalizeError(
+            f"{table}.{column} {value!r} is not a {name} ({prefix}- followed by letters and digits)"
+        )
 
 
 def check_tables(tables: dict[str, pa.Table]) -> None:

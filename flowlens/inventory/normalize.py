@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 Row = dict[str, Any]
 Json = Mapping[str, Any]
 
+
 class NormalizeError(ValueError):
     """A value that cannot be normalised; callers add the file/key to the message."""
 
@@ -38,7 +39,9 @@ def protocol_number(value: str | int) -> int:
         raise NormalizeError(str(exc)) from None
 
 
-def rule_ports(protocol: int, from_port: int | None, to_port: int | None) -> tuple[int | None, int | None]:
+def rule_ports(
+    protocol: int, from_port: int | None, to_port: int | None
+) -> tuple[int | None, int | None]:
     """FromPort/ToPort as stored: kept for TCP/UDP/ICMP/ICMPv6, NULL where ports do not apply.
 
     AWS: "-1 or a protocol number other than tcp, udp, icmp, or icmpv6 allows traffic on all
@@ -150,11 +153,18 @@ def rule_peer(rule: Json) -> Peer:
         return Peer("prefix_list", str(clean_id(rule["PrefixListId"])), desc)
     if rule.get("ReferencedGroupInfo"):
         return _sg_peer(rule["ReferencedGroupInfo"], desc)
-    raise NormalizeError("the rule has none of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo")
+    raise NormalizeError(
+        "the rule has none of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo"
+    )
 
 
 def derived_rule_id(
-    group_id: str, direction: str, protocol: int, from_port: int | None, to_port: int | None, peer: str
+    group_id: str,
+    direction: str,
+    protocol: int,
+    from_port: int | None,
+    to_port: int | None,
+    peer: str,
 ) -> str:
     """``sgr-derived-`` + 17 hex digits of SHA-256 over the rule's identity.
 
@@ -200,22 +210,33 @@ def _rule_row(
     }
 
 
-def _checked_ports(protocol: int, raw_protocol: Any, from_port: Any, to_port: Any, where: str) -> tuple[int | None, int | None]:
+def _checked_ports(
+    protocol: int, raw_protocol: Any, from_port: Any, to_port: Any, where: str
+) -> tuple[int | None, int | None]:
     lo, hi = rule_ports(protocol, from_port, to_port)
     if protocol in (6, 17) and (lo is None or hi is None or lo < 0 or hi < 0):
         # The authorize-security-group-ingress doc example echoes an ICMP rule as tcp -1/-1.
         # Kept as written (it then matches no TCP port) rather than guessed into "all ports".
-        log.warning("%s: IpProtocol %r with ports %r-%r is not a valid port range; kept as given",
-                    where, raw_protocol, from_port, to_port)
+        log.warning(
+            "%s: IpProtocol %r with ports %r-%r is not a valid port range; kept as given",
+            where,
+            raw_protocol,
+            from_port,
+            to_port,
+        )
     return lo, hi
 
 
-def permission_rules(group: Json, permission: Json, direction: str, region: str | None) -> Iterator[Row]:
+def permission_rules(
+    group: Json, permission: Json, direction: str, region: str | None
+) -> Iterator[Row]:
     """Rows for one ``IpPermission`` of describe-security-groups: one per (permission × source)."""
     group_id = str(clean_id(group.get("GroupId")))
     raw = permission.get("IpProtocol", "-1")
     protocol = protocol_number(raw)
-    ports = _checked_ports(protocol, raw, permission.get("FromPort"), permission.get("ToPort"), group_id)
+    ports = _checked_ports(
+        protocol, raw, permission.get("FromPort"), permission.get("ToPort"), group_id
+    )
     base: Row = {
         "rule_id_source": "derived",
         "group_id": group_id,
@@ -277,23 +298,37 @@ def stale_rules(stale_group: Json) -> Iterator[Row]:
         for permission in stale_group.get(key) or []:
             raw = permission.get("IpProtocol", "-1")
             protocol = protocol_number(raw)
-            lo, hi = _checked_ports(protocol, raw, permission.get("FromPort"), permission.get("ToPort"), group_id)
+            lo, hi = _checked_ports(
+                protocol, raw, permission.get("FromPort"), permission.get("ToPort"), group_id
+            )
             for peer in permission_peers(permission):
                 yield {
                     "rule_key": derived_rule_id(group_id, direction, protocol, lo, hi, peer.peer),
-                    "group_id": group_id, "group_name": stale_group.get("GroupName"),
-                    "vpc_id": clean_id(stale_group.get("VpcId")), "direction": direction,
-                    "ip_protocol": protocol, "from_port": lo, "to_port": hi,
-                    "peer_type": peer.peer_type, "peer": peer.peer, "peer_vpc_id": peer.vpc_id,
+                    "group_id": group_id,
+                    "group_name": stale_group.get("GroupName"),
+                    "vpc_id": clean_id(stale_group.get("VpcId")),
+                    "direction": direction,
+                    "ip_protocol": protocol,
+                    "from_port": lo,
+                    "to_port": hi,
+                    "peer_type": peer.peer_type,
+                    "peer": peer.peer,
+                    "peer_vpc_id": peer.vpc_id,
                     "peering_connection_id": peer.peering_connection_id,
-                    "peering_status": peer.peering_status, "description": peer.description,
+                    "peering_status": peer.peering_status,
+                    "description": peer.description,
                 }
 
 
 def rule_key(row: Row) -> str:
     """The identity hash of any sg_rules row (api or derived), used to join stale marks."""
     return derived_rule_id(
-        str(row["group_id"]), row["direction"], row["ip_protocol"], row["from_port"], row["to_port"], row["peer"]
+        str(row["group_id"]),
+        row["direction"],
+        row["ip_protocol"],
+        row["from_port"],
+        row["to_port"],
+        row["peer"],
     )
 
 

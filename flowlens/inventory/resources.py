@@ -51,12 +51,18 @@ def vpc(item: Json, region: str | None) -> Row:
 
 
 def _associated(assoc: Json) -> bool:
-    state = (assoc.get("Ipv6CidrBlockState") or assoc.get("CidrBlockState") or {}).get("State", "associated")
+    state = (assoc.get("Ipv6CidrBlockState") or assoc.get("CidrBlockState") or {}).get(
+        "State", "associated"
+    )
     return state in ("associated", "associating")
 
 
 def _vpc_cidrs(item: Json) -> list[str]:
-    cidrs = [a["CidrBlock"] for a in item.get("CidrBlockAssociationSet") or [] if a.get("CidrBlock") and _associated(a)]
+    cidrs = [
+        a["CidrBlock"]
+        for a in item.get("CidrBlockAssociationSet") or []
+        if a.get("CidrBlock") and _associated(a)
+    ]
     if not cidrs and item.get("CidrBlock"):
         cidrs = [item["CidrBlock"]]
     return [canonical_cidr(c) for c in cidrs]
@@ -138,7 +144,11 @@ def eni_groups(item: Json) -> Iterator[Row]:
     """Every SG of the ENI (all of them, in the API's order)."""
     eni_id = clean_id(item.get("NetworkInterfaceId"))
     for g in item.get("Groups") or []:
-        yield {"eni_id": eni_id, "group_id": clean_id(g.get("GroupId")), "group_name": g.get("GroupName")}
+        yield {
+            "eni_id": eni_id,
+            "group_id": clean_id(g.get("GroupId")),
+            "group_name": g.get("GroupName"),
+        }
 
 
 def is_aws_managed(name: str | None, owner_id: str | None) -> bool:
@@ -167,11 +177,18 @@ def _family_of_cidrs(cidrs: list[str] | None) -> str | None:
     return "IPv6" if ":" in cidrs[0] else "IPv4"
 
 
-def prefix_list_entries(prefix_list_id: str, version: int | None, entries: Iterable[Json]) -> Iterator[Row]:
+def prefix_list_entries(
+    prefix_list_id: str, version: int | None, entries: Iterable[Json]
+) -> Iterator[Row]:
     for e in entries:
         cidr = canonical_cidr(e["Cidr"])
-        yield {"prefix_list_id": prefix_list_id, "version": version, "cidr": cidr, **addr_columns(cidr),
-               "description": e.get("Description")}
+        yield {
+            "prefix_list_id": prefix_list_id,
+            "version": version,
+            "cidr": cidr,
+            **addr_columns(cidr),
+            "description": e.get("Description"),
+        }
 
 
 def resource_type(resource_id: str | None) -> str | None:
@@ -227,12 +244,17 @@ def eni_coverage(enis: Iterable[Row], flow_logs: Iterable[Row]) -> list[Row]:
     for e in enis:
         for via, key in (("vpc", e["vpc_id"]), ("subnet", e["subnet_id"]), ("eni", e["eni_id"])):
             for fl in by_resource.get(key or "", []):
-                rows.append({
-                    "eni_id": e["eni_id"], "flow_log_id": fl["flow_log_id"], "via": via,
-                    "traffic_type": fl["traffic_type"], "log_format": fl["log_format"],
-                    "max_aggregation_interval": fl["max_aggregation_interval"],
-                    "creation_time": fl["creation_time"],
-                })
+                rows.append(
+                    {
+                        "eni_id": e["eni_id"],
+                        "flow_log_id": fl["flow_log_id"],
+                        "via": via,
+                        "traffic_type": fl["traffic_type"],
+                        "log_format": fl["log_format"],
+                        "max_aggregation_interval": fl["max_aggregation_interval"],
+                        "creation_time": fl["creation_time"],
+                    }
+                )
     return rows
 
 

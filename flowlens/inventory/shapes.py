@@ -13,7 +13,10 @@ from flowlens.inventory.normalize import Json
 #: top-level key → (raw kind, the command that prints it). Order matters only for docs.
 SHAPES: dict[str, tuple[str, str]] = {
     "SecurityGroups": ("security_groups", "describe-security-groups"),
-    "SecurityGroupRules": ("security_group_rules", "describe-security-group-rules / authorize-security-group-*"),
+    "SecurityGroupRules": (
+        "security_group_rules",
+        "describe-security-group-rules / authorize-security-group-*",
+    ),
     "NetworkInterfaces": ("network_interfaces", "describe-network-interfaces"),
     "NetworkInterface": ("network_interfaces", "create-network-interface"),
     "NetworkAcls": ("network_acls", "describe-network-acls"),
@@ -21,10 +24,16 @@ SHAPES: dict[str, tuple[str, str]] = {
     "Vpcs": ("vpcs", "describe-vpcs"),
     "FlowLogs": ("flow_logs", "describe-flow-logs"),
     "PrefixLists": ("prefix_lists", "describe-managed-prefix-lists / describe-prefix-lists"),
-    "Entries": ("prefix_list_entries", "get-managed-prefix-list-entries (file name must contain the pl- id)"),
+    "Entries": (
+        "prefix_list_entries",
+        "get-managed-prefix-list-entries (file name must contain the pl- id)",
+    ),
     "StaleSecurityGroupSet": ("stale_security_groups", "describe-stale-security-groups"),
     "SecurityGroupsReferenceSet": ("sg_references", "describe-security-group-references"),
-    "SecurityGroupReferenceSet": ("sg_references", "describe-security-group-references (API spelling)"),
+    "SecurityGroupReferenceSet": (
+        "sg_references",
+        "describe-security-group-references (API spelling)",
+    ),
 }
 
 _PL_ID_RE = re.compile(r"\b(pl-[0-9a-zA-Z]+)")
@@ -48,7 +57,9 @@ def detect(doc: Any, path: Path) -> Shape:
             if key in doc:
                 return _shape(key, kind, doc[key], path)
     found = ", ".join(sorted(doc)) if isinstance(doc, dict) else type(doc).__name__
-    raise InputError(f"{path}: not a recognised AWS CLI output (top-level: {found}); accepted shapes are: {accepted_shapes()}")
+    raise InputError(
+        f"{path}: not a recognised AWS CLI output (top-level: {found}); accepted shapes are: {accepted_shapes()}"
+    )
 
 
 def _shape(key: str, kind: str, value: Any, path: Path) -> Shape:

@@ -77,8 +77,13 @@ def _free_stamp(dd: DataDir, taken_at: datetime) -> tuple[str, datetime]:
 
 
 def write_snapshot(
-    inventory: InventoryTables, dd: DataDir, *, source: str, regions: list[str],
-    inputs: dict[str, str] | None = None, taken_at: datetime | None = None,
+    inventory: InventoryTables,
+    dd: DataDir,
+    *,
+    source: str,
+    regions: list[str],
+    inputs: dict[str, str] | None = None,
+    taken_at: datetime | None = None,
 ) -> SnapshotInfo:
     """Write every table and ``snapshot.json``; the folder appears complete or not at all."""
     stamp, moment = _free_stamp(dd, taken_at or datetime.now(UTC))
@@ -87,21 +92,47 @@ def write_snapshot(
     reused: dict[str, str] = {}
     with atomic_dir(final) as tmp:
         for name, table in inventory.tables.items():
-            if previous is not None and _link_if_same(table, dd.snapshot_dir(previous) / f"{name}.parquet", tmp / f"{name}.parquet"):
+            if previous is not None and _link_if_same(
+                table, dd.snapshot_dir(previous) / f"{name}.parquet", tmp / f"{name}.parquet"
+            ):
                 reused[name] = previous
             else:
                 write_parquet_atomic(table, tmp / f"{name}.parquet")
-        info = SnapshotInfo(stamp, final, moment, source, sorted(regions), dict(inputs or {}),
-                            inventory.row_counts(), reused, list(inventory.observed))
-        (tmp / "snapshot.json").write_text(json.dumps(info.to_dict() | {"path": None}, indent=2) + "\n")
+        info = SnapshotInfo(
+            stamp,
+            final,
+            moment,
+            source,
+            sorted(regions),
+            dict(inputs or {}),
+            inventory.row_counts(),
+            reused,
+            list(inventory.observed),
+        )
+        (tmp / "snapshot.json").write_text(
+            json.dumps(info.to_dict() | {"path": None}, indent=2) + "\n"
+        )
     unobserved = [t for t in inventory.tables if t not in inventory.observed]
     if unobserved:
-        auxiliary = set(unobserved) <= {"stale_sg_rules", "sg_references"}  # optional describe-* outputs
-        log.log(logging.INFO if auxiliary else logging.WARNING, "snapshot %s: no input for %s; these tables are empty and the timeline ignores them for this "
-                    "snapshot", stamp, ", ".join(unobserved))
+        auxiliary = set(unobserved) <= {
+            "stale_sg_rules",
+            "sg_references",
+        }  # optional describe-* outputs
+        log.log(
+            logging.INFO if auxiliary else logging.WARNING,
+            "snapshot %s: no input for %s; these tables are empty and the timeline ignores them for this "
+            "snapshot",
+            stamp,
+            ", ".join(unobserved),
+        )
     if reused:
-        log.info("snapshot %s: %d of %d tables unchanged since %s, linked", stamp, len(reused),
-                 len(inventory.tables), previous)
+        log.info(
+            "snapshot %s: %d of %d tables unchanged since %s, linked",
+            stamp,
+            len(reused),
+            len(inventory.tables),
+            previous,
+        )
     return info
 
 

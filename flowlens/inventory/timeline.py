@@ -49,7 +49,11 @@ SOURCE_CONFIG = "config"
 
 #: The columns every timeline table has after its inventory columns.
 TIMELINE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
-    ("valid_from", TS), ("valid_to", TS), ("seen_from", TS), ("seen_to", TS), ("source", pa.string()),
+    ("valid_from", TS),
+    ("valid_to", TS),
+    ("seen_from", TS),
+    ("seen_to", TS),
+    ("source", pa.string()),
 )
 TIMELINE_COLUMN_NAMES: tuple[str, ...] = tuple(n for n, _ in TIMELINE_COLUMNS)
 
@@ -127,7 +131,9 @@ class Timeline:
         t = self.tables[table]
         m = pa.scalar(moment.astimezone(UTC), TS)
         if certain:
-            return t.filter(pc.and_(pc.less_equal(t["seen_from"], m), pc.greater_equal(t["seen_to"], m)))
+            return t.filter(
+                pc.and_(pc.less_equal(t["seen_from"], m), pc.greater_equal(t["seen_to"], m))
+            )
         return t.filter(pc.and_(pc.less_equal(t["valid_from"], m), pc.greater(t["valid_to"], m)))
 
 
@@ -163,7 +169,9 @@ class _Narrowing:
             self._attach[key] = _attach_times(snap.tables)
         return self._attach[key]
 
-    def of(self, table: str, row: Row, snap: SnapshotTables) -> tuple[datetime | None, datetime | None]:
+    def of(
+        self, table: str, row: Row, snap: SnapshotTables
+    ) -> tuple[datetime | None, datetime | None]:
         """(floor for valid_from, time seen_from may move back to) for a run starting at ``snap``."""
         if table == "enis":
             at = _aware(row.get("attach_time"))
@@ -179,7 +187,9 @@ class _Narrowing:
             floor = max(t for t in (ct, at) if t is not None) if (ct or at) else None
             # The ENI is covered since the later of the log's creation and the ENI's attachment;
             # without the attachment time an ENI newer than a VPC-level log would be overclaimed.
-            certain = floor if (ct is not None and (at is not None or row.get("via") == "eni")) else None
+            certain = (
+                floor if (ct is not None and (at is not None or row.get("via") == "eni")) else None
+            )
             return floor, certain
         return None, None
 
@@ -198,6 +208,7 @@ def narrow(interval: Interval, floor: datetime | None, earlier_seen: datetime | 
 
 
 # --- building ---------------------------------------------------------------------------------
+
 
 def _freeze(value: Any) -> Hashable:
     if isinstance(value, list | tuple):
@@ -260,8 +271,11 @@ def _groups(name: str, observed: Sequence[SnapshotTables]) -> list[tuple[int, in
 
 #: Tables without a region column, and the table (and key) that gives their rows' region.
 _REGION_VIA: dict[str, tuple[str, str]] = {
-    "eni_groups": ("enis", "eni_id"), "eni_ips": ("enis", "eni_id"), "eni_coverage": ("enis", "eni_id"),
-    "nacl_entries": ("nacls", "nacl_id"), "prefix_list_entries": ("prefix_lists", "prefix_list_id"),
+    "eni_groups": ("enis", "eni_id"),
+    "eni_ips": ("enis", "eni_id"),
+    "eni_coverage": ("enis", "eni_id"),
+    "nacl_entries": ("nacls", "nacl_id"),
+    "prefix_list_entries": ("prefix_lists", "prefix_list_id"),
 }
 
 
@@ -273,7 +287,9 @@ def _region_maps(snaps: Sequence[SnapshotTables]) -> dict[str, dict[str, str]]:
         for snap in snaps:
             t = snap.tables.get(table)
             if t is not None and "region" in t.column_names:
-                for k, r in zip(t.column(key).to_pylist(), t.column("region").to_pylist(), strict=True):
+                for k, r in zip(
+                    t.column(key).to_pylist(), t.column("region").to_pylist(), strict=True
+                ):
                     if k and r:
                         found.setdefault(k, r)
     return maps
@@ -287,8 +303,12 @@ def _row_region(name: str, row: Row, maps: Mapping[str, Mapping[str, str]]) -> s
     return str(region) if region else None
 
 
-def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narrowing,
-                   regions: Mapping[str, Mapping[str, str]] | None = None) -> list[tuple[Row, Interval]]:
+def _snapshot_rows(
+    name: str,
+    snaps: Sequence[SnapshotTables],
+    narrowing: _Narrowing,
+    regions: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[tuple[Row, Interval]]:
     observed = [s for s in snaps if s.tables.get(name) is not None]
     times = [s.ref.taken_at for s in observed]
     groups = _groups(name, observed)
@@ -317,24 +337,38 @@ def _snapshot_rows(name: str, snaps: Sequence[SnapshotTables], narrowing: _Narro
             present[g] = True
         for gi, gj in runs(present):
             first, last = groups[gi][0], groups[gj][1]
-            interval = Interval(times[groups[gi - 1][1]] + JUST_AFTER if gi > 0 else FAR_PAST,
-                                times[groups[gj + 1][0]] if gj + 1 < len(groups) else FAR_FUTURE,
-                                times[first], times[last])
+            interval = Interval(
+                times[groups[gi - 1][1]] + JUST_AFTER if gi > 0 else FAR_PAST,
+                times[groups[gj + 1][0]] if gj + 1 < len(groups) else FAR_FUTURE,
+                times[first],
+                times[last],
+            )
             floor, earlier = narrowing.of(name, row, observed[first])
             out.append((row, narrow(interval, floor, earlier)))
     return out
 
 
-def _regional_runs(name: str, row: Row, in_groups: Sequence[int], groups: Sequence[tuple[int, int, pa.Table]],
-                   observed: Sequence[SnapshotTables], region: str, narrowing: _Narrowing) -> list[tuple[Row, Interval]]:
+def _regional_runs(
+    name: str,
+    row: Row,
+    in_groups: Sequence[int],
+    groups: Sequence[tuple[int, int, pa.Table]],
+    observed: Sequence[SnapshotTables],
+    region: str,
+    narrowing: _Narrowing,
+) -> list[tuple[Row, Interval]]:
     """Runs of a row over only the snapshots that covered its region (or showed it anyway)."""
     shown = {p for g in in_groups for p in range(groups[g][0], groups[g][1] + 1)}
     positions = [p for p, s in enumerate(observed) if s.covers(region) or p in shown]
     times = [observed[p].ref.taken_at for p in positions]
     out: list[tuple[Row, Interval]] = []
     for i, j in runs([p in shown for p in positions]):
-        interval = Interval(times[i - 1] + JUST_AFTER if i > 0 else FAR_PAST,
-                            times[j + 1] if j + 1 < len(positions) else FAR_FUTURE, times[i], times[j])
+        interval = Interval(
+            times[i - 1] + JUST_AFTER if i > 0 else FAR_PAST,
+            times[j + 1] if j + 1 < len(positions) else FAR_FUTURE,
+            times[i],
+            times[j],
+        )
         floor, earlier = narrowing.of(name, row, observed[positions[i]])
         out.append((row, narrow(interval, floor, earlier)))
     return out
@@ -343,13 +377,23 @@ def _regional_runs(name: str, row: Row, in_groups: Sequence[int], groups: Sequen
 def _table(name: str, rows: Iterable[tuple[Row, Interval, str]]) -> pa.Table:
     out = []
     for row, iv, source in rows:
-        out.append({**row, "valid_from": iv.valid_from, "valid_to": iv.valid_to,
-                    "seen_from": iv.seen_from, "seen_to": iv.seen_to, "source": source})
+        out.append(
+            {
+                **row,
+                "valid_from": iv.valid_from,
+                "valid_to": iv.valid_to,
+                "seen_from": iv.seen_from,
+                "seen_to": iv.seen_to,
+                "source": source,
+            }
+        )
     out.sort(key=lambda r: (r["seen_from"], r["valid_from"]))
     return pa.Table.from_pylist(out, schema=timeline_schema(name))
 
 
-def build_timeline(snapshots: Sequence[SnapshotTables], config: ConfigRows | None = None) -> Timeline:
+def build_timeline(
+    snapshots: Sequence[SnapshotTables], config: ConfigRows | None = None
+) -> Timeline:
     """The timeline of ``snapshots`` (any order) and of Config history rows. Pure.
 
     Config rows are kept only for entities (ENI ids, group ids) that no snapshot here holds:
@@ -362,13 +406,23 @@ def build_timeline(snapshots: Sequence[SnapshotTables], config: ConfigRows | Non
     regions = _region_maps(snaps) if any(s.regions is not None for s in snaps) else {}
     built: dict[str, list[tuple[Row, Interval, str]]] = {}
     for name in INVENTORY_SCHEMAS:
-        rows = [(r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing, regions)]
+        rows = [
+            (r, iv, SOURCE_SNAPSHOT) for r, iv in _snapshot_rows(name, snaps, narrowing, regions)
+        ]
         if config is not None:
-            rows += [(r, iv, SOURCE_CONFIG) for r, iv in config.tables.get(name, ()) if not _held(name, r, known)]
+            rows += [
+                (r, iv, SOURCE_CONFIG)
+                for r, iv in config.tables.get(name, ())
+                if not _held(name, r, known)
+            ]
         if name == "eni_coverage":
-            rows += [(r, iv, SOURCE_CONFIG) for r, iv in config_coverage(
-                [(r, iv) for r, iv, src in built["enis"] if src == SOURCE_CONFIG],
-                [(r, iv) for r, iv, _ in built["flow_logs"]])]
+            rows += [
+                (r, iv, SOURCE_CONFIG)
+                for r, iv in config_coverage(
+                    [(r, iv) for r, iv, src in built["enis"] if src == SOURCE_CONFIG],
+                    [(r, iv) for r, iv, _ in built["flow_logs"]],
+                )
+            ]
         built[name] = rows
         tables[name] = _table(name, rows)
     refs = [s.ref for s in snaps]
@@ -384,7 +438,9 @@ def intersect(a: Interval, b: Interval) -> Interval | None:
     return Interval(vf, vt, sf, st)
 
 
-def config_coverage(enis: Sequence[tuple[Row, Interval]], flow_logs: Sequence[tuple[Row, Interval]]) -> list[tuple[Row, Interval]]:
+def config_coverage(
+    enis: Sequence[tuple[Row, Interval]], flow_logs: Sequence[tuple[Row, Interval]]
+) -> list[tuple[Row, Interval]]:
     """``eni_coverage`` rows for ENIs known from Config: the flow logs of their VPC, subnet or self.
 
     Valid while both the ENI row and the flow-log row are; certain while both are certainly.
@@ -396,29 +452,49 @@ def config_coverage(enis: Sequence[tuple[Row, Interval]], flow_logs: Sequence[tu
             by_resource.setdefault(fl["resource_id"], []).append((fl, iv))
     out: list[tuple[Row, Interval]] = []
     for eni, eiv in enis:
-        for via, key in (("vpc", eni.get("vpc_id")), ("subnet", eni.get("subnet_id")), ("eni", eni.get("eni_id"))):
+        for via, key in (
+            ("vpc", eni.get("vpc_id")),
+            ("subnet", eni.get("subnet_id")),
+            ("eni", eni.get("eni_id")),
+        ):
             for fl, fiv in by_resource.get(key or "", []):
                 both = intersect(eiv, fiv)
                 if both is not None:
-                    out.append(({"eni_id": eni["eni_id"], "flow_log_id": fl["flow_log_id"], "via": via,
-                                 "traffic_type": fl["traffic_type"], "log_format": fl["log_format"],
-                                 "max_aggregation_interval": fl["max_aggregation_interval"],
-                                 "creation_time": fl["creation_time"]}, both))
+                    out.append(
+                        (
+                            {
+                                "eni_id": eni["eni_id"],
+                                "flow_log_id": fl["flow_log_id"],
+                                "via": via,
+                                "traffic_type": fl["traffic_type"],
+                                "log_format": fl["log_format"],
+                                "max_aggregation_interval": fl["max_aggregation_interval"],
+                                "creation_time": fl["creation_time"],
+                            },
+                            both,
+                        )
+                    )
     return out
 
 
 #: table → the column naming the entity Config history can stand in for.
 ENTITY_KEYS: dict[str, tuple[str, str]] = {
-    "enis": ("eni", "eni_id"), "eni_groups": ("eni", "eni_id"), "eni_ips": ("eni", "eni_id"),
+    "enis": ("eni", "eni_id"),
+    "eni_groups": ("eni", "eni_id"),
+    "eni_ips": ("eni", "eni_id"),
     "eni_coverage": ("eni", "eni_id"),
-    "security_groups": ("sg", "group_id"), "sg_rules": ("sg", "group_id"),
+    "security_groups": ("sg", "group_id"),
+    "sg_rules": ("sg", "group_id"),
 }
 
 
 def _snapshot_entities(snaps: Sequence[SnapshotTables]) -> dict[str, set[str]]:
     known: dict[str, set[str]] = {"eni": set(), "sg": set()}
     for s in snaps:
-        for table, (kind, col) in (("enis", ("eni", "eni_id")), ("security_groups", ("sg", "group_id"))):
+        for table, (kind, col) in (
+            ("enis", ("eni", "eni_id")),
+            ("security_groups", ("sg", "group_id")),
+        ):
             t = s.tables.get(table)
             if t is not None:
                 known[kind].update(v for v in t.column(col).to_pylist() if v)

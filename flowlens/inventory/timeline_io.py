@@ -48,7 +48,9 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
     return cache[key]
 
 
-def read_snapshot_tables(dd: DataDir, stamp: str, cache: dict[tuple[int, int], pa.Table] | None = None) -> SnapshotTables:
+def read_snapshot_tables(
+    dd: DataDir, stamp: str, cache: dict[tuple[int, int], pa.Table] | None = None
+) -> SnapshotTables:
     """One snapshot's observed tables, and the regions it covered (``snapshot.json`` ``regions``).
 
     Left out: tables the snapshot has no file for, and tables its ``snapshot.json`` does not list
@@ -61,9 +63,14 @@ def read_snapshot_tables(dd: DataDir, stamp: str, cache: dict[tuple[int, int], p
     folder = dd.snapshot_dir(stamp)
     record = read_snapshot_info(dd, stamp) if (folder / "snapshot.json").is_file() else {}
     observed = set(record.get("observed", INVENTORY_TABLES))
-    tables = {name: _read(folder / f"{name}.parquet", cache)
-              for name in INVENTORY_TABLES if name in observed and (folder / f"{name}.parquet").is_file()}
-    regions = frozenset(record.get("regions") or ()) or None  # none named: taken to cover every region
+    tables = {
+        name: _read(folder / f"{name}.parquet", cache)
+        for name in INVENTORY_TABLES
+        if name in observed and (folder / f"{name}.parquet").is_file()
+    }
+    regions = (
+        frozenset(record.get("regions") or ()) or None
+    )  # none named: taken to cover every region
     return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables, regions)
 
 
@@ -86,4 +93,3 @@ def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> 
     config = load_config_rows(dd)
     log.info("timeline: %d snapshot(s) %s .. %s", len(snaps), chosen[0], chosen[-1])
     return build_timeline(snaps, config)
-

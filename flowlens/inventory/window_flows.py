@@ -33,7 +33,9 @@ def window_enis(dd: DataDir, days: Sequence[date]) -> dict[str, FlowEni]:
     counts: dict[str, int] = {}
     regions: dict[str, set[str]] = {}
     for day in days:
-        for path in sorted(dd.flows.glob(f"account_id=*/region=*/date={day.isoformat()}/*.parquet")):
+        for path in sorted(
+            dd.flows.glob(f"account_id=*/region=*/date={day.isoformat()}/*.parquet")
+        ):
             if path.name.startswith("."):
                 continue
             region = path.parent.parent.name.removeprefix("region=")

@@ -42,9 +42,16 @@ class PathChange:
     peers: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"group_id": self.group_id, "direction": self.direction.value, "rule_id": self.rule_id,
-                "change": self.change.value, "before": None if self.before is None else self.before.to_dict(),
-                "after": [r.to_dict() for r in self.after], "flows": self.flows, "peers": self.peers}
+        return {
+            "group_id": self.group_id,
+            "direction": self.direction.value,
+            "rule_id": self.rule_id,
+            "change": self.change.value,
+            "before": None if self.before is None else self.before.to_dict(),
+            "after": [r.to_dict() for r in self.after],
+            "flows": self.flows,
+            "peers": self.peers,
+        }
 
 
 def _paths(n: int) -> str:
@@ -71,14 +78,20 @@ class Delta:
         if unused:
             parts.append(f"removes {_paths(len(unused))} that saw no traffic")
         if redundant:
-            parts.append(f"removes {_paths(len(redundant))} whose {sum(p.flows for p in redundant):,} flows "
-                         "other rules still allow")
+            parts.append(
+                f"removes {_paths(len(redundant))} whose {sum(p.flows for p in redundant):,} flows "
+                "other rules still allow"
+            )
         if narrowed:
-            parts.append(f"narrows {_paths(len(narrowed))} that saw {sum(p.flows for p in narrowed):,} flows "
-                         f"to the {sum(p.peers for p in narrowed):,} peers that sent them")
+            parts.append(
+                f"narrows {_paths(len(narrowed))} that saw {sum(p.flows for p in narrowed):,} flows "
+                f"to the {sum(p.peers for p in narrowed):,} peers that sent them"
+            )
         if replaced:
-            parts.append(f"replaces {_paths(len(replaced))} that saw {sum(p.flows for p in replaced):,} flows "
-                         "by references that may widen access")
+            parts.append(
+                f"replaces {_paths(len(replaced))} that saw {sum(p.flows for p in replaced):,} flows "
+                "by references that may widen access"
+            )
         return "; ".join(parts) if parts else "changes no path"
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +108,16 @@ def connectivity_delta(recs: Sequence[Recommendation]) -> Delta:
             change = Change.REPLACED
         else:
             change = Change.NARROWED
-        out.append(PathChange(r.group_id, r.direction, r.rule_id, change, r.current, r.proposed,
-                              r.evidence.flows, r.evidence.peers))
+        out.append(
+            PathChange(
+                r.group_id,
+                r.direction,
+                r.rule_id,
+                change,
+                r.current,
+                r.proposed,
+                r.evidence.flows,
+                r.evidence.peers,
+            )
+        )
     return Delta(tuple(sorted(out, key=lambda p: (p.group_id, p.direction.value, p.rule_id))))

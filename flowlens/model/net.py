@@ -18,7 +18,13 @@ ICMPS = frozenset({ICMP, ICMPV6})
 PORTED_PROTOCOLS = PORTED | ICMPS
 
 #: IANA numbers of the protocols EC2 names, and -1 (every protocol) as ``all``.
-PROTOCOL_NAMES: Mapping[int, str] = {TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6", ALL: "all"}
+PROTOCOL_NAMES: Mapping[int, str] = {
+    TCP: "tcp",
+    UDP: "udp",
+    ICMP: "icmp",
+    ICMPV6: "icmpv6",
+    ALL: "all",
+}
 PROTOCOL_NUMBERS: Mapping[str, int] = {name: number for number, name in PROTOCOL_NAMES.items()}
 
 
@@ -63,7 +69,9 @@ def protocol_number(value: str | int) -> int:
     try:
         number = int(text)
     except ValueError:
-        raise ProtocolError(f"unknown IP protocol {value!r}; expected tcp, udp, icmp, icmpv6, -1 or 0-255") from None
+        raise ProtocolError(
+            f"unknown IP protocol {value!r}; expected tcp, udp, icmp, icmpv6, -1 or 0-255"
+        ) from None
     if number != ALL and not 0 <= number <= 255:
         raise ProtocolError(f"IP protocol {value!r} is outside 0-255")
     return number
@@ -143,9 +151,13 @@ class Rule:
         """The inverse of :meth:`to_dict`; ``direction`` is used when the dict has none."""
         proto = _opt_int(d["ip_protocol"])
         return cls(
-            Direction(str(d.get("direction") or direction)), ALL if proto is None else proto,
-            _opt_int(d.get("from_port")), _opt_int(d.get("to_port")), PeerType(str(d["peer_type"])),
-            str(d["peer"]), str(d.get("description") or ""),
+            Direction(str(d.get("direction") or direction)),
+            ALL if proto is None else proto,
+            _opt_int(d.get("from_port")),
+            _opt_int(d.get("to_port")),
+            PeerType(str(d["peer_type"])),
+            str(d["peer"]),
+            str(d.get("description") or ""),
         )
 
 

@@ -78,7 +78,8 @@ class Evidence:
         extra: dict[str, Any] = {"history": dict(self.history)} if self.history is not None else {}
         if self.permissiveness is not None:
             extra["permissiveness"] = dict(self.permissiveness)
-        return {**extra,
+        return {
+            **extra,
             "flows": self.flows,
             "connections": self.connections,
             "peers": self.peers,
@@ -105,16 +106,23 @@ class Evidence:
         if d.get("window_days") is not None and float(d["window_days"]) != round(days, 3):
             days = float(d["window_days"])  # a plan that states its own figure keeps it
         return cls(
-            start, end, days,
-            str(d.get("status") or ""), str(d.get("coverage") or ""),
-            flows=int(d.get("flows") or 0), connections=int(d.get("connections") or 0),
+            start,
+            end,
+            days,
+            str(d.get("status") or ""),
+            str(d.get("coverage") or ""),
+            flows=int(d.get("flows") or 0),
+            connections=int(d.get("connections") or 0),
             sole_flows=None if d.get("sole_flows") is None else int(d["sole_flows"]),
-            peers=int(d.get("peers") or 0), ports=int(d.get("ports") or 0),
+            peers=int(d.get("peers") or 0),
+            ports=int(d.get("ports") or 0),
             protocols=tuple(int(p) for p in d.get("protocols") or ()),
             sample_peers=tuple(str(p) for p in d.get("sample_peers") or ()),
-            first_seen=_parse_time(d.get("first_seen")), last_seen=_parse_time(d.get("last_seen")),
+            first_seen=_parse_time(d.get("first_seen")),
+            last_seen=_parse_time(d.get("last_seen")),
             public_by_observation=bool(d.get("public_by_observation")),
-            history=d.get("history"), permissiveness=d.get("permissiveness"),
+            history=d.get("history"),
+            permissiveness=d.get("permissiveness"),
         )
 
 
@@ -162,7 +170,11 @@ class Recommendation:
 
     @classmethod
     def from_dict(
-        cls, d: Mapping[str, Any], *, window: tuple[datetime, datetime], where: str = "plan",
+        cls,
+        d: Mapping[str, Any],
+        *,
+        window: tuple[datetime, datetime],
+        where: str = "plan",
         directions: Mapping[str, str] | None = None,
     ) -> Recommendation:
         """The inverse of :meth:`to_dict`, naming ``where`` in errors.
@@ -178,19 +190,36 @@ class Recommendation:
         where = f"{where} ({rule_id})"
         try:
             current = Rule.from_dict(d["current"]) if d.get("current") else None
-            direction = current.direction if current else (directions or {}).get(rule_id, Direction.INGRESS)
-            proposed = tuple(Rule.from_dict(p, direction=direction) for p in _listed(d.get("proposed")))
+            direction = (
+                current.direction if current else (directions or {}).get(rule_id, Direction.INGRESS)
+            )
+            proposed = tuple(
+                Rule.from_dict(p, direction=direction) for p in _listed(d.get("proposed"))
+            )
             evidence = Evidence.from_dict(d.get("evidence") or {}, window=window)
             action, risk = Action(str(d.get("action"))), Risk(str(d.get("risk")))
-            kind = Kind(str(d["kind"])) if d.get("kind") else _infer_kind(action, proposed, evidence)
+            kind = (
+                Kind(str(d["kind"])) if d.get("kind") else _infer_kind(action, proposed, evidence)
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise InputError(f"{where}: not a valid recommendation ({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                f"{where}: not a valid recommendation ({type(exc).__name__}: {exc})"
+            ) from None
         may_widen = d.get("may_widen")
         return cls(
-            rule_id, str(d.get("group_id") or ""), action, kind, current, proposed, evidence, risk,
-            str(d.get("risk_reason") or ""), action is Action.REPLACE if may_widen is None else bool(may_widen),
+            rule_id,
+            str(d.get("group_id") or ""),
+            action,
+            kind,
+            current,
+            proposed,
+            evidence,
+            risk,
+            str(d.get("risk_reason") or ""),
+            action is Action.REPLACE if may_widen is None else bool(may_widen),
             tuple(str(n) for n in d.get("notes") or ()),
-            str(d.get("account_id") or ""), str(d.get("region") or ""),
+            str(d.get("account_id") or ""),
+            str(d.get("region") or ""),
         )
 
 
@@ -205,7 +234,11 @@ def _infer_kind(action: Action, proposed: tuple[Rule, ...], evidence: Evidence) 
     if action is Action.REMOVE:
         return Kind.UNUSED if evidence.status == RuleStatus.UNUSED else Kind.REDUNDANT
     if action is Action.REPLACE:
-        return Kind.SG_REFERENCE if any(r.peer_type is PeerType.SG for r in proposed) else Kind.PREFIX_LIST
+        return (
+            Kind.SG_REFERENCE
+            if any(r.peer_type is PeerType.SG for r in proposed)
+            else Kind.PREFIX_LIST
+        )
     return Kind.NARROW
 
 
@@ -219,7 +252,12 @@ class Dropped:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "group_id": self.group_id, "kind": self.kind, "reason": self.reason}
+        return {
+            "rule_id": self.rule_id,
+            "group_id": self.group_id,
+            "kind": self.kind,
+            "reason": self.reason,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Dropped:
@@ -236,11 +274,18 @@ class Kept:
     label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "group_id": self.group_id, "label": self.label, "reason": self.reason}
+        return {
+            "rule_id": self.rule_id,
+            "group_id": self.group_id,
+            "label": self.label,
+            "reason": self.reason,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Kept:
-        return cls(str(d["rule_id"]), str(d["group_id"]), str(d["reason"]), str(d.get("label") or ""))
+        return cls(
+            str(d["rule_id"]), str(d["group_id"]), str(d["reason"]), str(d.get("label") or "")
+        )
 
 
 @dataclass(frozen=True)
@@ -250,7 +295,9 @@ class Verification:
     flows_checked: int
     connections_checked: int
     flows_cut: int
-    flows_not_allowed_now: int = 0  # accepted flows no current rule allows (tracked state, rule changes)
+    flows_not_allowed_now: int = (
+        0  # accepted flows no current rule allows (tracked state, rule changes)
+    )
     flows_unattributed: int = 0  # flows on ENIs no snapshot places in a group at their time
     flows_unattributed_protected: int = 0  # of those, the flows some group of their VPC allows now
     snapshot_taken_at: datetime | None = None  # of the snapshot whose rules the plan refers to
@@ -272,8 +319,11 @@ class Verification:
     def from_dict(cls, d: Mapping[str, Any]) -> Verification:
         taken = d.get("snapshot_taken_at")
         return cls(
-            int(d["flows_checked"]), int(d.get("connections_checked") or 0), int(d["flows_cut"]),
-            int(d.get("flows_not_allowed_now") or 0), int(d.get("flows_unattributed") or 0),
+            int(d["flows_checked"]),
+            int(d.get("connections_checked") or 0),
+            int(d["flows_cut"]),
+            int(d.get("flows_not_allowed_now") or 0),
+            int(d.get("flows_unattributed") or 0),
             int(d.get("flows_unattributed_protected") or 0),
             _parse_time(str(taken)) if taken else None,
             tuple(date.fromisoformat(str(x)) for x in d.get("days_analysed") or ()),
@@ -281,7 +331,12 @@ class Verification:
 
     def claim(self) -> str:
         """The proof in one sentence, never claiming "0 cut" over flows it could not check."""
-        return replay_claim(self.flows_checked, self.flows_cut, self.flows_unattributed, self.flows_unattributed_protected)
+        return replay_claim(
+            self.flows_checked,
+            self.flows_cut,
+            self.flows_unattributed,
+            self.flows_unattributed_protected,
+        )
 
 
 def replay_claim(checked: int, cut: int, unattributed: int = 0, protected: int = 0) -> str:
@@ -297,9 +352,11 @@ def replay_claim(checked: int, cut: int, unattributed: int = 0, protected: int =
         return text
     if protected >= unattributed:
         return f"{text}; {unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership"
-    return (f"{text}; {unattributed:,} flows on ENIs no snapshot places were not checked against membership "
-            f"({protected:,} of them protected in every group of their VPC that allows them; "
-            f"{unattributed - protected:,} allowed by no current rule there)")
+    return (
+        f"{text}; {unattributed:,} flows on ENIs no snapshot places were not checked against membership "
+        f"({protected:,} of them protected in every group of their VPC that allows them; "
+        f"{unattributed - protected:,} allowed by no current rule there)"
+    )
 
 
 @dataclass(frozen=True)
@@ -334,8 +391,11 @@ class Plan:
 
     def window_dict(self) -> dict[str, Any]:
         """``start``/``end``/``days`` of the analysed days, plus the window asked for and its missing days."""
-        out: dict[str, Any] = {"start": _iso(self.window_start), "end": _iso(self.window_end),
-                               "days": round(self.window_days, 3)}
+        out: dict[str, Any] = {
+            "start": _iso(self.window_start),
+            "end": _iso(self.window_end),
+            "days": round(self.window_days, 3),
+        }
         if self.analysed is not None:
             out["analysed_days"] = [d.isoformat() for d in self.analysed.analysed]
             out["requested"] = self.analysed.to_dict()
@@ -351,8 +411,10 @@ class Plan:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "dropped": [d.to_dict() for d in self.dropped],
             "kept": [k.to_dict() for k in self.kept],
-            "scope": {"accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
-                      "regions": sorted({r.region for r in self.recommendations if r.region})},
+            "scope": {
+                "accounts": sorted({r.account_id for r in self.recommendations if r.account_id}),
+                "regions": sorted({r.region for r in self.recommendations if r.region}),
+            },
             "settings": self.settings,
             "connectivity_delta": delta.to_dict()["paths"],
         }
@@ -362,11 +424,17 @@ class Plan:
 
     @classmethod
     def from_dict(
-        cls, obj: Mapping[str, Any], *, where: str = "plan", directions: Mapping[str, str] | None = None
+        cls,
+        obj: Mapping[str, Any],
+        *,
+        where: str = "plan",
+        directions: Mapping[str, str] | None = None,
     ) -> Plan:
         """The inverse of :meth:`to_dict`; errors name ``where`` (the file the plan came from)."""
         if not isinstance(obj, Mapping):
-            raise InputError(f"{where}: a plan is a JSON object with window, verification, recommendations")
+            raise InputError(
+                f"{where}: a plan is a JSON object with window, verification, recommendations"
+            )
         recs = obj.get("recommendations") or []
         if not isinstance(recs, list):
             raise InputError(f"{where}: 'recommendations' must be a list")
@@ -379,13 +447,27 @@ class Plan:
             dropped = tuple(Dropped.from_dict(d) for d in obj.get("dropped") or ())
             kept = tuple(Kept.from_dict(k) for k in obj.get("kept") or ())
         except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{where}: not a plan: needs window start/end and verification flows_checked/flows_cut "
-                             f"({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                f"{where}: not a plan: needs window start/end and verification flows_checked/flows_cut "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
         return cls(
-            start, end, verification,
-            tuple(Recommendation.from_dict(r, window=(start, end), where=f"{where} recommendation {i}",
-                                           directions=directions) for i, r in enumerate(recs)),
-            dropped, kept, dict(obj.get("settings") or {}), _analysed_from(span, where),
+            start,
+            end,
+            verification,
+            tuple(
+                Recommendation.from_dict(
+                    r,
+                    window=(start, end),
+                    where=f"{where} recommendation {i}",
+                    directions=directions,
+                )
+                for i, r in enumerate(recs)
+            ),
+            dropped,
+            kept,
+            dict(obj.get("settings") or {}),
+            _analysed_from(span, where),
         )
 
     @classmethod

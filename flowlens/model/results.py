@@ -37,14 +37,36 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # ended inside the day, change_at the first snapshot that showed it (created/changed) or
     # showed it gone (deleted), NULL otherwise.
     "rule_usage": _schema(
-        ("rule_id", S), ("group_id", S), ("direction", S), ("status", S), ("flows", I64),
-        ("connections", I64), ("sole_flows", I64), ("packets", I64), ("bytes", I64), ("peers", I64),
-        ("ports", I64), ("first_seen", TS), ("last_seen", TS), ("window_start", TS), ("window_end", TS),
+        ("rule_id", S),
+        ("group_id", S),
+        ("direction", S),
+        ("status", S),
+        ("flows", I64),
+        ("connections", I64),
+        ("sole_flows", I64),
+        ("packets", I64),
+        ("bytes", I64),
+        ("peers", I64),
+        ("ports", I64),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("window_start", TS),
+        ("window_end", TS),
         ("status_reason", S),
-        ("sole_connections", I64), ("vpc_id", S), ("ip_protocol", I32), ("from_port", I32),
-        ("to_port", I32), ("peer_type", S), ("peer", S), ("members", I64), ("covered_members", I64),
+        ("sole_connections", I64),
+        ("vpc_id", S),
+        ("ip_protocol", I32),
+        ("from_port", I32),
+        ("to_port", I32),
+        ("peer_type", S),
+        ("peer", S),
+        ("members", I64),
+        ("covered_members", I64),
         ("last_used_date", pa.date32()),
-        ("exists_from", TS), ("exists_to", TS), ("change", S), ("change_at", TS),
+        ("exists_from", TS),
+        ("exists_to", TS),
+        ("change", S),
+        ("change_at", TS),
     ),
     # One row per ENI × conversation (unordered 5-tuple) × day, seen from that ENI.
     # eni_role: initiator | responder (this ENI's side), or transit (an ENI that is neither
@@ -65,12 +87,31 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # content it had at the conversation's time. vpc_id: the ENI's VPC; for an ENI no inventory
     # row places, the records' own vpc-id, else their subnet's VPC, else NULL.
     "conversations": _schema(
-        ("eni_id", S), ("family", pa.int8()), ("protocol", I32), ("initiator_addr", S),
-        ("initiator_port", I32), ("responder_addr", S), ("responder_port", I32), ("eni_role", S),
-        ("rule_direction", S), ("peer_addr", S), ("service_port", I32), ("decided_by", S),
-        ("confidence", S), ("accepted", B), ("flows", I64), ("reply_flows", I64),
-        ("rejected_flows", I64), ("packets", I64), ("bytes", I64), ("first_seen", TS), ("last_seen", TS),
-        ("status", S), ("matched_rules", I64), ("reply_packets", I64), ("reply_bytes", I64),
+        ("eni_id", S),
+        ("family", pa.int8()),
+        ("protocol", I32),
+        ("initiator_addr", S),
+        ("initiator_port", I32),
+        ("responder_addr", S),
+        ("responder_port", I32),
+        ("eni_role", S),
+        ("rule_direction", S),
+        ("peer_addr", S),
+        ("service_port", I32),
+        ("decided_by", S),
+        ("confidence", S),
+        ("accepted", B),
+        ("flows", I64),
+        ("reply_flows", I64),
+        ("rejected_flows", I64),
+        ("packets", I64),
+        ("bytes", I64),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("status", S),
+        ("matched_rules", I64),
+        ("reply_packets", I64),
+        ("reply_bytes", I64),
         ("vpc_id", S),
     ),
     # The full match set: one row per (ENI, rule direction, protocol, peer, service port) × rule
@@ -80,20 +121,44 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # rules_matched: how many rules of the ENI's SGs allow that key (1 = this rule is the sole one).
     # matched_via: cidr | prefix_list | sg.
     "rule_matches": _schema(
-        ("eni_id", S), ("rule_direction", S), ("protocol", I32), ("family", pa.int8()),
-        ("peer_addr", S), ("service_port", I32), ("rule_id", S), ("group_id", S), ("matched_via", S),
-        ("rules_matched", I64), ("flows", I64), ("connections", I64), ("packets", I64), ("bytes", I64),
-        ("first_seen", TS), ("last_seen", TS),
+        ("eni_id", S),
+        ("rule_direction", S),
+        ("protocol", I32),
+        ("family", pa.int8()),
+        ("peer_addr", S),
+        ("service_port", I32),
+        ("rule_id", S),
+        ("group_id", S),
+        ("matched_via", S),
+        ("rules_matched", I64),
+        ("flows", I64),
+        ("connections", I64),
+        ("packets", I64),
+        ("bytes", I64),
+        ("first_seen", TS),
+        ("last_seen", TS),
     ),
     # Every REJECT record: its account and region, every flow column, and why it was rejected.
     "rejected": pa.schema(
-        [pa.field("account_id", S), pa.field("region", S), *FLOW_FILE_SCHEMA,
-         pa.field("cause", S), pa.field("cause_detail", S)]
+        [
+            pa.field("account_id", S),
+            pa.field("region", S),
+            *FLOW_FILE_SCHEMA,
+            pa.field("cause", S),
+            pa.field("cause_detail", S),
+        ]
     ),
     # evidence: a JSON object (text) with the numbers and ids that support the finding.
     "findings": _schema(
-        ("finding_id", S), ("kind", S), ("severity", S), ("resource_id", S), ("group_id", S),
-        ("rule_id", S), ("title", S), ("detail", S), ("evidence", S),
+        ("finding_id", S),
+        ("kind", S),
+        ("severity", S),
+        ("resource_id", S),
+        ("group_id", S),
+        ("rule_id", S),
+        ("title", S),
+        ("detail", S),
+        ("evidence", S),
     ),
     # One row per rule whose allowed set (protocol x ports or ICMP type/code x peers, references
     # and prefix lists expanded at snapshot time) lies inside the union of other rules of the
@@ -101,8 +166,13 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # shadowed_by: the covering rule ids, comma-separated (a minimal set); enis: how many ENIs
     # it applies to; dynamic: an SG reference takes part, so membership changes may end it.
     "rule_shadows": _schema(
-        ("rule_id", S), ("group_id", S), ("direction", S), ("shadowed_by", S), ("enis", I64),
-        ("dynamic", B), ("detail", S),
+        ("rule_id", S),
+        ("group_id", S),
+        ("direction", S),
+        ("shadowed_by", S),
+        ("enis", I64),
+        ("dynamic", B),
+        ("detail", S),
     ),
     # One row per rule of the day's rule_usage: its use over the analysed days of the history
     # lookback up to this day (docs/analysis.md). class: never_used | stopped | periodic | active;
@@ -110,18 +180,39 @@ RESULT_SCHEMAS: dict[str, pa.Schema] = {
     # silent_days: analysed days after the last use; period: days between uses of a periodic
     # rule; pattern: one character per calendar day, oldest first (# used, . analysed, _ not).
     "rule_history": _schema(
-        ("rule_id", S), ("group_id", S), ("class", S), ("analysed_days", I64), ("days_used", I64),
-        ("first_used", pa.date32()), ("last_used", pa.date32()), ("mean_flows", F64),
-        ("longest_gap", I64), ("silent_days", I64), ("period", I64), ("pattern", S),
+        ("rule_id", S),
+        ("group_id", S),
+        ("class", S),
+        ("analysed_days", I64),
+        ("days_used", I64),
+        ("first_used", pa.date32()),
+        ("last_used", pa.date32()),
+        ("mean_flows", F64),
+        ("longest_gap", I64),
+        ("silent_days", I64),
+        ("period", I64),
+        ("pattern", S),
     ),
     # One row per recommendation of the last plan whose window ends on this day. proposed, evidence,
     # current and notes: JSON text (the plan's keys). may_widen: the proposal is not a subset of
     # the current rule (an SG reference or a prefix list reaching beyond it). flows_checked and
     # flows_cut: the whole plan's replay proof (the same on every row of one plan).
     "recommendations": _schema(
-        ("rule_id", S), ("group_id", S), ("action", S), ("proposed", S), ("evidence", S), ("risk", S),
-        ("kind", S), ("current", S), ("risk_reason", S), ("may_widen", B), ("notes", S),
-        ("flows_checked", I64), ("flows_cut", I64), ("flows_unattributed", I64), ("flows_unattributed_protected", I64),
+        ("rule_id", S),
+        ("group_id", S),
+        ("action", S),
+        ("proposed", S),
+        ("evidence", S),
+        ("risk", S),
+        ("kind", S),
+        ("current", S),
+        ("risk_reason", S),
+        ("may_widen", B),
+        ("notes", S),
+        ("flows_checked", I64),
+        ("flows_cut", I64),
+        ("flows_unattributed", I64),
+        ("flows_unattributed_protected", I64),
     ),
 }
 

@@ -50,4 +50,8 @@ NOT_REMOVABLE: Mapping[RuleStatus, str] = {
 
 #: When a rule's rows over several analysed days disagree and none says used, the first of these
 #: that occurs is the combined status (see :func:`flowlens.recommend.inputs.combine_usage`).
-UNCERTAIN_ORDER: tuple[RuleStatus, ...] = (RuleStatus.NO_COVERAGE, RuleStatus.UNOBSERVABLE, RuleStatus.NO_MEMBERS)
+UNCERTAIN_ORDER: tuple[RuleStatus, ...] = (
+    RuleStatus.NO_COVERAGE,
+    RuleStatus.UNOBSERVABLE,
+    RuleStatus.NO_MEMBERS,
+)

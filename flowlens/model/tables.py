@@ -42,7 +42,11 @@ MANIFEST_SCHEMA = pa.schema(
     ]
 )
 
-FLOW_PARTITION_TYPES: Mapping[str, pa.DataType] = {"account_id": pa.string(), "region": pa.string(), "date": pa.date32()}
+FLOW_PARTITION_TYPES: Mapping[str, pa.DataType] = {
+    "account_id": pa.string(),
+    "region": pa.string(),
+    "date": pa.date32(),
+}
 DATE_PARTITION: Mapping[str, pa.DataType] = {"date": pa.date32()}
 FLOW_PATTERN = "*/*/*/*.parquet"  # account_id=/region=/date=/file
 
@@ -87,29 +91,54 @@ class ParquetSource:
 
 def flow_sources(dd: DataDir) -> list[ParquetSource]:
     return [
-        ParquetSource("flows", dd.flows, FLOW_PATTERN, FLOW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "flows"),
-        ParquetSource("tgw_flows", dd.tgw_flows, FLOW_PATTERN, TGW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "tgw_flows"),
+        ParquetSource(
+            "flows", dd.flows, FLOW_PATTERN, FLOW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "flows"
+        ),
+        ParquetSource(
+            "tgw_flows",
+            dd.tgw_flows,
+            FLOW_PATTERN,
+            TGW_FILE_SCHEMA,
+            FLOW_PARTITION_TYPES,
+            "tgw_flows",
+        ),
     ]
 
 
 def inventory_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
     """The inventory tables of ``snapshot`` (``None``: no snapshot, every table empty)."""
-    def path(table: str) -> Path:
-        return dd.snapshot_dir(snapshot) / f"{table}.parquet" if snapshot else dd.inventory / "none" / f"{table}.parquet"
 
-    return [ParquetSource(t, path(t), None, s, {}, t, snapshot) for t, s in INVENTORY_SCHEMAS.items()]
+    def path(table: str) -> Path:
+        return (
+            dd.snapshot_dir(snapshot) / f"{table}.parquet"
+            if snapshot
+            else dd.inventory / "none" / f"{table}.parquet"
+        )
+
+    return [
+        ParquetSource(t, path(t), None, s, {}, t, snapshot) for t, s in INVENTORY_SCHEMAS.items()
+    ]
 
 
 def result_source(dd: DataDir, table: str, *, name: str | None = None) -> ParquetSource:
     """One results table across every analysed day, with its ``date`` partition."""
-    return ParquetSource(name or table, dd.results, f"date=*/{table}.parquet", RESULT_SCHEMAS[table], DATE_PARTITION, table)
+    return ParquetSource(
+        name or table,
+        dd.results,
+        f"date=*/{table}.parquet",
+        RESULT_SCHEMAS[table],
+        DATE_PARTITION,
+        table,
+    )
 
 
 def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
     """Every table of the catalog (docs/tables.md), the inventory read from ``snapshot``."""
     return [
         *flow_sources(dd),
-        ParquetSource("quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION),
+        ParquetSource(
+            "quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION
+        ),
         ParquetSource("ingest_manifest", dd.manifest, None, MANIFEST_SCHEMA),
         *inventory_sources(dd, snapshot),
         *(result_source(dd, t) for t in RESULT_SCHEMAS),
@@ -127,6 +156,7 @@ def analysis_sources(dd: DataDir) -> list[ParquetSource]:
 
 
 # --- SQL types ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SqlType:
@@ -149,7 +179,9 @@ SQL_TYPES: tuple[SqlType, ...] = (
     SqlType(pa.float64(), "DOUBLE", "double", ("double",)),
     SqlType(pa.date32(), "DATE", "date", ("date",)),
     SqlType(pa.timestamp("us"), "TIMESTAMPTZ", "timestamp", ("timestamp",)),
-    SqlType(pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ", "timestamp", ("timestamp with time zone",)),
+    SqlType(
+        pa.timestamp("us", tz="UTC"), "TIMESTAMPTZ", "timestamp", ("timestamp with time zone",)
+    ),
 )
 _BY_ARROW = {t.arrow: t for t in SQL_TYPES}
 _BY_ATHENA = {name: t.arrow for t in SQL_TYPES for name in t.athena}
@@ -204,6 +236,7 @@ def athena_arrow_type(name: str) -> pa.DataType:
 
 # --- DuckDB views ------------------------------------------------------------------------------
 
+
 def sql_str(path: Path | str) -> str:
     """A path as a SQL string literal (paths are ours, but quote them properly anyway)."""
     return "'" + str(path).replace("'", "''") + "'"
@@ -221,7 +254,9 @@ def duckdb_select(source: ParquetSource) -> str:
     root = source.root.absolute()
     if source.pattern is None:
         return f"SELECT * FROM read_parquet({sql_str(root)})"
-    casts = "".join(f', CAST("{p}" AS {duck_type(t)}) AS "{p}"' for p, t in source.partitions.items())
+    casts = "".join(
+        f', CAST("{p}" AS {duck_type(t)}) AS "{p}"' for p, t in source.partitions.items()
+    )
     quoted = ", ".join(f'"{p}"' for p in source.partitions)
     excl = f" EXCLUDE ({quoted})" if quoted else ""
     return (

@@ -108,8 +108,10 @@ class AnalysedWindow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "start": self.requested[0].isoformat(), "end": self.requested[-1].isoformat(),
-            "days": len(self.requested), "missing_days": [d.isoformat() for d in self.missing],
+            "start": self.requested[0].isoformat(),
+            "end": self.requested[-1].isoformat(),
+            "days": len(self.requested),
+            "missing_days": [d.isoformat() for d in self.missing],
         }
 
 

@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 
 #: What ``apply --commit`` needs (``apply`` without commit needs the same, as DryRun checks them).
 PERMISSIONS = (
-    "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:DescribeSecurityGroupRules",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:DescribeSecurityGroupRules",
 )
 
 
@@ -65,9 +68,18 @@ class ChangeSet:
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": "flowlens-change-set",
-            "authorize": [{"group_id": a.group_id, "source_rule_id": a.source_rule_id,
-                           "rules": [r.to_dict() for r in a.rules]} for a in self.authorize],
-            "revoke": [{"group_id": r.group_id, "rule_id": r.rule_id, "rule": r.rule.to_dict()} for r in self.revoke],
+            "authorize": [
+                {
+                    "group_id": a.group_id,
+                    "source_rule_id": a.source_rule_id,
+                    "rules": [r.to_dict() for r in a.rules],
+                }
+                for a in self.authorize
+            ],
+            "revoke": [
+                {"group_id": r.group_id, "rule_id": r.rule_id, "rule": r.rule.to_dict()}
+                for r in self.revoke
+            ],
         }
 
 
@@ -127,19 +139,40 @@ def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
     try:
         if "recommendations" in doc:
             recs = doc["recommendations"]
-            auth = tuple(Authorize(r["group_id"], tuple(Rule.from_dict(p) for p in r["proposed"]), r["rule_id"])
-                         for r in recs if r["proposed"])
-            rev = tuple(Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["current"])) for r in recs)
+            auth = tuple(
+                Authorize(
+                    r["group_id"], tuple(Rule.from_dict(p) for p in r["proposed"]), r["rule_id"]
+                )
+                for r in recs
+                if r["proposed"]
+            )
+            rev = tuple(
+                Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["current"])) for r in recs
+            )
             taken = (doc.get("verification") or {}).get("snapshot_taken_at")
             return ChangeSet(auth, rev, str(taken) if taken else None)
         if doc.get("kind") == "flowlens-change-set":
-            auth = tuple(Authorize(a["group_id"], tuple(Rule.from_dict(p) for p in a["rules"]), a.get("source_rule_id", ""))
-                         for a in doc["authorize"] if a["rules"])
-            rev = tuple(Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["rule"])) for r in doc["revoke"])
+            auth = tuple(
+                Authorize(
+                    a["group_id"],
+                    tuple(Rule.from_dict(p) for p in a["rules"]),
+                    a.get("source_rule_id", ""),
+                )
+                for a in doc["authorize"]
+                if a["rules"]
+            )
+            rev = tuple(
+                Revoke(r["group_id"], r["rule_id"], Rule.from_dict(r["rule"]))
+                for r in doc["revoke"]
+            )
             return ChangeSet(auth, rev)
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{source}: not a flowlens plan or change set ({type(exc).__name__}: {exc})") from None
-    raise InputError(f"{source}: neither a plan (no 'recommendations') nor a change set (no kind 'flowlens-change-set')")
+        raise InputError(
+            f"{source}: not a flowlens plan or change set ({type(exc).__name__}: {exc})"
+        ) from None
+    raise InputError(
+        f"{source}: neither a plan (no 'recommendations') nor a change set (no kind 'flowlens-change-set')"
+    )
 
 
 def load_change_set(path: Path) -> ChangeSet:
@@ -152,7 +185,9 @@ def load_change_set(path: Path) -> ChangeSet:
     return change_set(doc, str(path))
 
 
-def make_client(region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> Any:
+def make_client(
+    region: str | None = None, profile: str | None = None, endpoint_url: str | None = None
+) -> Any:
     """An EC2 client; credential problems become :class:`AwsAccessError`."""
     from flowlens.aws import AwsOptions, client
 
@@ -161,7 +196,9 @@ def make_client(region: str | None = None, profile: str | None = None, endpoint_
 
 def _authorize_call(client: Any, a: Authorize, dry_run: bool) -> dict[str, Any]:
     fn = getattr(client, f"authorize_security_group_{a.direction}")
-    return dict(fn(GroupId=a.group_id, IpPermissions=[ip_permission(r) for r in a.rules], DryRun=dry_run))
+    return dict(
+        fn(GroupId=a.group_id, IpPermissions=[ip_permission(r) for r in a.rules], DryRun=dry_run)
+    )
 
 
 def _revoke_call(client: Any, r: Revoke, dry_run: bool) -> None:
@@ -174,7 +211,9 @@ def _error(exc: Exception) -> tuple[str, str]:
         err = exc.response.get("Error", {})
         return str(err.get("Code", "")), str(err.get("Message", exc))
     if isinstance(exc, NoCredentialsError):
-        raise AwsAccessError("no AWS credentials found; set AWS_PROFILE or pass --profile") from None
+        raise AwsAccessError(
+            "no AWS credentials found; set AWS_PROFILE or pass --profile"
+        ) from None
     return type(exc).__name__, str(exc)
 
 
@@ -182,10 +221,18 @@ def dry_run(client: Any, cs: ChangeSet) -> ApplyResult:
     """Make every call with DryRun=True; a ``DryRunOperation`` answer means it would succeed."""
     result = ApplyResult()
     calls: list[tuple[str, str, Any]] = [
-        (f"authorize-{a.direction}", f"{a.group_id} ({len(a.rules)} rules)", lambda a=a: _authorize_call(client, a, True))
+        (
+            f"authorize-{a.direction}",
+            f"{a.group_id} ({len(a.rules)} rules)",
+            lambda a=a: _authorize_call(client, a, True),
+        )
         for a in cs.authorize
     ] + [
-        (f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", lambda r=r: _revoke_call(client, r, True))
+        (
+            f"revoke-{r.rule.direction}",
+            f"{r.group_id} {r.rule_id}",
+            lambda r=r: _revoke_call(client, r, True),
+        )
         for r in cs.revoke
     ]
     for name, target, call in calls:
@@ -195,7 +242,9 @@ def dry_run(client: Any, cs: ChangeSet) -> ApplyResult:
         except (ClientError, BotoCoreError) as exc:
             code, msg = _error(exc)
             ok = code == "DryRunOperation"
-            result.steps.append(Step(name, target, ok, "would succeed" if ok else f"would fail: {code}: {msg}"))
+            result.steps.append(
+                Step(name, target, ok, "would succeed" if ok else f"would fail: {code}: {msg}")
+            )
     return result
 
 
@@ -206,18 +255,31 @@ class _Rollback:
     learns that the change was made over rules that had changed since the plan.
     """
 
-    def __init__(self, path: Path, forced: Sequence[Drift] = (), snapshot_taken_at: str | None = None,
-                 not_ready: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        forced: Sequence[Drift] = (),
+        snapshot_taken_at: str | None = None,
+        not_ready: tuple[str, str] | None = None,
+    ) -> None:
         self.path, self.authorize, self.revoke = path, [], []  # type: ignore[var-annotated]
-        self.forced, self.snapshot_taken_at, self.not_ready = tuple(forced), snapshot_taken_at, not_ready
+        self.forced, self.snapshot_taken_at, self.not_ready = (
+            tuple(forced),
+            snapshot_taken_at,
+            not_ready,
+        )
         self.save()
 
     def save(self) -> None:
         doc = ChangeSet(tuple(self.authorize), tuple(self.revoke)).to_dict()
         if self.forced or self.not_ready:
-            doc["forced"] = {"plan_snapshot_taken_at": self.snapshot_taken_at,
-                             "changed_rules": [{"rule_id": d.rule_id, "group_id": d.group_id, "how": d.how}
-                                               for d in self.forced]}
+            doc["forced"] = {
+                "plan_snapshot_taken_at": self.snapshot_taken_at,
+                "changed_rules": [
+                    {"rule_id": d.rule_id, "group_id": d.group_id, "how": d.how}
+                    for d in self.forced
+                ],
+            }
         if self.not_ready:  # a plan applied before its verification said ready (flowlens verify)
             doc["forced"]["plan_status"], doc["forced"]["plan_status_reason"] = self.not_ready
         write_text_atomic(json.dumps(doc, indent=2) + "\n", self.path)
@@ -230,14 +292,17 @@ def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Ru
         return out
     try:
         pages = client.get_paginator("describe_security_group_rules").paginate(
-            Filters=[{"Name": "group-id", "Values": sorted(set(group_ids))}])
+            Filters=[{"Name": "group-id", "Values": sorted(set(group_ids))}]
+        )
         for page in pages:
             for item in page["SecurityGroupRules"]:
                 out[item["SecurityGroupRuleId"]] = (item["GroupId"], rule_from_api(item))
     except (ClientError, BotoCoreError) as exc:
         code, msg = _error(exc)
-        raise AwsAccessError(f"describe-security-group-rules failed, so the plan cannot be checked against "
-                             f"the live rules: {code}: {msg}") from None
+        raise AwsAccessError(
+            f"describe-security-group-rules failed, so the plan cannot be checked against "
+            f"the live rules: {code}: {msg}"
+        ) from None
     return out
 
 
@@ -255,7 +320,14 @@ def drift(revokes: Sequence[Revoke], live: Mapping[str, tuple[str, Rule]]) -> li
         elif found[0] != r.group_id:
             out.append(Drift(r.group_id, r.rule_id, f"now belongs to {found[0]}"))
         elif found[1] != r.rule:
-            out.append(Drift(r.group_id, r.rule_id, f"changed from {_words(r.rule)} to {_words(found[1])}", found[1]))
+            out.append(
+                Drift(
+                    r.group_id,
+                    r.rule_id,
+                    f"changed from {_words(r.rule)} to {_words(found[1])}",
+                    found[1],
+                )
+            )
     return out
 
 
@@ -270,15 +342,26 @@ def check_live(client: Any, cs: ChangeSet) -> list[Drift]:
 
 def stale_plan_error(source: str, cs: ChangeSet, changed: Sequence[Drift]) -> InputError:
     """The refusal of a plan whose rules changed since it was made, naming each rule and how."""
-    since = f"since the snapshot of {cs.snapshot_taken_at} it was planned from" if cs.snapshot_taken_at else "since it was made"
+    since = (
+        f"since the snapshot of {cs.snapshot_taken_at} it was planned from"
+        if cs.snapshot_taken_at
+        else "since it was made"
+    )
     lines = "\n".join(f"  {d}" for d in changed)
-    return InputError(f"{source}: {len(changed)} rule(s) it would revoke changed {since}:\n{lines}\n"
-                      "re-run 'flowlens inventory' and 'flowlens recommend' for a fresh plan, "
-                      "or pass --force to apply it anyway (recorded in the rollback file)")
+    return InputError(
+        f"{source}: {len(changed)} rule(s) it would revoke changed {since}:\n{lines}\n"
+        "re-run 'flowlens inventory' and 'flowlens recommend' for a fresh plan, "
+        "or pass --force to apply it anyway (recorded in the rollback file)"
+    )
 
 
-def commit(client: Any, cs: ChangeSet, rollback_path: Path, forced: Sequence[Drift] = (),
-           not_ready: tuple[str, str] | None = None) -> ApplyResult:
+def commit(
+    client: Any,
+    cs: ChangeSet,
+    rollback_path: Path,
+    forced: Sequence[Drift] = (),
+    not_ready: tuple[str, str] | None = None,
+) -> ApplyResult:
     """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure.
 
     ``forced``: the drift found before and overridden (written into the rollback file). A revoke
@@ -296,15 +379,26 @@ def commit(client: Any, cs: ChangeSet, rollback_path: Path, forced: Sequence[Dri
             _revoke_call(client, r, False)
         except (ClientError, BotoCoreError) as exc:
             code, msg = _error(exc)
-            result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", False, f"{code}: {msg}"))
+            result.steps.append(
+                Step(
+                    f"revoke-{r.rule.direction}",
+                    f"{r.group_id} {r.rule_id}",
+                    False,
+                    f"{code}: {msg}",
+                )
+            )
             return result
         rb.authorize.append(Authorize(r.group_id, (live.get(r.rule_id, r.rule),), r.rule_id))
         rb.save()
-        result.steps.append(Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", True, "revoked"))
+        result.steps.append(
+            Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", True, "revoked")
+        )
     return result
 
 
-def _authorize_all(client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResult) -> list[str] | None:
+def _authorize_all(
+    client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResult
+) -> list[str] | None:
     new_ids: list[str] = []
     for a in cs.authorize:
         name, target = f"authorize-{a.direction}", f"{a.group_id} ({len(a.rules)} rules)"
@@ -318,7 +412,9 @@ def _authorize_all(client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResul
         rb.revoke.extend(Revoke(a.group_id, rid, rule) for rid, rule in created)
         rb.save()
         new_ids += [rid for rid, _ in created]
-        result.steps.append(Step(name, target, True, "created " + ", ".join(rid for rid, _ in created)))
+        result.steps.append(
+            Step(name, target, True, "created " + ", ".join(rid for rid, _ in created))
+        )
     return new_ids
 
 
@@ -328,14 +424,19 @@ def _created(client: Any, a: Authorize, resp: Mapping[str, Any]) -> list[tuple[s
     EC2 lists them in the response; moto 5.2 lists only one per call when several
     IpPermissions share protocol and ports, so missing ones are looked up by their content.
     """
-    created = [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in resp.get("SecurityGroupRules", [])]
+    created = [
+        (i["SecurityGroupRuleId"], rule_from_api(i)) for i in resp.get("SecurityGroupRules", [])
+    ]
     if len(created) >= len(a.rules):
         return created
     have = {rule for _, rule in created}
     rules = client.describe_security_group_rules(
-        Filters=[{"Name": "group-id", "Values": [a.group_id]}])["SecurityGroupRules"]
+        Filters=[{"Name": "group-id", "Values": [a.group_id]}]
+    )["SecurityGroupRules"]
     wanted = set(a.rules) - have
-    created += [(i["SecurityGroupRuleId"], rule_from_api(i)) for i in rules if rule_from_api(i) in wanted]
+    created += [
+        (i["SecurityGroupRuleId"], rule_from_api(i)) for i in rules if rule_from_api(i) in wanted
+    ]
     return created
 
 
@@ -344,13 +445,25 @@ def _check(client: Any, new_ids: Sequence[str], result: ApplyResult) -> bool:
     if not new_ids:
         return True
     try:
-        found = {r["SecurityGroupRuleId"] for r in client.describe_security_group_rules(
-            SecurityGroupRuleIds=list(new_ids))["SecurityGroupRules"]}
+        found = {
+            r["SecurityGroupRuleId"]
+            for r in client.describe_security_group_rules(SecurityGroupRuleIds=list(new_ids))[
+                "SecurityGroupRules"
+            ]
+        }
     except (ClientError, BotoCoreError) as exc:
         code, msg = _error(exc)
-        result.steps.append(Step("describe-rules", f"{len(new_ids)} new rules", False, f"{code}: {msg}"))
+        result.steps.append(
+            Step("describe-rules", f"{len(new_ids)} new rules", False, f"{code}: {msg}")
+        )
         return False
     missing = sorted(set(new_ids) - found)
-    result.steps.append(Step("describe-rules", f"{len(new_ids)} new rules", not missing,
-                             "all present" if not missing else f"missing: {', '.join(missing)}"))
+    result.steps.append(
+        Step(
+            "describe-rules",
+            f"{len(new_ids)} new rules",
+            not missing,
+            "all present" if not missing else f"missing: {', '.join(missing)}",
+        )
+    )
     return not missing

@@ -50,8 +50,15 @@ from flowlens.recommend.replay import describe_flow
 class _Work:
     """The mutable state of one planning run (kept out of the pure helpers' signatures)."""
 
-    def __init__(self, inv: Inventory, obs: Observations, settings: Settings,
-                 window_start: datetime, window_end: datetime, dismissed: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        inv: Inventory,
+        obs: Observations,
+        settings: Settings,
+        window_start: datetime,
+        window_end: datetime,
+        dismissed: Mapping[str, str] | None = None,
+    ) -> None:
         self.inv, self.obs, self.settings = inv, obs, settings
         self.dismissed = dismissed or {}
         self.window_start, self.window_end = window_start, window_end
@@ -80,14 +87,24 @@ def _first_pass(w: _Work, usage: Mapping[str, Usage]) -> tuple[list[Candidate], 
         reason = exclusion_reason(r, w.inv, w.settings)
         u = usage.get(r.rule_id)
         dismissal = w.dismissed.get(content_key(r.group_id, r.rule))
-        if dismissal:  # a reviewer's decision comes first: the rule is not touched, nor replayed as changed
+        if (
+            dismissal
+        ):  # a reviewer's decision comes first: the rule is not touched, nor replayed as changed
             w.keep(r, dismissal, "dismissed")
         elif reason:
             w.keep(r, reason, "excluded")
         elif u is None:
-            w.keep(r, "no rule_usage row covers this rule in the window; run 'flowlens analyze'", "no_usage")
+            w.keep(
+                r,
+                "no rule_usage row covers this rule in the window; run 'flowlens analyze'",
+                "no_usage",
+            )
         elif u.change == "deleted":
-            w.keep(r, f"deleted inside the window ({_when(u.change_at)}); nothing is recommended for it", "deleted")
+            w.keep(
+                r,
+                f"deleted inside the window ({_when(u.change_at)}); nothing is recommended for it",
+                "deleted",
+            )
         elif u.status in NOT_REMOVABLE:
             w.keep(r, NOT_REMOVABLE[u.status], u.status)
         elif u.status == RuleStatus.UNUSED and (short := _too_new(u, w)):
@@ -112,16 +129,20 @@ def _too_new(u: Usage, w: _Work) -> str:
     days = u.existence_days(w.window_start, w.window_end)
     if days >= w.settings.min_window_days:
         return ""
-    return (f"{u.change} on {_when(u.change_at)}: unused over the {days:.2g} days it has existed in this form, "
-            f"less than --min-window-days {w.settings.min_window_days:g}; not recommended for removal yet")
+    return (
+        f"{u.change} on {_when(u.change_at)}: unused over the {days:.2g} days it has existed in this form, "
+        f"less than --min-window-days {w.settings.min_window_days:g}; not recommended for removal yet"
+    )
 
 
 def _change_note(u: Usage, w: _Work) -> str:
     """A rule that changed inside the window is judged only over its time in this form: say so."""
     if u.change not in ("created", "changed"):
         return ""
-    return (f"{u.change} on {_when(u.change_at)}: judged over the "
-            f"{u.existence_days(w.window_start, w.window_end):.2g} days it has existed in this form")
+    return (
+        f"{u.change} on {_when(u.change_at)}: judged over the "
+        f"{u.existence_days(w.window_start, w.window_end):.2g} days it has existed in this form"
+    )
 
 
 def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str = "") -> None:
@@ -135,15 +156,25 @@ def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str 
         return
     public, blocks = public_spread({ob.flow.peer_addr for ob in m.flows}, w.settings)
     if public:
-        w.keep(r, f"public by observation: {m.stats.peers} peers across {blocks} address blocks; kept as it is", "public")
+        w.keep(
+            r,
+            f"public by observation: {m.stats.peers} peers across {blocks} address blocks; kept as it is",
+            "public",
+        )
     elif m.truncated:
-        w.keep(r, f"{m.stats.peers} distinct peers, more than can be covered exactly "
-                  f"(over {w.settings.max_cover_peers} on one port); kept as it is", "too_many_peers")
+        w.keep(
+            r,
+            f"{m.stats.peers} distinct peers, more than can be covered exactly "
+            f"(over {w.settings.max_cover_peers} on one port); kept as it is",
+            "too_many_peers",
+        )
     else:
         w.keep(r, "already as narrow as the observed traffic", "minimal")
 
 
-def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candidates: list[Candidate]) -> None:
+def _select_redundant(
+    w: _Work, pool: Sequence[SgRule], removed: set[str], candidates: list[Candidate]
+) -> None:
     """Remove redundant rules one at a time, widest first, re-checking the union each time."""
     for r in sorted(pool, key=lambda x: (-address_space(x.rule), x.group_id, x.rule_id)):
         trial = {rid: () for rid in (*removed, r.rule_id)}
@@ -151,18 +182,28 @@ def _select_redundant(w: _Work, pool: Sequence[SgRule], removed: set[str], candi
         if res.flows_cut == 0:
             removed.add(r.rule_id)
             # Judged against the rules as the plan leaves them: a narrowed rule counts as narrowed.
-            others = [o for o in evidence.rules_after(w.inv, candidates)
-                      if o.group_id == r.group_id and o.rule_id not in removed]
+            others = [
+                o
+                for o in evidence.rules_after(w.inv, candidates)
+                if o.group_id == r.group_id and o.rule_id not in removed
+            ]
             inside = structurally_redundant(r, others, w.inv)
-            note = f"everything it allows is also allowed by {inside}" if inside else (
-                "every observed flow it allows is also allowed by rules that are kept")
-            candidates.append(Candidate(r, Kind.REDUNDANT, (), structural=inside is not None, notes=(note,)))
+            note = (
+                f"everything it allows is also allowed by {inside}"
+                if inside
+                else ("every observed flow it allows is also allowed by rules that are kept")
+            )
+            candidates.append(
+                Candidate(r, Kind.REDUNDANT, (), structural=inside is not None, notes=(note,))
+            )
         else:
             note = "not removable as redundant: together with the other removals it would cut flows"
             _narrow_or_keep(w, r, candidates, note)
 
 
-def _hold_periodic(w: _Work, candidates: list[Candidate], history: Mapping[str, History], days: float) -> list[Candidate]:
+def _hold_periodic(
+    w: _Work, candidates: list[Candidate], history: Mapping[str, History], days: float
+) -> list[Candidate]:
     blocked = evidence.periodic_blocks(candidates, history, days)
     for c in candidates:
         if c.sg_rule.rule_id in blocked:
@@ -175,8 +216,13 @@ def _shadowed(w: _Work, candidates: list[Candidate], usage: Mapping[str, Usage])
     changing = {c.sg_rule.rule_id for c in candidates} | {d.rule_id for d in w.dropped}
     # a reviewer's dismissal and a rule deleted inside the window hold against every kind of proposal
     changing |= {k.rule_id for k in w.kept if k.label in ("dismissed", "deleted")}
-    pool = [r for r in w.inv.rules if r.rule_id not in changing and r.rule_id in usage
-            and exclusion_reason(r, w.inv, w.settings) is None]
+    pool = [
+        r
+        for r in w.inv.rules
+        if r.rule_id not in changing
+        and r.rule_id in usage
+        and exclusion_reason(r, w.inv, w.settings) is None
+    ]
     added = evidence.shadowed_removals(w.inv, candidates, pool)
     ids = {c.sg_rule.rule_id for c in added}
     w.kept = [k for k in w.kept if k.rule_id not in ids]
@@ -202,8 +248,11 @@ def _prove(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
             return candidates
         for c in [c for c in candidates if c.sg_rule.rule_id in res.cuts]:
             cut = res.cuts[c.sg_rule.rule_id]
-            w.drop(c, f"replay: it would cut {cut.flows} accepted flows ({cut.connections} connections), "
-                      f"e.g. {describe_flow(cut.example)}")
+            w.drop(
+                c,
+                f"replay: it would cut {cut.flows} accepted flows ({cut.connections} connections), "
+                f"e.g. {describe_flow(cut.example)}",
+            )
         candidates = [c for c in candidates if c.sg_rule.rule_id not in res.cuts]
 
 
@@ -229,15 +278,24 @@ def _enforce_quota(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
         while True:
             mine = [c for c in candidates if c.sg_rule.group_id == group]
             changed = {c.sg_rule.rule_id for c in mine}
-            after = [r.rule for r in rules if r.rule_id not in changed] + [p for c in mine for p in c.proposed]
+            after = [r.rule for r in rules if r.rule_id not in changed] + [
+                p for c in mine for p in c.proposed
+            ]
             before = _bucket_counts([r.rule for r in rules], weight)
-            over = {b: n for b, n in _bucket_counts(after, weight).items() if n > quota and n > before.get(b, 0)}
+            over = {
+                b: n
+                for b, n in _bucket_counts(after, weight).items()
+                if n > quota and n > before.get(b, 0)
+            }
             growing = [c for c in mine if len(c.proposed) > 1]
             if not over or not growing:
                 break
             worst = max(growing, key=lambda c: (len(c.proposed), c.sg_rule.rule_id))
-            w.drop(worst, f"quota: {group} would hold {max(over.values())} rules in one direction and "
-                          f"family (limit {quota}); a prefix list or an SG reference would fit better")
+            w.drop(
+                worst,
+                f"quota: {group} would hold {max(over.values())} rules in one direction and "
+                f"family (limit {quota}); a prefix list or an SG reference would fit better",
+            )
             candidates = [c for c in candidates if c is not worst]
     return candidates
 
@@ -252,7 +310,9 @@ def _dedupe(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
         seen.update((c.sg_rule.group_id, p) for p in fresh)
         if c.proposed and not fresh:
             note = "every narrowed rule it would become already exists in its SG"
-            c = replace(c, kind=Kind.REDUNDANT, proposed=(), may_widen=False, notes=(*c.notes, note))
+            c = replace(
+                c, kind=Kind.REDUNDANT, proposed=(), may_widen=False, notes=(*c.notes, note)
+            )
         out.append(replace(c, proposed=fresh))
     return out
 
@@ -262,19 +322,34 @@ def _short_window(window_days: float, analysed: AnalysedWindow | None, settings:
     reasons = []
     if window_days < settings.min_window_days:
         unit = "day" if window_days == 1 else "days"
-        what = f"{window_days:g} {unit} analysed" if analysed is not None else f"a window of {window_days:g} {unit}"
+        what = (
+            f"{window_days:g} {unit} analysed"
+            if analysed is not None
+            else f"a window of {window_days:g} {unit}"
+        )
         reasons.append(f"{what}, fewer than {settings.min_window_days:g} (--min-window-days)")
     if analysed is not None and analysed.missing:
         reasons.append(analysed.gap_sentence())
     return "; ".join(reasons)
 
 
-def _risk(c: Candidate, window_days: float, settings: Settings, analysed: AnalysedWindow | None = None) -> tuple[Risk, str]:
+def _risk(
+    c: Candidate, window_days: float, settings: Settings, analysed: AnalysedWindow | None = None
+) -> tuple[Risk, str]:
     base = {
-        Kind.UNUSED: (Risk.MEDIUM, "removes access that no flow used in the window; rare jobs may need it"),
-        Kind.REDUNDANT: (Risk.MEDIUM, "redundant by observation: other rules allowed every observed flow"),
+        Kind.UNUSED: (
+            Risk.MEDIUM,
+            "removes access that no flow used in the window; rare jobs may need it",
+        ),
+        Kind.REDUNDANT: (
+            Risk.MEDIUM,
+            "redundant by observation: other rules allowed every observed flow",
+        ),
         Kind.NARROW: (Risk.LOW, "stays inside the current rule and keeps every observed flow"),
-        Kind.SG_REFERENCE: (Risk.MEDIUM, "an SG reference may widen access when the SG gains members"),
+        Kind.SG_REFERENCE: (
+            Risk.MEDIUM,
+            "an SG reference may widen access when the SG gains members",
+        ),
         Kind.PREFIX_LIST: (Risk.LOW, "an AWS-managed prefix list inside the current CIDR"),
     }[c.kind]
     if c.kind is Kind.REDUNDANT and c.structural:
@@ -282,21 +357,36 @@ def _risk(c: Candidate, window_days: float, settings: Settings, analysed: Analys
     if c.may_widen and c.kind is Kind.PREFIX_LIST:
         base = (Risk.MEDIUM, "the AWS-managed prefix list reaches beyond the current CIDR")
     elif c.may_widen and c.kind is Kind.NARROW:
-        base = (Risk.MEDIUM, "narrowed, but part of it is a reference that may widen access (see notes)")
+        base = (
+            Risk.MEDIUM,
+            "narrowed, but part of it is a reference that may widen access (see notes)",
+        )
     short = _short_window(window_days, analysed, settings)
     if short:
         return base[0].raised(), f"{base[1]}; {short}"
     return base
 
 
-def _evidence(c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime, days: float) -> Evidence:
+def _evidence(
+    c: Candidate, w: _Work, usage: Usage, start: datetime, end: datetime, days: float
+) -> Evidence:
     st = w.matched_for(c.sg_rule).stats
     return Evidence(
-        start, end, days, usage.status,
-        usage.status_reason or "every ENI of the SG covered by an ALL-traffic flow log (per analyze)",
-        flows=st.flows, connections=st.connections, sole_flows=usage.sole_flows, peers=st.peers, ports=st.ports,
-        protocols=st.protocols, sample_peers=st.sample_peers,
-        first_seen=st.first_seen or usage.first_seen, last_seen=st.last_seen or usage.last_seen,
+        start,
+        end,
+        days,
+        usage.status,
+        usage.status_reason
+        or "every ENI of the SG covered by an ALL-traffic flow log (per analyze)",
+        flows=st.flows,
+        connections=st.connections,
+        sole_flows=usage.sole_flows,
+        peers=st.peers,
+        ports=st.ports,
+        protocols=st.protocols,
+        sample_peers=st.sample_peers,
+        first_seen=st.first_seen or usage.first_seen,
+        last_seen=st.last_seen or usage.last_seen,
         public_by_observation=c.public,
     )
 
@@ -341,7 +431,11 @@ def build_plan(
     candidates, pool = _first_pass(w, usage)
     removed = {c.sg_rule.rule_id for c in candidates if c.kind is Kind.UNUSED}
     _select_redundant(w, pool, removed, candidates)
-    days = float(analysed.days) if analysed is not None else (window_end - window_start).total_seconds() / 86400
+    days = (
+        float(analysed.days)
+        if analysed is not None
+        else (window_end - window_start).total_seconds() / 86400
+    )
     candidates = _hold_periodic(w, candidates, history or {}, days)
     candidates += _shadowed(w, candidates, usage)
     candidates = _dedupe(w, _cap_rules(w, _enforce_quota(w, _prove(w, candidates))))
@@ -354,13 +448,45 @@ def build_plan(
         notes = tuple(dict.fromkeys(n for n in (*c.notes, _change_note(u, w)) if n))
         if history and c.sg_rule.rule_id in history:
             ev = replace(ev, history=history[c.sg_rule.rule_id].to_dict())
-        ev = replace(ev, permissiveness={"before": permissiveness.score(c.sg_rule.rule, inv.ctx),
-                                         "after": permissiveness.set_score(c.proposed, inv.ctx)})
-        recs.append(Recommendation(c.sg_rule.rule_id, c.sg_rule.group_id, _action(c), c.kind, c.sg_rule.rule,
-                                   c.proposed, ev, risk, why, c.may_widen, notes))
+        ev = replace(
+            ev,
+            permissiveness={
+                "before": permissiveness.score(c.sg_rule.rule, inv.ctx),
+                "after": permissiveness.set_score(c.proposed, inv.ctx),
+            },
+        )
+        recs.append(
+            Recommendation(
+                c.sg_rule.rule_id,
+                c.sg_rule.group_id,
+                _action(c),
+                c.kind,
+                c.sg_rule.rule,
+                c.proposed,
+                ev,
+                risk,
+                why,
+                c.may_widen,
+                notes,
+            )
+        )
     verification = Verification(
-        final.flows_checked, final.connections_checked, final.flows_cut, final.flows_not_allowed_now,
-        final.flows_unattributed, final.flows_unattributed_protected, inv.snapshot_taken_at,
-        tuple(analysed.analysed) if analysed is not None else ())
-    return Plan(window_start, window_end, verification, tuple(recs), tuple(w.dropped), tuple(w.kept), settings.to_dict(),
-                analysed)
+        final.flows_checked,
+        final.connections_checked,
+        final.flows_cut,
+        final.flows_not_allowed_now,
+        final.flows_unattributed,
+        final.flows_unattributed_protected,
+        inv.snapshot_taken_at,
+        tuple(analysed.analysed) if analysed is not None else (),
+    )
+    return Plan(
+        window_start,
+        window_end,
+        verification,
+        tuple(recs),
+        tuple(w.dropped),
+        tuple(w.kept),
+        settings.to_dict(),
+        analysed,
+    )

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 def _fits(cover: Cover, observed: set[int], min_coverage: float, max_prefix: int | None) -> bool:
     for prefix in cover.prefixes:
         net = network(prefix)
-        if max_prefix is not None and net.prefixlen < (max_prefix if net.version == 4 else 4 * max_prefix):
+        if max_prefix is not None and net.prefixlen < (
+            max_prefix if net.version == 4 else 4 * max_prefix
+        ):
             return False
         if min_coverage > 0:
             lo, hi = int(net.network_address), int(net.broadcast_address)
@@ -35,8 +37,15 @@ def _fits(cover: Cover, observed: set[int], min_coverage: float, max_prefix: int
     return True
 
 
-def limited_cover(peers: Iterable[str], original: str, k: int, *, min_coverage: float = 0.0,
-                  max_prefix: int | None = None, limit: int = 10) -> Cover | None:
+def limited_cover(
+    peers: Iterable[str],
+    original: str,
+    k: int,
+    *,
+    min_coverage: float = 0.0,
+    max_prefix: int | None = None,
+    limit: int = 10,
+) -> Cover | None:
     """The cover :mod:`flowlens.recommend.proposals` proposes for ``peers`` inside ``original``.
 
     >>> limited_cover(["10.0.1.5", "10.0.1.6", "10.0.9.1"], "10.0.0.0/16", 1).prefixes
@@ -51,15 +60,22 @@ def limited_cover(peers: Iterable[str], original: str, k: int, *, min_coverage: 
         return minimal_cover(addrs, original, k)
     observed = {int(address(a)) for a in addrs}
     covers = covers_by_count(addrs, original, max(k, min(limit, len(addrs))))
-    within = [c for j, c in covers.items() if j <= k and _fits(c, observed, min_coverage, max_prefix)]
+    within = [
+        c for j, c in covers.items() if j <= k and _fits(c, observed, min_coverage, max_prefix)
+    ]
     if within:
         return min(within, key=lambda c: (c.space, len(c.prefixes)))
-    beyond = [c for j, c in sorted(covers.items()) if j > k and _fits(c, observed, min_coverage, max_prefix)]
+    beyond = [
+        c
+        for j, c in sorted(covers.items())
+        if j > k and _fits(c, observed, min_coverage, max_prefix)
+    ]
     return beyond[0] if beyond else None
 
 
-def growth_over_cap(rules_by_group: Mapping[str, Sequence[SgRule]], candidates: Sequence[Candidate],
-                    cap: int) -> list[tuple[Candidate, str]]:
+def growth_over_cap(
+    rules_by_group: Mapping[str, Sequence[SgRule]], candidates: Sequence[Candidate], cap: int
+) -> list[tuple[Candidate, str]]:
     """Narrowings to drop so no SG grows past ``cap`` rules (``--max-rules``), largest first.
 
     An SG already over the cap is only kept from growing further.
@@ -74,6 +90,11 @@ def growth_over_cap(rules_by_group: Mapping[str, Sequence[SgRule]], candidates: 
             if after <= max(cap, len(rules)) or not growing:
                 break
             worst = max(growing, key=lambda c: (len(c.proposed), c.sg_rule.rule_id))
-            dropped.append((worst, f"--max-rules: {group} would hold {after} rules (limit {cap}); kept as it is"))
+            dropped.append(
+                (
+                    worst,
+                    f"--max-rules: {group} would hold {after} rules (limit {cap}); kept as it is",
+                )
+            )
             live.remove(worst)
     return dropped

@@ -55,7 +55,11 @@ def rule_from_api(item: dict[str, Any]) -> Rule:
     else:
         ptype, peer = PeerType.SG, item["ReferencedGroupInfo"]["GroupId"]
     return Rule(
-        Direction.EGRESS if item.get("IsEgress") else Direction.INGRESS, proto,
-        item.get("FromPort") if ported else None, item.get("ToPort") if ported else None,
-        ptype, peer, item.get("Description") or "",
+        Direction.EGRESS if item.get("IsEgress") else Direction.INGRESS,
+        proto,
+        item.get("FromPort") if ported else None,
+        item.get("ToPort") if ported else None,
+        ptype,
+        peer,
+        item.get("Description") or "",
     )

@@ -32,10 +32,19 @@ def rules_after(inv: Inventory, candidates: Sequence[Candidate]) -> list[SgRule]
     return out
 
 
-def shadowed_removals(inv: Inventory, candidates: Sequence[Candidate], pool: Iterable[SgRule]) -> list[Candidate]:
+def shadowed_removals(
+    inv: Inventory, candidates: Sequence[Candidate], pool: Iterable[SgRule]
+) -> list[Candidate]:
     """Removal candidates for the rules of ``pool`` shadowed by what the plan leaves, widest first."""
-    known = frozenset((*inv.group_tags, *inv.group_vpc, *inv.ctx.sg_members, *(r.group_id for r in inv.rules),
-                       *(g for gs in inv.eni_groups.values() for g in gs)))
+    known = frozenset(
+        (
+            *inv.group_tags,
+            *inv.group_vpc,
+            *inv.ctx.sg_members,
+            *(r.group_id for r in inv.rules),
+            *(g for gs in inv.eni_groups.values() for g in gs),
+        )
+    )
     plan = list(candidates)
     narrowed = {c.sg_rule.rule_id for c in candidates if c.proposed}
     added: list[Candidate] = []
@@ -45,7 +54,11 @@ def shadowed_removals(inv: Inventory, candidates: Sequence[Candidate], pool: Ite
         s = shadow_of(r, rs, boxes)
         if s is None:
             continue
-        where = f"on each of the {s.enis} ENIs it applies to" if s.enis else "within its SG (no ENI carries it)"
+        where = (
+            f"on each of the {s.enis} ENIs it applies to"
+            if s.enis
+            else "within its SG (no ENI carries it)"
+        )
         by = ", ".join(f"{x} (as narrowed)" if x in narrowed else x for x in s.shadowed_by)
         note = f"shadowed by configuration: {where}, everything it allows is also allowed by {by}"
         if s.dynamic:
@@ -56,7 +69,9 @@ def shadowed_removals(inv: Inventory, candidates: Sequence[Candidate], pool: Ite
     return added
 
 
-def periodic_blocks(candidates: Sequence[Candidate], history: Mapping[str, History], window_days: float) -> dict[str, str]:
+def periodic_blocks(
+    candidates: Sequence[Candidate], history: Mapping[str, History], window_days: float
+) -> dict[str, str]:
     """Per removal candidate of a periodic rule whose window is under two periods, why it must wait.
 
     A structural redundancy is exempt: other rules allow everything it does, whenever it is used.

@@ -74,8 +74,12 @@ class History:
     members: Mapping[str, tuple[MemberAt, ...]] = field(default_factory=dict)
 
 
-def static_history(eni_groups: Mapping[str, Sequence[str]], group_vpc: Mapping[str, str],
-                   sg_members: Mapping[str, Iterable[str]], sg_member_prefixes: Mapping[str, Iterable[str]]) -> History:
+def static_history(
+    eni_groups: Mapping[str, Sequence[str]],
+    group_vpc: Mapping[str, str],
+    sg_members: Mapping[str, Iterable[str]],
+    sg_member_prefixes: Mapping[str, Iterable[str]],
+) -> History:
     """The history of a world that never changes (one snapshot): everything holds at all times."""
     vpcs: dict[str, list[Held]] = {}
     for g, v in sorted(group_vpc.items()):
@@ -84,8 +88,11 @@ def static_history(eni_groups: Mapping[str, Sequence[str]], group_vpc: Mapping[s
     for src in (sg_members, sg_member_prefixes):
         for g, addrs in src.items():
             members.setdefault(g, []).extend(MemberAt(g, a) for a in sorted(addrs))
-    return History({e: tuple(Held(g) for g in gs) for e, gs in eni_groups.items()},
-                   {v: tuple(h) for v, h in vpcs.items()}, {g: tuple(m) for g, m in members.items()})
+    return History(
+        {e: tuple(Held(g) for g in gs) for e, gs in eni_groups.items()},
+        {v: tuple(h) for v, h in vpcs.items()},
+        {g: tuple(m) for g, m in members.items()},
+    )
 
 
 def vpc_holder(vpc_id: str | None) -> str:
@@ -101,16 +108,24 @@ def pieces(holder: str, held: Sequence[Held]) -> list[Piece]:
     ...  for p in pieces("eni-1", [Held("sg-a"), Held("sg-b", valid_to=t[1], certain_to=t[0])])]
     [(None, ['sg-a', 'sg-b'], ['sg-a', 'sg-b']), (6, ['sg-a', 'sg-b'], ['sg-a']), (12, ['sg-a'], ['sg-a'])]
     """
-    cuts = sorted({t for h in held for t in (h.valid_from, h.valid_to, h.certain_from, h.certain_to)}
-                  | {FAR_PAST, FAR_FUTURE})
+    cuts = sorted(
+        {t for h in held for t in (h.valid_from, h.valid_to, h.certain_from, h.certain_to)}
+        | {FAR_PAST, FAR_FUTURE}
+    )
     out: list[Piece] = []
     for start, end in pairwise(cuts):
         possible = frozenset(h.group_id for h in held if h.valid_from <= start < h.valid_to)
         if not possible:
             continue
-        certain = frozenset(h.group_id for h in held if h.certain_from <= start < h.certain_to) & possible
+        certain = (
+            frozenset(h.group_id for h in held if h.certain_from <= start < h.certain_to) & possible
+        )
         last = out[-1] if out else None
-        if last is not None and last.end == start and (last.possible, last.certain) == (possible, certain):
+        if (
+            last is not None
+            and last.end == start
+            and (last.possible, last.certain) == (possible, certain)
+        ):
             out[-1] = Piece(holder, last.start, end, possible, certain)
         else:
             out.append(Piece(holder, start, end, possible, certain))
@@ -126,7 +141,9 @@ def all_pieces(history: History) -> list[Piece]:
     return out + pieces(vpc_holder(None), every)
 
 
-def overlap(first: datetime | None, last: datetime | None, *spans: tuple[datetime, datetime]) -> bool:
+def overlap(
+    first: datetime | None, last: datetime | None, *spans: tuple[datetime, datetime]
+) -> bool:
     """Whether the closed flow time ``[first, last]`` meets every half-open span (None: unknown, any time).
 
     >>> a, b = datetime(2026, 11, 28, 6, tzinfo=UTC), datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -137,8 +154,13 @@ def overlap(first: datetime | None, last: datetime | None, *spans: tuple[datetim
     return lo <= (last or FAR_FUTURE) and lo < min(e for _, e in spans)
 
 
-def certain_bounds(valid_from: datetime, valid_to: datetime, seen_from: datetime, seen_to: datetime,
-                   snapshot_times: frozenset[datetime]) -> tuple[datetime, datetime]:
+def certain_bounds(
+    valid_from: datetime,
+    valid_to: datetime,
+    seen_from: datetime,
+    seen_to: datetime,
+    snapshot_times: frozenset[datetime],
+) -> tuple[datetime, datetime]:
     """The certain interval of a timeline row, half-open.
 
     Where the possible interval ends at a snapshot that did not show the row, the row is certain
@@ -155,8 +177,12 @@ def certain_bounds(valid_from: datetime, valid_to: datetime, seen_from: datetime
 MEMBER_KINDS = frozenset({"primary4", "secondary4", "ipv6", "prefix4", "prefix6"})
 
 
-def history_from_tables(eni_groups: Sequence[Mapping[str, Any]], eni_ips: Sequence[Mapping[str, Any]],
-                        security_groups: Sequence[Mapping[str, Any]], snapshot_times: Iterable[datetime]) -> History:
+def history_from_tables(
+    eni_groups: Sequence[Mapping[str, Any]],
+    eni_ips: Sequence[Mapping[str, Any]],
+    security_groups: Sequence[Mapping[str, Any]],
+    snapshot_times: Iterable[datetime],
+) -> History:
     """The history of the inventory timeline's ``eni_groups``, ``eni_ips`` and ``security_groups`` rows.
 
     A member address holds while both its (ENI, group) row and its (ENI, address) row possibly hold:
@@ -166,12 +192,15 @@ def history_from_tables(eni_groups: Sequence[Mapping[str, Any]], eni_ips: Sequen
     holds: dict[str, list[Held]] = {}
     for r in eni_groups:
         cf, ct = certain_bounds(r["valid_from"], r["valid_to"], r["seen_from"], r["seen_to"], times)
-        holds.setdefault(r["eni_id"], []).append(Held(r["group_id"], r["valid_from"], r["valid_to"], cf, ct))
+        holds.setdefault(r["eni_id"], []).append(
+            Held(r["group_id"], r["valid_from"], r["valid_to"], cf, ct)
+        )
     vpcs: dict[str, list[Held]] = {}
     for r in security_groups:
         if r.get("vpc_id"):
             vpcs.setdefault(r["vpc_id"], []).append(
-                Held(r["group_id"], r["valid_from"], r["valid_to"], FAR_FUTURE, FAR_FUTURE))
+                Held(r["group_id"], r["valid_from"], r["valid_to"], FAR_FUTURE, FAR_FUTURE)
+            )
     ips: dict[str, list[Mapping[str, Any]]] = {}
     for r in eni_ips:
         if r.get("kind") in MEMBER_KINDS and r.get("address"):
@@ -182,9 +211,14 @@ def history_from_tables(eni_groups: Sequence[Mapping[str, Any]], eni_ips: Sequen
             for ip in ips.get(eni, ()):
                 lo, hi = max(h.valid_from, ip["valid_from"]), min(h.valid_to, ip["valid_to"])
                 if lo < hi:
-                    members.setdefault(h.group_id, set()).add(MemberAt(h.group_id, ip["address"], lo, hi))
-    return History({e: tuple(h) for e, h in holds.items()}, {v: tuple(h) for v, h in vpcs.items()},
-                   {g: tuple(sorted(m, key=lambda x: (x.address, x.valid_from))) for g, m in members.items()})
+                    members.setdefault(h.group_id, set()).add(
+                        MemberAt(h.group_id, ip["address"], lo, hi)
+                    )
+    return History(
+        {e: tuple(h) for e, h in holds.items()},
+        {v: tuple(h) for v, h in vpcs.items()},
+        {g: tuple(sorted(m, key=lambda x: (x.address, x.valid_from))) for g, m in members.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -208,11 +242,16 @@ def with_unplaced(history: History, unplaced: Iterable[Unplaced]) -> History:
     members = {g: list(m) for g, m in history.members.items()}
     for u in unplaced:
         # a VPC the inventory does not know has none of its groups; an unknown VPC may be any
-        groups = history.vpc_groups.get(u.vpc_id, ()) if u.vpc_id else [
-            h for hs in history.vpc_groups.values() for h in hs]
+        groups = (
+            history.vpc_groups.get(u.vpc_id, ())
+            if u.vpc_id
+            else [h for hs in history.vpc_groups.values() for h in hs]
+        )
         end = u.last_seen + timedelta(microseconds=1)  # the closed time of the records, half-open
         for h in groups:
             lo, hi = max(h.valid_from, u.first_seen), min(h.valid_to, end)
             if lo < hi:
-                members.setdefault(h.group_id, []).append(MemberAt(h.group_id, u.address, lo, hi, certain=False))
+                members.setdefault(h.group_id, []).append(
+                    MemberAt(h.group_id, u.address, lo, hi, certain=False)
+                )
     return replace(history, members={g: tuple(m) for g, m in members.items()})

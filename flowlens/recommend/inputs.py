@@ -15,7 +15,16 @@ from flowlens.model.status import UNCERTAIN_ORDER, RuleStatus
 from flowlens.recommend.history import History, static_history
 from flowlens.recommend.rules import Flow, PeerContext
 
-__all__ = ["EXCLUDE_TAG", "AwsPrefixList", "Inventory", "Observed", "Settings", "SgRule", "Usage", "combine_usage"]
+__all__ = [
+    "EXCLUDE_TAG",
+    "AwsPrefixList",
+    "Inventory",
+    "Observed",
+    "Settings",
+    "SgRule",
+    "Usage",
+    "combine_usage",
+]
 
 EXCLUDE_TAG = "flowlens:exclude"
 
@@ -84,7 +93,9 @@ class Inventory:
         """The window's memberships: :attr:`history`, or the snapshot's held at all times."""
         if self.history is not None:
             return self.history
-        return static_history(self.eni_groups, self.group_vpc, self.ctx.sg_members, self.ctx.sg_member_prefixes)
+        return static_history(
+            self.eni_groups, self.group_vpc, self.ctx.sg_members, self.ctx.sg_member_prefixes
+        )
 
     def group_enis(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -134,7 +145,11 @@ class Settings:
             "exclude_tag": EXCLUDE_TAG,
             **({"min_coverage": self.min_coverage} if self.min_coverage else {}),
             **({"max_prefix": self.max_prefix} if self.max_prefix is not None else {}),
-            **({"max_rules_per_sg": self.max_rules_per_sg} if self.max_rules_per_sg is not None else {}),
+            **(
+                {"max_rules_per_sg": self.max_rules_per_sg}
+                if self.max_rules_per_sg is not None
+                else {}
+            ),
         }
 
 
@@ -148,7 +163,9 @@ def _covers(spans: Sequence[tuple[datetime, datetime]], start: datetime, end: da
     return reached >= end
 
 
-def combine_usage(rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> dict[str, Usage]:
+def combine_usage(
+    rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime
+) -> dict[str, Usage]:
     """One :class:`Usage` per rule from the window's rule_usage rows (one per analysed window).
 
     'used' anywhere wins; 'unused' needs every row unused *and* the rows' windows to cover the
@@ -163,7 +180,9 @@ def combine_usage(rows: Sequence[Mapping[str, Any]], start: datetime, end: datet
 
 def _combine_one(rows: Sequence[Mapping[str, Any]], start: datetime, end: datetime) -> Usage:
     statuses = [str(r["status"]) for r in rows]
-    spans = [(r["window_start"], r["window_end"]) for r in rows if r["window_start"] and r["window_end"]]
+    spans = [
+        (r["window_start"], r["window_end"]) for r in rows if r["window_start"] and r["window_end"]
+    ]
     reasons = list(dict.fromkeys(str(r["status_reason"]) for r in rows if r.get("status_reason")))
     status: RuleStatus
     if RuleStatus.USED in statuses:
@@ -178,17 +197,29 @@ def _combine_one(rows: Sequence[Mapping[str, Any]], start: datetime, end: dateti
     lasts = [r["last_seen"] for r in rows if r.get("last_seen")]
     change, change_at = _latest_change(rows)
     return Usage(
-        status, "; ".join(reasons), sum(int(r.get("flows") or 0) for r in rows),
-        sum(int(r.get("connections") or 0) for r in rows), sum(int(r.get("sole_flows") or 0) for r in rows),
-        min(firsts, default=None), max(lasts, default=None),
-        *_existence(rows, change_at), change, change_at,
+        status,
+        "; ".join(reasons),
+        sum(int(r.get("flows") or 0) for r in rows),
+        sum(int(r.get("connections") or 0) for r in rows),
+        sum(int(r.get("sole_flows") or 0) for r in rows),
+        min(firsts, default=None),
+        max(lasts, default=None),
+        *_existence(rows, change_at),
+        change,
+        change_at,
     )
 
 
 def _latest_change(rows: Sequence[Mapping[str, Any]]) -> tuple[str | None, datetime | None]:
     """The last change of the rule inside the window (a deletion wins: the rule is gone)."""
-    changes = [(r["change_at"], str(r["change"])) for r in rows if r.get("change") and r.get("change_at")]
-    changes += [(r["window_end"], str(r["change"])) for r in rows if r.get("change") and not r.get("change_at")]
+    changes = [
+        (r["change_at"], str(r["change"])) for r in rows if r.get("change") and r.get("change_at")
+    ]
+    changes += [
+        (r["window_end"], str(r["change"]))
+        for r in rows
+        if r.get("change") and not r.get("change_at")
+    ]
     if not changes:
         return None, None
     if any(c == "deleted" for _, c in changes):
@@ -197,7 +228,9 @@ def _latest_change(rows: Sequence[Mapping[str, Any]]) -> tuple[str | None, datet
     return what, at
 
 
-def _existence(rows: Sequence[Mapping[str, Any]], change_at: datetime | None) -> tuple[datetime | None, datetime | None]:
+def _existence(
+    rows: Sequence[Mapping[str, Any]], change_at: datetime | None
+) -> tuple[datetime | None, datetime | None]:
     """[from, to) of the latest content over the window's rows: not before its last change."""
     froms = [r["exists_from"] for r in rows if r.get("exists_from")]
     tos = [r["exists_to"] for r in rows if r.get("exists_to")]

@@ -60,10 +60,14 @@ def stats_of(flows: Sequence[Observed]) -> RuleStats:
     firsts = [ob.first_seen for ob in flows if ob.first_seen]
     lasts = [ob.last_seen for ob in flows if ob.last_seen]
     return RuleStats(
-        sum(ob.flows for ob in flows), sum(ob.connections for ob in flows), len(peers),
+        sum(ob.flows for ob in flows),
+        sum(ob.connections for ob in flows),
+        len(peers),
         len({(ob.flow.protocol, ob.flow.port) for ob in flows}),
-        tuple(sorted({ob.flow.protocol for ob in flows})), tuple(peers[:10]),
-        min(firsts, default=None), max(lasts, default=None),
+        tuple(sorted({ob.flow.protocol for ob in flows})),
+        tuple(peers[:10]),
+        min(firsts, default=None),
+        max(lasts, default=None),
     )
 
 
@@ -80,8 +84,12 @@ class PyObservations:
         """Every observed flow ``r`` allows in a piece whose possible groups hold its SG."""
         if r.rule_id not in self._touched:
             self._touched[r.rule_id] = [
-                ob for ob in self.observed
-                if any(r.group_id in p.possible and self.world.allows(r.rule, ob, p) for p in self.world.pieces_of(ob))
+                ob
+                for ob in self.observed
+                if any(
+                    r.group_id in p.possible and self.world.allows(r.rule, ob, p)
+                    for p in self.world.pieces_of(ob)
+                )
             ]
         return self._touched[r.rule_id]
 

@@ -41,7 +41,8 @@ def address_weight(rule: Rule, ctx: PeerContext = _EMPTY) -> float:
         return _address_weight(rule.peer)
     if rule.peer_type is PeerType.SG:
         members = len(ctx.sg_members.get(rule.peer, ())) + sum(
-            _address_weight(p) for p in ctx.sg_member_prefixes.get(rule.peer, ()))
+            _address_weight(p) for p in ctx.sg_member_prefixes.get(rule.peer, ())
+        )
         return max(1.0, float(members))
     return max(1.0, sum(_address_weight(e) for e in ctx.prefix_lists.get(rule.peer, ())))
 
@@ -80,7 +81,9 @@ def set_score(rules: Iterable[Rule], ctx: PeerContext = _EMPTY) -> float:
     return _scale(sum(raw(r, ctx) for r in rules))
 
 
-def plan_totals(rules: Iterable[SgRule], changes: Mapping[str, Sequence[Rule]], ctx: PeerContext = _EMPTY) -> tuple[float, float]:
+def plan_totals(
+    rules: Iterable[SgRule], changes: Mapping[str, Sequence[Rule]], ctx: PeerContext = _EMPTY
+) -> tuple[float, float]:
     """Sum of the rules' scores before and after ``changes`` (rule id → what it becomes; () = removed)."""
     before = after = 0.0
     for r in rules:

@@ -37,7 +37,13 @@ from flowlens.recommend.sql_observations import SqlObservations
 log = logging.getLogger(__name__)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None, *, stage: str = "recommend") -> list[dict[str, Any]]:
+def _rows(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    stage: str = "recommend",
+) -> list[dict[str, Any]]:
     return sqlfiles.rows(con, sqlfiles.load(stage, name), params)
 
 
@@ -48,9 +54,20 @@ def _tags(keys: Sequence[str] | None) -> dict[str, str]:
 def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     """The inventory snapshot registered on ``con``, as recommender inputs."""
     rules = [
-        SgRule(r["rule_id"], r["group_id"], Rule(
-            r["direction"], int(r["ip_protocol"]), r["from_port"], r["to_port"], r["peer_type"], r["peer"],
-            r["description"] or ""), _tags(r["tag_keys"]))
+        SgRule(
+            r["rule_id"],
+            r["group_id"],
+            Rule(
+                r["direction"],
+                int(r["ip_protocol"]),
+                r["from_port"],
+                r["to_port"],
+                r["peer_type"],
+                r["peer"],
+                r["description"] or "",
+            ),
+            _tags(r["tag_keys"]),
+        )
         for r in _rows(con, "current_rules")
     ]
     groups = _rows(con, "groups")
@@ -70,26 +87,47 @@ def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
         entries.setdefault(r["prefix_list_id"], []).append(r["cidr"])
         meta[r["prefix_list_id"]] = r
     ctx = PeerContext(
-        {g: frozenset(a) for g, a in members.items()}, {g: tuple(p) for g, p in prefixes.items()},
+        {g: frozenset(a) for g, a in members.items()},
+        {g: tuple(p) for g, p in prefixes.items()},
         {pl: tuple(e) for pl, e in entries.items()},
     )
     aws = [
-        AwsPrefixList(pl, m["prefix_list_name"] or pl, 6 if (m["address_family"] or "").lower() == "ipv6" else 4,
-                      tuple(entries[pl]))
-        for pl, m in sorted(meta.items()) if m["aws_managed"]
+        AwsPrefixList(
+            pl,
+            m["prefix_list_name"] or pl,
+            6 if (m["address_family"] or "").lower() == "ipv6" else 4,
+            tuple(entries[pl]),
+        )
+        for pl, m in sorted(meta.items())
+        if m["aws_managed"]
     ]
-    weight = {pl: int(m["max_entries"]) for pl, m in meta.items() if m["max_entries"] and not m["aws_managed"]}
+    weight = {
+        pl: int(m["max_entries"])
+        for pl, m in meta.items()
+        if m["max_entries"] and not m["aws_managed"]
+    }
     return Inventory(
-        rules, eni_groups, ctx, {g["group_id"]: _tags(g["tag_keys"]) for g in groups},
-        {g["group_id"]: g["vpc_id"] for g in groups if g["vpc_id"]}, aws, weight,
+        rules,
+        eni_groups,
+        ctx,
+        {g["group_id"]: _tags(g["tag_keys"]) for g in groups},
+        {g["group_id"]: g["vpc_id"] for g in groups if g["vpc_id"]},
+        aws,
+        weight,
     )
 
 
 def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
     """Each recommendation with its SG's account and region (plan.sh and plan.tf pin both)."""
     place = {g["group_id"]: (g["owner_id"] or "", g["region"] or "") for g in groups}
-    recs = tuple(replace(r, account_id=place.get(r.group_id, ("", ""))[0], region=place.get(r.group_id, ("", ""))[1])
-                 for r in plan.recommendations)
+    recs = tuple(
+        replace(
+            r,
+            account_id=place.get(r.group_id, ("", ""))[0],
+            region=place.get(r.group_id, ("", ""))[1],
+        )
+        for r in plan.recommendations
+    )
     return replace(plan, recommendations=recs)
 
 
@@ -101,9 +139,15 @@ def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[
 
 def with_history(inv: Inventory, tl: Timeline) -> Inventory:
     """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
-    history = history_from_tables(tl.tables["eni_groups"].to_pylist(), tl.tables["eni_ips"].to_pylist(),
-                                  tl.tables["security_groups"].to_pylist(), (s.taken_at for s in tl.snapshots))
-    return replace(inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None)
+    history = history_from_tables(
+        tl.tables["eni_groups"].to_pylist(),
+        tl.tables["eni_ips"].to_pylist(),
+        tl.tables["security_groups"].to_pylist(),
+        (s.taken_at for s in tl.snapshots),
+    )
+    return replace(
+        inv, history=history, snapshot_taken_at=tl.latest.taken_at if tl.latest else None
+    )
 
 
 def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str, Usage]:
@@ -116,10 +160,14 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str
     return combine_usage(rows, window.start, window.end)
 
 
-def load_history(con: duckdb.DuckDBPyConnection, last_day: date, history_days: int = DEFAULT_HISTORY_DAYS) -> dict[str, History]:
+def load_history(
+    con: duckdb.DuckDBPyConnection, last_day: date, history_days: int = DEFAULT_HISTORY_DAYS
+) -> dict[str, History]:
     """Each rule's rule_history as of the window's last day, from the catalog's rule_usage."""
     start = last_day - timedelta(days=history_days - 1)
-    rows = _rows(con, "usage_days", {"history_start": start, "last_day": last_day}, stage="evidence")
+    rows = _rows(
+        con, "usage_days", {"history_start": start, "last_day": last_day}, stage="evidence"
+    )
     rules = {(r["rule_id"], r["group_id"]) for r in rows}
     return {h.rule_id: h for h in histories(last_day, rows, rules, history_days)}
 
@@ -129,24 +177,50 @@ def _span(days: Sequence[date]) -> str:
 
 
 def _window_flags(days: Sequence[date]) -> str:
-    return f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+    return (
+        f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+    )
 
 
 def recommendations_table(plan: Plan) -> pa.Table:
     """The plan as the ``recommendations`` results table (docs/tables.md#recommendations)."""
     v = plan.verification
-    rows = [{**{k: r[k] for k in ("rule_id", "group_id", "action", "risk", "kind", "risk_reason", "may_widen")},
-             **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
-             "flows_checked": v.flows_checked, "flows_cut": v.flows_cut, "flows_unattributed": v.flows_unattributed,
-             "flows_unattributed_protected": v.flows_unattributed_protected}
-            for r in (rec.to_dict() for rec in plan.recommendations)]
+    rows = [
+        {
+            **{
+                k: r[k]
+                for k in (
+                    "rule_id",
+                    "group_id",
+                    "action",
+                    "risk",
+                    "kind",
+                    "risk_reason",
+                    "may_widen",
+                )
+            },
+            **{k: json.dumps(r[k]) for k in ("proposed", "evidence", "current", "notes")},
+            "flows_checked": v.flows_checked,
+            "flows_cut": v.flows_cut,
+            "flows_unattributed": v.flows_unattributed,
+            "flows_unattributed_protected": v.flows_unattributed_protected,
+        }
+        for r in (rec.to_dict() for rec in plan.recommendations)
+    ]
     return pa.Table.from_pylist(rows, schema=RESULT_SCHEMAS["recommendations"])
 
 
 def recommend(
-    dd: DataDir, days: Sequence[date], settings: Settings | None = None, *, snapshot: str | None = None,
-    write: bool = True, memory_limit: str = "1GB", on_plan: Callable[[Plan, Inventory, Observations], None] | None = None,
-    progress: Callable[[str, int, int], None] | None = None, today: date | None = None,
+    dd: DataDir,
+    days: Sequence[date],
+    settings: Settings | None = None,
+    *,
+    snapshot: str | None = None,
+    write: bool = True,
+    memory_limit: str = "1GB",
+    on_plan: Callable[[Plan, Inventory, Observations], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    today: date | None = None,
 ) -> Plan:
     """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
 
@@ -157,6 +231,7 @@ def recommend(
     and the observations while they are open (the trade-off of ``flowlens recommend --tradeoff``
     reads the observed flows). ``progress(phase, n, of)`` is told as each phase starts.
     """
+
     def phase(name: str, n: int) -> None:
         if progress:
             progress(name, n, 5 if write else 4)
@@ -168,15 +243,20 @@ def recommend(
     if not window.analysed:
         raise AnalysisError(
             f"no analysis results for {_span(days)} in {dd.results}; run "
-            f"'flowlens analyze {_window_flags(days)}' first")
+            f"'flowlens analyze {_window_flags(days)}' first"
+        )
     if window.missing:
-        log.warning("%s; risk is rated on the %d analysed day(s)", window.gap_sentence(), window.days)
+        log.warning(
+            "%s; risk is rated on the %d analysed day(s)", window.gap_sentence(), window.days
+        )
     analysed = window.analysed
     start, end = window.bounds()
     tl = load_timeline(dd, start, end) if dd.snapshots() else None
     chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
-        con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2})
+        con = duckdb.connect(
+            config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2}
+        )
         try:
             phase("reading the inventory", 1)
             register_views(con, dd, snapshot=chosen)
@@ -188,21 +268,32 @@ def recommend(
             phase("reading rule usage", 2)
             usage = load_usage(con, analysed)
             phase("reading observed traffic", 3)
-            obs = SqlObservations.from_catalog(con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers)
+            obs = SqlObservations.from_catalog(
+                con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers
+            )
             history = load_history(con, max(analysed))
             phase("planning and replaying the accepted flows", 4)
             dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
-            plan = build_plan(inv, usage, obs, start, end, settings, window, dismissed=dismissed, history=history)
+            plan = build_plan(
+                inv, usage, obs, start, end, settings, window, dismissed=dismissed, history=history
+            )
             plan = locate(plan, _rows(con, "groups"))
             if on_plan is not None:
                 on_plan(plan, inv, obs)
         finally:
             con.close()
-    log.info("%d recommendations, %d dropped; replay: %s", len(plan.recommendations), len(plan.dropped),
-             plan.verification.claim())
+    log.info(
+        "%d recommendations, %d dropped; replay: %s",
+        len(plan.recommendations),
+        len(plan.dropped),
+        plan.verification.claim(),
+    )
     if write:
         phase("writing the recommendations table", 5)
         with writer_lock(dd, "recommend"):
-            write_parquet_atomic(recommendations_table(plan), dd.results_dir(max(analysed)) / "recommendations.parquet")
+            write_parquet_atomic(
+                recommendations_table(plan),
+                dd.results_dir(max(analysed)) / "recommendations.parquet",
+            )
             refresh_catalog(dd)
     return plan

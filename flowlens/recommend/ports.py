@@ -26,8 +26,10 @@ def port_ranges(ports: Iterable[int], budget: int) -> tuple[tuple[int, int], ...
     sorted_ports = sorted(set(ports))
     if not sorted_ports:
         return ()
-    gaps = sorted(range(1, len(sorted_ports)), key=lambda i: (sorted_ports[i] - sorted_ports[i - 1], i))
-    keep_open = set(gaps[max(0, len(sorted_ports) - budget):])
+    gaps = sorted(
+        range(1, len(sorted_ports)), key=lambda i: (sorted_ports[i] - sorted_ports[i - 1], i)
+    )
+    keep_open = set(gaps[max(0, len(sorted_ports) - budget) :])
     ranges: list[tuple[int, int]] = []
     start = sorted_ports[0]
     for i in range(1, len(sorted_ports)):

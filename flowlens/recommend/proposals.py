@@ -56,10 +56,15 @@ def exclusion_reason(r: SgRule, inv: Inventory, settings: Settings) -> str | Non
 
 
 def matched_flows(
-    r: SgRule, enis: Sequence[str], observed_by_eni: Mapping[str, Sequence[Observed]], inv: Inventory
+    r: SgRule,
+    enis: Sequence[str],
+    observed_by_eni: Mapping[str, Sequence[Observed]],
+    inv: Inventory,
 ) -> list[Observed]:
     """The observed flows this rule allows on the ENIs that carry its SG."""
-    return [ob for e in enis for ob in observed_by_eni.get(e, ()) if allows(r.rule, ob.flow, inv.ctx)]
+    return [
+        ob for e in enis for ob in observed_by_eni.get(e, ()) if allows(r.rule, ob.flow, inv.ctx)
+    ]
 
 
 @lru_cache(maxsize=1 << 20)
@@ -73,7 +78,9 @@ def public_spread(peers: set[str], settings: Settings) -> tuple[bool, int]:
     """Public by observation: many public peers over many /8 (IPv4) or /16 (IPv6) blocks."""
     public = [b for b in map(_public_block, peers) if b is not None]
     blocks = set(public)
-    return len(public) >= settings.public_min_peers and len(blocks) >= settings.public_min_blocks, len(blocks)
+    return len(public) >= settings.public_min_peers and len(
+        blocks
+    ) >= settings.public_min_blocks, len(blocks)
 
 
 def aws_prefix_list_for(peers: set[str], rule: Rule, inv: Inventory) -> PeerChoice | None:
@@ -85,7 +92,9 @@ def aws_prefix_list_for(peers: set[str], rule: Rule, inv: Inventory) -> PeerChoi
             outer = network(rule.peer)
             widens = not all(network(e).subnet_of(outer) for e in pl.entries)  # type: ignore[arg-type]
             note = f"every peer is in the AWS-managed prefix list {pl.name} ({pl.prefix_list_id})"
-            return PeerChoice((("prefix_list", pl.prefix_list_id),), Kind.PREFIX_LIST, widens, note=note)
+            return PeerChoice(
+                (("prefix_list", pl.prefix_list_id),), Kind.PREFIX_LIST, widens, note=note
+            )
     return None
 
 
@@ -107,7 +116,9 @@ def sg_reference_for(peers: set[str], r: SgRule, inv: Inventory) -> PeerChoice |
     return PeerChoice((("sg", group),), Kind.SG_REFERENCE, may_widen=True, note=note)
 
 
-def choose_peer(r: SgRule, peers: set[str], inv: Inventory, settings: Settings, k: int) -> PeerChoice:
+def choose_peer(
+    r: SgRule, peers: set[str], inv: Inventory, settings: Settings, k: int
+) -> PeerChoice:
     """The narrowest sensible peer for the observed addresses (documented order of preference)."""
     rule = r.rule
     keep = PeerChoice(((rule.peer_type, rule.peer),), None)
@@ -120,11 +131,20 @@ def choose_peer(r: SgRule, peers: set[str], inv: Inventory, settings: Settings, 
     if public:
         note = f"public by observation: {len(peers)} peers across {blocks} address blocks"
         return replace(keep, public=True, note=note)
-    cover = limited_cover(peers, rule.peer, k, min_coverage=settings.min_coverage, max_prefix=settings.max_prefix,
-                          limit=settings.max_rules_per_proposal)
+    cover = limited_cover(
+        peers,
+        rule.peer,
+        k,
+        min_coverage=settings.min_coverage,
+        max_prefix=settings.max_prefix,
+        limit=settings.max_rules_per_proposal,
+    )
     if cover is None:
-        return replace(keep, note=f"no cover of the {len(peers)} observed peers within {settings.max_rules_per_proposal} "
-                                  "prefixes meets --min-coverage/--max-prefix: peer kept as it is")
+        return replace(
+            keep,
+            note=f"no cover of the {len(peers)} observed peers within {settings.max_rules_per_proposal} "
+            "prefixes meets --min-coverage/--max-prefix: peer kept as it is",
+        )
     if cover.prefixes == (str(network(rule.peer)),):
         return keep
     sg = sg_reference_for(peers, r, inv)
@@ -135,9 +155,13 @@ def choose_peer(r: SgRule, peers: set[str], inv: Inventory, settings: Settings, 
     return PeerChoice(tuple((peer_type, p) for p in cover.prefixes), Kind.NARROW, note=note)
 
 
-def _ranges_for(rule: Rule, proto: int, matched: Sequence[Observed], budget: int) -> list[tuple[int | None, int | None]]:
+def _ranges_for(
+    rule: Rule, proto: int, matched: Sequence[Observed], budget: int
+) -> list[tuple[int | None, int | None]]:
     if proto in PORTED:
-        seen = {ob.flow.port for ob in matched if ob.flow.protocol == proto and ob.flow.port is not None}
+        seen = {
+            ob.flow.port for ob in matched if ob.flow.protocol == proto and ob.flow.port is not None
+        }
         orig = rule.port_range() if rule.ip_protocol == proto else None
         full = orig or (0, 65535)
         ranges = port_ranges(seen, budget) if seen else (full,)
@@ -178,13 +202,26 @@ def _too_many(r: SgRule, peers: set[str], settings: Settings) -> PeerChoice:
     keep = PeerChoice(((r.rule.peer_type, r.rule.peer),), None)
     public, blocks = public_spread(peers, settings)
     if public and r.rule.peer_type.is_cidr:
-        return replace(keep, public=True, note=f"public by observation: many peers across at least {blocks} address blocks")
-    return replace(keep, note=f"over {settings.max_cover_peers} distinct peers on one port: peer kept as it is")
+        return replace(
+            keep,
+            public=True,
+            note=f"public by observation: many peers across at least {blocks} address blocks",
+        )
+    return replace(
+        keep, note=f"over {settings.max_cover_peers} distinct peers on one port: peer kept as it is"
+    )
 
 
-def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], inv: Inventory,
-            settings: Settings, k: int, budget: int,
-            truncated: frozenset[tuple[int, int | None]] = frozenset()) -> list[_Group]:
+def _groups(
+    r: SgRule,
+    protocols: Sequence[int],
+    matched: Sequence[Observed],
+    inv: Inventory,
+    settings: Settings,
+    k: int,
+    budget: int,
+    truncated: frozenset[tuple[int, int | None]] = frozenset(),
+) -> list[_Group]:
     """Split by protocol and port range, then choose each range's peer from the flows it carries.
 
     An all-traffic rule used for HTTPS to S3 and PostgreSQL to a database becomes tcp/443 → the
@@ -195,14 +232,21 @@ def _groups(r: SgRule, protocols: Sequence[int], matched: Sequence[Observed], in
         for lo, hi in _ranges_for(r.rule, proto, matched, budget):
             peers = {ob.flow.peer_addr for ob in matched if _in_group(ob, proto, lo, hi)}
             sampled = any(p == proto and _port_in(port, proto, lo, hi) for p, port in truncated)
-            choice = _too_many(r, peers, settings) if sampled else choose_peer(r, peers, inv, settings, k)
+            choice = (
+                _too_many(r, peers, settings)
+                if sampled
+                else choose_peer(r, peers, inv, settings, k)
+            )
             out.append(_Group(proto, lo, hi, choice))
     return out
 
 
 def _build(r: SgRule, groups: Sequence[_Group]) -> tuple[Rule, ...]:
-    out = [Rule(r.rule.direction, g.proto, g.lo, g.hi, PeerType(peer_type), peer, _description(r))
-           for g in groups for peer_type, peer in g.choice.peers]
+    out = [
+        Rule(r.rule.direction, g.proto, g.lo, g.hi, PeerType(peer_type), peer, _description(r))
+        for g in groups
+        for peer_type, peer in g.choice.peers
+    ]
     return tuple(dict.fromkeys(out))
 
 
@@ -215,13 +259,22 @@ def _kind(choices: Sequence[PeerChoice]) -> Kind:
     return Kind.NARROW
 
 
-def narrow(r: SgRule, matched: Sequence[Observed], inv: Inventory, settings: Settings,
-           truncated: frozenset[tuple[int, int | None]] = frozenset()) -> Candidate | None:
+def narrow(
+    r: SgRule,
+    matched: Sequence[Observed],
+    inv: Inventory,
+    settings: Settings,
+    truncated: frozenset[tuple[int, int | None]] = frozenset(),
+) -> Candidate | None:
     """Narrow protocol and ports to what was observed, and each port range's peer to its own flows.
 
     ``truncated``: (protocol, port) pairs whose peers are only a sample; their port range keeps its peer.
     """
-    protocols = sorted({ob.flow.protocol for ob in matched}) if r.rule.ip_protocol == ALL else [r.rule.ip_protocol]
+    protocols = (
+        sorted({ob.flow.protocol for ob in matched})
+        if r.rule.ip_protocol == ALL
+        else [r.rule.ip_protocol]
+    )
     k, budget = settings.k_prefixes, settings.port_ranges
     groups = _groups(r, protocols, matched, inv, settings, k, budget, truncated)
     proposed = _build(r, groups)
@@ -235,16 +288,36 @@ def narrow(r: SgRule, matched: Sequence[Observed], inv: Inventory, settings: Set
     if set(proposed) == {r.rule}:
         return None
     choices = [g.choice for g in groups]
-    notes = tuple(dict.fromkeys(n for n in (*(c.note for c in choices), _port_note(r.rule, proposed)) if n))
+    notes = tuple(
+        dict.fromkeys(n for n in (*(c.note for c in choices), _port_note(r.rule, proposed)) if n)
+    )
     may_widen = any(c.may_widen for c in choices)
-    return Candidate(r, _kind(choices), proposed, may_widen, any(c.public for c in choices), notes=notes)
+    return Candidate(
+        r, _kind(choices), proposed, may_widen, any(c.public for c in choices), notes=notes
+    )
 
 
 def _port_note(old: Rule, proposed: Sequence[Rule]) -> str:
-    new = sorted({(p.ip_protocol, p.from_port, p.to_port) for p in proposed}, key=lambda t: (t[0], t[1] or 0))
-    if len(new) == 1 and (new[0][0], new[0][1], new[0][2]) == (old.ip_protocol, old.from_port, old.to_port):
+    new = sorted(
+        {(p.ip_protocol, p.from_port, p.to_port) for p in proposed}, key=lambda t: (t[0], t[1] or 0)
+    )
+    if len(new) == 1 and (new[0][0], new[0][1], new[0][2]) == (
+        old.ip_protocol,
+        old.from_port,
+        old.to_port,
+    ):
         return ""
-    words = [_proto_word(p) + (f"/{lo}" if lo == hi and lo is not None and lo >= 0 else f"/{lo}-{hi}" if lo is not None and lo >= 0 else "") for p, lo, hi in new]
+    words = [
+        _proto_word(p)
+        + (
+            f"/{lo}"
+            if lo == hi and lo is not None and lo >= 0
+            else f"/{lo}-{hi}"
+            if lo is not None and lo >= 0
+            else ""
+        )
+        for p, lo, hi in new
+    ]
     old_ports = f"/{old.from_port}-{old.to_port}" if old.port_range() else ""
     return f"traffic {_proto_word(old.ip_protocol)}{old_ports} → {', '.join(words)}"
 
@@ -257,7 +330,9 @@ def removal(r: SgRule, usage: Usage | None) -> Candidate | None:
     """Remove a rule with status 'unused' (and only that status)."""
     if usage is None or usage.status != RuleStatus.UNUSED:
         return None
-    return Candidate(r, Kind.UNUSED, (), notes=(usage.status_reason,) if usage.status_reason else ())
+    return Candidate(
+        r, Kind.UNUSED, (), notes=(usage.status_reason,) if usage.status_reason else ()
+    )
 
 
 def structurally_redundant(r: SgRule, others: Sequence[SgRule], inv: Inventory) -> str | None:

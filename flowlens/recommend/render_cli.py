@@ -20,7 +20,7 @@ from flowlens.recommend.render_md import basis_sentence, delta_lines
 from flowlens.recommend.text import comment_text, days_text
 
 #: The functions every script starts with; the plan's steps call them.
-_PRELUDE = r'''
+_PRELUDE = r"""
 usage() {
   cat <<'USAGE'
 usage: plan.sh [--dry-run] [--account ID] [--region REGION]
@@ -136,9 +136,9 @@ revoke() {  # revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME P
     echo "$step: revoke failed: $ERR" >&2; FAILED=$((FAILED + 1))
   fi
 }
-'''
+"""
 
-_FINISH = r'''
+_FINISH = r"""
 if [[ $FAILED -gt 0 ]]; then
   echo "plan.sh: $FAILED revocation(s) not done (see above); the rest is done; re-run after fixing" >&2
   exit 1
@@ -148,27 +148,43 @@ if [[ $OTHER -gt 0 ]]; then
   exit 1
 fi
 echo "plan.sh: done$([[ $DRY_RUN == 1 ]] && echo ' (dry run: nothing changed)')"
-'''
+"""
 
 
 def _comment(rec: Recommendation, index: int) -> list[str]:
     ev = rec.evidence
-    lines = [f"# step {index}: {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: "
-             f"{rec.action.value}/{rec.kind.value}, risk {rec.risk.value}; {ev.flows} flows, {ev.connections} "
-             f"connections, {ev.peers} peers, {ev.ports} ports in {days_text(ev.window_days)}",
-             f"#   why: {comment_text(rec.risk_reason)}"]
+    lines = [
+        f"# step {index}: {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: "
+        f"{rec.action.value}/{rec.kind.value}, risk {rec.risk.value}; {ev.flows} flows, {ev.connections} "
+        f"connections, {ev.peers} peers, {ev.ports} ports in {days_text(ev.window_days)}",
+        f"#   why: {comment_text(rec.risk_reason)}",
+    ]
     if rec.may_widen:
-        lines.append("#   MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan")
+        lines.append(
+            "#   MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan"
+        )
     return lines
 
 
 def _planned_line(group_id: str, rule: Rule) -> str:
     """What ``live_rule`` prints after the protocol for this rule (AWS CLI text output: None, True/False)."""
     ported = rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS
-    ports = (str(-1 if rule.from_port is None else rule.from_port), str(-1 if rule.to_port is None else rule.to_port))
-    peers = {t: (rule.peer if rule.peer_type == t else "None") for t in ("cidr4", "cidr6", "prefix_list", "sg")}
-    return "\t".join([group_id, "True" if rule.direction == "egress" else "False",
-                      *(ports if ported else ("-1", "-1")), *peers.values()])
+    ports = (
+        str(-1 if rule.from_port is None else rule.from_port),
+        str(-1 if rule.to_port is None else rule.to_port),
+    )
+    peers = {
+        t: (rule.peer if rule.peer_type == t else "None")
+        for t in ("cidr4", "cidr6", "prefix_list", "sg")
+    }
+    return "\t".join(
+        [
+            group_id,
+            "True" if rule.direction == "egress" else "False",
+            *(ports if ported else ("-1", "-1")),
+            *peers.values(),
+        ]
+    )
 
 
 def _call(*words: str) -> str:
@@ -177,15 +193,35 @@ def _call(*words: str) -> str:
 
 def _authorize(rec: Recommendation, step: str) -> str:
     perms = json.dumps([ip_permission(rule) for rule in rec.proposed], separators=(",", ":"))
-    return _call("authorize", step, rec.account_id, rec.region, rec.proposed[0].direction, rec.group_id, perms)
+    return _call(
+        "authorize",
+        step,
+        rec.account_id,
+        rec.region,
+        rec.proposed[0].direction,
+        rec.group_id,
+        perms,
+    )
 
 
 def _revoke(rec: Recommendation, step: str) -> str:
     cur = rec.current
-    if cur is None:  # a minimal-shape plan: nothing to check the live rule against, so it is not revoked
+    if (
+        cur is None
+    ):  # a minimal-shape plan: nothing to check the live rule against, so it is not revoked
         return _call("unchecked", step, rec.rule_id)
-    return _call("revoke", step, rec.account_id, rec.region, cur.direction, rec.group_id, rec.rule_id,
-                 ec2_protocol(cur.ip_protocol), str(cur.ip_protocol), _planned_line(rec.group_id, cur))
+    return _call(
+        "revoke",
+        step,
+        rec.account_id,
+        rec.region,
+        cur.direction,
+        rec.group_id,
+        rec.rule_id,
+        ec2_protocol(cur.ip_protocol),
+        str(cur.ip_protocol),
+        _planned_line(rec.group_id, cur),
+    )
 
 
 def render_cli(plan: Plan) -> str:
@@ -207,8 +243,11 @@ def render_cli(plan: Plan) -> str:
         "# since the plan is not revoked.",
         "set -uo pipefail",
         *(f"#   {comment_text(line)}" for line in delta_lines(plan)),
-        *(f"# kept: {comment_text(f'{k.rule_id} ({k.group_id}) {k.reason}')}" for k in plan.kept
-          if k.label == "dismissed"),
+        *(
+            f"# kept: {comment_text(f'{k.rule_id} ({k.group_id}) {k.reason}')}"
+            for k in plan.kept
+            if k.label == "dismissed"
+        ),
         "",
         "# where the plan's rules live (from the inventory snapshot); every call is pinned to a region",
         f"PLAN_ACCOUNTS={shlex.quote(' '.join(accounts))}",
@@ -224,5 +263,8 @@ def render_cli(plan: Plan) -> str:
             body += [*_comment(rec, i), _authorize(rec, f"step {i}")]
     tail = ["", "# 2. revoke the old rules, each checked against the plan first"]
     for i, rec in enumerate(recs, start=1):
-        tail += [f"# step {i}: revoke {comment_text(rec.rule_id)} ({rec.action.value})", _revoke(rec, f"step {i}")]
+        tail += [
+            f"# step {i}: revoke {comment_text(rec.rule_id)} ({rec.action.value})",
+            _revoke(rec, f"step {i}"),
+        ]
     return "\n".join([*head, *body, *tail, _FINISH])

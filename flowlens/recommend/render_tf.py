@@ -20,8 +20,12 @@ from flowlens.model.plan import Plan, Recommendation
 from flowlens.recommend.render_md import basis_sentence, delta_lines
 from flowlens.recommend.text import comment_text, days_text, hcl_str
 
-_PEER_ATTR = {"cidr4": "cidr_ipv4", "cidr6": "cidr_ipv6", "sg": "referenced_security_group_id",
-              "prefix_list": "prefix_list_id"}
+_PEER_ATTR = {
+    "cidr4": "cidr_ipv4",
+    "cidr6": "cidr_ipv6",
+    "sg": "referenced_security_group_id",
+    "prefix_list": "prefix_list_id",
+}
 
 HEADER = """\
 terraform {
@@ -61,18 +65,24 @@ def _attrs(group_id: str, rule: Rule, alias: str) -> list[str]:
         pairs.append(("description", hcl_str(rule.description)))
     pairs.append(("ip_protocol", hcl_str(ec2_protocol(rule.ip_protocol))))
     if rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS:
-        pairs += [("from_port", str(-1 if rule.from_port is None else rule.from_port)),
-                  ("to_port", str(-1 if rule.to_port is None else rule.to_port))]
+        pairs += [
+            ("from_port", str(-1 if rule.from_port is None else rule.from_port)),
+            ("to_port", str(-1 if rule.to_port is None else rule.to_port)),
+        ]
     pairs.append((_PEER_ATTR[rule.peer_type], hcl_str(rule.peer)))
     width = max(len(k) for k, _ in pairs)
     return [f"  {k.ljust(width)} = {v}" for k, v in pairs]
 
 
 def _comment(rec: Recommendation) -> list[str]:
-    lines = [f"# {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: {rec.action.value}/{rec.kind.value}, "
-             f"risk {rec.risk.value}: {comment_text(rec.risk_reason)}"]
+    lines = [
+        f"# {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: {rec.action.value}/{rec.kind.value}, "
+        f"risk {rec.risk.value}: {comment_text(rec.risk_reason)}"
+    ]
     if rec.may_widen:
-        lines.append("# MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan")
+        lines.append(
+            "# MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan"
+        )
     return lines
 
 
@@ -80,14 +90,21 @@ def _new_rules(rec: Recommendation) -> list[str]:
     out = _comment(rec)
     for i, rule in enumerate(rec.proposed, start=1):
         rtype = f"aws_vpc_security_group_{rule.direction}_rule"
-        out += [f'resource "{rtype}" "{_name(rec.rule_id)}_{i}" {{',
-                *_attrs(rec.group_id, rule, _alias(rec.account_id, rec.region)), "}", ""]
+        out += [
+            f'resource "{rtype}" "{_name(rec.rule_id)}_{i}" {{',
+            *_attrs(rec.group_id, rule, _alias(rec.account_id, rec.region)),
+            "}",
+            "",
+        ]
     return out
 
 
 def _retire(rec: Recommendation) -> list[str]:
     if rec.current is None:  # a minimal-shape plan: no rule to write a stub for
-        return [f"# revoke {comment_text(rec.rule_id)}: the plan does not record the current rule; revoke it by hand", ""]
+        return [
+            f"# revoke {comment_text(rec.rule_id)}: the plan does not record the current rule; revoke it by hand",
+            "",
+        ]
     rtype = f"aws_vpc_security_group_{rec.direction}_rule"
     address = f"{rtype}.retire_{_name(rec.rule_id)}"
     alias = _alias(rec.account_id, rec.region)

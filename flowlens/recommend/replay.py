@@ -52,7 +52,9 @@ class ReplayResult:
 class World:
     """What a flow is judged against: the holders' pieces, the rules per group, peers at a time."""
 
-    def __init__(self, history: History, rules_by_group: Mapping[str, Sequence[SgRule]], ctx: PeerContext) -> None:
+    def __init__(
+        self, history: History, rules_by_group: Mapping[str, Sequence[SgRule]], ctx: PeerContext
+    ) -> None:
         self.rules_by_group, self.ctx = rules_by_group, ctx
         self.pieces: dict[str, list[Piece]] = {}
         for p in all_pieces(history):
@@ -62,7 +64,11 @@ class World:
     def pieces_of(self, ob: Observed) -> list[Piece]:
         """The pieces of the flow's holder (its ENI, or its VPC when unattributed) its time overlaps."""
         holder = vpc_holder(ob.vpc_id) if ob.unattributed else ob.eni_id
-        return [p for p in self.pieces.get(holder, ()) if overlap(ob.first_seen, ob.last_seen, (p.start, p.end))]
+        return [
+            p
+            for p in self.pieces.get(holder, ())
+            if overlap(ob.first_seen, ob.last_seen, (p.start, p.end))
+        ]
 
     def allows(self, rule: Rule, ob: Observed, piece: Piece, *, certainly: bool = False) -> bool:
         """``rule`` admits the flow in ``piece``; an SG reference through the members of that time.
@@ -75,9 +81,14 @@ class World:
         if rule.peer_type != "sg":
             return self.ctx.peer_contains(rule.peer_type, rule.peer, ob.flow.peer_addr)
         ip = address(ob.flow.peer_addr)
-        return any((m.certain or not certainly) and _member_is(m.address, ob.flow.peer_addr, ip)
-                   and overlap(ob.first_seen, ob.last_seen, (piece.start, piece.end), (m.valid_from, m.valid_to))
-                   for m in self.members.get(rule.peer, ()))
+        return any(
+            (m.certain or not certainly)
+            and _member_is(m.address, ob.flow.peer_addr, ip)
+            and overlap(
+                ob.first_seen, ob.last_seen, (piece.start, piece.end), (m.valid_from, m.valid_to)
+            )
+            for m in self.members.get(rule.peer, ())
+        )
 
     def current(self, ob: Observed, piece: Piece) -> dict[str, list[SgRule]]:
         """group → its current rules that (possibly) allow the flow in ``piece`` (groups allowing nothing left out)."""
@@ -88,12 +99,21 @@ class World:
                 out[g] = rules
         return out
 
-    def after(self, ob: Observed, piece: Piece, group: str, allowing: Sequence[SgRule], changes: Changes) -> bool:
+    def after(
+        self, ob: Observed, piece: Piece, group: str, allowing: Sequence[SgRule], changes: Changes
+    ) -> bool:
         """Whether ``group`` certainly still allows the flow once ``changes`` are made."""
-        if any(r.rule_id not in changes and self.allows(r.rule, ob, piece, certainly=True) for r in allowing):
+        if any(
+            r.rule_id not in changes and self.allows(r.rule, ob, piece, certainly=True)
+            for r in allowing
+        ):
             return True
-        return any(self.allows(new, ob, piece, certainly=True) for r in self.rules_by_group.get(group, ())
-                   if r.rule_id in changes for new in changes[r.rule_id])
+        return any(
+            self.allows(new, ob, piece, certainly=True)
+            for r in self.rules_by_group.get(group, ())
+            if r.rule_id in changes
+            for new in changes[r.rule_id]
+        )
 
 
 def _member_is(member: str, addr: str, ip: IpAddress) -> bool:
@@ -127,7 +147,9 @@ def judge(world: World, ob: Observed, changes: Changes) -> tuple[bool, bool, set
         if any(still[g] for g in piece.certain):
             continue
         # a group loses the flow when a change took away an allowing rule and nothing certainly allows it after
-        losing = [g for g in current if not still[g] and any(r.rule_id in changes for r in current[g])]
+        losing = [
+            g for g in current if not still[g] and any(r.rule_id in changes for r in current[g])
+        ]
         if losing:
             cut = True
             blamed.update(r.rule_id for g in losing for r in current[g] if r.rule_id in changes)
@@ -153,16 +175,29 @@ def replay(observed: Sequence[Observed], world: World, changes: Changes) -> Repl
         t.cut += ob.flows
         for rid in blamed:
             prev = cuts.get(rid)
-            cuts[rid] = Cut((prev.flows if prev else 0) + ob.flows, (prev.connections if prev else 0) + ob.connections,
-                            min(prev.example, ob, key=replay_order) if prev else ob)
-    return ReplayResult(t.checked, t.connections, t.cut, t.not_now, cuts, t.unattributed, t.protected)
+            cuts[rid] = Cut(
+                (prev.flows if prev else 0) + ob.flows,
+                (prev.connections if prev else 0) + ob.connections,
+                min(prev.example, ob, key=replay_order) if prev else ob,
+            )
+    return ReplayResult(
+        t.checked, t.connections, t.cut, t.not_now, cuts, t.unattributed, t.protected
+    )
 
 
 def replay_order(ob: Observed) -> tuple[str, str, int, str, bool, int, bool]:
     """The canonical order of observations (sql/recommend/observed_keyed.sql's obs_id order, NULL port last,
     attributed before unattributed): a cut's example is its first flow in this order, whichever implementation replays."""
     f = ob.flow
-    return (ob.eni_id, f.direction, f.protocol, f.peer_addr, f.port is None, f.port or 0, ob.unattributed)
+    return (
+        ob.eni_id,
+        f.direction,
+        f.protocol,
+        f.peer_addr,
+        f.port is None,
+        f.port or 0,
+        ob.unattributed,
+    )
 
 
 def describe_flow(ob: Observed) -> str:
@@ -170,6 +205,12 @@ def describe_flow(ob: Observed) -> str:
     f = ob.flow
     port = f"/{f.port}" if f.port is not None else ""
     side = "from" if f.direction == Direction.INGRESS else "to"
-    where = (f"{ob.eni_id}, an ENI no snapshot places in a security group at that time "
-             f"(any group of {ob.vpc_id or 'its VPC'} may have held it)") if ob.unattributed else ob.eni_id
+    where = (
+        (
+            f"{ob.eni_id}, an ENI no snapshot places in a security group at that time "
+            f"(any group of {ob.vpc_id or 'its VPC'} may have held it)"
+        )
+        if ob.unattributed
+        else ob.eni_id
+    )
     return f"{f.direction} protocol {f.protocol}{port} {side} {f.peer_addr} on {where}"

@@ -20,8 +20,26 @@ from flowlens.model.net import ALL, ICMP, ICMPS, ICMPV6, PORTED, TCP, UDP, WORLD
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-__all__ = ["ALL", "ICMP", "ICMPS", "ICMPV6", "PORTED", "TCP", "UDP", "WORLD", "Flow", "PeerContext", "Rule",
-           "address", "admits", "allowed_by_any", "allows", "is_subset", "network", "rule_subset"]
+__all__ = [
+    "ALL",
+    "ICMP",
+    "ICMPS",
+    "ICMPV6",
+    "PORTED",
+    "TCP",
+    "UDP",
+    "WORLD",
+    "Flow",
+    "PeerContext",
+    "Rule",
+    "address",
+    "admits",
+    "allowed_by_any",
+    "allows",
+    "is_subset",
+    "network",
+    "rule_subset",
+]
 
 
 @lru_cache(maxsize=65536)

@@ -50,28 +50,73 @@ from flowlens.recommend.rules import Flow, PeerContext, Rule
 log = logging.getLogger(__name__)
 
 S, I32 = pa.string(), pa.int32()
-SPEC_SCHEMA = pa.schema([("rule_id", S), ("group_id", S), ("rule_direction", S), ("ip_protocol", I32),
-                         ("port_lo", I32), ("port_hi", I32)])
-RANGES_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("matched_via", S)])
+SPEC_SCHEMA = pa.schema(
+    [
+        ("rule_id", S),
+        ("group_id", S),
+        ("rule_direction", S),
+        ("ip_protocol", I32),
+        ("port_lo", I32),
+        ("port_hi", I32),
+    ]
+)
+RANGES_SCHEMA = pa.schema(
+    [("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("matched_via", S)]
+)
 KEYS_SCHEMA = pa.schema([("addr", S), ("family", pa.int8()), ("key", S)])
 TS = pa.timestamp("us", tz="UTC")
-SPANS_SCHEMA = pa.schema([("rule_id", S), ("family", pa.int8()), ("lo", S), ("hi", S), ("valid_from", TS),
-                          ("valid_to", TS), ("certain", pa.bool_())])
-OBS_SCHEMA = pa.schema([("eni_id", S), ("rule_direction", S), ("protocol", I32), ("peer_addr", S), ("port", I32),
-                        ("flows", pa.int64()), ("connections", pa.int64()), ("first_seen", TS), ("last_seen", TS),
-                        ("unattributed", pa.bool_()), ("vpc_id", S)])
-PIECES_SCHEMA = pa.schema([("piece_id", pa.int64()), ("holder", S), ("piece_from", TS), ("piece_to", TS)])
-PIECE_GROUPS_SCHEMA = pa.schema([("piece_id", pa.int64()), ("group_id", S), ("certain", pa.bool_())])
+SPANS_SCHEMA = pa.schema(
+    [
+        ("rule_id", S),
+        ("family", pa.int8()),
+        ("lo", S),
+        ("hi", S),
+        ("valid_from", TS),
+        ("valid_to", TS),
+        ("certain", pa.bool_()),
+    ]
+)
+OBS_SCHEMA = pa.schema(
+    [
+        ("eni_id", S),
+        ("rule_direction", S),
+        ("protocol", I32),
+        ("peer_addr", S),
+        ("port", I32),
+        ("flows", pa.int64()),
+        ("connections", pa.int64()),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("unattributed", pa.bool_()),
+        ("vpc_id", S),
+    ]
+)
+PIECES_SCHEMA = pa.schema(
+    [("piece_id", pa.int64()), ("holder", S), ("piece_from", TS), ("piece_to", TS)]
+)
+PIECE_GROUPS_SCHEMA = pa.schema(
+    [("piece_id", pa.int64()), ("group_id", S), ("certain", pa.bool_())]
+)
 _BATCH = 100_000
 
 
-def _run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = sqlfiles.execute(con, sqlfiles.load("recommend", name), params).fetchall()
+def _run(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = sqlfiles.execute(
+        con, sqlfiles.load("recommend", name), params
+    ).fetchall()
     return rows
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict[str, Any] | None = None,
-            *, tables: dict[str, str] | None = None) -> None:
+def _create(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str,
+    params: dict[str, Any] | None = None,
+    *,
+    tables: dict[str, str] | None = None,
+) -> None:
     """Table ``table`` from ``sql/recommend/<name>.sql``, its input tables renamed by ``tables``."""
     query = _renamed(sqlfiles.load("recommend", name), tables)
     sqlfiles.execute(con, query, params, create=f"CREATE OR REPLACE TABLE {table}")
@@ -85,12 +130,16 @@ def _renamed(query: sqlfiles.Query, tables: dict[str, str] | None) -> sqlfiles.Q
     return replace(query, sql=rename_tables(tree, tables).sql(dialect="duckdb"))
 
 
-def _allowed_view(con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str) -> None:
+def _allowed_view(
+    con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str
+) -> None:
     """View ``view``: the rule-match join of the analysis (``sql/shared/keys_allowed.sql``) over the
     tuples ``keys`` (``rec_keys``: tuple x piece), the rules by piece ``rules`` (``rules_by_piece``) and
     their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
-    query = _renamed(sqlfiles.load("shared", "keys_allowed"),
-                     {"match_keys": keys, "match_rules": rules, "match_peers": peers})
+    query = _renamed(
+        sqlfiles.load("shared", "keys_allowed"),
+        {"match_keys": keys, "match_rules": rules, "match_peers": peers},
+    )
     sqlfiles.execute(con, query, create=f"CREATE OR REPLACE TEMP VIEW {view}")
 
 
@@ -100,7 +149,9 @@ def _put(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
     con.unregister("rec_arrow_in")
 
 
-def peer_ranges(rule: Rule, ctx: PeerContext, history: History | None = None) -> list[tuple[int, str, str]]:
+def peer_ranges(
+    rule: Rule, ctx: PeerContext, history: History | None = None
+) -> list[tuple[int, str, str]]:
     """(family, lo key, hi key) of every address range the rule's peer stands for.
 
     An SG reference stands for every member address (or delegated prefix) the group had at any
@@ -117,7 +168,9 @@ def peer_ranges(rule: Rule, ctx: PeerContext, history: History | None = None) ->
     return [(r.family, r.lo, r.hi) for r in map(cidr_range, cidrs)]
 
 
-def member_spans(rule: Rule, ctx: PeerContext, history: History | None) -> list[tuple[int, str, str, Any, Any, bool]]:
+def member_spans(
+    rule: Rule, ctx: PeerContext, history: History | None
+) -> list[tuple[int, str, str, Any, Any, bool]]:
     """(family, lo, hi, valid_from, valid_to, certain) of each member of the SG a reference rule names."""
     if rule.peer_type is not PeerType.SG:
         return []
@@ -130,16 +183,27 @@ def member_spans(rule: Rule, ctx: PeerContext, history: History | None) -> list[
     return out
 
 
-def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext,
-                history: History | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
+def rule_tables(
+    rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext, history: History | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Spec, ranges and member-spans tables of (rule id, group id, rule) triples."""
     spec: dict[str, list[Any]] = {f.name: [] for f in SPEC_SCHEMA}
     ranges: dict[str, list[Any]] = {f.name: [] for f in RANGES_SCHEMA}
     spans: dict[str, list[Any]] = {f.name: [] for f in SPANS_SCHEMA}
     for rule_id, group_id, rule in rules:
         ports = rule.port_range()
-        for k, v in zip(spec, (rule_id, group_id, rule.direction, rule.ip_protocol,
-                               ports[0] if ports else None, ports[1] if ports else None), strict=True):
+        for k, v in zip(
+            spec,
+            (
+                rule_id,
+                group_id,
+                rule.direction,
+                rule.ip_protocol,
+                ports[0] if ports else None,
+                ports[1] if ports else None,
+            ),
+            strict=True,
+        ):
             spec[k].append(v)
         via = "cidr" if rule.peer_type.is_cidr else str(rule.peer_type)
         for fam, lo, hi in peer_ranges(rule, ctx, history):
@@ -148,8 +212,11 @@ def rule_tables(rules: Iterable[tuple[str, str, Rule]], ctx: PeerContext,
         for span in member_spans(rule, ctx, history):
             for key, val in zip(spans, (rule_id, *span), strict=True):
                 spans[key].append(val)
-    return (pa.table(spec, schema=SPEC_SCHEMA), pa.table(ranges, schema=RANGES_SCHEMA),
-            pa.table(spans, schema=SPANS_SCHEMA))
+    return (
+        pa.table(spec, schema=SPEC_SCHEMA),
+        pa.table(ranges, schema=RANGES_SCHEMA),
+        pa.table(spans, schema=SPANS_SCHEMA),
+    )
 
 
 def _keys(addrs: Iterable[str]) -> pa.Table:
@@ -191,15 +258,22 @@ def _pieces_tables(history: History) -> tuple[pa.Table, pa.Table]:
 class SqlObservations:
     """Observed flows staged in DuckDB; the questions of the planner answered in SQL."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, inv: Inventory, max_peers: int = 20_000,
-                 per_block: int = 64) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        inv: Inventory,
+        max_peers: int = 20_000,
+        per_block: int = 64,
+    ) -> None:
         self.con, self.inv = con, inv
         self.rules = {r.rule_id: r for r in inv.rules}
         self.history = inv.timeline()
         pieces, piece_groups = _pieces_tables(self.history)
         _put(con, "rec_pieces", pieces)
         _put(con, "rec_piece_groups", piece_groups)
-        spec, ranges, spans = rule_tables(((r.rule_id, r.group_id, r.rule) for r in inv.rules), inv.ctx, self.history)
+        spec, ranges, spans = rule_tables(
+            ((r.rule_id, r.group_id, r.rule) for r in inv.rules), inv.ctx, self.history
+        )
         _put(con, "rec_spec", spec)
         _put(con, "rec_ranges", ranges)
         _put(con, "rec_member_spans", spans)
@@ -212,8 +286,9 @@ class SqlObservations:
         self.max_peers, self.per_block = max_peers, per_block
 
     @classmethod
-    def from_catalog(cls, con: duckdb.DuckDBPyConnection, inv: Inventory, first: date, last: date,
-                     **kw: int) -> SqlObservations:
+    def from_catalog(
+        cls, con: duckdb.DuckDBPyConnection, inv: Inventory, first: date, last: date, **kw: int
+    ) -> SqlObservations:
         """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
         reader = con.cursor()
@@ -231,14 +306,29 @@ class SqlObservations:
         return cls(con, inv, **kw)
 
     @classmethod
-    def from_rows(cls, con: duckdb.DuckDBPyConnection, inv: Inventory, observed: Sequence[Observed],
-                  **kw: int) -> SqlObservations:
+    def from_rows(
+        cls, con: duckdb.DuckDBPyConnection, inv: Inventory, observed: Sequence[Observed], **kw: int
+    ) -> SqlObservations:
         """Stage observed flows given as values (tests, equivalence with the Python replay)."""
         cols: dict[str, list[Any]] = {f.name: [] for f in OBS_SCHEMA}
         for ob in observed:
-            for k, v in zip(cols, (ob.eni_id, ob.flow.direction, ob.flow.protocol, ob.flow.peer_addr, ob.flow.port,
-                                   ob.flows, ob.connections, ob.first_seen, ob.last_seen, ob.unattributed, ob.vpc_id),
-                            strict=True):
+            for k, v in zip(
+                cols,
+                (
+                    ob.eni_id,
+                    ob.flow.direction,
+                    ob.flow.protocol,
+                    ob.flow.peer_addr,
+                    ob.flow.port,
+                    ob.flows,
+                    ob.connections,
+                    ob.first_seen,
+                    ob.last_seen,
+                    ob.unattributed,
+                    ob.vpc_id,
+                ),
+                strict=True,
+            ):
                 cols[k].append(v)
         _put(con, "rec_observed", pa.table(cols, schema=OBS_SCHEMA))
         _stage_keys(con, iter([sorted(set(cols["peer_addr"]))]))
@@ -248,53 +338,114 @@ class SqlObservations:
     def _observed(self, obs_id: int) -> Observed:
         row = self.con.execute(
             "SELECT eni_id, rule_direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen, "
-            "unattributed, vpc_id FROM rec_obs WHERE obs_id = $id", {"id": obs_id}).fetchall()[0]
-        return Observed(row[0], Flow(row[1], int(row[2]), row[3], row[4]), int(row[5]), int(row[6]), row[7], row[8],
-                        bool(row[9]), row[10])
+            "unattributed, vpc_id FROM rec_obs WHERE obs_id = $id",
+            {"id": obs_id},
+        ).fetchall()[0]
+        return Observed(
+            row[0],
+            Flow(row[1], int(row[2]), row[3], row[4]),
+            int(row[5]),
+            int(row[6]),
+            row[7],
+            row[8],
+            bool(row[9]),
+            row[10],
+        )
 
     def replay(self, changes: Changes, scope: SgRule | None = None) -> ReplayResult:
         by_id = {r.rule_id: r for r in self.inv.rules}
         _put(self.con, "rec_changed", pa.table({"rule_id": pa.array(sorted(changes), type=S)}))
-        new = ((f"{rid}#{i}", by_id[rid].group_id, rule) for rid in sorted(changes) if rid in by_id
-               for i, rule in enumerate(changes[rid]))
+        new = (
+            (f"{rid}#{i}", by_id[rid].group_id, rule)
+            for rid in sorted(changes)
+            if rid in by_id
+            for i, rule in enumerate(changes[rid])
+        )
         spec, ranges, spans = rule_tables(new, self.inv.ctx, self.history)
         _put(self.con, "rec_new_spec", spec)
         _put(self.con, "rec_new_ranges", ranges)
         _put(self.con, "rec_new_member_spans", spans)
         _create(self.con, "rec_new_rules", "rules_by_piece", tables={"rec_spec": "rec_new_spec"})
         _create(self.con, "rec_replay_groups", "replay_groups")
-        _create(self.con, "rec_at_risk", "replay_at_risk", {"scope_rule": scope.rule_id if scope else None})
-        _allowed_view(self.con, "rec_rescued", keys="rec_at_risk", rules="rec_new_rules", peers="rec_new_ranges")
-        _create(self.con, "rec_rescued_at_time", "allowed_at_time",
-                tables={"rec_allowed": "rec_rescued", "rec_member_spans": "rec_new_member_spans"})
+        _create(
+            self.con,
+            "rec_at_risk",
+            "replay_at_risk",
+            {"scope_rule": scope.rule_id if scope else None},
+        )
+        _allowed_view(
+            self.con,
+            "rec_rescued",
+            keys="rec_at_risk",
+            rules="rec_new_rules",
+            peers="rec_new_ranges",
+        )
+        _create(
+            self.con,
+            "rec_rescued_at_time",
+            "allowed_at_time",
+            tables={"rec_allowed": "rec_rescued", "rec_member_spans": "rec_new_member_spans"},
+        )
         _create(self.con, "rec_cut", "replay_cut")
         cut = _run(self.con, "replay_cut_flows")[0][0]
-        cuts = {str(rid): Cut(int(f), int(c), self._observed(int(ex))) for rid, f, c, ex in _run(self.con, "replay_blame")}
+        cuts = {
+            str(rid): Cut(int(f), int(c), self._observed(int(ex)))
+            for rid, f, c, ex in _run(self.con, "replay_blame")
+        }
         checked, conns, not_now, unattributed, protected = self._totals()
         return ReplayResult(checked, conns, int(cut), not_now, cuts, unattributed, protected)
 
     def _totals(self) -> tuple[int, int, int, int, int]:
         row = _run(self.con, "replay_totals")[0]
-        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0)
+        return (
+            int(row[0] or 0),
+            int(row[1] or 0),
+            int(row[2] or 0),
+            int(row[3] or 0),
+            int(row[4] or 0),
+        )
 
     def _load(self) -> dict[str, Matched]:
         stats = {str(r[0]): r[1:] for r in _run(self.con, "rule_stats")}
         flows: dict[str, list[Observed]] = {}
         truncated: dict[str, set[tuple[int, int | None]]] = {}
-        rows = _run(self.con, "rule_peers", {"max_peers": self.max_peers, "per_block": self.per_block})
+        rows = _run(
+            self.con, "rule_peers", {"max_peers": self.max_peers, "per_block": self.per_block}
+        )
         for rid, proto, port, peer, f, c, first, last, trunc in rows:
-            flows.setdefault(rid, []).append(Observed("*", Flow(self.rules[rid].rule.direction, int(proto), peer, port),
-                                                      int(f), int(c), first, last))
+            flows.setdefault(rid, []).append(
+                Observed(
+                    "*",
+                    Flow(self.rules[rid].rule.direction, int(proto), peer, port),
+                    int(f),
+                    int(c),
+                    first,
+                    last,
+                )
+            )
             if trunc:
                 truncated.setdefault(rid, set()).add((int(proto), port))
         out = {}
         for rid, fl in flows.items():
             s = stats[rid]
             peers = sorted({ob.flow.peer_addr for ob in fl})
-            rs = RuleStats(int(s[0]), int(s[1]), int(s[2]), int(s[3]), tuple(sorted({ob.flow.protocol for ob in fl})),
-                           tuple(peers[:10]), s[4], s[5])
+            rs = RuleStats(
+                int(s[0]),
+                int(s[1]),
+                int(s[2]),
+                int(s[3]),
+                tuple(sorted({ob.flow.protocol for ob in fl})),
+                tuple(peers[:10]),
+                s[4],
+                s[5],
+            )
             out[rid] = Matched(fl, rs, frozenset(truncated.get(rid, ())))
-        log.info("rule peers loaded: %d rows for %d rules (%d truncated)", len(rows), len(out), len(truncated))
+        log.info(
+            "rule peers loaded: %d rows for %d rules (%d truncated)",
+            len(rows),
+            len(out),
+            len(truncated),
+        )
         return out
 
     def matched(self, r: SgRule) -> Matched:

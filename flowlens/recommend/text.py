@@ -19,8 +19,10 @@ def comment_text(value: str) -> str:
     >>> comment_text("sgr-1\ntouch /tmp/pwned")
     'sgr-1?touch /tmp/pwned'
     """
-    return "".join(ch if ch.isprintable() and unicodedata.category(ch) not in ("Cf", "Zl", "Zp") else "?"
-                   for ch in str(value))
+    return "".join(
+        ch if ch.isprintable() and unicodedata.category(ch) not in ("Cf", "Zl", "Zp") else "?"
+        for ch in str(value)
+    )
 
 
 _HCL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

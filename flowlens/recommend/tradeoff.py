@@ -50,26 +50,49 @@ def pareto(points: Sequence[Point]) -> tuple[Point, ...]:
     return tuple(out)
 
 
-def rule_points(current: Rule, proposed: Sequence[Rule], addresses: Sequence[str], k_max: int,
-                ctx: PeerContext) -> tuple[Point, ...]:
+def rule_points(
+    current: Rule, proposed: Sequence[Rule], addresses: Sequence[str], k_max: int, ctx: PeerContext
+) -> tuple[Point, ...]:
     """The points of one CIDR rule narrowed to ``proposed``; ``addresses`` are its observed peers."""
-    services = sorted({(p.ip_protocol, p.from_port, p.to_port) for p in proposed}, key=lambda t: (t[0], t[1] or 0, t[2] or 0))
-    own = [a for a in addresses if ":" in a] if current.family == 6 else [a for a in addresses if ":" not in a]
+    services = sorted(
+        {(p.ip_protocol, p.from_port, p.to_port) for p in proposed},
+        key=lambda t: (t[0], t[1] or 0, t[2] or 0),
+    )
+    own = (
+        [a for a in addresses if ":" in a]
+        if current.family == 6
+        else [a for a in addresses if ":" not in a]
+    )
     points = [Point((current,), score(current, ctx), label="keep")]
     chosen_key = {(p.ip_protocol, p.from_port, p.to_port, p.peer) for p in proposed}
     if own:
         for j, cover in covers_by_count(own, current.peer, k_max).items():
-            rules = tuple(Rule(current.direction, proto, lo, hi, current.peer_type, prefix)
-                          for prefix in cover.prefixes for proto, lo, hi in services)
+            rules = tuple(
+                Rule(current.direction, proto, lo, hi, current.peer_type, prefix)
+                for prefix in cover.prefixes
+                for proto, lo, hi in services
+            )
             key = {(r.ip_protocol, r.from_port, r.to_port, r.peer) for r in rules}
             points.append(Point(rules, set_score(rules, ctx), key == chosen_key, f"{j} prefixes"))
     if not any(p.chosen for p in points):
-        points.append(Point(tuple(proposed), set_score(proposed, ctx), True, "proposed: " + ", ".join(sorted({p.peer for p in proposed}))))
+        points.append(
+            Point(
+                tuple(proposed),
+                set_score(proposed, ctx),
+                True,
+                "proposed: " + ", ".join(sorted({p.peer for p in proposed})),
+            )
+        )
     return pareto(points)
 
 
-def curves(recs: Sequence[Recommendation], rules: Sequence[SgRule], obs: Observations, k_max: int,
-           ctx: PeerContext) -> list[Curve]:
+def curves(
+    recs: Sequence[Recommendation],
+    rules: Sequence[SgRule],
+    obs: Observations,
+    k_max: int,
+    ctx: PeerContext,
+) -> list[Curve]:
     """A curve per narrowing (or replacement) of a CIDR rule; removals have no choice to offer.
 
     The proposal itself is the chosen point; the others are CIDR covers of the observed peers
@@ -79,13 +102,25 @@ def curves(recs: Sequence[Recommendation], rules: Sequence[SgRule], obs: Observa
     out = []
     for rec in recs:
         r = by_id.get(rec.rule_id)
-        if r is None or rec.action not in (Action.NARROW, Action.REPLACE) or not r.rule.peer_type.is_cidr or not rec.proposed:
+        if (
+            r is None
+            or rec.action not in (Action.NARROW, Action.REPLACE)
+            or not r.rule.peer_type.is_cidr
+            or not rec.proposed
+        ):
             continue
         m = obs.matched(r)
         if m.truncated or not m.flows:
             continue
         addrs = sorted({ob.flow.peer_addr for ob in m.flows})
-        out.append(Curve(r.rule_id, r.group_id, score(r.rule, ctx), rule_points(r.rule, rec.proposed, addrs, k_max, ctx)))
+        out.append(
+            Curve(
+                r.rule_id,
+                r.group_id,
+                score(r.rule, ctx),
+                rule_points(r.rule, rec.proposed, addrs, k_max, ctx),
+            )
+        )
     return out
 
 
@@ -116,22 +151,35 @@ def plan_points(cs: Sequence[Curve]) -> tuple[PlanPoint, ...]:
         if not frontier or q.permissiveness < frontier[-1].permissiveness:
             frontier.append(q)
     frontier = [q for q in frontier if (q.rules, q.permissiveness) != (chosen_n, chosen_s)]
-    return tuple(sorted([*frontier, PlanPoint(chosen_n, chosen_s, True)], key=lambda q: (q.rules, q.permissiveness)))
+    return tuple(
+        sorted(
+            [*frontier, PlanPoint(chosen_n, chosen_s, True)],
+            key=lambda q: (q.rules, q.permissiveness),
+        )
+    )
 
 
 def render(cs: Sequence[Curve], before_total: float, after_total: float) -> str:
     """The trade-off as text: per rule, then the plan; ``*`` marks the chosen point."""
-    lines = [f"permissiveness (1 = one address and port, 100 = all traffic anywhere; docs/recommend.md): "
-             f"plan total {before_total:g} → {after_total:g}", ""]
+    lines = [
+        f"permissiveness (1 = one address and port, 100 = all traffic anywhere; docs/recommend.md): "
+        f"plan total {before_total:g} → {after_total:g}",
+        "",
+    ]
     for c in cs:
         lines.append(f"{c.rule_id} ({c.group_id}), now {c.before:g}:")
         for p in c.points:
             peers = ", ".join(sorted({r.peer for r in p.rules}))
             what = p.label if p.label.startswith("proposed") else f"{p.label}: {peers}"
-            lines.append(f"  {'*' if p.chosen else ' '} {p.count:>3} rules  {p.permissiveness:>5g}  {what}")
+            lines.append(
+                f"  {'*' if p.chosen else ' '} {p.count:>3} rules  {p.permissiveness:>5g}  {what}"
+            )
     if cs:
         lines += ["", "plan (the rules above together): rules vs total permissiveness"]
-        lines += [f"  {'*' if q.chosen else ' '} {q.rules:>4} rules  {q.permissiveness:>7g}" for q in plan_points(cs)]
+        lines += [
+            f"  {'*' if q.chosen else ' '} {q.rules:>4} rules  {q.permissiveness:>7g}"
+            for q in plan_points(cs)
+        ]
     else:
         lines.append("no narrowing of a CIDR rule in this plan: nothing to trade off")
     return "\n".join(lines) + "\n"

@@ -28,9 +28,20 @@ BLUE, ORANGE, GREEN, VERMILION = "#0072B2", "#E69F00", "#009E73", "#D55E00"
 SKY, PURPLE, YELLOW, GREY = "#56B4E9", "#CC79A7", "#F0E442", "#999999"
 
 ACTION_COLOURS = {"ACCEPT": BLUE, "REJECT": VERMILION}
-CAUSE_COLOURS = {"sg": VERMILION, "nacl": BLUE, "bpa": PURPLE, "late_packet": ORANGE, "unknown": GREY}
-STATUS_COLOURS = {"used": GREEN, "unused": VERMILION, "no_coverage": ORANGE,
-                  "unobservable": SKY, "no_members": GREY}
+CAUSE_COLOURS = {
+    "sg": VERMILION,
+    "nacl": BLUE,
+    "bpa": PURPLE,
+    "late_packet": ORANGE,
+    "unknown": GREY,
+}
+STATUS_COLOURS = {
+    "used": GREEN,
+    "unused": VERMILION,
+    "no_coverage": ORANGE,
+    "unobservable": SKY,
+    "no_members": GREY,
+}
 COVERAGE_COLOURS = {"ALL": GREEN, "ACCEPT-only": SKY, "REJECT-only": ORANGE, "none": VERMILION}
 DPI = 110
 TEXT = "#222222"
@@ -79,7 +90,9 @@ def _title(ax: Axes, text: str) -> None:
     ax.set_title(text, loc="left", fontsize=11, fontweight="bold", color=TEXT)
 
 
-def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, end: datetime) -> bytes:
+def traffic_over_time(
+    traffic: pd.DataFrame, bin_seconds: int, start: datetime, end: datetime
+) -> bytes:
     """Accepted vs rejected flow records and bytes per time bin, over the window [start, end)."""
     fig, (ax_f, ax_b) = _figure(9.5, 5.6, rows=2)
     minutes = bin_seconds // 60
@@ -90,10 +103,8 @@ def traffic_over_time(traffic: pd.DataFrame, bin_seconds: int, start: datetime, 
         half = bin_seconds / 86400 * 0.45
         shift = timedelta(seconds=0 if action == "ACCEPT" else bin_seconds / 2)
         xs = date2num([w + shift for w in when])
-        ax_f.bar(xs, part["flows"], width=half, color=colour, label=action.title(),
-                 align="edge")
-        ax_b.bar(xs, part["bytes"], width=half, color=colour, label=action.title(),
-                 align="edge")
+        ax_f.bar(xs, part["flows"], width=half, color=colour, label=action.title(), align="edge")
+        ax_b.bar(xs, part["bytes"], width=half, color=colour, label=action.title(), align="edge")
     log_f, log_b = spiky(traffic["flows"]), spiky(traffic["bytes"])
     _title(ax_f, f"Flow records per {unit} (UTC)" + (", log scale" if log_f else ""))
     ax_f.set_ylabel("flow records")
@@ -135,8 +146,14 @@ def _stacked_barh(ax: Axes, table: pd.DataFrame, colours: Mapping[str, str], xla
         values = table[col].astype(float).tolist()
         if not any(values):
             continue
-        ax.barh(labels, values, left=left, height=0.6, color=colours.get(str(col), GREY),
-                label=str(col).replace("_", " "))
+        ax.barh(
+            labels,
+            values,
+            left=left,
+            height=0.6,
+            color=colours.get(str(col), GREY),
+            label=str(col).replace("_", " "),
+        )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
@@ -151,7 +168,9 @@ def _stacked_barh(ax: Axes, table: pd.DataFrame, colours: Mapping[str, str], xla
 
 
 def _pivot(df: pd.DataFrame, label: str, by: str, value: str, order: Sequence[str]) -> pd.DataFrame:
-    table = df.pivot_table(index=label, columns=by, values=value, aggfunc="sum", fill_value=0, sort=False)
+    table = df.pivot_table(
+        index=label, columns=by, values=value, aggfunc="sum", fill_value=0, sort=False
+    )
     cols = [c for c in order if c in table.columns] + [c for c in table.columns if c not in order]
     table = table[cols]
     return table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
@@ -166,16 +185,31 @@ def port_label(protocol: object, port: object) -> str:
 
 def top_rejected(sources: pd.DataFrame, ports: pd.DataFrame) -> bytes:
     """Top rejected sources and destination ports, each bar stacked by reject cause."""
-    fig = Figure(figsize=(9.5, 3.0 + 0.25 * (len(sources.label.unique()) + ports.shape[0] // 2)),
-                 dpi=DPI, layout="constrained")
+    fig = Figure(
+        figsize=(9.5, 3.0 + 0.25 * (len(sources.label.unique()) + ports.shape[0] // 2)),
+        dpi=DPI,
+        layout="constrained",
+    )
     FigureCanvasAgg(fig)
     ax_s, ax_p = fig.subplots(1, 2)
     order = list(CAUSE_COLOURS)
     if not sources.empty:
-        _stacked_barh(ax_s, _pivot(sources, "label", "cause", "records", order), CAUSE_COLOURS, "rejected records")
+        _stacked_barh(
+            ax_s,
+            _pivot(sources, "label", "cause", "records", order),
+            CAUSE_COLOURS,
+            "rejected records",
+        )
     if not ports.empty:
-        labelled = ports.assign(label=[port_label(p, d) for p, d in zip(ports.protocol, ports.dstport, strict=True)])
-        _stacked_barh(ax_p, _pivot(labelled, "label", "cause", "records", order), CAUSE_COLOURS, "rejected records")
+        labelled = ports.assign(
+            label=[port_label(p, d) for p, d in zip(ports.protocol, ports.dstport, strict=True)]
+        )
+        _stacked_barh(
+            ax_p,
+            _pivot(labelled, "label", "cause", "records", order),
+            CAUSE_COLOURS,
+            "rejected records",
+        )
     _title(ax_s, "Top rejected sources, by cause")
     _title(ax_p, "Top rejected destination ports, by cause")
     for ax in (ax_s, ax_p):
@@ -229,17 +263,33 @@ def exposure_before_after(before: Mapping[str, int], after: Mapping[str, int]) -
         ax = fig.add_subplot(1, 2, i + 1)
         ax.spines[["top", "right"]].set_visible(False)
         xs = [0, 1]
-        for j, (label, data, colour) in enumerate((("before", before, ORANGE), ("after plan", after, BLUE))):
+        for j, (label, data, colour) in enumerate(
+            (("before", before, ORANGE), ("after plan", after, BLUE))
+        ):
             vals = [float(data[f"{d}_{family}"]) for d in ("ingress", "egress")]
-            ax.bar([x + (j - 0.5) * 0.38 for x in xs], [max(v, 1.0) for v in vals], width=0.38,
-                   color=colour, label=label)
+            ax.bar(
+                [x + (j - 0.5) * 0.38 for x in xs],
+                [max(v, 1.0) for v in vals],
+                width=0.38,
+                color=colour,
+                label=label,
+            )
             for x, v in zip(xs, vals, strict=True):
-                ax.text(x + (j - 0.5) * 0.38, max(v, 1.0), words.count(int(v)), ha="center", va="bottom", fontsize=8)
+                ax.text(
+                    x + (j - 0.5) * 0.38,
+                    max(v, 1.0),
+                    words.count(int(v)),
+                    ha="center",
+                    va="bottom",
+                    fontsize=8,
+                )
         ax.set_yscale("log")
         ax.set_xticks(xs, ["ingress", "egress"])
         ax.set_ylabel("address × port pairs (log scale)")
         ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: words.count(int(v)) if v >= 1 else ""))
+        ax.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: words.count(int(v)) if v >= 1 else "")
+        )
         ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
         ax.set_axisbelow(True)
         _title(ax, f"Exposure, {family.replace('ip', 'IP')}")

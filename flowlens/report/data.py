@@ -77,12 +77,20 @@ class ReportData:
     exposure: ex.ExposureComparison
     ingest: pd.DataFrame  # status, objects, size, rows, quarantined, example_error
     quarantine: pd.DataFrame  # reason, lines, objects
-    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)  # rule_evidence.sql: top peers × ports per rule
-    rule_days: pd.DataFrame = field(default_factory=pd.DataFrame)  # rule_days.sql: per rule × day flows
+    evidence: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # rule_evidence.sql: top peers × ports per rule
+    rule_days: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # rule_days.sql: per rule × day flows
     members: pd.DataFrame = field(default_factory=pd.DataFrame)  # group_members.sql: ENIs per group
-    exposure_resolve: Mapping[str, list[str]] = field(default_factory=dict)  # SG / prefix-list peer → CIDRs
+    exposure_resolve: Mapping[str, list[str]] = field(
+        default_factory=dict
+    )  # SG / prefix-list peer → CIDRs
     analysed: AnalysedWindow | None = None  # the window's days and those with analysis results
-    table_verification: Verification | None = None  # the replay totals the recommendations table records
+    table_verification: Verification | None = (
+        None  # the replay totals the recommendations table records
+    )
 
     @property
     def verification(self) -> Verification | None:
@@ -91,7 +99,10 @@ class ReportData:
 
     def group_names(self) -> dict[str, str]:
         """Group id → name (empty when the snapshot has no name)."""
-        return {str(g.group_id): "" if _missing(g.group_name) else str(g.group_name) for g in rows(self.groups)}
+        return {
+            str(g.group_id): "" if _missing(g.group_name) else str(g.group_name)
+            for g in rows(self.groups)
+        }
 
     @property
     def gap_sentence(self) -> str:
@@ -100,8 +111,16 @@ class ReportData:
 
     def status_counts(self) -> dict[str, int]:
         """Rules per usage status (every status present, zero when absent)."""
-        counts = {s.value: 0 for s in (RuleStatus.USED, RuleStatus.UNUSED, RuleStatus.NO_COVERAGE,
-                                       RuleStatus.UNOBSERVABLE, RuleStatus.NO_MEMBERS)}
+        counts = {
+            s.value: 0
+            for s in (
+                RuleStatus.USED,
+                RuleStatus.UNUSED,
+                RuleStatus.NO_COVERAGE,
+                RuleStatus.UNOBSERVABLE,
+                RuleStatus.NO_MEMBERS,
+            )
+        }
         for status, n in self.rules["status"].value_counts().items():
             counts[str(status)] = int(n)
         return counts
@@ -116,7 +135,9 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
 
 
-def _df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def _df(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     query = sqlfiles.load("report", name)
     cursor = sqlfiles.execute(con, query, params)
     try:
@@ -138,26 +159,45 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
     return {str(r[0]) for r in con.execute(f"DESCRIBE {view}").fetchall()}
 
 
-def _rejected_df(con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any], ok: bool) -> pd.DataFrame:
+def _rejected_df(
+    con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any], ok: bool
+) -> pd.DataFrame:
     """A rejected-traffic query, or an empty frame when the view lacks the flow columns (no results yet)."""
     return _df(con, name, params) if ok else pd.DataFrame(columns=EMPTY_REJECTED[name])
 
 
 def _window_params(w: Window) -> dict[str, Any]:
-    return {"start_date": w.first, "end_date": w.last, "bin_seconds": bin_seconds(w),
-            "limit": TOP_N, "day_pattern": day_pattern(w)}
+    return {
+        "start_date": w.first,
+        "end_date": w.last,
+        "bin_seconds": bin_seconds(w),
+        "limit": TOP_N,
+        "day_pattern": day_pattern(w),
+    }
 
 
 def _totals(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> FlowTotals:
     row = _df(con, "flow_totals", params).iloc[0]
-    return FlowTotals(**{k: int(row[k]) if pd.notna(row[k]) else 0 for k in FlowTotals.__dataclass_fields__})
+    return FlowTotals(
+        **{k: int(row[k]) if pd.notna(row[k]) else 0 for k in FlowTotals.__dataclass_fields__}
+    )
 
 
 def _rules(con: duckdb.DuckDBPyConnection) -> list[SgRule]:
     df = _df(con, "sg_rules")
     return [
-        SgRule(r.rule_id, r.group_id, Rule(r.direction, int(r.ip_protocol), _opt_int(r.from_port), _opt_int(r.to_port),
-                                           r.peer_type, r.peer))
+        SgRule(
+            r.rule_id,
+            r.group_id,
+            Rule(
+                r.direction,
+                int(r.ip_protocol),
+                _opt_int(r.from_port),
+                _opt_int(r.to_port),
+                r.peer_type,
+                r.peer,
+            ),
+        )
         for r in rows(df)
         if pd.notna(r.ip_protocol) and pd.notna(r.peer)
     ]
@@ -182,19 +222,35 @@ def _json_column(row: Mapping[str, Any], column: str, where: str) -> Any:
     try:
         return json.loads(value) if isinstance(value, str) else value
     except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: {column} is not valid JSON ({exc.msg} at char {exc.pos})") from None
+        raise InputError(
+            f"{where}: {column} is not valid JSON ({exc.msg} at char {exc.pos})"
+        ) from None
 
 
 def _recommendations(
-    con: duckdb.DuckDBPyConnection, window: Window, params: Mapping[str, Any], directions: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    params: Mapping[str, Any],
+    directions: Mapping[str, str],
 ) -> tuple[Recommendation, ...]:
     """The ``recommendations`` table's rows, read as plan recommendations."""
     out = []
     for i, raw in enumerate(records(_df(con, "recommendations", params))):
         where = f"recommendations table row {i}"
-        row = {k: None if _missing(v) else v for k, v in raw.items()}  # NULL: a column older files lack
-        d = {**row, **{c: _json_column(row, c, where) for c in ("proposed", "evidence", "current", "notes")}}
-        out.append(Recommendation.from_dict(d, window=(window.start, window.end), where=where, directions=directions))
+        row = {
+            k: None if _missing(v) else v for k, v in raw.items()
+        }  # NULL: a column older files lack
+        d = {
+            **row,
+            **{
+                c: _json_column(row, c, where) for c in ("proposed", "evidence", "current", "notes")
+            },
+        }
+        out.append(
+            Recommendation.from_dict(
+                d, window=(window.start, window.end), where=where, directions=directions
+            )
+        )
     return tuple(out)
 
 
@@ -205,21 +261,34 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _table_verification(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> Verification | None:
+def _table_verification(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]
+) -> Verification | None:
     """The plan's replay totals as the ``recommendations`` table repeats them on each row."""
     for row in records(_df(con, "recommendations", params)):
         checked, cut = row.get("flows_checked"), row.get("flows_cut")
         if checked is not None and cut is not None and not _missing(checked) and not _missing(cut):
-            unattributed, protected = (row.get(k) for k in ("flows_unattributed", "flows_unattributed_protected"))
-            return Verification(int(checked), 0, int(cut), 0,
-                                0 if unattributed is None or _missing(unattributed) else int(unattributed),
-                                0 if protected is None or _missing(protected) else int(protected))
+            unattributed, protected = (
+                row.get(k) for k in ("flows_unattributed", "flows_unattributed_protected")
+            )
+            return Verification(
+                int(checked),
+                0,
+                int(cut),
+                0,
+                0 if unattributed is None or _missing(unattributed) else int(unattributed),
+                0 if protected is None or _missing(protected) else int(protected),
+            )
     return None
 
 
 def load(
-    con: duckdb.DuckDBPyConnection, days: Sequence[date], *, plan: Mapping[str, Any] | None = None,
-    plan_source: str = "plan", analysed_days: Sequence[date] | None = None,
+    con: duckdb.DuckDBPyConnection,
+    days: Sequence[date],
+    *,
+    plan: Mapping[str, Any] | None = None,
+    plan_source: str = "plan",
+    analysed_days: Sequence[date] | None = None,
 ) -> ReportData:
     """Read every figure and table of the report for ``days`` from the views on ``con``.
 
@@ -232,12 +301,20 @@ def load(
     params = _window_params(window)
     rules = _rules(con)
     directions: dict[str, str] = {r.rule_id: r.rule.direction for r in rules}
-    parsed = Plan.from_dict(plan, where=plan_source, directions=directions) if plan is not None else None
-    recs = parsed.recommendations if parsed is not None else _recommendations(con, window, params, directions)
+    parsed = (
+        Plan.from_dict(plan, where=plan_source, directions=directions) if plan is not None else None
+    )
+    recs = (
+        parsed.recommendations
+        if parsed is not None
+        else _recommendations(con, window, params, directions)
+    )
     has_rejected = _columns(con, "rejected") >= REJECTED_COLUMNS
     resolve = _resolver(con)
     comparison = ex.compare(rules, recs, resolve)
-    log.debug("report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs))
+    log.debug(
+        "report data for %s: %d rules, %d recommendations", window.label(), len(rules), len(recs)
+    )
     return ReportData(
         window=window,
         totals=_totals(con, params),
@@ -259,6 +336,8 @@ def load(
         rule_days=_df(con, "rule_days", params),
         members=_df(con, "group_members"),
         exposure_resolve=resolve,
-        analysed=AnalysedWindow.of(window.dates(), analysed_days) if analysed_days is not None else None,
+        analysed=AnalysedWindow.of(window.dates(), analysed_days)
+        if analysed_days is not None
+        else None,
         table_verification=_table_verification(con, params) if parsed is None else None,
     )

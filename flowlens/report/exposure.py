@@ -143,7 +143,9 @@ def group_exposure(
     return Exposure(group_id, direction, union_area(rects[4]), union_area(rects[6]), unresolved)
 
 
-def exposure_by_group(rules: Iterable[SgRule], resolve: Mapping[str, Sequence[str]]) -> list[Exposure]:
+def exposure_by_group(
+    rules: Iterable[SgRule], resolve: Mapping[str, Sequence[str]]
+) -> list[Exposure]:
     """Exposure per (group, direction), sorted by group then direction."""
     buckets: dict[tuple[str, str], list[Rule]] = {}
     for r in rules:
@@ -167,7 +169,12 @@ def apply_plan(rules: Iterable[SgRule], proposals: Iterable[Proposal]) -> list[S
     proposals = list(proposals)
     replaced = {p.rule_id for p in proposals}
     kept = [r for r in rules if r.rule_id not in replaced]
-    added = [SgRule("", p.group_id, r) for p in proposals if p.action != Action.REMOVE for r in p.proposed]
+    added = [
+        SgRule("", p.group_id, r)
+        for p in proposals
+        if p.action != Action.REMOVE
+        for r in p.proposed
+    ]
     return kept + added
 
 
@@ -185,10 +192,16 @@ def compare(
 ) -> ExposureComparison:
     """Exposure of ``rules`` and of ``rules`` with ``proposals`` applied."""
     before = {(e.group_id, e.direction): e for e in exposure_by_group(rules, resolve)}
-    after = {(e.group_id, e.direction): e for e in exposure_by_group(apply_plan(rules, proposals), resolve)}
+    after = {
+        (e.group_id, e.direction): e
+        for e in exposure_by_group(apply_plan(rules, proposals), resolve)
+    }
     keys = sorted(set(before) | set(after))
     rows = tuple(
-        (before.get(k) or Exposure(k[0], k[1], 0, 0, 0), after.get(k) or Exposure(k[0], k[1], 0, 0, 0))
+        (
+            before.get(k) or Exposure(k[0], k[1], 0, 0, 0),
+            after.get(k) or Exposure(k[0], k[1], 0, 0, 0),
+        )
         for k in keys
     )
     return ExposureComparison(rows, totals(before.values()), totals(after.values()))

@@ -98,9 +98,17 @@ def _attrs(attrs: Mapping[str, Any] | None) -> str:
     return "".join(f' {k}="{esc(v)}"' for k, v in (attrs or {}).items())
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], numeric: Iterable[int] = (), *,
-          tid: str = "", row_attrs: Sequence[Mapping[str, Any]] | None = None, filterable: bool = True,
-          unsortable: Iterable[int] = (), wide: Mapping[int, int] | None = None) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    numeric: Iterable[int] = (),
+    *,
+    tid: str = "",
+    row_attrs: Sequence[Mapping[str, Any]] | None = None,
+    filterable: bool = True,
+    unsortable: Iterable[int] = (),
+    wide: Mapping[int, int] | None = None,
+) -> str:
     """A sortable table (click a header) with a filter box above it when it has more than a few rows.
 
     ``wide``: column → minimum width in em, for columns (rule lists, reasons) that read badly squeezed."""
@@ -110,19 +118,30 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Cell]], numeric: Itera
     def sort(i: int, h: str) -> str:
         return "" if i in fixed else f' data-sort title="Sort by {esc(h)}"'
 
-    head = "".join(f'<th class="{"num" if i in num else ""}"{sort(i, h)}>{esc(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(
+        f'<th class="{"num" if i in num else ""}"{sort(i, h)}>{esc(h)}</th>'
+        for i, h in enumerate(headers)
+    )
     body = "".join(
         f"<tr{_attrs(row_attrs[n] if row_attrs else None)}>"
-        + "".join(f'<td class="{"num" if i in num else "wide" if i in roomy else ""}"{_width(roomy.get(i))}{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
-                  for i, c in enumerate(r))
+        + "".join(
+            f'<td class="{"num" if i in num else "wide" if i in roomy else ""}"{_width(roomy.get(i))}{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
+            for i, c in enumerate(r)
+        )
         + "</tr>"
         for n, r in enumerate(body_rows)
     )
     ident = f' id="{esc(tid)}"' if tid else ""
-    box = (f'<input type="search" class="tfilter" placeholder="Filter these {len(body_rows):,} rows" '
-           f'aria-label="Filter rows">' if filterable and len(body_rows) > 3 else "")
-    return (f'<div class="tbl">{box}<div class="tablewrap"><table class="sortable"{ident}><thead><tr>{head}</tr>'
-            f"</thead><tbody>{body}</tbody></table></div></div>")
+    box = (
+        f'<input type="search" class="tfilter" placeholder="Filter these {len(body_rows):,} rows" '
+        f'aria-label="Filter rows">'
+        if filterable and len(body_rows) > 3
+        else ""
+    )
+    return (
+        f'<div class="tbl">{box}<div class="tablewrap"><table class="sortable"{ident}><thead><tr>{head}</tr>'
+        f"</thead><tbody>{body}</tbody></table></div></div>"
+    )
 
 
 def no_data(what: str) -> str:
@@ -158,9 +177,13 @@ def rule_line(p: Mapping[str, Any]) -> str:
     ports = p.get("from_port"), p.get("to_port")
     if ports[0] is not None and ports[1] not in (None, ports[0]):
         proto += f"-{ports[1]}"
-    desc = f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
+    desc = (
+        f' <span class="muted">{esc(p.get("description"))}</span>' if p.get("description") else ""
+    )
     text = f"{p.get('direction', '')} {proto} {p.get('peer', '')}".strip()
-    words_ = " ".join(f'<span class="nw">{esc(t)}</span>' for t in text.split(" "))  # break between words, not at an id's hyphen
+    words_ = " ".join(
+        f'<span class="nw">{esc(t)}</span>' for t in text.split(" ")
+    )  # break between words, not at an id's hyphen
     return f"<code>{words_}</code>{desc}"
 
 
@@ -196,8 +219,11 @@ def sg_cell(group_id: Any, names: Mapping[str, str]) -> Raw:
 
 def rule_cell(rule_id: Any, has_evidence: bool) -> Raw:
     """The rule id, with a link to its evidence when rule_matches holds any."""
-    link = (f' <a class="evlink" href="#{anchor("ev", rule_id)}" data-rule="{esc(rule_id)}">evidence</a>'
-            if has_evidence else "")
+    link = (
+        f' <a class="evlink" href="#{anchor("ev", rule_id)}" data-rule="{esc(rule_id)}">evidence</a>'
+        if has_evidence
+        else ""
+    )
     return Raw(f'<span class="id">{esc(rule_id)}</span>{link}')
 
 
@@ -205,21 +231,74 @@ def section_rules(data: ReportData, names: Mapping[str, str]) -> str:
     if data.rules.empty:
         return no_data("No rule usage for this window: run 'flowlens analyze' for these days.")
     ev = set(data.evidence["rule_id"].astype(str)) if not data.evidence.empty else set()
-    rows = [(rule_cell(r.rule_id, str(r.rule_id) in ev), sg_cell(r.group_id, names), r.direction, rule_text(r),
-             r.description, badge(r.status, "st"), r.flows, r.connections, r.sole_flows, r.peers, r.status_reason)
-            for r in tuples(data.rules)]
-    return table(["rule", "group", "dir", "allows", "description", "status", "flows", "connections",
-                  "sole flows", "peers", "why"], rows, numeric=(6, 7, 8, 9), tid="rules-table")
+    rows = [
+        (
+            rule_cell(r.rule_id, str(r.rule_id) in ev),
+            sg_cell(r.group_id, names),
+            r.direction,
+            rule_text(r),
+            r.description,
+            badge(r.status, "st"),
+            r.flows,
+            r.connections,
+            r.sole_flows,
+            r.peers,
+            r.status_reason,
+        )
+        for r in tuples(data.rules)
+    ]
+    return table(
+        [
+            "rule",
+            "group",
+            "dir",
+            "allows",
+            "description",
+            "status",
+            "flows",
+            "connections",
+            "sole flows",
+            "peers",
+            "why",
+        ],
+        rows,
+        numeric=(6, 7, 8, 9),
+        tid="rules-table",
+    )
 
 
 def section_exposure(data: ReportData, names: Mapping[str, str]) -> str:
     ex = data.exposure
     if not ex.rows:
         return no_data("No security-group rules in the inventory snapshot.")
-    rows = [(sg_cell(b.group_id, names), b.direction, _n(b.ipv4), _n(a.ipv4), _delta(b.ipv4, a.ipv4), _n(b.ipv6),
-             _n(a.ipv6), b.unresolved_peers) for b, a in ex.rows]
-    return table(["group", "direction", "IPv4 before", "IPv4 after", "IPv4 change", "IPv6 before",
-                  "IPv6 after", "unresolved peers"], rows, numeric=(2, 3, 4, 5, 6, 7), tid="exposure-table")
+    rows = [
+        (
+            sg_cell(b.group_id, names),
+            b.direction,
+            _n(b.ipv4),
+            _n(a.ipv4),
+            _delta(b.ipv4, a.ipv4),
+            _n(b.ipv6),
+            _n(a.ipv6),
+            b.unresolved_peers,
+        )
+        for b, a in ex.rows
+    ]
+    return table(
+        [
+            "group",
+            "direction",
+            "IPv4 before",
+            "IPv4 after",
+            "IPv4 change",
+            "IPv6 before",
+            "IPv6 after",
+            "unresolved peers",
+        ],
+        rows,
+        numeric=(2, 3, 4, 5, 6, 7),
+        tid="exposure-table",
+    )
 
 
 def _n(value: int) -> Raw:
@@ -236,18 +315,27 @@ def _delta(before: int, after: int) -> str:
 def section_rejected(data: ReportData) -> str:
     if data.reject_causes.empty:
         return ""
-    rows = [(badge(c.cause, "cause"), c.records, c.sources, c.example_detail)
-            for c in tuples(data.reject_causes)]
+    rows = [
+        (badge(c.cause, "cause"), c.records, c.sources, c.example_detail)
+        for c in tuples(data.reject_causes)
+    ]
     return table(["cause", "records", "sources", "example"], rows, numeric=(1, 2))
 
 
 def section_coverage(data: ReportData, subnet_labels: Mapping[str, str]) -> str:
     if data.coverage.empty:
         return ""
-    pivot = data.coverage.pivot_table(index="subnet_id", columns="coverage", values="enis", aggfunc="sum", fill_value=0)
+    pivot = data.coverage.pivot_table(
+        index="subnet_id", columns="coverage", values="enis", aggfunc="sum", fill_value=0
+    )
     cols = ["ALL", "ACCEPT-only", "REJECT-only", "none"]
-    rows = [(subnet_labels.get(str(s), s), *[int(pivot.loc[s][c]) if c in pivot.columns else 0 for c in cols])
-            for s in pivot.index]
+    rows = [
+        (
+            subnet_labels.get(str(s), s),
+            *[int(pivot.loc[s][c]) if c in pivot.columns else 0 for c in cols],
+        )
+        for s in pivot.index
+    ]
     return table(["subnet", *cols], rows, numeric=(1, 2, 3, 4))
 
 
@@ -256,13 +344,23 @@ def section_ingest(data: ReportData) -> str:
     if data.ingest.empty:
         parts.append(no_data("No ingest manifest: run 'flowlens ingest'."))
     else:
-        rows = [(i.status, i.objects, i.size, i.rows, i.quarantined, i.example_error)
-                for i in tuples(data.ingest)]
-        parts.append(table(["status", "objects", "bytes", "rows", "quarantined lines", "example error"],
-                           rows, numeric=(1, 2, 3, 4)))
+        rows = [
+            (i.status, i.objects, i.size, i.rows, i.quarantined, i.example_error)
+            for i in tuples(data.ingest)
+        ]
+        parts.append(
+            table(
+                ["status", "objects", "bytes", "rows", "quarantined lines", "example error"],
+                rows,
+                numeric=(1, 2, 3, 4),
+            )
+        )
     if not data.quarantine.empty:
         reasons = [(q.reason, q.lines, q.objects) for q in tuples(data.quarantine)]
-        parts.append("<h3>Quarantined lines by reason</h3>" + table(["reason", "lines", "objects"], reasons, (1, 2)))
+        parts.append(
+            "<h3>Quarantined lines by reason</h3>"
+            + table(["reason", "lines", "objects"], reasons, (1, 2))
+        )
     return "".join(parts)
 
 
@@ -270,17 +368,29 @@ def headline_cards(head: Mapping[str, Any]) -> str:
     checked = head.get("flows_checked")
     cards = [
         ("flow records analysed", head["flow_records"], f"{head['accepted_records']:,} accepted"),
-        ("rules used / unused", f"{head['rules_used']:,} / {head['rules_unused']:,}",
-         f"{head['rules_no_coverage']:,} without coverage"),
+        (
+            "rules used / unused",
+            f"{head['rules_used']:,} / {head['rules_unused']:,}",
+            f"{head['rules_no_coverage']:,} without coverage",
+        ),
         ("rejected records", head["rejected_records"], f"{head['rejected_analysed']:,} attributed"),
         ("findings", head["findings"], "posture"),
         ("recommendations", head["recommendations"], "tightening proposals"),
-        ("flows checked / cut", "–" if checked is None else f"{checked:,} / {head['flows_cut']:,}",
-         "no plan given" if checked is None else "replay proof" if not head.get("flows_unattributed")
-         else f"{head['flows_unattributed']:,} on unplaced ENIs protected, not membership-checked"),
+        (
+            "flows checked / cut",
+            "–" if checked is None else f"{checked:,} / {head['flows_cut']:,}",
+            "no plan given"
+            if checked is None
+            else "replay proof"
+            if not head.get("flows_unattributed")
+            else f"{head['flows_unattributed']:,} on unplaced ENIs protected, not membership-checked",
+        ),
     ]
-    return "".join(f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
-                   f'<div class="sub">{esc(sub)}</div></div>' for label, value, sub in cards)
+    return "".join(
+        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
+        f'<div class="sub">{esc(sub)}</div></div>'
+        for label, value, sub in cards
+    )
 
 
 PAGE = Template(Path(__file__).with_name("template.html").read_text(encoding="utf-8"))

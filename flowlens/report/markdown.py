@@ -45,11 +45,18 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
         f"{head['rules_no_members']:,} without members",
         f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
         "- **Replay proof:** " + ("no plan given" if checked is None else head["replay_claim"]),
-        *([f"- **Connectivity after the plan:** {md(data.plan.delta().summary())}"] if data.plan is not None else []),
+        *(
+            [f"- **Connectivity after the plan:** {md(data.plan.delta().summary())}"]
+            if data.plan is not None
+            else []
+        ),
         "",
     ]
     if data.gap_sentence:
-        lines[3:3] = [f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.", ""]
+        lines[3:3] = [
+            f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.",
+            "",
+        ]
     lines += _exposure(data) + _findings(data) + _recommendations(data) + _dismissed(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
@@ -57,10 +64,18 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
 
 def _exposure(data: ReportData) -> list[str]:
     b, a = data.exposure.before, data.exposure.after
-    rows = [("ingress IPv4", b.ingress_ipv4, a.ingress_ipv4), ("egress IPv4", b.egress_ipv4, a.egress_ipv4),
-            ("ingress IPv6", f"{b.ingress_ipv6:.3e}", f"{a.ingress_ipv6:.3e}"),
-            ("egress IPv6", f"{b.egress_ipv6:.3e}", f"{a.egress_ipv6:.3e}")]
-    return ["## Exposure (addresses × ports allowed)", "", *_table(["", "before", "after plan"], rows), ""]
+    rows = [
+        ("ingress IPv4", b.ingress_ipv4, a.ingress_ipv4),
+        ("egress IPv4", b.egress_ipv4, a.egress_ipv4),
+        ("ingress IPv6", f"{b.ingress_ipv6:.3e}", f"{a.ingress_ipv6:.3e}"),
+        ("egress IPv6", f"{b.egress_ipv6:.3e}", f"{a.egress_ipv6:.3e}"),
+    ]
+    return [
+        "## Exposure (addresses × ports allowed)",
+        "",
+        *_table(["", "before", "after plan"], rows),
+        "",
+    ]
 
 
 def _findings(data: ReportData) -> list[str]:
@@ -73,12 +88,31 @@ def _findings(data: ReportData) -> list[str]:
 def _recommendations(data: ReportData) -> list[str]:
     if not data.recommendations:
         return ["## Recommendations", "", "None.", ""]
-    rows = [(r.action.value, r.rule_id, r.group_id, rule_text(r.current) if r.current is not None else "not recorded",
-             "; ".join(rule_text(p) for p in r.proposed) or "(remove)", "no: may widen" if r.may_widen else "yes",
-             r.risk.value, r.risk_reason) for r in data.recommendations]
-    table = _table(["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"], rows)
-    return ["## Recommendations", "", f"{subset_sentence(data.recommendations)} {replay_sentence(data.verification)}", "",
-            *table, ""]
+    rows = [
+        (
+            r.action.value,
+            r.rule_id,
+            r.group_id,
+            rule_text(r.current) if r.current is not None else "not recorded",
+            "; ".join(rule_text(p) for p in r.proposed) or "(remove)",
+            "no: may widen" if r.may_widen else "yes",
+            r.risk.value,
+            r.risk_reason,
+        )
+        for r in data.recommendations
+    ]
+    table = _table(
+        ["action", "rule", "group", "current", "proposed", "subset of current?", "risk", "why"],
+        rows,
+    )
+    return [
+        "## Recommendations",
+        "",
+        f"{subset_sentence(data.recommendations)} {replay_sentence(data.verification)}",
+        "",
+        *table,
+        "",
+    ]
 
 
 def _dismissed(data: ReportData) -> list[str]:
@@ -86,5 +120,9 @@ def _dismissed(data: ReportData) -> list[str]:
     kept = [k for k in data.plan.kept if k.label == "dismissed"] if data.plan is not None else []
     if not kept:
         return []
-    return ["## Dismissed by a reviewer", "", *_table(["rule", "group", "decision"],
-                                                       [(k.rule_id, k.group_id, k.reason) for k in kept]), ""]
+    return [
+        "## Dismissed by a reviewer",
+        "",
+        *_table(["rule", "group", "decision"], [(k.rule_id, k.group_id, k.reason) for k in kept]),
+        "",
+    ]

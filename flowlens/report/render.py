@@ -55,15 +55,28 @@ def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     """Every chart that has data to show, keyed like :data:`CHART_FILES`."""
     names = {str(g.group_id): str(g.group_name or "") for g in data.rows(d.groups)}
     jobs: dict[str, tuple[bool, Callable[[], bytes]]] = {
-        "traffic": (not d.traffic.empty, lambda: charts.traffic_over_time(
-            d.traffic, data.bin_seconds(d.window), d.window.start, d.window.end)),
-        "rejected": (not d.top_sources.empty or not d.top_ports.empty,
-                     lambda: charts.top_rejected(d.top_sources, d.top_ports)),
+        "traffic": (
+            not d.traffic.empty,
+            lambda: charts.traffic_over_time(
+                d.traffic, data.bin_seconds(d.window), d.window.start, d.window.end
+            ),
+        ),
+        "rejected": (
+            not d.top_sources.empty or not d.top_ports.empty,
+            lambda: charts.top_rejected(d.top_sources, d.top_ports),
+        ),
         "rule_status": (not d.rules.empty, lambda: charts.rule_status_per_group(d.rules, names)),
         "rule_flows": (not d.rules.empty, lambda: charts.flows_per_rule(d.rules)),
-        "exposure": (bool(d.exposure.rows), lambda: charts.exposure_before_after(
-            summary.exposure_dict(d.exposure.before), summary.exposure_dict(d.exposure.after))),
-        "coverage": (not d.coverage.empty, lambda: charts.coverage_per_subnet(d.coverage, _subnet_labels(d))),
+        "exposure": (
+            bool(d.exposure.rows),
+            lambda: charts.exposure_before_after(
+                summary.exposure_dict(d.exposure.before), summary.exposure_dict(d.exposure.after)
+            ),
+        ),
+        "coverage": (
+            not d.coverage.empty,
+            lambda: charts.coverage_per_subnet(d.coverage, _subnet_labels(d)),
+        ),
     }
     return {key: draw() for key, (has_data, draw) in jobs.items() if has_data}
 
@@ -73,32 +86,32 @@ SCRIPT = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
 
 HOWTO = {
     "traffic": "Flow records (one per ENI per aggregation interval) and bytes, accepted vs rejected, per time bin. "
-               "A REJECT spike without an ACCEPT change is usually a scan; a drop to zero is a logging gap.",
+    "A REJECT spike without an ACCEPT change is usually a scan; a drop to zero is a logging gap.",
     "rejected": "Who was refused and on which port, stacked by why: 'sg' = no security-group rule allowed it, "
-                "'nacl' = a network ACL denied it, 'bpa' = VPC Block Public Access, 'late_packet' = a packet "
-                "after the connection state expired. Rejected traffic never becomes a new allow.",
+    "'nacl' = a network ACL denied it, 'bpa' = VPC Block Public Access, 'late_packet' = a packet "
+    "after the connection state expired. Rejected traffic never becomes a new allow.",
     "rules": "Each rule's status over the window. 'unused' is claimed only when every ENI of the group had an "
-             "ALL-traffic flow log all window; otherwise 'no_coverage'. 'sole flows' are flows no other rule allowed: "
-             "a rule with flows but no sole flows is redundant.",
+    "ALL-traffic flow log all window; otherwise 'no_coverage'. 'sole flows' are flows no other rule allowed: "
+    "a rule with flows but no sole flows is redundant.",
     "exposure": "Exposure = addresses × ports a group's rules allow (TCP and UDP ports, plus one unit per other "
-                "protocol), summed over groups; before = the rules now, after = with the plan applied. Log scale.",
+    "protocol), summed over groups; before = the rules now, after = with the plan applied. Log scale.",
     "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only REJECT, or none. "
-                "Only ALL coverage lets flowlens call a rule unused.",
+    "Only ALL coverage lets flowlens call a rule unused.",
     "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence. "
-                "A kind with many rows (scanners, mostly) is folded into one counted group: expand it to list them.",
+    "A kind with many rows (scanners, mostly) is folded into one counted group: expand it to list them.",
     "evidence": "For each rule with matched traffic: the busiest peer × port pairs it allowed (from rule_matches), "
-                "with the ENIs they reached and when they were first and last seen. A recommendation's "
-                "'evidence' link lands here.",
+    "with the ENIs they reached and when they were first and last seen. A recommendation's "
+    "'evidence' link lands here.",
     "recommendations": "Proposed tightenings, each as the current rule → the rules that replace it (none: "
-                       "removed), with its risk and why. A proposal marked 'may widen' is not a subset of the "
-                       "rule it replaces (an SG reference or prefix list whose members can change); the others "
-                       "allow nothing the current rule does not. The replay figures count the accepted flows "
-                       "of the window checked against the proposed rules and those that would be cut.",
+    "removed), with its risk and why. A proposal marked 'may widen' is not a subset of the "
+    "rule it replaces (an SG reference or prefix list whose members can change); the others "
+    "allow nothing the current rule does not. The replay figures count the accepted flows "
+    "of the window checked against the proposed rules and those that would be cut.",
     "groups": "One section per security group of the inventory snapshot (click to expand): its member ENIs, "
-              "its rules with status and usage per analysed day, its recommendations and findings. Names, "
-              "descriptions and tags are shown as text; invisible direction-changing characters as [U+…].",
+    "its rules with status and usage per analysed day, its recommendations and findings. Names, "
+    "descriptions and tags are shown as text; invisible direction-changing characters as [U+…].",
     "ingest": "Source objects read for the window's days (objects whose key names no day are always counted), "
-              "rows written, and lines set aside in quarantine.",
+    "rows written, and lines set aside in quarantine.",
 }
 
 
@@ -110,24 +123,55 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
     h = html
     names = d.group_names()
     return {
-        "traffic": h.howto(HOWTO["traffic"]) + _figure(pngs, "traffic", "Accepted and rejected traffic over time",
-                                                       "No flow records in this window: run 'flowlens ingest'."),
-        "rejected": h.howto(HOWTO["rejected"]) + _figure(pngs, "rejected", "Top rejected sources and ports by cause",
-                                                         "No rejected traffic attributed in this window.")
+        "traffic": h.howto(HOWTO["traffic"])
+        + _figure(
+            pngs,
+            "traffic",
+            "Accepted and rejected traffic over time",
+            "No flow records in this window: run 'flowlens ingest'.",
+        ),
+        "rejected": h.howto(HOWTO["rejected"])
+        + _figure(
+            pngs,
+            "rejected",
+            "Top rejected sources and ports by cause",
+            "No rejected traffic attributed in this window.",
+        )
         + h.section_rejected(d),
-        "rules": h.howto(HOWTO["rules"]) + _figure(pngs, "rule_status", "Rules per security group by status",
-                                                   "No rule usage for this window: run 'flowlens analyze'.")
-        + (_figure(pngs, "rule_flows", "Flows per rule", "") if "rule_flows" in pngs else "") + h.section_rules(d, names),
-        "exposure": h.howto(HOWTO["exposure"]) + _verification(d)
-        + (_figure(pngs, "exposure", "Exposure before and after the plan", "") if d.exposure.rows else "")
+        "rules": h.howto(HOWTO["rules"])
+        + _figure(
+            pngs,
+            "rule_status",
+            "Rules per security group by status",
+            "No rule usage for this window: run 'flowlens analyze'.",
+        )
+        + (_figure(pngs, "rule_flows", "Flows per rule", "") if "rule_flows" in pngs else "")
+        + h.section_rules(d, names),
+        "exposure": h.howto(HOWTO["exposure"])
+        + _verification(d)
+        + (
+            _figure(pngs, "exposure", "Exposure before and after the plan", "")
+            if d.exposure.rows
+            else ""
+        )
         + h.section_exposure(d, names),
-        "coverage": h.howto(HOWTO["coverage"]) + _figure(pngs, "coverage", "Flow-log coverage per subnet",
-                                                         "No ENIs in the inventory snapshot: run 'flowlens inventory'.")
+        "coverage": h.howto(HOWTO["coverage"])
+        + _figure(
+            pngs,
+            "coverage",
+            "Flow-log coverage per subnet",
+            "No ENIs in the inventory snapshot: run 'flowlens inventory'.",
+        )
         + h.section_coverage(d, _subnet_labels(d)),
         "findings": h.howto(HOWTO["findings"]) + review.findings_section(d, names),
-        "recommendations": review.plan_summary(d) + h.howto(HOWTO["recommendations"])
-        + (f"<p>{h.esc(subset_sentence(d.recommendations))} {h.esc(replay_sentence(d.verification))}</p>"
-           + review.recommendations_table(d, names) if d.recommendations else ""),
+        "recommendations": review.plan_summary(d)
+        + h.howto(HOWTO["recommendations"])
+        + (
+            f"<p>{h.esc(subset_sentence(d.recommendations))} {h.esc(replay_sentence(d.verification))}</p>"
+            + review.recommendations_table(d, names)
+            if d.recommendations
+            else ""
+        ),
         "evidence": h.howto(HOWTO["evidence"]) + review.evidence_section(d, names),
         "groups": h.howto(HOWTO["groups"]) + review.groups_section(d, names),
         "ingest": h.howto(HOWTO["ingest"]) + h.section_ingest(d),
@@ -137,11 +181,15 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
 def _verification(d: data.ReportData) -> str:
     v = d.verification
     if v is None:
-        return html.no_data("No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'.")
-    return f'<p>Replay proof: <strong>{html.esc(v.claim())}</strong>.</p>'
+        return html.no_data(
+            "No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'."
+        )
+    return f"<p>Replay proof: <strong>{html.esc(v.claim())}</strong>.</p>"
 
 
-def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str) -> str:
+def render_html(
+    d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str
+) -> str:
     w = d.window
     values = {
         "window": html.esc(w.label()),
@@ -153,7 +201,9 @@ def render_html(d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str
         "version": html.esc(__version__),
         "script": SCRIPT,
         "gap": f'<p class="gap"><strong>Days without analysis.</strong> {html.esc(d.gap_sentence)}; '
-               f"figures and risks rest on the analysed days only.</p>" if d.gap_sentence else "",
+        f"figures and risks rest on the analysed days only.</p>"
+        if d.gap_sentence
+        else "",
         **_sections(d, pngs),
     }
     return html.render_page(values)
@@ -164,7 +214,9 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"plan file {path} does not exist; write it with 'flowlens recommend --format json --out {path}'") from None
+        raise InputError(
+            f"plan file {path} does not exist; write it with 'flowlens recommend --format json --out {path}'"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     if not isinstance(obj, dict):
@@ -181,7 +233,11 @@ def _load_plan(plan: Path | str | Mapping[str, Any] | None) -> tuple[Mapping[str
 
 
 def write_report(
-    dd: DataDir, days: Sequence[date], out_dir: Path, *, plan: Path | str | Mapping[str, Any] | None = None,
+    dd: DataDir,
+    days: Sequence[date],
+    out_dir: Path,
+    *,
+    plan: Path | str | Mapping[str, Any] | None = None,
     snapshot: str | None = None,
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
@@ -203,7 +259,13 @@ def write_report(
     head = summary.headline(d)
     out_dir.mkdir(parents=True, exist_ok=True)
     chart_paths = tuple(_write_bytes(out_dir / files[k], png) for k, png in pngs.items())
-    paths = ReportPaths(out_dir, out_dir / "report.html", out_dir / "summary.md", out_dir / "report.json", chart_paths)
+    paths = ReportPaths(
+        out_dir,
+        out_dir / "report.html",
+        out_dir / "summary.md",
+        out_dir / "report.json",
+        chart_paths,
+    )
     _write_text(json.dumps(summary.build(d, files), indent=2) + "\n", paths.json)
     _write_text(markdown.render(d, head, files), paths.markdown)
     _write_text(render_html(d, pngs, head, f"data dir {dd.root}"), paths.html)
@@ -213,15 +275,21 @@ def write_report(
 
 def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     """The window's days with analysis results; none at all is an error naming what to run."""
-    flags = f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+    flags = (
+        f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
+    )
     if not dd.root.is_dir():
-        raise AnalysisError(f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} --inventory ...' "
-                            f"(or ingest, inventory and analyze) first, or pass --data-dir")
+        raise AnalysisError(
+            f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} --inventory ...' "
+            f"(or ingest, inventory and analyze) first, or pass --data-dir"
+        )
     analysed = dd.analysed_days(days)
     if not analysed:
         span = str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
-        raise AnalysisError(f"no analysis results for {span} in {dd.results}; "
-                            f"run 'flowlens analyze {flags} --data-dir {dd.root}' first")
+        raise AnalysisError(
+            f"no analysis results for {span} in {dd.results}; "
+            f"run 'flowlens analyze {flags} --data-dir {dd.root}' first"
+        )
     missing = len(set(days)) - len(analysed)
     if missing:
         log.warning("%d of %d days of the window have no analysis results", missing, len(set(days)))

@@ -41,8 +41,12 @@ def _plain(value: Any) -> Any:
 
 
 def exposure_dict(t: ExposureTotals) -> dict[str, int]:
-    return {"ingress_ipv4": t.ingress_ipv4, "ingress_ipv6": t.ingress_ipv6,
-            "egress_ipv4": t.egress_ipv4, "egress_ipv6": t.egress_ipv6}
+    return {
+        "ingress_ipv4": t.ingress_ipv4,
+        "ingress_ipv6": t.ingress_ipv6,
+        "egress_ipv4": t.egress_ipv4,
+        "egress_ipv6": t.egress_ipv6,
+    }
 
 
 def headline(data: ReportData) -> dict[str, Any]:
@@ -62,7 +66,9 @@ def headline(data: ReportData) -> dict[str, Any]:
         "rules_no_coverage": status["no_coverage"],
         "rules_unobservable": status["unobservable"],
         "rules_no_members": status["no_members"],
-        "rejected_analysed": int(data.reject_causes["records"].sum()) if not data.reject_causes.empty else 0,
+        "rejected_analysed": int(data.reject_causes["records"].sum())
+        if not data.reject_causes.empty
+        else 0,
         "findings": len(data.findings),
         "recommendations": len(data.recommendations),
         "flows_checked": v.flows_checked if v else None,
@@ -77,8 +83,16 @@ def _traffic(data: ReportData) -> list[dict[str, Any]]:
     bins: dict[int, dict[str, Any]] = {}
     for row in tuples(data.traffic):
         start = int(row.bin_start)
-        entry = bins.setdefault(start, {"start": datetime.fromtimestamp(start, tz=UTC).isoformat(),
-                                        "accept_flows": 0, "accept_bytes": 0, "reject_flows": 0, "reject_bytes": 0})
+        entry = bins.setdefault(
+            start,
+            {
+                "start": datetime.fromtimestamp(start, tz=UTC).isoformat(),
+                "accept_flows": 0,
+                "accept_bytes": 0,
+                "reject_flows": 0,
+                "reject_bytes": 0,
+            },
+        )
         prefix = "accept" if row.action == "ACCEPT" else "reject"
         entry[f"{prefix}_flows"] += int(row.flows)
         entry[f"{prefix}_bytes"] += int(row.bytes)
@@ -88,9 +102,15 @@ def _traffic(data: ReportData) -> list[dict[str, Any]]:
 def _exposure(data: ReportData) -> dict[str, Any]:
     ex = data.exposure
     groups = [
-        {"group_id": b.group_id, "direction": b.direction,
-         "before_ipv4": b.ipv4, "after_ipv4": a.ipv4, "before_ipv6": b.ipv6, "after_ipv6": a.ipv6,
-         "unresolved_peers": b.unresolved_peers}
+        {
+            "group_id": b.group_id,
+            "direction": b.direction,
+            "before_ipv4": b.ipv4,
+            "after_ipv4": a.ipv4,
+            "before_ipv6": b.ipv6,
+            "after_ipv6": a.ipv6,
+            "unresolved_peers": b.unresolved_peers,
+        }
         for b, a in ex.rows
     ]
     return {"before": exposure_dict(ex.before), "after": exposure_dict(ex.after), "groups": groups}
@@ -105,8 +125,12 @@ def _ingest(data: ReportData) -> dict[str, Any]:
     df = data.ingest
     total = {k: int(df[k].sum()) if not df.empty else 0 for k in ("objects", "rows", "quarantined")}
     by_status = {str(r.status): int(r.objects) for r in tuples(df)}
-    return {**total, "failed": by_status.get("failed", 0), "by_status": _records(df),
-            "quarantine_reasons": _records(data.quarantine)}
+    return {
+        **total,
+        "failed": by_status.get("failed", 0),
+        "by_status": _records(df),
+        "quarantine_reasons": _records(data.quarantine),
+    }
 
 
 def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
@@ -114,16 +138,28 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
     w = data.window
     return {
         "schema": SCHEMA,
-        "window": {"start": w.start.isoformat().replace("+00:00", "Z"),
-                   "end": w.end.isoformat().replace("+00:00", "Z"), "days": w.days,
-                   "analysed_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.analysed],
-                   "missing_days": None if data.analysed is None else [d.isoformat() for d in data.analysed.missing]},
+        "window": {
+            "start": w.start.isoformat().replace("+00:00", "Z"),
+            "end": w.end.isoformat().replace("+00:00", "Z"),
+            "days": w.days,
+            "analysed_days": None
+            if data.analysed is None
+            else [d.isoformat() for d in data.analysed.analysed],
+            "missing_days": None
+            if data.analysed is None
+            else [d.isoformat() for d in data.analysed.missing],
+        },
         "headline": headline(data),
         "traffic": {"bin_seconds": bin_seconds(w), "bins": _traffic(data)},
-        "rejected": {"by_cause": _records(data.reject_causes), "top_sources": _records(data.top_sources),
-                     "top_ports": _records(data.top_ports)},
-        "rule_usage": {"by_status": data.status_counts(),
-                       "rules": _records(data.rules.drop(columns=["group_name"], errors="ignore"))},
+        "rejected": {
+            "by_cause": _records(data.reject_causes),
+            "top_sources": _records(data.top_sources),
+            "top_ports": _records(data.top_ports),
+        },
+        "rule_usage": {
+            "by_status": data.status_counts(),
+            "rules": _records(data.rules.drop(columns=["group_name"], errors="ignore")),
+        },
         "exposure": _exposure(data),
         "coverage": {"by_class": _coverage_classes(data), "subnets": _records(data.coverage)},
         "findings": _records(data.findings),

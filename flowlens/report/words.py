@@ -12,8 +12,13 @@ from collections.abc import Mapping, Sequence
 
 from flowlens.model.net import ALL, TCP, UDP, Rule
 
-_SCALES = ((10**18, "quintillion"), (10**15, "quadrillion"), (10**12, "trillion"), (10**9, "billion"),
-           (10**6, "million"))
+_SCALES = (
+    (10**18, "quintillion"),
+    (10**15, "quadrillion"),
+    (10**12, "trillion"),
+    (10**9, "billion"),
+    (10**6, "million"),
+)
 _PROTOCOLS = {TCP: "tcp", UDP: "udp", 1: "icmp", 58: "icmpv6"}
 
 
@@ -37,7 +42,9 @@ def count(n: int) -> str:
 
 def plural(n: int, word: str) -> str:
     """``"1 address"``, ``"2 addresses"``, ``"4.3 billion addresses"``."""
-    noun = word if n == 1 else (word + "es" if word.endswith(("s", "x", "sh", "ch")) else word + "s")
+    noun = (
+        word if n == 1 else (word + "es" if word.endswith(("s", "x", "sh", "ch")) else word + "s")
+    )
     return f"{count(n)} {noun}"
 
 

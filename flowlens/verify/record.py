@@ -48,16 +48,33 @@ class Example:
     unattributed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"day": self.day.isoformat(), "eni_id": self.eni_id, "direction": self.direction,
-                "protocol": self.protocol, "peer": self.peer, "port": self.port, "flows": self.flows,
-                "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
-                "unattributed": self.unattributed}
+        return {
+            "day": self.day.isoformat(),
+            "eni_id": self.eni_id,
+            "direction": self.direction,
+            "protocol": self.protocol,
+            "peer": self.peer,
+            "port": self.port,
+            "flows": self.flows,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "unattributed": self.unattributed,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Example:
-        return cls(date.fromisoformat(d["day"]), str(d["eni_id"]), str(d["direction"]), int(d["protocol"]),
-                   str(d["peer"]), None if d.get("port") is None else int(d["port"]), int(d.get("flows") or 0),
-                   _time(d.get("first_seen")), _time(d.get("last_seen")), bool(d.get("unattributed")))
+        return cls(
+            date.fromisoformat(d["day"]),
+            str(d["eni_id"]),
+            str(d["direction"]),
+            int(d["protocol"]),
+            str(d["peer"]),
+            None if d.get("port") is None else int(d["port"]),
+            int(d.get("flows") or 0),
+            _time(d.get("first_seen")),
+            _time(d.get("last_seen")),
+            bool(d.get("unattributed")),
+        )
 
 
 @dataclass(frozen=True)
@@ -70,12 +87,21 @@ class CutRule:
     example: Example
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "flows": self.flows, "connections": self.connections,
-                "example": self.example.to_dict()}
+        return {
+            "rule_id": self.rule_id,
+            "flows": self.flows,
+            "connections": self.connections,
+            "example": self.example.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CutRule:
-        return cls(str(d["rule_id"]), int(d["flows"]), int(d.get("connections") or 0), Example.from_dict(d["example"]))
+        return cls(
+            str(d["rule_id"]),
+            int(d["flows"]),
+            int(d.get("connections") or 0),
+            Example.from_dict(d["example"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -94,18 +120,29 @@ class DayResult:
         return self.flows_cut == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"day": self.day.isoformat(), "flows_checked": self.flows_checked, "flows_cut": self.flows_cut,
-                "flows_unattributed": self.flows_unattributed,
-                "flows_unattributed_protected": self.flows_unattributed_protected,
-                "snapshot_taken_at": _iso(self.snapshot_taken_at), "cuts": [c.to_dict() for c in self.cuts],
-                "missing_rules": list(self.missing_rules)}
+        return {
+            "day": self.day.isoformat(),
+            "flows_checked": self.flows_checked,
+            "flows_cut": self.flows_cut,
+            "flows_unattributed": self.flows_unattributed,
+            "flows_unattributed_protected": self.flows_unattributed_protected,
+            "snapshot_taken_at": _iso(self.snapshot_taken_at),
+            "cuts": [c.to_dict() for c in self.cuts],
+            "missing_rules": list(self.missing_rules),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> DayResult:
-        return cls(date.fromisoformat(d["day"]), int(d["flows_checked"]), int(d["flows_cut"]),
-                   int(d.get("flows_unattributed") or 0), int(d.get("flows_unattributed_protected") or 0),
-                   _time(d.get("snapshot_taken_at")), tuple(CutRule.from_dict(c) for c in d.get("cuts") or ()),
-                   tuple(str(r) for r in d.get("missing_rules") or ()))
+        return cls(
+            date.fromisoformat(d["day"]),
+            int(d["flows_checked"]),
+            int(d["flows_cut"]),
+            int(d.get("flows_unattributed") or 0),
+            int(d.get("flows_unattributed_protected") or 0),
+            _time(d.get("snapshot_taken_at")),
+            tuple(CutRule.from_dict(c) for c in d.get("cuts") or ()),
+            tuple(str(r) for r in d.get("missing_rules") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -120,15 +157,23 @@ class Blocker:
     examples: tuple[Example, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "group_id": self.group_id, "kind": self.kind, "flows": self.flows,
-                "first_day": self.first_day.isoformat(), "examples": [e.to_dict() for e in self.examples]}
+        return {
+            "rule_id": self.rule_id,
+            "group_id": self.group_id,
+            "kind": self.kind,
+            "flows": self.flows,
+            "first_day": self.first_day.isoformat(),
+            "examples": [e.to_dict() for e in self.examples],
+        }
 
     def sentence(self) -> str:
         e = self.examples[0]
         port = f"/{e.port}" if e.port is not None else ""
         side = "from" if e.direction == "ingress" else "to"
-        return (f"{self.rule_id} ({self.group_id}, {self.kind}) would cut {self.flows:,} flows, first on {self.first_day}, "
-                f"e.g. {e.direction} protocol {e.protocol}{port} {side} {e.peer} on {e.eni_id} at {_iso(e.last_seen)}")
+        return (
+            f"{self.rule_id} ({self.group_id}, {self.kind}) would cut {self.flows:,} flows, first on {self.first_day}, "
+            f"e.g. {e.direction} protocol {e.protocol}{port} {side} {e.peer} on {e.eni_id} at {_iso(e.last_seen)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -154,7 +199,16 @@ class Record:
         for rid, cuts in sorted(by_rule.items()):
             group, kind = self.recs.get(rid, ("", ""))
             examples = tuple(c.example for _, c in sorted(cuts, key=lambda x: x[0]))[:MAX_EXAMPLES]
-            out.append(Blocker(rid, group, kind, sum(c.flows for _, c in cuts), min(d for d, _ in cuts), examples))
+            out.append(
+                Blocker(
+                    rid,
+                    group,
+                    kind,
+                    sum(c.flows for _, c in cuts),
+                    min(d for d, _ in cuts),
+                    examples,
+                )
+            )
         return out
 
     @property
@@ -172,8 +226,10 @@ class Record:
         n = self.clean_days
         if s is PlanStatus.READY:
             return f"ready: {n} clean day{'' if n == 1 else 's'} verified after the plan (--min-window-days {self.min_window_days:g})"
-        return (f"pending: {n} clean day{'' if n == 1 else 's'} verified after the plan, "
-                f"{self.min_window_days:g} needed (--min-window-days)")
+        return (
+            f"pending: {n} clean day{'' if n == 1 else 's'} verified after the plan, "
+            f"{self.min_window_days:g} needed (--min-window-days)"
+        )
 
     def with_days(self, results: Sequence[DayResult], now: datetime) -> Record:
         """The record with ``results`` added (a day verified again replaces its earlier result)."""
@@ -182,19 +238,33 @@ class Record:
         return replace(self, days=tuple(days[k] for k in sorted(days)), updated_at=now)
 
     def totals(self) -> dict[str, int]:
-        return {k: sum(getattr(d, k) for d in self.days)
-                for k in ("flows_checked", "flows_cut", "flows_unattributed", "flows_unattributed_protected")}
+        return {
+            k: sum(getattr(d, k) for d in self.days)
+            for k in (
+                "flows_checked",
+                "flows_cut",
+                "flows_unattributed",
+                "flows_unattributed_protected",
+            )
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": KIND, "plan": self.plan, "plan_id": self.plan_id,
-            "status": self.status.value, "status_reason": self.status_reason(),
+            "kind": KIND,
+            "plan": self.plan,
+            "plan_id": self.plan_id,
+            "status": self.status.value,
+            "status_reason": self.status_reason(),
             "plan_window": {"start": _iso(self.plan_window[0]), "end": _iso(self.plan_window[1])},
-            "min_window_days": self.min_window_days, "days_verified": len(self.days), "clean_days": self.clean_days,
+            "min_window_days": self.min_window_days,
+            "days_verified": len(self.days),
+            "clean_days": self.clean_days,
             **self.totals(),
             "blocking": [b.to_dict() for b in self.blockers()],
             "days": [d.to_dict() for d in self.days],
-            "recommendations": {rid: {"group_id": g, "kind": k} for rid, (g, k) in sorted(self.recs.items())},
+            "recommendations": {
+                rid: {"group_id": g, "kind": k} for rid, (g, k) in sorted(self.recs.items())
+            },
             "updated_at": _iso(self.updated_at),
         }
 
@@ -204,10 +274,18 @@ class Record:
         start, end = _time(w["start"]), _time(w["end"])
         if start is None or end is None:
             raise ValueError("plan_window needs start and end")
-        return cls(str(d["plan"]), str(d["plan_id"]), (start, end), float(d["min_window_days"]),
-                   tuple(DayResult.from_dict(x) for x in d.get("days") or ()),
-                   {rid: (str(v["group_id"]), str(v["kind"])) for rid, v in (d.get("recommendations") or {}).items()},
-                   _time(d.get("updated_at")))
+        return cls(
+            str(d["plan"]),
+            str(d["plan_id"]),
+            (start, end),
+            float(d["min_window_days"]),
+            tuple(DayResult.from_dict(x) for x in d.get("days") or ()),
+            {
+                rid: (str(v["group_id"]), str(v["kind"]))
+                for rid, v in (d.get("recommendations") or {}).items()
+            },
+            _time(d.get("updated_at")),
+        )
 
 
 def _iso(value: datetime | None) -> str | None:
