@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
-from bench.generate import CUSTOM_FIELDS, DEFAULT_FIELDS, generate_day
-from bench.measure import measure
+from bench.generate import CUSTOM_FIELDS, DEFAULT_FIELDS, GeneratedDay, generate_day
+from bench.measure import Measured, measure
 
 _TYPES = {
     "version": "INTEGER",
@@ -37,7 +39,8 @@ con = duckdb.connect()
 con.execute("SET threads = 2")
 for i, (glob, cols) in enumerate(fields):
     spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols) + "}"
-    con.execute(f"COPY (SELECT * FROM read_csv('{src}/**/{glob}', delim=' ', header=true, nullstr='-', columns={spec})) "
+    con.execute(f"COPY (SELECT * FROM read_csv('{src}/**/{glob}', delim=' ', header=true, "
+                f"nullstr='-', columns={spec})) "
                 f"TO '{out}/part{i}.parquet' (FORMAT parquet, COMPRESSION zstd)")
 """
 
@@ -46,9 +49,8 @@ def _columns(fields: str) -> list[tuple[str, str]]:
     return [(f, _TYPES.get(f, "VARCHAR")) for f in fields.split()]
 
 
-def _measure(cmd: list[str]) -> tuple[float, int]:
-    m = measure(cmd)
-    return m.seconds, m.peak_rss
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,27 +73,40 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="measure both contenders this many times (interleaved)",
     )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the day generated under --workdir by an earlier run with the same options",
+    )
     args = p.parse_args(argv)
     work = Path(args.workdir)
-    shutil.rmtree(work, ignore_errors=True)
     day = date(2026, 11, 28)
-    gen = generate_day(work / "src", args.records, day, seed=args.seed, shards=args.shards)
+    info = work / "generated.json"
+    wanted = {"records": args.records, "seed": args.seed, "shards": args.shards}
+    if args.reuse and info.exists() and json.loads(info.read_text())["options"] == wanted:
+        gen = GeneratedDay(**json.loads(info.read_text())["day"])
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        gen = generate_day(work / "src", args.records, day, seed=args.seed, shards=args.shards)
+        info.write_text(json.dumps({"options": wanted, "day": asdict(gen)}))
     print(
-        f"generated {gen.records:,} records in {gen.files} files: {gen.bytes / 1e6:.1f} MB gzip, {gen.text_bytes / 1e6:.1f} MB text"
+        f"generated {gen.records:,} records in {gen.files} files: "
+        f"{gen.bytes / 1e6:.1f} MB gzip, {gen.text_bytes / 1e6:.1f} MB text"
     )
     fields = [
         ("*fl-0default*.log.gz", _columns(DEFAULT_FIELDS)),
         ("*fl-0custom*.log.gz", _columns(CUSTOM_FIELDS)),
     ]
-    runs = []
+    runs: list[tuple[Measured, Measured]] = []
     for _ in range(args.repeat):
         shutil.rmtree(work / "duck", ignore_errors=True)
         shutil.rmtree(work / "flowlens", ignore_errors=True)
         (work / "duck").mkdir()
-        duck = _measure(
+        load_before = _load()
+        duck = measure(
             [sys.executable, "-c", _DUCK, str(work / "src"), str(work / "duck"), json.dumps(fields)]
         )
-        fl = _measure(
+        fl = measure(
             [
                 sys.executable,
                 "-c",
@@ -109,18 +124,28 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
         runs.append((fl, duck))
-        for name, (secs, rss) in (("flowlens ingest", fl), ("duckdb read_csv", duck)):
+        for name, m in (("flowlens ingest", fl), ("duckdb read_csv", duck)):
             print(
-                f"{name:16} {secs:8.2f} s  {gen.records / secs:12,.0f} records/s  {gen.bytes / 1e6 / secs:7.1f} MB/s (gzip)  "
-                f"peak RSS {rss / 2**20:7.0f} MiB"
+                f"{name:16} {m.seconds:8.2f} s  {gen.records / m.seconds:12,.0f} records/s  "
+                f"{gen.bytes / 1e6 / m.seconds:7.1f} MB/s (gzip)  "
+                f"CPU {m.cpu_seconds:6.2f} s  peak RSS {m.peak_rss / 2**20:7.0f} MiB"
             )
-        print(f"time ratio flowlens/duckdb = {fl[0] / duck[0]:.2f} (target <= 1.0)", flush=True)
-    if len(runs) > 1:
-        ratios = sorted(f[0] / d[0] for f, d in runs)
         print(
-            f"ratios over {len(runs)} runs: best {ratios[0]:.2f}, median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}; "
-            f"best flowlens {min(f[0] for f, _ in runs):.2f} s, best duckdb {min(d[0] for _, d in runs):.2f} s, "
-            f"peak RSS flowlens {max(f[1] for f, _ in runs) / 2**20:.0f} MiB"
+            f"time ratio flowlens/duckdb = {fl.seconds / duck.seconds:.2f} (target <= 0.8), "
+            f"CPU ratio {fl.cpu_seconds / duck.cpu_seconds:.2f}; "
+            f"load average {load_before} before, {_load()} after",
+            flush=True,
+        )
+    if len(runs) > 1:
+        ratios = sorted(f.seconds / d.seconds for f, d in runs)
+        cpu = sorted(f.cpu_seconds / d.cpu_seconds for f, d in runs)
+        print(
+            f"ratios over {len(runs)} runs: best {ratios[0]:.2f}, "
+            f"median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f} "
+            f"(CPU {cpu[0]:.2f} / {cpu[len(cpu) // 2]:.2f} / {cpu[-1]:.2f}); "
+            f"best flowlens {min(f.seconds for f, _ in runs):.2f} s, "
+            f"best duckdb {min(d.seconds for _, d in runs):.2f} s, "
+            f"peak RSS flowlens {max(f.peak_rss for f, _ in runs) / 2**20:.0f} MiB"
         )
     return 0
 
