@@ -53,6 +53,26 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def _ingest_cmd(checkout: str, work: Path, day: date, workers: int) -> list[str]:
+    """``flowlens ingest`` of this checkout, or of ``checkout`` (put first on sys.path)."""
+    first = f"sys.path.insert(0, {checkout!r}); " if checkout else ""
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; {first}from flowlens.cli import main; sys.exit(main())",
+        "ingest",
+        str(work / "src"),
+        "--date",
+        day.isoformat(),
+        "--data-dir",
+        str(work / "flowlens"),
+        "--workers",
+        str(workers),
+        "-q",
+        "--json",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -78,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the day generated under --workdir by an earlier run with the same options",
     )
+    p.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also time the flowlens of another checkout (e.g. a worktree of main), interleaved",
+    )
     args = p.parse_args(argv)
     work = Path(args.workdir)
     day = date(2026, 11, 28)
@@ -97,56 +122,55 @@ def main(argv: list[str] | None = None) -> int:
         ("*fl-0default*.log.gz", _columns(DEFAULT_FIELDS)),
         ("*fl-0custom*.log.gz", _columns(CUSTOM_FIELDS)),
     ]
-    runs: list[tuple[Measured, Measured]] = []
+    contenders = {"flowlens": ""}
+    if args.compare:
+        contenders["compared"] = str(Path(args.compare).resolve())
+    runs: list[dict[str, Measured]] = []
     for _ in range(args.repeat):
         shutil.rmtree(work / "duck", ignore_errors=True)
-        shutil.rmtree(work / "flowlens", ignore_errors=True)
         (work / "duck").mkdir()
         load_before = _load()
-        duck = measure(
-            [sys.executable, "-c", _DUCK, str(work / "src"), str(work / "duck"), json.dumps(fields)]
-        )
-        fl = measure(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from flowlens.cli import main; sys.exit(main())",
-                "ingest",
-                str(work / "src"),
-                "--date",
-                day.isoformat(),
-                "--data-dir",
-                str(work / "flowlens"),
-                "--workers",
-                str(args.workers),
-                "-q",
-                "--json",
-            ]
-        )
-        runs.append((fl, duck))
-        for name, m in (("flowlens ingest", fl), ("duckdb read_csv", duck)):
+        run = {
+            "duckdb": measure(
+                [
+                    sys.executable,
+                    "-c",
+                    _DUCK,
+                    str(work / "src"),
+                    str(work / "duck"),
+                    json.dumps(fields),
+                ]
+            )
+        }
+        for name, checkout in contenders.items():
+            shutil.rmtree(work / "flowlens", ignore_errors=True)
+            run[name] = measure(_ingest_cmd(checkout, work, day, args.workers))
+        runs.append(run)
+        duck = run["duckdb"]
+        for name, m in run.items():
             print(
-                f"{name:16} {m.seconds:8.2f} s  {gen.records / m.seconds:12,.0f} records/s  "
+                f"{name:10} {m.seconds:8.2f} s  {gen.records / m.seconds:12,.0f} records/s  "
                 f"{gen.bytes / 1e6 / m.seconds:7.1f} MB/s (gzip)  "
                 f"CPU {m.cpu_seconds:6.2f} s  peak RSS {m.peak_rss / 2**20:7.0f} MiB"
             )
-        print(
-            f"time ratio flowlens/duckdb = {fl.seconds / duck.seconds:.2f} (target <= 0.8), "
-            f"CPU ratio {fl.cpu_seconds / duck.cpu_seconds:.2f}; "
-            f"load average {load_before} before, {_load()} after",
-            flush=True,
-        )
+        for name in contenders:
+            print(
+                f"{name}/duckdb: time ratio {run[name].seconds / duck.seconds:.2f} "
+                f"(target <= 0.8), CPU ratio {run[name].cpu_seconds / duck.cpu_seconds:.2f}"
+            )
+        print(f"load average {load_before} before, {_load()} after", flush=True)
     if len(runs) > 1:
-        ratios = sorted(f.seconds / d.seconds for f, d in runs)
-        cpu = sorted(f.cpu_seconds / d.cpu_seconds for f, d in runs)
-        print(
-            f"ratios over {len(runs)} runs: best {ratios[0]:.2f}, "
-            f"median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f} "
-            f"(CPU {cpu[0]:.2f} / {cpu[len(cpu) // 2]:.2f} / {cpu[-1]:.2f}); "
-            f"best flowlens {min(f.seconds for f, _ in runs):.2f} s, "
-            f"best duckdb {min(d.seconds for _, d in runs):.2f} s, "
-            f"peak RSS flowlens {max(f.peak_rss for f, _ in runs) / 2**20:.0f} MiB"
-        )
+        for name in contenders:
+            ratios = sorted(r[name].seconds / r["duckdb"].seconds for r in runs)
+            cpu = sorted(r[name].cpu_seconds / r["duckdb"].cpu_seconds for r in runs)
+            print(
+                f"{name}/duckdb over {len(runs)} runs: best {ratios[0]:.2f}, "
+                f"median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f} "
+                f"(CPU {cpu[0]:.2f} / {cpu[len(cpu) // 2]:.2f} / {cpu[-1]:.2f}); "
+                f"best {name} {min(r[name].seconds for r in runs):.2f} s, "
+                f"best duckdb {min(r['duckdb'].seconds for r in runs):.2f} s, "
+                f"peak RSS {name} {max(r[name].peak_rss for r in runs) / 2**20:.0f} MiB"
+            )
     return 0
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from flowlens.ingest.keys import parse_key
 from flowlens.ingest.parse import (
     CSV_BLOCK_BYTES,
+    Body,
     Header,
     _read_csv,
     parse_chunk,
@@ -208,7 +209,7 @@ def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: by
 
 def test_bodies_parse_together_only_when_clean() -> None:
     h = parse_header(b"srcport action")
-    tables = parse_joined([b"1 A\n2 B\n", b"", b"3 C\n"], h)
+    tables = parse_joined([Body.of(b"1 A\n2 B\n"), Body.of(b""), Body.of(b"3 C\n")], h)
     assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [
         [1, 2],
         [],
@@ -219,8 +220,16 @@ def test_bodies_parse_together_only_when_clean() -> None:
         [b"1 A\n", b"x B\n"],
         [b"1 A\n\n", b"2 B\n"],
         [b"1  A\n", b"2 B\n"],
+        [b"1 A\n", b"2\tB\n"],
     ):
-        assert parse_joined(dirty, h) is None, dirty
+        assert parse_joined([Body.of(b) for b in dirty], h) is None, dirty
+    # Records after a header line are parsed in place (``start``), the header never as a row.
+    text = b"srcport action\n7 A\n8 B\n"
+    body = Body.of(text, text.find(b"\n") + 1)
+    assert (body.lines, body.records) == (2, b"7 A\n8 B\n")
+    tables = parse_joined([body, Body.of(b"9 C\n")], h)
+    assert tables is not None
+    assert [t.column("srcport").to_pylist() for t in tables] == [[7, 8], [9]]
 
 
 def test_chunks_larger_than_a_csv_block_keep_line_numbers() -> None:

@@ -277,7 +277,32 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
     return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
 
 
-def parse_joined(bodies: list[bytes], header: Header) -> list[pa.Table] | None:
+@dataclass(frozen=True)
+class Body:
+    """A small object's records, ``text[start:]`` (its header line before ``start``), scanned once.
+
+    The scans run per object, on text the inflater has just written (still in the cache), and
+    the records are never copied out of ``text`` before the joined parse.
+    """
+
+    text: bytes
+    start: int
+    lines: int  # newlines in the records
+    odd: bool  # whether the text holds a tab, CR, FF or VT (anywhere: the header too)
+
+    @classmethod
+    def of(cls, text: bytes, start: int = 0) -> Body:
+        view = np.frombuffer(text, dtype=np.uint8)[start:]
+        lines = int(np.count_nonzero(view == 10))  # numpy's SIMD compare: ~2x bytes.count
+        return cls(text, start, lines, any(w in text for w in _ODD_BYTES))
+
+    @property
+    def records(self) -> bytes:
+        """The records as their own bytes (a copy; only the one-object path needs it)."""
+        return self.text[self.start :] if self.start else self.text
+
+
+def parse_joined(bodies: list[Body], header: Header) -> list[pa.Table] | None:
     """Several objects' bodies (same header) in one CSV read: one table per body, or ``None``.
 
     For small objects the reader's fixed cost per call dominates. Only clean text takes this
@@ -285,14 +310,14 @@ def parse_joined(bodies: list[bytes], header: Header) -> list[pa.Table] | None:
     their object by line counts). Anything else returns ``None``: parse each body with
     :func:`parse_chunk`, which has the line numbers and the quarantine.
     """
-    data = b"".join(bodies)
-    if any(w in data for w in _ODD_BYTES):
+    if any(b.odd for b in bodies):
         return None
+    data = b"".join(memoryview(b.text)[b.start :] for b in bodies)
     try:
         table, rejected = _read_csv(data, header)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    lines = [b.count(b"\n") for b in bodies]
+    lines = [b.lines for b in bodies]
     if rejected or table.num_rows != sum(lines) or _has_empty_field(table):
         return None
     finished = finish_table({n: table.column(n) for n in header.fields}, header)

@@ -20,6 +20,7 @@ from flowlens.ingest.keys import FileFormat
 from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import (
     BadLine,
+    Body,
     Header,
     flow_log_header,
     iter_chunks,
@@ -29,7 +30,7 @@ from flowlens.ingest.parse import (
 )
 from flowlens.ingest.planning import Planned
 from flowlens.ingest.source import Source
-from flowlens.ingest.writer import PartitionWriter
+from flowlens.ingest.writer import PartitionWriter, memory_schema
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.tables import QUARANTINE_SCHEMA
 
@@ -55,8 +56,9 @@ class Sink:
 
     def __init__(self, dd: DataDir, run_id: str, strict: bool) -> None:
         parts = ("account_id", "region", "date")
-        self.flows = PartitionWriter(dd.flows, dd.root, FLOW_FILE_SCHEMA, parts, run_id)
-        self.tgw = PartitionWriter(dd.tgw_flows, dd.root, TGW_FILE_SCHEMA, parts, run_id)
+        flows, tgw = memory_schema(FLOW_FILE_SCHEMA), memory_schema(TGW_FILE_SCHEMA)
+        self.flows = PartitionWriter(dd.flows, dd.root, flows, parts, run_id)
+        self.tgw = PartitionWriter(dd.tgw_flows, dd.root, tgw, parts, run_id)
         self.quarantine = PartitionWriter(
             dd.quarantine, dd.root, QUARANTINE_SCHEMA, ("date",), run_id
         )
@@ -71,7 +73,7 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
         return read_parquet(stream, p.obj.key)
     chunks = iter_chunks(stream, gz=True)
     first = next(chunks, b"")
-    if not first.strip():
+    if not first or first.isspace():
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
     head, rest = split_header(first)
     header = flow_log_header(head, p.obj.key)
@@ -87,13 +89,13 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
     return header, parsed()
 
 
-def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, bytes]:
+def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, Body]:
     """Header and whole body of a small gzip text object."""
-    text = b"".join(iter_chunks(stream, gz=True))
-    if not text.strip():
+    text = b"".join(iter_chunks(stream, gz=True))  # one inflated piece: joined without a copy
+    if not text or text.isspace():  # not strip(): that copies the text
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
-    head, body = split_header(text)
-    return flow_log_header(head, p.obj.key), body
+    cut = text.find(b"\n")
+    return flow_log_header(text[:cut], p.obj.key), Body.of(text, cut + 1)
 
 
 def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
@@ -118,9 +120,7 @@ class _Batch:
     def __init__(self, planned: list[Planned], results: list[ObjectResult], sink: Sink) -> None:
         self.planned, self.results, self.sink = planned, results, sink
         self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
-        self.texts: dict[
-            Header, list[tuple[int, bytes]]
-        ] = {}  # small objects' bodies, parsed together
+        self.texts: dict[Header, list[tuple[int, Body]]] = {}  # small objects, parsed together
         self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
 
     def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
@@ -133,16 +133,16 @@ class _Batch:
             self.pieces.setdefault((tgw, p.intervals), []).append(piece)
             self.rows += t.num_rows
 
-    def add_text(self, i: int, header: Header, body: bytes) -> None:
+    def add_text(self, i: int, header: Header, body: Body) -> None:
         self.texts.setdefault(header, []).append((i, body))
-        self.rows += len(body) // 100
+        self.rows += (len(body.text) - body.start) // 100
 
     def _parse_texts(self) -> None:
         texts, self.texts = self.texts, {}
         for header, bodies in texts.items():
             self._parse_group(header, bodies)
 
-    def _parse_group(self, header: Header, bodies: list[tuple[int, bytes]]) -> None:
+    def _parse_group(self, header: Header, bodies: list[tuple[int, Body]]) -> None:
         """Parse bodies together; a group that is not clean is halved until the culprit is alone."""
         tables = parse_joined([b for _, b in bodies], header) if len(bodies) > 1 else None
         if tables is not None:
@@ -155,7 +155,7 @@ class _Batch:
             i, body = bodies[0]
             p, res = self.planned[i], self.results[i]
             try:
-                parsed = parse_chunk(body, header, 2)
+                parsed = parse_chunk(body.records, header, 2)
                 _take_bad(parsed.bad, p, self.sink, res)
                 self.add(i, header.tgw, [parsed.table])
             except pa.ArrowException as exc:
