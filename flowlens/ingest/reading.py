@@ -8,6 +8,7 @@ chunk so memory stays bounded (see batch.py for how rows are split into partitio
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -196,33 +197,97 @@ class _Batch:
             self.results[i].out_of_window += n
 
 
-def process(source: Source, planned: list[Planned], sink: Sink) -> list[ObjectResult]:
-    """Read a batch of objects into the sink; errors are recorded per object, except under --strict."""
+def process(
+    source: Source, planned: list[Planned], sink: Sink, fetch_pool: Executor | None = None
+) -> list[ObjectResult]:
+    """Read a batch of objects into the sink; errors are recorded per object, except under --strict.
+
+    With ``fetch_pool``, small objects are fetched (GET and inflate) ahead of the parse, a few at
+    a time (:class:`_Ahead`); errors still surface at their object, in order.
+    """
     results = [ObjectResult() for _ in planned]
     batch = _Batch(planned, results, sink)
-    for i, p in enumerate(planned):
-        try:
-            _process_one(source, p, i, batch)
-        except FlowlensError as exc:
-            if sink.strict:
-                raise
-            results[i].error = str(exc) if str(exc).startswith(p.obj.key) else f"{p.obj.key}: {exc}"
-        except (OSError, pa.ArrowException) as exc:
-            results[i].error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
-        if batch.rows >= FLUSH_ROWS:
-            batch.flush()
-    batch.flush()
+    ahead = _Ahead(source, planned, fetch_pool)
+    try:
+        for i, p in enumerate(planned):
+            try:
+                _process_one(source, p, i, batch, ahead.take(i))
+            except FlowlensError as exc:
+                if sink.strict:
+                    raise
+                text = str(exc)
+                results[i].error = text if text.startswith(p.obj.key) else f"{p.obj.key}: {text}"
+            except (OSError, pa.ArrowException) as exc:
+                results[i].error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+            if batch.rows >= FLUSH_ROWS:
+                batch.flush()
+        batch.flush()
+    finally:
+        ahead.cancel()
     return results
 
 
-def _process_one(source: Source, p: Planned, i: int, batch: _Batch) -> None:
+#: Small objects fetched ahead of the parse, per worker: an S3 GET answers after tens of
+#: milliseconds, and the parse of the objects before it need not wait for it...
+OBJECTS_AHEAD = 4
+#: ...and at most this many compressed bytes (memory stays bounded: the text is ~7x this).
+BYTES_AHEAD = 4 << 20
+
+
+def _is_small(p: Planned) -> bool:
+    return p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES
+
+
+def _fetch_small(source: Source, p: Planned) -> tuple[Header, Body]:
+    with source.open(p.obj.key) as stream:
+        return _read_small(stream, p)
+
+
+class _Ahead:
+    """The fetches in flight for one task's small objects, submitted in order, taken in order."""
+
+    def __init__(self, source: Source, planned: list[Planned], pool: Executor | None) -> None:
+        self.source, self.planned, self.pool = source, planned, pool
+        self.next = 0  # the next object to consider
+        self.futures: dict[int, Future[tuple[Header, Body]]] = {}
+
+    def take(self, i: int) -> Future[tuple[Header, Body]] | None:
+        """The fetch of object ``i`` (None: not a small object, or no pool); tops up the window."""
+        if self.pool is None:
+            return None
+        while self.next < len(self.planned) and (
+            self.next <= i
+            or (
+                len(self.futures) < OBJECTS_AHEAD
+                and sum(self.planned[j].obj.size for j in self.futures) < BYTES_AHEAD
+            )
+        ):
+            j, self.next = self.next, self.next + 1
+            if _is_small(self.planned[j]):
+                self.futures[j] = self.pool.submit(_fetch_small, self.source, self.planned[j])
+        return self.futures.pop(i, None)
+
+    def cancel(self) -> None:
+        """Drop fetches not taken (a --strict error): queued ones never start."""
+        for f in self.futures.values():
+            f.cancel()
+        self.futures.clear()
+
+
+def _process_one(
+    source: Source,
+    p: Planned,
+    i: int,
+    batch: _Batch,
+    fetched: Future[tuple[Header, Body]] | None = None,
+) -> None:
     """Parse one object into the batch; a large object is flushed chunk by chunk (memory stays bounded)."""
+    if _is_small(p):
+        header, body = fetched.result() if fetched else _fetch_small(source, p)
+        batch.add_text(i, header, body)
+        return
     res = batch.results[i]
     with source.open(p.obj.key) as stream:
-        if p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES:
-            header, body = _read_small(stream, p)
-            batch.add_text(i, header, body)
-            return
         header, parts = _read(stream, p)
         tables: list[pa.Table] = []
         for table, bad in parts:
