@@ -54,14 +54,15 @@ WORLD: Mapping[str, str] = {PeerType.CIDR4: "0.0.0.0/0", PeerType.CIDR6: "::/0"}
 
 
 class ProtocolError(ValueError):
-    """A protocol value that is neither a known name nor -1/0-255; callers add where it came from."""
+    """A protocol value that is neither a known name nor -1/0-255;
+    callers add where it came from."""
 
 
 def protocol_number(value: str | int) -> int:
     """The IANA number of an ``IpProtocol``/``Protocol`` value; ``-1``/``all`` → -1.
 
-    >>> protocol_number("tcp"), protocol_number("6"), protocol_number("-1"), protocol_number("ICMPv6")
-    (6, 6, -1, 58)
+    >>> [protocol_number(v) for v in ("tcp", "6", "-1", "ICMPv6")]
+    [6, 6, -1, 58]
     """
     text = str(value).strip().lower()
     if text in PROTOCOL_NUMBERS:
@@ -78,7 +79,8 @@ def protocol_number(value: str | int) -> int:
 
 
 def protocol_name(number: int) -> str:
-    """``tcp``/``udp``/``icmp``/``icmpv6``/``all`` for the well-known numbers, else the number as text.
+    """``tcp``/``udp``/``icmp``/``icmpv6``/``all`` for the well-known numbers,
+    else the number as text.
 
     >>> protocol_name(6), protocol_name(-1), protocol_name(47)
     ('tcp', 'all', '47')
@@ -87,7 +89,8 @@ def protocol_name(number: int) -> str:
 
 
 def ec2_protocol(number: int) -> str:
-    """The ``IpProtocol`` string EC2 (and Terraform) take: tcp/udp/icmp/icmpv6, ``-1``, or the number.
+    """The ``IpProtocol`` string EC2 (and Terraform) take:
+    tcp/udp/icmp/icmpv6, ``-1``, or the number.
 
     >>> ec2_protocol(6), ec2_protocol(-1), ec2_protocol(47)
     ('tcp', '-1', '47')

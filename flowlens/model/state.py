@@ -65,7 +65,8 @@ STATE_SCHEMAS: dict[str, pa.Schema] = {
 
 
 def content_key(group_id: str, rule: Rule) -> str:
-    """A rule's identity by content: the derived-id hash (descriptions and rule ids do not enter it).
+    """A rule's identity by content: the derived-id hash (descriptions and
+    rule ids do not enter it).
 
     >>> content_key("sg-1", Rule("ingress", 6, 22, 22, "cidr4", "10.0.0.0/8"))
     'sgr-derived-b7898da2c4b59aaa7'
