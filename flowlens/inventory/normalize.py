@@ -28,7 +28,8 @@ class NormalizeError(ValueError):
 
 
 def protocol_number(value: str | int) -> int:
-    """The IANA number of an ``IpProtocol``/``Protocol`` value (:func:`flowlens.model.net.protocol_number`).
+    """The IANA number of an ``IpProtocol``/``Protocol`` value
+    (:func:`flowlens.model.net.protocol_number`).
 
     >>> protocol_number("tcp"), protocol_number("-1")
     (6, -1)
@@ -48,7 +49,8 @@ def rule_ports(
     ports, regardless of any port range you specify". ICMPv6 without a range means all
     types and codes (-1/-1). ICMP keeps type in from_port and code in to_port.
 
-    >>> rule_ports(-1, None, None), rule_ports(1, 3, 4), rule_ports(58, None, None), rule_ports(47, 0, 0)
+    >>> (rule_ports(-1, None, None), rule_ports(1, 3, 4), rule_ports(58, None, None),
+    ...  rule_ports(47, 0, 0))
     ((None, None), (3, 4), (-1, -1), (None, None))
     """
     if protocol not in PORTED_PROTOCOLS:
