@@ -55,7 +55,8 @@ ADMIN_PORTS: tuple[tuple[int, str], ...] = (
     (8086, "InfluxDB"),
 )
 
-#: Link-local service addresses whose traffic flow logs never record (docs/flow-logs.md#traffic-flow-logs-never-record).
+#: Link-local service addresses whose traffic flow logs never record
+#: (docs/flow-logs.md#traffic-flow-logs-never-record).
 NEVER_LOGGED: tuple[tuple[str, str], ...] = (
     ("169.254.169.254/32", "the instance metadata service (IMDS)"),
     ("fd00:ec2::254/128", "the instance metadata service (IMDS, IPv6)"),
@@ -172,9 +173,9 @@ def never_logged_table(
             ]
     if unknown:
         log.warning(
-            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
-            "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
-            "to the inventory to pin it)",
+            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the "
+            "VPC resolver is taken to be any address AWS reserves in their subnets or could be "
+            "VPC+2 (add describe-vpcs to the inventory to pin it)",
             ", ".join(sorted(unknown)),
         )
     return _ranges(sorted(set(rows)))
