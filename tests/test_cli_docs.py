@@ -25,7 +25,8 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_readme_command_reference_matches_help() -> None:
     readme = README.read_text(encoding="utf-8")
     assert splice(readme, render_reference()) == readme, (
-        "README.md's command reference is stale: run `python -m flowlens.cli.reference --write README.md`"
+        "README.md's command reference is stale: run `python -m "
+        "flowlens.cli.reference --write README.md`"
     )
 
 
