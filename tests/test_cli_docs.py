@@ -48,6 +48,20 @@ def test_ci_runs_the_readme_test_command() -> None:
     )
 
 
+def test_make_check_runs_every_check_of_the_readme_test_command() -> None:
+    # the README's command is what CI runs; `make check` (lint + test) must run the same checks
+    readme = README.read_text(encoding="utf-8")
+    m = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)
+    assert m, "README.md lacks the marked test command"
+    steps = [s.strip() for s in m.group(1).split("&&")]
+    checks = [s.removeprefix(".venv/bin/") for s in steps if s.startswith(".venv/bin/")]
+    checks = [c for c in checks if not c.startswith("pip ")]
+    assert "ruff format --check flowlens tests bench" in checks, checks
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    for check in checks:
+        assert re.search(rf"^\t\$\(PY\) -m {re.escape(check)}( |$)", make, re.M), check
+
+
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["no-such-command"])
