@@ -29,8 +29,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError, UsageError
-from flowlens.inventory.normalize import derived_rule_id
-from flowlens.model.net import Direction, PeerType, Rule, SgRule
+from flowlens.model.net import Direction, PeerType, Rule, SgRule, derived_rule_id
 from flowlens.model.state import DISMISSALS_SCHEMA, content_key
 
 log = logging.getLogger(__name__)

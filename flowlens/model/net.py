@@ -6,6 +6,7 @@ in :mod:`flowlens.recommend.rules`. Pure: no I/O, no third-party imports.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -96,6 +97,33 @@ def ec2_protocol(number: int) -> str:
     ('tcp', '-1', '47')
     """
     return "-1" if number == ALL else protocol_name(number)
+
+
+def derived_rule_id(
+    group_id: str,
+    direction: str,
+    protocol: int,
+    from_port: int | None,
+    to_port: int | None,
+    peer: str,
+) -> str:
+    """``sgr-derived-`` + 17 hex digits of SHA-256 over the rule's identity.
+
+    Hashed text: ``group_id|direction|protocol|from_port|to_port|peer`` with the IANA protocol
+    number, ports as stored (empty when NULL) and the canonical peer (CIDR, sg- or pl- id).
+    It depends on nothing else (not on list order, descriptions or file), so it is stable
+    across runs.
+
+    >>> derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8")
+    'sgr-derived-b7898da2c4b59aaa7'
+    """
+    parts = [group_id, direction, str(protocol), _text(from_port), _text(to_port), peer]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"sgr-derived-{digest[:17]}"
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _opt_int(value: object) -> int | None:

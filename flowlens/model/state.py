@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flowlens.inventory.normalize import derived_rule_id
-from flowlens.model.net import Rule
+from flowlens.model.net import Rule, derived_rule_id
 
 S, I32, I64, B = pa.string(), pa.int32(), pa.int64(), pa.bool_()
 TS = pa.timestamp("us", tz="UTC")
