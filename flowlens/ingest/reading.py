@@ -200,7 +200,8 @@ class _Batch:
 def process(
     source: Source, planned: list[Planned], sink: Sink, fetch_pool: Executor | None = None
 ) -> list[ObjectResult]:
-    """Read a batch of objects into the sink; errors are recorded per object, except under --strict.
+    """Read a batch of objects into the sink; errors are recorded per object, except under
+    --strict.
 
     With ``fetch_pool``, small objects are fetched (GET and inflate) ahead of the parse, a few at
     a time (:class:`_Ahead`); errors still surface at their object, in order.
@@ -281,7 +282,8 @@ def _process_one(
     batch: _Batch,
     fetched: Future[tuple[Header, Body]] | None = None,
 ) -> None:
-    """Parse one object into the batch; a large object is flushed chunk by chunk (memory stays bounded)."""
+    """Parse one object into the batch; a large object is flushed chunk by
+    chunk (memory stays bounded)."""
     if _is_small(p):
         header, body = fetched.result() if fetched else _fetch_small(source, p)
         batch.add_text(i, header, body)
