@@ -1,4 +1,4 @@
-"""The stable id of one ``conversations`` row: what a user copies from ``flowlens sql`` or the report.
+"""The stable id of one ``conversations`` row, which a user copies from ``flowlens sql`` output.
 
 A row of ``conversations`` is one ENI × conversation (protocol and unordered address/port pair) ×
 analysed day. Its id hashes exactly those key columns, so re-analysing a day gives every
