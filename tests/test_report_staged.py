@@ -1,5 +1,5 @@
 """The report's staging sections on the sample plan: its connectivity delta, the plans verified on
-later days and the rules a reviewer dismissed, in HTML (also in real headless Chromium) and Markdown.
+later days and the rules a reviewer dismissed, in HTML (also in headless Chromium) and Markdown.
 
 Expectations written before running, from tests/test_verify.py's days: the sample plan (made on
 2026-11-28) verified on 2026-11-29, when a new operator 192.0.2.50 uses SSH on the bastion, is
@@ -14,6 +14,7 @@ reason is text.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -120,6 +121,13 @@ def test_staged_plans_show_status_blocker_example_and_its_conversation(staged: S
     md = text.split("## Staged plans", 1)[1].split("\n## ", 1)[0]
     assert md.index("blocked.json") < md.index("pending.json")
     assert f"--conversation-id {cid}" in md and "0 of 14 needed" in md
+    doc = json.loads(staged.report.json.read_text(encoding="utf-8"))
+    assert [p["status"] for p in doc["staged_plans"]] == ["blocked", "pending"]
+    (blocking,) = doc["staged_plans"][0]["blocking"]
+    assert (blocking["rule_id"], blocking["conversation_id"]) == (SSH, cid)
+    assert doc["staged_plans"][1]["min_window_days"] == 14
+    assert doc["connectivity_delta"]["summary"] == staged.plan.delta().summary()
+    assert [(d["rule_id"], d["state"]) for d in doc["dismissed"]] == [(MYSQL, "active")]
 
 
 def test_dismissed_rules_are_apart_and_their_reason_is_text(staged: Staged) -> None:

@@ -79,7 +79,7 @@ class Staged:
 def load_staged(
     con: duckdb.DuckDBPyConnection, last_day: date, rules: Sequence[SgRule], today: date
 ) -> Staged:
-    """Staged plans as of ``last_day``; every dismissal on ``today`` against ``rules`` (the snapshot)."""
+    """Staged plans as of ``last_day``; every dismissal on ``today`` against the snapshot's rules."""
     return Staged(_plans(con, last_day), _dismissed(con, today, rules))
 
 
@@ -144,7 +144,7 @@ def _conversation_of(con: duckdb.DuckDBPyConnection, ex: Example) -> str | None:
 
 
 def _min_window_days(record_path: Any, plan_id: str) -> float | None:
-    """The clean days the plan needs, from its record (None when the record is gone or another's)."""
+    """The clean days the plan needs, from its record (None: the record is gone or another's)."""
     if not record_path:
         return None
     try:
