@@ -79,7 +79,7 @@ class Staged:
 def load_staged(
     con: duckdb.DuckDBPyConnection, last_day: date, rules: Sequence[SgRule], today: date
 ) -> Staged:
-    """Staged plans as of ``last_day``; every dismissal on ``today`` against the snapshot's rules."""
+    """Staged plans as of ``last_day``; each dismissal on ``today`` against the snapshot rules."""
     return Staged(_plans(con, last_day), _dismissed(con, today, rules))
 
 
