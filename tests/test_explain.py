@@ -205,6 +205,22 @@ def test_explain_a_conversation_id_is_explaining_its_flow(
     assert main(base) == 0
     text = capsys.readouterr().out
     assert f"conversation {cid}: 2026-11-28 on {BASTION_ENI}" in text.splitlines()[1]
+    # ALB → app-1 on 8080, as app-1 sees it: both sides, or the row's own ENI with --eni
+    con = duckdb.connect(str(sample_day.data.catalog), read_only=True)
+    try:
+        alb = next(
+            r
+            for r in _conversations(con)
+            if (r["eni_id"], r["initiator_addr"], r["responder_port"]) == (APP_1_ENI, ALB_A, 8080)
+        )
+    finally:
+        con.close()
+    two = ["explain", "--data-dir", str(sample_day.data.root), "-q", "--json"]
+    assert main([*two, "--conversation-id", alb["conversation_id"]]) == 0
+    sides = json.loads(capsys.readouterr().out)["sides"]
+    assert [s["eni_id"] for s in sides] == [ALB_ENI, APP_1_ENI]
+    assert main([*two, "--conversation-id", alb["conversation_id"], "--eni", APP_1_ENI]) == 0
+    assert [s["eni_id"] for s in json.loads(capsys.readouterr().out)["sides"]] == [APP_1_ENI]
 
 
 def test_an_unknown_or_malformed_conversation_id_is_a_clear_error(

@@ -137,7 +137,6 @@ def _explain_conversation(args: argparse.Namespace) -> Explanation:
         ("--dst", args.dst),
         ("--port", args.port),
         ("--src-port", args.src_port),
-        ("--eni", args.eni),
     )
     flow_flags = [flag for flag, value in given if value is not None]
     if flow_flags:
@@ -147,7 +146,12 @@ def _explain_conversation(args: argparse.Namespace) -> Explanation:
         )
     days = _common.window_days(args) if (args.date or args.start or args.end) else None
     return explain_conversation(
-        _common.data_dir(args), args.conversation_id, days, at=_time(args.time), plan=args.plan
+        _common.data_dir(args),
+        args.conversation_id,
+        days,
+        at=_time(args.time),
+        plan=args.plan,
+        eni_id=args.eni,
     )
 
 

@@ -41,8 +41,9 @@ def explain_conversation(
     *,
     at: datetime | None = None,
     plan: str | Path | None = None,
+    eni_id: str | None = None,
 ) -> Explanation:
     """See :func:`flowlens.explain.load.explain_conversation`."""
     from flowlens.explain import load
 
-    return load.explain_conversation(dd, conversation_id, days, at=at, plan=plan)
+    return load.explain_conversation(dd, conversation_id, days, at=at, plan=plan, eni_id=eni_id)

@@ -267,16 +267,18 @@ def explain_conversation(
     *,
     at: datetime | None = None,
     plan: str | Path | None = None,
+    eni_id: str | None = None,
 ) -> Explanation:
     """:func:`explain` of the flow a ``conversations`` row records, at its last packet by default.
 
     ``days``: the window to look for the id in and to explain over (default: the row's own day);
-    the row's day must be one of them.
+    the row's day must be one of them. Both sides are explained unless ``eni_id`` picks one
+    (the row's own ENI, say).
     """
     conv = find_conversation(dd, conversation_id, days)
     window = list(days) if days else [date.fromisoformat(conv.day)]
     moment = at or conv.last_seen
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    ex = explain(dd, conv.query(), window, at=moment, plan=plan)
+    ex = explain(dd, replace(conv.query(), eni_id=eni_id), window, at=moment, plan=plan)
     return replace(ex, conversation=conv)
