@@ -25,6 +25,8 @@ def register(sub: Any) -> None:
         description="Make the plan's EC2 calls. Without --commit every call carries DryRun=True and "
         "the answer per call is shown. With --commit: write a rollback file, authorize the new rules, "
         "check they exist, then revoke the old ones; stop at the first failure and print the rollback command. "
+        "The rollback file re-creates each revoked rule as it was live, with its description "
+        "and tags. "
         "Before the first call the rules to revoke are compared with the live ones "
         "(describe-security-group-rules): a plan whose rules changed since its snapshot is refused "
         "(exit 2, naming each rule and how it changed) unless --force is given. --commit also refuses a "
