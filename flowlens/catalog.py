@@ -96,7 +96,8 @@ _ALIAS = "catalog"
 
 
 def catalog_root(dd: DataDir) -> str | None:
-    """The data directory the existing catalog's views read (None: no catalog, or one older than the record)."""
+    """The data directory the existing catalog's views read (None: no catalog, or
+    one older than the record)."""
     if not dd.catalog.exists():
         return None
     con = _open(dd, read_only=True)
@@ -112,7 +113,8 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
 
     The rewrite is :func:`refresh_catalog`'s atomic replace, so it never disturbs a writer or
     another reader. When the data directory cannot be written (a read-only mount, a copy owned by
-    someone else), the views are made on an in-memory connection instead, and nothing on disk changes.
+    someone else), the views are made on an in-memory connection instead, and
+    nothing on disk changes.
 
     The connection is confined to the data dir (:func:`flowlens.sqlguard.confine`): read-only
     connections cannot change the catalog, and no connection can read or write a file outside
@@ -122,7 +124,8 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
     """
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(
-            f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir"
+            f"no flowlens data directory at {dd.root}; run 'flowlens ingest' "
+            "first or pass --data-dir"
         )
     if catalog_root(dd) != data_dir_path(dd):
         log.info(
