@@ -67,12 +67,40 @@ def refresh_catalog(dd: DataDir) -> Path:
     return dd.catalog
 
 
+def _open(dd: DataDir, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The catalog file as it is on disk now, on a database instance of its own.
+
+    ``duckdb.connect(path)`` returns the instance DuckDB has cached for that path while any
+    connection to it is open: a catalog replaced since (every refresh renames a new file over it)
+    would be the old one, and its configuration already locked by :func:`confine`. A fresh
+    in-memory database that attaches the file, as the default database, is never shared.
+    """
+    con = duckdb.connect(":memory:")
+    mode = " (READ_ONLY)" if read_only else ""
+    try:
+        con.execute(f"ATTACH {sql_str(str(dd.catalog))} AS {_ALIAS}{mode}")
+        con.execute(f"USE {_ALIAS}")
+    except duckdb.Error as exc:
+        con.close()
+        if isinstance(exc, duckdb.ResourceInUseException):
+            raise AnalysisError(
+                f"{dd.catalog} is open for writing by another connection of this process "
+                "(flowlens.connect(read_only=False)); close that one first"
+            ) from exc
+        raise
+    return con
+
+
+#: The name the attached catalog goes by in SQL: its file's, as when DuckDB opens it directly.
+_ALIAS = "catalog"
+
+
 def catalog_root(dd: DataDir) -> str | None:
     """The data directory the existing catalog's views read (None: no catalog, or
     one older than the record)."""
     if not dd.catalog.exists():
         return None
-    con = duckdb.connect(str(dd.catalog), read_only=True)
+    con = _open(dd, read_only=True)
     try:
         row = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'flows'").fetchone()
     finally:
@@ -90,7 +118,9 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
 
     The connection is confined to the data dir (:func:`flowlens.sqlguard.confine`): read-only
     connections cannot change the catalog, and no connection can read or write a file outside
-    the data directory, load an extension or change a setting.
+    the data directory, load an extension or change a setting. Each call opens the catalog file
+    as it is now (:func:`_open`): a second call in the same process, with the first still open,
+    sees what a refresh has written since.
     """
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(
@@ -114,7 +144,7 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
             register_views(con, dd)
             confine(con, dd.root)
             return con
-    con = duckdb.connect(str(dd.catalog), read_only=read_only)
+    con = _open(dd, read_only=read_only)
     confine(con, dd.root)
     return con
 

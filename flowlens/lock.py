@@ -139,6 +139,7 @@ def writer_lock(dd: DataDir, command: str, *, wait: float = 0.0) -> Iterator[Hol
     with _guard:
         _held[key] = _Held(fd, 1, holder)
     try:
+        _sweep(dd)
         yield holder
     finally:
         with _guard:
@@ -147,6 +148,17 @@ def writer_lock(dd: DataDir, command: str, *, wait: float = 0.0) -> Iterator[Hol
             os.ftruncate(fd, 0)  # an empty body: nobody holds it
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _sweep(dd: DataDir) -> None:
+    """What killed writers left that nothing else removes (:mod:`flowlens.leftovers`), now that no
+    other writer can be running; a sweep that cannot remove something never stops the command."""
+    from flowlens.leftovers import sweep_temps
+
+    try:
+        sweep_temps(dd)
+    except OSError as exc:
+        log.warning("could not sweep leftovers of killed writers in %s: %s", dd.root, exc)
 
 
 def _acquire(fd: int, path: Path, wait: float) -> None:

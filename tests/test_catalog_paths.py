@@ -95,3 +95,41 @@ def test_catalog_on_a_missing_data_dir_is_a_usage_error(
 ) -> None:
     assert main(["catalog", "--refresh", "--data-dir", str(tmp_path / "nope")]) == 2
     assert "no flowlens data directory" in capsys.readouterr().err
+
+
+def test_a_second_connect_in_the_process_sees_the_catalog_as_it_is_now(
+    made_here: Path, tmp_path: Path
+) -> None:
+    """A notebook keeps its first connection open while the data dir changes under it: the next
+    flowlens.connect() of the same path must read the catalog now on disk (DuckDB caches a database
+    instance per path, so a plain re-open would return the first one, stale and already
+    confined)."""
+    first = flowlens.connect(made_here)
+    try:
+        assert first.execute(COUNTS).fetchone() == (61, 5)
+        groups = first.execute("SELECT count(*) FROM security_groups").fetchone()
+        # a new inventory snapshot: the catalog is rewritten, its inventory views read the new one
+        assert groups is not None and groups[0] > 0
+        inv = tmp_path / "inv"
+        inv.mkdir()
+        (inv / "describe-security-groups.json").write_text(json.dumps({"SecurityGroups": []}))
+        assert main(["inventory", "--from-json", str(inv), "--data-dir", str(made_here), "-q"]) == 0
+        second = flowlens.connect(made_here)
+        try:
+            assert second.execute("SELECT count(*) FROM security_groups").fetchone() == (0,)
+            assert second.execute(COUNTS).fetchone() == (61, 5)
+        finally:
+            second.close()
+        # the first keeps the catalog it opened, as any open reader does (docs/concurrency.md)
+        assert first.execute("SELECT count(*) FROM security_groups").fetchone() == groups
+        # another data dir at the same path (restored from a backup, rebuilt): the new one answers
+        made_here.rename(tmp_path / "old-data")
+        made_here.mkdir()
+        assert main(["catalog", "--refresh", "--data-dir", str(made_here), "-q"]) == 0
+        third = flowlens.connect(made_here)
+        try:
+            assert third.execute(COUNTS).fetchone() == (0, 0)
+        finally:
+            third.close()
+    finally:
+        first.close()

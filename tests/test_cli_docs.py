@@ -72,15 +72,27 @@ def test_readme_iam_policy_covers_every_declared_action() -> None:
     import json
 
     from flowlens.inventory.permissions import iam_policy
-    from flowlens.recommend.apply import PERMISSIONS
+    from flowlens.recommend.apply import (
+        PERMISSIONS,
+        TAG_ON_CREATE_ACTIONS,
+        TAG_ON_CREATE_PERMISSIONS,
+    )
 
     readme = README.read_text(encoding="utf-8")
     m = re.search(r"<!-- iam-policy -->\n```json\n(.+?)\n```", readme, re.S)
     assert m, "README.md lacks the marked IAM policy"
-    statements = {s["Sid"]: set(s["Action"]) for s in json.loads(m.group(1))["Statement"]}
+    policy = json.loads(m.group(1))["Statement"]
+    statements = {s["Sid"]: set(s["Action"]) for s in policy}
     inventory = {a for s in iam_policy()["Statement"] for a in s["Action"]}  # type: ignore[index, attr-defined]
     assert statements["FlowlensInventoryReadOnly"] == inventory
     assert statements["FlowlensApplyOnly"] == set(PERMISSIONS)
+    # a rollback re-creates tagged rules: EC2 checks TagSpecifications as ec2:CreateTags, which the
+    # policy grants only while a rule is being authorized (no tagging of existing resources)
+    [tagging] = [s for s in policy if s["Sid"] == "FlowlensApplyTagOnCreate"]
+    assert set(tagging["Action"]) == set(TAG_ON_CREATE_PERMISSIONS)
+    assert tagging["Resource"] == "arn:aws:ec2:*:*:security-group-rule/*"
+    condition = tagging["Condition"]["StringEquals"]["ec2:CreateAction"]
+    assert set(condition) == set(TAG_ON_CREATE_ACTIONS)
     assert {"s3:ListBucket", "s3:GetObject"} <= statements["FlowlensIngest"]
 
 

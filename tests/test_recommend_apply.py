@@ -20,11 +20,19 @@ def _ec2(endpoint: str) -> Any:
     return boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
 
 
-def _setup(endpoint: str) -> tuple[Any, str, str]:
+def _setup(
+    endpoint: str, tags: dict[str, str] | None = None, description: str = ""
+) -> tuple[Any, str, str]:
     """A VPC with one SG holding SSH open to the world; returns (client, group id, rule id)."""
     ec2 = _ec2(endpoint)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     sg = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    spec = [
+        {
+            "ResourceType": "security-group-rule",
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        }
+    ]
     resp = ec2.authorize_security_group_ingress(
         GroupId=sg,
         IpPermissions=[
@@ -32,9 +40,12 @@ def _setup(endpoint: str) -> tuple[Any, str, str]:
                 "IpProtocol": "tcp",
                 "FromPort": 22,
                 "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                "IpRanges": [
+                    {"CidrIp": "0.0.0.0/0", **({"Description": description} if description else {})}
+                ],
             }
         ],
+        **({"TagSpecifications": spec} if tags else {}),
     )
     return ec2, sg, resp["SecurityGroupRules"][0]["SecurityGroupRuleId"]
 
@@ -386,3 +397,174 @@ def test_force_over_a_blocked_plan_is_recorded_in_the_rollback(
     assert forced["plan_status"] == "blocked" and rid in forced["plan_status_reason"]
     assert forced["changed_rules"] == []
     assert _ingress(ec2, sg) == {("tcp", 22, 22, "198.51.100.7/32")}
+
+
+# ------------------------------------------------------------------ tags survive a rollback
+
+#: Tag values a shell would act on (EC2 allows any character in rule tags): quotes, a command
+#: substitution, a backtick, a glob, a newline and a non-ASCII character.
+AWKWARD_TAGS = {
+    "Owner": "team-web",
+    "Ticket": 'it\'s "SEC-42"; $(touch /tmp/flowlens-pwned) `id` *',
+    "note": "line one\nline two — ü",
+    "empty": "",
+}
+
+
+def _rules_of(ec2: Any, sg: str) -> list[dict[str, Any]]:
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [sg]}])
+    return [r for r in rules["SecurityGroupRules"] if not r["IsEgress"]]
+
+
+def _tags(item: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in item.get("Tags") or ()}
+
+
+def _commit(plan: Path, rb: Path, endpoint: str, *extra: str) -> int:
+    return main(
+        ["apply", str(plan), "--commit", "--rollback", str(rb), "--endpoint-url", endpoint, *extra]
+    )
+
+
+def test_the_rollback_recreates_a_revoked_rule_with_its_description_and_tags(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2, sg, rid = _setup(moto_reset, AWKWARD_TAGS, description="office")
+    # renamed after the plan was made: the rollback restores the live description, not the plan's
+    # (by IpPermissions: moto 5.2 ignores the SecurityGroupRuleDescriptions form of this call)
+    ec2.update_security_group_rule_descriptions_ingress(
+        GroupId=sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "bastion $x"}],
+            }
+        ],
+    )
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    rb = tmp_path / "rb.json"
+    assert _commit(plan, rb, moto_reset) == 0
+    assert re.search(
+        r"ok\s+describe-rules\s+1 rules to revoke: .*\(1 tagged\)", capsys.readouterr().out
+    )
+    assert [r["CidrIpv4"] for r in _rules_of(ec2, sg)] == ["198.51.100.7/32"]
+    doc = json.loads(rb.read_text())
+    [restore] = doc["authorize"]
+    assert restore["tags"] == AWKWARD_TAGS and restore["source_rule_id"] == rid
+    assert restore["rules"][0]["description"] == "bastion $x"
+
+    assert _commit(rb, tmp_path / "rb2.json", moto_reset) == 0
+    out = capsys.readouterr().out
+    assert re.search(
+        r"ok\s+authorize-ingress .*created sgr-\w+ tagged Owner, Ticket, empty, note", out
+    )
+    [back] = _rules_of(ec2, sg)
+    assert back["SecurityGroupRuleId"] != rid  # re-created: EC2 gives it a new id
+    assert (back["CidrIpv4"], back["FromPort"], back["ToPort"]) == ("0.0.0.0/0", 22, 22)
+    assert back["Description"] == "bastion $x"
+    assert _tags(back) == AWKWARD_TAGS
+    # the rollback of the rollback re-creates the narrowed rule, which had no tags
+    [again] = json.loads((tmp_path / "rb2.json").read_text())["authorize"]
+    assert again["rules"][0]["peer"] == "198.51.100.7/32" and again["tags"] == {}
+
+
+def test_a_forced_rollback_restores_the_live_rule_with_its_tags(
+    moto_reset: str, tmp_path: Path
+) -> None:
+    ec2, sg, rid = _setup(moto_reset, {"Owner": "team-web"})
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    _modify(ec2, sg, rid, "10.0.0.0/8")
+    ec2.create_tags(Resources=[rid], Tags=[{"Key": "Changed", "Value": "after the plan"}])
+    rb = tmp_path / "rb.json"
+    assert _commit(plan, rb, moto_reset, "--force") == 0
+    assert _commit(rb, tmp_path / "rb2.json", moto_reset) == 0
+    [back] = _rules_of(ec2, sg)
+    assert back["CidrIpv4"] == "10.0.0.0/8"
+    assert _tags(back) == {"Owner": "team-web", "Changed": "after the plan"}
+
+
+def test_tags_only_aws_may_set_are_recorded_and_named_not_restored(
+    moto_reset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # EC2 refuses 'aws:' tag keys from callers (services such as CloudFormation set them); moto 5.2
+    # accepts them, which is how this test gives the rule one.
+    ec2, sg, rid = _setup(moto_reset, {"Owner": "team-web"})
+    ec2.create_tags(
+        Resources=[rid], Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "web"}]
+    )
+    plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
+    rb = tmp_path / "rb.json"
+    assert _commit(plan, rb, moto_reset) == 0
+    assert json.loads(rb.read_text())["authorize"][0]["tags"] == {
+        "Owner": "team-web",
+        "aws:cloudformation:stack-name": "web",
+    }
+    capsys.readouterr()
+    assert _commit(rb, tmp_path / "rb2.json", moto_reset) == 0
+    out = capsys.readouterr().out
+    assert "tagged Owner; not restorable (AWS reserves aws:): aws:cloudformation:stack-name" in out
+    [back] = _rules_of(ec2, sg)
+    assert _tags(back) == {"Owner": "team-web"}
+
+
+def test_a_dry_run_of_a_rollback_asks_ec2_about_the_tags_too(tmp_path: Path) -> None:
+    """EC2 checks ec2:CreateTags for TagSpecifications, so the dry run must send them. moto answers
+    DryRun before reading the request, so the request itself is checked (botocore's Stubber)."""
+    from botocore.stub import Stubber
+
+    from flowlens.recommend.apply import ChangeSet, change_set, dry_run
+
+    rule = _rule("0.0.0.0/0")
+    doc = {
+        "kind": "flowlens-change-set",
+        "authorize": [
+            {"group_id": "sg-0a1b2c3d4e5f60718", "rules": [rule], "tags": {"Owner": "it's"}}
+        ],
+        "revoke": [],
+    }
+    cs = change_set(doc, "rb.json")
+    assert isinstance(cs, ChangeSet) and cs.authorize[0].tags == (("Owner", "it's"),)
+    client = boto3.client("ec2", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "authorize_security_group_ingress",
+            service_error_code="DryRunOperation",
+            expected_params={
+                "GroupId": "sg-0a1b2c3d4e5f60718",
+                "IpPermissions": [
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": 22,
+                        "ToPort": 22,
+                        "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "office"}],
+                    }
+                ],
+                "DryRun": True,
+                "TagSpecifications": [
+                    {
+                        "ResourceType": "security-group-rule",
+                        "Tags": [{"Key": "Owner", "Value": "it's"}],
+                    }
+                ],
+            },
+        )
+        result = dry_run(client, cs)
+        stub.assert_no_pending_responses()
+    assert [s.ok for s in result.steps] == [True]
+
+
+def test_rollback_files_without_tags_still_load_and_bad_tags_are_named() -> None:
+    from flowlens.errors import InputError
+    from flowlens.recommend.apply import change_set
+
+    older = {
+        "kind": "flowlens-change-set",
+        "authorize": [{"group_id": "sg-1", "rules": [_rule("0.0.0.0/0")]}],
+        "revoke": [],
+    }
+    assert change_set(older, "old.json").authorize[0].tags == ()
+    older["authorize"][0]["tags"] = {"Owner": 7}  # type: ignore[index]
+    with pytest.raises(InputError, match=r"bad\.json: 'tags' of an authorization"):
+        change_set(older, "bad.json")

@@ -29,6 +29,7 @@ from flowlens.ingest.planning import DEFAULT_SLACK, Planned, list_window, plan, 
 from flowlens.ingest.reading import OBJECTS_AHEAD, ObjectResult, Sink, process
 from flowlens.ingest.source import Source
 from flowlens.ingest.writer import filter_file, new_run_id
+from flowlens.leftovers import sweep_uncommitted
 from flowlens.lock import writer_lock
 from flowlens.model.window import Window
 
@@ -104,6 +105,7 @@ def ingest(
     with writer_lock(dd, "ingest"):
         entries = mf.load(dd)
         mf.remove_orphans(dd, entries)
+        sweep_uncommitted(dd, entries)
         found, ignored = list_window(
             source,
             prefix,

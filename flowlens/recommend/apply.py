@@ -9,6 +9,8 @@ always re-authorizes exactly what was revoked and revokes exactly what was autho
 Before the first call, the rules to revoke are compared with the live ones
 (describe-security-group-rules): a plan made from a snapshot whose rules have changed since is
 refused (:func:`check_live`), unless forced, and a forced override is recorded in the rollback file.
+Right before revoking, the rules are read again: the rollback file re-creates each one as it was
+live, with its description and its tags (``TagSpecifications`` on the authorize call).
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flowlens.atomic import write_text_atomic
 from flowlens.errors import AwsAccessError, InputError
-from flowlens.model.net import Rule
-from flowlens.recommend.ec2_shapes import ip_permission, rule_from_api
+from flowlens.model.net import Rule, SgRule
+from flowlens.recommend.ec2_shapes import (
+    RESERVED_TAG_PREFIX,
+    ip_permission,
+    rule_from_api,
+    tag_specifications,
+    tags_from_api,
+)
 from flowlens.recommend.render_md import rule_text
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,11 @@ PERMISSIONS = (
     "ec2:RevokeSecurityGroupEgress",
     "ec2:DescribeSecurityGroupRules",
 )
+#: What re-creating a tagged rule (a rollback) needs besides: EC2 authorizes the tags of an
+#: authorize call's ``TagSpecifications`` as ``ec2:CreateTags`` with ``ec2:CreateAction`` set to
+#: the authorize action (README: the FlowlensApplyTagOnCreate statement).
+TAG_ON_CREATE_PERMISSIONS = ("ec2:CreateTags",)
+TAG_ON_CREATE_ACTIONS = ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress")
 
 
 @dataclass(frozen=True)
@@ -45,10 +58,22 @@ class Authorize:
     group_id: str
     rules: tuple[Rule, ...]
     source_rule_id: str = ""
+    #: (key, value) tags every rule of the call is created with: a revoked rule's, in a rollback
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def direction(self) -> str:
         return self.rules[0].direction
+
+    @property
+    def settable_tags(self) -> dict[str, str]:
+        """The tags an API call can set (AWS reserves the ``aws:`` prefix for itself)."""
+        return {k: v for k, v in self.tags if not k.startswith(RESERVED_TAG_PREFIX)}
+
+    @property
+    def reserved_tags(self) -> list[str]:
+        """Keys of tags only AWS can set: recorded, but a re-created rule cannot carry them."""
+        return [k for k, _ in self.tags if k.startswith(RESERVED_TAG_PREFIX)]
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,7 @@ class ChangeSet:
                     "group_id": a.group_id,
                     "source_rule_id": a.source_rule_id,
                     "rules": [r.to_dict() for r in a.rules],
+                    "tags": dict(a.tags),
                 }
                 for a in self.authorize
             ],
@@ -168,6 +194,7 @@ def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
                     a["group_id"],
                     tuple(Rule.from_dict(p) for p in a["rules"]),
                     a.get("source_rule_id", ""),
+                    _tags(a.get("tags"), source),
                 )
                 for a in doc["authorize"]
                 if a["rules"]
@@ -185,6 +212,17 @@ def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
         f"{source}: neither a plan (no 'recommendations') nor a change set (no "
         "kind 'flowlens-change-set')"
     )
+
+
+def _tags(value: Any, source: str) -> tuple[tuple[str, str], ...]:
+    """A change set's ``tags`` (an object of strings; absent in files of older flowlens: none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise InputError(f"{source}: 'tags' of an authorization must be an object of strings")
+    return tuple(sorted(value.items()))
 
 
 def load_change_set(path: Path) -> ChangeSet:
@@ -208,8 +246,14 @@ def make_client(
 
 def _authorize_call(client: Any, a: Authorize, dry_run: bool) -> dict[str, Any]:
     fn = getattr(client, f"authorize_security_group_{a.direction}")
+    spec = tag_specifications(a.settable_tags)
     return dict(
-        fn(GroupId=a.group_id, IpPermissions=[ip_permission(r) for r in a.rules], DryRun=dry_run)
+        fn(
+            GroupId=a.group_id,
+            IpPermissions=[ip_permission(r) for r in a.rules],
+            DryRun=dry_run,
+            **({"TagSpecifications": spec} if spec else {}),
+        )
     )
 
 
@@ -297,10 +341,9 @@ class _Rollback:
         write_text_atomic(json.dumps(doc, indent=2) + "\n", self.path)
 
 
-def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Rule]]:
-    """rule id → (group id, rule) of every live rule of these groups
-    (describe-security-group-rules)."""
-    out: dict[str, tuple[str, Rule]] = {}
+def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, SgRule]:
+    """rule id → every live rule of these groups with its tags (describe-security-group-rules)."""
+    out: dict[str, SgRule] = {}
     if not group_ids:
         return out
     try:
@@ -309,7 +352,8 @@ def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Ru
         )
         for page in pages:
             for item in page["SecurityGroupRules"]:
-                out[item["SecurityGroupRuleId"]] = (item["GroupId"], rule_from_api(item))
+                rid = item["SecurityGroupRuleId"]
+                out[rid] = SgRule(rid, item["GroupId"], rule_from_api(item), tags_from_api(item))
     except (ClientError, BotoCoreError) as exc:
         code, msg = _error(exc)
         raise AwsAccessError(
@@ -319,7 +363,7 @@ def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Ru
     return out
 
 
-def drift(revokes: Sequence[Revoke], live: Mapping[str, tuple[str, Rule]]) -> list[Drift]:
+def drift(revokes: Sequence[Revoke], live: Mapping[str, SgRule]) -> list[Drift]:
     """Every rule to revoke that is gone, moved to another group, or
     different from what the plan saw.
 
@@ -331,15 +375,15 @@ def drift(revokes: Sequence[Revoke], live: Mapping[str, tuple[str, Rule]]) -> li
         found = live.get(r.rule_id)
         if found is None:
             out.append(Drift(r.group_id, r.rule_id, "no longer exists"))
-        elif found[0] != r.group_id:
-            out.append(Drift(r.group_id, r.rule_id, f"now belongs to {found[0]}"))
-        elif found[1] != r.rule:
+        elif found.group_id != r.group_id:
+            out.append(Drift(r.group_id, r.rule_id, f"now belongs to {found.group_id}"))
+        elif found.rule != r.rule:
             out.append(
                 Drift(
                     r.group_id,
                     r.rule_id,
-                    f"changed from {_words(r.rule)} to {_words(found[1])}",
-                    found[1],
+                    f"changed from {_words(r.rule)} to {_words(found.rule)}",
+                    found.rule,
                 )
             )
     return out
@@ -381,14 +425,18 @@ def commit(
     stop at the first failure.
 
     ``forced``: the drift found before and overridden (written into the rollback file). A revoke
-    removes the rule by id, whatever it holds now, so the rollback re-authorizes the live content.
+    removes the rule by id, whatever it holds now, so the rules are read once more right before the
+    first revoke and the rollback re-authorizes each as it was live: content, description and tags.
     ``not_ready``: (status, reason) of a plan applied with --force before it was verified ready.
     """
     rb = _Rollback(rollback_path, forced, cs.snapshot_taken_at, not_ready)
-    live = {d.rule_id: d.live for d in forced if d.live is not None}
+    seen = {d.rule_id: d.live for d in forced if d.live is not None}
     result = ApplyResult(rollback_path=rollback_path)
-    new_ids = _authorize_all(client, cs, rb, result)
-    if new_ids is None or not _check(client, new_ids, result):
+    new_tags = _authorize_all(client, cs, rb, result)
+    if new_tags is None or not _check(client, new_tags, result):
+        return result
+    live = _read_before_revoke(client, cs.revoke, result)
+    if live is None:
         return result
     for r in cs.revoke:
         try:
@@ -404,7 +452,10 @@ def commit(
                 )
             )
             return result
-        rb.authorize.append(Authorize(r.group_id, (live.get(r.rule_id, r.rule),), r.rule_id))
+        was = live.get(r.rule_id)
+        rule = was.rule if was is not None else seen.get(r.rule_id) or r.rule
+        tags = tuple(sorted(was.tags.items())) if was is not None else ()
+        rb.authorize.append(Authorize(r.group_id, (rule,), r.rule_id, tags))
         rb.save()
         result.steps.append(
             Step(f"revoke-{r.rule.direction}", f"{r.group_id} {r.rule_id}", True, "revoked")
@@ -412,10 +463,30 @@ def commit(
     return result
 
 
+def _read_before_revoke(
+    client: Any, revokes: Sequence[Revoke], result: ApplyResult
+) -> dict[str, SgRule] | None:
+    """The live rules of the groups to revoke from, with their tags (None: the read failed)."""
+    if not revokes:
+        return {}
+    target = f"{len(revokes)} rules to revoke"
+    try:
+        live = live_rules(client, [r.group_id for r in revokes])
+    except AwsAccessError as exc:
+        result.steps.append(Step("describe-rules", target, False, str(exc)))
+        return None
+    tagged = sum(1 for r in revokes if r.rule_id in live and live[r.rule_id].tags)
+    result.steps.append(
+        Step("describe-rules", target, True, f"read for the rollback file ({tagged} tagged)")
+    )
+    return live
+
+
 def _authorize_all(
     client: Any, cs: ChangeSet, rb: _Rollback, result: ApplyResult
-) -> list[str] | None:
-    new_ids: list[str] = []
+) -> dict[str, dict[str, str]] | None:
+    """Make every authorize call; the id of each rule created → the tags it must carry."""
+    new: dict[str, dict[str, str]] = {}
     for a in cs.authorize:
         name, target = f"authorize-{a.direction}", f"{a.group_id} ({len(a.rules)} rules)"
         try:
@@ -427,11 +498,24 @@ def _authorize_all(
         created = _created(client, a, resp)
         rb.revoke.extend(Revoke(a.group_id, rid, rule) for rid, rule in created)
         rb.save()
-        new_ids += [rid for rid, _ in created]
-        result.steps.append(
-            Step(name, target, True, "created " + ", ".join(rid for rid, _ in created))
+        new.update((rid, a.settable_tags) for rid, _ in created)
+        result.steps.append(Step(name, target, True, _created_text(a, created)))
+    return new
+
+
+def _created_text(a: Authorize, created: Sequence[tuple[str, Rule]]) -> str:
+    text = "created " + ", ".join(rid for rid, _ in created)
+    if a.settable_tags:
+        text += " tagged " + ", ".join(sorted(a.settable_tags))
+    if a.reserved_tags:
+        # Only AWS sets aws: tags (CloudFormation, Firewall Manager, ...); say what is missing.
+        log.warning(
+            "%s: the re-created rule cannot carry the tags %s (AWS reserves the aws: prefix)",
+            a.source_rule_id or a.group_id,
+            ", ".join(a.reserved_tags),
         )
-    return new_ids
+        text += "; not restorable (AWS reserves aws:): " + ", ".join(a.reserved_tags)
+    return text
 
 
 def _created(client: Any, a: Authorize, resp: Mapping[str, Any]) -> list[tuple[str, Rule]]:
@@ -456,30 +540,32 @@ def _created(client: Any, a: Authorize, resp: Mapping[str, Any]) -> list[tuple[s
     return created
 
 
-def _check(client: Any, new_ids: Sequence[str], result: ApplyResult) -> bool:
-    """describe-security-group-rules must return every rule just created."""
-    if not new_ids:
+def _check(client: Any, new: Mapping[str, Mapping[str, str]], result: ApplyResult) -> bool:
+    """describe-security-group-rules must return every rule just created, with its tags."""
+    if not new:
         return True
+    target = f"{len(new)} new rules"
     try:
         found = {
-            r["SecurityGroupRuleId"]
-            for r in client.describe_security_group_rules(SecurityGroupRuleIds=list(new_ids))[
+            r["SecurityGroupRuleId"]: tags_from_api(r)
+            for r in client.describe_security_group_rules(SecurityGroupRuleIds=list(new))[
                 "SecurityGroupRules"
             ]
         }
     except (ClientError, BotoCoreError) as exc:
         code, msg = _error(exc)
-        result.steps.append(
-            Step("describe-rules", f"{len(new_ids)} new rules", False, f"{code}: {msg}")
-        )
+        result.steps.append(Step("describe-rules", target, False, f"{code}: {msg}"))
         return False
-    missing = sorted(set(new_ids) - found)
-    result.steps.append(
-        Step(
-            "describe-rules",
-            f"{len(new_ids)} new rules",
-            not missing,
-            "all present" if not missing else f"missing: {', '.join(missing)}",
-        )
+    missing = sorted(set(new) - set(found))
+    untagged = sorted(
+        rid for rid, tags in new.items() if rid in found and not tags.items() <= found[rid].items()
     )
-    return not missing
+    problems = [
+        *([f"missing: {', '.join(missing)}"] if missing else []),
+        *([f"without their tags: {', '.join(untagged)}"] if untagged else []),
+    ]
+    ok = not problems
+    result.steps.append(
+        Step("describe-rules", target, ok, "all present" if ok else "; ".join(problems))
+    )
+    return ok

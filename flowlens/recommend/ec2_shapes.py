@@ -5,6 +5,7 @@ Pure: builds dicts, never calls AWS.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flowlens.model.net import (
@@ -16,6 +17,9 @@ from flowlens.model.net import (
     ec2_protocol,
     protocol_number,
 )
+
+#: Tag keys AWS keeps for itself: no API call can set them, so a re-created rule cannot carry them.
+RESERVED_TAG_PREFIX = "aws:"
 
 
 def ip_permission(rule: Rule) -> dict[str, Any]:
@@ -65,3 +69,22 @@ def rule_from_api(item: dict[str, Any]) -> Rule:
         peer,
         item.get("Description") or "",
     )
+
+
+def tags_from_api(item: Mapping[str, Any]) -> dict[str, str]:
+    """The ``Tags`` of a describe-security-group-rules item (or of an authorize answer)."""
+    return {str(t["Key"]): str(t.get("Value") or "") for t in item.get("Tags") or ()}
+
+
+def tag_specifications(tags: Mapping[str, str]) -> list[dict[str, Any]]:
+    """``TagSpecifications`` that tag every rule an authorize call creates with ``tags``.
+
+    >>> tag_specifications({"team": "web"})
+    [{'ResourceType': 'security-group-rule', 'Tags': [{'Key': 'team', 'Value': 'web'}]}]
+    >>> tag_specifications({})
+    []
+    """
+    if not tags:
+        return []
+    pairs = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return [{"ResourceType": "security-group-rule", "Tags": pairs}]
