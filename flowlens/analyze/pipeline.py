@@ -287,6 +287,7 @@ def _register_inputs(
     )
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
+    eng.register_arrow("port_offsets", addresses.port_offsets_table())
     eng.register_arrow("rule_shadows", shadows)
 
 
