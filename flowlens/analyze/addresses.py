@@ -32,7 +32,7 @@ ADMIN_PORTS_SCHEMA = pa.schema([("port", pa.int32()), ("service", pa.string())])
 PORT_OFFSETS_SCHEMA = pa.schema([("port_offset", pa.int32())])
 
 #: The widest inbound SG rule port range whose every port counts as a listening port (initiator
-#: evidence, sql/analyze/28_conversation_evidence.sql): wider ranges say nothing about a port.
+#: evidence, sql/analyze/30_conversation_sides.sql): wider ranges say nothing about a port.
 LISTENING_RANGE_PORTS = 256
 
 #: Ports whose exposure to the whole internet is a finding (remote admin and databases).

@@ -48,7 +48,6 @@ STEPS: tuple[str, ...] = (
     "22_addr_groups",
     "23_unplaced_addresses",
     "24_unattributed_enis",
-    "28_conversation_evidence",
     "30_conversation_sides",
     "32_rule_versions",
     "33_rules_in_force",
