@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.bench_analyze --records 4000000 --shape s3 --repeat 3 [--steps]
 
-`--shape parquet` (default) generates flows Parquet directly (numpy/pyarrow, see KINDS and gen_flows: 300 ENIs in web/app/db
-tiers; connections logged once per direction per 1-minute window on every ENI that sees them, so
-long-lived connections give many records and internal ones are logged twice; pooled DB
+`--shape parquet` (default) generates flows Parquet directly (numpy/pyarrow, see KINDS and
+gen_flows: 300 ENIs in web/app/db tiers; connections logged once per direction per 1-minute
+window on every ENI that sees them, so long-lived connections give many records and internal ones
+are logged twice; pooled DB
 connections older than the day have no SYN; many connections per ENI pair; ~1 % NODATA; internet
 scanners ~4 % of the records, REJECTed without reply; half the ENIs in v3 with tcp-flags) and a
 matching inventory snapshot; `--shape s3` takes bench/generate.py's day (gzip objects of a v2 and
@@ -49,7 +50,8 @@ DAY = date(2026, 11, 28)
 
 
 def _ip_pool(enis: int, externals: int) -> pa.Array:
-    """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals are 198.51.x.y / 203.x.y.z."""
+    """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals
+    are 198.51.x.y / 203.x.y.z."""
     local = [f"10.0.{1 + i // 250}.{4 + i % 250}" for i in range(enis)]
     ext = [
         f"{(198, 203, 100, 52)[i % 4]}.{(i // 4) % 250 + 1}.{(i // 1000) % 250 + 1}.{i % 250 + 1}"
@@ -58,9 +60,9 @@ def _ip_pool(enis: int, externals: int) -> pa.Array:
     return pa.array(local + ext, pa.string())
 
 
-#: Connection kinds: (share of connections, client, server, port, windows low/high, flows logged per window).
-#: client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute aggregation
-#: intervals, drawn log-uniformly between low and high.
+#: Connection kinds: (share of connections, client, server, port, windows low/high, flows logged per
+#: window). client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute
+#: aggregation intervals, drawn log-uniformly between low and high.
 KINDS = (
     (0.40, "ext", "web", 443, 1, 3),  # browsers: short HTTPS
     (0.15, "web", "app", 8080, 1, 5),  # web -> app, both ENIs log it
@@ -536,7 +538,8 @@ WITH r AS (
            COALESCE(pkt_srcaddr, srcaddr) AS src, COALESCE(pkt_dstaddr, dstaddr) AS dst,
            COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
     FROM flows
-    WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND protocol IS NOT NULL
+    WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
+      AND protocol IS NOT NULL
       AND COALESCE(log_status, 'OK') = 'OK'
 ), o AS (
     SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd FROM r
@@ -551,10 +554,11 @@ SELECT COUNT(*) FROM (
 
 
 def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> None:
-    """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to the
-    baseline: grouping the records into conversations (no aggregate), the one records pass as analyze
-    runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing the
-    conversations results table (one row per conversation, contract) with and without compression."""
+    """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to
+    the baseline: grouping the records into conversations (no aggregate), the one records pass as
+    analyze runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing
+    the conversations results table (one row per conversation, contract) with and without
+    compression."""
     spill = dd.tmp / "duckdb-floor"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.net import PROTOCOL_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ PORT_OFFSETS_SCHEMA = pa.schema([("port_offset", pa.int32())])
 #: The widest inbound SG rule port range whose every port counts as a listening port (initiator
 #: evidence, sql/analyze/30_conversation_sides.sql): wider ranges say nothing about a port.
 LISTENING_RANGE_PORTS = 256
+PROTOCOL_NAMES_SCHEMA = pa.schema([("protocol", pa.int32()), ("name", pa.string())])
 
 #: Ports whose exposure to the whole internet is a finding (remote admin and databases).
 ADMIN_PORTS: tuple[tuple[int, str], ...] = (
@@ -60,7 +62,8 @@ ADMIN_PORTS: tuple[tuple[int, str], ...] = (
     (8086, "InfluxDB"),
 )
 
-#: Link-local service addresses whose traffic flow logs never record (docs/flow-logs.md#traffic-flow-logs-never-record).
+#: Link-local service addresses whose traffic flow logs never record
+#: (docs/flow-logs.md#traffic-flow-logs-never-record).
 NEVER_LOGGED: tuple[tuple[str, str], ...] = (
     ("169.254.169.254/32", "the instance metadata service (IMDS)"),
     ("fd00:ec2::254/128", "the instance metadata service (IMDS, IPv6)"),
@@ -177,9 +180,9 @@ def never_logged_table(
             ]
     if unknown:
         log.warning(
-            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
-            "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
-            "to the inventory to pin it)",
+            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the "
+            "VPC resolver is taken to be any address AWS reserves in their subnets or could be "
+            "VPC+2 (add describe-vpcs to the inventory to pin it)",
             ", ".join(sorted(unknown)),
         )
     return _ranges(sorted(set(rows)))
@@ -221,8 +224,23 @@ def admin_ports_table() -> pa.Table:
 
 
 def port_offsets_table() -> pa.Table:
-    """0 .. LISTENING_RANGE_PORTS - 1: expands a rule's port range into its ports in portable SQL."""
+    """0 .. LISTENING_RANGE_PORTS - 1: expands a rule's port range into its ports, portable SQL."""
     return pa.table({"port_offset": list(range(LISTENING_RANGE_PORTS))}, schema=PORT_OFFSETS_SCHEMA)
+
+
+def protocol_names_table() -> pa.Table:
+    """The model's one protocol number → name table (:data:`flowlens.model.net.PROTOCOL_NAMES`)
+    as the relation ``protocol_names`` the queries name protocols by, so the SQL holds no copy.
+
+    Its ``-1`` (``all``) is a rule's protocol, never a flow's (flow logs record 0-255).
+
+    >>> protocol_names_table().to_pylist()[0]
+    {'protocol': 6, 'name': 'tcp'}
+    """
+    return pa.table(
+        {"protocol": list(PROTOCOL_NAMES), "name": list(PROTOCOL_NAMES.values())},
+        schema=PROTOCOL_NAMES_SCHEMA,
+    )
 
 
 def _ranges(rows: Iterable[tuple[str, str, str]]) -> pa.Table:
