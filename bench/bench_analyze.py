@@ -494,7 +494,7 @@ def _measured_baseline(root: Path, args: argparse.Namespace) -> tuple[float, int
             str(args.threads),
         ],
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     )
     seconds, groups, cpu = out.stdout.split()
