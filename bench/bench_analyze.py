@@ -1,20 +1,28 @@
 """Benchmark: `analyze` on a generated day vs a plain DuckDB GROUP BY over the same Parquet.
 
-    .venv/bin/python bench/bench_analyze.py --records 1000000 --memory-limit 2GB [--steps]
+    .venv/bin/python -m bench.bench_analyze --records 4000000 --shape s3 --repeat 3 [--steps]
 
-Generates flows Parquet directly (numpy/pyarrow, see KINDS and gen_flows: 300 ENIs in web/app/db
-tiers; connections logged once per direction per 1-minute window on every ENI that sees them, so
-long-lived connections give many records and internal ones are logged twice; pooled DB
+`--shape parquet` (default) generates flows Parquet directly (numpy/pyarrow, see KINDS and
+gen_flows: 300 ENIs in web/app/db tiers; connections logged once per direction per 1-minute
+window on every ENI that sees them, so long-lived connections give many records and internal ones
+are logged twice; pooled DB
 connections older than the day have no SYN; many connections per ENI pair; ~1 % NODATA; internet
 scanners ~4 % of the records, REJECTed without reply; half the ENIs in v3 with tcp-flags) and a
-matching inventory snapshot, then times both in the same run.
+matching inventory snapshot; `--shape s3` takes bench/generate.py's day (gzip objects of a v2 and
+a v5 flow log with pkt-* fields, one connection per ephemeral port: many conversations) through
+`flowlens ingest` and bench/inventory.py's inventory. Then times, each in its own process and
+interleaved `--repeat` times: the baseline (`CREATE TABLE AS SELECT interface_id, srcaddr,
+dstport, protocol, action, COUNT(*), SUM(bytes) ... GROUP BY ALL` over the same flows, same
+memory_limit and threads) and `flowlens analyze` (the whole command: wall, CPU seconds, peak RSS),
+with the load average around each run. Target: analyze <= 8x the baseline, peak RSS <= 2.5 GB.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import resource
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +35,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bench.generate import generate_day
+from bench.inventory import write_inventory
+from bench.measure import Measured, measure
 from flowlens import sqlfiles
-from flowlens.analyze import analyze
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.model.addr import cidr_range
@@ -313,10 +323,6 @@ def gen_inventory(dd: DataDir, enis: int) -> None:
         )
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -326,6 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-limit", default="2GB")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dir", type=Path, default=None, help="data dir to use (default: a temp dir)")
+    ap.add_argument(
+        "--shape",
+        choices=("parquet", "s3"),
+        default="parquet",
+        help="parquet: this module's generator written straight to flows Parquet; s3: "
+        "bench/generate.py's gzip objects (v2 and v5 flow logs, pkt-* fields), ingested by "
+        "`flowlens ingest`, with bench/inventory.py's inventory (the nightly batch's day)",
+    )
     ap.add_argument("--steps", action="store_true", help="log the time of every analysis step")
     ap.add_argument(
         "--reuse", action="store_true", help="reuse the day already generated under --dir"
@@ -337,64 +351,183 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=int,
         default=1,
-        help="time baseline and analyze this many times (best and spread)",
+        help="time baseline and analyze this many times (best, median and worst ratio)",
     )
     ap.add_argument(
         "--floor",
         action="store_true",
-        help="also time, against the same baseline, the parts of analyze no query "
-        "plan can skip (see _floor)",
+        help="also time, against the same baseline, the parts of analyze no query plan can "
+        "skip (see _floor)",
     )
+    ap.add_argument(
+        "--compare",
+        type=Path,
+        action="append",
+        default=[],
+        help="also time `flowlens analyze` of this source tree (a checkout, e.g. a git worktree "
+        "of main) in every run, interleaved: before/after in the same run",
+    )
+    ap.add_argument("--baseline-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.steps:
-        logging.basicConfig(format="%(message)s")
-        for name in (
-            "flowlens.analyze.pipeline",
-            "flowlens.engines.duckdb_engine",
-        ):  # per-step times are logged by the engine
-            logging.getLogger(name).setLevel(logging.DEBUG)
     root = args.dir or Path(tempfile.mkdtemp(prefix="flowlens-bench-"))
-    dd = DataDir(root)
-    folder = dd.flows / "account_id=111122223333" / "region=us-east-1" / f"date={DAY}"
-    if not (args.reuse and (folder / "part-0.parquet").exists()):
-        _generate(dd, folder, args.records, args.enis)
+    dd = DataDir(root / "data") if args.shape == "s3" else DataDir(root)
+    if args.baseline_only:  # the child process of _measured_baseline
+        seconds, groups, cpu = _baseline(dd, args.memory_limit, args.threads)
+        print(f"{seconds} {groups} {cpu}")
+        return 0
+    if not (args.reuse and _day_records(dd)):
+        if args.shape == "s3":
+            _generate_s3(root, args.records)
+        else:
+            folder = dd.flows / "account_id=111122223333" / "region=us-east-1" / f"date={DAY}"
+            _generate(dd, folder, args.records, args.enis)
     if args.generate_only:
         return 0
-    n = pq.ParquetFile(folder / "part-0.parquet").metadata.num_rows
-    baselines, runs = [], []
-    for _ in range(args.repeat):
-        baseline, groups = _baseline(dd, args.memory_limit, args.threads)
-        t2 = time.monotonic()
-        summary = analyze(dd, [DAY], memory_limit=args.memory_limit, threads=args.threads)
+    n = _day_records(dd)
+    trees = {"this tree": None, **{str(t): t for t in args.compare}}
+    baselines: list[float] = []
+    base_cpus: list[float] = []
+    runs: dict[str, list[Measured]] = {name: [] for name in trees}
+    for r in range(args.repeat):
+        load_before = os.getloadavg()[0]
+        baseline, groups, base_cpu = _measured_baseline(root, args)
         baselines.append(baseline)
-        runs.append(time.monotonic() - t2)
+        base_cpus.append(base_cpu)
+        line = f"run {r + 1}: baseline {baseline:.2f}s ({base_cpu:.2f} CPU-s)"
+        for name, tree in trees.items():
+            # `python -m` puts the working directory first on sys.path: run in the tree itself
+            run = measure(
+                _analyze_cmd(dd, args),
+                env=_tree_env(tree),
+                cwd=str(tree.resolve()) if tree else None,
+            )
+            runs[name].append(run)
+            line += (
+                f"; {name}: analyze {run.seconds:.2f}s ({run.cpu_seconds:.1f} CPU-s, peak RSS "
+                f"{run.peak_rss / 2**20:,.0f} MiB) {run.seconds / baseline:.2f}x"
+            )
         print(
-            f"run {len(runs)}: baseline {baseline:.2f}s, analyze {runs[-1]:.2f}s, ratio "
-            f"{runs[-1] / baseline:.2f}x",
-            file=sys.stderr,
+            f"{line}; load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}", file=sys.stderr
         )
-    ratios = sorted(r / b for r, b in zip(runs, baselines, strict=True))
-    print(f"records            {n:,}")
+    print(f"records            {n:,}  ({args.shape} day under {root})")
     print(
         f"baseline GROUP BY  best {min(baselines):.2f}s, worst {max(baselines):.2f}s  "
-        f"({n / min(baselines):,.0f} rows/s, {groups:,} groups)"
+        f"({n / min(baselines):,.0f} rows/s, {groups:,} groups, {min(base_cpus):.2f} CPU-s)"
     )
-    print(
-        f"analyze            best {min(runs):.2f}s, worst {max(runs):.2f}s  "
-        f"({n / min(runs):,.0f} rows/s)"
-    )
-    print(
-        f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst "
-        f"{ratios[-1]:.2f}x  (target <= 3x)"
-    )
-    print(
-        f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit "
-        f"{args.memory_limit}, threads {args.threads})"
-    )
-    print(f"summary            {summary.days[0].to_dict()}")
+    for name, measured in runs.items():
+        ratios = sorted(m.seconds / b for m, b in zip(measured, baselines, strict=True))
+        cpu = sorted(m.cpu_seconds / c for m, c in zip(measured, base_cpus, strict=True))
+        best = min(measured, key=lambda m: m.seconds)
+        print(f"analyze ({name})")
+        print(
+            f"  time             best {best.seconds:.2f}s, worst "
+            f"{max(m.seconds for m in measured):.2f}s  ({n / best.seconds:,.0f} records/s, "
+            f"{best.cpu_seconds:.1f} CPU-s)"
+        )
+        print(
+            f"  ratio            best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, "
+            f"worst {ratios[-1]:.2f}x; CPU ratio median {cpu[len(cpu) // 2]:.2f}x  (target <= 8x)"
+        )
+        print(
+            f"  peak RSS         {max(m.peak_rss for m in measured) / 2**20:,.0f} MiB  "
+            f"(memory_limit {args.memory_limit}, threads {args.threads}; target <= 2.5 GB)"
+        )
     if args.floor:
         _floor(dd, args.memory_limit, args.threads, min(baselines))
     return 0
+
+
+def _day_records(dd: DataDir) -> int:
+    """The day's records in flows Parquet (0 when there is none yet)."""
+    if not any(dd.flows.rglob(f"date={DAY}/*.parquet")) if dd.flows.is_dir() else True:
+        return 0
+    con = duckdb.connect()
+    try:
+        register_views(con, dd)
+        row = con.execute("SELECT COUNT(*) FROM flows WHERE date = $d", {"d": DAY}).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def _analyze_cmd(dd: DataDir, args: argparse.Namespace) -> list[str]:
+    """`flowlens analyze` as its own process (its peak RSS and CPU seconds are its own)."""
+    return [
+        sys.executable,
+        "-m",
+        "flowlens",
+        "analyze",
+        "--date",
+        DAY.isoformat(),
+        "--data-dir",
+        str(dd.root),
+        "--memory-limit",
+        args.memory_limit,
+        "--threads",
+        str(args.threads),
+        "-vv" if args.steps else "-q",
+    ]
+
+
+def _tree_env(tree: Path | None) -> dict[str, str] | None:
+    """The environment that runs ``flowlens`` from ``tree`` (None: this process's own)."""
+    if tree is None:
+        return None
+    return {**os.environ, "PYTHONPATH": str(tree.resolve())}
+
+
+def _measured_baseline(root: Path, args: argparse.Namespace) -> tuple[float, int, float]:
+    """The baseline in its own process: the query's own seconds, groups and CPU seconds."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_analyze",
+            "--baseline-only",
+            "--dir",
+            str(root),
+            "--shape",
+            args.shape,
+            "--memory-limit",
+            args.memory_limit,
+            "--threads",
+            str(args.threads),
+        ],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    seconds, groups, cpu = out.stdout.split()
+    return float(seconds), int(groups), float(cpu)
+
+
+def _generate_s3(root: Path, records: int) -> None:
+    """bench/generate.py's day and inventory, through `flowlens ingest` and `inventory`."""
+    shutil.rmtree(root / "src", ignore_errors=True)
+    shutil.rmtree(root / "data", ignore_errors=True)
+    gen = generate_day(root / "src", records, DAY, seed=1)
+    write_inventory(root / "inventory")
+    exe = [sys.executable, "-m", "flowlens"]
+    common = ["--data-dir", str(root / "data"), "-q"]
+    subprocess.run(
+        [*exe, "ingest", str(root / "src"), "--date", DAY.isoformat(), *common],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            *exe,
+            "inventory",
+            "--from-json",
+            str(root / "inventory"),
+            "--taken-at",
+            f"{DAY.isoformat()}T00:00:00Z",
+            *common,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"generated {gen.records:,} records in {gen.files} objects under {root}", file=sys.stderr)
 
 
 #: Grouping the records into ENI conversations (ENI + protocol + unordered address/port pair), with
@@ -406,7 +539,8 @@ WITH r AS (
            COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
     FROM flows
     WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
-      AND protocol IS NOT NULL AND COALESCE(log_status, 'OK') = 'OK'
+      AND protocol IS NOT NULL
+      AND COALESCE(log_status, 'OK') = 'OK'
 ), o AS (
     SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd FROM r
 )
@@ -423,8 +557,8 @@ def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> Non
     """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to
     the baseline: grouping the records into conversations (no aggregate), the one records pass as
     analyze runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing
-    the conversations results table (one row per conversation, contract) with
-    and without compression."""
+    the conversations results table (one row per conversation, contract) with and without
+    compression."""
     spill = dd.tmp / "duckdb-floor"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
@@ -482,8 +616,9 @@ def _generate(dd: DataDir, folder: Path, records: int, enis: int) -> None:
     )
 
 
-def _baseline(dd: DataDir, memory_limit: str, threads: int) -> tuple[float, int]:
-    """The reference: a plain GROUP BY over the same Parquet, same memory limit and threads."""
+def _baseline(dd: DataDir, memory_limit: str, threads: int) -> tuple[float, int, float]:
+    """The reference: a plain GROUP BY over the same Parquet, same memory limit and threads,
+    materialised as the issue defines it; its seconds, groups and CPU seconds."""
     spill = dd.tmp / "duckdb-baseline"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
@@ -491,12 +626,14 @@ def _baseline(dd: DataDir, memory_limit: str, threads: int) -> tuple[float, int]
     )
     try:
         register_views(con, dd)
-        t1 = time.monotonic()
-        row = con.execute(
-            "SELECT COUNT(*) FROM (SELECT interface_id, srcaddr, dstport, protocol, action, "
-            "COUNT(*) FROM flows GROUP BY interface_id, srcaddr, dstport, protocol, action)"
-        ).fetchone()
-        return time.monotonic() - t1, int(row[0]) if row else 0
+        t1, c1 = time.monotonic(), time.process_time()
+        con.execute(
+            "CREATE TABLE baseline AS SELECT interface_id, srcaddr, dstport, protocol, action, "
+            "COUNT(*) AS records, SUM(bytes) AS bytes FROM flows GROUP BY ALL"
+        )
+        seconds, cpu = time.monotonic() - t1, time.process_time() - c1
+        row = con.execute("SELECT COUNT(*) FROM baseline").fetchone()
+        return seconds, int(row[0]) if row else 0, cpu
     finally:
         con.close()
 

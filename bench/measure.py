@@ -19,12 +19,12 @@ class Measured:
     cpu_seconds: float
 
 
-def measure(cmd: list[str]) -> Measured:
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Measured:
     """Run ``cmd``; wall time, peak RSS (process tree, sampled every 50 ms)
     and user+sys CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     peak = 0
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):

@@ -30,6 +30,11 @@ RANGES_SCHEMA = pa.schema(
     ]
 )
 ADMIN_PORTS_SCHEMA = pa.schema([("port", pa.int32()), ("service", pa.string())])
+PORT_OFFSETS_SCHEMA = pa.schema([("port_offset", pa.int32())])
+
+#: The widest inbound SG rule port range whose every port counts as a listening port (initiator
+#: evidence, sql/analyze/30_conversation_sides.sql): wider ranges say nothing about a port.
+LISTENING_RANGE_PORTS = 256
 PROTOCOL_NAMES_SCHEMA = pa.schema([("protocol", pa.int32()), ("name", pa.string())])
 
 #: Ports whose exposure to the whole internet is a finding (remote admin and databases).
@@ -216,6 +221,11 @@ def admin_ports_table() -> pa.Table:
         {"port": [p for p, _ in ADMIN_PORTS], "service": [s for _, s in ADMIN_PORTS]},
         schema=ADMIN_PORTS_SCHEMA,
     )
+
+
+def port_offsets_table() -> pa.Table:
+    """0 .. LISTENING_RANGE_PORTS - 1: expands a rule's port range into its ports, portable SQL."""
+    return pa.table({"port_offset": list(range(LISTENING_RANGE_PORTS))}, schema=PORT_OFFSETS_SCHEMA)
 
 
 def protocol_names_table() -> pa.Table:

@@ -48,7 +48,6 @@ STEPS: tuple[str, ...] = (
     "22_addr_groups",
     "23_unplaced_addresses",
     "24_unattributed_enis",
-    "28_conversation_evidence",
     "30_conversation_sides",
     "32_rule_versions",
     "33_rules_in_force",
@@ -291,6 +290,7 @@ def _register_inputs(
     )
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
+    eng.register_arrow("port_offsets", addresses.port_offsets_table())
     eng.register_arrow("protocol_names", addresses.protocol_names_table())
     eng.register_arrow("rule_shadows", shadows)
 

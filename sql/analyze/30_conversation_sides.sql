@@ -1,20 +1,262 @@
 -- name: 30_conversation_sides
--- returns: one row per ENI conversation of the day with its initiator decided (init_side lo|hi,
---     decided_by, confidence), the ENI's own side (local_side), its role, the rule key it
---     exercises (rule_direction, peer_addr/peer_key, service_port) and the epochs its records
---     span (ep_lo..ep_hi: from its first record's start to its last record's end)
--- The decision ladder over 28_conversation_evidence: the strongest evidence that points at a side
--- decides (docs/flow-logs.md#who-initiated-a-connection); the first packet's time always points
--- at one, so every conversation gets an initiator. Then each lo/hi column is renamed once for
--- what it is in this conversation:
--- the initiator's and the responder's address, port and key, the request records (sent by the
--- initiator: f_* when lo initiated, r_* otherwise) and the reply records.
-WITH decided AS (
+-- returns: one row per ENI conversation of the day (eni_flows) with its address keys, the ENI's
+--     own side (local_side), its initiator decided (init_side lo|hi, decided_by, confidence), its
+--     role, the rule key it exercises (rule_direction, peer_addr/peer_key, service_port), its
+--     request and reply counts and the epochs its records span (ep_lo..ep_hi: from its first
+--     record's start to its last record's end)
+-- params: $day, $lookback_start
+-- Initiator evidence, strongest first (docs/flow-logs.md#who-initiated-a-connection): tcp_flags
+-- on this ENI, then on another ENI that saw the same packet-level 5-tuple the same day, then the
+-- same 5-tuple's earlier analysed days (history), then REJECT without any reply, then listening
+-- ports (SYN-confirmed responder ports and inbound SG rule ports of the address's ENI), then
+-- ephemeral ranges, then fan-in, then the lower port, then the first packet's time, which always
+-- points at a side, so every conversation gets an initiator.
+-- One pass over the conversations: each piece of evidence is a side (lo|hi, NULL when silent)
+-- looked up by equality, the decision is a COALESCE over them, and each lo/hi column is renamed
+-- once for what it is in this conversation (the initiator's and the responder's address, port
+-- and key; the request records, sent by the initiator: f_* when lo initiated, r_* otherwise).
+-- Only the columns later steps read are carried: the wide rows are the cost here.
+WITH seen_addresses AS (
+    SELECT eni_id, lo_raw AS addr FROM eni_flows
+    UNION
+    SELECT eni_id, hi_raw AS addr FROM eni_flows
+), local_addrs AS (
+    SELECT DISTINCT seen_addresses.eni_id, seen_addresses.addr
+    FROM seen_addresses
+    INNER JOIN addr_keys ON seen_addresses.addr = addr_keys.addr
+    INNER JOIN eni_ips
+        ON
+            seen_addresses.eni_id = eni_ips.eni_id
+            AND addr_keys.family = eni_ips.family
+            AND addr_keys.key BETWEEN eni_ips.lo AND eni_ips.hi
+), pairs AS (
     SELECT
-        conversation_evidence.*,
+        eni_flows.eni_id, eni_flows.protocol,
+        eni_flows.lo_addr, eni_flows.lo_port, eni_flows.hi_addr, eni_flows.hi_port,
+        eni_flows.f_acc, eni_flows.f_rej, eni_flows.r_acc, eni_flows.r_rej,
+        eni_flows.f_acc_packets, eni_flows.f_acc_bytes,
+        eni_flows.r_acc_packets, eni_flows.r_acc_bytes,
+        eni_flows.f_packets, eni_flows.f_bytes, eni_flows.r_packets, eni_flows.r_bytes,
+        eni_flows.f_first, eni_flows.r_first,
+        eni_flows.first_start, eni_flows.first_accept, eni_flows.last_end,
+        lo_keys.family,
+        lo_keys.key AS lo_key,
+        hi_keys.key AS hi_key,
+        eni_info.eni_id IS NOT NULL AS in_inventory,
+        COALESCE(eni_info.has_sgs, FALSE) AS has_sgs,
+        CASE
+            WHEN
+                (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
+                AND NOT (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
+                THEN 'lo'
+            WHEN
+                (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
+                AND NOT (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
+                THEN 'hi'
+        END AS local_side,
+        CASE
+            WHEN
+                eni_flows.protocol = 6
+                AND (eni_flows.f_syn = 1 OR eni_flows.r_synack = 1)
+                AND NOT (eni_flows.r_syn = 1 OR eni_flows.f_synack = 1)
+                THEN 'lo'
+            WHEN
+                eni_flows.protocol = 6
+                AND (eni_flows.r_syn = 1 OR eni_flows.f_synack = 1)
+                AND NOT (eni_flows.f_syn = 1 OR eni_flows.r_synack = 1)
+                THEN 'hi'
+        END AS flag_side
+    FROM eni_flows
+    INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
+    INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
+    LEFT JOIN eni_info ON eni_flows.eni_id = eni_info.eni_id
+    LEFT JOIN local_addrs AS lo_own
+        ON eni_flows.eni_id = lo_own.eni_id AND eni_flows.lo_raw = lo_own.addr
+    LEFT JOIN local_addrs AS hi_own
+        ON eni_flows.eni_id = hi_own.eni_id AND eni_flows.hi_raw = hi_own.addr
+), flags_elsewhere AS (
+    -- the tcp-flags of every ENI that saw the 5-tuple, when they agree
+    SELECT protocol, lo_addr, lo_port, hi_addr, hi_port, MIN(flag_side) AS side
+    FROM pairs
+    WHERE flag_side IS NOT NULL
+    GROUP BY protocol, lo_addr, lo_port, hi_addr, hi_port
+    HAVING MIN(flag_side) = MAX(flag_side)
+), prior_decided AS (
+    SELECT
+        protocol,
+        initiator_addr,
+        initiator_port,
+        responder_addr,
+        responder_port,
+        (
+            initiator_addr < responder_addr
+            OR (initiator_addr = responder_addr AND initiator_port <= responder_port)
+        ) AS initiator_is_lo
+    FROM prior_conversations
+    WHERE
+        date >= $lookback_start AND date < $day
+        AND decided_by IN ('tcp_flags', 'history')
+), prior_sides AS (
+    SELECT
+        protocol,
+        CASE WHEN initiator_is_lo THEN initiator_addr ELSE responder_addr END AS lo_addr,
+        CASE WHEN initiator_is_lo THEN initiator_port ELSE responder_port END AS lo_port,
+        CASE WHEN initiator_is_lo THEN responder_addr ELSE initiator_addr END AS hi_addr,
+        CASE WHEN initiator_is_lo THEN responder_port ELSE initiator_port END AS hi_port,
+        CASE WHEN initiator_is_lo THEN 'lo' ELSE 'hi' END AS side
+    FROM prior_decided
+), history AS (
+    SELECT protocol, lo_addr, lo_port, hi_addr, hi_port, MIN(side) AS side
+    FROM prior_sides
+    GROUP BY protocol, lo_addr, lo_port, hi_addr, hi_port
+    HAVING MIN(side) = MAX(side)
+), listeners AS (
+    -- listening endpoints, one row per port: a SYN-confirmed responder's port, and each port of
+    -- an inbound SG rule of <= 256 ports on its ENI's address (expanded by port_offsets, so the
+    -- conversations probe them by equality; a range join fanned out every conversation of a
+    -- busy address over all of its listeners)
+    SELECT
+        CASE WHEN flag_side = 'lo' THEN hi_key ELSE lo_key END AS key,
+        protocol,
+        CASE WHEN flag_side = 'lo' THEN hi_port ELSE lo_port END AS port
+    FROM pairs
+    WHERE flag_side IS NOT NULL
+    UNION
+    SELECT
+        eni_ips.lo AS key,
+        sg_rules.ip_protocol AS protocol,
+        sg_rules.from_port + port_offsets.port_offset AS port
+    FROM sg_rules
+    INNER JOIN eni_groups ON sg_rules.group_id = eni_groups.group_id
+    INNER JOIN eni_ips
+        ON
+            eni_groups.eni_id = eni_ips.eni_id
+            AND eni_ips.lo = eni_ips.hi
+            AND eni_ips.kind <> 'public4'
+    INNER JOIN port_offsets ON port_offsets.port_offset <= sg_rules.to_port - sg_rules.from_port
+    WHERE
+        sg_rules.direction = 'ingress' AND sg_rules.ip_protocol IN (6, 17)
+        AND sg_rules.from_port IS NOT NULL AND sg_rules.to_port IS NOT NULL
+        AND sg_rules.from_port >= 0 AND sg_rules.to_port - sg_rules.from_port < 256
+), evidence AS (
+    SELECT
+        pairs.*,
+        flags_elsewhere.side AS peer_side,
+        history.side AS hist_side,
+        CASE
+            WHEN pairs.f_rej > 0 AND pairs.f_acc = 0 AND pairs.r_acc + pairs.r_rej = 0 THEN 'lo'
+            WHEN pairs.r_rej > 0 AND pairs.r_acc = 0 AND pairs.f_acc + pairs.f_rej = 0 THEN 'hi'
+        END AS rnr_side,
+        CASE
+            WHEN pairs.protocol NOT IN (6, 17) THEN NULL
+            WHEN lo_listening.key IS NOT NULL AND hi_listening.key IS NULL THEN 'hi'
+            WHEN hi_listening.key IS NOT NULL AND lo_listening.key IS NULL THEN 'lo'
+        END AS listen_side,
+        CASE
+            WHEN pairs.protocol NOT IN (6, 17) THEN NULL
+            WHEN pairs.lo_port >= 32768 AND pairs.hi_port < 32768 THEN 'lo'
+            WHEN pairs.hi_port >= 32768 AND pairs.lo_port < 32768 THEN 'hi'
+            WHEN pairs.lo_port >= 1024 AND pairs.hi_port < 1024 THEN 'lo'
+            WHEN pairs.hi_port >= 1024 AND pairs.lo_port < 1024 THEN 'hi'
+        END AS eph_side
+    FROM pairs
+    LEFT JOIN flags_elsewhere
+        ON
+            pairs.protocol = flags_elsewhere.protocol
+            AND pairs.lo_addr = flags_elsewhere.lo_addr
+            AND pairs.lo_port = flags_elsewhere.lo_port
+            AND pairs.hi_addr = flags_elsewhere.hi_addr
+            AND pairs.hi_port = flags_elsewhere.hi_port
+    LEFT JOIN history
+        ON
+            pairs.protocol = history.protocol
+            AND pairs.lo_addr = history.lo_addr
+            AND pairs.lo_port = history.lo_port
+            AND pairs.hi_addr = history.hi_addr
+            AND pairs.hi_port = history.hi_port
+    LEFT JOIN listeners AS lo_listening
+        ON
+            pairs.lo_key = lo_listening.key
+            AND pairs.protocol = lo_listening.protocol
+            AND pairs.lo_port = lo_listening.port
+    LEFT JOIN listeners AS hi_listening
+        ON
+            pairs.hi_key = hi_listening.key
+            AND pairs.protocol = hi_listening.protocol
+            AND pairs.hi_port = hi_listening.port
+), strong AS (
+    SELECT
+        evidence.*,
+        COALESCE(flag_side, peer_side, hist_side, rnr_side, listen_side, eph_side) AS strong_side
+    FROM evidence
+), undecided AS (
+    SELECT lo_key AS key, protocol, lo_port AS port FROM strong WHERE strong_side IS NULL
+    UNION
+    SELECT hi_key AS key, protocol, hi_port AS port FROM strong WHERE strong_side IS NULL
+), endpoint_peers AS (
+    SELECT lo_key AS key, protocol, lo_port AS port, hi_key AS peer FROM pairs
+    UNION ALL
+    SELECT hi_key AS key, protocol, hi_port AS port, lo_key AS peer FROM pairs
+), fan_in AS (
+    -- distinct peers per (address, protocol, port), only for endpoints still undecided
+    SELECT
+        endpoint_peers.key,
+        endpoint_peers.protocol,
+        endpoint_peers.port,
+        COUNT(DISTINCT endpoint_peers.peer) AS peers
+    FROM endpoint_peers
+    INNER JOIN undecided
+        ON
+            endpoint_peers.key = undecided.key
+            AND endpoint_peers.protocol = undecided.protocol
+            AND endpoint_peers.port = undecided.port
+    GROUP BY endpoint_peers.key, endpoint_peers.protocol, endpoint_peers.port
+), with_fan_in AS (
+    -- fan-in only where no strong evidence decided: joining every conversation to the (usually
+    -- few) undecided endpoints made the planner hash the wide rows instead
+    SELECT strong.*, CAST(NULL AS VARCHAR) AS fan_side
+    FROM strong
+    WHERE strong.strong_side IS NOT NULL
+    UNION ALL
+    SELECT
+        strong.*,
+        CASE
+            WHEN strong.lo_port = strong.hi_port THEN NULL
+            WHEN
+                COALESCE(lo_fan_in.peers, 1) >= 2
+                AND COALESCE(hi_fan_in.peers, 1) < COALESCE(lo_fan_in.peers, 1)
+                THEN 'hi'
+            WHEN
+                COALESCE(hi_fan_in.peers, 1) >= 2
+                AND COALESCE(lo_fan_in.peers, 1) < COALESCE(hi_fan_in.peers, 1)
+                THEN 'lo'
+        END AS fan_side
+    FROM strong
+    LEFT JOIN fan_in AS lo_fan_in
+        ON
+            strong.lo_key = lo_fan_in.key
+            AND strong.protocol = lo_fan_in.protocol
+            AND strong.lo_port = lo_fan_in.port
+    LEFT JOIN fan_in AS hi_fan_in
+        ON
+            strong.hi_key = hi_fan_in.key
+            AND strong.protocol = hi_fan_in.protocol
+            AND strong.hi_port = hi_fan_in.port
+    WHERE strong.strong_side IS NULL
+), decided AS (
+    SELECT
+        with_fan_in.*,
         COALESCE(
-            flag_side, peer_side, hist_side, rnr_side, listen_side, eph_side,
-            fan_side, low_side, first_side
+            strong_side,
+            fan_side,
+            CASE WHEN lo_port < hi_port THEN 'hi' WHEN hi_port < lo_port THEN 'lo' END,
+            CASE
+                WHEN f_first IS NOT NULL AND (r_first IS NULL OR f_first < r_first) THEN 'lo'
+                WHEN r_first IS NOT NULL AND (f_first IS NULL OR r_first < f_first) THEN 'hi'
+                WHEN f_acc > 0 AND r_acc = 0 AND r_rej > 0 THEN 'lo'
+                WHEN r_acc > 0 AND f_acc = 0 AND f_rej > 0 THEN 'hi'
+                ELSE 'lo'
+            END
         ) AS init_side,
         CASE
             WHEN flag_side IS NOT NULL OR peer_side IS NOT NULL THEN 'tcp_flags'
@@ -23,7 +265,7 @@ WITH decided AS (
             WHEN listen_side IS NOT NULL THEN 'listening_port'
             WHEN eph_side IS NOT NULL THEN 'ephemeral_port'
             WHEN fan_side IS NOT NULL THEN 'fan_in'
-            WHEN low_side IS NOT NULL THEN 'lower_port'
+            WHEN lo_port <> hi_port THEN 'lower_port'
             ELSE 'first_packet'
         END AS decided_by,
         CASE
@@ -33,7 +275,7 @@ WITH decided AS (
                 THEN 'medium'
             ELSE 'low'
         END AS confidence
-    FROM conversation_evidence
+    FROM with_fan_in
 ), roles AS (
     SELECT
         decided.*,
@@ -42,56 +284,33 @@ WITH decided AS (
             WHEN local_side IS NULL THEN 'transit'
             WHEN local_side = init_side THEN 'initiator'
             ELSE 'responder'
-        END AS eni_role
+        END AS eni_role,
+        init_side = 'lo' AS lo_init
     FROM decided
 ), oriented AS (
-    -- lo initiated: lo is the initiator, the lo→hi records (f_*) are the requests
+    -- lo initiated: lo is the initiator, the lo→hi records (f_*) are the requests; else the
+    -- other way round
     SELECT
         eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_key, hi_key,
         init_side, local_side, in_inventory, has_sgs, eni_role, decided_by, confidence,
-        lo_addr AS initiator_addr,
-        lo_port AS initiator_port,
-        lo_key AS initiator_key,
-        hi_addr AS responder_addr,
-        hi_port AS responder_port,
-        hi_key AS responder_key,
-        f_acc AS flows,
-        f_acc_packets AS packets,
-        f_acc_bytes AS bytes,
-        r_acc + r_rej AS reply_flows,
-        r_packets AS reply_packets,
-        r_bytes AS reply_bytes,
-        f_rej AS init_rejected,
-        r_rej AS reply_rejected,
+        CASE WHEN lo_init THEN lo_addr ELSE hi_addr END AS initiator_addr,
+        CASE WHEN lo_init THEN lo_port ELSE hi_port END AS initiator_port,
+        CASE WHEN lo_init THEN lo_key ELSE hi_key END AS initiator_key,
+        CASE WHEN lo_init THEN hi_addr ELSE lo_addr END AS responder_addr,
+        CASE WHEN lo_init THEN hi_port ELSE lo_port END AS responder_port,
+        CASE WHEN lo_init THEN hi_key ELSE lo_key END AS responder_key,
+        CASE WHEN lo_init THEN f_acc ELSE r_acc END AS flows,
+        CASE WHEN lo_init THEN f_acc_packets ELSE r_acc_packets END AS packets,
+        CASE WHEN lo_init THEN f_acc_bytes ELSE r_acc_bytes END AS bytes,
+        CASE WHEN lo_init THEN r_acc + r_rej ELSE f_acc + f_rej END AS reply_flows,
+        CASE WHEN lo_init THEN r_packets ELSE f_packets END AS reply_packets,
+        CASE WHEN lo_init THEN r_bytes ELSE f_bytes END AS reply_bytes,
+        CASE WHEN lo_init THEN f_rej ELSE r_rej END AS init_rejected,
+        CASE WHEN lo_init THEN r_rej ELSE f_rej END AS reply_rejected,
         f_rej + r_rej AS rejected_flows,
         f_acc + r_acc AS accepted_records,
         first_start, last_end, first_accept
     FROM roles
-    WHERE init_side = 'lo'
-    UNION ALL
-    -- hi initiated: hi is the initiator, the hi→lo records (r_*) are the requests
-    SELECT
-        eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_key, hi_key,
-        init_side, local_side, in_inventory, has_sgs, eni_role, decided_by, confidence,
-        hi_addr AS initiator_addr,
-        hi_port AS initiator_port,
-        hi_key AS initiator_key,
-        lo_addr AS responder_addr,
-        lo_port AS responder_port,
-        lo_key AS responder_key,
-        r_acc AS flows,
-        r_acc_packets AS packets,
-        r_acc_bytes AS bytes,
-        f_acc + f_rej AS reply_flows,
-        f_packets AS reply_packets,
-        f_bytes AS reply_bytes,
-        r_rej AS init_rejected,
-        f_rej AS reply_rejected,
-        f_rej + r_rej AS rejected_flows,
-        f_acc + r_acc AS accepted_records,
-        first_start, last_end, first_accept
-    FROM roles
-    WHERE init_side = 'hi'
 ), with_epochs AS (
     -- the epochs of its first and last record: a few a day, so a small nested-loop join
     SELECT
