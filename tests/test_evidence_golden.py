@@ -102,6 +102,64 @@ def test_config_only_analysis_reports_the_shadow_without_flow_logs(tmp_path: Pat
     ]
 
 
+def _config_only(dd_root: Path, day: date = DAY) -> list[tuple[object, ...]]:
+    assert (
+        main(["analyze", "--data-dir", str(dd_root), "--date", day.isoformat(), "--config-only"])
+        == 0
+    )
+    con = flowlens.connect(dd_root)
+    try:
+        return con.execute(
+            "SELECT rule_id, shadowed_by, enis, detail FROM rule_shadows "
+            "WHERE date = ? ORDER BY rule_id",
+            [day],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_shadows_hold_only_when_every_snapshot_of_the_day_shows_them(tmp_path: Path) -> None:
+    # 00:00: sgr-wide is covered by sgr-low + sgr-high (as in the world above). 12:00: sgr-high is
+    # gone, so sgr-wide's upper half is allowed by nothing else; a new sgr-web (tcp/8080 from
+    # 10.0.200.0/24, the upper half) lies inside sgr-wide. For the day: sgr-wide is NOT shadowed (it was needed from
+    # 12:00, perhaps earlier: the change fell somewhere between the snapshots); sgr-low is (inside
+    # sgr-wide in both, so "in each of the 2"); sgr-web is (shadowed in the one state holding it).
+    w = World(tmp_path / "data")
+    w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app").sg("sg-ops")
+    w.rule("sgr-wide", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/16")
+    w.rule("sgr-low", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/17")
+    w.rule("sgr-high", "sg-ops", "ingress", "all", cidr="10.0.128.0/17")
+    w.eni("eni-1", "subnet-a", ["10.0.1.10"], ["sg-app", "sg-ops"]).snap("20261128T000000Z")
+    w.drop_rule("sgr-high")
+    w.rule("sgr-web", "sg-app", "ingress", "tcp", 8080, cidr="10.0.200.0/24").snap(
+        "20261128T120000Z"
+    )
+    got = _config_only(w.write().root)
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        ("sgr-low", "sgr-wide", 1),
+        ("sgr-web", "sgr-wide", 1),
+    ]
+    assert "in each of the 2 inventory snapshots in force during the day" in str(got[0][3])
+    assert "snapshots" not in str(got[1][3])
+
+
+def test_a_later_snapshot_after_the_day_can_end_a_shadow(tmp_path: Path) -> None:
+    # One snapshot at the day's start shows sgr-wide shadowed; the next one, the morning after,
+    # shows sgr-high removed. The removal may have happened during the day (nothing says when), so
+    # the day does not call sgr-wide shadowed. The day after the next snapshot, with only that
+    # state in force, still does not; the day before the first snapshot (only it in force) does.
+    w = World(tmp_path / "data")
+    w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app").sg("sg-ops")
+    w.rule("sgr-wide", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/16")
+    w.rule("sgr-low", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/17")
+    w.rule("sgr-high", "sg-ops", "ingress", "all", cidr="10.0.128.0/17")
+    w.eni("eni-1", "subnet-a", ["10.0.1.10"], ["sg-app", "sg-ops"]).snap("20261128T000000Z")
+    w.drop_rule("sgr-high").snap("20261129T060000Z")
+    root = w.write().root
+    assert [r[0] for r in _config_only(root)] == ["sgr-low"]
+    assert [r[0] for r in _config_only(root, DAY - timedelta(days=1))] == ["sgr-low", "sgr-wide"]
+
+
 def _days(n: int, last: date = DAY) -> list[date]:
     return [last - timedelta(days=i) for i in range(n)]
 
