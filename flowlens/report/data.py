@@ -91,6 +91,10 @@ class ReportData:
     table_verification: Verification | None = (
         None  # the replay totals the recommendations table records
     )
+    #: rule_history.sql: per rule its rule_history as of the window's last analysed day
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: rule_history_days.sql: per rule × day of that history's lookback, the day's flows
+    history_days: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def verification(self) -> Verification | None:
@@ -340,4 +344,6 @@ def load(
         if analysed_days is not None
         else None,
         table_verification=_table_verification(con, params) if parsed is None else None,
+        history=_df(con, "rule_history", params),
+        history_days=_df(con, "rule_history_days", params),
     )
