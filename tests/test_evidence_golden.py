@@ -389,6 +389,18 @@ def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: P
     assert all(
         r["rule_id"] != "sgr-weekly" or r["action"] != "remove" for r in plan14["recommendations"]
     )
+    # --history-days is the plan's lookback: over the last 10 days the weekly job shows one run
+    # (day 23), silent for 6 days since: stopped, not periodic, so nothing holds its removal. The
+    # knob matters; the default 90 days saw the weekly pattern above.
+    out10 = tmp_path / "plan10.json"
+    argv = ["recommend", "--data-dir", root, "--start", days[24].isoformat(), "--end"]
+    argv += [DAY.isoformat(), "--out", str(out10), "-q"]
+    assert main([*argv, "--history-days", "10"]) == 0
+    plan10 = json.loads(out10.read_text())
+    (weekly,) = [r for r in plan10["recommendations"] if r["rule_id"] == "sgr-weekly"]
+    assert weekly["kind"] == "remove_unused" and weekly["evidence"]["history"]["class"] == "stopped"
+    assert plan10["settings"]["history_days"] == 10
+    assert main([*argv, "--history-days", "0"]) == 2
 
 
 def test_coverage_is_judged_against_rules_as_narrowed() -> None:
