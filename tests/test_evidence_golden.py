@@ -121,9 +121,10 @@ def _config_only(dd_root: Path, day: date = DAY) -> list[tuple[object, ...]]:
 def test_shadows_hold_only_when_every_snapshot_of_the_day_shows_them(tmp_path: Path) -> None:
     # 00:00: sgr-wide is covered by sgr-low + sgr-high (as in the world above). 12:00: sgr-high is
     # gone, so sgr-wide's upper half is allowed by nothing else; a new sgr-web (tcp/8080 from
-    # 10.0.200.0/24, the upper half) lies inside sgr-wide. For the day: sgr-wide is NOT shadowed (it was needed from
-    # 12:00, perhaps earlier: the change fell somewhere between the snapshots); sgr-low is (inside
-    # sgr-wide in both, so "in each of the 2"); sgr-web is (shadowed in the one state holding it).
+    # 10.0.200.0/24, the upper half) lies inside sgr-wide. For the day: sgr-wide is NOT shadowed
+    # (it was needed from 12:00, perhaps earlier: the change fell somewhere between the
+    # snapshots); sgr-low is (inside sgr-wide in both, so "in each of the 2"); sgr-web is
+    # (shadowed in the one state holding it).
     w = World(tmp_path / "data")
     w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app").sg("sg-ops")
     w.rule("sgr-wide", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/16")

@@ -24,7 +24,7 @@ from flowlens.report.html import Raw, badge, esc
 #: Height of the sparkline and the width (including a 1-unit gap) of one day, in SVG units.
 HEIGHT = 20
 STEP = 4
-#: The widest sparkline drawn, in CSS pixels: 90 days shrink to fit (narrow screens must not scroll).
+#: The widest sparkline drawn, in CSS pixels: 90 days shrink to fit (narrow screens never scroll).
 MAX_WIDTH = 180
 
 
