@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from flowlens.ingest.keys import parse_key
 from flowlens.ingest.parse import (
+    CSV_BLOCK_BYTES,
+    Body,
     Header,
+    _read_csv,
     parse_chunk,
     parse_chunk_python,
     parse_header,
@@ -210,7 +213,7 @@ def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: by
 
 def test_bodies_parse_together_only_when_clean() -> None:
     h = parse_header(b"srcport action")
-    tables = parse_joined([b"1 A\n2 B\n", b"", b"3 C\n"], h)
+    tables = parse_joined([Body.of(b"1 A\n2 B\n"), Body.of(b""), Body.of(b"3 C\n")], h)
     assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [
         [1, 2],
         [],
@@ -221,5 +224,50 @@ def test_bodies_parse_together_only_when_clean() -> None:
         [b"1 A\n", b"x B\n"],
         [b"1 A\n\n", b"2 B\n"],
         [b"1  A\n", b"2 B\n"],
+        [b"1 A\n", b"2\tB\n"],
     ):
-        assert parse_joined(dirty, h) is None, dirty
+        assert parse_joined([Body.of(b) for b in dirty], h) is None, dirty
+    # Records after a header line are parsed in place (``start``), the header never as a row.
+    text = b"srcport action\n7 A\n8 B\n"
+    body = Body.of(text, text.find(b"\n") + 1)
+    assert (body.lines, body.records) == (2, b"7 A\n8 B\n")
+    tables = parse_joined([body, Body.of(b"9 C\n")], h)
+    assert tables is not None
+    assert [t.column("srcport").to_pylist() for t in tables] == [[7, 8], [9]]
+
+
+def test_chunks_larger_than_a_csv_block_keep_line_numbers() -> None:
+    """The CSV reader parses in CSV_BLOCK_BYTES blocks: rows, bad lines and their numbers do not
+    depend on where a block ends."""
+    h = parse_header(b"version srcaddr srcport action")
+    lines = [
+        b"2 10.0.%d.%d %d ACCEPT" % (i // 250 % 250, i % 250, i % 65536) for i in range(150_000)
+    ]
+    lines[3] = b"2 10.0.0.1 443"  # too few tokens, inside the first block
+    lines[140_000] = b"2 10.0.0.1 443 ACCEPT extra"  # too many, several blocks later
+    body = b"\n".join(lines) + b"\n"
+    table, rejected = _read_csv(body, h)
+    assert table.column("srcport").num_chunks > 2  # several blocks were parsed
+    assert rejected == [(4, 3), (140_001, 5)]  # CSV row numbers (the body has no header line)
+    fast = parse_chunk(body, h, 2)
+    assert [(b.line_number, b.reason.split(" where")[0]) for b in fast.bad] == [
+        (5, "3 tokens"),
+        (140_002, "5 tokens"),
+    ]
+    assert fast.table.num_rows == 150_000 - 2
+    assert fast.table.column("srcport").to_pylist()[-1] == 149_999 % 65536
+    ref = parse_chunk_python(body, h, 2)
+    assert fast.table.equals(ref.table) and fast.bad == ref.bad
+
+
+def test_a_line_longer_than_a_csv_block_is_read_and_judged() -> None:
+    h = parse_header(b"version srcaddr srcport action")
+    long = b"2 " + b"x" * (CSV_BLOCK_BYTES + 10) + b" 80 ACCEPT"
+    body = b"2 10.0.0.1 443 ACCEPT\n" * 1000 + long + b"\n" + b"2 10.0.0.2 22 ACCEPT\n"
+    table, rejected = _read_csv(body, h)
+    assert table.num_rows == 1002 and not rejected
+    fast = parse_chunk(body, h, 2)
+    assert [(b.line_number, b.reason) for b in fast.bad] == [
+        (1002, "srcaddr holds a token longer than 2048 bytes")
+    ]
+    assert fast.table.column("srcport").to_pylist()[-2:] == [443, 22]

@@ -252,3 +252,43 @@ def test_synthetic_parquet_is_rejected_naming_the_column(
     )
     assert code == 1
     assert "column srcport" in capsys.readouterr().err
+
+
+def test_objects_fetched_ahead_are_taken_in_order_with_their_errors(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """Small objects are fetched ahead of the parse (several in flight, finishing in any order):
+    each object keeps its own rows, line numbers and failure."""
+    import random
+    import threading
+    import time
+    from datetime import date
+
+    from flowlens.ingest.pipeline import ingest
+    from flowlens.ingest.source import LocalSource
+
+    src = tmp_path / "src"
+    keys = [_key(f"00{m:02d}") for m in range(0, 60, 5)]
+    for n, key in enumerate(keys):
+        _write(src, key, _body(n + 1, DAY_START + 300 * n + 60, extra="bogus\n" if n == 4 else ""))
+    _write(src, keys[7], _body(8, DAY_START + 2160)[:-30])  # truncated gzip
+    rng, lock, opened = random.Random(7), threading.Lock(), set()
+
+    class Slow(LocalSource):
+        def open(self, key: str):  # type: ignore[no-untyped-def]
+            with lock:
+                opened.add(threading.current_thread().name)
+                pause = rng.random() / 50
+            time.sleep(pause)  # GETs answer out of order
+            return super().open(key)
+
+    s = ingest(Slow(src), [date(2026, 11, 28)], DataDir(data_dir), workers=1)
+    assert any(name.startswith("ingest-fetch") for name in opened)  # fetched by the pool
+    assert [f.key for f in s.failed] == [keys[7]]
+    assert s.rows == sum(n + 1 for n in range(12)) - 8 and s.quarantined == 1
+    manifest = load(DataDir(data_dir))
+    assert [manifest[k].rows for k in keys] == [n + 1 if n != 7 else 0 for n in range(12)]
+    assert _count(data_dir, f"SELECT count(*) FROM flows WHERE source_key = '{keys[5]}'") == 6
+    assert (
+        _count(data_dir, "SELECT line_number FROM quarantine WHERE raw = 'bogus'") == 7
+    )  # object 4: header + 5 records + the bad line

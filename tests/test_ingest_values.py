@@ -18,7 +18,7 @@ from flowlens.errors import InputError
 from flowlens.ingest import parse
 from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import flow_log_header, parse_chunk, parse_chunk_python, parse_header
-from flowlens.ingest.validate import MAX_TOKEN_BYTES
+from flowlens.ingest.validate import KNOWN_VERSIONS, MAX_TOKEN_BYTES
 
 HEADER = (
     b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
@@ -199,3 +199,15 @@ def test_ingest_fails_a_garbage_object_and_quarantines_bad_values(
         "dstport 70000 is outside 0-65535": 1,
         "interface_id holds a NUL byte": 1,
     }
+
+
+def test_known_versions_are_one_range() -> None:
+    """The version check reads only a column's min and max when they lie in 2..8: that is exact
+    only while the known versions are every integer of that range."""
+    assert tuple(range(min(KNOWN_VERSIONS), max(KNOWN_VERSIONS) + 1)) == KNOWN_VERSIONS
+    for version in (b"1", b"9"):
+        lines = [_line(version=b"2"), _line(version=version), _line(version=b"8")]
+        p = parse_chunk(b"\n".join(lines) + b"\n", parse_header(HEADER), 2)
+        assert [(b.line_number, b.reason.split(" is")[0]) for b in p.bad] == [
+            (3, f"version {int(version)}")
+        ]

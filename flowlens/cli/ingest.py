@@ -69,6 +69,7 @@ def register(sub: Any) -> None:
 
 def make_source(args: argparse.Namespace) -> tuple[Source, str]:
     """The source and the destination prefix inside it."""
+    from flowlens.ingest.reading import OBJECTS_AHEAD
     from flowlens.ingest.source import LocalSource, S3Source, make_s3_client, split_source
 
     if args.source.startswith("s3://"):
@@ -78,7 +79,7 @@ def make_source(args: argparse.Namespace) -> tuple[Source, str]:
             region=(args.region or [None])[0],
             endpoint_url=args.endpoint_url,
             retry_mode=args.retry_mode,
-            max_pool=max(10, args.workers * 2),
+            max_pool=max(10, args.workers * (OBJECTS_AHEAD + 1)),  # GETs in flight
         )
         return S3Source(client, bucket), prefix
     return LocalSource(Path(args.source)), ""

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flowlens.errors import InputError
+from flowlens.ingest.writer import memory_schema
 
 _EPOCH = date(1970, 1, 1)
 _DAY = 86400
@@ -147,14 +148,23 @@ def _ints(arr: pa.Array) -> np.ndarray:
 def _file_table(
     table: pa.Table, owner: np.ndarray, pieces: list[Piece], schema: pa.Schema
 ) -> pa.Table:
-    """The rows in the file schema, with the provenance columns."""
+    """The rows in the writer's schema (:func:`memory_schema`), with the provenance columns.
+
+    The provenance columns are dictionary arrays: the row owners are the indices (no copy of a
+    key per row; the writer stores the dictionary as is).
+    """
     idx = pa.array(owner)
     extra = {
-        "source_key": pa.array([p.source_key for p in pieces], pa.string()).take(idx),
-        "flow_log_id": pa.array([p.flow_log_id for p in pieces], pa.string()).take(idx),
+        "source_key": pa.DictionaryArray.from_arrays(
+            idx, pa.array([p.source_key for p in pieces], pa.string())
+        ),
+        "flow_log_id": pa.DictionaryArray.from_arrays(
+            idx, pa.array([p.flow_log_id for p in pieces], pa.string())
+        ),
     }
+    out = memory_schema(schema)
     return pa.Table.from_arrays(
-        [extra[f.name] if f.name in extra else table.column(f.name) for f in schema], schema=schema
+        [extra[f.name] if f.name in extra else table.column(f.name) for f in out], schema=out
     )
 
 

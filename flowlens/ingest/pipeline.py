@@ -26,7 +26,7 @@ from flowlens.datadir import DataDir
 from flowlens.ingest import manifest as mf
 from flowlens.ingest.diagnose import explain_empty
 from flowlens.ingest.planning import DEFAULT_SLACK, Planned, list_window, plan, tasks
-from flowlens.ingest.reading import ObjectResult, Sink, process
+from flowlens.ingest.reading import OBJECTS_AHEAD, ObjectResult, Sink, process
 from flowlens.ingest.source import Source
 from flowlens.ingest.writer import filter_file, new_run_id
 from flowlens.lock import writer_lock
@@ -179,7 +179,7 @@ def _run_pool(
 
     def one(task: list[Planned]) -> list[ObjectResult]:
         nonlocal done
-        r = process(source, task, sink)
+        r = process(source, task, sink, fetch)
         with lock:
             done += len(task)
             if progress:
@@ -187,7 +187,11 @@ def _run_pool(
         return r
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # Workers parse; the fetch pool GETs and inflates each worker's next small objects.
+        with (
+            ThreadPoolExecutor(max(1, workers) * OBJECTS_AHEAD, "ingest-fetch") as fetch,
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+        ):
             return [r for rs in pool.map(one, tasks(planned)) for r in rs]
     except BaseException:
         for w in sink.writers():

@@ -8,6 +8,7 @@ chunk so memory stays bounded (see batch.py for how rows are split into partitio
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -20,6 +21,7 @@ from flowlens.ingest.keys import FileFormat
 from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import (
     BadLine,
+    Body,
     Header,
     flow_log_header,
     iter_chunks,
@@ -29,7 +31,7 @@ from flowlens.ingest.parse import (
 )
 from flowlens.ingest.planning import Planned
 from flowlens.ingest.source import Source
-from flowlens.ingest.writer import PartitionWriter
+from flowlens.ingest.writer import PartitionWriter, memory_schema
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.tables import QUARANTINE_SCHEMA
 
@@ -55,8 +57,9 @@ class Sink:
 
     def __init__(self, dd: DataDir, run_id: str, strict: bool) -> None:
         parts = ("account_id", "region", "date")
-        self.flows = PartitionWriter(dd.flows, dd.root, FLOW_FILE_SCHEMA, parts, run_id)
-        self.tgw = PartitionWriter(dd.tgw_flows, dd.root, TGW_FILE_SCHEMA, parts, run_id)
+        flows, tgw = memory_schema(FLOW_FILE_SCHEMA), memory_schema(TGW_FILE_SCHEMA)
+        self.flows = PartitionWriter(dd.flows, dd.root, flows, parts, run_id)
+        self.tgw = PartitionWriter(dd.tgw_flows, dd.root, tgw, parts, run_id)
         self.quarantine = PartitionWriter(
             dd.quarantine, dd.root, QUARANTINE_SCHEMA, ("date",), run_id
         )
@@ -71,7 +74,7 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
         return read_parquet(stream, p.obj.key)
     chunks = iter_chunks(stream, gz=True)
     first = next(chunks, b"")
-    if not first.strip():
+    if not first or first.isspace():
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
     head, rest = split_header(first)
     header = flow_log_header(head, p.obj.key)
@@ -87,13 +90,13 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
     return header, parsed()
 
 
-def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, bytes]:
+def _read_small(stream: IO[bytes], p: Planned) -> tuple[Header, Body]:
     """Header and whole body of a small gzip text object."""
-    text = b"".join(iter_chunks(stream, gz=True))
-    if not text.strip():
+    text = b"".join(iter_chunks(stream, gz=True))  # one inflated piece: joined without a copy
+    if not text or text.isspace():  # not strip(): that copies the text
         raise InputError(f"{p.obj.key}: the object is empty (no header line)")
-    head, body = split_header(text)
-    return flow_log_header(head, p.obj.key), body
+    cut = text.find(b"\n")
+    return flow_log_header(text[:cut], p.obj.key), Body.of(text, cut + 1)
 
 
 def _with_last(items: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
@@ -118,9 +121,7 @@ class _Batch:
     def __init__(self, planned: list[Planned], results: list[ObjectResult], sink: Sink) -> None:
         self.planned, self.results, self.sink = planned, results, sink
         self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
-        self.texts: dict[
-            Header, list[tuple[int, bytes]]
-        ] = {}  # small objects' bodies, parsed together
+        self.texts: dict[Header, list[tuple[int, Body]]] = {}  # small objects, parsed together
         self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
 
     def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
@@ -133,16 +134,16 @@ class _Batch:
             self.pieces.setdefault((tgw, p.intervals), []).append(piece)
             self.rows += t.num_rows
 
-    def add_text(self, i: int, header: Header, body: bytes) -> None:
+    def add_text(self, i: int, header: Header, body: Body) -> None:
         self.texts.setdefault(header, []).append((i, body))
-        self.rows += len(body) // 100
+        self.rows += (len(body.text) - body.start) // 100
 
     def _parse_texts(self) -> None:
         texts, self.texts = self.texts, {}
         for header, bodies in texts.items():
             self._parse_group(header, bodies)
 
-    def _parse_group(self, header: Header, bodies: list[tuple[int, bytes]]) -> None:
+    def _parse_group(self, header: Header, bodies: list[tuple[int, Body]]) -> None:
         """Parse bodies together; a group that is not clean is halved until the culprit is alone."""
         tables = parse_joined([b for _, b in bodies], header) if len(bodies) > 1 else None
         if tables is not None:
@@ -155,7 +156,7 @@ class _Batch:
             i, body = bodies[0]
             p, res = self.planned[i], self.results[i]
             try:
-                parsed = parse_chunk(body, header, 2)
+                parsed = parse_chunk(body.records, header, 2)
                 _take_bad(parsed.bad, p, self.sink, res)
                 self.add(i, header.tgw, [parsed.table])
             except pa.ArrowException as exc:
@@ -196,35 +197,99 @@ class _Batch:
             self.results[i].out_of_window += n
 
 
-def process(source: Source, planned: list[Planned], sink: Sink) -> list[ObjectResult]:
-    """Read a batch of objects into the sink; errors are recorded per
-    object, except under --strict."""
+def process(
+    source: Source, planned: list[Planned], sink: Sink, fetch_pool: Executor | None = None
+) -> list[ObjectResult]:
+    """Read a batch of objects into the sink; errors are recorded per object, except under
+    --strict.
+
+    With ``fetch_pool``, small objects are fetched (GET and inflate) ahead of the parse, a few at
+    a time (:class:`_Ahead`); errors still surface at their object, in order.
+    """
     results = [ObjectResult() for _ in planned]
     batch = _Batch(planned, results, sink)
-    for i, p in enumerate(planned):
-        try:
-            _process_one(source, p, i, batch)
-        except FlowlensError as exc:
-            if sink.strict:
-                raise
-            results[i].error = str(exc) if str(exc).startswith(p.obj.key) else f"{p.obj.key}: {exc}"
-        except (OSError, pa.ArrowException) as exc:
-            results[i].error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
-        if batch.rows >= FLUSH_ROWS:
-            batch.flush()
-    batch.flush()
+    ahead = _Ahead(source, planned, fetch_pool)
+    try:
+        for i, p in enumerate(planned):
+            try:
+                _process_one(source, p, i, batch, ahead.take(i))
+            except FlowlensError as exc:
+                if sink.strict:
+                    raise
+                text = str(exc)
+                results[i].error = text if text.startswith(p.obj.key) else f"{p.obj.key}: {text}"
+            except (OSError, pa.ArrowException) as exc:
+                results[i].error = f"{p.obj.key}: {type(exc).__name__}: {exc}"
+            if batch.rows >= FLUSH_ROWS:
+                batch.flush()
+        batch.flush()
+    finally:
+        ahead.cancel()
     return results
 
 
-def _process_one(source: Source, p: Planned, i: int, batch: _Batch) -> None:
+#: Small objects fetched ahead of the parse, per worker: an S3 GET answers after tens of
+#: milliseconds, and the parse of the objects before it need not wait for it...
+OBJECTS_AHEAD = 4
+#: ...and at most this many compressed bytes (memory stays bounded: the text is ~7x this).
+BYTES_AHEAD = 4 << 20
+
+
+def _is_small(p: Planned) -> bool:
+    return p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES
+
+
+def _fetch_small(source: Source, p: Planned) -> tuple[Header, Body]:
+    with source.open(p.obj.key) as stream:
+        return _read_small(stream, p)
+
+
+class _Ahead:
+    """The fetches in flight for one task's small objects, submitted in order, taken in order."""
+
+    def __init__(self, source: Source, planned: list[Planned], pool: Executor | None) -> None:
+        self.source, self.planned, self.pool = source, planned, pool
+        self.next = 0  # the next object to consider
+        self.futures: dict[int, Future[tuple[Header, Body]]] = {}
+
+    def take(self, i: int) -> Future[tuple[Header, Body]] | None:
+        """The fetch of object ``i`` (None: not a small object, or no pool); tops up the window."""
+        if self.pool is None:
+            return None
+        while self.next < len(self.planned) and (
+            self.next <= i
+            or (
+                len(self.futures) < OBJECTS_AHEAD
+                and sum(self.planned[j].obj.size for j in self.futures) < BYTES_AHEAD
+            )
+        ):
+            j, self.next = self.next, self.next + 1
+            if _is_small(self.planned[j]):
+                self.futures[j] = self.pool.submit(_fetch_small, self.source, self.planned[j])
+        return self.futures.pop(i, None)
+
+    def cancel(self) -> None:
+        """Drop fetches not taken (a --strict error): queued ones never start."""
+        for f in self.futures.values():
+            f.cancel()
+        self.futures.clear()
+
+
+def _process_one(
+    source: Source,
+    p: Planned,
+    i: int,
+    batch: _Batch,
+    fetched: Future[tuple[Header, Body]] | None = None,
+) -> None:
     """Parse one object into the batch; a large object is flushed chunk by
     chunk (memory stays bounded)."""
+    if _is_small(p):
+        header, body = fetched.result() if fetched else _fetch_small(source, p)
+        batch.add_text(i, header, body)
+        return
     res = batch.results[i]
     with source.open(p.obj.key) as stream:
-        if p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES:
-            header, body = _read_small(stream, p)
-            batch.add_text(i, header, body)
-            return
         header, parts = _read(stream, p)
         tables: list[pa.Table] = []
         for table, bad in parts:

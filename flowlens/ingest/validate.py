@@ -94,8 +94,19 @@ def _columns(table: pa.Table, names: tuple[str, ...]) -> list[str]:
     ]
 
 
+def _outside(table: pa.Table, names: tuple[str, ...], lo: int, hi: int | None) -> list[str]:
+    """The columns of ``names`` holding a value outside ``lo..hi``: one min/max pass per column,
+    so a clean table (nearly every one) never builds the per-row masks."""
+    out = []
+    for c in _columns(table, names):
+        mm = pc.min_max(table.column(c)).as_py()
+        if mm["min"] < lo or (hi is not None and mm["max"] > hi):
+            out.append(c)
+    return out
+
+
 def _ports(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
-    cols = _columns(table, PORTS)
+    cols = _outside(table, PORTS, 0, 65535)
     masks = {
         c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 65535)))
         for c in cols
@@ -104,7 +115,7 @@ def _ports(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
 
 
 def _protocol(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
-    cols = _columns(table, ("protocol",))
+    cols = _outside(table, ("protocol",), 0, 255)
     masks = {
         c: _mask(pc.or_(pc.less(table.column(c), 0), pc.greater(table.column(c), 255)))
         for c in cols
@@ -113,12 +124,13 @@ def _protocol(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]
 
 
 def _counters(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
-    masks = {c: _mask(pc.less(table.column(c), 0)) for c in _columns(table, COUNTERS)}
+    masks = {c: _mask(pc.less(table.column(c), 0)) for c in _outside(table, COUNTERS, 0, None)}
     return _combine(masks, lambda c, i: f"{c} {_value(table, c, i)} is negative")
 
 
 def _version(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
-    cols = _columns(table, ("version",))
+    # KNOWN_VERSIONS is the range 2..8: a column inside it holds only known versions.
+    cols = _outside(table, ("version",), min(KNOWN_VERSIONS), max(KNOWN_VERSIONS))
     known = pa.array(KNOWN_VERSIONS, pa.int32())
     masks = {
         c: _mask(

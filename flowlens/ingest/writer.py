@@ -14,6 +14,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,12 +40,55 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+#: Columns that batches carry dictionary-encoded: one value per source object, repeated on its
+#: thousands of rows. Built from the row owners (no per-row copy of a 100-byte key) and written
+#: as the Parquet dictionary as is (no per-row hashing).
+DICTIONARY_COLUMNS = ("source_key", "flow_log_id")
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+
+@lru_cache(maxsize=8)
+def memory_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with :data:`DICTIONARY_COLUMNS` dictionary-typed: what the writer is given."""
+    return pa.schema(
+        [f.with_type(_DICT) if f.name in DICTIONARY_COLUMNS else f for f in schema],
+        metadata=schema.metadata,
+    )
+
+
+def parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A zstd writer for ``schema`` (plain or :func:`memory_schema`); files read back as plain.
+
+    Dictionary encoding is asked for string columns only: integer columns (ports, counters,
+    times) hold too many distinct values and fell back to plain after hashing every value. A
+    schema with dictionary types is not stored in the file (it would read back as dictionaries):
+    without it every reader derives the plain file schema from the Parquet types.
+    """
+    dict_typed = any(pa.types.is_dictionary(f.type) for f in schema)
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression="zstd",
+        write_statistics=stats_columns(schema),
+        use_dictionary=_dictionary_columns(schema) or False,
+        store_schema=not dict_typed,
+    )
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    out = []
+    for f in schema:
+        if pa.types.is_string(f.type) or pa.types.is_dictionary(f.type):
+            out.append(f.name)
+        elif pa.types.is_map(f.type):  # its leaves, by Parquet column path
+            out += [f"{f.name}.key_value.key", f"{f.name}.key_value.value"]
+    return out
+
+
 class _Open:
     def __init__(self, final: Path, tmp: Path, schema: pa.Schema) -> None:
         self.final, self.tmp = final, tmp
-        self.writer = pq.ParquetWriter(
-            tmp, schema, compression="zstd", write_statistics=stats_columns(schema)
-        )
+        self.writer = parquet_writer(tmp, schema)
         self.write_lock = threading.Lock()  # one row group at a time into this file
         self.buffer: list[pa.Table] = []
         self.rows = 0
@@ -55,7 +99,9 @@ class _Open:
         """The buffered rows as one table (buffer emptied); caller holds the writer's lock."""
         if not self.buffer:
             return None
-        table = pa.concat_tables(self.buffer)
+        # One dictionary per column across the buffered tables: the writer keeps writing
+        # dictionary indices only while the dictionary stays the same (else it falls back to plain).
+        table = pa.concat_tables(self.buffer).unify_dictionaries()
         self.buffer, self.rows, self.nbytes = [], 0, 0
         return table
 
@@ -158,7 +204,7 @@ def filter_file(src: Path, dest: Path, drop_keys: set[str]) -> int:
     tmp = dest if direct else dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:6]}.tmp")
     kept = 0
     drop = pa.array(sorted(drop_keys), pa.string())
-    with pq.ParquetWriter(tmp, pf.schema_arrow, compression="zstd") as w:
+    with parquet_writer(tmp, pf.schema_arrow) as w:
         for i in range(pf.num_row_groups):
             rg = pf.read_row_group(i)
             rg = rg.filter(pc.invert(pc.is_in(rg.column("source_key"), value_set=drop)))

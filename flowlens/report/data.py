@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -19,11 +19,13 @@ import pandas as pd
 
 from flowlens import sqlfiles
 from flowlens.errors import AnalysisError, InputError
+from flowlens.model.delta import Delta, connectivity_delta
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan, Recommendation, Verification
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
 from flowlens.report import exposure as ex
+from flowlens.report.staged_data import Staged, load_staged
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,13 @@ class ReportData:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: rule_history_days.sql: per rule × day of that history's lookback, the day's flows
     history_days: pd.DataFrame = field(default_factory=pd.DataFrame)
+    staged: Staged = field(default_factory=Staged)  # verified plans, dismissals
+
+    def delta(self) -> Delta:
+        """The connectivity delta of the recommendations shown (plan file's, else the table's)."""
+        return (
+            self.plan.delta() if self.plan is not None else connectivity_delta(self.recommendations)
+        )
 
     @property
     def verification(self) -> Verification | None:
@@ -295,11 +304,13 @@ def load(
     plan: Mapping[str, Any] | None = None,
     plan_source: str = "plan",
     analysed_days: Sequence[date] | None = None,
+    today: date | None = None,
 ) -> ReportData:
     """Read every figure and table of the report for ``days`` from the views on ``con``.
 
     Without ``plan`` the recommendations (and their replay totals) come from the
-    ``recommendations`` table. ``analysed_days``: the days with analysis results.
+    ``recommendations`` table. ``analysed_days``: the days with analysis results. ``today``
+    (default: the UTC date now) judges the dismissals, as the recommender does.
     """
     if not days:
         raise AnalysisError("a report needs at least one day")
@@ -348,4 +359,5 @@ def load(
         table_verification=_table_verification(con, params) if parsed is None else None,
         history=_df(con, "rule_history", params),
         history_days=_df(con, "rule_history_days", params),
+        staged=load_staged(con, window.last, rules, today or datetime.now(UTC).date()),
     )
