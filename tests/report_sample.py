@@ -6,6 +6,10 @@ Numbers the tests assert (day 2026-11-28):
    3 from 192.0.2.50 late_packet on tcp/443)
   rules: used 2, unused 1, no_coverage 1, no_members 1; findings 2; recommendations 2
   plan verification: 48 checked, 0 cut; manifest: 2 ingested + 1 failed, 61 rows, 2 quarantined.
+  rule_history (as of the day, 28 analysed days from 2026-11-01): sgr-web443 active (28 days),
+  sgr-web22 periodic (every 7 days: 11-07, 11-14, 11-21 with 5, 6, 7 flows in earlier days'
+  rule_usage, 11-28 with 3), sgr-webout never_used, sgr-db5432 stopped (11-01..11-10, silent 18);
+  sgr-evil has no history row (results from before the table existed).
 """
 
 from __future__ import annotations
@@ -398,10 +402,70 @@ def _ingest(root: Path) -> None:
     _write(quarantine, QUARANTINE_SCHEMA, root / "quarantine" / f"date={DAY}" / "part-0.parquet")
 
 
+#: (rule, class, used days of November, silent days) of rule_history as of the day.
+HISTORY = [
+    ("sgr-web443", "active", list(range(1, 29)), 0),
+    ("sgr-web22", "periodic", [7, 14, 21, 28], 0),
+    ("sgr-webout", "never_used", [], 28),
+    ("sgr-db5432", "stopped", list(range(1, 11)), 18),
+]
+#: Earlier days' rule_usage of the weekly rule (its sparkline's heights): day of November → flows.
+WEEKLY_FLOWS = {7: 5, 14: 6, 21: 7}
+
+
+def _history(root: Path) -> None:
+    from datetime import date, timedelta
+    from itertools import pairwise
+
+    day = date(2026, 11, 28)
+    out = []
+    for rid, cls, used, silent in HISTORY:
+        marks = ["_"] * 62 + ["#" if d in used else "." for d in range(1, 29)]
+        gaps = [b - a for a, b in pairwise(used)]
+        out.append(
+            {
+                "rule_id": rid,
+                "group_id": next(x["group_id"] for x in RULES if x["rule_id"] == rid),
+                "class": cls,
+                "analysed_days": 28,
+                "days_used": len(used),
+                "first_used": date(2026, 11, used[0]) if used else None,
+                "last_used": date(2026, 11, used[-1]) if used else None,
+                "mean_flows": 10.0 if used else None,
+                "longest_gap": max(gaps) if gaps else None,
+                "silent_days": silent,
+                "period": 7 if cls == "periodic" else None,
+                "pattern": "".join(marks),
+            }
+        )
+    res = root / "results" / f"date={DAY}"
+    _write(out, RESULT_SCHEMAS["rule_history"], res / "rule_history.parquet")
+    for d, n in WEEKLY_FLOWS.items():
+        when = datetime(2026, 11, d, tzinfo=UTC)
+        row = {
+            "rule_id": "sgr-web22",
+            "group_id": "sg-web",
+            "direction": "ingress",
+            "status": "used",
+            "flows": n,
+            "connections": n,
+            "sole_flows": n,
+            "peers": 1,
+            "ports": 1,
+            "window_start": when,
+            "window_end": when + timedelta(days=1),
+            "status_reason": "used",
+        }
+        part = root / "results" / f"date={when:%Y-%m-%d}"
+        _write([row], RESULT_SCHEMAS["rule_usage"], part / "rule_usage.parquet")
+    assert day.isoformat() == DAY
+
+
 def build(root: Path) -> Path:
     """Write the whole sample data dir under ``root``; returns ``root``."""
     _inventory(root)
     _results(root)
+    _history(root)
     _ingest(root)
     return root
 

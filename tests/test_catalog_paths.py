@@ -1,6 +1,7 @@
 """catalog.duckdb works from any directory and follows a moved data directory (issue 13).
 
-The sample data dir (tests/report_sample.py) has 61 flow records and 5 rule_usage rows.
+The sample data dir (tests/report_sample.py) has 61 flow records and 8 rule_usage rows (5 on the
+day, 3 of earlier days behind a sparkline).
 """
 
 from __future__ import annotations
@@ -42,13 +43,13 @@ def _sql(data_dir: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, in
 def test_flowlens_sql_works_from_another_directory_with_a_relative_data_dir(
     made_here: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _sql("../work/flowlens-data", capsys) == [{"flows": 61, "rules": 5}]
+    assert _sql("../work/flowlens-data", capsys) == [{"flows": 61, "rules": 8}]
 
 
 def test_any_duckdb_client_opens_the_catalog_from_another_directory(made_here: Path) -> None:
     con = duckdb.connect("../work/flowlens-data/catalog.duckdb", read_only=True)
     try:
-        assert con.execute(COUNTS).fetchone() == (61, 5)
+        assert con.execute(COUNTS).fetchone() == (61, 8)
     finally:
         con.close()
 
@@ -70,7 +71,7 @@ def test_a_moved_data_dir_answers_after_catalog_refresh(
     assert json.loads(capsys.readouterr().out)["current"] is True
     con = duckdb.connect(str(moved / "catalog.duckdb"), read_only=True)
     try:
-        assert con.execute(COUNTS).fetchone() == (61, 5)
+        assert con.execute(COUNTS).fetchone() == (61, 8)
     finally:
         con.close()
 
@@ -82,12 +83,12 @@ def test_flowlens_connect_and_sql_repair_a_moved_catalog_themselves(
     shutil.move(made_here, moved)
     con = flowlens.connect(moved)
     try:
-        assert con.execute(COUNTS).fetchone() == (61, 5)
+        assert con.execute(COUNTS).fetchone() == (61, 8)
     finally:
         con.close()
     again = tmp_path / "again"
     shutil.move(moved, again)
-    assert _sql(str(again), capsys) == [{"flows": 61, "rules": 5}]
+    assert _sql(str(again), capsys) == [{"flows": 61, "rules": 8}]
 
 
 def test_catalog_on_a_missing_data_dir_is_a_usage_error(

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 import flowlens
-from flowlens.analyze.history import HistoryClass, classify
+from flowlens.analyze.history import History, HistoryClass, classify
 from flowlens.cli import main
 from flowlens.recommend.assemble import build_plan
 from flowlens.recommend.inputs import Inventory, Settings, SgRule, Usage
@@ -101,6 +103,65 @@ def test_config_only_analysis_reports_the_shadow_without_flow_logs(tmp_path: Pat
     ]
 
 
+def _config_only(dd_root: Path, day: date = DAY) -> list[tuple[object, ...]]:
+    assert (
+        main(["analyze", "--data-dir", str(dd_root), "--date", day.isoformat(), "--config-only"])
+        == 0
+    )
+    con = flowlens.connect(dd_root)
+    try:
+        return con.execute(
+            "SELECT rule_id, shadowed_by, enis, detail FROM rule_shadows "
+            "WHERE date = ? ORDER BY rule_id",
+            [day],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_shadows_hold_only_when_every_snapshot_of_the_day_shows_them(tmp_path: Path) -> None:
+    # 00:00: sgr-wide is covered by sgr-low + sgr-high (as in the world above). 12:00: sgr-high is
+    # gone, so sgr-wide's upper half is allowed by nothing else; a new sgr-web (tcp/8080 from
+    # 10.0.200.0/24, the upper half) lies inside sgr-wide. For the day: sgr-wide is NOT shadowed
+    # (it was needed from 12:00, perhaps earlier: the change fell somewhere between the
+    # snapshots); sgr-low is (inside sgr-wide in both, so "in each of the 2"); sgr-web is
+    # (shadowed in the one state holding it).
+    w = World(tmp_path / "data")
+    w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app").sg("sg-ops")
+    w.rule("sgr-wide", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/16")
+    w.rule("sgr-low", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/17")
+    w.rule("sgr-high", "sg-ops", "ingress", "all", cidr="10.0.128.0/17")
+    w.eni("eni-1", "subnet-a", ["10.0.1.10"], ["sg-app", "sg-ops"]).snap("20261128T000000Z")
+    w.drop_rule("sgr-high")
+    w.rule("sgr-web", "sg-app", "ingress", "tcp", 8080, cidr="10.0.200.0/24").snap(
+        "20261128T120000Z"
+    )
+    got = _config_only(w.write().root)
+    assert [(r[0], r[1], r[2]) for r in got] == [
+        ("sgr-low", "sgr-wide", 1),
+        ("sgr-web", "sgr-wide", 1),
+    ]
+    assert "in each of the 2 inventory snapshots in force during the day" in str(got[0][3])
+    assert "snapshots" not in str(got[1][3])
+
+
+def test_a_later_snapshot_after_the_day_can_end_a_shadow(tmp_path: Path) -> None:
+    # One snapshot at the day's start shows sgr-wide shadowed; the next one, the morning after,
+    # shows sgr-high removed. The removal may have happened during the day (nothing says when), so
+    # the day does not call sgr-wide shadowed. The day after the next snapshot, with only that
+    # state in force, still does not; the day before the first snapshot (only it in force) does.
+    w = World(tmp_path / "data")
+    w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app").sg("sg-ops")
+    w.rule("sgr-wide", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/16")
+    w.rule("sgr-low", "sg-app", "ingress", "tcp", (8000, 8100), cidr="10.0.0.0/17")
+    w.rule("sgr-high", "sg-ops", "ingress", "all", cidr="10.0.128.0/17")
+    w.eni("eni-1", "subnet-a", ["10.0.1.10"], ["sg-app", "sg-ops"]).snap("20261128T000000Z")
+    w.drop_rule("sgr-high").snap("20261129T060000Z")
+    root = w.write().root
+    assert [r[0] for r in _config_only(root)] == ["sgr-low"]
+    assert [r[0] for r in _config_only(root, DAY - timedelta(days=1))] == ["sgr-low", "sgr-wide"]
+
+
 def _days(n: int, last: date = DAY) -> list[date]:
     return [last - timedelta(days=i) for i in range(n)]
 
@@ -121,26 +182,93 @@ def test_weekly_job_over_28_days_is_periodic() -> None:
     assert h.pattern.endswith("#......#......#......#......") and h.pattern.startswith("_")
 
 
-def test_periodic_rule_is_not_removed_on_a_short_window() -> None:
-    # The weekly job's rule shows no flow in a 6-day window (status unused): removal waits for a
-    # window of two periods (14 days); a 14-day window holds two runs, so there it would be used.
-    days = sorted(_days(28))
-    h = classify("sgr-low", "sg-app", DAY, days, {days[i]: 120 for i in (0, 7, 14, 21)})
-    usage = {
-        "sgr-wide": Usage("used", flows=5, sole_flows=5),
-        "sgr-low": Usage("unused"),
-        "sgr-high": Usage("used", flows=1, sole_flows=1),
-    }
-    plan = _plan(usage, days=6, history={"sgr-low": h})
+USAGE_LOW_UNUSED = {
+    "sgr-wide": Usage("used", flows=5, sole_flows=5),
+    "sgr-low": Usage("unused"),
+    "sgr-high": Usage("used", flows=1, sole_flows=1),
+}
+
+
+def _weekly_silent_for(window: int) -> History:
+    # A weekly job on the first three of window + 15 analysed days (days 0, 7, 14), silent on the
+    # last `window` days: exactly the window the plan looks at, so history and usage agree.
+    days = sorted(_days(window + 15))
+    return classify("sgr-low", "sg-app", DAY, days, {days[i]: 120 for i in (0, 7, 14)})
+
+
+@pytest.mark.parametrize(
+    ("window", "removed"),
+    [(6, False), (13, False), (14, False), (15, True)],
+)
+def test_weekly_rule_needs_more_than_two_periods(window: int, removed: bool) -> None:
+    # Period 7, longest gap 7: removal needs 2 x 7 + 1 = 15 days. Exactly 14 silent days may hold
+    # one missed run and one that is merely late (calendar-day periods), so 14 is not enough.
+    h = _weekly_silent_for(window)
+    assert (h.cls, h.period, h.longest_gap, h.silent_days) == (HistoryClass.PERIODIC, 7, 7, window)
+    plan = _plan(USAGE_LOW_UNUSED, days=window, history={"sgr-low": h})
+    recs = {r["rule_id"]: r for r in plan["recommendations"]}
+    if removed:
+        assert recs["sgr-low"]["kind"] == "remove_unused"
+        assert recs["sgr-low"]["evidence"]["history"]["class"] == "periodic"
+        assert recs["sgr-low"]["evidence"]["history"]["period"] == 7
+        assert "sgr-low" not in {d["rule_id"] for d in plan["dropped"]}
+    else:
+        assert "sgr-low" not in recs
+        (why,) = [d["reason"] for d in plan["dropped"] if d["rule_id"] == "sgr-low"]
+        assert "every 7 days" in why and "at least 15 days" in why
+        assert "more than 2 periods of 7 days" in why and f"this window has {window}" in why
+
+
+def test_weekly_job_over_28_days_is_not_removed_with_a_14_day_window() -> None:
+    # The golden world: a weekly job over 28 analysed days (29 calendar days; the 4th was
+    # not analysed). It ran on days 0, 7 and 14, then the last 14 days were silent: a 14-day
+    # window sees no use. 14 days is exactly two weeks; the wait is 2 x 7 + 1 = 15: not removed.
+    calendar = sorted(_days(29))
+    days = [d for i, d in enumerate(calendar) if i != 3]
+    h = classify("sgr-low", "sg-app", DAY, days, {calendar[i]: 120 for i in (0, 7, 14)})
+    assert (h.cls, h.analysed_days, h.period, h.silent_days) == (HistoryClass.PERIODIC, 28, 7, 14)
+    plan = _plan(USAGE_LOW_UNUSED, days=14, history={"sgr-low": h})
     assert "sgr-low" not in {r["rule_id"] for r in plan["recommendations"]}
     (why,) = [d["reason"] for d in plan["dropped"] if d["rule_id"] == "sgr-low"]
-    assert "every 7 days" in why and "at least 14 days" in why and "this window has 6" in why
-    plan14 = _plan(usage, days=14, history={"sgr-low": h})
-    (rec,) = [r for r in plan14["recommendations"] if r["rule_id"] == "sgr-low"]
-    assert (
-        rec["evidence"]["history"]["class"] == "periodic"
-        and rec["evidence"]["history"]["period"] == 7
+    assert "at least 15 days" in why and "this window has 14" in why
+
+
+def test_a_weekly_job_that_drifts_waits_for_twice_its_longest_gap() -> None:
+    # Runs 6, 8 and 7 days apart: period 7 (the median), but one gap was 8 days, so the next run
+    # may come 8 days after the last: the wait is 2 x 8 + 1 = 17 days.
+    days = sorted(_days(38))
+    h = classify("sgr-low", "sg-app", DAY, days, {days[i]: 9 for i in (0, 6, 14, 21)})
+    assert (h.cls, h.period, h.longest_gap, h.silent_days) == (HistoryClass.PERIODIC, 7, 8, 16)
+    plan16 = _plan(USAGE_LOW_UNUSED, days=16, history={"sgr-low": h})
+    (why,) = [d["reason"] for d in plan16["dropped"] if d["rule_id"] == "sgr-low"]
+    assert "at least 17 days" in why and "2 × its longest gap of 8 days" in why
+    days = sorted(_days(39))
+    h = classify("sgr-low", "sg-app", DAY, days, {days[i]: 9 for i in (0, 6, 14, 21)})
+    plan17 = _plan(USAGE_LOW_UNUSED, days=17, history={"sgr-low": h})
+    assert "sgr-low" in {r["rule_id"] for r in plan17["recommendations"]}
+
+
+@pytest.mark.parametrize(("window", "removed"), [(62, False), (63, True)])
+def test_monthly_job_waits_for_more_than_two_months(window: int, removed: bool) -> None:
+    # Runs on the 1st of August, September, October and November: gaps 31, 30, 31, period 31,
+    # longest gap 31, so the wait is 63 days. The history looks back 160 days (a monthly job
+    # needs more than the default 90 to show three runs and a two-month silence).
+    last = date(2026, 11, 1) + timedelta(days=window)
+    days = [last - timedelta(days=i) for i in range(160)]
+    runs = {date(2026, m, 1): 30 for m in (8, 9, 10, 11)}
+    h = classify("sgr-low", "sg-app", last, days, runs, lookback_days=160)
+    assert (h.cls, h.period, h.longest_gap, h.silent_days) == (
+        HistoryClass.PERIODIC,
+        31,
+        31,
+        window,
     )
+    plan = _plan(USAGE_LOW_UNUSED, days=window, history={"sgr-low": h})
+    recs = {r["rule_id"] for r in plan["recommendations"]}
+    assert ("sgr-low" in recs) is removed
+    if not removed:
+        (why,) = [d["reason"] for d in plan["dropped"] if d["rule_id"] == "sgr-low"]
+        assert "at least 63 days" in why and "more than 2 periods of 31 days" in why
 
 
 def test_used_twenty_days_then_silent_ten_is_stopped() -> None:
@@ -237,7 +365,7 @@ def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: P
     recs = {r["rule_id"]: r for r in plan["recommendations"]}
     assert "sgr-weekly" not in recs
     (why,) = [d["reason"] for d in plan["dropped"] if d["rule_id"] == "sgr-weekly"]
-    assert "every 7 days" in why and "at least 14 days" in why
+    assert "every 7 days" in why and "at least 15 days" in why
     assert (
         recs["sgr-stopped"]["kind"] == "remove_unused"
         and recs["sgr-stopped"]["evidence"]["history"]["class"] == "stopped"
@@ -264,6 +392,18 @@ def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: P
     assert all(
         r["rule_id"] != "sgr-weekly" or r["action"] != "remove" for r in plan14["recommendations"]
     )
+    # --history-days is the plan's lookback: over the last 10 days the weekly job shows one run
+    # (day 23), silent for 6 days since: stopped, not periodic, so nothing holds its removal. The
+    # knob matters; the default 90 days saw the weekly pattern above.
+    out10 = tmp_path / "plan10.json"
+    argv = ["recommend", "--data-dir", root, "--start", days[24].isoformat(), "--end"]
+    argv += [DAY.isoformat(), "--out", str(out10), "-q"]
+    assert main([*argv, "--history-days", "10"]) == 0
+    plan10 = json.loads(out10.read_text())
+    (weekly,) = [r for r in plan10["recommendations"] if r["rule_id"] == "sgr-weekly"]
+    assert weekly["kind"] == "remove_unused" and weekly["evidence"]["history"]["class"] == "stopped"
+    assert plan10["settings"]["history_days"] == 10
+    assert main([*argv, "--history-days", "0"]) == 2
 
 
 def test_coverage_is_judged_against_rules_as_narrowed() -> None:

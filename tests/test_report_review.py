@@ -8,6 +8,7 @@ and the demo day) go to ``reports/ci-artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -176,6 +177,35 @@ def test_hostile_security_group_strings_render_as_text(page: Page) -> None:
     text = section.inner_text()
     assert sample.EVIL in text and sample.EVIL_ATTR in text and "Team=" + sample.EVIL_ATTR in text
     assert "[U+202E]txt.exe" in text and sample.RLO not in page.js("document.body.innerText")
+
+
+def test_a_rules_history_sparkline_renders_with_its_text_alternative(page: Page) -> None:
+    # sgr-web22 (sample: weekly on 11-07/14/21/28 of 28 analysed days): open its group, find the
+    # sparkline by its accessible role and name as Chromium computes them, and check it is drawn.
+    page.page.locator("#sg-sg-web summary").click()
+    name = "sgr-web22: used on 4 of 28 analysed days, first 2026-11-07, last 2026-11-28"
+    img = page.page.locator("#sg-sg-web").get_by_role("img", name=re.compile(re.escape(name)))
+    assert img.count() == 1
+    box = img.bounding_box()
+    assert box is not None and box["width"] == 112 and box["height"] == 20
+    bars = page.js(
+        """() => Array.from(document.querySelectorAll(
+            '#sg-sg-web svg.hist[data-rule="sgr-web22"] rect.on'
+        )).map(r => [r.getBBox().height > 0, r.querySelector('title').textContent])"""
+    )
+    assert [t for drawn, t in bars if drawn] == [
+        "2026-11-07: 5 flows",
+        "2026-11-14: 6 flows",
+        "2026-11-21: 7 flows",
+        "2026-11-28: 3 flows",
+    ]
+    row = page.page.locator('#sg-sg-web tr:has(svg.hist[data-rule="sgr-web22"])')
+    assert "periodic" in row.inner_text() and "4/28 days" in row.inner_text()
+    # the search box finds rules by their class (the text beside the sparkline)
+    page.page.fill("#search", "never_used")
+    assert [r.split()[0] for r in page.visible_rows("rules-table")] == ["sgr-webout"]
+    page.page.fill("#search", "")
+    assert page.js("document.documentElement.scrollWidth") <= page.js("window.innerWidth")
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,19 @@ tables in the results contract (:data:`flowlens.model.results.RESULT_SCHEMAS`).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flowlens import sqlfiles
 from flowlens.analyze.history import History, histories
-from flowlens.analyze.shadow import RuleSet, Shadow, find_shadows
+from flowlens.analyze.shadow import RuleSet, Shadow, across_states, find_shadows
 from flowlens.engines import Engine
+from flowlens.inventory.timeline import SnapshotRef, Timeline
+from flowlens.model.inventory import TS
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.recommend.rules import PeerContext
@@ -77,6 +81,8 @@ def shadow_detail(s: Shadow) -> str:
         f"everything {s.direction} rule {s.rule_id} of {s.group_id} allows is also allowed, "
         f"{where}, by {', '.join(s.shadowed_by)}"
     )
+    if s.states > 1:
+        text += f" (in each of the {s.states} inventory snapshots in force during the day)"
     if s.dynamic:
         text += (
             " (an SG reference takes part: true for the snapshot's members, "
@@ -100,9 +106,76 @@ def shadows_table(shadows: list[Shadow]) -> pa.Table:
     )
 
 
-def rule_shadows(eng: Engine) -> pa.Table:
-    """``rule_shadows`` for the snapshot registered on ``eng``."""
-    return shadows_table(find_shadows(rule_set(eng)))
+#: The inventory tables :func:`rule_set` reads: two snapshots with the same certain rows of these
+#: are one state for the shadow test.
+SHADOW_INPUTS = (
+    "sg_rules",
+    "security_groups",
+    "eni_groups",
+    "eni_ips",
+    "prefix_lists",
+    "prefix_list_entries",
+)
+
+
+def _state_key(timeline: Timeline, moment: datetime) -> tuple[bytes, ...]:
+    """Which rows of the shadow inputs are certain at ``moment``: equal keys, equal states."""
+    m = pa.scalar(moment.astimezone(UTC), TS)
+    key = []
+    for name in SHADOW_INPUTS:
+        t = timeline.tables.get(name)
+        if t is None:
+            key.append(b"")
+            continue
+        seen = pc.and_(pc.less_equal(t["seen_from"], m), pc.greater_equal(t["seen_to"], m))
+        key.append(pc.indices_nonzero(seen).to_numpy().tobytes())
+    return tuple(key)
+
+
+def in_force(snapshots: Sequence[SnapshotRef], start: datetime, end: datetime) -> list[SnapshotRef]:
+    """The snapshots whose state may have held during ``[start, end)``, oldest first: the latest
+    taken at or before ``start`` (the state at the start), every one inside, and the first taken at
+    or after ``end`` (the state the last change inside led to, which may have begun before the
+    end). Without one before the start, the first snapshot stands for the time before it too, as
+    the timeline takes it.
+
+    >>> from datetime import UTC
+    >>> t = [SnapshotRef(datetime(2026, 11, d, h, tzinfo=UTC), f"{d}/{h}") for d, h in
+    ...      ((27, 6), (28, 0), (28, 12), (29, 6), (30, 6))]
+    >>> day = datetime(2026, 11, 28, tzinfo=UTC), datetime(2026, 11, 29, tzinfo=UTC)
+    >>> [s.stamp for s in in_force(t, *day)]
+    ['28/0', '28/12', '29/6']
+    >>> [s.stamp for s in in_force(t[3:], *day)]
+    ['29/6']
+    """
+    snaps = sorted(snapshots)
+    before = [s for s in snaps if s.taken_at <= start]
+    inside = [s for s in snaps if start < s.taken_at < end]
+    after = [s for s in snaps if s.taken_at >= end]
+    return [*before[-1:], *inside, *after[:1]]
+
+
+def window_shadows(eng: Engine, timeline: Timeline, start: datetime, end: datetime) -> pa.Table:
+    """``rule_shadows`` of the window ``[start, end)`` from each inventory snapshot that may have
+    been in force during it (:func:`in_force`).
+
+    Each snapshot is one state: the rows it certainly shows (registered on ``eng``, which the
+    caller replaces with the window's tables afterwards). The window's tables themselves may hold
+    several versions of a rule, and two versions of one rule would shadow each other. A rule is
+    reported when it is shadowed in every state that holds it (:func:`across_states`);
+    snapshots with the same rows are judged once.
+    """
+    judged: dict[tuple[bytes, ...], tuple[frozenset[str], list[Shadow]]] = {}
+    states = []
+    for snap in in_force(timeline.snapshots, start, end):
+        key = _state_key(timeline, snap.taken_at)
+        if key not in judged:
+            for name in timeline.tables:
+                eng.register_arrow(name, timeline.at(name, snap.taken_at, certain=True))
+            rs = rule_set(eng)
+            judged[key] = (frozenset(r.rule_id for r in rs.rules), find_shadows(rs))
+        states.append(judged[key])
+    return shadows_table(across_states(states))
 
 
 def history_table(hs: list[History]) -> pa.Table:

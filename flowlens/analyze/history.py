@@ -28,7 +28,7 @@ from statistics import median
 DEFAULT_HISTORY_DAYS = 90
 #: Silent for more than this many usual gaps (or periods): ``stopped``.
 STOP_FACTOR = 3
-#: A periodic rule's removal needs a window of at least this many periods.
+#: A periodic rule's removal needs a window of more than this many periods (:func:`periodic_wait`).
 PERIODIC_WINDOW_FACTOR = 2
 
 
@@ -174,16 +174,42 @@ def classify(
     )
 
 
+def periodic_wait(h: History) -> int:
+    """Analysed days a window needs before a periodic rule's silence in it justifies a removal.
+
+    More than :data:`PERIODIC_WINDOW_FACTOR` periods: ``2 × P + 1`` days, with ``P`` the longest
+    gap between its uses (its period, for a job that keeps time). Two runs must be missed with a
+    day to spare: a period counted in calendar days only says the runs were within a day of it
+    (a job at 23:55 that starts five minutes late lands on the next day), so 14 silent days after
+    a weekly job may hold one missed run and one that is merely late.
+
+    >>> d = date(2026, 11, 28)
+    >>> days = [d - timedelta(days=i) for i in range(28)]
+    >>> periodic_wait(classify("sgr-1", "sg-1", d, days, {x: 1 for x in days[5::7]}))
+    15
+    """
+    assert h.period is not None
+    return PERIODIC_WINDOW_FACTOR * max(h.period, h.longest_gap or 0) + 1
+
+
 def periodic_block(h: History | None, window_days: float) -> str | None:
-    """Why a removal must wait for a longer window, or None: a periodic rule needs two periods."""
+    """Why a removal must wait for a longer window, or None: a periodic rule needs more than two
+    periods (:func:`periodic_wait`)."""
     if h is None or h.cls is not HistoryClass.PERIODIC or h.period is None:
         return None
-    need = PERIODIC_WINDOW_FACTOR * h.period
+    need = periodic_wait(h)
     if window_days >= need:
         return None
+    gap = h.longest_gap or h.period
+    basis = (
+        f"{PERIODIC_WINDOW_FACTOR} periods of {h.period} days"
+        if gap == h.period
+        else f"{PERIODIC_WINDOW_FACTOR} × its longest gap of {gap} days"
+    )
     return (
-        f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window of "
-        f"at least {need} days ({PERIODIC_WINDOW_FACTOR} periods), this window has {window_days:g}"
+        f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window "
+        f"of at least {need} days (more than {basis}: two runs missed for certain), "
+        f"this window has {window_days:g}"
     )
 
 

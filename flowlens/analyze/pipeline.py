@@ -272,7 +272,7 @@ def _register_inputs(
     eng.reset()
     for source in analysis_sources(dd):
         eng.register_parquet(source)
-    shadows = _snapshot_shadows(eng, timeline)
+    shadows = evidence.window_shadows(eng, timeline, w_start, w_end)  # before the day's tables
     day = epochs.day_tables(timeline.tables, w_start, w_end)
     for name, table in day.items():
         eng.register_arrow(name, table)
@@ -293,20 +293,6 @@ def _register_inputs(
     eng.register_arrow("port_offsets", addresses.port_offsets_table())
     eng.register_arrow("protocol_names", addresses.protocol_names_table())
     eng.register_arrow("rule_shadows", shadows)
-
-
-def _snapshot_shadows(eng: Engine, timeline: Timeline) -> pa.Table:
-    """``rule_shadows`` of the newest snapshot: a configuration question, asked of one state.
-
-    The day's tables may hold several versions of a rule (changed inside or around the day), and
-    two versions of one rule would shadow each other; the rows the newest snapshot certainly shows
-    are one state, the one the recommendations refer to. The day's tables replace these after.
-    """
-    if timeline.latest is None:
-        return evidence.shadows_table([])
-    for name in timeline.tables:
-        eng.register_arrow(name, timeline.at(name, timeline.latest.taken_at, certain=True))
-    return evidence.rule_shadows(eng)
 
 
 #: What a configuration-only run writes: the findings query of rule_shadows with the finding id

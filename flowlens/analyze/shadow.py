@@ -43,6 +43,8 @@ class Shadow:
     shadowed_by: tuple[str, ...]
     enis: int
     dynamic: bool
+    #: in how many inventory states (snapshots in force during the window) it was judged shadowed
+    states: int = 1
 
 
 def _address_ranges(
@@ -256,4 +258,49 @@ def find_shadows(rs: RuleSet) -> list[Shadow]:
         s = shadow_of(r, rs, boxes)
         if s is not None:
             out.append(s)
+    return out
+
+
+def across_states(states: Sequence[tuple[Iterable[str], Sequence[Shadow]]]) -> list[Shadow]:
+    """The rules shadowed in every state that holds them: ``states`` is, per inventory state
+    (oldest first), the rule ids it holds and its :func:`find_shadows`.
+
+    A shadow is a claim about the configuration; over a window in which the configuration changed,
+    it holds for the window only when it holds in each state the rule existed in. A rule shadowed
+    in one state and not in another is not reported: a removal would have cut traffic while the
+    other state was in force. The result names the covers of every state (each state's set is
+    minimal; their union need not be), the most ENIs any state applied the rule to, and the rule's
+    group and direction as the newest state has them.
+
+    >>> a = Shadow("sgr-1", "sg-1", "ingress", ("sgr-2",), 1, False)
+    >>> b = Shadow("sgr-1", "sg-1", "ingress", ("sgr-3",), 2, False)
+    >>> [(s.rule_id, s.shadowed_by, s.enis, s.states) for s in across_states(
+    ...     [({"sgr-1", "sgr-2"}, [a]), ({"sgr-1", "sgr-3"}, [b])])]
+    [('sgr-1', ('sgr-2', 'sgr-3'), 2, 2)]
+    >>> across_states([({"sgr-1", "sgr-2"}, [a]), ({"sgr-1"}, [])])
+    []
+    """
+    held: dict[str, int] = {}
+    found: dict[str, list[Shadow]] = {}
+    for rule_ids, shadows in states:
+        for rid in set(rule_ids):
+            held[rid] = held.get(rid, 0) + 1
+        for sh in shadows:
+            found.setdefault(sh.rule_id, []).append(sh)
+    out = []
+    for rid, seen in sorted(found.items(), key=lambda kv: (kv[1][-1].group_id, kv[0])):
+        if len(seen) < held.get(rid, 0):
+            continue
+        last = seen[-1]
+        out.append(
+            Shadow(
+                rid,
+                last.group_id,
+                last.direction,
+                tuple(sorted({c for sh in seen for c in sh.shadowed_by})),
+                max(sh.enis for sh in seen),
+                any(sh.dynamic for sh in seen),
+                len(seen),
+            )
+        )
     return out

@@ -95,6 +95,14 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         help="never touch this rule (repeatable)",
     )
     p.add_argument(
+        "--history-days",
+        type=int,
+        default=Settings.history_days,
+        metavar="N",
+        help="days of analysed rule_usage behind each rule's history; a periodic rule's removal "
+        f"waits for more than two periods (default {Settings.history_days})",
+    )
+    p.add_argument(
         "--min-window-days",
         type=float,
         default=Settings.min_window_days,
@@ -120,6 +128,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--min-coverage {args.min_coverage}: must be between 0 and 1")
     if args.max_prefix is not None and not 0 <= args.max_prefix <= 32:
         raise UsageError(f"--max-prefix {args.max_prefix}: must be 0-32")
+    if args.history_days < 1:
+        raise UsageError(f"--history-days {args.history_days}: must be at least 1")
     if args.max_rules is not None and args.max_rules < 1:
         raise UsageError(f"--max-rules {args.max_rules}: must be at least 1")
     return Settings(
@@ -128,6 +138,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         min_coverage=args.min_coverage,
         max_prefix=args.max_prefix,
         max_rules_per_sg=args.max_rules,
+        history_days=args.history_days,
         quota_per_family=args.quota,
         exclude_groups=frozenset(args.exclude_group),
         exclude_rules=frozenset(args.exclude_rule),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flowlens.analyze.history import DEFAULT_HISTORY_DAYS
 from flowlens.model.net import SgRule
 from flowlens.model.status import UNCERTAIN_ORDER, RuleStatus
 from flowlens.recommend.history import History, static_history
@@ -129,6 +130,9 @@ class Settings:
     min_coverage: float = 0.0
     max_prefix: int | None = None
     max_rules_per_sg: int | None = None
+    #: --history-days: the lookback of the rule histories behind the periodic wait (a monthly
+    #: job needs more than the default to show three runs and the silence its removal needs).
+    history_days: int = DEFAULT_HISTORY_DAYS
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -148,6 +152,11 @@ class Settings:
             **(
                 {"max_rules_per_sg": self.max_rules_per_sg}
                 if self.max_rules_per_sg is not None
+                else {}
+            ),
+            **(
+                {"history_days": self.history_days}
+                if self.history_days != DEFAULT_HISTORY_DAYS
                 else {}
             ),
         }

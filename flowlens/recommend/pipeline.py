@@ -275,7 +275,7 @@ def recommend(
             obs = SqlObservations.from_catalog(
                 con, inv, min(analysed), max(analysed), max_peers=settings.max_cover_peers
             )
-            history = load_history(con, max(analysed))
+            history = load_history(con, max(analysed), settings.history_days)
             phase("planning and replaying the accepted flows", 4)
             dismissed = active_reasons(dismissals.load(dd), today or datetime.now(UTC).date())
             plan = build_plan(

@@ -93,6 +93,10 @@ class ReportData:
     table_verification: Verification | None = (
         None  # the replay totals the recommendations table records
     )
+    #: rule_history.sql: per rule its rule_history as of the window's last analysed day
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: rule_history_days.sql: per rule × day of that history's lookback, the day's flows
+    history_days: pd.DataFrame = field(default_factory=pd.DataFrame)
     staged: Staged = field(default_factory=Staged)  # verified plans, dismissals
 
     def delta(self) -> Delta:
@@ -353,5 +357,7 @@ def load(
         if analysed_days is not None
         else None,
         table_verification=_table_verification(con, params) if parsed is None else None,
+        history=_df(con, "rule_history", params),
+        history_days=_df(con, "rule_history_days", params),
         staged=load_staged(con, window.last, rules, today or datetime.now(UTC).date()),
     )

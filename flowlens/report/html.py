@@ -238,6 +238,10 @@ def section_rules(data: ReportData, names: Mapping[str, str]) -> str:
     if data.rules.empty:
         return no_data("No rule usage for this window: run 'flowlens analyze' for these days.")
     ev = set(data.evidence["rule_id"].astype(str)) if not data.evidence.empty else set()
+    from flowlens.report import rule_history  # it builds on this module's Raw, badge and esc
+
+    hist = rule_history.histories(data)
+    none = Raw('<span class="muted">–</span>')
     rows = [
         (
             rule_cell(r.rule_id, str(r.rule_id) in ev),
@@ -250,6 +254,7 @@ def section_rules(data: ReportData, names: Mapping[str, str]) -> str:
             r.connections,
             r.sole_flows,
             r.peers,
+            rule_history.usage_cell(hist, r.rule_id, data.window, none),
             r.status_reason,
         )
         for r in tuples(data.rules)
@@ -266,6 +271,7 @@ def section_rules(data: ReportData, names: Mapping[str, str]) -> str:
             "connections",
             "sole flows",
             "peers",
+            "history",
             "why",
         ],
         rows,

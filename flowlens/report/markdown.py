@@ -10,6 +10,7 @@ from flowlens.recommend.render_md import rule_text
 from flowlens.report import staged
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
+from flowlens.report.rule_history import histories
 from flowlens.report.sentences import replay_sentence, subset_sentence
 from flowlens.report.staged_data import Blocking
 from flowlens.textsafe import show_controls
@@ -64,6 +65,7 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
         ]
     lines += _exposure(data) + _findings(data) + _recommendations(data)
     lines += _delta(data) + _staged(data) + _dismissed(data)
+    lines += _rules(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
 
@@ -216,5 +218,37 @@ def _dismissed(data: ReportData) -> list[str]:
         "## Dismissed by a reviewer",
         "",
         *_table(["rule", "group", "allows", "state", "decision"], rows),
+        "",
+    ]
+
+
+def _rules(data: ReportData) -> list[str]:
+    """Every rule of the window with its status and its history: class, days used, last use."""
+    if data.rules.empty:
+        return []
+    hist = histories(data)
+    rows = []
+    for r in tuples(data.rules):
+        h = hist.get(str(r.rule_id))
+        rows.append(
+            (
+                r.rule_id,
+                r.group_id,
+                r.direction,
+                r.status,
+                r.flows,
+                h.cls if h else "–",
+                f"{h.days_used} of {h.analysed_days}" if h else "–",
+                str(h.last_used) if h and h.last_used else "–",
+            )
+        )
+    headers = ["rule", "group", "dir", "status", "flows", "history", "days used", "last used"]
+    return [
+        "## Rules",
+        "",
+        "History: over the analysed days of the lookback up to the window's last day "
+        "(never\\_used, stopped, periodic, active; docs/analysis.md).",
+        "",
+        *_table(headers, rows),
         "",
     ]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from flowlens.model.net import Rule
 from flowlens.model.plan import Action, Recommendation, Verification
-from flowlens.report import words
+from flowlens.report import rule_history, words
 from flowlens.report.charts import port_label
 from flowlens.report.data import ReportData, rows
 from flowlens.report.html import (
@@ -361,7 +361,12 @@ def _sparkline(days: pd.DataFrame) -> str:
     )
 
 
-def _rule_rows(d: ReportData, group_rules: pd.DataFrame, ev: set[str]) -> list[tuple[Any, ...]]:
+def _rule_rows(
+    d: ReportData,
+    group_rules: pd.DataFrame,
+    ev: set[str],
+    hist: Mapping[str, rule_history.RuleHistory],
+) -> list[tuple[Any, ...]]:
     per_day = (
         {str(k): v for k, v in d.rule_days.groupby("rule_id")} if not d.rule_days.empty else {}
     )
@@ -376,9 +381,14 @@ def _rule_rows(d: ReportData, group_rules: pd.DataFrame, ev: set[str]) -> list[t
             r.flows,
             r.sole_flows,
             r.peers,
-            Raw(
-                _sparkline(per_day.get(str(r.rule_id), pd.DataFrame()))
-                + f' <span class="muted">{used.get(str(r.rule_id), 0)}/{days} days</span>'
+            rule_history.usage_cell(
+                hist,
+                r.rule_id,
+                d.window,
+                Raw(
+                    _sparkline(per_day.get(str(r.rule_id), pd.DataFrame()))
+                    + f' <span class="muted">{used.get(str(r.rule_id), 0)}/{days} days</span>'
+                ),
             ),
             r.status_reason,
         )
@@ -392,6 +402,7 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
     if d.groups.empty:
         return no_data("No security groups in the inventory snapshot: run 'flowlens inventory'.")
     ev = evidence_rules(d)
+    hist = rule_history.histories(d)
     recs_by: dict[str, list[Recommendation]] = {}
     for r in d.recommendations:
         recs_by.setdefault(r.group_id, []).append(r)
@@ -453,10 +464,10 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
                     "flows",
                     "sole flows",
                     "peers",
-                    "flows per day",
+                    "history",
                     "why",
                 ],
-                _rule_rows(d, grules, ev),
+                _rule_rows(d, grules, ev, hist),
                 numeric=(5, 6, 7),
             )
             if not grules.empty
