@@ -76,3 +76,19 @@ def test_a_reference_through_a_deleted_peering_stays_provably_unused(tmp_path: P
     w = _world(tmp_path / "data", b_inventoried=False)
     w.tables["sg_rules"][0]["peering_status"] = "deleted"
     assert _usage(tmp_path / "data", w)["sgr-db-from-b"]["status"] == "unused"
+
+
+def test_the_organisation_page_lists_accounts_worst_first(tmp_path: Path) -> None:
+    from flowlens.datadir import DataDir
+    from flowlens.report.accounts import write_accounts
+
+    w = _world(tmp_path / "data", b_inventoried=True)
+    w.tables["security_groups"][0]["account_id"] = A
+    _usage(tmp_path / "data", w)
+    plan = {"recommendations": [{"account_id": A}, {"account_id": A}]}
+    rows = write_accounts(DataDir(tmp_path / "data"), [DAY], tmp_path, plan, {A: "a/plan.json"})
+    got = [(r.account_id, r.security_groups, r.rules, r.used, r.unused) for r in rows]
+    assert got == [(A, 1, 2, 1, 1), (B, 1, 0, 0, 0)]
+    assert (rows[0].recommendations, rows[0].plan, rows[1].plan) == (2, "a/plan.json", "")
+    page = (tmp_path / "accounts.md").read_text()
+    assert page.index(A) < page.index(B) and "# Organisation: 2 accounts, 2026-11-28" in page
