@@ -5,9 +5,8 @@ account of the role's ARN, so two accounts are two separate worlds here. moto do
 role's trust policy (its AssumeRole docs: "the role does not need to exist"), but with
 authorization switched on (``/moto-api/reset-auth``) it evaluates the caller's identity policies:
 the auditor user may assume the role of accounts A and B only, so account C's AssumeRole is a
-real AccessDenied; and the roles in A and B hold exactly the policy
-:func:`flowlens.inventory.permissions.iam_policy` declares, so a describe call flowlens makes
-but does not declare fails the test.
+real AccessDenied; and the roles in A and B hold exactly the policy of the role template
+(deploy/flowlens-readonly.cfn.yaml), so a describe call the template does not grant fails.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ import pytest
 from flowlens.cli import main
 from flowlens.datadir import DataDir
 from flowlens.errors import ExitCode
-from flowlens.inventory.permissions import iam_policy
 
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 REGION = "us-east-1"
 A, B, C = "111122223333", "444455556666", "777788889999"
 ROLE = "flowlens-readonly"
@@ -76,9 +75,17 @@ def _role(url: str, account: str) -> None:
     }
     iam = _as(url, account, "iam")
     iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(
-        RoleName=ROLE, PolicyName="flowlens", PolicyDocument=json.dumps(iam_policy())
-    )
+    iam.put_role_policy(RoleName=ROLE, PolicyName="flowlens", PolicyDocument=json.dumps(_policy()))
+
+
+def _policy() -> dict[str, Any]:
+    """The member role's policy as deploy/flowlens-readonly.cfn.yaml grants it (a test holds it
+    equal to what flowlens.inventory.permissions declares)."""
+    import yaml
+
+    doc = yaml.safe_load((DEPLOY / "flowlens-readonly.cfn.yaml").read_text(encoding="utf-8"))
+    [policy] = doc["Resources"]["FlowlensReadOnlyRole"]["Properties"]["Policies"]
+    return dict(policy["PolicyDocument"])
 
 
 def _auditor(url: str) -> dict[str, str]:
@@ -217,6 +224,8 @@ def test_a_failed_account_does_not_end_its_rows_in_the_timeline(
     _auth(org["url"], "0")
     code, summary, err = _inventory(org["url"], dd, A, B)
     assert code == ExitCode.FAILURE and f"account {B}" in err
+    assert summary["scopes"] == [[A, REGION]]
+    assert summary["scopes"] == [[A, REGION]]
     tl = load_timeline(dd, datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
     enis = {r["eni_id"]: r for r in tl.tables["enis"].to_pylist()}
     assert enis[org[B]["eni"]]["valid_to"] == FAR_FUTURE  # not read last time: not gone
