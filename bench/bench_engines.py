@@ -73,14 +73,15 @@ def main(argv: list[str] | None = None) -> int:
             duck, args.cores, args.memory.upper() + ("B" if args.memory[-1].isalpha() else "")
         )
         print(
-            f"duckdb    {d:8.1f}s  {n / d:12,.0f} records/s  {n / d / args.cores:12,.0f} records/s/core",
+            f"duckdb    {d:8.1f}s  {n / d:12,.0f} records/s  "
+            f"{n / d / args.cores:12,.0f} records/s/core",
             flush=True,
         )
     if "spark" in args.engines:
         started, s = _timed_spark(spark, args.cores, args.memory)
         print(
-            f"spark     {s:8.1f}s  {n / s:12,.0f} records/s  {n / s / args.cores:12,.0f} records/s/core"
-            f"  (+{started:.1f}s session start)"
+            f"spark     {s:8.1f}s  {n / s:12,.0f} records/s  {n / s / args.cores:12,.0f} "
+            f"records/s/core  (+{started:.1f}s session start)"
         )
     shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -49,7 +49,8 @@ def test_allowed_flow_with_two_matching_rules_and_an_sg_reference(sample_day) ->
 
 
 def test_reply_denied_by_the_app_nacl(sample_day) -> None:
-    """The corpus's ping case: the bastion's echo request is allowed, the reply leaving app-1 is not."""
+    """The corpus's ping case: the bastion's echo request is allowed, the
+    reply leaving app-1 is not."""
     ex = explain(sample_day.data, FlowQuery(BASTION, APP_1, None, ICMP), [DAY])
     dst = next(s for s in ex.sides if s.role == "destination")
     assert dst.sg_allowed
@@ -61,7 +62,8 @@ def test_reply_denied_by_the_app_nacl(sample_day) -> None:
 
 
 def test_flow_the_plan_would_cut(sample_day) -> None:
-    """SSH from an unobserved internet address: allowed by 0.0.0.0/0 now, the plan narrows it to two /32s."""
+    """SSH from an unobserved internet address: allowed by 0.0.0.0/0 now, the
+    plan narrows it to two /32s."""
     ex = explain(sample_day.data, FlowQuery("192.0.2.99", BASTION, 22, TCP), [DAY])
     assert [s.role for s in ex.sides] == ["destination"]  # the source is outside the inventory
     assert any("192.0.2.99" in n for n in ex.notes)

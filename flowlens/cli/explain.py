@@ -1,4 +1,5 @@
-"""``flowlens explain``: which rules allow one flow on each side, the NACL verdicts, the plan's effect."""
+"""``flowlens explain``: which rules allow one flow on each side, the NACL
+verdicts, the plan's effect."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ def register(sub: Any) -> None:
         sub,
         "explain",
         help="why one flow is allowed: every matching rule, NACL verdicts, the plan's effect",
-        description="For one flow (initiator --src, responder --dst on --port/--protocol) print, for each "
-        "ENI of the inventory that holds --src (its egress rules) or --dst (its ingress rules) at the "
-        "flow's time, every SG rule that allows it and why (CIDR, SG-reference member at that time, "
-        "prefix-list entry), the subnet NACL's verdicts on the request and on the reply in rule-number "
-        "order, whether the plan (--plan, else the window's newest recommendations) would still allow "
-        "it, and the recorded traffic of that 5-tuple in the window. --time defaults to the flow's last "
-        "recorded time, else the newest snapshot's.",
-        example="flowlens explain --date 2026-11-28 --src 10.0.1.25 --dst 10.0.11.40 --port 8080 --protocol tcp",
+        description="For one flow (initiator --src, responder --dst on --port/--protocol) print, "
+        "for each ENI of the inventory that holds --src (its egress rules) or --dst (its ingress "
+        "rules) at the flow's time, every SG rule that allows it and why (CIDR, SG-reference "
+        "member at that time, prefix-list entry), the subnet NACL's verdicts on the request and "
+        "on the reply in rule-number order, whether the plan (--plan, else the window's newest "
+        "recommendations) would still allow it, and the recorded traffic of that 5-tuple in the "
+        "window. --time defaults to the flow's last recorded time, else the newest snapshot's.",
+        example="flowlens explain --date 2026-11-28 --src 10.0.1.25 --dst 10.0.11.40 "
+        "--port 8080 --protocol tcp",
     )
     _common.add_window_options(p)
     p.add_argument("--src", required=True, metavar="ADDR", help="the initiator's address")
@@ -124,7 +126,8 @@ def _nacl(v: NaclVerdict) -> list[str]:
         mark = "→" if s.matched else " "
         note = f"  ({s.note})" if s.note else ""
         out.append(
-            f"      {mark} {s.rule_number:>5} {s.action:<5} {protocol_name(s.protocol)} {s.cidr}{ports}{note}"
+            f"      {mark} {s.rule_number:>5} {s.action:<5} "
+            f"{protocol_name(s.protocol)} {s.cidr}{ports}{note}"
         )
     return out
 
@@ -138,12 +141,14 @@ def _side(s: Side) -> list[str]:
         r = m.rule
         ports = f" {r.from_port}-{r.to_port}" if r.port_range() else ""
         out.append(
-            f"    {m.rule_id} ({m.group_id}) {protocol_name(r.ip_protocol)}{ports} {r.peer_type} {r.peer}: {m.why}"
+            f"    {m.rule_id} ({m.group_id}) {protocol_name(r.ip_protocol)}{ports} "
+            f"{r.peer_type} {r.peer}: {m.why}"
         )
     out.extend(line for v in s.nacl for line in _nacl(v))
     if s.plan is not None:
         out.append(
-            f"    after the plan: {'still allowed' if s.plan.allowed_after else 'CUT'} — {s.plan.reason}"
+            "    after the plan: "
+            f"{'still allowed' if s.plan.allowed_after else 'CUT'} — {s.plan.reason}"
             + (f" ({', '.join(s.plan.kept_by)})" if s.plan.kept_by else "")
         )
     return out
@@ -154,7 +159,8 @@ def render(ex: Explanation) -> str:
     q = ex.query
     port = f":{q.port}" if q.port is not None else ""
     lines = [
-        f"{q.src} → {q.dst}{port} {protocol_name(q.protocol)} at {ex.at:%Y-%m-%d %H:%M:%S} UTC: {_verdict(ex.allowed)}"
+        f"{q.src} → {q.dst}{port} {protocol_name(q.protocol)} at {ex.at:%Y-%m-%d %H:%M:%S} "
+        f"UTC: {_verdict(ex.allowed)}"
     ]
     if ex.plan_source:
         lines.append(f"after the plan ({ex.plan_source}): {_verdict(ex.allowed_after_plan)}")
@@ -167,8 +173,9 @@ def render(ex: Explanation) -> str:
         lines.append("recorded traffic of this 5-tuple in the window:")
         for t in ex.traffic:
             lines.append(
-                f"    {t.day} {t.eni_id}: {t.flows:,} flows, {t.reply_flows:,} replies, {t.rejected_flows:,} rejected; "
-                f"{'accepted' if t.accepted else 'rejected'}, status {t.status}; last {t.last_seen:%H:%M:%S}"
+                f"    {t.day} {t.eni_id}: {t.flows:,} flows, {t.reply_flows:,} replies, "
+                f"{t.rejected_flows:,} rejected; {'accepted' if t.accepted else 'rejected'}, "
+                f"status {t.status}; last {t.last_seen:%H:%M:%S}"
                 if t.last_seen
                 else f"    {t.day} {t.eni_id}: {t.flows:,} flows, status {t.status}"
             )

@@ -1,4 +1,5 @@
-"""``flowlens explain``: which rules allow one flow, on each side, and would the plan still allow it.
+"""``flowlens explain``: which rules allow one flow, on each side, and would
+the plan still allow it.
 
 :func:`explain` reads the data dir (:mod:`flowlens.explain.load`, imported when called so that
 the pure :mod:`flowlens.explain.core` loads no engine).

@@ -134,7 +134,8 @@ class PlanVerdict:
 
 @dataclass(frozen=True)
 class Side:
-    """One ENI of the flow: its role, its groups then, the rules that allow it, the NACL verdicts."""
+    """One ENI of the flow: its role, its groups then, the rules that
+    allow it, the NACL verdicts."""
 
     eni_id: str
     role: str  # source | destination
@@ -401,7 +402,8 @@ def plan_verdict(
     m: Moment,
     changes: Mapping[str, tuple[Rule, ...]],
 ) -> PlanVerdict:
-    """The replay's question for one flow and side: does some group still allow it after the changes?
+    """The replay's question for one flow and side: does some group still
+    allow it after the changes?
 
     Like :meth:`flowlens.recommend.replay.World.after`: an unchanged matching rule keeps it, else
     a proposed rule replacing one of the side's changed rules must allow it.
@@ -439,7 +441,8 @@ def explain_at(
     traffic: Sequence[Traffic] = (),
     plan_source: str | None = None,
 ) -> Explanation:
-    """The explanation of ``q`` against the world ``m`` of time ``at`` (and a plan's ``changes``)."""
+    """The explanation of ``q`` against the world ``m`` of time ``at``
+    (and a plan's ``changes``)."""
     sides: list[Side] = []
     notes: list[str] = []
     by_group: dict[str, list[SgRule]] = {}

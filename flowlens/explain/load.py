@@ -1,4 +1,5 @@
-"""``explain``: read the timeline, the recorded traffic and a plan, then ask :mod:`flowlens.explain.core`.
+"""``explain``: read the timeline, the recorded traffic and a plan, then ask
+:mod:`flowlens.explain.core`.
 
 The I/O edge of explain: the inventory comes from the timeline of the window (the rows valid at
 the flow's time), the traffic from the ``conversations`` results, the plan from a plan JSON file
@@ -123,7 +124,8 @@ def recorded_traffic(dd: DataDir, q: FlowQuery, days: Sequence[date]) -> list[Tr
 def plan_changes(
     dd: DataDir, days: Sequence[date], plan_path: str | Path | None, directions: Mapping[str, str]
 ) -> tuple[dict[str, tuple[Rule, ...]] | None, str | None]:
-    """rule_id → proposed rules of the plan file, else of the newest ``recommendations`` table of the window."""
+    """rule_id → proposed rules of the plan file, else of the newest
+    ``recommendations`` table of the window."""
     if plan_path:
         path = Path(plan_path)
         try:
@@ -146,7 +148,8 @@ def plan_changes(
 
 
 def _default_time(traffic: Sequence[Traffic], tl: Timeline, window: Window) -> datetime:
-    """The flow's own last time when recorded, else the newest snapshot's (inside the window), else its end."""
+    """The flow's own last time when recorded, else the newest snapshot's (inside
+    the window), else its end."""
     seen = [t.last_seen for t in traffic if t.last_seen]
     if seen:
         return max(seen)

@@ -106,7 +106,8 @@ class ReportData:
 
     @property
     def gap_sentence(self) -> str:
-        """``"14 of 15 days have no analysis: …"``, or "" when every day was analysed (or it is unknown)."""
+        """``"14 of 15 days have no analysis: …"``, or "" when every day was
+        analysed (or it is unknown)."""
         return self.analysed.gap_sentence() if self.analysed is not None else ""
 
     def status_counts(self) -> dict[str, int]:
@@ -162,7 +163,8 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
 def _rejected_df(
     con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any], ok: bool
 ) -> pd.DataFrame:
-    """A rejected-traffic query, or an empty frame when the view lacks the flow columns (no results yet)."""
+    """A rejected-traffic query, or an empty frame when the view lacks the flow
+    columns (no results yet)."""
     return _df(con, name, params) if ok else pd.DataFrame(columns=EMPTY_REJECTED[name])
 
 

@@ -14,7 +14,8 @@ from flowlens.textsafe import show_controls
 
 
 def md(value: Any) -> str:
-    """A table-safe Markdown cell: markup escaped (renderers pass raw HTML), pipes and newlines defused."""
+    """A table-safe Markdown cell: markup escaped (renderers pass raw HTML),
+    pipes and newlines defused."""
     if value is None or value != value:  # None or NaN
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -36,13 +37,14 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
     lines = [
         f"# flowlens report · {w.label()}",
         "",
-        f"Window {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC. Full report: `report.html`; numbers: `report.json`.",
+        f"Window {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC. Full report: "
+        "`report.html`; numbers: `report.json`.",
         "",
-        f"- **Flow records analysed:** {head['flow_records']:,} ({head['accepted_records']:,} accepted, "
-        f"{head['rejected_records']:,} rejected)",
-        f"- **Rules:** {head['rules']:,} — {head['rules_used']:,} used, {head['rules_unused']:,} unused, "
-        f"{head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} unobservable, "
-        f"{head['rules_no_members']:,} without members",
+        f"- **Flow records analysed:** {head['flow_records']:,} ({head['accepted_records']:,} "
+        f"accepted, {head['rejected_records']:,} rejected)",
+        f"- **Rules:** {head['rules']:,} — {head['rules_used']:,} used, {head['rules_unused']:,} "
+        f"unused, {head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} "
+        f"unobservable, {head['rules_no_members']:,} without members",
         f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
         "- **Replay proof:** " + ("no plan given" if checked is None else head["replay_claim"]),
         *(
@@ -54,7 +56,8 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
     ]
     if data.gap_sentence:
         lines[3:3] = [
-            f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.",
+            f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest "
+            "on the analysed days only.",
             "",
         ]
     lines += _exposure(data) + _findings(data) + _recommendations(data) + _dismissed(data)
@@ -116,7 +119,8 @@ def _recommendations(data: ReportData) -> list[str]:
 
 
 def _dismissed(data: ReportData) -> list[str]:
-    """Rules a reviewer dismissed ('flowlens dismiss'), apart from the rest: the plan left them alone."""
+    """Rules a reviewer dismissed ('flowlens dismiss'), apart from the rest:
+    the plan left them alone."""
     kept = [k for k in data.plan.kept if k.label == "dismissed"] if data.plan is not None else []
     if not kept:
         return []

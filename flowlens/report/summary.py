@@ -117,7 +117,8 @@ def _exposure(data: ReportData) -> dict[str, Any]:
 
 
 def _recommendations(data: ReportData) -> list[dict[str, Any]]:
-    """Each recommendation as the plan writes it: current and proposed rules, may_widen, risk and its reason."""
+    """Each recommendation as the plan writes it: current and proposed rules,
+    may_widen, risk and its reason."""
     return [_plain(r.to_dict()) for r in data.recommendations]
 
 
