@@ -26,11 +26,11 @@ def register(sub: Any) -> None:
         "--commit' applies only a ready plan. Workflow: recommend once, verify nightly (or "
         "'flowlens run --verify-plans DIR'), apply when ready. Exit 1 when the plan is blocked.",
         example="flowlens verify plans/plan.json --date 2026-11-29\n"
-        "flowlens verify plans/plan.json --start 2026-11-29 --end 2026-12-12 --min-window-days "
-        "14\n"
-        "# cron, every night at 03:00 UTC after the nightly run:\n"
-        "# 0 3 * * * flowlens run --date $(date -u -d yesterday +\\%F) "
-        "--verify-plans /srv/flowlens/plans",
+        "flowlens verify plans/plan.json --start 2026-11-29 --end 2026-12-12 --min-window-days 14\n"
+        "# cron, 03:00 UTC, once the nightly run has analysed yesterday:\n"
+        "# 0 3 * * * flowlens verify /srv/plans/plan.json --date $(date -u -d yesterday +\\%F)\n"
+        "# or in the nightly run itself, for every plan of a directory:\n"
+        "# flowlens run s3://my-flow-logs --date D --inventory aws --verify-plans /srv/plans",
     )
     p.add_argument(
         "plan", metavar="PLAN.json", help="a plan from 'flowlens recommend --format json'"

@@ -137,7 +137,11 @@ def render_md(plan: Plan) -> str:
             "Per security group and direction, each path that changes "
             "(before → after) with the traffic the window observed on it.",
             "",
-            *(f"- {_cell(comment_text(line.strip()))}" for line in delta_lines(plan)),
+            # a path's line is indented under its group's: a nested bullet, not a sibling
+            *(
+                f"{'  ' if line.startswith(' ') else ''}- {_cell(comment_text(line.strip()))}"
+                for line in delta_lines(plan)
+            ),
         ]
     out += ["", "## Details", ""]
     for rec in plan.recommendations:

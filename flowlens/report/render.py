@@ -17,7 +17,7 @@ from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, InputError
-from flowlens.report import charts, data, html, markdown, review, summary
+from flowlens.report import charts, data, html, markdown, review, staged, summary
 from flowlens.report.sentences import replay_sentence, subset_sentence
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,8 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
         )
         + h.section_coverage(d, _subnet_labels(d)),
         "findings": h.howto(HOWTO["findings"]) + review.findings_section(d, names),
-        "recommendations": review.plan_summary(d)
+        "recommendations": staged.delta_line(d)
+        + review.plan_summary(d)
         + h.howto(HOWTO["recommendations"])
         + (
             f"<p>{h.esc(subset_sentence(d.recommendations))} "
@@ -177,9 +178,19 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
             if d.recommendations
             else ""
         ),
+        **_staging_sections(d, names),
         "evidence": h.howto(HOWTO["evidence"]) + review.evidence_section(d, names),
         "groups": h.howto(HOWTO["groups"]) + review.groups_section(d, names),
         "ingest": h.howto(HOWTO["ingest"]) + h.section_ingest(d),
+    }
+
+
+def _staging_sections(d: data.ReportData, names: Mapping[str, str]) -> dict[str, str]:
+    """The connectivity delta, staged plans and dismissed rules (flowlens.report.staged)."""
+    return {
+        "delta": html.howto(staged.HOWTO["delta"]) + staged.delta_section(d, names),
+        "staged": html.howto(staged.HOWTO["staged"]) + staged.staged_section(d),
+        "dismissed": html.howto(staged.HOWTO["dismissed"]) + staged.dismissed_section(d, names),
     }
 
 
