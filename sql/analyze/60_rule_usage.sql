@@ -89,7 +89,7 @@ WITH members AS (
         AND known.group_id IS NULL AND attached.group_id IS NULL
         AND COALESCE(latest_rules.peering_status, 'active')
         NOT IN ('deleted', 'deleting', 'rejected', 'failed', 'expired')
-        AND latest_rules.stale IS NOT TRUE
+        AND NOT COALESCE(latest_rules.stale, FALSE)
 ), with_usage AS (
     SELECT
         latest_rules.rule_id, latest_rules.group_id, latest_rules.direction, latest_rules.vpc_id,
