@@ -74,6 +74,98 @@ def client(
         raise access_error(exc) from None
 
 
+#: The role session name flowlens uses in every account (CloudTrail shows it as the caller).
+ROLE_SESSION_NAME = "flowlens"
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """sts get-caller-identity: which account the credentials belong to, and the partition."""
+
+    account: str
+    arn: str
+
+    @property
+    def partition(self) -> str:
+        """``aws``, ``aws-cn``, ``aws-us-gov``… from the ARN (role ARNs must use the same)."""
+        parts = self.arn.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+def caller_identity(opts: AwsOptions, sess: Any = None) -> CallerIdentity:
+    """Who the credentials are (no IAM permission is needed for this call)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        found = client(opts, "sts", sess=sess).get_caller_identity()
+    except (BotoCoreError, ClientError) as exc:
+        raise access_error(exc) from None
+    return CallerIdentity(str(found["Account"]), str(found.get("Arn") or ""))
+
+
+def assume_role(
+    opts: AwsOptions,
+    role_arn: str,
+    *,
+    external_id: str | None = None,
+    sess: Any = None,
+) -> Any:
+    """A boto3 session holding the credentials of ``role_arn`` (session name ``flowlens``).
+
+    A refusal is an :class:`AwsAccessError` naming the role and AWS's answer; botocore does not
+    refresh these credentials, so callers assume again for work longer than an hour.
+    """
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": ROLE_SESSION_NAME}
+    if external_id:
+        params["ExternalId"] = external_id
+    try:
+        creds = client(opts, "sts", sess=sess).assume_role(**params)["Credentials"]
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsAccessError(
+            f"cannot assume {role_arn} ({err.get('Code', '?')}: {err.get('Message', exc)}); "
+            "check the role exists, trusts this principal (and its external id), and that "
+            "this principal may call sts:AssumeRole on it"
+        ) from None
+    except BotoCoreError as exc:
+        raise access_error(exc) from None
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=opts.region or (sess.region_name if sess is not None else None),
+    )
+
+
+def organization_accounts(opts: AwsOptions, sess: Any = None) -> list[str]:
+    """The ids of the organization's ACTIVE accounts (organizations:ListAccounts, which only the
+    management account or a delegated administrator may call)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    found: list[str] = []
+    try:
+        pages = client(opts, "organizations", sess=sess).get_paginator("list_accounts").paginate()
+        for page in pages:
+            found += [
+                str(a["Id"])
+                for a in page.get("Accounts") or []
+                if (a.get("State") or a.get("Status")) == "ACTIVE"
+            ]
+    except ClientError as exc:
+        err = exc.response.get("Error", {})
+        raise AwsAccessError(
+            f"--accounts-from-organizations: organizations:ListAccounts was refused "
+            f"({err.get('Code', '?')}: {err.get('Message', exc)}); run it with the management "
+            "account or a delegated administrator, or name the accounts with --accounts"
+        ) from None
+    except BotoCoreError as exc:
+        raise access_error(exc) from None
+    return sorted(found)
+
+
 def is_botocore_error(exc: BaseException) -> bool:
     """True for botocore's and boto3's exceptions (checked by module, so the
     CLI need not import them)."""

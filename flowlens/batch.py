@@ -17,6 +17,7 @@ content changed.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +59,12 @@ class InventorySpec:
     taken_at: datetime | None = None
     #: After ingest, look up in AWS Config the window's ENIs no snapshot holds (API inventory only).
     config_history: bool = False
+    #: An organisation: read these accounts through ``role_name`` (``inventory --accounts``).
+    accounts: tuple[str, ...] = ()
+    role_name: str | None = None
+    profile: str | None = None
+    external_id: str | None = None
+    retry_mode: str = "adaptive"
 
 
 @dataclass
@@ -182,7 +189,9 @@ def run_batch(
         )
         stage("inventory", fp, lambda: _json_inventory(inventory, dd), snapshot_out)
     else:
-        fp = f"aws:{','.join(inventory.regions)}:{inventory.endpoint_url or ''}"
+        fp = f"aws:{','.join(inventory.regions)}:{inventory.endpoint_url or ''}" + (
+            f":{','.join(inventory.accounts)}:{inventory.role_name}" if inventory.role_name else ""
+        )
         stage(
             "inventory",
             fp,
@@ -278,33 +287,96 @@ def _json_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
 
 
 def _aws_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
+    if spec.role_name:
+        return _accounts_inventory(spec, dd)
     info = snapshot_from_aws(
         spec.aws_session, list(spec.regions), dd, endpoint_url=spec.endpoint_url
     )
     return {"snapshot": info.stamp, "rows": dict(info.row_counts)}
 
 
+def _accounts_inventory(spec: InventorySpec, dd: DataDir) -> dict[str, Any]:
+    """Every account x region through the role; a failed one is named and the run goes on (the
+    analysis keeps that account's rows from earlier snapshots) and exits 1 at the end."""
+    from flowlens.aws import AwsOptions
+    from flowlens.inventory import snapshot_from_accounts
+
+    opts = AwsOptions(
+        profile=spec.profile,
+        region=spec.regions[0],
+        endpoint_url=spec.endpoint_url,
+        retry_mode=spec.retry_mode,
+    )
+    info, failures = snapshot_from_accounts(
+        opts,
+        list(spec.accounts),
+        list(spec.regions),
+        spec.role_name or "",
+        dd,
+        external_id=spec.external_id,
+    )
+    return {
+        "snapshot": info.stamp,
+        "rows": dict(info.row_counts),
+        "accounts": info.accounts,
+        "failed": [f.to_dict() for f in failures],
+    }
+
+
 def _recommend(
     dd: DataDir, days: Sequence[date], settings: Settings, out_dir: Path
 ) -> dict[str, Any]:
+    from flowlens.recommend.by_account import split
+
     plan = recommend(dd, days, settings)
     doc = plan.to_dict()
     write_text_atomic(plan.to_json(), out_dir / "plan.json")
     write_text_atomic(render_md(plan), out_dir / "plan.md")
-    write_text_atomic(render_cli(plan), out_dir / "plan.sh")
-    write_text_atomic(render_tf(plan), out_dir / "plan.tf")
+    parts = split(plan)
+    if len(parts) <= 1:
+        write_text_atomic(render_cli(plan), out_dir / "plan.sh")
+        write_text_atomic(render_tf(plan), out_dir / "plan.tf")
+        return {
+            "recommendations": len(plan.recommendations),
+            "dropped": len(plan.dropped),
+            "verification": doc.get("verification", {}),
+            "plan": str(out_dir / "plan.json"),
+        }
+    # Several accounts: an AWS CLI script or Terraform file never mixes them (each runs with one
+    # account's credentials), so each account gets its own plan folder; the top-level plan.json
+    # and plan.md describe the organisation's plan, and no mixed plan.sh/plan.tf is left behind.
+    for name in ("plan.sh", "plan.tf"):
+        (out_dir / name).unlink(missing_ok=True)
+    per_account: dict[str, str] = {}
+    for account, part in parts.items():
+        folder = out_dir / "accounts" / account
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(part.to_json(), folder / "plan.json")
+        write_text_atomic(render_md(part), folder / "plan.md")
+        write_text_atomic(render_cli(part), folder / "plan.sh")
+        write_text_atomic(render_tf(part), folder / "plan.tf")
+        per_account[account] = str(folder / "plan.json")
     return {
         "recommendations": len(plan.recommendations),
         "dropped": len(plan.dropped),
         "verification": doc.get("verification", {}),
         "plan": str(out_dir / "plan.json"),
+        "account_plans": per_account,
     }
 
 
 def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
+    from flowlens.report.accounts import write_accounts
+
     plan = out_dir / "plan.json"
     paths = write_report(dd, days, out_dir, plan=plan if plan.is_file() else None)
-    return {"html": str(paths.html), "markdown": str(paths.markdown), "json": str(paths.json)}
+    out = {"html": str(paths.html), "markdown": str(paths.markdown), "json": str(paths.json)}
+    # An organisation: its accounts side by side, each with the plan of its own folder.
+    plans = {p.parent.name: str(p) for p in sorted((out_dir / "accounts").glob("*/plan.json"))}
+    doc = json.loads(plan.read_text(encoding="utf-8")) if plan.is_file() else None
+    if len(write_accounts(dd, days, out_dir, doc, plans)) > 1:
+        out["accounts"] = str(out_dir / "accounts.md")
+    return out
 
 
 def window_end(days: Sequence[date]) -> datetime:

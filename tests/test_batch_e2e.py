@@ -372,3 +372,74 @@ def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both
     # both servers' clients are evidence: SSH from the world narrows to the two observed addresses
     (rec,) = [r for r in plan["recommendations"] if r["rule_id"] == ssh]
     assert {p["peer"] for p in rec["proposed"]} == {"198.51.100.7/32", "203.0.113.9/32"}
+
+
+def test_one_run_inventories_every_account_through_the_role(
+    bucket: str, moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moto maps the assumed role's credentials to the account of its ARN (two worlds)."""
+    accounts = ("111122223333", "444455556666")
+    groups = {}
+    for account in accounts:
+        creds = boto3.client(
+            "sts", endpoint_url=moto_endpoint, region_name="us-east-1"
+        ).assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="setup")[
+            "Credentials"
+        ]
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        groups[account] = ec2.create_security_group(GroupName="org", Description="org", VpcId=vpc)[
+            "GroupId"
+        ]
+    argv = [
+        "run",
+        bucket,
+        "--date",
+        DAY,
+        "--inventory",
+        "aws",
+        "--inventory-accounts",
+        ",".join(accounts),
+        "--role-name",
+        "flowlens-readonly",
+        "--regions",
+        "us-east-1",
+        "--endpoint-url",
+        moto_endpoint,
+        "--data-dir",
+        str(tmp_path / "d"),
+        "--out",
+        str(tmp_path / "o"),
+        "--json",
+        "-q",
+    ]
+    code, summary, _ = _run(capsys, *argv)
+    assert code == 0
+    inventory = next(s for s in summary["stages"] if s["name"] == "inventory")
+    assert (inventory["summary"]["accounts"], inventory["summary"]["failed"]) == (
+        list(accounts),
+        [],
+    )
+    main(
+        [
+            "sql",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--format",
+            "json",
+            "SELECT group_id, account_id FROM security_groups WHERE group_name = 'org' "
+            "ORDER BY account_id",
+        ]
+    )
+    assert json.loads(capsys.readouterr().out) == [
+        {"group_id": groups[a], "account_id": a} for a in accounts
+    ]
+    organisation = json.loads((tmp_path / "o" / "accounts.json").read_text())
+    assert {r["account_id"] for r in organisation["accounts"]} >= set(accounts)

@@ -141,6 +141,7 @@ def test_security_group_references_trailing_space_vpc_id_is_trimmed(corpus: Path
         "referencing_vpc_id": "vpc-aaaaaaaa",
         "peering_connection_id": "pcx-b04deed9",
         "transit_gateway_id": None,
+        "account_id": None,  # the reference set names no owner, and no other file does
     }
 
 

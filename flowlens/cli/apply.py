@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
-from flowlens.errors import ExitCode, InputError
+from flowlens.errors import AwsAccessError, ExitCode, InputError, UsageError
 
 if TYPE_CHECKING:
     from flowlens.recommend.apply import ApplyResult
@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
         "PLAN.verification.json beside it: pending or blocked, naming why) unless --force is "
         "given; a dry run only warns.",
         example="flowlens apply plan.json\nflowlens apply plan.json --commit --region eu-west-1\n"
-        "flowlens apply plan.rollback-20261129T020000Z.json --commit",
+        "flowlens apply plan.rollback-20261129T020000Z.json --commit\n"
+        "flowlens apply out/accounts/111122223333/plan.json --account 111122223333 --commit",
     )
     p.add_argument(
         "plan",
@@ -53,6 +54,12 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="where --commit writes the rollback file "
         "(default: PLAN.rollback-<UTC stamp>.json beside the plan)",
+    )
+    p.add_argument(
+        "--account",
+        metavar="ID",
+        help="the account the plan must be for and the credentials must belong to "
+        "(sts get-caller-identity); a plan of another account, or of several, is refused",
     )
     p.add_argument("--region", help="AWS region")
     p.add_argument("--profile", help="AWS profile")
@@ -95,6 +102,32 @@ def _not_ready(path: Path) -> tuple[str, str] | None:
     return None if status == "ready" else (status, reason)
 
 
+def _check_account(args: argparse.Namespace, path: Path) -> None:
+    """--account ID: the plan is for ID alone and the credentials are ID's, else refuse."""
+    from flowlens.aws import AwsOptions, caller_identity
+    from flowlens.inventory.build import is_account_id
+    from flowlens.recommend.by_account import doc_accounts
+
+    if not is_account_id(args.account):
+        raise UsageError(f"--account {args.account!r}: an account id is 12 digits")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    others = [a or "an account the inventory did not name" for a in doc_accounts(doc)]
+    others = [a for a in others if a != args.account]
+    if others and "recommendations" in doc:
+        raise InputError(
+            f"{path}: refusing: the plan has steps for {', '.join(others)}, not only for "
+            f"--account {args.account}; apply the plan of each account "
+            "(<out>/accounts/<id>/plan.json, or 'recommend --account ID') with its credentials"
+        )
+    opts = AwsOptions(args.profile, args.region, args.endpoint_url)
+    caller = caller_identity(opts).account
+    if caller != args.account:
+        raise AwsAccessError(
+            f"refusing: these credentials are for account {caller}, --account is "
+            f"{args.account} (sts get-caller-identity); use the profile of {args.account}"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.apply import (
         check_live,
@@ -107,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.plan)
     cs = load_change_set(path)
+    if args.account:
+        _check_account(args, path)
     not_ready = _not_ready(path)
     if not_ready and args.commit and not args.force:
         raise InputError(

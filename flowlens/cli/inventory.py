@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flowlens.cli import _common
-from flowlens.errors import UsageError
+from flowlens.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from flowlens.datadir import DataDir
@@ -21,6 +22,11 @@ EXAMPLE = (
     "   # aws ec2 describe-* outputs\n"
     "flowlens inventory --aws --config-history --date 2026-11-28"
     "   # after ingest: ENIs no snapshot holds\n"
+    "flowlens inventory --aws --accounts 111122223333,444455556666"
+    " --role-name flowlens-readonly --regions us-east-1,eu-west-1"
+    "   # an organisation: one snapshot\n"
+    "flowlens inventory --aws --accounts-from-organizations --role-name flowlens-readonly"
+    " --external-id 7f3c --regions eu-west-1\n"
     "0 * * * * flowlens inventory --aws --regions eu-west-1 -q   # cron: a snapshot every hour"
 )
 
@@ -69,6 +75,35 @@ def register(sub: Any) -> None:
         "--regions", metavar="R1,R2", help="regions for --aws (default: the session's region)"
     )
     parser.add_argument("--profile", metavar="P", help="AWS profile for --aws")
+    accounts = parser.add_mutually_exclusive_group()
+    accounts.add_argument(
+        "--accounts",
+        metavar="ID1,ID2",
+        help="with --aws and --role-name: read these accounts through the role, every account x "
+        "region in one snapshot with account_id on every row",
+    )
+    accounts.add_argument(
+        "--accounts-from-organizations",
+        action="store_true",
+        help="with --aws and --role-name: read every ACTIVE account of the organization "
+        "(organizations:ListAccounts: the management account or a delegated administrator)",
+    )
+    parser.add_argument(
+        "--role-name",
+        metavar="NAME",
+        help="the read-only role to assume in each account (session name 'flowlens'; the "
+        "template is deploy/flowlens-readonly.cfn.yaml)",
+    )
+    parser.add_argument(
+        "--external-id", metavar="X", help="the external id the role's trust policy requires"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=8,
+        metavar="N",
+        help="accounts and account x region reads in parallel (default 8)",
+    )
     parser.add_argument(
         "--endpoint-url", metavar="URL", help="EC2 endpoint for --aws (also $AWS_ENDPOINT_URL)"
     )
@@ -117,6 +152,20 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(
             "--config-history goes with --aws; Config history files are given to --from-json"
         )
+    many = args.accounts or args.accounts_from_organizations
+    if many and not (args.aws and args.role_name):
+        raise UsageError(
+            "--accounts/--accounts-from-organizations go with --aws and --role-name NAME"
+        )
+    if (args.role_name or args.external_id) and not many:
+        raise UsageError(
+            "--role-name/--external-id go with --accounts ID1,ID2 or --accounts-from-organizations"
+        )
+    if many and args.config_history:
+        raise UsageError(
+            "--config-history reads one account's AWS Config: run it per account with --profile "
+            "(or use a Config aggregator's export with --from-json)"
+        )
     window = args.date or args.start or args.end
     if window and not args.config_history:
         raise UsageError("--date/--start/--end name the window for --config-history")
@@ -131,13 +180,56 @@ def run(args: argparse.Namespace) -> int:
     from flowlens.catalog import refresh_catalog
 
     dd = _common.data_dir(args)
-    summary, lines = _from_aws(args, dd) if args.aws else _from_json(args, dd)
+    if args.accounts or args.accounts_from_organizations:
+        summary, lines = _from_accounts(args, dd)
+    else:
+        summary, lines = _from_aws(args, dd) if args.aws else _from_json(args, dd)
     refresh_catalog(dd)
     if args.json:
         _common.print_json(summary)
     else:
         print("\n".join(lines))
+    for f in summary.get("failed") or []:
+        where = f"account {f['account']}{' ' + f['region'] if f['region'] else ''}"
+        print(f"flowlens inventory: failed: {where}: {f['error']}", file=sys.stderr)
+    if summary.get("failed"):
+        print(
+            f"flowlens inventory: {len(summary['failed'])} account(s)/region(s) not read; the "
+            "snapshot holds the others (their rows are kept from earlier snapshots)",
+            file=sys.stderr,
+        )
+        return int(ExitCode.FAILURE)
     return 0
+
+
+def _from_accounts(args: argparse.Namespace, dd: DataDir) -> tuple[dict[str, Any], list[str]]:
+    from flowlens.aws import AwsOptions, organization_accounts, session
+    from flowlens.inventory import snapshot_from_accounts
+    from flowlens.inventory.accounts import parse_accounts
+
+    base = session(AwsOptions(profile=args.profile))
+    regions = _regions(args, base.region_name)
+    opts = AwsOptions(
+        profile=args.profile,
+        region=regions[0],
+        endpoint_url=args.endpoint_url,
+        retry_mode="adaptive",
+    )
+    accounts = parse_accounts(args.accounts) if args.accounts else organization_accounts(opts, base)
+    if not accounts:
+        raise UsageError("--accounts-from-organizations: the organization lists no ACTIVE account")
+    info, _ = snapshot_from_accounts(
+        opts,
+        accounts,
+        regions,
+        args.role_name,
+        dd,
+        external_id=args.external_id,
+        workers=args.workers,
+    )
+    lines = _summary_lines(info)
+    lines.insert(1, f"  accounts: {', '.join(info.accounts)}")
+    return info.to_dict(), lines
 
 
 def _from_aws(args: argparse.Namespace, dd: DataDir) -> tuple[dict[str, Any], list[str]]:

@@ -41,6 +41,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--out", metavar="FILE", help="write the plan here (default: stdout)")
     p.add_argument(
+        "--account",
+        metavar="ID",
+        help="only the recommendations for this account's security groups (an aws-cli or "
+        "terraform plan of several accounts needs it: one script per account)",
+    )
+    p.add_argument(
         "--tradeoff",
         action="store_true",
         help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
@@ -145,6 +151,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
+def _one_account(plan: Plan, args: argparse.Namespace) -> Plan:
+    """--account ID: that account's part; a script or Terraform file never mixes accounts."""
+    from flowlens.recommend.by_account import for_account, plan_accounts
+
+    if args.account:
+        return for_account(plan, args.account)
+    accounts = plan_accounts(plan)
+    if args.format in ("aws-cli", "terraform") and len(accounts) > 1:
+        named = ", ".join(a or "(account not known)" for a in accounts)
+        raise UsageError(
+            f"the plan is for {len(accounts)} accounts ({named}); a {args.format} plan holds one: "
+            "pass --account ID for each ('flowlens run' writes <out>/accounts/<id>/)"
+        )
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
     from flowlens.recommend.pipeline import recommend
 
@@ -170,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         line.close()
+    plan = _one_account(plan, args)
     text = RENDERERS[args.format](plan)
     if args.out:
         write_text_atomic(text, Path(args.out))

@@ -83,6 +83,23 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--flow-log-id", action="append", metavar="FL", help="only this flow log (repeatable)"
     )
+    org = p.add_mutually_exclusive_group()
+    org.add_argument(
+        "--inventory-accounts",
+        metavar="ID1,ID2",
+        help="with --inventory aws and --role-name: inventory these accounts through the role "
+        "(one snapshot; plans per account in <out>/accounts/<id>/)",
+    )
+    org.add_argument(
+        "--accounts-from-organizations",
+        action="store_true",
+        help="with --inventory aws and --role-name: inventory every ACTIVE account of the "
+        "organization",
+    )
+    p.add_argument(
+        "--role-name", metavar="NAME", help="the read-only role to assume in each account"
+    )
+    p.add_argument("--external-id", metavar="X", help="the external id the role requires")
     p.add_argument(
         "--retry-mode",
         choices=("standard", "adaptive"),
@@ -135,7 +152,10 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
             regions=regions,
             endpoint_url=args.endpoint_url,
             config_history=args.config_history,
+            **_org_options(args, session, regions),
         )
+    if args.role_name or args.inventory_accounts or args.accounts_from_organizations:
+        raise UsageError("--role-name and the accounts to inventory go with --inventory aws")
     if "aws" in args.inventory:
         raise UsageError("--inventory takes either 'aws' or JSON files, not both")
     if args.config_history:
@@ -149,6 +169,39 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
 
     taken_at = parse_taken_at(args.taken_at) if args.taken_at else None
     return InventorySpec(json_paths=tuple(Path(f) for f in args.inventory), taken_at=taken_at)
+
+
+def _org_options(
+    args: argparse.Namespace, session: Any, regions: tuple[str, ...]
+) -> dict[str, Any]:
+    """InventorySpec's organisation fields: the accounts and the role to read them through."""
+    many = args.inventory_accounts or args.accounts_from_organizations
+    if bool(many) != bool(args.role_name) or (args.external_id and not many):
+        raise UsageError(
+            "--inventory-accounts ID1,ID2 (or --accounts-from-organizations) and --role-name "
+            "go together (--external-id with them)"
+        )
+    if not many:
+        return {}
+    if args.config_history:
+        raise UsageError(
+            "--config-history reads one account's AWS Config; not with --inventory-accounts"
+        )
+    from flowlens.aws import AwsOptions, organization_accounts
+    from flowlens.inventory.accounts import parse_accounts
+
+    opts = AwsOptions(args.profile, regions[0], args.endpoint_url, "adaptive")
+    accounts = (
+        parse_accounts(args.inventory_accounts)
+        if args.inventory_accounts
+        else organization_accounts(opts, session)
+    )
+    return {
+        "accounts": tuple(accounts),
+        "role_name": args.role_name,
+        "external_id": args.external_id,
+        "profile": args.profile,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,6 +243,9 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
     print(f"report: {result.out_dir / 'report.html'}")
     print(f"plan:   {result.out_dir / 'plan.md'} (also plan.json, plan.sh, plan.tf)")
     for s in result.stages:
+        for account, plan in (s.summary.get("account_plans") or {}).items():
+            print(f"plan:   account {account}: {plan} (also plan.sh, plan.tf beside it)")
+    for s in result.stages:
         if s.name == "verify":
             for plan, v in s.summary.items():
                 print(
@@ -201,4 +257,10 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
 def report_exit(result: BatchResult) -> int:
     for key in result.failed_objects:
         print(f"flowlens run: failed object: {key} (see ingest_manifest)", file=sys.stderr)
-    return int(ExitCode.FAILURE if result.failed_objects else ExitCode.OK)
+    failed = [
+        f for s in result.stages if s.name == "inventory" for f in s.summary.get("failed") or []
+    ]
+    for f in failed:
+        where = f"account {f['account']}{' ' + f['region'] if f['region'] else ''}"
+        print(f"flowlens run: inventory failed: {where}: {f['error']}", file=sys.stderr)
+    return int(ExitCode.FAILURE if result.failed_objects or failed else ExitCode.OK)

@@ -5,6 +5,8 @@ Public API::
     snapshot_from_json(paths, dd, region=None, taken_at=None) -> SnapshotInfo
     snapshot_from_aws(session_or_clients, regions, dd, endpoint_url=None, taken_at=None)
         -> SnapshotInfo
+    snapshot_from_accounts(opts, accounts, regions, role_name, dd, ...)
+        -> (SnapshotInfo, [ScopeFailure])
     inventory_from_json(paths, dd, region=None, taken_at=None)
         -> (SnapshotInfo | None, ConfigHistoryInfo | None)
     config_history_from_json(paths, dd, complete_to=None) -> ConfigHistoryInfo
@@ -21,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowlens.aws import AwsOptions
 from flowlens.datadir import DataDir
-from flowlens.errors import InputError
+from flowlens.errors import AwsAccessError, InputError
+from flowlens.inventory.accounts import DEFAULT_WORKERS, ScopeFailure
 from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.config_lookup import (
     ConfigLookup,
@@ -47,6 +51,7 @@ __all__ = [
     "config_history_from_aws",
     "config_history_from_json",
     "inventory_from_json",
+    "snapshot_from_accounts",
     "snapshot_from_aws",
     "snapshot_from_json",
 ]
@@ -115,6 +120,52 @@ def snapshot_from_aws(
     return write_snapshot(
         inventory, dd, source="aws", regions=regions, inputs=inputs, taken_at=called_at
     )
+
+
+def snapshot_from_accounts(
+    opts: AwsOptions,
+    accounts: list[str],
+    regions: list[str],
+    role_name: str,
+    dd: DataDir,
+    *,
+    external_id: str | None = None,
+    workers: int = DEFAULT_WORKERS,
+    taken_at: datetime | None = None,
+) -> tuple[SnapshotInfo, list[ScopeFailure]]:
+    """One snapshot of every account × region, read through ``role_name`` in each account.
+
+    The accounts and regions that failed are returned (and recorded in ``snapshot.json``
+    ``failed``) while the rest is written; AwsAccessError when nothing at all could be read.
+    """
+    from flowlens.inventory.accounts import collect_accounts
+
+    called_at = taken_at or datetime.now(UTC)
+    got = collect_accounts(
+        opts, accounts, regions, role_name, external_id=external_id, workers=workers
+    )
+    if not got.scopes:
+        raise AwsAccessError(
+            "no account could be read, so no snapshot was written:\n  "
+            + "\n  ".join(f.describe() for f in got.failures)
+        )
+    try:
+        inventory = build_inventory(got.raw)
+    except NormalizeError as exc:
+        raise InputError(f"EC2 API output ({', '.join(accounts)}): {exc}") from None
+    inputs = {"role_name": role_name} | ({"endpoint_url": opts.endpoint} if opts.endpoint else {})
+    info = write_snapshot(
+        inventory,
+        dd,
+        source="aws",
+        regions=sorted({r for _, r in got.scopes}),
+        inputs=inputs,
+        taken_at=called_at,
+        accounts=got.accounts,
+        scopes=got.scopes,
+        failed=[f.to_dict() for f in got.failures],
+    )
+    return info, got.failures
 
 
 def inventory_from_json(

@@ -54,6 +54,38 @@ TABLE_EVIDENCE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The id key of each raw kind's items, and the inventory tables whose rows belong to that resource
+#: (through the table's column of that id): how every row gets its ``account_id``.
+_ACCOUNT_KEYS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "vpcs": ("VpcId", (("vpcs", "vpc_id"),)),
+    "subnets": ("SubnetId", (("subnets", "subnet_id"),)),
+    "security_groups": (
+        "GroupId",
+        (
+            ("security_groups", "group_id"),
+            ("sg_rules", "group_id"),
+            ("stale_sg_rules", "group_id"),
+            ("sg_references", "group_id"),
+        ),
+    ),
+    "network_interfaces": (
+        "NetworkInterfaceId",
+        (("enis", "eni_id"), ("eni_groups", "eni_id"), ("eni_ips", "eni_id")),
+    ),
+    "network_acls": ("NetworkAclId", (("nacls", "nacl_id"), ("nacl_entries", "nacl_id"))),
+    "prefix_lists": (
+        "PrefixListId",
+        (("prefix_lists", "prefix_list_id"), ("prefix_list_entries", "prefix_list_id")),
+    ),
+    "flow_logs": ("FlowLogId", (("flow_logs", "flow_log_id"),)),
+}
+
+
+def is_account_id(value: Any) -> bool:
+    """An AWS account id: 12 digits (``OwnerId`` may also be ``AWS`` for AWS-managed lists)."""
+    return isinstance(value, str) and len(value) == 12 and value.isdigit()
+
+
 @dataclass
 class PrefixListEntries:
     prefix_list_id: str
@@ -73,12 +105,45 @@ class RawInventory:
     stale_collected: bool = False
     #: The kinds that were read at all (a file or an API call, even one with no items).
     read_kinds: set[str] = field(default_factory=set)
+    #: (kind, resource id) → account: the item's ``OwnerId`` when it names an account, else the
+    #: account whose credentials read it (first reading wins, as for the items themselves).
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The accounts whose credentials read this inventory (empty for JSON files).
+    accounts: set[str] = field(default_factory=set)
 
-    def add(self, kind: str, region: str | None, items: Iterable[Json]) -> None:
+    def add(
+        self, kind: str, region: str | None, items: Iterable[Json], account: str | None = None
+    ) -> None:
+        items = list(items)
         self.items[kind].extend((region, item) for item in items)
         self.read_kinds.add(kind)
+        if account:
+            self.accounts.add(account)
+        if kind in _ACCOUNT_KEYS:
+            key = _ACCOUNT_KEYS[kind][0]
+            for item in items:
+                rid, owner = nz.clean_id(item.get(key)), nz.clean_id(item.get("OwnerId"))
+                found = owner if is_account_id(owner) else account
+                if rid and found:
+                    self.owners.setdefault((kind, rid), found)
         if kind == "stale_security_groups":
             self.stale_collected = True
+
+    def merge(self, other: RawInventory) -> None:
+        """Append ``other`` (another account or region): its items after these, first wins."""
+        for kind, items in other.items.items():
+            self.items[kind].extend(items)
+        self.entries.extend(other.entries)
+        self.read_kinds |= other.read_kinds
+        self.accounts |= other.accounts
+        for k, v in other.owners.items():
+            self.owners.setdefault(k, v)
+
+    def single_account(self) -> str | None:
+        """The one account this inventory is of, when only one is known (a fallback for rows no
+        owner names, such as flow logs in a JSON export)."""
+        known = self.accounts | set(self.owners.values())
+        return next(iter(known)) if len(known) == 1 else None
 
     def observed_tables(self) -> tuple[str, ...]:
         """The tables this raw inventory is evidence for (see :data:`TABLE_EVIDENCE`)."""
@@ -164,9 +229,27 @@ def build_inventory(raw: RawInventory) -> InventoryTables:
         "flow_logs": flow_logs,
         "eni_coverage": rs.eni_coverage(enis, flow_logs),
     }
+    _assign_accounts(raw, tables)
     built = {name: _table(name, tables[name]) for name in INVENTORY_SCHEMAS}
     check_tables(built)  # ids go into plans and reports: a malformed one stops here
     return InventoryTables(built, raw.observed_tables())
+
+
+def _assign_accounts(raw: RawInventory, tables: dict[str, list[Row]]) -> None:
+    """Set ``account_id`` on every row: its resource's owner (see :attr:`RawInventory.owners`)."""
+    fallback = raw.single_account()
+    by_table: dict[str, tuple[str, dict[str, str]]] = {}
+    for kind, (_, targets) in _ACCOUNT_KEYS.items():
+        ids = {rid: acct for (k, rid), acct in raw.owners.items() if k == kind}
+        for table, column in targets:
+            by_table[table] = (column, ids)
+    # A coverage row belongs to its ENI's account (a shared VPC's flow log, owned by the VPC's
+    # account, covers a participant's ENIs).
+    by_table["eni_coverage"] = ("eni_id", by_table["enis"][1])
+    for table, rows in tables.items():
+        column, ids = by_table[table]
+        for row in rows:
+            row["account_id"] = ids.get(row.get(column) or "", fallback)
 
 
 def _subnets(

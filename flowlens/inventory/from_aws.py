@@ -125,12 +125,12 @@ def _collect(
         raise _access_error(client, method, region, exc) from None
 
 
-def collect_region(client: Any, region: str, raw: RawInventory) -> None:
-    """All describe calls of one region into ``raw``."""
+def collect_region(client: Any, region: str, raw: RawInventory, account: str | None = None) -> None:
+    """All describe calls of one region into ``raw`` (``account``: whose credentials these are)."""
     for kind, method, key in DESCRIBE_CALLS:
         items = _collect(client, method, key, region)
-        log.info("%s: %d %s", region, len(items), kind)
-        raw.add(kind, region, items)
+        log.info("%s%s: %d %s", f"{account} " if account else "", region, len(items), kind)
+        raw.add(kind, region, items, account)
     for pl in [p for r, p in raw.items["prefix_lists"] if r == region]:
         params: dict[str, Any] = {"PrefixListId": pl["PrefixListId"]}
         if pl.get("Version") is not None:
@@ -141,7 +141,7 @@ def collect_region(client: Any, region: str, raw: RawInventory) -> None:
         )
 
 
-def collect_stale(client: Any, region: str, raw: RawInventory) -> bool:
+def collect_stale(client: Any, region: str, raw: RawInventory, account: str | None = None) -> bool:
     """Stale SG references of every VPC of ``region``; False (with a warning) if the API refuses.
 
     Stale marks are auxiliary: without them ``sg_rules.stale`` stays NULL, which says "not
@@ -162,14 +162,17 @@ def collect_stale(client: Any, region: str, raw: RawInventory) -> bool:
             "stale security-group references not checked, sg_rules.stale left NULL: %s", exc
         )
         return False
-    raw.add("stale_security_groups", region, found)
+    raw.add("stale_security_groups", region, found, account)
     return True
 
 
 def collect(
-    source: ClientSource, regions: list[str], endpoint_url: str | None = None
+    source: ClientSource,
+    regions: list[str],
+    endpoint_url: str | None = None,
+    account: str | None = None,
 ) -> RawInventory:
-    """The raw inventory of every region in ``regions``."""
+    """The raw inventory of every region in ``regions`` (of ``account``, when it is known)."""
     raw = RawInventory()
     stale_ok: list[bool] = []
     for region in regions:
@@ -177,7 +180,7 @@ def collect(
             client = ec2_client(source, region, endpoint_url)
         except (NoRegionError, BotoCoreError) as exc:
             raise AwsAccessError(f"{region}: cannot create an EC2 client ({exc})") from None
-        collect_region(client, region, raw)
-        stale_ok.append(collect_stale(client, region, raw))
+        collect_region(client, region, raw, account)
+        stale_ok.append(collect_stale(client, region, raw, account))
     raw.stale_collected = all(stale_ok)
     return raw

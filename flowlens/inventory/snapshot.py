@@ -53,6 +53,13 @@ class SnapshotInfo:
     #: Tables the inputs were evidence for (a JSON export may lack some describe-* outputs; the
     #: timeline does not read a missing table as "everything gone").
     observed: list[str] = field(default_factory=list)
+    #: The accounts read (``--accounts``); empty for a snapshot of the caller's own account.
+    accounts: list[str] = field(default_factory=list)
+    #: The (account, region) pairs read completely; empty: every region of ``regions`` (of the
+    #: one account). The timeline does not read an account or region left out as "all gone".
+    scopes: list[tuple[str, str]] = field(default_factory=list)
+    #: Accounts or regions that could not be read: {account, region (None: the role), error}.
+    failed: list[dict[str, str | None]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -84,6 +91,9 @@ def write_snapshot(
     regions: list[str],
     inputs: dict[str, str] | None = None,
     taken_at: datetime | None = None,
+    accounts: list[str] | None = None,
+    scopes: list[tuple[str, str]] | None = None,
+    failed: list[dict[str, str | None]] | None = None,
 ) -> SnapshotInfo:
     """Write every table and ``snapshot.json``; the folder appears complete or not at all."""
     stamp, moment = _free_stamp(dd, taken_at or datetime.now(UTC))
@@ -108,6 +118,9 @@ def write_snapshot(
             inventory.row_counts(),
             reused,
             list(inventory.observed),
+            sorted(accounts or []),
+            sorted(scopes or []),
+            list(failed or []),
         )
         (tmp / "snapshot.json").write_text(
             json.dumps(info.to_dict() | {"path": None}, indent=2) + "\n"

@@ -89,9 +89,22 @@ class SnapshotTables:
     ref: SnapshotRef
     tables: Mapping[str, pa.Table]
     regions: frozenset[str] | None = None
+    #: The (account, region) pairs a snapshot of several accounts read (``snapshot.json``
+    #: ``scopes``): it says nothing about the rows of another account, or of a region of an
+    #: account that failed. None: ``regions`` holds for whatever account the rows are of.
+    scopes: frozenset[tuple[str, str]] | None = None
 
-    def covers(self, region: str | None) -> bool:
-        return region is None or self.regions is None or region in self.regions
+    def covers(self, region: str | None, account: str | None = None) -> bool:
+        if region is None:
+            return True
+        if self.scopes is not None and account is not None:
+            return (account, region) in self.scopes
+        return self.regions is None or region in self.regions
+
+    @property
+    def partial(self) -> bool:
+        """True when the snapshot read only some regions or accounts."""
+        return self.regions is not None or self.scopes is not None
 
 
 @dataclass(frozen=True)
@@ -330,12 +343,15 @@ def _snapshot_rows(
             seen = where.setdefault(key, [])
             if not seen or seen[-1] != g:  # duplicate rows inside one snapshot count once
                 seen.append(g)
-    partial = any(s.regions is not None for s in observed)
+    partial = any(s.partial for s in observed)
     out: list[tuple[Row, Interval]] = []
     for key, row in contents.items():
         region = _row_region(name, row, regions or {}) if partial else None
-        if region is not None and not all(s.covers(region) for s in observed):
-            out += _regional_runs(name, row, where[key], groups, observed, region, narrowing)
+        account = row.get("account_id")
+        if region is not None and not all(s.covers(region, account) for s in observed):
+            out += _regional_runs(
+                name, row, where[key], groups, observed, (region, account), narrowing
+            )
             continue
         present = [False] * len(groups)
         for g in where[key]:
@@ -359,12 +375,12 @@ def _regional_runs(
     in_groups: Sequence[int],
     groups: Sequence[tuple[int, int, pa.Table]],
     observed: Sequence[SnapshotTables],
-    region: str,
+    scope: tuple[str, str | None],
     narrowing: _Narrowing,
 ) -> list[tuple[Row, Interval]]:
-    """Runs of a row over only the snapshots that covered its region (or showed it anyway)."""
+    """Runs of a row over only the snapshots that covered its (region, account), or showed it."""
     shown = {p for g in in_groups for p in range(groups[g][0], groups[g][1] + 1)}
-    positions = [p for p, s in enumerate(observed) if s.covers(region) or p in shown]
+    positions = [p for p, s in enumerate(observed) if s.covers(*scope) or p in shown]
     times = [observed[p].ref.taken_at for p in positions]
     out: list[tuple[Row, Interval]] = []
     for i, j in runs([p in shown for p in positions]):
@@ -408,7 +424,7 @@ def build_timeline(
     narrowing = _Narrowing()
     tables: dict[str, pa.Table] = {}
     known = _snapshot_entities(snaps)
-    regions = _region_maps(snaps) if any(s.regions is not None for s in snaps) else {}
+    regions = _region_maps(snaps) if any(s.partial for s in snaps) else {}
     built: dict[str, list[tuple[Row, Interval, str]]] = {}
     for name in INVENTORY_SCHEMAS:
         rows = [

@@ -71,7 +71,10 @@ def read_snapshot_tables(
     regions = (
         frozenset(record.get("regions") or ()) or None
     )  # none named: taken to cover every region
-    return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables, regions)
+    scopes = (
+        frozenset((str(a), str(r)) for a, r in record["scopes"]) if record.get("scopes") else None
+    )  # a snapshot of several accounts: the (account, region) pairs it read
+    return SnapshotTables(SnapshotRef(parse_stamp(stamp), stamp), tables, regions, scopes)
 
 
 def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> Timeline:

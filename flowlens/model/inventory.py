@@ -16,8 +16,14 @@ TS = pa.timestamp("us", tz="UTC")
 TAGS = pa.map_(S, S)
 
 
+#: The last column of every inventory table: the AWS account that owns the row's resource (the
+#: OwnerId the API states, else the account whose credentials read it; NULL when neither is known,
+#: as in a JSON export without owner ids or a snapshot written before accounts were recorded).
+ACCOUNT_COLUMN = "account_id"
+
+
 def _schema(*cols: tuple[str, pa.DataType]) -> pa.Schema:
-    return pa.schema([pa.field(n, t) for n, t in cols])
+    return pa.schema([pa.field(n, t) for n, t in (*cols, (ACCOUNT_COLUMN, S))])
 
 
 INVENTORY_SCHEMAS: dict[str, pa.Schema] = {

@@ -5,7 +5,8 @@
 --     words
 -- params: $day, $lookback_start, $window_start, $window_end
 -- Order of judgement: used today; no_coverage when a flow the inventory cannot attribute may have
--- used it; no_members; unobservable (peer never logged, DHCP, ICMP type/code); no_coverage when
+-- used it; no_members; no_coverage when its peer is a group of another account that is not
+-- inventoried; unobservable (peer never logged, DHCP, ICMP type/code); no_coverage when
 -- its content began or ended inside the day (created, changed, deleted: not judged unused over
 -- part of a day); used on an earlier analysed day within the lookback (status used, flows 0,
 -- last_used_date from history); no_coverage; unused. Members are every ENI possibly in the
@@ -67,6 +68,28 @@ WITH members AS (
             AND latest_rules.peer_hi <= never_logged.hi
             AND (never_logged.owner = '*' OR latest_rules.vpc_id = never_logged.owner)
     GROUP BY latest_rules.rule_id, latest_rules.group_id
+), uninventoried_peers AS (
+    -- A reference to a group of ANOTHER account (UserIdGroupPairs UserId, through peering or
+    -- a shared VPC) that no inventoried account holds: its members' addresses are unknown, so no
+    -- flow can be attributed to the rule and "unused" would be a guess. Inventory that account
+    -- too (--accounts) and the reference resolves like any other. A peer of the rule's own
+    -- account is judged as before, and so is a reference through a peering that is gone or a
+    -- rule AWS lists as stale: no traffic can use it, so unused is proven, not guessed.
+    SELECT latest_rules.rule_id, latest_rules.group_id, latest_rules.peer_owner_id AS account
+    FROM latest_rules
+    LEFT JOIN (SELECT DISTINCT group_id FROM security_groups) AS known
+        ON latest_rules.peer = known.group_id
+    LEFT JOIN (SELECT DISTINCT group_id FROM eni_groups) AS attached
+        ON latest_rules.peer = attached.group_id
+    WHERE
+        latest_rules.peer_type = 'sg'
+        AND latest_rules.peer_owner_id IS NOT NULL
+        AND latest_rules.peer_owner_id
+        <> COALESCE(latest_rules.group_owner_id, latest_rules.account_id, '')
+        AND known.group_id IS NULL AND attached.group_id IS NULL
+        AND COALESCE(latest_rules.peering_status, 'active')
+        NOT IN ('deleted', 'deleting', 'rejected', 'failed', 'expired')
+        AND NOT COALESCE(latest_rules.stale, FALSE)
 ), with_usage AS (
     SELECT
         latest_rules.rule_id, latest_rules.group_id, latest_rules.direction, latest_rules.vpc_id,
@@ -94,6 +117,7 @@ WITH members AS (
         members.first_gap,
         used_before.last_date,
         never_logged_peers.what AS never_logged,
+        uninventoried_peers.account AS uninventoried_account,
         CASE
             WHEN
                 latest_rules.ip_protocol IN (1, 58)
@@ -120,6 +144,10 @@ WITH members AS (
         ON
             latest_rules.rule_id = unattributed.rule_id
             AND latest_rules.group_id = unattributed.group_id
+    LEFT JOIN uninventoried_peers
+        ON
+            latest_rules.rule_id = uninventoried_peers.rule_id
+            AND latest_rules.group_id = uninventoried_peers.group_id
 ), judged AS (
     SELECT
         with_usage.*,
@@ -128,6 +156,7 @@ WITH members AS (
             WHEN flows > 0 THEN 'used'
             WHEN unattributed_reason IS NOT NULL THEN 'no_coverage'
             WHEN members = 0 THEN 'no_members'
+            WHEN uninventoried_account IS NOT NULL THEN 'no_coverage'
             WHEN never_logged IS NOT NULL OR unobservable_kind IS NOT NULL THEN 'unobservable'
             WHEN change IS NOT NULL THEN 'no_coverage'
             WHEN last_date IS NOT NULL THEN 'used'
@@ -173,6 +202,10 @@ SELECT
                 ELSE ''
             END || unattributed_reason
         WHEN members = 0 THEN group_id || ' is attached to no network interface'
+        WHEN uninventoried_account IS NOT NULL
+            THEN 'peer group ' || peer || ' in account ' || uninventoried_account
+            || ' not inventoried: the flows of its members cannot be attributed to this rule;'
+            || ' add the account to flowlens inventory --accounts'
         WHEN never_logged IS NOT NULL
             THEN 'its peer ' || peer || ' is ' || never_logged
             || ', whose traffic flow logs never record'

@@ -16,7 +16,8 @@ WITH member_regions AS (
 SELECT
     security_groups.group_id,
     security_groups.vpc_id,
-    security_groups.owner_id,
+    -- the owner the API stated, else the account whose role read the group (inventory --accounts)
+    COALESCE(security_groups.owner_id, security_groups.account_id) AS owner_id,
     COALESCE(
         NULLIF(security_groups.region, ''),
         CASE WHEN member_regions.region_count = 1 THEN member_regions.region END
