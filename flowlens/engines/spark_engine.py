@@ -73,9 +73,11 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, spark: Any, *, owned: bool = False) -> None:
+    def __init__(self, spark: Any, *, owned: bool = False, plans: Path | None = None) -> None:
         self.spark = spark
         self._owned = owned
+        #: where each step's formatted physical plan is written (``<step>.txt``), when set
+        self._plans = plans
         self._views: list[str] = []
         for key, value in SESSION_CONF.items():
             if key.startswith("spark.sql.") and "partitionColumnTypeInference" not in key:
@@ -111,8 +113,13 @@ class SparkEngine:
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         t0 = time.monotonic()
         bound = bind(query, params)
+        # the step names its jobs (Spark UI, event log): where the time goes, per step
+        self.spark.sparkContext.setJobGroup(query.name, query.name)
         try:
-            df = self._sql(query.sql, bound).localCheckpoint()
+            df = self._sql(query.sql, bound)
+            if self._plans is not None:
+                self._write_plan(query.name, df)
+            df = df.localCheckpoint()
         except Exception as exc:  # Spark raises AnalysisException/Py4JJavaError/...
             raise AnalysisError(f"{query.path}: query failed on Spark: {exc}") from exc
         self._view(table, df)
@@ -147,6 +154,13 @@ class SparkEngine:
         rendered = to_spark(sql)
         args = {p: params[p] for p in rendered.params}
         return self.spark.sql(rendered.sql, args=args) if args else self.spark.sql(rendered.sql)
+
+    def _write_plan(self, name: str, df: Any) -> None:
+        assert self._plans is not None
+        self._plans.mkdir(parents=True, exist_ok=True)
+        jvm = self.spark.sparkContext._jvm
+        text = jvm.PythonSQLUtils.explainString(df._jdf.queryExecution(), "formatted")
+        (self._plans / f"{name}.txt").write_text(str(text), encoding="utf-8")
 
     def _from_arrow(self, table: pa.Table) -> Any:
         return self.spark.createDataFrame(table, schema=_spark_schema(table.schema))
