@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from bench.bench_analyze import DAY, gen_flows, gen_inventory
 from flowlens.analyze import analyze
+from flowlens.analyze.pipeline import step_query
 from flowlens.datadir import DataDir
 
 
@@ -77,9 +78,7 @@ def _timed_duckdb(dd: DataDir, day: date, cores: int, memory: str) -> Timing:
     return timing
 
 
-def _timed_spark(
-    dd: DataDir, day: date, cores: int, memory: str, profile: Path | None
-) -> Timing:
+def _timed_spark(dd: DataDir, day: date, cores: int, memory: str, profile: Path | None) -> Timing:
     from flowlens.engines.spark_engine import SparkEngine, build_session
 
     extra = {}
@@ -112,6 +111,7 @@ class StepProfile:
     tasks: int = 0
     shuffle_write: int = 0
     shuffle_read: int = 0
+    task_ms: int = 0  # executor run time summed over tasks (compiling generated code included)
 
 
 def _events(folder: Path) -> Iterator[dict[str, Any]]:
@@ -135,6 +135,10 @@ def event_log_profile(folder: Path) -> dict[str, StepProfile]:
             out.setdefault(group, StepProfile()).jobs += 1
             for sid in ev.get("Stage IDs", []):
                 group_of_stage[sid] = group
+        elif kind == "SparkListenerTaskEnd":
+            group = group_of_stage.get(ev.get("Stage ID", -1), "(no step)")
+            metrics = ev.get("Task Metrics") or {}
+            out.setdefault(group, StepProfile()).task_ms += int(metrics.get("Executor Run Time", 0))
         elif kind == "SparkListenerStageCompleted":
             info = ev["Stage Info"]
             prof = out.setdefault(group_of_stage.get(info["Stage ID"], "(no step)"), StepProfile())
@@ -190,18 +194,26 @@ def _rate(label: str, n: int, seconds: float, cores: int, extra: str = "") -> st
 
 def _print_steps(duck: Timing | None, spark: Timing | None, prof: dict[str, StepProfile]) -> None:
     names = list((spark or duck or Timing()).steps)
-    print(f"  {'step':<24}{'duckdb':>9}{'spark':>9}{'jobs':>6}{'stages':>7}{'tasks':>7}"
-          f"{'shuffle w':>11}{'shuffle r':>11}")
+    print(
+        f"  {'step':<24}{'duckdb':>9}{'spark':>9}{'jobs':>6}{'stages':>7}{'tasks':>7}"
+        f"{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}"
+    )
     for name in names:
-        p = prof.get(name, StepProfile())
+        p = prof.get(name) or prof.get(step_query(name).name, StepProfile())
         d = f"{duck.steps.get(name, 0):8.2f}s" if duck else f"{'-':>9}"
         s = f"{spark.steps.get(name, 0):8.2f}s" if spark else f"{'-':>9}"
-        print(f"  {name:<24}{d}{s}{p.jobs:6}{p.stages:7}{p.tasks:7}"
-              f"{p.shuffle_write / 2**20:10.1f}M{p.shuffle_read / 2**20:10.1f}M")
+        print(
+            f"  {name:<24}{d}{s}{p.jobs:6}{p.stages:7}{p.tasks:7}"
+            f"{p.shuffle_write / 2**20:10.1f}M{p.shuffle_read / 2**20:10.1f}M"
+            f"{p.task_ms / 1000:9.1f}s"
+        )
     rest = prof.get("(no step)")
     if rest:
-        print(f"  {'(outside steps)':<24}{'':18}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
-              f"{rest.shuffle_write / 2**20:10.1f}M{rest.shuffle_read / 2**20:10.1f}M")
+        print(
+            f"  {'(outside steps)':<24}{'':18}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
+            f"{rest.shuffle_write / 2**20:10.1f}M{rest.shuffle_read / 2**20:10.1f}M"
+            f"{rest.task_ms / 1000:9.1f}s"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,8 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     slopes: dict[str, list[tuple[int, float]]] = {"duckdb": [], "spark": []}
     print(f"{args.cores} cores, load average {_load()}, data under {root}", flush=True)
     for label, records in days:
-        made = _sample_day(root / label / "duckdb") if records is None else _generated_day(
-            root / label / "duckdb", records, args.enis
+        made = (
+            _sample_day(root / label / "duckdb")
+            if records is None
+            else _generated_day(root / label / "duckdb", records, args.enis)
         )
         duck_dd, day, n = made
         spark_dd = DataDir(root / label / "spark")
