@@ -179,7 +179,10 @@ def _engine(args: argparse.Namespace) -> Engine | str:
         from flowlens.engines.spark_engine import SparkEngine
 
         return SparkEngine.local(
-            args.threads or 2, memory=args.memory_limit, master=args.spark_master
+            args.threads or 2,
+            memory=args.memory_limit,
+            master=args.spark_master,
+            scratch=_common.data_dir(args).tmp,  # executors read it: the shared data dir
         )
     if args.engine != "athena":
         return str(args.engine)
