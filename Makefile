@@ -10,6 +10,7 @@ setup:
 
 lint:
 	$(PY) -m ruff check flowlens tests bench
+	$(PY) -m ruff format --check flowlens tests bench
 	$(PY) -m mypy
 	$(PY) -m sqlfluff lint sql
 

@@ -40,7 +40,8 @@ DAY = date(2026, 11, 28)
 
 
 def _ip_pool(enis: int, externals: int) -> pa.Array:
-    """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals are 198.51.x.y / 203.x.y.z."""
+    """Address strings: ENI i is 10.0.(1 + i // 250).(4 + i % 250); externals
+    are 198.51.x.y / 203.x.y.z."""
     local = [f"10.0.{1 + i // 250}.{4 + i % 250}" for i in range(enis)]
     ext = [
         f"{(198, 203, 100, 52)[i % 4]}.{(i // 4) % 250 + 1}.{(i // 1000) % 250 + 1}.{i % 250 + 1}"
@@ -49,9 +50,9 @@ def _ip_pool(enis: int, externals: int) -> pa.Array:
     return pa.array(local + ext, pa.string())
 
 
-#: Connection kinds: (share of connections, client, server, port, windows low/high, flows logged per window).
-#: client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute aggregation
-#: intervals, drawn log-uniformly between low and high.
+#: Connection kinds: (share of connections, client, server, port, windows low/high, flows logged per
+#: window). client/server: "ext" (internet), "web", "app", "db" (ENI tiers); windows are 1-minute
+#: aggregation intervals, drawn log-uniformly between low and high.
 KINDS = (
     (0.40, "ext", "web", 443, 1, 3),  # browsers: short HTTPS
     (0.15, "web", "app", 8080, 1, 5),  # web -> app, both ENIs log it
@@ -341,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--floor",
         action="store_true",
-        help="also time, against the same baseline, the parts of analyze no query plan can skip (see _floor)",
+        help="also time, against the same baseline, the parts of analyze no query "
+        "plan can skip (see _floor)",
     )
     args = ap.parse_args(argv)
     if args.steps:
@@ -367,22 +369,27 @@ def main(argv: list[str] | None = None) -> int:
         baselines.append(baseline)
         runs.append(time.monotonic() - t2)
         print(
-            f"run {len(runs)}: baseline {baseline:.2f}s, analyze {runs[-1]:.2f}s, ratio {runs[-1] / baseline:.2f}x",
+            f"run {len(runs)}: baseline {baseline:.2f}s, analyze {runs[-1]:.2f}s, ratio "
+            f"{runs[-1] / baseline:.2f}x",
             file=sys.stderr,
         )
     ratios = sorted(r / b for r, b in zip(runs, baselines, strict=True))
     print(f"records            {n:,}")
     print(
-        f"baseline GROUP BY  best {min(baselines):.2f}s, worst {max(baselines):.2f}s  ({n / min(baselines):,.0f} rows/s, {groups:,} groups)"
+        f"baseline GROUP BY  best {min(baselines):.2f}s, worst {max(baselines):.2f}s  "
+        f"({n / min(baselines):,.0f} rows/s, {groups:,} groups)"
     )
     print(
-        f"analyze            best {min(runs):.2f}s, worst {max(runs):.2f}s  ({n / min(runs):,.0f} rows/s)"
+        f"analyze            best {min(runs):.2f}s, worst {max(runs):.2f}s  "
+        f"({n / min(runs):,.0f} rows/s)"
     )
     print(
-        f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst {ratios[-1]:.2f}x  (target <= 3x)"
+        f"ratio              best {ratios[0]:.2f}x, median {ratios[len(ratios) // 2]:.2f}x, worst "
+        f"{ratios[-1]:.2f}x  (target <= 3x)"
     )
     print(
-        f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit {args.memory_limit}, threads {args.threads})"
+        f"peak RSS           {peak_rss_mb():,.0f} MB  (memory_limit "
+        f"{args.memory_limit}, threads {args.threads})"
     )
     print(f"summary            {summary.days[0].to_dict()}")
     if args.floor:
@@ -398,8 +405,8 @@ WITH r AS (
            COALESCE(pkt_srcaddr, srcaddr) AS src, COALESCE(pkt_dstaddr, dstaddr) AS dst,
            COALESCE(srcport, 0) AS sport, COALESCE(dstport, 0) AS dport
     FROM flows
-    WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL AND protocol IS NOT NULL
-      AND COALESCE(log_status, 'OK') = 'OK'
+    WHERE action IS NOT NULL AND srcaddr IS NOT NULL AND dstaddr IS NOT NULL
+      AND protocol IS NOT NULL AND COALESCE(log_status, 'OK') = 'OK'
 ), o AS (
     SELECT r.*, (src < dst OR (src = dst AND sport <= dport)) AS fwd FROM r
 )
@@ -413,10 +420,11 @@ SELECT COUNT(*) FROM (
 
 
 def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> None:
-    """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to the
-    baseline: grouping the records into conversations (no aggregate), the one records pass as analyze
-    runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing the
-    conversations results table (one row per conversation, contract) with and without compression."""
+    """Time the parts of analyze that the issue's own outputs make unavoidable, each as a ratio to
+    the baseline: grouping the records into conversations (no aggregate), the one records pass as
+    analyze runs it (sql/analyze/10_eni_flows.sql, materialised as the pipeline does) and writing
+    the conversations results table (one row per conversation, contract) with
+    and without compression."""
     spill = dd.tmp / "duckdb-floor"
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
@@ -485,8 +493,8 @@ def _baseline(dd: DataDir, memory_limit: str, threads: int) -> tuple[float, int]
         register_views(con, dd)
         t1 = time.monotonic()
         row = con.execute(
-            "SELECT COUNT(*) FROM (SELECT interface_id, srcaddr, dstport, protocol, action, COUNT(*) "
-            "FROM flows GROUP BY interface_id, srcaddr, dstport, protocol, action)"
+            "SELECT COUNT(*) FROM (SELECT interface_id, srcaddr, dstport, protocol, action, "
+            "COUNT(*) FROM flows GROUP BY interface_id, srcaddr, dstport, protocol, action)"
         ).fetchone()
         return time.monotonic() - t1, int(row[0]) if row else 0
     finally:

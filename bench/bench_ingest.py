@@ -37,7 +37,8 @@ con = duckdb.connect()
 con.execute("SET threads = 2")
 for i, (glob, cols) in enumerate(fields):
     spec = "{" + ", ".join(f"'{c}': '{t}'" for c, t in cols) + "}"
-    con.execute(f"COPY (SELECT * FROM read_csv('{src}/**/{glob}', delim=' ', header=true, nullstr='-', columns={spec})) "
+    con.execute(f"COPY (SELECT * FROM read_csv('{src}/**/{glob}', delim=' ', header=true, "
+                f"nullstr='-', columns={spec})) "
                 f"TO '{out}/part{i}.parquet' (FORMAT parquet, COMPRESSION zstd)")
 """
 
@@ -77,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     day = date(2026, 11, 28)
     gen = generate_day(work / "src", args.records, day, seed=args.seed, shards=args.shards)
     print(
-        f"generated {gen.records:,} records in {gen.files} files: {gen.bytes / 1e6:.1f} MB gzip, {gen.text_bytes / 1e6:.1f} MB text"
+        f"generated {gen.records:,} records in {gen.files} files: {gen.bytes / 1e6:.1f} MB gzip, "
+        f"{gen.text_bytes / 1e6:.1f} MB text"
     )
     fields = [
         ("*fl-0default*.log.gz", _columns(DEFAULT_FIELDS)),
@@ -111,15 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         runs.append((fl, duck))
         for name, (secs, rss) in (("flowlens ingest", fl), ("duckdb read_csv", duck)):
             print(
-                f"{name:16} {secs:8.2f} s  {gen.records / secs:12,.0f} records/s  {gen.bytes / 1e6 / secs:7.1f} MB/s (gzip)  "
-                f"peak RSS {rss / 2**20:7.0f} MiB"
+                f"{name:16} {secs:8.2f} s  {gen.records / secs:12,.0f} records/s  "
+                f"{gen.bytes / 1e6 / secs:7.1f} MB/s (gzip)  peak RSS {rss / 2**20:7.0f} MiB"
             )
         print(f"time ratio flowlens/duckdb = {fl[0] / duck[0]:.2f} (target <= 1.0)", flush=True)
     if len(runs) > 1:
         ratios = sorted(f[0] / d[0] for f, d in runs)
         print(
-            f"ratios over {len(runs)} runs: best {ratios[0]:.2f}, median {ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}; "
-            f"best flowlens {min(f[0] for f, _ in runs):.2f} s, best duckdb {min(d[0] for _, d in runs):.2f} s, "
+            f"ratios over {len(runs)} runs: best {ratios[0]:.2f}, median "
+            f"{ratios[len(ratios) // 2]:.2f}, worst {ratios[-1]:.2f}; best flowlens "
+            f"{min(f[0] for f, _ in runs):.2f} s, best duckdb {min(d[0] for _, d in runs):.2f} s, "
             f"peak RSS flowlens {max(f[1] for f, _ in runs) / 2**20:.0f} MiB"
         )
     return 0

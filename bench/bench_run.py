@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         gen = generate_day(work / "src", args.records, DAY, seed=1)
         print(
-            f"generated {gen.records:,} records in {gen.files} files ({gen.bytes / 1e6:.0f} MB gzip)"
+            f"generated {gen.records:,} records in {gen.files} files "
+            f"({gen.bytes / 1e6:.0f} MB gzip)"
         )
     shutil.rmtree(work / "data", ignore_errors=True)
     shutil.rmtree(work / "out", ignore_errors=True)
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{name:<10} {seconds:8.2f} s  {rate}  peak RSS {peak / 2**20:7.0f} MiB")
     print(
-        f"{'total':<10} {total:8.2f} s  {args.records / total:12,.0f} records/s  peak RSS {peak_all / 2**20:7.0f} MiB"
-        f"  (target: every stage under 2048 MiB)"
+        f"{'total':<10} {total:8.2f} s  {args.records / total:12,.0f} records/s  peak RSS "
+        f"{peak_all / 2**20:7.0f} MiB  (target: every stage under 2048 MiB)"
     )
     return 0
 

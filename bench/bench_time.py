@@ -1,6 +1,7 @@
-"""Benchmark: `analyze` + `recommend` over a multi-day window with one snapshot per day vs one snapshot.
+"""Benchmark: `analyze` + `recommend` over a multi-day window, one snapshot per day vs one snapshot.
 
-    python -m bench.bench_time --days 14 --records 2000000 --work-dir /tmp/flowlens-bench-time [--repeat 3] [--reuse]
+    python -m bench.bench_time --days 14 --records 2000000 \\
+        --work-dir /tmp/flowlens-bench-time [--repeat 3] [--reuse]
 
 Generates ``--days`` days of ``--records`` records each in the S3 layout (bench/generate.py) and
 their inventory as AWS CLI JSON (bench/inventory.py: the same world every day), ingests the window
@@ -51,7 +52,8 @@ def _snapshot_times(days: list[date]) -> list[datetime]:
 
 
 def _churned_inventory(base: Path, out: Path, replaced: list[int]) -> Path:
-    """``base``'s JSON with the ENIs in ``replaced`` swapped for identical ones (new id, new address)."""
+    """``base``'s JSON with the ENIs in ``replaced`` swapped for identical
+    ones (new id, new address)."""
     shutil.copytree(base, out, dirs_exist_ok=True)
     path = out / "describe-network-interfaces.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -68,7 +70,8 @@ def _churned_inventory(base: Path, out: Path, replaced: list[int]) -> Path:
 
 
 def _run(cmd: list[str]) -> None:
-    """Run a set-up command; its stderr (the expected warnings about tables absent from the JSON) only on failure."""
+    """Run a set-up command; its stderr (the expected warnings about tables absent from
+    the JSON) only on failure."""
     proc = subprocess.run(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
     )
@@ -79,7 +82,8 @@ def _run(cmd: list[str]) -> None:
 
 
 def prepare(work: Path, days: list[date], records: int, reuse: bool) -> None:
-    """Generate and ingest the window once (kept with --reuse), then build each variant's data dir."""
+    """Generate and ingest the window once (kept with --reuse), then build
+    each variant's data dir."""
     exe = [sys.executable, "-m", "flowlens"]
     shared = work / "shared"
     marker = shared / f"ingested-{len(days)}x{records}"
@@ -223,24 +227,26 @@ def main(argv: list[str] | None = None) -> int:
                 for s, m in parts
             )
             print(
-                f"run {rep + 1} ({v}): {line}  total {total:6.1f}s ({n / total:,.0f} records/s)  load {load_before} -> {_load()}"
+                f"run {rep + 1} ({v}): {line}  total {total:6.1f}s ({n / total:,.0f} records/s)  "
+                f"load {load_before} -> {_load()}"
             )
     print(
-        f"window     {args.days} days x {args.records:,} records = {n:,} records; snapshots a=1, b={args.days}, c={args.days} "
-        f"with {len(CHURN_ENIS)} instance replacements"
+        f"window     {args.days} days x {args.records:,} records = {n:,} records; snapshots a=1, "
+        f"b={args.days}, c={args.days} with {len(CHURN_ENIS)} instance replacements"
     )
     for v in variants:
         ts = sorted(totals[v])
         print(
-            f"({v}) total  best {ts[0]:.1f}s, median {statistics.median(ts):.1f}s, worst {ts[-1]:.1f}s  "
-            f"({n / ts[0]:,.0f} records/s; CPU best {min(cpus[v]):.1f}s)"
+            f"({v}) total  best {ts[0]:.1f}s, median {statistics.median(ts):.1f}s, worst "
+            f"{ts[-1]:.1f}s  ({n / ts[0]:,.0f} records/s; CPU best {min(cpus[v]):.1f}s)"
         )
     for v in variants[1:]:
         ratios = sorted(b / a for b, a in zip(totals[v], totals["a"], strict=True))
         cpu_ratios = sorted(b / a for b, a in zip(cpus[v], cpus["a"], strict=True))
         print(
-            f"ratio ({v})/(a)  wall best {ratios[0]:.2f}x, median {statistics.median(ratios):.2f}x, worst {ratios[-1]:.2f}x; "
-            f"CPU best {cpu_ratios[0]:.2f}x, median {statistics.median(cpu_ratios):.2f}x  (target <= 1.5x)"
+            f"ratio ({v})/(a)  wall best {ratios[0]:.2f}x, median "
+            f"{statistics.median(ratios):.2f}x, worst {ratios[-1]:.2f}x; CPU best "
+            f"{cpu_ratios[0]:.2f}x, median {statistics.median(cpu_ratios):.2f}x  (target <= 1.5x)"
         )
     print(f"load average now {_load()} (1/5/15 min)")
     return 0

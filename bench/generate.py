@@ -1,4 +1,5 @@
-"""Generate a realistic day of VPC flow logs in the S3 layout (gzip text, header line, 5-minute files).
+"""Generate a realistic day of VPC flow logs in the S3 layout (gzip text,
+header line, 5-minute files).
 
 Two flow logs share the prefix: ``fl-0default000000`` in the default (v2) format and
 ``fl-0custom0000000`` in a v5 custom format with tcp-flags, pkt-* and flow-direction. Records
@@ -26,10 +27,14 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DEFAULT_FL = "fl-0default000000"
 CUSTOM_FL = "fl-0custom0000000"
-DEFAULT_FIELDS = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+DEFAULT_FIELDS = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol "
+    "packets bytes start end action log-status"
+)
 CUSTOM_FIELDS = (
-    "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport dstport "
-    "pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status flow-direction traffic-path"
+    "version vpc-id subnet-id instance-id interface-id account-id type srcaddr dstaddr srcport "
+    "dstport pkt-srcaddr pkt-dstaddr protocol bytes packets start end action tcp-flags log-status "
+    "flow-direction traffic-path"
 )
 SERVER_PORTS = np.array([443, 80, 22, 5432, 3306, 6379, 8080, 53, 123, 9200])
 
@@ -205,7 +210,8 @@ def generate_day(
     compresslevel: int = 6,
     shards: int = 1,
 ) -> GeneratedDay:
-    """Write one day of ``n_records`` records under ``out_dir/AWSLogs/...``; returns what was written.
+    """Write one day of ``n_records`` records under ``out_dir/AWSLogs/...``;
+    returns what was written.
 
     AWS delivers one file per flow log per 5-minute period, split into several files by its
     delivery hosts and past 75 MB: ``shards`` is that split (files per flow log per period), so

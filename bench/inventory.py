@@ -1,4 +1,5 @@
-"""AWS CLI JSON inventory that matches bench/generate.py's day (its 48 ENIs, 3 subnets, 2 flow logs).
+"""AWS CLI JSON inventory that matches bench/generate.py's day (its 48 ENIs,
+3 subnets, 2 flow logs).
 
 Three tiers of SGs with the usual accretion (a world-open admin port, a wide CIDR on every port,
 allow-all egress, an unused rule), so every stage has real work to do on the generated traffic.

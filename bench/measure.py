@@ -1,4 +1,5 @@
-"""Run one benchmark command in its own process: wall time, peak RSS of its process tree, CPU seconds."""
+"""Run one benchmark command in its own process: wall time, peak RSS of its
+process tree, CPU seconds."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ class Measured:
 
 
 def measure(cmd: list[str]) -> Measured:
-    """Run ``cmd``; wall time, peak RSS (process tree, sampled every 50 ms) and user+sys CPU seconds."""
+    """Run ``cmd``; wall time, peak RSS (process tree, sampled every 50 ms)
+    and user+sys CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL)

@@ -33,7 +33,8 @@ class AwsOptions:
 
 
 def session(opts: AwsOptions) -> Any:
-    """A boto3 session for the options' profile and region; a profile that does not exist is exit 3."""
+    """A boto3 session for the options' profile and region; a profile that
+    does not exist is exit 3."""
     import boto3
     from botocore.exceptions import BotoCoreError, ProfileNotFound
 
@@ -56,7 +57,8 @@ def client(
     max_pool: int | None = None,
     sess: Any = None,
 ) -> Any:
-    """A client of ``service`` with the options' endpoint and retry mode (``$AWS_MAX_ATTEMPTS`` overrides 10)."""
+    """A client of ``service`` with the options' endpoint and retry mode
+    (``$AWS_MAX_ATTEMPTS`` overrides 10)."""
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
@@ -73,7 +75,8 @@ def client(
 
 
 def is_botocore_error(exc: BaseException) -> bool:
-    """True for botocore's and boto3's exceptions (checked by module, so the CLI need not import them)."""
+    """True for botocore's and boto3's exceptions (checked by module, so the
+    CLI need not import them)."""
     return any(t.__module__.split(".")[0] in ("botocore", "boto3") for t in type(exc).__mro__)
 
 

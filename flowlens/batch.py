@@ -233,7 +233,8 @@ def run_batch(
 def verify_plan_dir(
     dd: DataDir, days: Sequence[date], directory: Path, *, memory_limit: str = "1GB"
 ) -> dict[str, Any]:
-    """Verify every plan of ``directory`` on the days after its window; plan path → status and why."""
+    """Verify every plan of ``directory`` on the days after its window;
+    plan path → status and why."""
     from flowlens.model.window import Window
     from flowlens.verify.run import load_plan, plan_files, verify
 
@@ -255,7 +256,8 @@ def reuses_snapshot(taken: str | None, days: Sequence[date]) -> bool:
     Yes once that snapshot was taken after the window ended (it is the one the window's timeline
     reads); no while the window was still open when it was taken.
 
-    >>> reuses_snapshot("20261129T020000Z", [date(2026, 11, 28)]), reuses_snapshot("20261128T150000Z", [date(2026, 11, 28)])
+    >>> day = [date(2026, 11, 28)]
+    >>> reuses_snapshot("20261129T020000Z", day), reuses_snapshot("20261128T150000Z", day)
     (True, False)
     """
     return taken is not None and parse_stamp(taken) >= Window.of(days).end

@@ -68,7 +68,8 @@ def refresh_catalog(dd: DataDir) -> Path:
 
 
 def catalog_root(dd: DataDir) -> str | None:
-    """The data directory the existing catalog's views read (None: no catalog, or one older than the record)."""
+    """The data directory the existing catalog's views read (None: no catalog, or
+    one older than the record)."""
     if not dd.catalog.exists():
         return None
     con = duckdb.connect(str(dd.catalog), read_only=True)
@@ -84,7 +85,8 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
 
     The rewrite is :func:`refresh_catalog`'s atomic replace, so it never disturbs a writer or
     another reader. When the data directory cannot be written (a read-only mount, a copy owned by
-    someone else), the views are made on an in-memory connection instead, and nothing on disk changes.
+    someone else), the views are made on an in-memory connection instead, and
+    nothing on disk changes.
 
     The connection is confined to the data dir (:func:`flowlens.sqlguard.confine`): read-only
     connections cannot change the catalog, and no connection can read or write a file outside
@@ -92,7 +94,8 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
     """
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(
-            f"no flowlens data directory at {dd.root}; run 'flowlens ingest' first or pass --data-dir"
+            f"no flowlens data directory at {dd.root}; run 'flowlens ingest' "
+            "first or pass --data-dir"
         )
     if catalog_root(dd) != data_dir_path(dd):
         log.info(

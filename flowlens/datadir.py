@@ -92,7 +92,8 @@ class DataDir:
         return self.results / f"date={day.isoformat()}"
 
     def analysed_days(self, days: Iterable[date]) -> list[date]:
-        """The days among ``days`` that have analysis results (``results/date=D/rule_usage.parquet``)."""
+        """The days among ``days`` that have analysis results
+        (``results/date=D/rule_usage.parquet``)."""
         return sorted(
             d for d in set(days) if (self.results_dir(d) / "rule_usage.parquet").is_file()
         )

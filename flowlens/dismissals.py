@@ -1,4 +1,5 @@
-"""A reviewer's dismissals: "leave this rule alone", remembered across runs (``state/dismissals.parquet``).
+"""A reviewer's dismissals: "leave this rule alone", remembered across runs
+(``state/dismissals.parquet``).
 
 A dismissal is keyed by the rule's content (:func:`content_key`: group, direction, protocol,
 ports and peer), not by its id, so it survives re-runs, re-imports and rule-id changes (a rule
@@ -28,8 +29,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError, UsageError
-from flowlens.inventory.normalize import derived_rule_id
-from flowlens.model.net import Direction, PeerType, Rule, SgRule
+from flowlens.model.net import Direction, PeerType, Rule, SgRule, derived_rule_id
 from flowlens.model.state import DISMISSALS_SCHEMA, content_key
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ class Dismissal:
         """What the plan says of the rule it leaves alone."""
         until = f" until {self.until}" if self.until else ""
         return (
-            f"dismissed by {self.dismissed_by} on {self.dismissed_at.astimezone(UTC):%Y-%m-%d}{until}, "
-            f"reason: {self.reason}"
+            f"dismissed by {self.dismissed_by} on "
+            f"{self.dismissed_at.astimezone(UTC):%Y-%m-%d}{until}, reason: {self.reason}"
         )
 
     def to_row(self) -> dict[str, object]:
@@ -139,7 +139,8 @@ def active_reasons(dismissals: Iterable[Dismissal], today: date) -> dict[str, st
 
 
 def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
-    """The rule a dismissal names: a rule id of the newest snapshot, or a finding that names a rule."""
+    """The rule a dismissal names: a rule id of the newest snapshot, or a
+    finding that names a rule."""
     if not dd.snapshots():
         raise InputError(f"{dd.inventory}: no inventory snapshot; run 'flowlens inventory' first")
     con = duckdb.connect()
@@ -153,11 +154,13 @@ def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
             ).fetchall()
             if not found:
                 raise UsageError(
-                    f"{target!r} is neither a rule id (sgr-...) of the newest snapshot nor a finding id"
+                    f"{target!r} is neither a rule id (sgr-...) of the newest "
+                    "snapshot nor a finding id"
                 )
             if not found[0][0]:
                 raise UsageError(
-                    f"finding {target} names no rule; dismissals are kept per rule (dismiss one of its rules)"
+                    f"finding {target} names no rule; dismissals are kept per rule "
+                    "(dismiss one of its rules)"
                 )
             finding_id, rule_id = target, str(found[0][0])
         rows = sqlfiles.execute(
@@ -226,7 +229,8 @@ def remove(dd: DataDir, keys: Iterable[str]) -> list[Dismissal]:
 
 
 def current_keys(dd: DataDir) -> set[str]:
-    """The content keys of the newest snapshot's rules (a dismissal whose key is absent has lapsed)."""
+    """The content keys of the newest snapshot's rules (a dismissal whose
+    key is absent has lapsed)."""
     if not dd.snapshots():
         return set()
     con = duckdb.connect()

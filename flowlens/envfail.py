@@ -53,7 +53,8 @@ _KINDS = (
 def classify(exc: BaseException, context: str | None = None) -> EnvironmentFailure | None:
     """The environment failure ``exc`` is, or None when it is something else (a bug: let it show).
 
-    ``context`` says where the command was working, for errors that name no file (pyarrow's, DuckDB's).
+    ``context`` says where the command was working, for errors that name no
+    file (pyarrow's, DuckDB's).
     """
     code = getattr(exc, "errno", None)
     text = str(exc)

@@ -44,7 +44,8 @@ class AwsAccessError(FlowlensError):
 
 class EnvironmentFailure(FlowlensError):
     """The machine refused a read or write flowlens had every right to make (disk full, a file size
-    limit, a read-only mount, a permission): nothing is wrong with the input; fix the place and re-run."""
+    limit, a read-only mount, a permission): nothing is wrong with the input;
+    fix the place and re-run."""
 
     exit_code = ExitCode.ENVIRONMENT
 

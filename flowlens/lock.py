@@ -37,7 +37,8 @@ _POLL_S = 0.1
 
 
 class DataDirBusy(FlowlensError):
-    """Another command holds the data directory's writer lock (exit 2, like any input that cannot work now)."""
+    """Another command holds the data directory's writer lock (exit 2, like any
+    input that cannot work now)."""
 
     exit_code = UsageError.exit_code
 

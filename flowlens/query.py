@@ -1,4 +1,5 @@
-"""Ad-hoc read-only SQL over the catalog (``flowlens sql``): run a checked query, render its rows."""
+"""Ad-hoc read-only SQL over the catalog (``flowlens sql``): run a
+checked query, render its rows."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ class Result:
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str, *, max_rows: int | None = None) -> Result:
-    """Check ``sql`` is read-only (:func:`flowlens.sqlguard.check_read_only`), run it, keep ``max_rows`` rows.
+    """Check ``sql`` is read-only (:func:`flowlens.sqlguard.check_read_only`), run
+    it, keep ``max_rows`` rows.
 
     A refusal (a statement that could change something, a file outside the data directory, a
     locked setting) is a ``UsageError`` (exit 2); any other DuckDB error is an ``AnalysisError``.
@@ -131,12 +133,14 @@ def _text(v: Any) -> str:
 
 
 def _shown(v: Any) -> str:
-    """A value for the terminal: control and bidi characters (escape sequences, U+202E) as escapes."""
+    """A value for the terminal: control and bidi characters (escape
+    sequences, U+202E) as escapes."""
     return show_controls(_text(v))
 
 
 def _lines(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """One ``column = value`` line per column, a blank line between rows (DuckDB's ``.mode line``)."""
+    """One ``column = value`` line per column, a blank line between rows
+    (DuckDB's ``.mode line``)."""
     width = max((len(n) for n in names), default=0)
     return "\n\n".join(
         "\n".join(

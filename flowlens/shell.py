@@ -88,7 +88,8 @@ def parse_dot(line: str) -> DotCommand:
     takes = {Dot.SCHEMA: 1, Dot.MODE: 1, Dot.MAXROWS: 1, Dot.TIMER: 1}.get(command, 0)
     if len(args) > takes:
         raise UsageError(
-            f"{command.value} takes {'no argument' if takes == 0 else 'one argument'}; .help shows its use"
+            f"{command.value} takes "
+            f"{'no argument' if takes == 0 else 'one argument'}; .help shows its use"
         )
     arg = args[0] if args else None
     if command is Dot.MODE and arg is not None and arg.lower() not in MODES:
@@ -124,8 +125,8 @@ def is_complete(buffer: str) -> bool:
 
     DuckDB's own tokenizer decides, so ``SELECT ';'`` and ``SELECT 1 -- ;`` are not complete.
 
-    >>> is_complete("SELECT 1"), is_complete("SELECT 1;"), is_complete("SELECT ';'"), is_complete("SELECT 1; -- done")
-    (False, True, False, True)
+    >>> [is_complete(s) for s in ("SELECT 1", "SELECT 1;", "SELECT ';'", "SELECT 1; -- done")]
+    [False, True, False, True]
     """
     raw = duckdb.tokenize(buffer)
     ends = [start for start, _ in raw[1:]] + [len(buffer)] * bool(raw)

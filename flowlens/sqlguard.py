@@ -1,4 +1,5 @@
-"""The read-only guarantee of ``flowlens sql`` and ``flowlens.connect()``: two layers, both DuckDB's own.
+"""The read-only guarantee of ``flowlens sql`` and ``flowlens.connect()``: two
+layers, both DuckDB's own.
 
 1. :func:`confine` limits what a connection can touch: external access off, the data directory
    the only allowed directory, extension auto-install/auto-load off, and the configuration locked
@@ -83,7 +84,8 @@ def _check(kind: duckdb.StatementType, sql: str, *, nested: bool) -> None:
 
 
 def _tokens(sql: str) -> list[_Token]:
-    """DuckDB's tokens of ``sql`` without comments; a token ends where the next one (or a comment) starts."""
+    """DuckDB's tokens of ``sql`` without comments; a token ends where the next
+    one (or a comment) starts."""
     raw = duckdb.tokenize(sql)
     ends = [start for start, _ in raw[1:]] + [len(sql)] * bool(raw)
     return [

@@ -33,7 +33,8 @@ def _escape(m: re.Match[str]) -> str:
 
 
 def show_controls(text: str, *, bidi: bool = True) -> str:
-    """``text`` with every control (and, unless ``bidi`` is false, bidi) character written as its escape.
+    """``text`` with every control (and, unless ``bidi`` is false, bidi)
+    character written as its escape.
 
     The HTML report marks bidi characters its own way (a visible ``[U+202E]``), so it passes
     ``bidi=False``.

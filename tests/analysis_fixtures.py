@@ -166,7 +166,8 @@ class World:
         service: bool = False,
         attached: datetime | None = None,
     ) -> World:
-        """An ENI; ``service=True`` makes it requester-managed without an instance (a load balancer, RDS)."""
+        """An ENI; ``service=True`` makes it requester-managed without an
+        instance (a load balancer, RDS)."""
         managed = service or itype != "interface"
         self.tables["enis"].append(
             {
@@ -270,7 +271,8 @@ class World:
         return self.drop("sg_rules", rule_id=rule_id)
 
     def snap(self, stamp: str) -> World:
-        """Record the inventory as it is now as the snapshot ``stamp`` (``YYYYMMDDTHHMMSSZ``, its capture time)."""
+        """Record the inventory as it is now as the snapshot ``stamp``
+        (``YYYYMMDDTHHMMSSZ``, its capture time)."""
         self._complete_nacls()
         self.snaps[stamp] = copy.deepcopy(dict(self.tables))
         return self
@@ -301,8 +303,8 @@ class World:
     ) -> World:
         """One record; v3 (flags and pkt-* columns present) when flags or pkt-* are given.
 
-        ``at`` is seconds after 12:00 of ``day`` (negative: the morning); ``vpc``/``subnet`` fill the
-        records' own vpc-id/subnet-id fields.
+        ``at`` is seconds after 12:00 of ``day`` (negative: the morning); ``vpc``/``subnet`` fill
+        the records' own vpc-id/subnet-id fields.
         """
         custom = (
             v3
@@ -357,7 +359,8 @@ class World:
                 self.nacl_entry(nacl, 32768, direction, "deny", cidr="::/0")
 
     def write(self) -> DataDir:
-        """Every snapshot taken with :meth:`snap` (or, if none was, the world as it is now) and the flows."""
+        """Every snapshot taken with :meth:`snap` (or, if none was, the world as
+        it is now) and the flows."""
         dd = DataDir(self.root)
         if not self.snaps:
             self.snap(self.snapshot)

@@ -2,7 +2,8 @@
 
 Numbers the tests assert (day 2026-11-28):
   flows: 48 ACCEPT + 12 REJECT + 1 NODATA = 61 records; rejected table: 12 rows
-  (9 from 203.0.113.9: 6 sg on tcp/22 + 3 nacl on tcp/3389; 3 from 192.0.2.50 late_packet on tcp/443)
+  (9 from 203.0.113.9: 6 sg on tcp/22 + 3 nacl on tcp/3389;
+   3 from 192.0.2.50 late_packet on tcp/443)
   rules: used 2, unused 1, no_coverage 1, no_members 1; findings 2; recommendations 2
   plan verification: 48 checked, 0 cut; manifest: 2 ingested + 1 failed, 61 rows, 2 quarantined.
 """
@@ -24,7 +25,8 @@ from flowlens.model.tables import MANIFEST_SCHEMA, QUARANTINE_SCHEMA
 
 DAY = "2026-11-28"
 EVIL = "<script>alert(1)</script>"
-#: Markup breaking out of an attribute, and a right-to-left override that would reverse what follows it.
+#: Markup breaking out of an attribute, and a right-to-left override that would
+#: reverse what follows it.
 EVIL_ATTR = '"><img src=x onerror="window.__pwned=1">'
 RLO = "\u202e"
 T0 = int(datetime(2026, 11, 28, tzinfo=UTC).timestamp())
@@ -309,7 +311,8 @@ def _results(root: Path) -> None:
     _write([], RESULT_SCHEMAS["conversations"], res / "conversations.parquet")
 
 
-#: (rule, peer, port, flows): who used each rule; sgr-web22's only peer is the narrowed-to admin host.
+#: (rule, peer, port, flows): who used each rule; sgr-web22's only peer is
+#: the narrowed-to admin host.
 MATCHES = [
     ("sgr-web443", "203.0.113.20", 443, 30),
     ("sgr-web443", "203.0.113.21", 443, 12),

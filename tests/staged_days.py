@@ -28,7 +28,8 @@ def _sample_flows(dd: DataDir) -> pa.Table:
 
 
 def write_day(dd: DataDir, day: date, *, new_peer: str | None = None) -> None:
-    """Day ``day``: the sample day's records of SMALL_ENIS, moved to ``day`` (plus ``new_peer``'s SSH)."""
+    """Day ``day``: the sample day's records of SMALL_ENIS, moved to ``day``
+    (plus ``new_peer``'s SSH)."""
     flows = _sample_flows(dd)
     small = flows.filter(pc.is_in(flows["interface_id"], pa.array(SMALL_ENIS)))
     parts = [small]

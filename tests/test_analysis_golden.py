@@ -41,8 +41,9 @@ def conv(con: Any, **where: Any) -> list[tuple[Any, ...]]:
     return [
         tuple(r)
         for r in con.execute(
-            "SELECT eni_id, initiator_addr, initiator_port, responder_addr, responder_port, eni_role, decided_by, "
-            f"status FROM conversations WHERE {cond} ORDER BY eni_id, initiator_addr"
+            "SELECT eni_id, initiator_addr, initiator_port, responder_addr, responder_port, "
+            f"eni_role, decided_by, status FROM conversations WHERE {cond} ORDER "
+            "BY eni_id, initiator_addr"
         ).fetchall()
     ]
 
@@ -229,7 +230,8 @@ def test_icmp_matches_on_protocol_and_type_rules_are_unobservable(tmp_path: Path
 
 
 def test_nacl_rejected_reply_corpus_ping_case(tmp_path: Path) -> None:
-    # docs/flow-logs.md#security-groups / corpus v2-default-icmp-sg-vs-nacl.log: SG allows inbound ICMP, NACL denies outbound
+    # docs/flow-logs.md#security-groups / corpus v2-default-icmp-sg-vs-nacl.log: SG allows inbound
+    # ICMP, NACL denies outbound
     w = (
         World(tmp_path / "data")
         .nacl("acl-strict")
@@ -498,8 +500,8 @@ def test_both_layers_allow_without_tcp_flags_is_unknown(db: World) -> None:
 
 
 def test_both_layers_allow_late_fin_rst_and_expired_state(db: World) -> None:
-    # sample_logs late_fin: v3 with tcp-flags; FIN/RST without SYN is a late packet even with no accept
-    # that day; an ACK-only packet is one only when the same 5-tuple was accepted earlier
+    # sample_logs late_fin: v3 with tcp-flags; FIN/RST without SYN is a late packet even with no
+    # accept that day; an ACK-only packet is one only when the same 5-tuple was accepted earlier
     db.both("eni-rds", WEB, "10.0.2.10", 41000, 5432, req_flags=2, rep_flags=18)
     db.flow("eni-rds", WEB, "10.0.2.10", 41000, 5432, action="REJECT", flags=1, at=900)
     db.flow("eni-rds", "10.0.1.11", "10.0.2.10", 41001, 5432, action="REJECT", flags=4, at=900)

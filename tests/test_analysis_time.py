@@ -82,7 +82,8 @@ def findings(con: Any, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def bastion_world(tmp_path: Path) -> World:
-    """Offices SSH to a bastion, the bastion SSHes to an app server (sg-app allows SSH from sg-bastion)."""
+    """Offices SSH to a bastion, the bastion SSHes to an app server (sg-app
+    allows SSH from sg-bastion)."""
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-bastion").sg("sg-app")
     w.rule("sgr-ssh", "sg-bastion", "ingress", "tcp", 22, cidr=OFFICE)
     w.rule("sgr-rdp", "sg-bastion", "ingress", "tcp", 3389, cidr=OFFICE)
@@ -93,7 +94,8 @@ def bastion_world(tmp_path: Path) -> World:
 
 
 def old_bastion_flows(w: World) -> World:
-    """The morning's work of the old bastion (10.0.1.10): SSH in from the office, SSH on to the app."""
+    """The morning's work of the old bastion (10.0.1.10): SSH in from the
+    office, SSH on to the app."""
     kw = {"vpc": "vpc-1", "subnet": "subnet-a"}
     w.both(
         "eni-old", "198.51.100.7", "10.0.1.10", 50000, 22, req_flags=2, rep_flags=18, at=at(8), **kw
@@ -137,7 +139,8 @@ def test_instance_replaced_between_two_snapshots_is_attributed_at_each_time(tmp_
 
 
 def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path: Path) -> None:
-    # issue 12 "Why": the inventory holds only the new, idle bastion; the old one's records are on an unknown ENI
+    # issue 12 "Why": the inventory holds only the new, idle bastion; the old one's
+    # records are on an unknown ENI
     w = bastion_world(tmp_path)
     w.eni("eni-new", "subnet-a", ["10.0.1.11"], ["sg-bastion"]).snap(S13)
     old_bastion_flows(w)
@@ -151,7 +154,8 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
         ("eni-old", "10.0.1.10", 22, 8, "not_in_inventory", "vpc-1"),
     ]
     u = usage(con)
-    # what the old bastion could have used is not known unused; RDP, which none of its flows could use, is
+    # what the old bastion could have used is not known unused; RDP, which none
+    # of its flows could use, is
     assert statuses(con) == {
         "sgr-ssh": "no_coverage",
         "sgr-out": "no_coverage",
@@ -161,7 +165,8 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
     for rule in ("sgr-ssh", "sgr-out"):
         reason = u[rule]["status_reason"]
         assert "eni-old" in reason and "4 records" in reason and "--config-history" in reason
-    # the app server's SSH from 10.0.1.10: no ENI of the inventory held that address, so it may have been in sg-bastion
+    # the app server's SSH from 10.0.1.10: no ENI of the inventory held that address, so it
+    # may have been in sg-bastion
     assert (
         "10.0.1.10" in u["sgr-app-ssh"]["status_reason"]
         and "eni-old" in u["sgr-app-ssh"]["status_reason"]
@@ -177,7 +182,8 @@ def test_instance_replaced_with_only_the_later_snapshot_is_never_unused(tmp_path
 
 
 def batch_world(tmp_path: Path) -> World:
-    """A web server (covered by the VPC's flow log) and a batch group with no member in any snapshot."""
+    """A web server (covered by the VPC's flow log) and a batch group with
+    no member in any snapshot."""
     w = World(tmp_path / "data").subnet("subnet-a", NET).sg("sg-batch").sg("sg-web")
     w.rule("sgr-batch-out", "sg-batch", "egress", "tcp", 443, cidr="0.0.0.0/0")
     w.rule("sgr-batch-in", "sg-batch", "ingress", "tcp", 8443, cidr="10.0.0.0/16")
@@ -223,7 +229,8 @@ def batch_world(tmp_path: Path) -> World:
 
 
 def eni_config_item(when: datetime, status: str) -> dict[str, Any]:
-    """An AWS Config configuration item of the batch ENI, as get-resource-config-history returns it."""
+    """An AWS Config configuration item of the batch ENI, as
+    get-resource-config-history returns it."""
     item: dict[str, Any] = {
         "version": "1.3",
         "accountId": "111122223333",
@@ -299,7 +306,8 @@ def test_eni_between_two_snapshots_without_config_history_protects_its_vpcs_rule
         ("eni-batch", "10.0.1.50", 443, 10, "not_in_inventory", "vpc-1")
     ]
     u = usage(con)
-    # the batch job initiated to the internet on 443: any egress rule of the VPC allowing that may be what it used
+    # the batch job initiated to the internet on 443: any egress rule of the VPC allowing
+    # that may be what it used
     assert statuses(con) == {
         "sgr-batch-out": "no_coverage",
         "sgr-web-out": "no_coverage",
@@ -385,7 +393,8 @@ def test_rules_created_changed_and_deleted_inside_the_day(tmp_path: Path) -> Non
     assert got == {
         "sgr-keep": ("unused", 0, None, None, ts(0), ts(0).replace(day=29)),
         "sgr-old": ("used", 1, "deleted", ts(13), ts(0), ts(13)),
-        # its new content (from 203.0.113.0/24) had no flow; the morning's flow matched the content it replaced
+        # its new content (from 203.0.113.0/24) had no flow; the morning's flow
+        # matched the content it replaced
         "sgr-chg": ("no_coverage", 0, "changed", ts(13), AFTER_S0, ts(0).replace(day=29)),
         "sgr-new": ("used", 1, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
         "sgr-idle": ("no_coverage", 0, "created", ts(13), AFTER_S0, ts(0).replace(day=29)),
@@ -522,7 +531,8 @@ BASTION = "eni-07a93e423b3ff6908"
 def test_sample_day_with_the_bastion_replaced_by_an_idle_twin_cuts_nothing_it_used(
     sample_day: Any, tmp_path: Path
 ) -> None:
-    # the inventory holds, instead of the bastion, an identical idle instance attached at noon: new ENI, new address
+    # the inventory holds, instead of the bastion, an identical idle instance attached at
+    # noon: new ENI, new address
     from flowlens.ingest.pipeline import ingest
     from flowlens.ingest.source import LocalSource
     from flowlens.inventory import snapshot_from_json

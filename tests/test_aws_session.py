@@ -1,4 +1,5 @@
-"""One AWS session factory for every command; botocore's errors end as one line and exit 3 (issue 13)."""
+"""One AWS session factory for every command; botocore's errors end as one
+line and exit 3 (issue 13)."""
 
 from __future__ import annotations
 

@@ -198,9 +198,10 @@ def test_run_takes_its_inventory_from_the_ec2_api(
 def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
     bucket: str, moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The sample day's ENIs are not in this moto account's EC2 inventory: every one is looked up in
-    AWS Config after ingest. moto models no EC2 Config history (ResourceNotDiscoveredException), so
-    each is reported as not recorded and nothing is stored; the history itself is tested from files."""
+    """The sample day's ENIs are not in this moto account's EC2 inventory: every one is looked up
+    in AWS Config after ingest. moto models no EC2 Config history
+    (ResourceNotDiscoveredException), so each is reported as not recorded and nothing is stored;
+    the history itself is tested from files."""
     argv = [
         "run",
         bucket,
@@ -229,7 +230,10 @@ def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
     assert set(lookup["not_recorded"]) == flow_enis and lookup["stored"] is None
 
 
-V2_HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+V2_HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets "
+    "bytes start end action log-status"
+)
 
 
 def _put_records(s3: Any, bucket: str, eni: str, lines: list[str], at: datetime) -> None:
@@ -243,7 +247,8 @@ def _put_records(s3: Any, bucket: str, eni: str, lines: list[str], at: datetime)
 
 
 def _ssh(eni: str, client: str, server: str, at: int) -> list[str]:
-    """An SSH session from ``client`` to ``server`` recorded on the server's ENI, both directions."""
+    """An SSH session from ``client`` to ``server`` recorded on the
+    server's ENI, both directions."""
     return [
         f"2 123456789012 {eni} {client} {server} 50022 22 6 10 840 {at} {at + 1} ACCEPT OK",
         f"2 123456789012 {eni} {server} {client} 22 50022 6 10 5200 {at} {at + 1} ACCEPT OK",

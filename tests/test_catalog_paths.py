@@ -21,7 +21,8 @@ COUNTS = "SELECT (SELECT COUNT(*) FROM flows) AS flows, (SELECT COUNT(*) FROM ru
 
 @pytest.fixture
 def made_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data dir made as the default ./flowlens-data would be: by a relative path, from its parent."""
+    """A data dir made as the default ./flowlens-data would be: by a
+    relative path, from its parent."""
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
     sample.build(Path("flowlens-data"))

@@ -25,7 +25,8 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_readme_command_reference_matches_help() -> None:
     readme = README.read_text(encoding="utf-8")
     assert splice(readme, render_reference()) == readme, (
-        "README.md's command reference is stale: run `python -m flowlens.cli.reference --write README.md`"
+        "README.md's command reference is stale: run `python -m "
+        "flowlens.cli.reference --write README.md`"
     )
 
 
@@ -45,6 +46,20 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(r"^tmp=\$\(mktemp -d\)$", ci, re.M), (
         "CI must clone into a new empty temporary directory"
     )
+
+
+def test_make_check_runs_every_check_of_the_readme_test_command() -> None:
+    # the README's command is what CI runs; `make check` (lint + test) must run the same checks
+    readme = README.read_text(encoding="utf-8")
+    m = re.search(r"<!-- test-command -->\n```sh\n(.+?)\n```", readme, re.S)
+    assert m, "README.md lacks the marked test command"
+    steps = [s.strip() for s in m.group(1).split("&&")]
+    checks = [s.removeprefix(".venv/bin/") for s in steps if s.startswith(".venv/bin/")]
+    checks = [c for c in checks if not c.startswith("pip ")]
+    assert "ruff format --check flowlens tests bench" in checks, checks
+    make = (REPO / "Makefile").read_text(encoding="utf-8")
+    for check in checks:
+        assert re.search(rf"^\t\$\(PY\) -m {re.escape(check)}( |$)", make, re.M), check
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

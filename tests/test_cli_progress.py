@@ -1,4 +1,5 @@
-"""Progress on long work: a status line on a terminal (a real pseudo-terminal here), none when piped or -q.
+"""Progress on long work: a status line on a terminal (a real pseudo-terminal
+here), none when piped or -q.
 
 analyze shows step n/m with records/s and an ETA, ingest's bar a rate and an ETA, recommend its
 phases; the log lines keep their timestamps in every case.

@@ -19,7 +19,10 @@ from flowlens.cli import main
 from flowlens.ingest.parse import REPEATED_HEADER, parse_chunk, parse_header
 
 REPO = Path(__file__).resolve().parent.parent
-HEADER = b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
+    b"end action log-status"
+)
 RECORD = (
     b"2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 443 50000 6 10 840 1764288000 1764288060 ACCEPT OK"
 )

@@ -28,7 +28,10 @@ from flowlens.lock import lock_path, read_holder, writer_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCT, REGION = "123456789012", "eu-west-1"
-HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
 DAY = {"2026-11-28": 1795824000, "2026-11-29": 1795824000 + 86400}
 OBJECTS, LINES = 24, 300  # per day: enough objects that two runs overlap for most of their time
 
@@ -44,7 +47,8 @@ def _mirror(root: Path) -> None:
             )
             key.parent.mkdir(parents=True, exist_ok=True)
             lines = "".join(
-                f"2 {ACCT} eni-0abc 10.0.{o}.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 {end - 30} {end} ACCEPT OK\n"
+                f"2 {ACCT} eni-0abc 10.0.{o}.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 "
+                f"{end - 30} {end} ACCEPT OK\n"
                 for i in range(LINES)
             )
             key.write_bytes(gzip.compress((HEADER + "\n" + lines).encode()))
@@ -173,7 +177,8 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
             "-c",
             "import sys, time; from pathlib import Path; from flowlens.datadir import DataDir\n"
             "from flowlens.lock import writer_lock\n"
-            "with writer_lock(DataDir(Path(sys.argv[1])), 'doomed'):\n    print('held', flush=True); time.sleep(600)",
+            "with writer_lock(DataDir(Path(sys.argv[1])), 'doomed'):\n"
+            "    print('held', flush=True); time.sleep(600)",
             str(dd),
         ],
         stdout=subprocess.PIPE,
@@ -223,8 +228,8 @@ def _open_reader(dd: Path) -> duckdb.DuckDBPyConnection:
 
 
 def test_an_open_reader_never_breaks_ingest_analyze_or_run(tmp_path: Path) -> None:
-    """A notebook (flowlens.connect), a `flowlens sql` prompt and a dashboard on the catalog file stay
-    open through ingest, analyze and run; every writer exits 0 and the readers keep working."""
+    """A notebook (flowlens.connect), a `flowlens sql` prompt and a dashboard on the catalog file
+    stay open through ingest, analyze and run; every writer exits 0 and the readers keep working."""
     out = tmp_path / "demo"
     demo = _flowlens("demo", "--out", str(out), "-q")
     assert demo.wait(timeout=600) == 0
@@ -284,8 +289,10 @@ def test_connect_rewriting_a_moved_catalog_disturbs_no_open_reader(tmp_path: Pat
     moved = tmp_path / "moved"
     os.rename(tmp_path / "data", moved)
     code = (
-        "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True)\n"
-        "sys.stdin.readline(); print(con.execute(\"SELECT count(*) FROM duckdb_views() WHERE view_name = 'flows'\").fetchone()[0])"
+        "import sys, duckdb; con = duckdb.connect(sys.argv[1], read_only=True); print('open', "
+        "flush=True)\n"
+        'sys.stdin.readline(); print(con.execute("SELECT count(*) FROM duckdb_views() WHERE '
+        "view_name = 'flows'\").fetchone()[0])"
     )
     # Another process holds the old catalog open (views of the old location), as a notebook would.
     first = subprocess.Popen(

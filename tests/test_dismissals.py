@@ -1,6 +1,7 @@
 """Dismissals persist: keyed by the rule's content, they survive re-runs and rule-id changes and
 lapse when the content changes. Expectations written before running, from the sample day's plan
-(sample_logs/README.md: rds-in-3306 ``sgr-0a2752576ebbf3b85`` is unused and recommended for removal)."""
+(sample_logs/README.md: rds-in-3306 ``sgr-0a2752576ebbf3b85`` is unused and
+recommended for removal)."""
 
 from __future__ import annotations
 

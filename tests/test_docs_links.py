@@ -90,7 +90,8 @@ def anchors(path: Path) -> frozenset[str]:
 
 
 def _without_code(text: str) -> str:
-    """Markdown without fenced blocks and inline code (link syntax there is an example, not a link)."""
+    """Markdown without fenced blocks and inline code (link syntax there is
+    an example, not a link)."""
     out, fenced = [], False
     for line in text.splitlines():
         if _FENCE.match(line):

@@ -1,4 +1,5 @@
-"""docs/tables.md lists exactly the tables and columns the catalog exposes, so the two cannot drift."""
+"""docs/tables.md lists exactly the tables and columns the catalog exposes,
+so the two cannot drift."""
 
 from __future__ import annotations
 
@@ -52,15 +53,16 @@ def test_every_table_of_a_full_data_dir_is_documented_column_for_column(
         con.close()
     docs = documented()
     assert sorted(docs) == sorted(views), (
-        f"docs/tables.md must list exactly the catalog's views: undocumented {sorted(set(views) - set(docs))}, "
-        f"not in the catalog {sorted(set(docs) - set(views))}"
+        "docs/tables.md must list exactly the catalog's views: undocumented "
+        f"{sorted(set(views) - set(docs))}, not in the catalog {sorted(set(docs) - set(views))}"
     )
     for table, columns in views.items():
         assert docs[table] == columns, (
             f"docs/tables.md: the columns of {table} differ from the catalog (DESCRIBE {table});\n"
             f"  undocumented: {[c for c in columns if c not in docs[table]]}\n"
-            f"  documented but not exposed, or another type: {[c for c in docs[table] if c not in columns]}\n"
-            f"  (same set in another order when both lists are empty)"
+            "  documented but not exposed, or another type: "
+            f"{[c for c in docs[table] if c not in columns]}\n"
+            "  (same set in another order when both lists are empty)"
         )
 
 

@@ -1,4 +1,5 @@
-"""The Glue/Athena DDL: every statement parses, projections and locations are the documented ones."""
+"""The Glue/Athena DDL: every statement parses, projections and locations
+are the documented ones."""
 
 from __future__ import annotations
 

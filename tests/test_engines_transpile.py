@@ -41,7 +41,8 @@ def test_spark_binds_named_parameters() -> None:
 
 def test_trino_binds_positionally_in_text_order_even_through_ctes() -> None:
     r = to_trino(
-        "WITH a AS (SELECT * FROM t WHERE d < $second) SELECT * FROM a WHERE d >= $first AND e = $second"
+        "WITH a AS (SELECT * FROM t WHERE d < $second) SELECT * FROM a WHERE d "
+        ">= $first AND e = $second"
     )
     assert r.sql.count("?") == 3
     assert r.params == ("second", "first", "second")

@@ -24,7 +24,10 @@ from flowlens.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCT, REGION = "123456789012", "eu-west-1"
-HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
 DAYS = {"2026-11-28": 1795824000, "2026-11-29": 1795824000 + 86400}
 
 
@@ -39,8 +42,9 @@ def _mirror(root: Path, lines: int = 2000) -> None:
             )
             key.parent.mkdir(parents=True, exist_ok=True)
             body = "".join(
-                f"2 {ACCT} eni-0{o}{i % 97:02x} 10.{o}.{i // 250 % 250}.{i % 250} 10.9.{i % 200}.{i % 7} "
-                f"{1024 + (i * 7919) % 60000} {i % 1000} 6 {i % 50 + 1} {i * 37 % 99999 + 40} {end - 30 - i % 20} {end} "
+                f"2 {ACCT} eni-0{o}{i % 97:02x} 10.{o}.{i // 250 % 250}.{i % 250} "
+                f"10.9.{i % 200}.{i % 7} {1024 + (i * 7919) % 60000} {i % 1000} 6 {i % 50 + 1} "
+                f"{i * 37 % 99999 + 40} {end - 30 - i % 20} {end} "
                 f"{'ACCEPT' if i % 3 else 'REJECT'} OK\n"
                 for i in range(lines)
             )
@@ -171,8 +175,8 @@ def test_a_read_only_data_dir_refuses_writers_and_serves_readers(
 def test_connect_on_a_read_only_moved_copy_uses_views_in_memory(
     tmp_path: Path, tmpfs: Path
 ) -> None:
-    """flowlens.connect() rewrites a catalog made for another location; on a read-only copy it cannot,
-    so the views live in memory for that connection and nothing on disk changes."""
+    """flowlens.connect() rewrites a catalog made for another location; on a read-only copy it
+    cannot, so the views live in memory for that connection and nothing on disk changes."""
     import flowlens
 
     src = tmp_path / "src"

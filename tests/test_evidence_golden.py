@@ -1,4 +1,5 @@
-"""Golden worlds of issue 18: shadowed rules by configuration, rule history classes, the periodic wait.
+"""Golden worlds of issue 18: shadowed rules by configuration, rule history
+classes, the periodic wait.
 
 Expectations were written before the code ran; each comment says why the answer is what it is.
 """
@@ -159,8 +160,8 @@ def test_used_twenty_days_then_silent_ten_is_stopped() -> None:
 
 def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: Path) -> None:
     # 30 small days analysed with --lookback-days 0 (each day's status is its own traffic):
-    # sgr-daily used every day; sgr-weekly on days 2, 9, 16, 23 (0-based); sgr-stopped on days
-    # 0-19, then silent for 10. Expected: active, periodic (7, silent 6), stopped (20 used, silent 10).
+    # sgr-daily used every day; sgr-weekly on days 2, 9, 16, 23 (0-based); sgr-stopped on days 0-19,
+    # then silent for 10. Expected: active, periodic (7, silent 6), stopped (20 used, silent 10).
     days = sorted(_days(30))
     w = World(tmp_path / "data")
     w.subnet("subnet-a", "10.0.1.0/24").sg("sg-app")
@@ -201,7 +202,8 @@ def test_thirty_analysed_days_weekly_job_and_stopped_rule_end_to_end(tmp_path: P
     got = {
         r[0]: r[1:]
         for r in con.execute(
-            "SELECT rule_id, class, days_used, silent_days, period FROM rule_history WHERE date = ?",
+            "SELECT rule_id, class, days_used, silent_days, period FROM "
+            "rule_history WHERE date = ?",
             [DAY],
         ).fetchall()
     }
@@ -273,8 +275,8 @@ def test_coverage_is_judged_against_rules_as_narrowed() -> None:
     b = SgRule("sgr-b", "sg-app", Rule("ingress", 6, 22, 22, "cidr4", "10.0.2.5/32"))
     c = SgRule("sgr-c", "sg-app", Rule("ingress", 6, 80, 80, "cidr4", "10.0.1.5/32"))
     inv = Inventory([a, b, c], {"eni-1": ("sg-app",)}, PeerContext())
-    # sgr-a becomes tcp/443 from 10.0.1.0/24 and tcp/22 from 10.0.2.0/24: sgr-b stays covered (by the
-    # second proposed rule), sgr-c (port 80) no longer is, though the current sgr-a covers both.
+    # sgr-a becomes tcp/443 from 10.0.1.0/24 and tcp/22 from 10.0.2.0/24: sgr-b stays covered (by
+    # the second proposed rule), sgr-c (port 80) no longer is, though the current sgr-a covers both.
     narrowed = Candidate(
         a,
         Kind.NARROW,

@@ -34,8 +34,14 @@ def test_query_header_and_params_are_checked(tmp_path: Path) -> None:
 
 def test_a_long_header_value_continues_on_indented_comment_lines(tmp_path: Path) -> None:
     text = (
-        "-- name: q\n-- returns: one row per pair,\n--     both directions\n-- params: $a,\n--     $b\n"
-        "-- A comment of the query, not the header.\n--     indented, still not the header\nSELECT $a, $b\n"
+        "-- name: q\n"
+        "-- returns: one row per pair,\n"
+        "--     both directions\n"
+        "-- params: $a,\n"
+        "--     $b\n"
+        "-- A comment of the query, not the header.\n"
+        "--     indented, still not the header\n"
+        "SELECT $a, $b\n"
     )
     q = parse_query(text, tmp_path / "q.sql")
     assert (q.returns, q.params) == ("one row per pair, both directions", ("a", "b"))

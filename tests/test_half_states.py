@@ -30,7 +30,10 @@ from flowlens.recommend.pipeline import recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCT, REGION = "123456789012", "eu-west-1"
-HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
 DAY = date(2026, 11, 28)
 START = 1795824000
 BIG, SMALL, OTHERS = 60_000, 300, 12
@@ -42,7 +45,8 @@ def _obj(root: Path, o: int, lines: int, port: int) -> None:
     key = root / f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/2026/11/28/{name}"
     key.parent.mkdir(parents=True, exist_ok=True)
     body = "".join(
-        f"2 {ACCT} eni-0abc 10.0.{i // 250 % 250}.{i % 250} 10.0.1.1 {1024 + i % 60000} {port} 6 3 180 {end - 30} {end} ACCEPT OK\n"
+        f"2 {ACCT} eni-0abc 10.0.{i // 250 % 250}.{i % 250} 10.0.1.1 {1024 + i % 60000} {port} 6 3 "
+        f"180 {end - 30} {end} ACCEPT OK\n"
         for i in range(lines)
     )
     key.write_bytes(gzip.compress((HEADER + "\n" + body).encode(), compresslevel=1))
@@ -148,12 +152,20 @@ def test_a_killed_reanalysis_leaves_the_previous_complete_results(analysed: Data
     dd = analysed
     before = _results_hashes(dd)
     code = (
-        "import os, signal, sys\nfrom datetime import date\nfrom pathlib import Path\n"
-        "from flowlens.analyze import analyze\nfrom flowlens.datadir import DataDir\n"
-        "from flowlens.engines.duckdb_engine import DuckDBEngine\nreal = DuckDBEngine.write_parquet\nn = [0]\n"
-        "def dying(self, table, types, final):\n    n[0] += 1\n"
-        "    if n[0] == 3: os.kill(os.getpid(), signal.SIGKILL)\n    real(self, table, types, final)\n"
-        "DuckDBEngine.write_parquet = dying\nanalyze(DataDir(Path(sys.argv[1])), [date(2026, 11, 28)])\n"
+        "import os, signal, sys\n"
+        "from datetime import date\n"
+        "from pathlib import Path\n"
+        "from flowlens.analyze import analyze\n"
+        "from flowlens.datadir import DataDir\n"
+        "from flowlens.engines.duckdb_engine import DuckDBEngine\n"
+        "real = DuckDBEngine.write_parquet\n"
+        "n = [0]\n"
+        "def dying(self, table, types, final):\n"
+        "    n[0] += 1\n"
+        "    if n[0] == 3: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(self, table, types, final)\n"
+        "DuckDBEngine.write_parquet = dying\n"
+        "analyze(DataDir(Path(sys.argv[1])), [date(2026, 11, 28)])\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", code, str(dd.root)],

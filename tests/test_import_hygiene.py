@@ -102,3 +102,53 @@ def test_lazy_stage_names_still_resolve() -> None:
 
 def test_the_check_is_real() -> None:
     assert _loaded("flowlens.catalog") == ["duckdb"]
+
+
+#: The stages (every sub-package but the model): the model is the vocabulary they share, so it
+#: may depend on none of them.
+STAGE_PACKAGES = tuple(
+    sorted(
+        f"flowlens.{p.name}"
+        for p in PACKAGE.iterdir()
+        if p.is_dir() and p.name != "model" and (p / "__init__.py").exists()
+    )
+)
+
+
+def _flowlens_loaded(module: str) -> list[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('flowlens.'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    loaded: list[str] = json.loads(out.stdout)
+    return loaded
+
+
+def test_the_stage_packages_are_found() -> None:
+    assert {"flowlens.analyze", "flowlens.inventory", "flowlens.recommend"} <= set(STAGE_PACKAGES)
+    assert "flowlens.model" not in STAGE_PACKAGES
+
+
+@pytest.mark.parametrize(
+    "module", [_module(p) for p in sorted(PACKAGE.joinpath("model").glob("*.py"))]
+)
+def test_a_model_module_imports_no_stage(module: str) -> None:
+    stages = [
+        m
+        for m in _flowlens_loaded(module)
+        if any(m == s or m.startswith(s + ".") for s in STAGE_PACKAGES)
+    ]
+    assert stages == [], f"{module} depends on a stage: {stages}"
+
+
+def test_the_stage_check_is_real() -> None:
+    assert "flowlens.inventory.normalize" in _flowlens_loaded("flowlens.inventory.normalize")

@@ -33,7 +33,8 @@ def _ingest(
         (
             MIRROR / "AWSLogs",
             ["--date", DAY],
-            f"SOURCE points inside AWSLogs/; give the folder that holds AWSLogs/ ({MIRROR}) as SOURCE",
+            "SOURCE points inside AWSLogs/; give the folder that holds "
+            f"AWSLogs/ ({MIRROR}) as SOURCE",
         ),
         (SAMPLE_LOGS, ["--date", DAY], "AWSLogs/ is one level down, under s3/: add it to SOURCE"),
         (
@@ -156,8 +157,8 @@ def test_run_fails_on_an_empty_listing_and_region_filters_like_ingest(
     )
     assert code == 1
     assert (
-        "flowlens run: error: no flow-log objects listed for the window: --region eu-west-1 excluded every region"
-        in err
+        "flowlens run: error: no flow-log objects listed for the window: --region "
+        "eu-west-1 excluded every region" in err
     )
     assert not (tmp_path / "out" / "report.html").exists()
     code, err = _run(capsys, tmp_path, "s3://flows", "--endpoint-url", moto_reset)

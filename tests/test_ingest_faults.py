@@ -23,7 +23,10 @@ import pytest
 
 from flowlens.cli import main
 
-HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
 DAY_START = 1795824000  # 2026-11-28T00:00:00Z
 BUCKET = "throttled"
 
@@ -31,9 +34,13 @@ BUCKET = "throttled"
 def _object(period: int, rows: int) -> tuple[str, bytes]:
     ts = DAY_START + period * 300
     stamp = f"20261128T{ts // 3600 % 24:02d}{ts // 60 % 60:02d}Z"
-    key = f"AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/28/111122223333_vpcflowlogs_us-east-1_fl-0aaa_{stamp}_{period:08x}.log.gz"
+    key = (
+        "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/28/"
+        f"111122223333_vpcflowlogs_us-east-1_fl-0aaa_{stamp}_{period:08x}.log.gz"
+    )
     lines = [HEADER] + [
-        f"2 111122223333 eni-0abc 10.0.0.{i % 200 + 1} 10.0.1.5 {40000 + i} 443 6 3 180 {ts} {ts + 60} ACCEPT OK"
+        f"2 111122223333 eni-0abc 10.0.0.{i % 200 + 1} 10.0.1.5 {40000 + i} 443 6 3 180 "
+        f"{ts} {ts + 60} ACCEPT OK"
         for i in range(rows)
     ]
     return key, gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
@@ -73,7 +80,10 @@ def _proxy(upstream: str, faults: _Faults) -> ThreadingHTTPServer:
                 if cut:
                     faults.cut_done = True
             if throttle:
-                err = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+                err = (
+                    b"<Error><Code>SlowDown</Code>"
+                    b"<Message>Please reduce your request rate.</Message></Error>"
+                )
                 self.send_response(503)
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(err)))

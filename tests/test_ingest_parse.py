@@ -78,7 +78,8 @@ def test_quirks(corpus: Path) -> None:
     # the double-space record is kept
     _h, p = _parse_file(fl / "awsdocs-vpc-user-guide/v3-custom-tcp-flag-sequence.log")
     assert p.table.num_rows == 8 and not p.bad
-    # NAT gateway format without version: annotations are extra tokens, quarantined with line numbers
+    # NAT gateway format without version: annotations are extra tokens,
+    # quarantined with line numbers
     _h, p = _parse_file(fl / "awsdocs-vpc-user-guide/custom-nat-gateway.log")
     assert [b.line_number for b in p.bad] == [5, 6] and "extra tokens" in p.bad[0].reason
     assert p.table.column("version").null_count == p.table.num_rows
@@ -120,8 +121,10 @@ def test_key_layouts() -> None:
     keys = {
         "default": f"p/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/28/{name}",
         "hourly": f"AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/28/23/{name}",
-        "hive": f"AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=28/{name}",
-        "hive+hourly": f"AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=28/hour=23/{name}",
+        "hive": "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
+        f"year=2026/month=11/day=28/{name}",
+        "hive+hourly": "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/"
+        f"aws-region=eu-west-1/year=2026/month=11/day=28/hour=23/{name}",
     }
     for layout, key in keys.items():
         k = parse_key(key)
@@ -198,7 +201,8 @@ def test_bad_headers_are_refused(bad: bytes) -> None:
     ],
 )
 def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: bytes) -> None:
-    """Odd whitespace (doubled, leading, trailing, tabs, CR, blank lines) parses as the reference does."""
+    """Odd whitespace (doubled, leading, trailing, tabs, CR, blank lines)
+    parses as the reference does."""
     h = parse_header(b"action log-status interface-id")
     fast, ref = parse_chunk(body, h, 2), parse_chunk_python(body, h, 2)
     assert fast.table.equals(ref.table) and fast.bad == ref.bad

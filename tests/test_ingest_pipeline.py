@@ -17,19 +17,28 @@ from flowlens.ingest import writer
 from flowlens.ingest.manifest import load
 
 ACCT, REGION = "123456789012", "eu-west-1"
-HEADER = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
 DAY_START = 1795824000  # 2026-11-28T00:00:00Z
 
 
 def _line(i: int, end: int) -> str:
-    return f"2 {ACCT} eni-0abc 10.0.0.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 {end - 30} {end} ACCEPT OK"
+    return (
+        f"2 {ACCT} eni-0abc 10.0.0.{i % 250} 10.0.1.1 {40000 + i} 443 6 3 180 "
+        f"{end - 30} {end} ACCEPT OK"
+    )
 
 
 def _key(hhmm: str, fl: str = "fl-0aaa", day: str = "20261128", hive: bool = False) -> str:
     name = f"{ACCT}_vpcflowlogs_{REGION}_{fl}_{day}T{hhmm}Z_0123abcd.log.gz"
     y, m, d = day[:4], day[4:6], day[6:]
     if hive:
-        return f"AWSLogs/aws-account-id={ACCT}/aws-service=vpcflowlogs/aws-region={REGION}/year={y}/month={m}/day={d}/hour={hhmm[:2]}/{name}"
+        return (
+            f"AWSLogs/aws-account-id={ACCT}/aws-service=vpcflowlogs/aws-region={REGION}/"
+            f"year={y}/month={m}/day={d}/hour={hhmm[:2]}/{name}"
+        )
     return f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/{y}/{m}/{d}/{name}"
 
 

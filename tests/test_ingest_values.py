@@ -20,7 +20,10 @@ from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import flow_log_header, parse_chunk, parse_chunk_python, parse_header
 from flowlens.ingest.validate import MAX_TOKEN_BYTES
 
-HEADER = b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+HEADER = (
+    b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start "
+    b"end action log-status"
+)
 GOOD = (
     b"2 123456789012 eni-0abc 10.0.0.1 10.0.1.1 40000 443 6 3 180 1795824090 1795824120 ACCEPT OK"
 )
@@ -157,7 +160,10 @@ def test_parquet_rows_with_impossible_values_are_quarantined() -> None:
 
 
 def _write(root: Path, name: str, data: bytes) -> str:
-    key = f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/2026/11/28/{ACCT}_vpcflowlogs_{REGION}_fl-0aaa_20261128T{name}Z_0123abcd.log.gz"
+    key = (
+        f"AWSLogs/{ACCT}/vpcflowlogs/{REGION}/2026/11/28/"
+        f"{ACCT}_vpcflowlogs_{REGION}_fl-0aaa_20261128T{name}Z_0123abcd.log.gz"
+    )
     (root / key).parent.mkdir(parents=True, exist_ok=True)
     (root / key).write_bytes(gzip.compress(data))
     return key

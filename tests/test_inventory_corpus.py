@@ -1,4 +1,5 @@
-"""Every AWS API example of the conformance corpus (tests/data/corpus) loads with the meaning its README states."""
+"""Every AWS API example of the conformance corpus (tests/data/corpus) loads with the
+meaning its README states."""
 
 from __future__ import annotations
 
@@ -120,10 +121,13 @@ def test_stale_peer_references_are_recorded(corpus: Path) -> None:
 
 def test_stale_marks_matching_rule(corpus: Path, tmp_path: Path) -> None:
     sg = tmp_path / "sgs.json"
-    sg.write_text("""{"SecurityGroups": [{"GroupId": "sg-5fa68d3a", "GroupName": "MySG2", "VpcId": "vpc-11223344",
+    sg.write_text("""{"SecurityGroups": [
+      {"GroupId": "sg-5fa68d3a", "GroupName": "MySG2", "VpcId": "vpc-11223344",
       "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-        "UserIdGroupPairs": [{"GroupId": "sg-279ab042", "VpcId": "vpc-7a20e51f", "VpcPeeringConnectionId": "pcx-b04deed9"}]},
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
+        "UserIdGroupPairs": [{"GroupId": "sg-279ab042", "VpcId": "vpc-7a20e51f",
+                              "VpcPeeringConnectionId": "pcx-b04deed9"}]},
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
       "IpPermissionsEgress": []}]}""")
     rules = _rows([sg, _sg(corpus, "awscli-describe-stale-security-groups.json")], "sg_rules")
     assert {r["peer"]: r["stale"] for r in rules} == {"sg-279ab042": True, "10.0.0.0/8": False}
@@ -153,7 +157,8 @@ def test_cloudmapper_chain_of_seven_sgs(corpus: Path) -> None:
     per_sg = {
         g["group_id"]: sum(1 for r in rules if r["group_id"] == g["group_id"]) for g in groups
     }
-    # each SG has one allow-all egress; sg-2 (two office CIDRs) and sg-4 (two SG pairs) have two ingress.
+    # each SG has one allow-all egress; sg-2 (two office CIDRs) and sg-4 (two SG
+    # pairs) have two ingress.
     assert per_sg == {
         "sg-00000001": 2,
         "sg-00000002": 3,

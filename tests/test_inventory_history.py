@@ -22,7 +22,8 @@ from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, JUST_AFTER, load_t
 from flowlens.inventory.timeline_io import select_snapshots
 
 SAMPLE_INVENTORY = Path(__file__).resolve().parent.parent / "sample_logs" / "inventory"
-BASTION = "eni-07a93e423b3ff6908"  # 10.20.0.10 in subnet-00d2f6961a8345eff (flow log fl-04e51e8ccff15a172)
+#: 10.20.0.10 in subnet-00d2f6961a8345eff (flow log fl-04e51e8ccff15a172)
+BASTION = "eni-07a93e423b3ff6908"
 BASTION_SG = "sg-0ec5c041d9a101b95"
 DAY = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -148,7 +149,8 @@ def test_select_snapshots(stamps: list[str], expected: list[str]) -> None:
 
 
 def test_instance_replaced_between_snapshots(tmp_path: Path) -> None:
-    """Morning: the bastion. Evening: it is gone (its replacement is another ENI, not modelled here)."""
+    """Morning: the bastion. Evening: it is gone (its replacement is another
+    ENI, not modelled here)."""
     dd = DataDir(tmp_path / "data")
     snapshot_from_json([SAMPLE_INVENTORY], dd, taken_at=at(6))
     snapshot_from_json([exports(tmp_path, "evening", drop_enis=(BASTION,))], dd, taken_at=at(18))
@@ -195,7 +197,8 @@ def eni_item(
     attach: datetime | None = None,
     ip: str = "10.20.0.77",
 ) -> dict[str, Any]:
-    """A configuration item as GetResourceConfigHistory documents it (configuration: a JSON string)."""
+    """A configuration item as GetResourceConfigHistory documents it
+    (configuration: a JSON string)."""
     item: dict[str, Any] = {
         "version": "1.3",
         "accountId": "111122223333",

@@ -112,7 +112,10 @@ def _build_world(url: str) -> dict[str, Any]:
     assoc = _association_of(ec2, sub_b)
     ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=nacl)
     boto3.client("s3", endpoint_url=url, region_name=REGION).create_bucket(Bucket="flowlens-logs")
-    fmt = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags}"
+    fmt = (
+        "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} "
+        "${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags}"
+    )
     ec2.create_flow_logs(
         ResourceIds=[vpc],
         ResourceType="VPC",
@@ -167,8 +170,9 @@ def inventory_run(
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         mp.setenv("AWS_CONFIG_FILE", os.devnull)
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        # moto 5.2 does not implement DescribeStaleSecurityGroups (HTTP 500): flowlens then warns and
-        # leaves sg_rules.stale NULL; two attempts keep botocore from retrying that 500 ten times.
+        # moto 5.2 does not implement DescribeStaleSecurityGroups (HTTP 500): flowlens then warns
+        # and leaves sg_rules.stale NULL; two attempts keep botocore from
+        # retrying that 500 ten times.
         mp.setenv("AWS_MAX_ATTEMPTS", "2")
         world = _build_world(moto_endpoint)
         calls: list[str] = []

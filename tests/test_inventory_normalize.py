@@ -368,9 +368,10 @@ def test_pure_modules_import_neither_boto3_nor_duckdb() -> None:
     import sys
 
     code = (
-        "import sys, flowlens.inventory, flowlens.inventory.normalize, flowlens.inventory.resources, "
-        "flowlens.inventory.shapes, flowlens.inventory.build, flowlens.inventory.from_json; "
-        "print(sorted(m for m in ('boto3', 'botocore', 'duckdb') if m in sys.modules))"
+        "import sys, flowlens.inventory, flowlens.inventory.normalize, "
+        "flowlens.inventory.resources, flowlens.inventory.shapes, flowlens.inventory.build, "
+        "flowlens.inventory.from_json; print(sorted(m for m in ('boto3', 'botocore', "
+        "'duckdb') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

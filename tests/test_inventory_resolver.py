@@ -26,7 +26,8 @@ from flowlens.model.addr import addr_key
 from flowlens.model.window import Window
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_logs"
-DNS_RULE = "sgr-0ad9409a2016c62ef"  # the sample's egress udp/53 to 10.20.0.2/32, the resolver of 10.20.0.0/16
+#: The sample's egress udp/53 to 10.20.0.2/32, the resolver of 10.20.0.0/16.
+DNS_RULE = "sgr-0ad9409a2016c62ef"
 
 
 def _covers(table: dict[str, list], owner: str, address: str) -> list[str]:
@@ -49,7 +50,8 @@ def test_subnet_reserved_addresses_and_candidate_resolvers_without_describe_vpcs
         assert _covers(t, "vpc-1", reserved), reserved
     for host in ("10.0.5.4", "10.0.5.254"):
         assert not _covers(t, "vpc-1", host), host
-    # The VPC could be 10.0.0.0/16 (resolver 10.0.0.2) or 10.0.4.0/22 (10.0.4.2): both are candidates.
+    # The VPC could be 10.0.0.0/16 (resolver 10.0.0.2) or 10.0.4.0/22
+    # (10.0.4.2): both are candidates.
     assert any("VPC resolver" in w for w in _covers(t, "vpc-1", "10.0.0.2"))
     assert any("VPC resolver" in w for w in _covers(t, "vpc-1", "10.0.4.2"))
     assert not _covers(

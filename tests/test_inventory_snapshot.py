@@ -134,7 +134,8 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
 def test_bad_value_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "rules.json"
     bad.write_text(
-        '{"SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-1", "IsEgress": false,'
+        '{"SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-1", "GroupId": "sg-1",'
+        ' "IsEgress": false,'
         ' "IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "CidrIpv4": "10.0.0.300/8"}]}'
     )
     with pytest.raises(InputError, match=r"rules\.json.*10\.0\.0\.300/8"):
@@ -144,7 +145,8 @@ def test_bad_value_names_the_file(tmp_path: Path) -> None:
 def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
     f = tmp_path / "sgs.json"
     f.write_text(
-        '{"NextToken": "x", "SecurityGroups": [{"GroupId": "sg-1", "GroupName": "a", "FutureKey": 1,'
+        '{"NextToken": "x", "SecurityGroups": [{"GroupId": "sg-1", "GroupName": "a",'
+        ' "FutureKey": 1,'
         ' "IpPermissions": [{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "Shiny": [],'
         ' "IpRanges": [{"CidrIp": "10.0.0.0/8", "Extra": true}]}]}]}'
     )

@@ -38,7 +38,8 @@ def _key(row: dict) -> tuple[str, str]:
 
 @st.composite
 def worlds(draw: st.DrawFn) -> list[tuple[datetime, list[dict] | None]]:
-    """1..6 snapshots at increasing times, each holding a subset of UNIVERSE (None: no eni_groups table)."""
+    """1..6 snapshots at increasing times, each holding a subset of UNIVERSE
+    (None: no eni_groups table)."""
     n = draw(st.integers(1, 6))
     gaps = draw(st.lists(st.integers(1, 48 * 60), min_size=n, max_size=n))
     out: list[tuple[datetime, list[dict] | None]] = []

@@ -1,4 +1,5 @@
-"""plan.json's contract: ``Plan.from_dict`` is the inverse of ``Plan.to_dict`` (and of the JSON text)."""
+"""plan.json's contract: ``Plan.from_dict`` is the inverse of
+``Plan.to_dict`` (and of the JSON text)."""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from flowlens.recommend.render_md import render_md
 from flowlens.recommend.render_tf import render_tf
 
 SUMMARY = (
-    "removes 3 paths that saw no traffic; removes 1 path whose 5,539 flows other rules still allow; "
-    "narrows 2 paths that saw 445 flows to the 8 peers that sent them; "
-    "replaces 2 paths that saw 6,073 flows by references that may widen access"
+    "removes 3 paths that saw no traffic; removes 1 path whose 5,539 flows other rules still "
+    "allow; narrows 2 paths that saw 445 flows to the 8 peers that sent them; replaces 2 paths "
+    "that saw 6,073 flows by references that may widen access"
 )
 
 EXPECTED = {  # rule → (group, direction, change, flows, peers)
@@ -57,13 +57,19 @@ def test_every_artifact_carries_the_summary_at_the_top(sample_day) -> None:
     md = render_md(plan)
     assert f"**Connectivity:** {SUMMARY}." in md.split("| rule |")[0]
     assert (
-        "removed tcp/3306 from 10.0.0.0/8 → nothing (0 flows, 0 peers observed; sgr-0a2752576ebbf3b85)"
-        in md
+        "removed tcp/3306 from 10.0.0.0/8 → nothing (0 flows, 0 peers "
+        "observed; sgr-0a2752576ebbf3b85)" in md
     )
+    # each path is a bullet nested under its SG and direction
+    assert (
+        "- sg-0ec5c041d9a101b95 ingress:\n  - narrowed tcp/22 from 0.0.0.0/0 → tcp/22 from "
+        "198.51.100.7/32; tcp/22 from 203.0.113.25/32 (376 flows, 2 peers observed; "
+        "sgr-093b55da14b72410e)\n"
+    ) in md
     for text in (render_cli(plan), render_tf(plan)):
         head = text.split("\n\n")[0]
         assert f"# connectivity: {SUMMARY}" in head
         assert (
-            "#     narrowed tcp/22 from 0.0.0.0/0 → tcp/22 from 198.51.100.7/32; tcp/22 from 203.0.113.25/32 "
-            "(376 flows, 2 peers observed; sgr-093b55da14b72410e)"
+            "#     narrowed tcp/22 from 0.0.0.0/0 → tcp/22 from 198.51.100.7/32; tcp/22 from "
+            "203.0.113.25/32 (376 flows, 2 peers observed; sgr-093b55da14b72410e)"
         ) in head

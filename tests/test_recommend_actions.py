@@ -1,4 +1,5 @@
-"""Which action a proposal gets, and when it is marked as possibly widening (docs/recommend.md#safety-contract)."""
+"""Which action a proposal gets, and when it is marked as possibly widening
+(docs/recommend.md#safety-contract)."""
 
 from __future__ import annotations
 

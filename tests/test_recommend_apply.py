@@ -63,7 +63,8 @@ def _rule(peer: str) -> dict[str, Any]:
 
 
 def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]], *, status: str = "ready") -> Path:
-    """The plan file, with a verification record beside it that makes it ``status`` (or none: 'unverified')."""
+    """The plan file, with a verification record beside it that makes it ``status``
+    (or none: 'unverified')."""
     doc = {
         "window": {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z"},
         "verification": {"flows_checked": 8, "flows_cut": 0},
@@ -88,8 +89,8 @@ def _plan(tmp: Path, recs: list[tuple[str, str, list[str]]], *, status: str = "r
 
 
 def _record(plan: Path, status: str, rule_id: str) -> None:
-    """A verification record as 'flowlens verify' writes it: one clean day (ready with a minimum of 1), or a
-    day with a cut flow (blocked), or no day yet (pending)."""
+    """A verification record as 'flowlens verify' writes it: one clean day (ready with a minimum of
+    1), or a day with a cut flow (blocked), or no day yet (pending)."""
     lp = load_plan(plan)
     day = date(2026, 11, 29)
     cut = CutRule(
@@ -233,8 +234,8 @@ def test_a_plan_whose_rule_changed_since_is_refused_before_any_call(
         assert main(["apply", str(plan), *extra, "--endpoint-url", moto_reset]) == 2
         err = capsys.readouterr().err
         assert (
-            f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to ingress tcp/22 from 10.0.0.0/8"
-            in err
+            f"{rid} ({sg}): changed from ingress tcp/22 from 0.0.0.0/0 to "
+            "ingress tcp/22 from 10.0.0.0/8" in err
         )
         assert "--force" in err
     # nothing was authorized or revoked, and no rollback file was written

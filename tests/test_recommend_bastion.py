@@ -151,14 +151,15 @@ def test_the_plan_counts_the_old_bastions_flows_as_unattributed_and_protected(
     assert v.snapshot_taken_at == Window.day(DAY).end and v.days_analysed == (DAY,)
     text = render_md(replaced.plan)
     assert (
-        f"{v.flows_unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership"
-        in text
+        f"{v.flows_unattributed:,} flows on ENIs no snapshot places were protected, not "
+        "checked against membership" in text
     )
 
 
 def test_the_finding_about_the_unplaced_eni_is_high(replaced: Replaced) -> None:
     rows = _query(
         replaced.data,
-        f"SELECT severity FROM findings WHERE kind = 'eni_not_in_inventory' AND resource_id = '{OLD_ENI}'",
+        "SELECT severity FROM findings WHERE kind = 'eni_not_in_inventory' AND "
+        f"resource_id = '{OLD_ENI}'",
     )
     assert [r["severity"] for r in rows] == ["high"]

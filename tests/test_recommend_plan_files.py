@@ -1,4 +1,5 @@
-"""plan.tf parses as HCL2 with every AWS string literal; plan.sh runs against a stub ``aws`` (issues 13, 14).
+"""plan.tf parses as HCL2 with every AWS string literal; plan.sh runs against a stub
+``aws`` (issues 13, 14).
 
 The stub records every call and keeps the security-group rules as files, so a full run, a dry
 run, a run that fails midway and its re-run can be checked by the calls made and the rules
@@ -49,7 +50,8 @@ def _with(plan: Plan, **changes: Any) -> Plan:
 
 
 def _payload_plan(plan: Plan) -> Plan:
-    """Every description carries the interpolation payload; the first rule id a newline and a command."""
+    """Every description carries the interpolation payload; the first rule id
+    a newline and a command."""
     recs: list[Recommendation] = []
     for i, r in enumerate(plan.recommendations):
         r = replace(

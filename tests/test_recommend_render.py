@@ -65,7 +65,8 @@ def test_cli_script_authorizes_everything_before_revoking(plan: Plan) -> None:
     assert kinds.count("revoke") == len(plan.recommendations)
     assert "set -uo pipefail" in script.splitlines()[:12]
     assert re.search(
-        r"^revoke 'step \d+' '' us-east-1 ingress sg-web sgr-ssh tcp 6 'sg-web\tFalse\t22\t22\t0.0.0.0/0\t",
+        r"^revoke 'step \d+' '' us-east-1 ingress sg-web sgr-ssh tcp 6 "
+        r"'sg-web\tFalse\t22\t22\t0.0.0.0/0\t",
         script,
         re.M,
     )
@@ -78,7 +79,8 @@ def test_terraform_uses_the_per_rule_resources(plan: Plan) -> None:
     assert 'resource "aws_vpc_security_group_egress_rule" "sgr_s3_1"' in tf
     assert 'referenced_security_group_id = "sg-app"' in tf and 'prefix_list_id    = "pl-s3"' in tf
     assert (
-        'import {\n  to       = aws_vpc_security_group_ingress_rule.retire_sgr_ssh\n  id       = "sgr-ssh"\n'
+        "import {\n  to       = aws_vpc_security_group_ingress_rule.retire_sgr_ssh\n"
+        '  id       = "sgr-ssh"\n'
         "  provider = aws.us_east_1\n}"
     ) in tf
     assert 'resource "aws_vpc_security_group_ingress_rule" "retire_sgr_ssh" {' in tf

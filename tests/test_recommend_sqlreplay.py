@@ -79,7 +79,8 @@ def observed(draw: st.DrawFn) -> Observed:
     )
 
 
-#: the day's snapshot times and the far edges: every interval of the histories below is cut from these
+#: the day's snapshot times and the far edges: every interval of the
+#: histories below is cut from these
 TIMES = [FAR_PAST, *(datetime(2026, 11, 28, h, tzinfo=UTC) for h in (6, 12, 18)), FAR_FUTURE]
 GROUPS = ["sg-a", "sg-b", "sg-c"]
 
@@ -119,7 +120,8 @@ def histories(draw: st.DrawFn) -> History:
 
 @st.composite
 def timed(draw: st.DrawFn) -> Observed:
-    """An observation at some time of the day (or of unknown time), on an ENI or unattributed in a VPC."""
+    """An observation at some time of the day (or of unknown time), on an ENI
+    or unattributed in a VPC."""
     base = draw(observed())
     first = draw(
         st.one_of(st.none(), st.sampled_from([*TIMES[1:4], datetime(2026, 11, 28, 9, tzinfo=UTC)]))

@@ -1,4 +1,5 @@
-"""The replay proof and the planner at the flow's time (issue 12), on tiny worlds with hand-written expectations.
+"""The replay proof and the planner at the flow's time (issue 12), on tiny worlds with
+hand-written expectations.
 
 Each case is a day 2026-11-28 with snapshots at 06:00 and 12:00 (or one), an ENI history built
 as the inventory timeline would give it, and a few observed flows with their times.
@@ -63,7 +64,8 @@ def ob(
 
 
 def both(inv: Inventory, observed: list[Observed]) -> list[object]:
-    """The Python reference and the SQL replay over the same inputs (the SQL one closes with the test)."""
+    """The Python reference and the SQL replay over the same inputs (the SQL
+    one closes with the test)."""
     con = duckdb.connect()
     return [PyObservations(observed, inv), SqlObservations.from_rows(con, inv, observed)]
 
@@ -71,7 +73,8 @@ def both(inv: Inventory, observed: list[Observed]) -> list[object]:
 IMPLS = pytest.mark.parametrize("impl", [0, 1], ids=["python", "sql"])
 
 
-# --- an instance replaced at 09:00: the old ENI is in the 06:00 snapshot only ----------------------------------
+# --- an instance replaced at 09:00: the old ENI is in the 06:00 snapshot only
+# ----------------------------------
 
 
 def _replaced() -> tuple[Inventory, list[Observed]]:
@@ -102,7 +105,8 @@ def _replaced() -> tuple[Inventory, list[Observed]]:
 def test_flows_of_a_replaced_eni_are_checked_with_the_groups_it_held_then(impl: int) -> None:
     inv, observed = _replaced()
     res = both(inv, observed)[impl].replay({"sgr-ssh": ()})  # type: ignore[attr-defined]
-    # 04:00 (certainly in sg-bastion) and 08:00 (possibly: between the snapshots) both rely on sgr-ssh
+    # 04:00 (certainly in sg-bastion) and 08:00 (possibly: between the
+    # snapshots) both rely on sgr-ssh
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (5, 5, 0)
     assert (
         res.cuts["sgr-ssh"].flows == 5
@@ -119,7 +123,8 @@ def test_without_the_history_the_old_enis_flows_would_not_count() -> None:
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (0, 0, 5)
 
 
-# --- a group removed from an ENI between the snapshots: the redundancy it provided is uncertain ---------------
+# --- a group removed from an ENI between the snapshots: the redundancy it provided is
+# uncertain ---------------
 
 
 def _group_removed() -> tuple[Inventory, list[Observed]]:
@@ -144,7 +149,8 @@ def test_removing_a_rule_that_another_group_may_no_longer_back_cuts_the_uncertai
     assert both(inv, observed)[impl].replay({"sgr-b": ()}).flows_cut == 0  # type: ignore[attr-defined]
 
 
-# --- an address reused by an instance of another group in the afternoon --------------------------------------
+# --- an address reused by an instance of another group in the afternoon
+# --------------------------------------
 
 
 def _reused_address() -> tuple[Inventory, list[Observed]]:
@@ -175,12 +181,14 @@ def test_an_sg_reference_counts_an_address_only_while_it_belonged_to_the_group(i
     inv, observed = _reused_address()
     obs = both(inv, observed)[impl]
     res = obs.replay({"sgr-db-from-app": ()})  # type: ignore[attr-defined]
-    # 09:00 was the app server (allowed by the reference); 15:00 is a batch instance it never allowed
+    # 09:00 was the app server (allowed by the reference); 15:00 is a batch
+    # instance it never allowed
     assert (res.flows_checked, res.flows_cut, res.flows_not_allowed_now) == (6, 6, 2)
     assert obs.matched(inv.rules[0]).stats.flows == 6  # type: ignore[attr-defined]
 
 
-# --- flows on an ENI that no snapshot places: every group of its VPC protects them ---------------------------
+# --- flows on an ENI that no snapshot places: every group of its VPC protects them
+# ---------------------------
 
 
 def _unattributed() -> tuple[Inventory, list[Observed]]:
@@ -227,7 +235,8 @@ def test_an_unattributed_flow_is_protected_in_every_group_of_its_vpc(impl: int) 
 
 def test_the_planner_drops_a_removal_that_stops_an_unattributed_flow_and_says_why() -> None:
     inv, observed = _unattributed()
-    # as if the analysis had called both of sg-a's rules unused: the replay is the second line of defence
+    # as if the analysis had called both of sg-a's rules unused: the replay is
+    # the second line of defence
     usage = {
         "sgr-a": Usage("unused"),
         "sgr-a-wide": Usage("unused"),
@@ -249,7 +258,8 @@ def test_the_planner_drops_a_removal_that_stops_an_unattributed_flow_and_says_wh
 
 @IMPLS
 def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(impl: int) -> None:
-    """The replaced bastion's SSH to an app server: the app's "from the bastion SG" rule allowed it."""
+    """The replaced bastion's SSH to an app server: the app's "from the
+    bastion SG" rule allowed it."""
     rules = [SgRule("sgr-app-ssh", "sg-app", Rule("ingress", 6, 22, 22, "sg", "sg-bastion"))]
     never = dict(certain_from=FAR_FUTURE, certain_to=FAR_FUTURE)
     history = History(
@@ -279,7 +289,8 @@ def test_an_address_of_an_unplaced_eni_may_be_a_member_of_any_group_of_its_vpc(i
     assert both(both_rules, observed)[impl].replay({"sgr-app-ssh": ()}).flows_cut == 0  # type: ignore[attr-defined]
 
 
-# --- the verification states what it could not check, in every format ---------------------------------------
+# --- the verification states what it could not check, in every format
+# ---------------------------------------
 
 
 def _plan_with_unattributed() -> Plan:
@@ -301,13 +312,17 @@ def test_no_format_claims_zero_cut_without_the_unattributed_flows() -> None:
     d = plan.to_dict()["verification"]
     assert d["flows_unattributed"] == 9 and d["flows_unattributed_protected"] == 8
     assert d["snapshot_taken_at"] == "2026-11-28T12:00:00Z" and d["days_analysed"] == ["2026-11-28"]
-    claim = "0 flows checked, 0 cut; 9 flows on ENIs no snapshot places were not checked against membership"
+    claim = (
+        "0 flows checked, 0 cut; 9 flows on ENIs no snapshot places were not "
+        "checked against membership"
+    )
     for text in (render_md(plan), render_cli(plan), render_tf(plan)):
         assert claim in text and "8 of them protected" in text
         assert "snapshot of 2026-11-28 12:00 UTC; 1 day analysed" in text
 
 
-# --- rules created, changed and deleted inside the window ------------------------------------------------------
+# --- rules created, changed and deleted inside the window
+# ------------------------------------------------------
 
 
 def _rule_changes(usage: Usage, min_days: float = 0.25) -> Plan:
@@ -354,7 +369,8 @@ def test_pieces_of_a_world_that_never_changes_are_one() -> None:
 
 
 def test_the_pipeline_reads_a_rules_change_from_rule_usage(tmp_path: Path) -> None:
-    """rule_usage's exists_from/change/change_at reach the planner: an unused rule created at noon stays."""
+    """rule_usage's exists_from/change/change_at reach the planner: an unused
+    rule created at noon stays."""
     import pyarrow.parquet as pq
     from recommend_scenario import DAY, write_scenario
 

@@ -1,4 +1,5 @@
-"""Risk and the stated window rest on the days that were analysed, not on the window asked for (issue 13)."""
+"""Risk and the stated window rest on the days that were analysed, not on the
+window asked for (issue 13)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The HTML report in a real headless browser (Debian's chromium): renders, images load, no errors."""
+"""The HTML report in a real headless browser (Debian's chromium):
+renders, images load, no errors."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ PROBE = """
 <script>
 window.__errors = [];
 window.addEventListener('error', function (e) {
-  window.__errors.push(String(e.message || (e.target && (e.target.src || e.target.href)) || 'error'));
+  window.__errors.push(
+    String(e.message || (e.target && (e.target.src || e.target.href)) || 'error'));
 }, true);
 window.addEventListener('load', function () {
   var imgs = Array.prototype.map.call(document.images, function (i) {

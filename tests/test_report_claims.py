@@ -82,8 +82,8 @@ def test_the_html_report_shows_current_proposed_risk_reason_and_marker(
         assert f"{n - len(widen)} of {n} proposals stay inside the rule they change" in page
         v = plan.verification
         assert (
-            f"Replayed against {v.flows_checked:,} accepted flows of the window: {v.flows_cut:,} would be cut."
-            in page
+            f"Replayed against {v.flows_checked:,} accepted flows of the window: "
+            f"{v.flows_cut:,} would be cut." in page
         )
         ssh = next(r for r in plan.recommendations if r.rule_id == "sgr-ssh")
         assert "ingress tcp/22 0.0.0.0/0" in re.sub(

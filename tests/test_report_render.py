@@ -89,7 +89,8 @@ def test_json_holds_the_expected_numbers(report: ReportPaths) -> None:
 
 def test_exposure_before_and_after_the_plan(report: ReportPaths) -> None:
     exp = json.loads(report.json.read_text())["exposure"]
-    # ingress: 0.0.0.0/0 on 443 and 22, plus sg-web (1 address) on 5432; the plan narrows 22 to a /32
+    # ingress: 0.0.0.0/0 on 443 and 22, plus sg-web (1 address) on 5432; the
+    # plan narrows 22 to a /32
     assert exp["before"]["ingress_ipv4"] == 2 * 2**32 + 1
     assert exp["after"]["ingress_ipv4"] == 2**32 + 1 + 1
     assert exp["before"]["egress_ipv4"] > 0 and exp["after"]["egress_ipv4"] == 0

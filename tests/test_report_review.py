@@ -78,7 +78,8 @@ class Page:
         return list(
             self.js(
                 """id => Array.from(document.getElementById(id).tBodies[0].rows)
-            .filter(r => !r.hidden).map(r => r.getAttribute('data-rule') || r.cells[0].textContent.trim())""",
+            .filter(r => !r.hidden)
+            .map(r => r.getAttribute('data-rule') || r.cells[0].textContent.trim())""",
                 table_id,
             )
         )
@@ -87,7 +88,8 @@ class Page:
         return list(
             self.js(
                 """([id, name]) => { const t = document.getElementById(id);
-            const i = Array.from(t.tHead.rows[0].cells).findIndex(c => c.textContent.trim().startsWith(name));
+            const i = Array.from(t.tHead.rows[0].cells)
+                .findIndex(c => c.textContent.trim().startsWith(name));
             return Array.from(t.tBodies[0].rows).filter(r => !r.hidden)
                 .map(r => parseFloat(r.cells[i].getAttribute('data-v'))); }""",
                 [table_id, header],
@@ -194,7 +196,8 @@ def test_demo_day_screenshots(browser: Any, demo_report: Path, width: int) -> No
         p.page.screenshot(path=str(ARTIFACTS / f"demo-{width}px-full.png"), full_page=True)
         assert p.errors == [] and p.js("document.documentElement.scrollWidth") <= width
         links = p.js(
-            "Array.from(document.querySelectorAll('#recs-table a.evlink')).map(a => a.getAttribute('href'))"
+            "Array.from(document.querySelectorAll('#recs-table a.evlink')).map(a "
+            "=> a.getAttribute('href'))"
         )
         assert links and all(p.js("id => !!document.getElementById(id)", h[1:]) for h in links)
     finally:

@@ -1,4 +1,5 @@
-"""Refactoring the SQL changes no result: every results table and the plan, row for row, as committed.
+"""Refactoring the SQL changes no result: every results table and the plan,
+row for row, as committed.
 
 Two days are rebuilt from scratch: the bundled sample day (as the ``sample_day`` fixture builds it)
 and a generated day over two accounts (bench/generate.py's default and v5 custom flow logs with
@@ -91,7 +92,8 @@ def _fingerprint(dd: DataDir, day: date, plan_json: str) -> dict[str, Any]:
             path = str(dd.results_dir(day) / f"{table}.parquet").replace("'", "''")
             cols = ", ".join(f'"{c}"' for c in RESULT_SCHEMAS[table].names)
             count, digest = con.execute(
-                f"SELECT COUNT(*), CAST(COALESCE(SUM(hash({cols})), 0) AS VARCHAR) FROM read_parquet('{path}')"
+                f"SELECT COUNT(*), CAST(COALESCE(SUM(hash({cols})), 0) AS VARCHAR) "
+                f"FROM read_parquet('{path}')"
             ).fetchone() or (0, "0")
             tables[table] = {"rows": count, "hash": digest}
     finally:

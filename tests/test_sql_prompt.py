@@ -1,4 +1,5 @@
-"""The flowlens sql prompt (issue 16): its pure core without a TTY, then the real prompt in a pseudo-terminal."""
+"""The flowlens sql prompt (issue 16): its pure core without a TTY, then the real
+prompt in a pseudo-terminal."""
 
 from __future__ import annotations
 
@@ -131,7 +132,14 @@ def test_completions_match_case_insensitively() -> None:
 def test_a_script_on_stdin_runs_statement_by_statement(
     data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    script = "SELECT 41 + 1\n  AS answer;\nDROP VIEW flows;\n.mode json\nSELECT 'x' AS s;\nSELECT 'no semicolon at EOF' AS t"
+    script = (
+        "SELECT 41 + 1\n"
+        "  AS answer;\n"
+        "DROP VIEW flows;\n"
+        ".mode json\n"
+        "SELECT 'x' AS s;\n"
+        "SELECT 'no semicolon at EOF' AS t"
+    )
     monkeypatch.setattr(sys, "stdin", io.StringIO(script))
     capsys.readouterr()
     assert main(["sql", "--data-dir", str(data), "--format", "csv"]) == 2  # the refused DROP

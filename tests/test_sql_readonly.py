@@ -1,4 +1,5 @@
-"""flowlens sql is read-only: the probe's escapes (issue 14) are refused with exit 2 and nothing is written.
+"""flowlens sql is read-only: the probe's escapes (issue 14) are refused with exit
+2 and nothing is written.
 
 Each escape is a real attempt against a real data dir; after all of them every file in the data
 dir is byte-identical and no target outside it exists. The same file-access guarantees hold on a

@@ -17,7 +17,8 @@ def test_sql_passes_sqlfluff() -> None:
     records = result.as_records()
     assert len(records) >= 50, "sqlfluff found too few query files"
     problems = [
-        f"{Path(rec['filepath']).relative_to(REPO)}:{v['start_line_no']}: {v['code']} {v['description']}"
+        f"{Path(rec['filepath']).relative_to(REPO)}:{v['start_line_no']}: {v['code']} "
+        f"{v['description']}"
         for rec in records
         for v in rec["violations"]
     ]

@@ -1,4 +1,5 @@
-"""Permissiveness scores and the trade-off points: hand-checked on the sample day, properties on random worlds."""
+"""Permissiveness scores and the trade-off points: hand-checked on the sample day,
+properties on random worlds."""
 
 from __future__ import annotations
 

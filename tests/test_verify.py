@@ -1,4 +1,5 @@
-"""Staged plans: the sample plan (made on 2026-11-28, --min-window-days 14) verified on the days after.
+"""Staged plans: the sample plan (made on 2026-11-28, --min-window-days 14)
+verified on the days after.
 
 Expectations written before running: on 2026-11-29 a new operator, 192.0.2.50, uses SSH on the
 bastion as 198.51.100.7 did; the plan narrows the bastion's SSH (sgr-093b55da14b72410e, 0.0.0.0/0)

@@ -1,4 +1,5 @@
-"""Analysis: conversations, rule attribution, rule usage, rejected traffic, findings (docs/analysis.md).
+"""Analysis: conversations, rule attribution, rule usage, rejected traffic,
+findings (docs/analysis.md).
 
 ``analyze`` and ``AnalysisSummary`` load on first use, so that the pure helpers of this package
 (:mod:`flowlens.analyze.addresses`) import without DuckDB or the engines.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.net import PROTOCOL_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ RANGES_SCHEMA = pa.schema(
     ]
 )
 ADMIN_PORTS_SCHEMA = pa.schema([("port", pa.int32()), ("service", pa.string())])
+PROTOCOL_NAMES_SCHEMA = pa.schema([("protocol", pa.int32()), ("name", pa.string())])
 
 #: Ports whose exposure to the whole internet is a finding (remote admin and databases).
 ADMIN_PORTS: tuple[tuple[int, str], ...] = (
@@ -55,7 +57,8 @@ ADMIN_PORTS: tuple[tuple[int, str], ...] = (
     (8086, "InfluxDB"),
 )
 
-#: Link-local service addresses whose traffic flow logs never record (docs/flow-logs.md#traffic-flow-logs-never-record).
+#: Link-local service addresses whose traffic flow logs never record
+#: (docs/flow-logs.md#traffic-flow-logs-never-record).
 NEVER_LOGGED: tuple[tuple[str, str], ...] = (
     ("169.254.169.254/32", "the instance metadata service (IMDS)"),
     ("fd00:ec2::254/128", "the instance metadata service (IMDS, IPv6)"),
@@ -172,9 +175,9 @@ def never_logged_table(
             ]
     if unknown:
         log.warning(
-            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the VPC resolver "
-            "is taken to be any address AWS reserves in their subnets or could be VPC+2 (add describe-vpcs "
-            "to the inventory to pin it)",
+            "VPC CIDRs unknown for %s: the inventory has no describe-vpcs output for them; the "
+            "VPC resolver is taken to be any address AWS reserves in their subnets or could be "
+            "VPC+2 (add describe-vpcs to the inventory to pin it)",
             ", ".join(sorted(unknown)),
         )
     return _ranges(sorted(set(rows)))
@@ -212,6 +215,21 @@ def admin_ports_table() -> pa.Table:
     return pa.table(
         {"port": [p for p, _ in ADMIN_PORTS], "service": [s for _, s in ADMIN_PORTS]},
         schema=ADMIN_PORTS_SCHEMA,
+    )
+
+
+def protocol_names_table() -> pa.Table:
+    """The model's one protocol number → name table (:data:`flowlens.model.net.PROTOCOL_NAMES`)
+    as the relation ``protocol_names`` the queries name protocols by, so the SQL holds no copy.
+
+    Its ``-1`` (``all``) is a rule's protocol, never a flow's (flow logs record 0-255).
+
+    >>> protocol_names_table().to_pylist()[0]
+    {'protocol': 6, 'name': 'tcp'}
+    """
+    return pa.table(
+        {"protocol": list(PROTOCOL_NAMES), "name": list(PROTOCOL_NAMES.values())},
+        schema=PROTOCOL_NAMES_SCHEMA,
     )
 
 

@@ -70,7 +70,8 @@ def change_points(
 
     >>> from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST
     >>> noon, day = datetime(2026, 11, 28, 12, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
-    >>> t = pa.table({"valid_from": pa.array([FAR_PAST, noon], TS), "valid_to": pa.array([noon, FAR_FUTURE], TS)})
+    >>> valid_from, valid_to = pa.array([FAR_PAST, noon], TS), pa.array([noon, FAR_FUTURE], TS)
+    >>> t = pa.table({"valid_from": valid_from, "valid_to": valid_to})
     >>> change_points({"sg_rules": t}, day, datetime(2026, 11, 29, tzinfo=UTC))
     [datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)]
     """
@@ -96,7 +97,9 @@ def epochs_table(points: list[datetime], start: datetime, end: datetime) -> pa.T
     :data:`FIRST_SECOND`/:data:`LAST_SECOND`, so every record falls into exactly one.
 
     >>> day = datetime(2026, 11, 28, tzinfo=UTC)
-    >>> t = epochs_table([datetime(2026, 11, 28, 12, tzinfo=UTC)], day, datetime(2026, 11, 29, tzinfo=UTC))
+    >>> t = epochs_table(
+    ...     [datetime(2026, 11, 28, 12, tzinfo=UTC)], day, datetime(2026, 11, 29, tzinfo=UTC)
+    ... )
     >>> t.column("epoch").to_pylist(), t.column("from_s").to_pylist()[1]
     ([0, 1], 1795867200)
     """

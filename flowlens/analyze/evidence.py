@@ -74,11 +74,14 @@ def rule_set(eng: Engine) -> RuleSet:
 def shadow_detail(s: Shadow) -> str:
     where = f"on each of its {s.enis} ENIs" if s.enis else "within its SG (no ENI carries it yet)"
     text = (
-        f"everything {s.direction} rule {s.rule_id} of {s.group_id} allows is also allowed, {where}, "
-        f"by {', '.join(s.shadowed_by)}"
+        f"everything {s.direction} rule {s.rule_id} of {s.group_id} allows is also allowed, "
+        f"{where}, by {', '.join(s.shadowed_by)}"
     )
     if s.dynamic:
-        text += " (an SG reference takes part: true for the snapshot's members, may change when they do)"
+        text += (
+            " (an SG reference takes part: true for the snapshot's members, "
+            "may change when they do)"
+        )
     return text
 
 
@@ -123,7 +126,8 @@ def history_table(hs: list[History]) -> pa.Table:
 
 
 def rule_history(eng: Engine, day: date, history_days: int) -> pa.Table:
-    """``rule_history`` as of ``day``: the earlier analysed days' rule_usage and today's (table ``rule_usage``)."""
+    """``rule_history`` as of ``day``: the earlier analysed days' rule_usage and
+    today's (table ``rule_usage``)."""
     start = day - timedelta(days=max(history_days - 1, 0))
     earlier = _rows(eng, "evidence", "usage_history", {"history_start": start, "day": day})
     today = eng.fetch_arrow("SELECT rule_id, group_id, flows FROM rule_usage").to_pylist()

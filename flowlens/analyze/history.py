@@ -65,8 +65,9 @@ class History:
         if self.cls is HistoryClass.NEVER_USED:
             return f"never used on the {self.analysed_days} analysed days up to {self.as_of}"
         base = (
-            f"used on {self.days_used} of {self.analysed_days} analysed days ({self.first_used}..{self.last_used}, "
-            f"{self.mean_flows:g} flows per used day, longest gap {self.longest_gap or 0} days)"
+            f"used on {self.days_used} of {self.analysed_days} analysed days "
+            f"({self.first_used}..{self.last_used}, {self.mean_flows:g} flows per used day, "
+            f"longest gap {self.longest_gap or 0} days)"
         )
         if self.cls is HistoryClass.PERIODIC:
             return f"periodic, every {self.period} days: {base}"
@@ -181,8 +182,8 @@ def periodic_block(h: History | None, window_days: float) -> str | None:
     if window_days >= need:
         return None
     return (
-        f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window of at least "
-        f"{need} days ({PERIODIC_WINDOW_FACTOR} periods), this window has {window_days:g}"
+        f"periodic rule (used every {h.period} days; {h.summary()}): removing it needs a window of "
+        f"at least {need} days ({PERIODIC_WINDOW_FACTOR} periods), this window has {window_days:g}"
     )
 
 
@@ -192,7 +193,8 @@ def histories(
     rules: Iterable[tuple[str, str]],
     lookback_days: int = DEFAULT_HISTORY_DAYS,
 ) -> list[History]:
-    """Histories of ``rules`` ((rule_id, group_id)) from rule_usage-like rows (rule_id, date, flows).
+    """Histories of ``rules`` ((rule_id, group_id)) from rule_usage-like
+    rows (rule_id, date, flows).
 
     A day counts as analysed when any rule has a row for it.
     """

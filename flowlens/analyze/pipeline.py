@@ -97,7 +97,8 @@ def step_table(step: str) -> str:
 
 
 def step_query(step: str) -> sqlfiles.Query:
-    """The query a step runs: ``sql/analyze/<step>.sql`` unless it is shared (:data:`SHARED_STEPS`)."""
+    """The query a step runs: ``sql/analyze/<step>.sql`` unless it is
+    shared (:data:`SHARED_STEPS`)."""
     return sqlfiles.load(*SHARED_STEPS.get(step, ("analyze", step)))
 
 
@@ -157,7 +158,8 @@ class AnalysisSummary:
         return {"days": [d.to_dict() for d in self.days]}
 
 
-#: Told as each analysis step starts: (day, step number from 1, steps, step name, the day's records).
+#: Told as each analysis step starts: (day, step number from 1, steps, step
+#: name, the day's records).
 StepProgress = Callable[[date, int, int, str, int], None]
 
 
@@ -222,7 +224,8 @@ def _analyze_day(
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(
-            f"no flow records for {day} under {dd.flows}; run 'flowlens ingest ... --date {day}' first"
+            f"no flow records for {day} under {dd.flows}; run 'flowlens "
+            f"ingest ... --date {day}' first"
         )
     params = {
         "day": day,
@@ -265,7 +268,8 @@ def _analyze_day(
 def _register_inputs(
     eng: Engine, dd: DataDir, timeline: Timeline, w_start: datetime, w_end: datetime
 ) -> None:
-    """Flows and prior results as Parquet; the day's inventory (timeline rows valid in it) and its epochs."""
+    """Flows and prior results as Parquet; the day's inventory (timeline rows
+    valid in it) and its epochs."""
     eng.reset()
     for source in analysis_sources(dd):
         eng.register_parquet(source)
@@ -287,6 +291,7 @@ def _register_inputs(
     )
     eng.register_arrow("subnet_ranges", addresses.subnet_ranges_table(_subnet_cidrs(eng)))
     eng.register_arrow("admin_ports", addresses.admin_ports_table())
+    eng.register_arrow("protocol_names", addresses.protocol_names_table())
     eng.register_arrow("rule_shadows", shadows)
 
 
@@ -307,13 +312,15 @@ def _snapshot_shadows(eng: Engine, timeline: Timeline) -> pa.Table:
 #: What a configuration-only run writes: the findings query of rule_shadows with the finding id
 #: 89_findings gives every finding.
 _CONFIG_FINDINGS = (
-    "SELECT MD5(kind || '|' || COALESCE(resource_id, '') || '|' || COALESCE(rule_id, '')) AS finding_id, "
-    "kind, severity, resource_id, group_id, rule_id, title, detail, evidence FROM findings_shadowed"
+    "SELECT MD5(kind || '|' || COALESCE(resource_id, '') || '|' || COALESCE(rule_id, '')) AS "
+    "finding_id, kind, severity, resource_id, group_id, rule_id, title, detail, "
+    "evidence FROM findings_shadowed"
 )
 
 
 def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
-    """The snapshot's own evidence for ``day``, no flow logs read: ``rule_shadows`` and its findings.
+    """The snapshot's own evidence for ``day``, no flow logs read:
+    ``rule_shadows`` and its findings.
 
     A day already analysed in full keeps its findings (which include these); only its
     ``rule_shadows`` is rewritten.
@@ -367,7 +374,8 @@ def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
 
 
 def _vpc_subnets(eng: Engine) -> list[tuple[str, str]]:
-    """(vpc_id, IPv4 subnet CIDR): where AWS reserves addresses, and the resolver without describe-vpcs."""
+    """(vpc_id, IPv4 subnet CIDR): where AWS reserves addresses, and the
+    resolver without describe-vpcs."""
     rows = eng.fetch_arrow(
         "SELECT DISTINCT vpc_id, cidr_block FROM subnets WHERE cidr_block IS NOT NULL"
     ).to_pylist()
@@ -389,7 +397,8 @@ def _register_addr_keys(eng: Engine) -> None:
 
 
 def _contract_types(eng: Engine, table: str) -> dict[str, pa.DataType]:
-    """The contract's column types of a results table (checked present) for the engine to cast to."""
+    """The contract's column types of a results table (checked present)
+    for the engine to cast to."""
     types = {f.name: f.type for f in RESULT_SCHEMAS[table]}
     present = eng.columns(table)
     missing = [c for c in RESULT_SCHEMAS[table].names if c not in present]

@@ -82,7 +82,8 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _port_span(rule: Rule) -> tuple[int, int]:
-    """TCP/UDP ports; ICMP type/code as type*256+code (EC2's semantics, not flow logs'); else all."""
+    """TCP/UDP ports; ICMP type/code as type*256+code (EC2's semantics,
+    not flow logs'); else all."""
     if rule.ip_protocol in PORTED:
         return rule.port_range() or _PORTS
     if rule.ip_protocol in ICMPS:
@@ -197,7 +198,8 @@ class RuleSet:
         return self._enis_by_group.get(group_id, [])
 
     def rules_of(self, groups: Iterable[str], direction: str) -> list[SgRule]:
-        """The rules of ``groups`` in ``direction``, in the order of :attr:`rules` within each group."""
+        """The rules of ``groups`` in ``direction``, in the order of
+        :attr:`rules` within each group."""
         return [r for g in sorted(groups) for r in self._rules_by_group.get((g, direction), [])]
 
 

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _unknown_command(words: Sequence[str]) -> str:
-    """An error with a "did you mean" for a first word that is no command, or "" (argparse handles the rest)."""
+    """An error with a "did you mean" for a first word that is no command, or ""
+    (argparse handles the rest)."""
     first = next((w for w in words if not w.startswith("-")), None)
     if first is None or first in COMMANDS or words[0].startswith("-"):
         return ""
@@ -110,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _environment_failure(exc: Exception, args: argparse.Namespace) -> FlowlensError | None:
-    """An OS refusal (disk full, read-only, permissions) as a one-line error; None for anything else."""
+    """An OS refusal (disk full, read-only, permissions) as a one-line
+    error; None for anything else."""
     from flowlens.envfail import classify
 
     duckdb = sys.modules.get("duckdb")

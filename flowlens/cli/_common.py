@@ -18,7 +18,8 @@ from flowlens.errors import UsageError
 
 
 def load_command(name: str) -> ModuleType:
-    """The module ``flowlens.cli.<name>`` (``-`` read as ``_``); a missing one is an ImportError, never skipped."""
+    """The module ``flowlens.cli.<name>`` (``-`` read as ``_``); a missing one is an
+    ImportError, never skipped."""
     return importlib.import_module(f"flowlens.cli.{name.replace('-', '_')}")
 
 
@@ -83,7 +84,8 @@ _SIZE = re.compile(r"^\s*(\d+(\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", r
 
 
 def memory_size(value: str) -> str:
-    """An argparse type for ``--memory-limit``: a size DuckDB and Spark both read (``4GB``, ``512MiB``).
+    """An argparse type for ``--memory-limit``: a size DuckDB and Spark both
+    read (``4GB``, ``512MiB``).
 
     >>> memory_size("4gb")
     '4GB'

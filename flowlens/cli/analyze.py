@@ -22,13 +22,15 @@ def register(sub: Any) -> None:
         "analyze",
         writes=_common.data_dir,
         help="attribute flows to SG rules; rule usage, rejected traffic, findings",
-        description="Analyse each UTC day of the window: conversations and their initiators, the SG rules "
-        "each accepted connection used, rule usage with status and reason, the cause of every REJECT, and "
-        "posture findings. Results go to results/date=<D>/ and the catalog.",
-        example="flowlens analyze --date 2026-11-28\nflowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json\n"
+        description="Analyse each UTC day of the window: conversations and their initiators, the "
+        "SG rules each accepted connection used, rule usage with status and reason, the cause of "
+        "every REJECT, and posture findings. Results go to results/date=<D>/ and the catalog.",
+        example="flowlens analyze --date 2026-11-28\n"
+        "flowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json\n"
         "flowlens analyze --date 2026-11-28 --config-only\n"
         "flowlens analyze --date 2026-11-28 --engine spark --spark-master spark://master:7077\n"
-        "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location s3://my-athena-results/flowlens/\n"
+        "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location "
+        "s3://my-athena-results/flowlens/\n"
         "flowlens analyze --date 2026-11-28 --engine athena --estimate",
     )
     _common.add_window_options(p)
@@ -46,19 +48,22 @@ def register(sub: Any) -> None:
         type=int,
         default=DEFAULT_LOOKBACK_DAYS,
         metavar="N",
-        help=f"earlier analysed days that count as usage history (default: {DEFAULT_LOOKBACK_DAYS})",
+        help="earlier analysed days that count as usage history (default: "
+        f"{DEFAULT_LOOKBACK_DAYS})",
     )
     p.add_argument(
         "--history-days",
         type=int,
         default=DEFAULT_HISTORY_DAYS,
         metavar="N",
-        help=f"days of analysed rule_usage behind rule_history (never_used, stopped, periodic, active; default: {DEFAULT_HISTORY_DAYS})",
+        help="days of analysed rule_usage behind rule_history (never_used, stopped, periodic, "
+        f"active; default: {DEFAULT_HISTORY_DAYS})",
     )
     p.add_argument(
         "--config-only",
         action="store_true",
-        help="no flow logs needed: from the inventory snapshot alone, the rules shadowed by others (rule_shadows and 'shadowed' findings)",
+        help="no flow logs needed: from the inventory snapshot alone, the rules shadowed by "
+        "others (rule_shadows and 'shadowed' findings)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     g = p.add_argument_group("engine (docs/engines.md)")
@@ -66,7 +71,8 @@ def register(sub: Any) -> None:
         "--engine",
         choices=ENGINE_NAMES,
         default="duckdb",
-        help="duckdb (one machine, default), spark (PySpark) or athena (Athena/Trino over the Glue tables of athena-ddl)",
+        help="duckdb (one machine, default), spark (PySpark) or athena (Athena/Trino over the "
+        "Glue tables of athena-ddl)",
     )
     g.add_argument(
         "--spark-master", metavar="URL", help="Spark master (default local[N], N = --threads or 2)"
@@ -136,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
     for d in summary.days:
         if args.config_only:
             print(
-                f"{d.day}: snapshot {d.snapshot}: {d.findings.get('shadowed', 0)} rules shadowed by others "
-                f"(configuration only; see rule_shadows)"
+                f"{d.day}: snapshot {d.snapshot}: {d.findings.get('shadowed', 0)} rules shadowed "
+                "by others (configuration only; see rule_shadows)"
             )
             continue
         rules = ", ".join(f"{k} {v}" for k, v in d.rules.items())
@@ -188,7 +194,8 @@ def _engine(args: argparse.Namespace) -> Engine | str:
         return str(args.engine)
     if not args.output_location:
         raise UsageError(
-            "--engine athena needs --output-location s3://bucket/prefix/ (query results and work tables)"
+            "--engine athena needs --output-location s3://bucket/prefix/ (query "
+            "results and work tables)"
         )
     from flowlens.aws import AwsOptions, client, session
     from flowlens.engines.athena import AthenaEngine

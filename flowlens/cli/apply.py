@@ -22,14 +22,15 @@ def register(sub: Any) -> None:
         sub,
         "apply",
         help="apply a plan (dry-run unless --commit)",
-        description="Make the plan's EC2 calls. Without --commit every call carries DryRun=True and "
-        "the answer per call is shown. With --commit: write a rollback file, authorize the new rules, "
-        "check they exist, then revoke the old ones; stop at the first failure and print the rollback command. "
-        "Before the first call the rules to revoke are compared with the live ones "
-        "(describe-security-group-rules): a plan whose rules changed since its snapshot is refused "
-        "(exit 2, naming each rule and how it changed) unless --force is given. --commit also refuses a "
-        "plan that 'flowlens verify' has not found ready (its PLAN.verification.json beside it: pending "
-        "or blocked, naming why) unless --force is given; a dry run only warns.",
+        description="Make the plan's EC2 calls. Without --commit every call carries DryRun=True "
+        "and the answer per call is shown. With --commit: write a rollback file, authorize the "
+        "new rules, check they exist, then revoke the old ones; stop at the first failure and "
+        "print the rollback command. Before the first call the rules to revoke are compared with "
+        "the live ones (describe-security-group-rules): a plan whose rules changed since its "
+        "snapshot is refused (exit 2, naming each rule and how it changed) unless --force is "
+        "given. --commit also refuses a plan that 'flowlens verify' has not found ready (its "
+        "PLAN.verification.json beside it: pending or blocked, naming why) unless --force is "
+        "given; a dry run only warns.",
         example="flowlens apply plan.json\nflowlens apply plan.json --commit --region eu-west-1\n"
         "flowlens apply plan.rollback-20261129T020000Z.json --commit",
     )
@@ -42,8 +43,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--force",
         action="store_true",
-        help="apply even when rules to revoke changed since the "
-        "plan's snapshot or the plan is not verified ready (the override is recorded in the rollback file)",
+        help="apply even when rules to revoke changed since the plan's snapshot or the plan is "
+        "not verified ready (the override is recorded in the rollback file)",
     )
     p.add_argument(
         "--rollback",
@@ -78,8 +79,8 @@ def _rollback_command(args: argparse.Namespace, path: Path) -> str:
 
 
 def _not_ready(path: Path) -> tuple[str, str] | None:
-    """(status, reason) of a plan that its verification record does not call ready; None for ready plans
-    and for rollback files (a rollback restores what was, it needs no verification)."""
+    """(status, reason) of a plan that its verification record does not call ready; None for ready
+    plans and for rollback files (a rollback restores what was, it needs no verification)."""
     from flowlens.verify.run import plan_status
 
     try:
@@ -112,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if not_ready:
         print(
-            f"warning: {'--force: ' if args.commit else ''}the plan is {not_ready[0]}: {not_ready[1]}",
+            f"warning: {'--force: ' if args.commit else ''}the plan is "
+            f"{not_ready[0]}: {not_ready[1]}",
             file=sys.stderr,
         )
     client = make_client(args.region, args.profile, args.endpoint_url)
@@ -140,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     _print(result)
     if result.failed:
         print(
-            f"apply stopped at the first failure; to undo what was done run:\n  {_rollback_command(args, rb)}",
+            "apply stopped at the first failure; to undo what was done run:\n"
+            f"  {_rollback_command(args, rb)}",
             file=sys.stderr,
         )
         return int(ExitCode.FAILURE)

@@ -14,10 +14,11 @@ def register(sub: Any) -> None:
         sub,
         "athena-ddl",
         help="print Glue/Athena DDL for flows, inventory and results in S3",
-        description="Print CREATE statements (Athena/Hive DDL, one per table, separated by ';') for flows and "
-        "tgw_flows with partition projection over account, region and date, the inventory tables by snapshot "
-        "and the results tables by date. In S3, inventory and results live one prefix per table "
-        "(inventory/<table>/snapshot=<stamp>/, results/<table>/date=<D>/); see docs/engines.md.",
+        description="Print CREATE statements (Athena/Hive DDL, one per table, separated by ';') "
+        "for flows and tgw_flows with partition projection over account, region and date, the "
+        "inventory tables by snapshot and the results tables by date. In S3, inventory and "
+        "results live one prefix per table (inventory/<table>/snapshot=<stamp>/, "
+        "results/<table>/date=<D>/); see docs/engines.md.",
         example="flowlens athena-ddl --location s3://my-flow-lake/flowlens --database flowlens "
         "--account 123456789012 --account 210987654321 --region us-east-1 --region eu-west-1",
     )
@@ -35,7 +36,8 @@ def register(sub: Any) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="account id to enumerate in the projection (repeat); none: injected (queries must name the account)",
+        help="account id to enumerate in the projection (repeat); none: injected "
+        "(queries must name the account)",
     )
     p.add_argument(
         "--region",

@@ -1,4 +1,5 @@
-"""``flowlens catalog``: where the catalog is, which data directory its views read, and rewriting it."""
+"""``flowlens catalog``: where the catalog is, which data directory its
+views read, and rewriting it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from flowlens.errors import UsageError
 
 
 def _refresh_lock_dir(args: argparse.Namespace) -> DataDir | None:
-    """``--refresh`` writes the catalog (under the writer lock); without it the command only reads."""
+    """``--refresh`` writes the catalog (under the writer lock); without
+    it the command only reads."""
     dd = _common.data_dir(args)
     return dd if args.refresh and dd.root.is_dir() else None
 
@@ -22,11 +24,11 @@ def register(sub: Any) -> None:
         "catalog",
         writes=_refresh_lock_dir,
         help="show or rewrite catalog.duckdb (the views any DuckDB client opens)",
-        description="catalog.duckdb holds one view per flowlens table, reading the data directory's "
-        "Parquet files by absolute path, so DuckDB clients can open it from any directory. Without "
-        "options, say whether it is current; --refresh rewrites it for the files present now and for "
-        "where the data directory is now (after moving or copying it). Every command that writes "
-        "data refreshes it too.",
+        description="catalog.duckdb holds one view per flowlens table, reading the data "
+        "directory's Parquet files by absolute path, so DuckDB clients can open it from any "
+        "directory. Without options, say whether it is current; --refresh rewrites it for the "
+        "files present now and for where the data directory is now (after moving or copying it). "
+        "Every command that writes data refreshes it too.",
         example="flowlens catalog --refresh --data-dir /mnt/moved/flowlens-data\n"
         "duckdb /mnt/moved/flowlens-data/catalog.duckdb -c 'SELECT COUNT(*) FROM flows'",
     )

@@ -25,9 +25,11 @@ def register(sub: Any) -> None:
         "demo",
         writes=_demo_lock_dir,
         help="run the whole pipeline on the bundled sample_logs/ (no AWS needed)",
-        description="Ingest the sample day, snapshot its inventory, analyse, recommend and report. The "
-        "demo's data directory is <out>/data unless --data-dir is given; it is rebuilt on every run.",
-        example="flowlens demo\nflowlens demo --out /tmp/flowlens-demo && flowlens sql --data-dir /tmp/flowlens-demo/data "
+        description="Ingest the sample day, snapshot its inventory, analyse, recommend and "
+        "report. The demo's data directory is <out>/data unless --data-dir is given; it "
+        "is rebuilt on every run.",
+        example="flowlens demo\n"
+        "flowlens demo --out /tmp/flowlens-demo && flowlens sql --data-dir /tmp/flowlens-demo/data "
         '"SELECT status, count(*) FROM rule_usage GROUP BY ALL"',
     )
     p.add_argument(
@@ -45,7 +47,8 @@ def _demo_root(args: argparse.Namespace) -> Path:
 
 
 def _demo_lock_dir(args: argparse.Namespace) -> DataDir | None:
-    """The demo's data dir, locked while it is rebuilt; not a folder the demo would refuse to touch."""
+    """The demo's data dir, locked while it is rebuilt; not a folder the
+    demo would refuse to touch."""
     root = _demo_root(args)
     if (
         root.exists()
@@ -63,7 +66,8 @@ def _fresh_data_dir(args: argparse.Namespace) -> DataDir:
         others = [c for c in root.iterdir() if c.name != LOCK_NAME]
         if others and not (root / MARKER).exists():
             raise UsageError(
-                f"{root} exists and is not a demo data directory; choose another --data-dir or --out"
+                f"{root} exists and is not a demo data directory; choose "
+                "another --data-dir or --out"
             )
         for child in others:
             if child.is_dir() and not child.is_symlink():
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     print_result(result, as_json=args.json)
     if not args.json:
         print(
-            f'data:   {dd.root}  (try: flowlens sql --data-dir {dd.root} "SELECT * FROM rule_usage")'
+            f"data:   {dd.root}  (try: flowlens sql --data-dir {dd.root} "
+            '"SELECT * FROM rule_usage")'
         )
     return report_exit(result)

@@ -1,4 +1,5 @@
-"""``flowlens dismiss`` and ``flowlens dismissals``: a reviewer's "leave this rule alone", remembered."""
+"""``flowlens dismiss`` and ``flowlens dismissals``: a reviewer's "leave this
+rule alone", remembered."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ def register(sub: Any) -> None:
         sub,
         "dismiss",
         help="remember that a rule (or a finding's rule) is to be left alone",
-        description="Record a reviewer's decision about RULE_OR_FINDING (an sgr- id of the newest snapshot, "
-        "or a finding id that names a rule) in the data dir's dismissals table. It is keyed by the rule's "
-        "content (group, direction, protocol, ports, peer): it survives re-runs and rule-id changes and "
-        "lapses when the rule's content changes. 'flowlens recommend' keeps dismissed rules as they are "
-        "and lists them as 'kept: dismissed by ..., reason ...'. Dismissing a rule again replaces its "
-        "dismissal.",
-        example="flowlens dismiss sgr-0a2752576ebbf3b85 --reason 'quarterly MySQL export, see TICKET-12' "
-        "--until 2027-03-31",
+        description="Record a reviewer's decision about RULE_OR_FINDING (an sgr- id of the newest "
+        "snapshot, or a finding id that names a rule) in the data dir's dismissals table. It is "
+        "keyed by the rule's content (group, direction, protocol, ports, peer): it survives "
+        "re-runs and rule-id changes and lapses when the rule's content changes. 'flowlens "
+        "recommend' keeps dismissed rules as they are and lists them as 'kept: dismissed by ..., "
+        "reason ...'. Dismissing a rule again replaces its dismissal.",
+        example="flowlens dismiss sgr-0a2752576ebbf3b85 --reason 'quarterly MySQL export, see "
+        "TICKET-12' --until 2027-03-31",
     )
     p.add_argument(
         "target", metavar="RULE_OR_FINDING", help="sgr-... rule id, or a finding id naming a rule"

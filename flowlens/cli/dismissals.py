@@ -15,10 +15,11 @@ def register(sub: Any) -> None:
         sub,
         "dismissals",
         help="list or remove dismissals",
-        description="List the dismissals of the data dir with their state: active, expired (past --until) "
-        "or lapsed (no rule of the newest snapshot has that content any more: the rule changed or "
-        "was deleted, so the recommender judges it afresh). --remove drops dismissals by content key "
-        "or rule id. The table is also the catalog view 'dismissals' ('flowlens sql').",
+        description="List the dismissals of the data dir with their state: active, expired (past "
+        "--until) or lapsed (no rule of the newest snapshot has that content any more: the rule "
+        "changed or was deleted, so the recommender judges it afresh). --remove drops dismissals "
+        "by content key or rule id. The table is also the catalog view "
+        "'dismissals' ('flowlens sql').",
         example="flowlens dismissals\nflowlens dismissals --remove sgr-0a2752576ebbf3b85",
     )
     q.add_argument("--remove", nargs="+", metavar="KEY", help="content keys or rule ids to remove")
@@ -46,7 +47,8 @@ def run_dismissals(args: argparse.Namespace) -> int:
     for r in rows:
         until = f", until {r['until']}" if r["until"] else ""
         print(
-            f"{r['content_key']}  {r['rule_id']} ({r['group_id']} {r['direction']} {r['peer']})  {r['state']}: "
-            f"by {r['dismissed_by']} on {r['dismissed_at'][:10]}{until}, reason: {r['reason']}"
+            f"{r['content_key']}  {r['rule_id']} ({r['group_id']} {r['direction']} {r['peer']})  "
+            f"{r['state']}: by {r['dismissed_by']} on "
+            f"{r['dismissed_at'][:10]}{until}, reason: {r['reason']}"
         )
     return 0

@@ -22,9 +22,11 @@ def register(sub: Any) -> None:
         "ingest",
         writes=_common.data_dir,
         help="read flow-log objects (S3 or a local mirror) into Parquet",
-        description="Ingest VPC and Transit Gateway flow logs (gzip text or Parquet, any key layout) "
-        "whose record end time falls in the window. Re-running skips objects already ingested unchanged.",
-        example="flowlens ingest s3://my-flow-logs/prefix --date 2026-11-28 --region eu-west-1 --json\n"
+        description="Ingest VPC and Transit Gateway flow logs (gzip text or Parquet, any key "
+        "layout) whose record end time falls in the window. Re-running skips objects "
+        "already ingested unchanged.",
+        example="flowlens ingest s3://my-flow-logs/prefix --date 2026-11-28 --region eu-west-1 "
+        "--json\n"
         "flowlens ingest ./mirror --start 2026-11-01 --end 2026-11-07",
     )
     p.add_argument(
@@ -40,7 +42,8 @@ def register(sub: Any) -> None:
         "--region",
         action="append",
         metavar="REGION",
-        help="only flow logs of this region (repeatable); the first one is also the S3 client's region",
+        help="only flow logs of this region (repeatable); the first one is "
+        "also the S3 client's region",
     )
     p.add_argument(
         "--flow-log-id", action="append", metavar="FL", help="only this flow log (repeatable)"
@@ -57,8 +60,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--strict",
         action="store_true",
-        help="any malformed line is fatal (default: quarantine it), and so is a window with no objects "
-        "(default: a warning saying why, exit 0)",
+        help="any malformed line is fatal (default: quarantine it), and so is a window with no "
+        "objects (default: a warning saying why, exit 0)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
@@ -110,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     if summary.empty_reason:
         level = "error" if args.strict else "warning"
         print(
-            f"flowlens ingest: {level}: no flow-log objects listed for the window: {summary.empty_reason}",
+            f"flowlens ingest: {level}: no flow-log objects listed for the "
+            f"window: {summary.empty_reason}",
             file=sys.stderr,
         )
         if args.strict:
@@ -121,14 +125,16 @@ def run(args: argparse.Namespace) -> int:
 def _print_summary(s: IngestSummary) -> None:
     print(f"window {s.window_start:%Y-%m-%d %H:%M} .. {s.window_end:%Y-%m-%d %H:%M} UTC")
     print(
-        f"objects read {s.objects}, skipped (unchanged) {s.skipped}, replaced {s.replaced}, failed {len(s.failed)}, "
-        f"ignored keys {s.ignored_keys}"
+        f"objects read {s.objects}, skipped (unchanged) {s.skipped}, replaced {s.replaced}, failed "
+        f"{len(s.failed)}, ignored keys {s.ignored_keys}"
     )
     print(
-        f"lines {s.lines} = rows {s.rows} + quarantined {s.quarantined} + outside the window {s.out_of_window}"
+        f"lines {s.lines} = rows {s.rows} + quarantined {s.quarantined} + outside the "
+        f"window {s.out_of_window}"
     )
     for reason, n in sorted(s.quarantine_reasons.items(), key=lambda kv: -kv[1]):
         print(f"  quarantined {n}: {reason}")
     print(
-        f"{s.bytes / 1e6:.1f} MB in {s.seconds:.2f} s ({s.records_per_s:,.0f} records/s), S3 retries {s.retries}"
+        f"{s.bytes / 1e6:.1f} MB in {s.seconds:.2f} s ({s.records_per_s:,.0f} "
+        f"records/s), S3 retries {s.retries}"
     )

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
     from flowlens.inventory import ConfigLookup, SnapshotInfo
     from flowlens.inventory.config_store import ConfigHistoryInfo
 
-EXAMPLE = """\
-flowlens inventory --aws --regions us-east-1,eu-west-1 --profile audit
-flowlens inventory --from-json exports/ --taken-at 2026-11-28T06:00:00Z   # aws ec2 describe-* outputs
-flowlens inventory --aws --config-history --date 2026-11-28   # after ingest: ENIs no snapshot holds
-0 * * * * flowlens inventory --aws --regions eu-west-1 -q   # cron: a snapshot every hour"""
+EXAMPLE = (
+    "flowlens inventory --aws --regions us-east-1,eu-west-1 --profile audit\n"
+    "flowlens inventory --from-json exports/ --taken-at 2026-11-28T06:00:00Z"
+    "   # aws ec2 describe-* outputs\n"
+    "flowlens inventory --aws --config-history --date 2026-11-28"
+    "   # after ingest: ENIs no snapshot holds\n"
+    "0 * * * * flowlens inventory --aws --regions eu-west-1 -q   # cron: a snapshot every hour"
+)
 
 #: How far in the future a --taken-at may lie (clock skew between the exporting host and this one).
 _SKEW = timedelta(minutes=5)
@@ -31,12 +34,13 @@ def register(sub: Any) -> None:
         "inventory",
         writes=_common.data_dir,
         help="snapshot SGs, rules, ENIs, NACLs, prefix lists and flow-log coverage",
-        description="Take an inventory snapshot from the EC2 API (--aws, stamped with the call time) or from AWS CLI "
-        "'aws ec2 describe-*' output files (--from-json, stamped with --taken-at). The snapshot is written "
-        "atomically to <data-dir>/inventory/snapshot=<UTC stamp>/; tables unchanged since the previous snapshot "
-        "are hard links to it. Many snapshots make a timeline (docs/time.md): take one every hour. "
-        "'aws configservice get-resource-config-history' files (top-level configurationItems) given to "
-        "--from-json are stored as AWS Config history in <data-dir>/inventory/config_history/.",
+        description="Take an inventory snapshot from the EC2 API (--aws, stamped with the call "
+        "time) or from AWS CLI 'aws ec2 describe-*' output files (--from-json, stamped with "
+        "--taken-at). The snapshot is written atomically to <data-dir>/inventory/snapshot=<UTC "
+        "stamp>/; tables unchanged since the previous snapshot are hard links to it. Many "
+        "snapshots make a timeline (docs/time.md): take one every hour. 'aws configservice "
+        "get-resource-config-history' files (top-level configurationItems) given to --from-json "
+        "are stored as AWS Config history in <data-dir>/inventory/config_history/.",
         example=EXAMPLE,
     )
     source = parser.add_mutually_exclusive_group(required=True)
@@ -57,8 +61,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--config-history",
         action="store_true",
-        help="with --aws: also look up in AWS Config the ENIs of the window's ingested flows that no "
-        "snapshot holds, and their security groups (needs --date or --start/--end)",
+        help="with --aws: also look up in AWS Config the ENIs of the window's ingested flows that "
+        "no snapshot holds, and their security groups (needs --date or --start/--end)",
     )
     _common.add_window_options(parser)
     parser.add_argument(
@@ -191,14 +195,16 @@ def _stored_lines(history: ConfigHistoryInfo) -> list[str]:
 
 def _lookup_lines(lookup: ConfigLookup) -> list[str]:
     lines = [
-        f"AWS Config history for {lookup.window[0]:%Y-%m-%d %H:%M} .. {lookup.window[1]:%Y-%m-%d %H:%M} UTC: "
-        f"{lookup.flow_enis} ENIs in the flows, {len(lookup.missing_enis)} held by no snapshot"
+        f"AWS Config history for {lookup.window[0]:%Y-%m-%d %H:%M} .. "
+        f"{lookup.window[1]:%Y-%m-%d %H:%M} UTC: {lookup.flow_enis} ENIs in the flows, "
+        f"{len(lookup.missing_enis)} held by no snapshot"
     ]
     for e in lookup.missing_enis:
         state = "no history in AWS Config" if e.eni_id in lookup.not_recorded else "looked up"
         lines.append(f"  {e.eni_id}  {e.records:>10} records  {state}")
     if lookup.missing_groups:
         lines.append(
-            f"  groups of those ENIs held by no snapshot, looked up too: {', '.join(lookup.missing_groups)}"
+            "  groups of those ENIs held by no snapshot, looked up too: "
+            f"{', '.join(lookup.missing_groups)}"
         )
     return lines + (_stored_lines(lookup.stored) if lookup.stored else [])

@@ -109,7 +109,11 @@ class StatusLine:
 
 
 class AnalyzeProgress:
-    """``analyze 2026-11-28 (day 1/1) · step 7/24 30_conversation_sides · 49,637 records · 25,000 records/s · ETA 0:08``."""
+    """The analyze status line, e.g.:
+
+    ``analyze 2026-11-28 (day 1/1) · step 7/24 30_conversation_sides · 49,637 records
+    · 25,000 records/s · ETA 0:08``
+    """
 
     def __init__(self, line: StatusLine, days: int) -> None:
         self.line, self.days = line, days
@@ -142,8 +146,8 @@ def ingest_bar(line: StatusLine, width: int = 30) -> Callable[[int, int], None]:
         elapsed = line.elapsed()
         per_s = f"{done / elapsed:,.1f}" if elapsed > 0 else "–"
         line.show(
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects · {per_s} objects/s · "
-            f"ETA {eta(done, total, elapsed)}"
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} objects · {per_s} objects/s "
+            f"· ETA {eta(done, total, elapsed)}"
         )
 
     return show

@@ -1,4 +1,5 @@
-"""``flowlens recommend``: the tightening plan, proven by replay, as JSON, Markdown, CLI or Terraform."""
+"""``flowlens recommend``: the tightening plan, proven by replay, as JSON,
+Markdown, CLI or Terraform."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ def register(sub: Any) -> None:
         writes=_common.data_dir,
         help="least-privilege SG changes, proven by replay",
         description="Propose removals and narrowings of SG rules from the analysis results. Every "
-        "proposal is replayed against the window's accepted flows; one that would cut any is dropped.",
+        "proposal is replayed against the window's accepted flows; one that "
+        "would cut any is dropped.",
         example="flowlens recommend --date 2026-11-28 --format aws-cli --out tighten.sh\n"
         "flowlens recommend --start 2026-11-01 --end 2026-11-28 --format md --max-prefixes 3",
     )
@@ -42,7 +44,8 @@ def register(sub: Any) -> None:
         "--tradeoff",
         action="store_true",
         help="print, per narrowed CIDR rule and for the plan, the Pareto points of rules vs "
-        "permissiveness (1-100) with the chosen one marked, instead of the plan (which --out still writes)",
+        "permissiveness (1-100) with the chosen one marked, instead of the plan "
+        "(which --out still writes)",
     )
     add_settings_options(p)
     p.set_defaults(func=run)
@@ -62,7 +65,8 @@ def add_settings_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=0.0,
         metavar="SHARE",
-        help="propose a prefix only when at least SHARE (0-1) of its addresses were observed (default 0: off)",
+        help="propose a prefix only when at least SHARE (0-1) of its addresses were "
+        "observed (default 0: off)",
     )
     p.add_argument(
         "--max-prefix",
@@ -165,8 +169,8 @@ def run(args: argparse.Namespace) -> int:
     v = plan.verification
     if not args.quiet:
         print(
-            f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, {len(plan.kept)} rules kept; "
-            f"replay: {v.claim()}",
+            f"{len(plan.recommendations)} recommendations, {len(plan.dropped)} dropped, "
+            f"{len(plan.kept)} rules kept; replay: {v.claim()}",
             file=sys.stderr,
         )
     return 0

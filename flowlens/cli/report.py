@@ -11,7 +11,8 @@ from flowlens.datadir import DataDir
 
 
 def _report_lock_dir(args: argparse.Namespace) -> DataDir | None:
-    """The data dir when the report goes into it (its lock then held); a report elsewhere only reads."""
+    """The data dir when the report goes into it (its lock then held); a
+    report elsewhere only reads."""
     dd = _common.data_dir(args)
     if not args.out:
         return None
@@ -25,8 +26,8 @@ def register(sub: Any) -> None:
         "report",
         writes=_report_lock_dir,
         help="write the HTML/Markdown/JSON report with charts",
-        description="Write a self-contained report of a window into DIR: report.html (charts embedded, "
-        "no network fetches), summary.md, report.json and the charts as PNG files.",
+        description="Write a self-contained report of a window into DIR: report.html (charts "
+        "embedded, no network fetches), summary.md, report.json and the charts as PNG files.",
         example="flowlens report --date 2026-11-28 --plan plan.json --out reports/2026-11-28",
     )
     _common.add_window_options(parser)

@@ -22,13 +22,15 @@ def register(sub: Any) -> None:
         "run",
         writes=_common.data_dir,
         help="the nightly batch: ingest, inventory, analyze, recommend, report",
-        description="Run every stage for the window, the inventory snapshot first (at the run's start). A stage "
-        "whose inputs did not change since the last run of the same window is skipped, so re-running after a "
-        "failure resumes; an API snapshot taken after the window ended is reused, one taken while it was still "
-        "open is not (docs/time.md). Writes the plan "
-        "(plan.json, plan.md, plan.sh, plan.tf) and the report into --out.",
-        example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions eu-west-1 --json\n"
-        "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json --out reports/2026-11-28",
+        description="Run every stage for the window, the inventory snapshot first (at the run's "
+        "start). A stage whose inputs did not change since the last run of the same window is "
+        "skipped, so re-running after a failure resumes; an API snapshot taken after the window "
+        "ended is reused, one taken while it was still open is not (docs/time.md). Writes the "
+        "plan (plan.json, plan.md, plan.sh, plan.tf) and the report into --out.",
+        example="flowlens run s3://my-flow-logs --date 2026-11-28 --inventory aws --regions "
+        "eu-west-1 --json\n"
+        "flowlens run ./mirror --date 2026-11-28 --inventory inventory/*.json "
+        "--out reports/2026-11-28",
     )
     p.add_argument(
         "source",
@@ -46,13 +48,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--taken-at",
         metavar="TIMESTAMP",
-        help="when the --inventory JSON files were captured, ISO 8601 UTC (default: now, with a warning)",
+        help="when the --inventory JSON files were captured, ISO 8601 UTC "
+        "(default: now, with a warning)",
     )
     p.add_argument(
         "--config-history",
         action="store_true",
-        help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's flows "
-        "that no snapshot holds (docs/time.md)",
+        help="with --inventory aws: after ingest, look up in AWS Config the ENIs of the window's "
+        "flows that no snapshot holds (docs/time.md)",
     )
     p.add_argument(
         "--regions",
@@ -68,7 +71,8 @@ def register(sub: Any) -> None:
         "--region",
         action="append",
         metavar="REGION",
-        help="only flow logs of this region (repeatable), as with ingest; the first one is also the S3 client's region",
+        help="only flow logs of this region (repeatable), as with ingest; the first one is "
+        "also the S3 client's region",
     )
     p.add_argument(
         "--account",
@@ -123,7 +127,8 @@ def inventory_spec(args: argparse.Namespace) -> InventorySpec:
             )
         if args.taken_at:
             raise UsageError(
-                "--taken-at goes with --inventory FILE...; an API snapshot is stamped with the call time"
+                "--taken-at goes with --inventory FILE...; an API snapshot is "
+                "stamped with the call time"
             )
         return InventorySpec(
             aws_session=session,
@@ -188,7 +193,8 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
         if s.name == "verify":
             for plan, v in s.summary.items():
                 print(
-                    f"verify: {plan}: {v['reason'] if v['status'] != 'skipped' else 'skipped, ' + v['reason']}"
+                    f"verify: {plan}: "
+                    f"{v['reason'] if v['status'] != 'skipped' else 'skipped, ' + v['reason']}"
                 )
 
 

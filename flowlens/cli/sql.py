@@ -26,16 +26,18 @@ def register(sub: Any) -> None:
         sub,
         "sql",
         help="ad-hoc read-only SQL over the catalog",
-        description="Run a read-only query over every flowlens table (flows, sg_rules, conversations, "
-        "rule_usage, rejected, findings, ...). Only SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, PRAGMA "
-        "table_info and EXPLAIN [ANALYZE] of those are accepted, and no query reads or writes a file "
-        "outside the data dir; anything else is refused with exit 2. '-' reads the query from stdin. "
-        "No QUERY opens a prompt: statements end with ';' and may span lines, Ctrl-C cancels the "
-        "running query or the line, Tab completes table and column names, history is kept in "
-        "~/.flowlens_history ($FLOWLENS_HISTORY; empty for none), .help lists the commands "
-        "(.tables, .schema, .mode, .maxrows, .timer, .quit).",
-        example="flowlens sql \"SELECT rule_id, status, status_reason FROM rule_usage WHERE status = 'unused'\"\n"
-        "echo 'SELECT cause, COUNT(*) FROM rejected GROUP BY cause' | flowlens sql - --format json\n"
+        description="Run a read-only query over every flowlens table (flows, sg_rules, "
+        "conversations, rule_usage, rejected, findings, ...). Only SELECT, WITH, SHOW, DESCRIBE, "
+        "SUMMARIZE, PRAGMA table_info and EXPLAIN [ANALYZE] of those are accepted, and no query "
+        "reads or writes a file outside the data dir; anything else is refused with exit 2. '-' "
+        "reads the query from stdin. No QUERY opens a prompt: statements end with ';' and may "
+        "span lines, Ctrl-C cancels the running query or the line, Tab completes table and column "
+        "names, history is kept in ~/.flowlens_history ($FLOWLENS_HISTORY; empty for none), .help "
+        "lists the commands (.tables, .schema, .mode, .maxrows, .timer, .quit).",
+        example='flowlens sql "SELECT rule_id, status, status_reason FROM rule_usage WHERE '
+        "status = 'unused'\"\n"
+        "echo 'SELECT cause, COUNT(*) FROM rejected GROUP BY cause' | flowlens sql - --format "
+        "json\n"
         "flowlens sql --max-rows 100    # the prompt; .help lists its commands",
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the SQL; '-' reads it from stdin")
@@ -114,8 +116,8 @@ class Prompt:
         if self.tty:
             self._start_readline()
             print(
-                f"flowlens sql (read-only). End statements with ';'. .help for help, .quit or Ctrl-D to leave. "
-                f"Showing up to {self.settings.max_rows or 'all'} rows.",
+                "flowlens sql (read-only). End statements with ';'. .help for help, .quit or "
+                f"Ctrl-D to leave. Showing up to {self.settings.max_rows or 'all'} rows.",
                 file=sys.stderr,
             )
         buffer = ""
@@ -149,7 +151,8 @@ class Prompt:
                 print("^C", file=sys.stderr)
 
     def _exit_code(self) -> int:
-        # at a terminal errors were shown and answered; a script's caller learns of them from the code
+        # at a terminal errors were shown and answered; a script's caller
+        # learns of them from the code
         return 0 if self.tty else int(self.failed)
 
     def _statements(self, buffer: str) -> None:
@@ -161,7 +164,8 @@ class Prompt:
                 self.failed = max(self.failed, exc.exit_code)
 
     def _execute(self, sql: str) -> query.Result:
-        """Run in a worker thread so Ctrl-C reaches us here and interrupts DuckDB (con.interrupt())."""
+        """Run in a worker thread so Ctrl-C reaches us here and interrupts
+        DuckDB (con.interrupt())."""
         outcome: dict[str, Any] = {}
         done = threading.Event()
 
@@ -177,7 +181,8 @@ class Prompt:
                 done.set()
 
         threading.Thread(target=work, name="flowlens-sql-query", daemon=True).start()
-        # wait on an Event, not Thread.join: a join interrupted by Ctrl-C can report a live thread dead
+        # wait on an Event, not Thread.join: a join interrupted by Ctrl-C can
+        # report a live thread dead
         cancelled = False
         while not done.is_set():
             try:
@@ -188,7 +193,8 @@ class Prompt:
                 done.wait(0.05)
             except KeyboardInterrupt:
                 cancelled = True
-                self.con.interrupt()  # DuckDB stops the query; the worker then reports QueryCancelled
+                # DuckDB stops the query; the worker then reports QueryCancelled
+                self.con.interrupt()
         if "error" in outcome:
             raise outcome["error"]
         result: query.Result = outcome["result"]
@@ -226,8 +232,8 @@ class Prompt:
 
     def _tables(self) -> list[str]:
         rows = self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary "
-            "UNION SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND NOT temporary UNION "
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary ORDER BY 1"
         ).fetchall()
         return [r[0] for r in rows]
 

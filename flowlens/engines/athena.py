@@ -119,7 +119,8 @@ class AthenaEngine:
         self.execute(f"DROP TABLE IF EXISTS {_hive_name(target)}")
         ctas = (
             f"CREATE TABLE {target} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
-            f"external_location = {sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}"
+            "external_location = "
+            f"{sql_literal(self._work_location() + table + '/')}) AS {rendered.sql}"
         )
         bound = bind(query, params)
         try:
@@ -142,7 +143,8 @@ class AthenaEngine:
         )
 
     def release(self, table: str) -> None:
-        """Athena's work tables hold no memory (they are Parquet under the work location): kept until reset."""
+        """Athena's work tables hold no memory (they are Parquet under the work
+        location): kept until reset."""
 
     def reset(self) -> None:
         for kind, name in reversed(self._created):
@@ -182,7 +184,8 @@ class AthenaEngine:
             self._sleep(self.poll_seconds)
         if status["State"] != "SUCCEEDED":
             raise AnalysisError(
-                f"Athena query {qid} {status['State']}: {status.get('StateChangeReason', 'no reason given')}"
+                f"Athena query {qid} {status['State']}: "
+                f"{status.get('StateChangeReason', 'no reason given')}"
             )
 
     def _results(self, qid: str) -> pa.Table:

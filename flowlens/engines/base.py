@@ -1,4 +1,5 @@
-"""The engine protocol; the engine-independent description of an input table is :class:`ParquetSource`."""
+"""The engine protocol; the engine-independent description of an input table
+is :class:`ParquetSource`."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ class Engine(Protocol):
     name: str
 
     def register_parquet(self, source: ParquetSource) -> None:
-        """Make ``source`` queryable as ``source.name`` (empty, with its schema, when no file exists)."""
+        """Make ``source`` queryable as ``source.name`` (empty, with its
+        schema, when no file exists)."""
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable as ``name`` (small reference tables built in Python)."""
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
-        """Materialise ``query`` as the temporary table ``table``, binding its declared parameters."""
+        """Materialise ``query`` as the temporary table ``table``, binding
+        its declared parameters."""
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run a SELECT and return all its rows."""
@@ -39,10 +42,12 @@ class Engine(Protocol):
         """Column names of a registered or materialised table, in order."""
 
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
-        """Write ``table`` to the Parquet file ``final`` atomically, casting the columns in ``types``."""
+        """Write ``table`` to the Parquet file ``final`` atomically, casting
+        the columns in ``types``."""
 
     def release(self, table: str) -> None:
-        """Free the intermediate ``table``: no later query reads it (bounds what is held at once)."""
+        """Free the intermediate ``table``: no later query reads it
+        (bounds what is held at once)."""
 
     def reset(self) -> None:
         """Drop every table and view made so far (the next day starts clean)."""

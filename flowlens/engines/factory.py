@@ -11,7 +11,8 @@ from flowlens.model.results import ENGINE_NAMES
 def open_engine(
     name: str, dd: DataDir, *, memory_limit: str | None = None, threads: int | None = None
 ) -> Engine:
-    """A new engine the caller owns: DuckDB in memory, or Spark in local mode (``local[threads or 2]``)."""
+    """A new engine the caller owns: DuckDB in memory, or Spark in local mode
+    (``local[threads or 2]``)."""
     if name == "duckdb":
         from flowlens.engines.duckdb_engine import DuckDBEngine, connect
 
@@ -22,6 +23,7 @@ def open_engine(
         return SparkEngine.local(threads or 2, memory=memory_limit, scratch=dd.tmp)
     if name == "athena":
         raise UsageError(
-            "the athena engine needs --workgroup/--output-location/--database; build AthenaEngine(...)"
+            "the athena engine needs "
+            "--workgroup/--output-location/--database; build AthenaEngine(...)"
         )
     raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")

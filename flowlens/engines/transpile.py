@@ -76,7 +76,8 @@ def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None
 
 
 def json_object_to_struct(tree: exp.Expression) -> exp.Expression:
-    """``json_object(k, v, ...)`` → ``to_json(named_struct(k, v, ...))`` (Spark has no JSON_OBJECT)."""
+    """``json_object(k, v, ...)`` → ``to_json(named_struct(k, v, ...))``
+    (Spark has no JSON_OBJECT)."""
 
     def swap(node: exp.Expression) -> exp.Expression:
         if not isinstance(node, exp.JSONObject):
@@ -108,7 +109,8 @@ def positional_params(text: str) -> Rendered:
 
 
 def rename_tables(tree: exp.Expression, tables: Mapping[str, str]) -> exp.Expression:
-    """Unqualified table names found in ``tables`` → the mapped (possibly qualified) name; CTEs stay."""
+    """Unqualified table names found in ``tables`` → the mapped (possibly
+    qualified) name; CTEs stay."""
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
 
     def swap(node: exp.Expression) -> exp.Expression:

@@ -134,7 +134,8 @@ class PlanVerdict:
 
 @dataclass(frozen=True)
 class Side:
-    """One ENI of the flow: its role, its groups then, the rules that allow it, the NACL verdicts."""
+    """One ENI of the flow: its role, its groups then, the rules that
+    allow it, the NACL verdicts."""
 
     eni_id: str
     role: str  # source | destination
@@ -197,6 +198,50 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """The ``conversations`` row a ``--conversation-id`` names: the flow explain is asked about."""
+
+    conversation_id: str
+    day: str
+    eni_id: str
+    protocol: int
+    initiator_addr: str
+    initiator_port: int | None
+    responder_addr: str
+    responder_port: int | None
+    rule_direction: str | None
+    status: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+    def query(self) -> FlowQuery:
+        """The flow of this conversation, initiator → responder, on both sides (no ENI filter)."""
+        return FlowQuery(
+            self.initiator_addr,
+            self.responder_addr,
+            self.responder_port if self.protocol in PORTED else None,
+            self.protocol,
+            self.initiator_port if self.protocol in PORTED else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "day": self.day,
+            "eni_id": self.eni_id,
+            "protocol": self.protocol,
+            "initiator_addr": self.initiator_addr,
+            "initiator_port": self.initiator_port,
+            "responder_addr": self.responder_addr,
+            "responder_port": self.responder_port,
+            "rule_direction": self.rule_direction,
+            "status": self.status,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+        }
+
+
+@dataclass(frozen=True)
 class Explanation:
     query: FlowQuery
     at: datetime
@@ -204,6 +249,7 @@ class Explanation:
     traffic: tuple[Traffic, ...] = ()
     plan_source: str | None = None
     notes: tuple[str, ...] = ()
+    conversation: Conversation | None = None  # the row a --conversation-id named
 
     @property
     def allowed(self) -> bool | None:
@@ -239,6 +285,7 @@ class Explanation:
             "sides": [s.to_dict() for s in self.sides],
             "traffic": [t.to_dict() for t in self.traffic],
             "notes": list(self.notes),
+            "conversation": None if self.conversation is None else self.conversation.to_dict(),
         }
 
 
@@ -401,7 +448,8 @@ def plan_verdict(
     m: Moment,
     changes: Mapping[str, tuple[Rule, ...]],
 ) -> PlanVerdict:
-    """The replay's question for one flow and side: does some group still allow it after the changes?
+    """The replay's question for one flow and side: does some group still
+    allow it after the changes?
 
     Like :meth:`flowlens.recommend.replay.World.after`: an unchanged matching rule keeps it, else
     a proposed rule replacing one of the side's changed rules must allow it.
@@ -439,7 +487,8 @@ def explain_at(
     traffic: Sequence[Traffic] = (),
     plan_source: str | None = None,
 ) -> Explanation:
-    """The explanation of ``q`` against the world ``m`` of time ``at`` (and a plan's ``changes``)."""
+    """The explanation of ``q`` against the world ``m`` of time ``at``
+    (and a plan's ``changes``)."""
     sides: list[Side] = []
     notes: list[str] = []
     by_group: dict[str, list[SgRule]] = {}

@@ -1,8 +1,10 @@
-"""``explain``: read the timeline, the recorded traffic and a plan, then ask :mod:`flowlens.explain.core`.
+"""``explain``: read the timeline, the recorded traffic and a plan, then ask
+:mod:`flowlens.explain.core`.
 
 The I/O edge of explain: the inventory comes from the timeline of the window (the rows valid at
 the flow's time), the traffic from the ``conversations`` results, the plan from a plan JSON file
-or, without one, the ``recommendations`` table of the window's last day that has one.
+or, without one, the ``recommendations`` table of the window's last day that has one. A
+``conversation_id`` (a column of the ``conversations`` view) is resolved to its row first.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,16 @@ from flowlens import sqlfiles
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError, UsageError
-from flowlens.explain.core import Explanation, FlowQuery, Moment, Traffic, explain_at
+from flowlens.explain.core import (
+    Conversation,
+    Explanation,
+    FlowQuery,
+    Moment,
+    Traffic,
+    explain_at,
+)
 from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.model.conversation import is_conversation_id
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.window import Window
@@ -123,7 +134,8 @@ def recorded_traffic(dd: DataDir, q: FlowQuery, days: Sequence[date]) -> list[Tr
 def plan_changes(
     dd: DataDir, days: Sequence[date], plan_path: str | Path | None, directions: Mapping[str, str]
 ) -> tuple[dict[str, tuple[Rule, ...]] | None, str | None]:
-    """rule_id → proposed rules of the plan file, else of the newest ``recommendations`` table of the window."""
+    """rule_id → proposed rules of the plan file, else of the newest
+    ``recommendations`` table of the window."""
     if plan_path:
         path = Path(plan_path)
         try:
@@ -146,7 +158,8 @@ def plan_changes(
 
 
 def _default_time(traffic: Sequence[Traffic], tl: Timeline, window: Window) -> datetime:
-    """The flow's own last time when recorded, else the newest snapshot's (inside the window), else its end."""
+    """The flow's own last time when recorded, else the newest snapshot's (inside
+    the window), else its end."""
     seen = [t.last_seen for t in traffic if t.last_seen]
     if seen:
         return max(seen)
@@ -186,3 +199,89 @@ def explain(
     m = moment_of(tl, moment_at)
     changes, source = plan_changes(dd, days, plan, {r.rule_id: r.rule.direction for r in m.rules})
     return explain_at(q, moment_at, m, changes, traffic, source)
+
+
+def find_conversation(
+    dd: DataDir, conversation_id: str, days: Sequence[date] | None = None
+) -> Conversation:
+    """The ``conversations`` row with that id (on ``days`` when given, else on any analysed day).
+
+    An id of the wrong shape is a usage error; one that no row has is an input error naming it
+    and where it was looked for.
+    """
+    if not is_conversation_id(conversation_id):
+        raise UsageError(
+            f"--conversation-id {conversation_id!r} is not a conversation id: 'cv-' and 16 hex "
+            "digits, as the conversation_id column of the conversations table shows it"
+        )
+    where = f"{min(days)}..{max(days)}" if days else "any analysed day"
+    if not any(dd.results.glob("date=*/conversations.parquet")):
+        raise InputError(
+            f"conversation {conversation_id} not found: {dd.results} has no conversations "
+            "results; run 'flowlens analyze' first"
+        )
+    con = duckdb.connect()
+    try:
+        register_views(con, dd)
+        found = sqlfiles.rows(
+            con,
+            sqlfiles.load("explain", "conversation"),
+            {
+                "conversation_id": conversation_id,
+                "first_day": min(days) if days else None,
+                "last_day": max(days) if days else None,
+            },
+        )
+    finally:
+        con.close()
+    if not found:
+        raise InputError(
+            f"conversation {conversation_id} not found in the conversations table ({where}) of "
+            f"{dd.root}; copy an id from 'flowlens sql \"SELECT conversation_id, ... FROM "
+            "conversations\"' or the report, and check --data-dir and the window"
+        )
+    if len(found) > 1:  # 64 bits of a hash: not expected below billions of rows, but never guess
+        places = ", ".join(f"{r['day']} {r['eni_id']}" for r in found)
+        raise InputError(
+            f"conversation id {conversation_id} names {len(found)} rows ({places}); "
+            "pick one with --date, or explain the flow with --src/--dst/--port"
+        )
+    r = found[0]
+    return Conversation(
+        str(r["conversation_id"]),
+        str(r["day"]),
+        str(r["eni_id"]),
+        int(r["protocol"]),
+        str(r["initiator_addr"]),
+        r["initiator_port"],
+        str(r["responder_addr"]),
+        r["responder_port"],
+        r["rule_direction"],
+        r["status"],
+        r["first_seen"],
+        r["last_seen"],
+    )
+
+
+def explain_conversation(
+    dd: DataDir,
+    conversation_id: str,
+    days: Sequence[date] | None = None,
+    *,
+    at: datetime | None = None,
+    plan: str | Path | None = None,
+    eni_id: str | None = None,
+) -> Explanation:
+    """:func:`explain` of the flow a ``conversations`` row records, at its last packet by default.
+
+    ``days``: the window to look for the id in and to explain over (default: the row's own day);
+    the row's day must be one of them. Both sides are explained unless ``eni_id`` picks one
+    (the row's own ENI, say).
+    """
+    conv = find_conversation(dd, conversation_id, days)
+    window = list(days) if days else [date.fromisoformat(conv.day)]
+    moment = at or conv.last_seen
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    ex = explain(dd, replace(conv.query(), eni_id=eni_id), window, at=moment, plan=plan)
+    return replace(ex, conversation=conv)

@@ -1,1 +1,2 @@
-"""Ingest: flow-log objects (S3 or a local mirror) → Hive-partitioned Parquet (docs/data-dir.md#flows)."""
+"""Ingest: flow-log objects (S3 or a local mirror) → Hive-partitioned Parquet
+(docs/data-dir.md#flows)."""

@@ -1,4 +1,5 @@
-"""Why a window listed no flow-log objects: the words ``ingest`` prints instead of a silent "objects read 0".
+"""Why a window listed no flow-log objects: the words ``ingest`` prints instead of a
+silent "objects read 0".
 
 It walks the source the way AWS lays it out (``<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/
 <yyyy>/<mm>/<dd>/``, or the Hive-style names) and says the first thing that does not fit: no
@@ -24,7 +25,8 @@ def _join(prefix: str, child: str) -> str:
 
 
 def _awslogs_nearby(source: Source, prefix: str) -> str:
-    """Where an ``AWSLogs/`` is relative to ``prefix`` (one level down, or in the prefix itself), or ""."""
+    """Where an ``AWSLogs/`` is relative to ``prefix`` (one level down, or in
+    the prefix itself), or ""."""
     given = f"{source.description.rstrip('/')}/{prefix.strip('/')}".rstrip("/")
     parts = given.split("/")
     if AWSLOGS.rstrip("/") in parts:  # too deep: SOURCE already points inside AWSLogs/
@@ -34,7 +36,10 @@ def _awslogs_nearby(source: Source, prefix: str) -> str:
         )
     for child in source.children(_join(prefix, ""))[:_MAX_PROBE]:
         if AWSLOGS in source.children(_join(prefix, child)):
-            return f"AWSLogs/ is one level down, under {_join(prefix, child).rstrip('/')}/: add it to SOURCE"
+            return (
+                "AWSLogs/ is one level down, under "
+                f"{_join(prefix, child).rstrip('/')}/: add it to SOURCE"
+            )
     return ""
 
 
@@ -94,7 +99,10 @@ def explain_empty(
         )
     seen_accounts = {a.account_id: a for a in (account_dir(c) for c in children) if a is not None}
     if not seen_accounts:
-        return f"{where} holds no account folders (found: {', '.join(c.rstrip('/') for c in children[:5])})"
+        return (
+            f"{where} holds no account folders (found: "
+            f"{', '.join(c.rstrip('/') for c in children[:5])})"
+        )
     kept = {k: a for k, a in seen_accounts.items() if not accounts or k in accounts}
     if not kept:
         return (
@@ -108,7 +116,10 @@ def explain_empty(
             if region:
                 region_dirs.append((region, root + acct.path + child, acct.hive))
     if not region_dirs:
-        return f"no region folders under the vpcflowlogs/ folder of {', '.join(sorted(kept))} in {where}"
+        return (
+            "no region folders under the vpcflowlogs/ folder of "
+            f"{', '.join(sorted(kept))} in {where}"
+        )
     wanted = [r for r in region_dirs if not regions or r[0] in regions]
     if not wanted:
         return (
@@ -119,15 +130,15 @@ def explain_empty(
         ids = _flow_logs_on(source, wanted, days)
         if ids and not ids & flow_log_ids:
             return (
-                f"--flow-log-id {', '.join(sorted(flow_log_ids))} excluded every object of the window; "
-                f"its objects are from {', '.join(sorted(ids))}"
+                f"--flow-log-id {', '.join(sorted(flow_log_ids))} excluded every object of the "
+                f"window; its objects are from {', '.join(sorted(ids))}"
             )
     seen = sorted({d for _r, rp, hive in wanted for d in _days_seen(source, rp, hive)})
     span = str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
     regions_text = ", ".join(sorted({r[0] for r in wanted}))
     return (
-        f"no flow-log objects for {span} under {where} (accounts {', '.join(sorted(kept))}, regions "
-        f"{regions_text}); nearest days with objects: {_nearest(seen, days)}"
+        f"no flow-log objects for {span} under {where} (accounts {', '.join(sorted(kept))}, "
+        f"regions {regions_text}); nearest days with objects: {_nearest(seen, days)}"
     )
 
 

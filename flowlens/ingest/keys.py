@@ -1,10 +1,12 @@
-"""S3 key layouts of VPC flow logs (docs/flow-logs.md#s3-key-layouts): parse keys, and name the prefixes a window needs.
+"""S3 key layouts of VPC flow logs (docs/flow-logs.md#s3-key-layouts): parse keys, and name the
+prefixes a window needs.
 
 Pure: no I/O. Four layouts are recognised, all under ``<optional prefix>/AWSLogs/``::
 
     default      AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/<file>
     hourly       AWSLogs/<acct>/vpcflowlogs/<region>/YYYY/MM/DD/HH/<file>
-    Hive         AWSLogs/aws-account-id=<acct>/aws-service=vpcflowlogs/aws-region=<r>/year=YYYY/month=MM/day=DD/<file>
+    Hive         AWSLogs/aws-account-id=<acct>/aws-service=vpcflowlogs/aws-region=<r>/
+                 year=YYYY/month=MM/day=DD/<file>
     Hive+hourly  ... day=DD/hour=HH/<file>
 
 The file name ``<acct>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`` is what
@@ -59,7 +61,7 @@ def parse_key(key: str) -> FlowKey | None:
     """The parts of a flow-log object key, or None when the key is not a flow-log object.
 
     >>> k = parse_key("x/AWSLogs/123456789012/vpcflowlogs/us-east-1/2018/06/20/"
-    ...               "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")
+    ...     "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")
     >>> (k.account_id, k.region, k.flow_log_id, k.timestamp.isoformat(), k.hive)
     ('123456789012', 'us-east-1', 'fl-1234abcd', '2018-06-20T16:20:00+00:00', False)
     >>> parse_key("AWSLogs/test_file.log.gz") is None
@@ -127,7 +129,8 @@ class AccountDir:
 
 
 def account_dir(child: str) -> AccountDir | None:
-    """Interpret one child folder name of ``AWSLogs/`` (``123456789012`` or ``aws-account-id=...``)."""
+    """Interpret one child folder name of ``AWSLogs/`` (``123456789012`` or
+    ``aws-account-id=...``)."""
     name = child.rstrip("/")
     if name.startswith("aws-account-id="):
         return AccountDir(name.removeprefix("aws-account-id="), True)

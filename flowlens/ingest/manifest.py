@@ -1,10 +1,11 @@
 """The ingest manifest: the commit log of ingest (``ingest_manifest.parquet``).
 
-One row per source object. Data files are only part of the data set once the manifest names
-them. A run records itself in ``.inflight/`` before writing its first file (every file it writes
-carries its run id); files of a recorded run that no manifest row references (left by a killed
-run) are removed at the start of the next run, under the writer lock. ``covered`` lists the windows of record end times already taken from the object,
-so an object read for day D and listed again (delivery slack) for day D+1 yields only D+1's rows.
+One row per source object. Data files are only part of the data set once the manifest names them. A
+run records itself in ``.inflight/`` before writing its first file (every file it writes carries its
+run id); files of a recorded run that no manifest row references (left by a killed run) are removed
+at the start of the next run, under the writer lock. ``covered`` lists the windows of record end
+times already taken from the object, so an object read for day D and listed again (delivery slack)
+for day D+1 yields only D+1's rows.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ class ManifestEntry:
         previous: ManifestEntry | None,
         at: datetime,
     ) -> ManifestEntry:
-        """A read that failed. ``previous`` (an earlier good read of the same ETag) stays ingested with
-        its rows and files, now carrying the error; without one the object is ``failed`` with nothing."""
+        """A read that failed. ``previous`` (an earlier good read of the same ETag) stays ingested
+        with its rows and files, now carrying the error; without one the object is
+        ``failed`` with nothing."""
         if previous is None:
             return cls(
                 source_key=source_key,
@@ -179,7 +181,8 @@ def inflight_dir(dd: DataDir) -> Path:
 
 
 def begin_run(dd: DataDir, run_id: str) -> Path:
-    """Record that run ``run_id`` is about to write data files named by its id (before the first)."""
+    """Record that run ``run_id`` is about to write data files named by
+    its id (before the first)."""
     record = inflight_dir(dd) / f"ingest-{run_id}.json"
     body = {
         "run_id": run_id,
@@ -210,7 +213,8 @@ def interrupted_runs(dd: DataDir) -> list[str]:
 
 
 def remove_orphans(dd: DataDir, entries: dict[str, ManifestEntry]) -> int:
-    """Delete what interrupted runs left: files named by their in-flight records that no manifest row references.
+    """Delete what interrupted runs left: files named by their in-flight records that no
+    manifest row references.
 
     Called under the writer lock (:mod:`flowlens.lock`), so every run with a record is dead. Only
     files carrying a recorded run's id are candidates: a file this sweep cannot attribute to a

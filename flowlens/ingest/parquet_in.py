@@ -28,7 +28,8 @@ _BATCH_ROWS = 256_000
 def read_parquet(
     stream: IO[bytes], where: str
 ) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
-    """The object's header (from its column names) and its rows as (table in the header's table schema, quarantined rows)."""
+    """The object's header (from its column names) and its rows as (table in the header's table
+    schema, quarantined rows)."""
     try:
         pf = pq.ParquetFile(stream)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -59,7 +60,8 @@ def read_parquet(
 def _split_invalid(
     table: pa.Table, batch: pa.RecordBatch, first_row: int
 ) -> tuple[pa.Table, list[BadLine]]:
-    """Rows with impossible values apart, as quarantine lines: their row number and the row as text."""
+    """Rows with impossible values apart, as quarantine lines: their row
+    number and the row as text."""
     invalid = invalid_rows(table)
     if invalid is None:
         return table, []

@@ -123,7 +123,8 @@ def flow_log_header(line: bytes | str, where: str) -> Header:
     return header
 
 
-#: A format without ``version`` must carry these (interface-id, addresses, and action or log-status).
+#: A format without ``version`` must carry these (interface-id, addresses,
+#: and action or log-status).
 CORE_FIELDS = ("interface-id", "srcaddr", "dstaddr")
 
 
@@ -295,7 +296,8 @@ def parse_joined(bodies: list[bytes], header: Header) -> list[pa.Table] | None:
 
 
 def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, int]]]:
-    """pyarrow's CSV reader, single-space delimited; rows with the wrong field count are returned apart."""
+    """pyarrow's CSV reader, single-space delimited; rows with the wrong field
+    count are returned apart."""
     rejected: list[tuple[int, int]] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
@@ -320,7 +322,8 @@ def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, in
 
 
 def _has_empty_field(table: pa.Table) -> bool:
-    """Whether a string column holds an empty value (an integer column would have failed to convert).
+    """Whether a string column holds an empty value (an integer column would
+    have failed to convert).
 
     Read from the offsets: a zero-length entry that is not NULL is an empty string.
     """
@@ -336,7 +339,8 @@ def _has_empty_field(table: pa.Table) -> bool:
     return False
 
 
-#: A quarantined line's text is kept up to this many bytes (a 5 MB token is not worth keeping whole).
+#: A quarantined line's text is kept up to this many bytes (a 5 MB token is
+#: not worth keeping whole).
 MAX_RAW_BYTES = 8192
 
 
@@ -383,7 +387,8 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
     return ParsedChunk(table, bad)
 
 
-#: The quarantine reason of a header line met again inside an object (concatenated files, a re-delivery).
+#: The quarantine reason of a header line met again inside an object
+#: (concatenated files, a re-delivery).
 REPEATED_HEADER = "repeated header line"
 
 

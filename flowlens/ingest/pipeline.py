@@ -198,7 +198,8 @@ def _run_pool(
 def _drop_changed(
     dd: DataDir, entries: dict[str, mf.ManifestEntry], changed: list[str], run_id: str
 ) -> dict[str, Path | None]:
-    """Copies of the files holding rows of changed objects without those rows, under hidden temp names.
+    """Copies of the files holding rows of changed objects without those rows,
+    under hidden temp names.
 
     Returns data file → its copy (None: no row left, the file goes). Nothing is visible until
     :func:`_replace_rewritten` at the commit.

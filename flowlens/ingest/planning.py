@@ -1,4 +1,5 @@
-"""Ingest planning: which objects of the source hold records of the window, and what to read of each.
+"""Ingest planning: which objects of the source hold records of the window,
+and what to read of each.
 
 Listing walks ``AWSLogs/<account>/vpcflowlogs/<region>/<day>/`` for the window's days (with
 delivery slack); the manifest says what earlier runs already took. Pure apart from listing the
@@ -63,7 +64,8 @@ def list_window(
     regions: set[str] | None,
     flow_log_ids: set[str] | None,
 ) -> tuple[list[tuple[SourceObject, FlowKey]], int]:
-    """Flow-log objects whose time bin can hold records of ``window`` (and the count of ignored keys)."""
+    """Flow-log objects whose time bin can hold records of ``window`` (and
+    the count of ignored keys)."""
     root = root_prefix(prefix)
     found, ignored = [], 0
     for _acct, apath, rdir, hive in discover(source, root, accounts, regions):

@@ -197,7 +197,8 @@ class _Batch:
 
 
 def process(source: Source, planned: list[Planned], sink: Sink) -> list[ObjectResult]:
-    """Read a batch of objects into the sink; errors are recorded per object, except under --strict."""
+    """Read a batch of objects into the sink; errors are recorded per
+    object, except under --strict."""
     results = [ObjectResult() for _ in planned]
     batch = _Batch(planned, results, sink)
     for i, p in enumerate(planned):
@@ -216,7 +217,8 @@ def process(source: Source, planned: list[Planned], sink: Sink) -> list[ObjectRe
 
 
 def _process_one(source: Source, p: Planned, i: int, batch: _Batch) -> None:
-    """Parse one object into the batch; a large object is flushed chunk by chunk (memory stays bounded)."""
+    """Parse one object into the batch; a large object is flushed chunk by
+    chunk (memory stays bounded)."""
     res = batch.results[i]
     with source.open(p.obj.key) as stream:
         if p.key.format is not FileFormat.PARQUET and p.obj.size <= SMALL_OBJECT_BYTES:

@@ -122,7 +122,8 @@ class S3Source:
         return out
 
     def open(self, key: str) -> IO[bytes]:
-        """The whole body, spooled (memory up to 16 MiB, then a temp file); a dropped connection is retried."""
+        """The whole body, spooled (memory up to 16 MiB, then a temp file); a
+        dropped connection is retried."""
         from botocore.exceptions import ConnectionError as BotoConnectionError
         from botocore.exceptions import (
             IncompleteReadError,
@@ -163,7 +164,8 @@ class S3Source:
             ) from None
         except EndpointConnectionError as exc:
             raise AwsAccessError(
-                f"cannot reach S3 at {exc.kwargs.get('endpoint_url')}; check --endpoint-url / --region"
+                f"cannot reach S3 at {exc.kwargs.get('endpoint_url')}; check "
+                "--endpoint-url / --region"
             ) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
@@ -176,7 +178,8 @@ class S3Source:
                 "403",
             ):
                 raise AwsAccessError(
-                    f"{where}: access denied ({code}); the role needs s3:ListBucket and s3:GetObject"
+                    f"{where}: access denied ({code}); the role needs "
+                    "s3:ListBucket and s3:GetObject"
                 ) from None
             if code in ("NoSuchBucket",):
                 raise InputError(f"bucket {self.bucket!r} does not exist (check SOURCE)") from None

@@ -31,7 +31,10 @@ COUNTERS = (
     "packets_lost_ttl_expired",
 )
 ADDRESSES = ("srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr")
-_IPV4 = r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+_IPV4 = (
+    r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ _Check = Callable[[pa.Table], tuple[np.ndarray | None, Callable[[int], str]]]
 
 
 def invalid_rows(table: pa.Table) -> Invalid | None:
-    """The rows of ``table`` (a parsed flow table) that hold impossible values; None when there are none."""
+    """The rows of ``table`` (a parsed flow table) that hold impossible values;
+    None when there are none."""
     n = table.num_rows
     if n == 0:
         return None

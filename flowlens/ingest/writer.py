@@ -1,10 +1,11 @@
 """Hive-partitioned zstd Parquet output, batched across source objects, made visible atomically.
 
-One :class:`PartitionWriter` per table (flows, tgw_flows, quarantine). Rows from many source
-objects go into one file per partition per run; buffers are flushed as row groups, so memory is
-bounded by the buffer sizes (and a budget across partitions), not the day. Files are written under hidden temp names (ignored by
-the catalog, Hive and Spark) and renamed into place by :meth:`PartitionWriter.close`; the manifest
-commit that follows is what makes them part of the data set.
+One :class:`PartitionWriter` per table (flows, tgw_flows, quarantine). Rows from many source objects
+go into one file per partition per run; buffers are flushed as row groups, so memory is bounded by
+the buffer sizes (and a budget across partitions), not the day. Files are written under hidden temp
+names (ignored by the catalog, Hive and Spark) and renamed into place by
+:meth:`PartitionWriter.close`; the manifest commit that follows is what makes
+them part of the data set.
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ class PartitionWriter:
         return f
 
     def add(self, values: tuple[str, ...], table: pa.Table, keys: set[str]) -> None:
-        """Buffer ``table`` (in :attr:`schema`, rows of source ``keys``) for the partition ``values``.
+        """Buffer ``table`` (in :attr:`schema`, rows of source ``keys``) for
+        the partition ``values``.
 
-        A full buffer is written as a row group outside the shared lock, so other workers keep adding.
+        A full buffer is written as a row group outside the shared lock, so
+        other workers keep adding.
         """
         with self._lock:
             f = self._file(values)
@@ -108,7 +111,8 @@ class PartitionWriter:
             target.write(full)
 
     def _to_write(self, f: _Open) -> _Open | None:
-        """A buffer due for writing: ``f`` when full, else the largest when all together exceed the budget."""
+        """A buffer due for writing: ``f`` when full, else the largest when all
+        together exceed the budget."""
         if f.rows >= ROW_GROUP_ROWS or f.nbytes >= ROW_GROUP_BYTES:
             return f
         if sum(o.nbytes for o in self._open.values()) > BUFFER_BUDGET:
@@ -146,7 +150,8 @@ class PartitionWriter:
 
 
 def filter_file(src: Path, dest: Path, drop_keys: set[str]) -> int:
-    """Rewrite ``src`` to ``dest`` without rows whose ``source_key`` is in ``drop_keys``; rows kept."""
+    """Rewrite ``src`` to ``dest`` without rows whose ``source_key`` is in
+    ``drop_keys``; rows kept."""
     pf = pq.ParquetFile(src)
     # A hidden temp destination is written directly; anything else through a temp file of its own.
     direct = dest != src and dest.name.startswith(".") and dest.name.endswith(".tmp")

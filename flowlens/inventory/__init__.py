@@ -3,8 +3,10 @@
 Public API::
 
     snapshot_from_json(paths, dd, region=None, taken_at=None) -> SnapshotInfo
-    snapshot_from_aws(session_or_clients, regions, dd, endpoint_url=None, taken_at=None) -> SnapshotInfo
-    inventory_from_json(paths, dd, region=None, taken_at=None) -> (SnapshotInfo | None, ConfigHistoryInfo | None)
+    snapshot_from_aws(session_or_clients, regions, dd, endpoint_url=None, taken_at=None)
+        -> SnapshotInfo
+    inventory_from_json(paths, dd, region=None, taken_at=None)
+        -> (SnapshotInfo | None, ConfigHistoryInfo | None)
     config_history_from_json(paths, dd, complete_to=None) -> ConfigHistoryInfo
     config_history_from_aws(session_or_clients, dd, days, endpoint_url=None) -> ConfigLookup
     choose_snapshot(dd, window_start, window_end) -> str
@@ -67,7 +69,8 @@ def snapshot_from_json(
     if taken_at is None:
         log.warning(
             "no --taken-at given: the snapshot is stamped with the current time, so it cannot be "
-            "placed in history; give the time the JSON was captured (ISO 8601 UTC, e.g. 2026-11-28T06:00:00Z)"
+            "placed in history; give the time the JSON was captured (ISO 8601 UTC, "
+            "e.g. 2026-11-28T06:00:00Z)"
         )
 
     raw, inputs = read_files(paths, region)
@@ -105,7 +108,8 @@ def snapshot_from_aws(
         inventory = build_inventory(collect(session_or_clients, regions, endpoint_url))
     except NormalizeError as exc:
         raise InputError(
-            f"EC2 API output ({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}"
+            "EC2 API output "
+            f"({', '.join(regions)}{', ' + endpoint_url if endpoint_url else ''}): {exc}"
         ) from None
     inputs = {"endpoint_url": endpoint_url} if endpoint_url else {}
     return write_snapshot(

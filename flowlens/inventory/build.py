@@ -90,7 +90,8 @@ class RawInventory:
         return tuple(observed)
 
     def _all_entries_read(self) -> bool:
-        """Every listed prefix list has its entries (inline CIDRs or a get-managed-prefix-list-entries read)."""
+        """Every listed prefix list has its entries (inline CIDRs or a
+        get-managed-prefix-list-entries read)."""
         with_entries = {e.prefix_list_id for e in self.entries}
         return all(
             p.get("Cidrs") or nz.clean_id(p.get("PrefixListId")) in with_entries
@@ -179,7 +180,8 @@ def _subnets(
 
 
 def _sg_rules(raw: RawInventory, groups: list[Row], stale: list[Row]) -> list[Row]:
-    """API rules (``sgr-`` ids) where describe-security-group-rules covered a group, else derived."""
+    """API rules (``sgr-`` ids) where describe-security-group-rules
+    covered a group, else derived."""
     vpc_of = {g["group_id"]: g["vpc_id"] for g in groups}
     region_of = {g["group_id"]: g["region"] for g in groups}
     api_rows = [

@@ -61,7 +61,8 @@ def spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """``[start, end]`` cut into consecutive spans of at most :data:`MAX_SPAN`.
 
     >>> from datetime import UTC
-    >>> [(a.day, b.day) for a, b in spans(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC))]
+    >>> start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 15, tzinfo=UTC)
+    >>> [(a.day, b.day) for a, b in spans(start, end)]
     [(1, 8), (8, 15)]
     """
     out: list[tuple[datetime, datetime]] = []

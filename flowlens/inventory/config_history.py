@@ -80,7 +80,8 @@ class ConfigItem:
 
 
 def parse_time(value: Any, where: str) -> datetime | None:
-    """A Config timestamp: ISO text (the CLI), a datetime (boto3) or epoch seconds (raw API JSON)."""
+    """A Config timestamp: ISO text (the CLI), a datetime (boto3) or
+    epoch seconds (raw API JSON)."""
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -163,7 +164,8 @@ def pascal(value: Any) -> Any:
     A permission's ``ipRanges`` (Config's flat list of CIDR strings) is dropped when
     ``ipv4Ranges`` (the same ranges as objects) is present, else turned into objects.
 
-    >>> pascal({"groupId": "sg-1", "ipPermissions": [{"ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}], "ipRanges": ["10.0.0.0/8"]}]})
+    >>> permission = {"ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}], "ipRanges": ["10.0.0.0/8"]}
+    >>> pascal({"groupId": "sg-1", "ipPermissions": [permission]})
     {'GroupId': 'sg-1', 'IpPermissions': [{'IpRanges': [{'CidrIp': '10.0.0.0/8'}]}]}
     """
     if isinstance(value, list):
@@ -205,7 +207,8 @@ def item_rows(item: ConfigItem) -> dict[str, list[Row]]:
     except (nz.NormalizeError, KeyError, TypeError, ValueError) as exc:
         what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
         raise InputError(
-            f"{item.where}: {item.resource_type} {item.resource_id} at {item.captured_at:%Y-%m-%dT%H:%M:%SZ}: {what}"
+            f"{item.where}: {item.resource_type} {item.resource_id} at "
+            f"{item.captured_at:%Y-%m-%dT%H:%M:%SZ}: {what}"
         ) from None
 
 
@@ -251,7 +254,8 @@ def _state_interval(states: Sequence[_State], k: int) -> Interval:
 
 
 def resource_rows(items: Sequence[ConfigItem]) -> dict[str, list[tuple[Row, Interval]]]:
-    """The rows of one resource's items (sorted by capture time), identical consecutive rows merged."""
+    """The rows of one resource's items (sorted by capture time), identical
+    consecutive rows merged."""
     states = _states(items)
     out: dict[str, list[tuple[Row, Interval]]] = {}
     tables = CONFIG_TABLES[items[0].resource_type]

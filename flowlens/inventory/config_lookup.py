@@ -75,7 +75,8 @@ class ConfigLookup:
 def config_history_from_aws(
     session_or_clients: Any, dd: DataDir, days: Sequence[date], *, endpoint_url: str | None = None
 ) -> ConfigLookup:
-    """Look up in AWS Config the ENIs of the window's flows that no snapshot holds, and their groups.
+    """Look up in AWS Config the ENIs of the window's flows that no snapshot
+    holds, and their groups.
 
     Needs the window's flows ingested and at least one snapshot. The items fetched are stored
     (:mod:`flowlens.inventory.config_store`) and feed every later timeline.
@@ -91,7 +92,8 @@ def config_history_from_aws(
     enis = window_enis(dd, days)
     if not enis:
         log.warning(
-            "no ingested flows for %s..%s: run 'flowlens ingest' for the window first; nothing looked up",
+            "no ingested flows for %s..%s: run 'flowlens ingest' for the window "
+            "first; nothing looked up",
             min(days),
             max(days),
         )

@@ -35,7 +35,8 @@ DEFAULT_MAX_ATTEMPTS = 10
 
 
 def retry_config() -> Config:
-    """Adaptive retries (client-side rate limiting on throttling); ``$AWS_MAX_ATTEMPTS`` overrides 10."""
+    """Adaptive retries (client-side rate limiting on throttling);
+    ``$AWS_MAX_ATTEMPTS`` overrides 10."""
     attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
     return Config(retries={"mode": "adaptive", "max_attempts": attempts})
 

@@ -1,18 +1,19 @@
 """Pure: AWS resource ids checked at the inventory edge, before they reach a plan or a report.
 
-An id goes into plan.sh, plan.tf, Markdown and SQL: one that carries a newline, a quote, a space
-or ``${`` could break out of a comment or a string there. Every id column of the inventory tables
-must be its kind's prefix (``sg-``, ``sgr-``, ``eni-``, ``pl-``, ``vpc-``, ``subnet-``, ``acl-``,
-``fl-``, ...) followed by letters and digits, in hyphen-separated words: AWS's own ids are the prefix
-and 8 or 17 hex digits; AWS's documentation examples (``acl-0e2a78e4e2EXAMPLE``), flowlens's
+An id goes into plan.sh, plan.tf, Markdown and SQL: one that carries a newline, a quote, a space or
+``${`` could break out of a comment or a string there. Every id column of the inventory tables must
+be its kind's prefix (``sg-``, ``sgr-``, ``eni-``, ``pl-``, ``vpc-``, ``subnet-``, ``acl-``,
+``fl-``, ...) followed by letters and digits, in hyphen-separated words: AWS's own ids are the
+prefix and 8 or 17 hex digits; AWS's documentation examples (``acl-0e2a78e4e2EXAMPLE``), flowlens's
 derived rule ids (``sgr-derived-`` + hex) and readable test ids (``sgr-app-ssh``) fit the same form.
 
 >>> check_id("sg_rules", "rule_id", "sgr-0123456789abcdef0")
 >>> check_id("sg_rules", "rule_id", "sgr-derived-b7898da2c4b59aaa7")
->>> check_id("sg_rules", "rule_id", "sgr-1\\ntouch /tmp/x")
+>>> check_id("sg_rules", "rule_id", "sgr-1\\ntouch /tmp/x")  # doctest: +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
-flowlens.inventory.normalize.NormalizeError: sg_rules.rule_id 'sgr-1\\ntouch /tmp/x' is not a security group rule id (sgr- followed by letters and digits)
+flowlens.inventory.normalize.NormalizeError: sg_rules.rule_id 'sgr-1\\ntouch /tmp/x' is not a
+security group rule id (sgr- followed by letters and digits)
 """
 
 from __future__ import annotations
@@ -92,12 +93,14 @@ _FREE_COLUMNS = {
 
 
 def check_id(table: str, column: str, value: str) -> None:
-    """Raise :class:`NormalizeError` unless ``value`` is an id of the kind ``table.column`` holds."""
+    """Raise :class:`NormalizeError` unless ``value`` is an id of the
+    kind ``table.column`` holds."""
     kind = ID_COLUMNS.get((table, column))
     if kind is None:
         if (table, column) in _FREE_COLUMNS and (len(value) > _MAX or not _SAFE.match(value)):
             raise NormalizeError(
-                f"{table}.{column} {value!r} is not an AWS id or name (it holds a control character)"
+                f"{table}.{column} {value!r} is not an AWS id or name (it "
+                "holds a control character)"
             )
         return
     if len(value) > _MAX or not _PATTERNS[kind].match(value):

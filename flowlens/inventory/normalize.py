@@ -6,7 +6,6 @@ whose keys are the columns of :data:`flowlens.model.inventory.INVENTORY_SCHEMAS`
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,13 @@ from typing import Any
 
 from flowlens.model import net
 from flowlens.model.addr import AddrRange, cidr_range
-from flowlens.model.net import PORTED_PROTOCOLS, Direction, PeerType, protocol_name
+from flowlens.model.net import (
+    PORTED_PROTOCOLS,
+    Direction,
+    PeerType,
+    derived_rule_id,
+    protocol_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,8 @@ class NormalizeError(ValueError):
 
 
 def protocol_number(value: str | int) -> int:
-    """The IANA number of an ``IpProtocol``/``Protocol`` value (:func:`flowlens.model.net.protocol_number`).
+    """The IANA number of an ``IpProtocol``/``Protocol`` value
+    (:func:`flowlens.model.net.protocol_number`).
 
     >>> protocol_number("tcp"), protocol_number("-1")
     (6, -1)
@@ -48,7 +54,8 @@ def rule_ports(
     ports, regardless of any port range you specify". ICMPv6 without a range means all
     types and codes (-1/-1). ICMP keeps type in from_port and code in to_port.
 
-    >>> rule_ports(-1, None, None), rule_ports(1, 3, 4), rule_ports(58, None, None), rule_ports(47, 0, 0)
+    >>> (rule_ports(-1, None, None), rule_ports(1, 3, 4), rule_ports(58, None, None),
+    ...  rule_ports(47, 0, 0))
     ((None, None), (3, 4), (-1, -1), (None, None))
     """
     if protocol not in PORTED_PROTOCOLS:
@@ -156,33 +163,6 @@ def rule_peer(rule: Json) -> Peer:
     raise NormalizeError(
         "the rule has none of CidrIpv4, CidrIpv6, PrefixListId, ReferencedGroupInfo"
     )
-
-
-def derived_rule_id(
-    group_id: str,
-    direction: str,
-    protocol: int,
-    from_port: int | None,
-    to_port: int | None,
-    peer: str,
-) -> str:
-    """``sgr-derived-`` + 17 hex digits of SHA-256 over the rule's identity.
-
-    Hashed text: ``group_id|direction|protocol|from_port|to_port|peer`` with the IANA protocol
-    number, ports as stored (empty when NULL) and the canonical peer (CIDR, sg- or pl- id).
-    It depends on nothing else (not on list order, descriptions or file), so it is stable
-    across runs.
-
-    >>> derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8")
-    'sgr-derived-b7898da2c4b59aaa7'
-    """
-    parts = [group_id, direction, str(protocol), _text(from_port), _text(to_port), peer]
-    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
-    return f"sgr-derived-{digest[:17]}"
-
-
-def _text(value: int | None) -> str:
-    return "" if value is None else str(value)
 
 
 def _rule_row(

@@ -58,7 +58,8 @@ def detect(doc: Any, path: Path) -> Shape:
                 return _shape(key, kind, doc[key], path)
     found = ", ".join(sorted(doc)) if isinstance(doc, dict) else type(doc).__name__
     raise InputError(
-        f"{path}: not a recognised AWS CLI output (top-level: {found}); accepted shapes are: {accepted_shapes()}"
+        f"{path}: not a recognised AWS CLI output (top-level: {found}); accepted shapes "
+        f"are: {accepted_shapes()}"
     )
 
 

@@ -120,8 +120,8 @@ def write_snapshot(
         }  # optional describe-* outputs
         log.log(
             logging.INFO if auxiliary else logging.WARNING,
-            "snapshot %s: no input for %s; these tables are empty and the timeline ignores them for this "
-            "snapshot",
+            "snapshot %s: no input for %s; these tables are empty and the timeline "
+            "ignores them for this snapshot",
             stamp,
             ", ".join(unobserved),
         )
@@ -178,8 +178,9 @@ def choose_snapshot(dd: DataDir, window_start: datetime, window_end: datetime) -
     stamps = dd.snapshots()
     if not stamps:
         raise AnalysisError(
-            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} – "
-            f"{window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or '--from-json FILE...' first"
+            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} "
+            f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
+            "'--from-json FILE...' first"
         )
     limit = _aware(window_end) + GRACE
     before = [s for s in stamps if parse_stamp(s) <= limit]

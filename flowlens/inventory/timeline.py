@@ -8,10 +8,10 @@ A snapshot proves only what it shows at its own instant. Between two snapshots n
 so every row gets two intervals (docs/time.md has a worked example):
 
 - ``valid_from``/``valid_to`` — when the row (this exact content) POSSIBLY held, half-open
-  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from just
-  after (one microsecond) the previous snapshot ``t(i-1)`` that did not show it
-  (:data:`FAR_PAST` when ``i`` is the first) to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when ``j`` is the
-  last: an entity seen last keeps its state forward). Narrowed where AWS states a time:
+  ``[from, to)``. A row seen in the consecutive snapshots ``i..j`` is possibly valid from just after
+  (one microsecond) the previous snapshot ``t(i-1)`` that did not show it (:data:`FAR_PAST` when
+  ``i`` is the first) to the next snapshot ``t(j+1)`` that did not show it (:data:`FAR_FUTURE` when
+  ``j`` is the last: an entity seen last keeps its state forward). Narrowed where AWS states a time:
   ENI ``Attachment.AttachTime`` (an ENI's rows cannot predate it) and flow-log ``CreationTime``.
 - ``seen_from``/``seen_to`` — when the row CERTAINLY held: the first and the last snapshot (or
   Config item) that observed it; ``seen_from`` moves earlier to a ``CreationTime``/``AttachTime``
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 FAR_PAST = datetime(1970, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
-#: valid_from is just after the observation that did not show the row: at that instant it was absent.
+#: valid_from is just after the observation that did not show the row: at
+#: that instant it was absent.
 JUST_AFTER = timedelta(microseconds=1)
 
 SOURCE_SNAPSHOT = "snapshot"
@@ -61,7 +62,8 @@ Row = dict[str, Any]
 
 
 def timeline_schema(table: str) -> pa.Schema:
-    """The schema of a timeline table: the inventory table's columns plus :data:`TIMELINE_COLUMNS`."""
+    """The schema of a timeline table: the inventory table's columns plus
+    :data:`TIMELINE_COLUMNS`."""
     base = INVENTORY_SCHEMAS[table]
     return pa.schema([*base, *(pa.field(n, t, nullable=False) for n, t in TIMELINE_COLUMNS)])
 
@@ -139,7 +141,8 @@ class Timeline:
 
 # --- narrowing: times AWS states -------------------------------------------------------------
 
-#: (table, row, snapshot tables of the run's first snapshot) → (floor of valid_from, earlier seen_from)
+#: (table, row, snapshot tables of the run's first snapshot) → (floor of
+#: valid_from, earlier seen_from)
 Narrower = Callable[[Row, Mapping[str, pa.Table]], tuple[datetime | None, datetime | None]]
 
 
@@ -172,7 +175,8 @@ class _Narrowing:
     def of(
         self, table: str, row: Row, snap: SnapshotTables
     ) -> tuple[datetime | None, datetime | None]:
-        """(floor for valid_from, time seen_from may move back to) for a run starting at ``snap``."""
+        """(floor for valid_from, time seen_from may move back to) for a
+        run starting at ``snap``."""
         if table == "enis":
             at = _aware(row.get("attach_time"))
             return at, at
@@ -195,7 +199,8 @@ class _Narrowing:
 
 
 def narrow(interval: Interval, floor: datetime | None, earlier_seen: datetime | None) -> Interval:
-    """Apply AWS-stated times: valid_from ≥ floor; seen_from back to ``earlier_seen``, kept in valid.
+    """Apply AWS-stated times: valid_from ≥ floor; seen_from back to
+    ``earlier_seen``, kept in valid.
 
     A stated time later than the first observation is impossible data and ignored.
     """
@@ -507,7 +512,8 @@ def _held(table: str, row: Row, known: Mapping[str, set[str]]) -> bool:
 
 
 def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> Timeline:
-    """The timeline of the window from the data dir (see :func:`flowlens.inventory.timeline_io.load_timeline`)."""
+    """The timeline of the window from the data dir (see
+    :func:`flowlens.inventory.timeline_io.load_timeline`)."""
     from flowlens.inventory.timeline_io import load_timeline as _load
 
     return _load(dd, window_start, window_end)

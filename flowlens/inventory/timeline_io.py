@@ -75,15 +75,17 @@ def read_snapshot_tables(
 
 
 def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> Timeline:
-    """The timeline of ``[window_start, window_end]``: the chosen snapshots plus stored Config history.
+    """The timeline of ``[window_start, window_end]``: the chosen snapshots
+    plus stored Config history.
 
     AnalysisError when the data dir holds no snapshot at all.
     """
     stamps = dd.snapshots()
     if not stamps:
         raise AnalysisError(
-            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} – "
-            f"{window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or '--from-json FILE...' first"
+            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} "
+            f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
+            "'--from-json FILE...' first"
         )
     chosen = select_snapshots(stamps, window_start, window_end)
     cache: dict[tuple[int, int], pa.Table] = {}

@@ -6,7 +6,8 @@ by references that may widen (an SG whose members change, a prefix list beyond t
 path carries the flows and peers the window observed on it, so the one-line summary says what
 the plan takes away from traffic that exists and what it takes away from traffic that does not:
 
-    removes 3 paths that saw no traffic; narrows 2 paths that saw 5,547 flows to the 41 peers that sent them
+    removes 3 paths that saw no traffic; narrows 2 paths that saw 5,547 flows to the 41 peers that
+    sent them
 
 Pure: no I/O.
 """
@@ -84,13 +85,13 @@ class Delta:
             )
         if narrowed:
             parts.append(
-                f"narrows {_paths(len(narrowed))} that saw {sum(p.flows for p in narrowed):,} flows "
-                f"to the {sum(p.peers for p in narrowed):,} peers that sent them"
+                f"narrows {_paths(len(narrowed))} that saw {sum(p.flows for p in narrowed):,} "
+                f"flows to the {sum(p.peers for p in narrowed):,} peers that sent them"
             )
         if replaced:
             parts.append(
-                f"replaces {_paths(len(replaced))} that saw {sum(p.flows for p in replaced):,} flows "
-                "by references that may widen access"
+                f"replaces {_paths(len(replaced))} that saw {sum(p.flows for p in replaced):,} "
+                "flows by references that may widen access"
             )
         return "; ".join(parts) if parts else "changes no path"
 

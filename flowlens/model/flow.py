@@ -1,4 +1,5 @@
-"""The one schema of a flow record (docs/tables.md#flows, docs/flow-logs.md#fields, docs/flow-logs.md#parquet-delivery).
+"""The one schema of a flow record (docs/tables.md#flows, docs/flow-logs.md#fields,
+docs/flow-logs.md#parquet-delivery).
 
 Field names in log formats use hyphens (``log-status``); columns use AWS's Parquet names
 (``log_status``). Types are AWS's Parquet types. Fields a format does not carry are NULL.
@@ -71,7 +72,8 @@ VPC_FIELDS: tuple[FlowField, ...] = (
     _f("reject-reason", _S, 8),
 )
 
-#: Transit Gateway flow-log fields (the "v6" family, docs/flow-logs.md#transit-gateway-flow-logs); TGW records have no action.
+#: Transit Gateway flow-log fields (the "v6" family, docs/flow-logs.md#transit-gateway-flow-logs);
+#: TGW records have no action.
 TGW_FIELDS: tuple[FlowField, ...] = (
     _f("version", _I32, 6),
     _f("resource-type", _S, 6),
@@ -111,7 +113,8 @@ TGW_FIELDS: tuple[FlowField, ...] = (
     _f("pkt-dst-aws-service", _S, 6),
 )
 
-#: Header tokens that only Transit Gateway flow logs carry: their presence routes a file to tgw_flows.
+#: Header tokens that only Transit Gateway flow logs carry: their presence
+#: routes a file to tgw_flows.
 TGW_MARKERS = frozenset({"resource-type", "tgw-id", "tgw-attachment-id"})
 
 #: Provenance columns added by ingest.

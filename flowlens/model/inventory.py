@@ -1,4 +1,5 @@
-"""Arrow schemas of the inventory tables (docs/data-dir.md#inventory-snapshots, docs/tables.md#inventory).
+"""Arrow schemas of the inventory tables (docs/data-dir.md#inventory-snapshots,
+docs/tables.md#inventory).
 
 One snapshot is a folder ``inventory/snapshot=<UTC stamp>/`` holding one Parquet file per
 table below plus ``snapshot.json`` (when, from where). Every address or CIDR column has
@@ -132,7 +133,8 @@ INVENTORY_SCHEMAS: dict[str, pa.Schema] = {
         ("attach_time", TS),
     ),
     "eni_groups": _schema(("eni_id", S), ("group_id", S), ("group_name", S)),
-    # kind: primary4|secondary4|ipv6|prefix4|prefix6|public4. address: an address or a delegated prefix.
+    # kind: primary4|secondary4|ipv6|prefix4|prefix6|public4. address: an
+    # address or a delegated prefix.
     "eni_ips": _schema(
         ("eni_id", S),
         ("address", S),

@@ -6,6 +6,7 @@ in :mod:`flowlens.recommend.rules`. Pure: no I/O, no third-party imports.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,14 +55,15 @@ WORLD: Mapping[str, str] = {PeerType.CIDR4: "0.0.0.0/0", PeerType.CIDR6: "::/0"}
 
 
 class ProtocolError(ValueError):
-    """A protocol value that is neither a known name nor -1/0-255; callers add where it came from."""
+    """A protocol value that is neither a known name nor -1/0-255;
+    callers add where it came from."""
 
 
 def protocol_number(value: str | int) -> int:
     """The IANA number of an ``IpProtocol``/``Protocol`` value; ``-1``/``all`` → -1.
 
-    >>> protocol_number("tcp"), protocol_number("6"), protocol_number("-1"), protocol_number("ICMPv6")
-    (6, 6, -1, 58)
+    >>> [protocol_number(v) for v in ("tcp", "6", "-1", "ICMPv6")]
+    [6, 6, -1, 58]
     """
     text = str(value).strip().lower()
     if text in PROTOCOL_NUMBERS:
@@ -78,7 +80,8 @@ def protocol_number(value: str | int) -> int:
 
 
 def protocol_name(number: int) -> str:
-    """``tcp``/``udp``/``icmp``/``icmpv6``/``all`` for the well-known numbers, else the number as text.
+    """``tcp``/``udp``/``icmp``/``icmpv6``/``all`` for the well-known numbers,
+    else the number as text.
 
     >>> protocol_name(6), protocol_name(-1), protocol_name(47)
     ('tcp', 'all', '47')
@@ -87,12 +90,40 @@ def protocol_name(number: int) -> str:
 
 
 def ec2_protocol(number: int) -> str:
-    """The ``IpProtocol`` string EC2 (and Terraform) take: tcp/udp/icmp/icmpv6, ``-1``, or the number.
+    """The ``IpProtocol`` string EC2 (and Terraform) take:
+    tcp/udp/icmp/icmpv6, ``-1``, or the number.
 
     >>> ec2_protocol(6), ec2_protocol(-1), ec2_protocol(47)
     ('tcp', '-1', '47')
     """
     return "-1" if number == ALL else protocol_name(number)
+
+
+def derived_rule_id(
+    group_id: str,
+    direction: str,
+    protocol: int,
+    from_port: int | None,
+    to_port: int | None,
+    peer: str,
+) -> str:
+    """``sgr-derived-`` + 17 hex digits of SHA-256 over the rule's identity.
+
+    Hashed text: ``group_id|direction|protocol|from_port|to_port|peer`` with the IANA protocol
+    number, ports as stored (empty when NULL) and the canonical peer (CIDR, sg- or pl- id).
+    It depends on nothing else (not on list order, descriptions or file), so it is stable
+    across runs.
+
+    >>> derived_rule_id("sg-1", "ingress", 6, 22, 22, "10.0.0.0/8")
+    'sgr-derived-b7898da2c4b59aaa7'
+    """
+    parts = [group_id, direction, str(protocol), _text(from_port), _text(to_port), peer]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"sgr-derived-{digest[:17]}"
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _opt_int(value: object) -> int | None:

@@ -21,7 +21,8 @@ from flowlens.model.net import Direction, PeerType, Rule
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
 
-#: A rule the plan proposes to create. Same fields as a current rule; the SG is the recommendation's.
+#: A rule the plan proposes to create. Same fields as a current rule; the SG
+#: is the recommendation's.
 ProposedRule = Rule
 
 
@@ -52,7 +53,8 @@ class Risk(StrEnum):
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a recommendation rests on; ``flows``/``peers``/``ports`` are this rule's observed traffic."""
+    """What a recommendation rests on; ``flows``/``peers``/``ports`` are this
+    rule's observed traffic."""
 
     window_start: datetime
     window_end: datetime
@@ -128,7 +130,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One proposed change; ``current`` is None only in plans that do not carry it (minimal shape)."""
+    """One proposed change; ``current`` is None only in plans that do not
+    carry it (minimal shape)."""
 
     rule_id: str
     group_id: str
@@ -342,8 +345,9 @@ class Verification:
 def replay_claim(checked: int, cut: int, unattributed: int = 0, protected: int = 0) -> str:
     """What a replay proved, in words (shared by every renderer and the report).
 
-    >>> replay_claim(21409, 0, 2693, 2693)
-    '21,409 flows checked, 0 cut; 2,693 flows on ENIs no snapshot places were protected, not checked against membership'
+    >>> print(replay_claim(21409, 0, 2693, 2693))  # doctest: +NORMALIZE_WHITESPACE
+    21,409 flows checked, 0 cut; 2,693 flows on ENIs no snapshot places were protected, not checked
+    against membership
     >>> replay_claim(5, 0)
     '5 flows checked, 0 cut'
     """
@@ -351,11 +355,14 @@ def replay_claim(checked: int, cut: int, unattributed: int = 0, protected: int =
     if not unattributed:
         return text
     if protected >= unattributed:
-        return f"{text}; {unattributed:,} flows on ENIs no snapshot places were protected, not checked against membership"
+        return (
+            f"{text}; {unattributed:,} flows on ENIs no snapshot places were protected, not "
+            "checked against membership"
+        )
     return (
-        f"{text}; {unattributed:,} flows on ENIs no snapshot places were not checked against membership "
-        f"({protected:,} of them protected in every group of their VPC that allows them; "
-        f"{unattributed - protected:,} allowed by no current rule there)"
+        f"{text}; {unattributed:,} flows on ENIs no snapshot places were not checked against "
+        f"membership ({protected:,} of them protected in every group of their VPC that allows "
+        f"them; {unattributed - protected:,} allowed by no current rule there)"
     )
 
 
@@ -390,7 +397,8 @@ class Plan:
         return self.analysed.gap_sentence() if self.analysed is not None else ""
 
     def window_dict(self) -> dict[str, Any]:
-        """``start``/``end``/``days`` of the analysed days, plus the window asked for and its missing days."""
+        """``start``/``end``/``days`` of the analysed days, plus the window asked
+        for and its missing days."""
         out: dict[str, Any] = {
             "start": _iso(self.window_start),
             "end": _iso(self.window_end),
@@ -405,7 +413,8 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         delta = self.delta()
         return {
-            "summary": delta.summary(),  # derived (from_dict ignores it): the plan's effect in one line
+            # derived (from_dict ignores it): the plan's effect in one line
+            "summary": delta.summary(),
             "window": self.window_dict(),
             "verification": self.verification.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
@@ -448,8 +457,8 @@ class Plan:
             kept = tuple(Kept.from_dict(k) for k in obj.get("kept") or ())
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
-                f"{where}: not a plan: needs window start/end and verification flows_checked/flows_cut "
-                f"({type(exc).__name__}: {exc})"
+                f"{where}: not a plan: needs window start/end and verification "
+                f"flows_checked/flows_cut ({type(exc).__name__}: {exc})"
             ) from None
         return cls(
             start,

@@ -1,4 +1,5 @@
-"""Arrow schemas of the analysis results (docs/tables.md#analysis-results); their status and cause words are in :mod:`flowlens.model.status`.
+"""Arrow schemas of the analysis results (docs/tables.md#analysis-results); their status and cause
+words are in :mod:`flowlens.model.status`.
 
 Results live in ``results/date=<YYYY-MM-DD>/<table>.parquet``; the catalog exposes each table
 across all analysed days, with the ``date`` partition column.

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flowlens.inventory.normalize import derived_rule_id
-from flowlens.model.net import Rule
+from flowlens.model.net import Rule, derived_rule_id
 
 S, I32, I64, B = pa.string(), pa.int32(), pa.int64(), pa.bool_()
 TS = pa.timestamp("us", tz="UTC")
@@ -65,7 +64,8 @@ STATE_SCHEMAS: dict[str, pa.Schema] = {
 
 
 def content_key(group_id: str, rule: Rule) -> str:
-    """A rule's identity by content: the derived-id hash (descriptions and rule ids do not enter it).
+    """A rule's identity by content: the derived-id hash (descriptions and
+    rule ids do not enter it).
 
     >>> content_key("sg-1", Rule("ingress", 6, 22, 22, "cidr4", "10.0.0.0/8"))
     'sgr-derived-b7898da2c4b59aaa7'

@@ -40,12 +40,13 @@ class RejectCause(StrEnum):
 
 #: Why rules with these statuses are never removal candidates.
 NOT_REMOVABLE: Mapping[RuleStatus, str] = {
-    RuleStatus.NO_COVERAGE: "not every ENI of its SG was covered by an ALL-traffic flow log for the whole "
-    "window, so 'unused' cannot be known",
-    RuleStatus.UNOBSERVABLE: "the traffic it allows is never recorded by flow logs (Amazon DNS, IMDS, time "
-    "sync, DHCP, ICMP type/code), so its use cannot be observed",
-    RuleStatus.NO_MEMBERS: "no ENI carries its SG, so no traffic can show whether it is needed; removing it "
-    "changes nothing today and breaks the next attachment (delete the SG itself if it is abandoned)",
+    RuleStatus.NO_COVERAGE: "not every ENI of its SG was covered by an ALL-traffic flow log for "
+    "the whole window, so 'unused' cannot be known",
+    RuleStatus.UNOBSERVABLE: "the traffic it allows is never recorded by flow logs (Amazon DNS, "
+    "IMDS, time sync, DHCP, ICMP type/code), so its use cannot be observed",
+    RuleStatus.NO_MEMBERS: "no ENI carries its SG, so no traffic can show whether it is needed; "
+    "removing it changes nothing today and breaks the next attachment (delete the SG "
+    "itself if it is abandoned)",
 }
 
 #: When a rule's rows over several analysed days disagree and none says used, the first of these

@@ -10,13 +10,14 @@ Pure: pyarrow schemas and text, no engine imported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
 
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, UsageError
+from flowlens.model.conversation import CONVERSATION_ID_SQL
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 from flowlens.model.results import RESULT_SCHEMAS
@@ -55,6 +56,20 @@ PRIOR_RESULTS: tuple[str, ...] = ("conversations", "rule_usage")
 
 
 @dataclass(frozen=True)
+class DerivedColumn:
+    """A column a catalog view computes from the stored ones (never in the files or ``schema``)."""
+
+    name: str
+    duckdb: str  # the DuckDB expression over the view's other columns
+
+
+#: Columns the catalog adds to a results view (docs/tables.md lists them with the stored ones).
+CATALOG_DERIVED: Mapping[str, tuple[DerivedColumn, ...]] = {
+    "conversations": (DerivedColumn("conversation_id", CONVERSATION_ID_SQL),),
+}
+
+
+@dataclass(frozen=True)
 class ParquetSource:
     """An input table: Parquet files under ``root`` (Hive partitions in the path) or one file.
 
@@ -71,6 +86,7 @@ class ParquetSource:
     partitions: Mapping[str, pa.DataType] = field(default_factory=dict)
     catalog_table: str = ""
     snapshot: str | None = None
+    derived: tuple[DerivedColumn, ...] = ()
 
     def files(self) -> list[Path]:
         """The Parquet files present now (hidden temp files of atomic writes excluded)."""
@@ -141,7 +157,10 @@ def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
         ),
         ParquetSource("ingest_manifest", dd.manifest, None, MANIFEST_SCHEMA),
         *inventory_sources(dd, snapshot),
-        *(result_source(dd, t) for t in RESULT_SCHEMAS),
+        *(
+            replace(result_source(dd, t), derived=CATALOG_DERIVED.get(t, ()))
+            for t in RESULT_SCHEMAS
+        ),
         *(ParquetSource(t, dd.state_table(t), None, s, {}, t) for t, s in STATE_SCHEMAS.items()),
     ]
 
@@ -243,11 +262,20 @@ def sql_str(path: Path | str) -> str:
 
 
 def duckdb_select(source: ParquetSource) -> str:
-    """The SELECT a DuckDB view of ``source`` runs: its files now, or no rows with its schema.
+    """The SELECT a DuckDB view of ``source`` runs: its files now, or no rows with its schema,
+    followed by its derived columns.
 
     Paths are made absolute so that a view stored in ``catalog.duckdb`` reads the same files
     from any working directory.
     """
+    stored = _stored_select(source)
+    if not source.derived:
+        return stored
+    extra = ", ".join(f'{c.duckdb} AS "{c.name}"' for c in source.derived)
+    return f"SELECT *, {extra} FROM ({stored})"
+
+
+def _stored_select(source: ParquetSource) -> str:
     if not source.files():
         cols = [f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
         return f"SELECT {', '.join(cols)} WHERE false"

@@ -67,7 +67,8 @@ class Window:
 
 @dataclass(frozen=True)
 class AnalysedWindow:
-    """The days asked for and the days that have analysis results: evidence (and risk) rests on the latter.
+    """The days asked for and the days that have analysis results: evidence (and
+    risk) rests on the latter.
 
     >>> a = AnalysedWindow.of([date(2026, 11, 27), date(2026, 11, 28)], [date(2026, 11, 28)])
     >>> a.days, a.gap_sentence()
@@ -99,12 +100,16 @@ class AnalysedWindow:
         return w.start, w.end
 
     def gap_sentence(self) -> str:
-        """``"14 of 15 days have no analysis: 2026-11-14..2026-11-27"``, or "" when none is missing."""
+        """``"14 of 15 days have no analysis: 2026-11-14..2026-11-27"``, or
+        "" when none is missing."""
         missing = self.missing
         if not missing:
             return ""
         verb = "has" if len(missing) == 1 else "have"
-        return f"{len(missing)} of {len(self.requested)} days {verb} no analysis: {day_ranges(missing)}"
+        return (
+            f"{len(missing)} of {len(self.requested)} days {verb} no "
+            f"analysis: {day_ranges(missing)}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

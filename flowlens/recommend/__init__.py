@@ -1,1 +1,2 @@
-"""The recommender: least-privilege proposals proven by replay, rendered as plans, applied safely."""
+"""The recommender: least-privilege proposals proven by replay, rendered
+as plans, applied safely."""

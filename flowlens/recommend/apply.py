@@ -117,20 +117,31 @@ class ApplyResult:
 
 
 def other_flowlens_file(doc: Mapping[str, Any]) -> str:
-    """What a flowlens JSON file that is not a plan or change set is ("" when it is none we know)."""
+    """What a flowlens JSON file that is not a plan or change set is (""
+    when it is none we know)."""
     if str(doc.get("schema") or "").startswith("flowlens.report"):
         return "a flowlens report (report.json); apply the plan.json written beside it"
     if {"stamp", "taken_at", "inputs"} <= doc.keys():
-        return "an inventory snapshot's snapshot.json; apply a plan from 'flowlens recommend --format json'"
+        return (
+            "an inventory snapshot's snapshot.json; apply a plan from 'flowlens "
+            "recommend --format json'"
+        )
     if "stages" in doc:
-        return "a run summary or run state of 'flowlens run'; apply the plan.json in the run's --out directory"
+        return (
+            "a run summary or run state of 'flowlens run'; apply the plan.json in "
+            "the run's --out directory"
+        )
     if {"objects", "rows", "quarantined"} <= doc.keys():
-        return "an ingest summary ('flowlens ingest --json'); apply a plan from 'flowlens recommend --format json'"
+        return (
+            "an ingest summary ('flowlens ingest --json'); apply a plan from 'flowlens "
+            "recommend --format json'"
+        )
     return ""
 
 
 def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
-    """A plan or a change set (rollback file) as a :class:`ChangeSet`; other flowlens files are named."""
+    """A plan or a change set (rollback file) as a :class:`ChangeSet`; other
+    flowlens files are named."""
     if not isinstance(doc, Mapping):
         raise InputError(f"{source}: a plan is a JSON object, found {type(doc).__name__}")
     other = other_flowlens_file(doc)
@@ -171,7 +182,8 @@ def change_set(doc: Mapping[str, Any], source: str) -> ChangeSet:
             f"{source}: not a flowlens plan or change set ({type(exc).__name__}: {exc})"
         ) from None
     raise InputError(
-        f"{source}: neither a plan (no 'recommendations') nor a change set (no kind 'flowlens-change-set')"
+        f"{source}: neither a plan (no 'recommendations') nor a change set (no "
+        "kind 'flowlens-change-set')"
     )
 
 
@@ -286,7 +298,8 @@ class _Rollback:
 
 
 def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Rule]]:
-    """rule id → (group id, rule) of every live rule of these groups (describe-security-group-rules)."""
+    """rule id → (group id, rule) of every live rule of these groups
+    (describe-security-group-rules)."""
     out: dict[str, tuple[str, Rule]] = {}
     if not group_ids:
         return out
@@ -307,7 +320,8 @@ def live_rules(client: Any, group_ids: Sequence[str]) -> dict[str, tuple[str, Ru
 
 
 def drift(revokes: Sequence[Revoke], live: Mapping[str, tuple[str, Rule]]) -> list[Drift]:
-    """Every rule to revoke that is gone, moved to another group, or different from what the plan saw.
+    """Every rule to revoke that is gone, moved to another group, or
+    different from what the plan saw.
 
     Descriptions are not compared: EC2 matches rules by content, and a new description does not
     change what a rule allows.
@@ -336,7 +350,8 @@ def _words(rule: Rule) -> str:
 
 
 def check_live(client: Any, cs: ChangeSet) -> list[Drift]:
-    """Compare the rules ``cs`` revokes with the live ones; the differences (empty when all match)."""
+    """Compare the rules ``cs`` revokes with the live ones; the
+    differences (empty when all match)."""
     return drift(cs.revoke, live_rules(client, [r.group_id for r in cs.revoke]))
 
 
@@ -362,7 +377,8 @@ def commit(
     forced: Sequence[Drift] = (),
     not_ready: tuple[str, str] | None = None,
 ) -> ApplyResult:
-    """Authorize every new rule, check they exist, then revoke the old ones; stop at the first failure.
+    """Authorize every new rule, check they exist, then revoke the old ones;
+    stop at the first failure.
 
     ``forced``: the drift found before and overridden (written into the rollback file). A revoke
     removes the rule by id, whatever it holds now, so the rollback re-authorizes the live content.

@@ -123,15 +123,17 @@ def _when(at: datetime | None) -> str:
 
 
 def _too_new(u: Usage, w: _Work) -> str:
-    """Why an unused rule that changed inside the window has not existed long enough to remove, or ''."""
+    """Why an unused rule that changed inside the window has not existed long
+    enough to remove, or ''."""
     if u.change not in ("created", "changed"):
         return ""
     days = u.existence_days(w.window_start, w.window_end)
     if days >= w.settings.min_window_days:
         return ""
     return (
-        f"{u.change} on {_when(u.change_at)}: unused over the {days:.2g} days it has existed in this form, "
-        f"less than --min-window-days {w.settings.min_window_days:g}; not recommended for removal yet"
+        f"{u.change} on {_when(u.change_at)}: unused over the {days:.2g} days it has existed in "
+        f"this form, less than --min-window-days {w.settings.min_window_days:g}; not "
+        "recommended for removal yet"
     )
 
 
@@ -158,7 +160,8 @@ def _narrow_or_keep(w: _Work, r: SgRule, candidates: list[Candidate], note: str 
     if public:
         w.keep(
             r,
-            f"public by observation: {m.stats.peers} peers across {blocks} address blocks; kept as it is",
+            f"public by observation: {m.stats.peers} peers across {blocks} "
+            "address blocks; kept as it is",
             "public",
         )
     elif m.truncated:
@@ -214,7 +217,8 @@ def _hold_periodic(
 def _shadowed(w: _Work, candidates: list[Candidate], usage: Mapping[str, Usage]) -> list[Candidate]:
     """Rules left as they are that the plan's remaining rules cover by configuration: removals."""
     changing = {c.sg_rule.rule_id for c in candidates} | {d.rule_id for d in w.dropped}
-    # a reviewer's dismissal and a rule deleted inside the window hold against every kind of proposal
+    # a reviewer's dismissal and a rule deleted inside the window hold
+    # against every kind of proposal
     changing |= {k.rule_id for k in w.kept if k.label in ("dismissed", "deleted")}
     pool = [
         r
@@ -272,7 +276,8 @@ def _bucket_counts(rules: Sequence[Rule], weight: Mapping[str, int]) -> dict[tup
 
 
 def _enforce_quota(w: _Work, candidates: list[Candidate]) -> list[Candidate]:
-    """Drop the largest additions of an SG until its rules fit the per-direction, per-family quota."""
+    """Drop the largest additions of an SG until its rules fit the
+    per-direction, per-family quota."""
     quota, weight = w.settings.quota_per_family, w.inv.prefix_list_weight
     for group, rules in sorted(w.rules_by_group.items()):
         while True:
@@ -394,8 +399,9 @@ def _evidence(
 def _action(c: Candidate) -> Action:
     """remove without proposed rules; replace for a move to a reference that may widen; else narrow.
 
-    A prefix list inside the old CIDR is a narrowing like any sub-prefix; one that reaches beyond
-    it may widen and is a replacement, marked like a CIDR → SG reference (docs/recommend.md#safety-contract).
+    A prefix list inside the old CIDR is a narrowing like any sub-prefix; one that reaches beyond it
+    may widen and is a replacement, marked like a CIDR → SG reference
+    (docs/recommend.md#safety-contract).
     """
     if c.kind in (Kind.UNUSED, Kind.REDUNDANT):
         return Action.REMOVE

@@ -48,11 +48,12 @@ def limited_cover(
 ) -> Cover | None:
     """The cover :mod:`flowlens.recommend.proposals` proposes for ``peers`` inside ``original``.
 
-    >>> limited_cover(["10.0.1.5", "10.0.1.6", "10.0.9.1"], "10.0.0.0/16", 1).prefixes
+    >>> peers = ["10.0.1.5", "10.0.1.6", "10.0.9.1"]
+    >>> limited_cover(peers, "10.0.0.0/16", 1).prefixes
     ('10.0.0.0/20',)
-    >>> limited_cover(["10.0.1.5", "10.0.1.6", "10.0.9.1"], "10.0.0.0/16", 1, min_coverage=0.75).prefixes
+    >>> limited_cover(peers, "10.0.0.0/16", 1, min_coverage=0.75).prefixes
     ('10.0.1.5/32', '10.0.1.6/32', '10.0.9.1/32')
-    >>> limited_cover(["10.0.1.5", "10.0.1.6", "10.0.9.1"], "10.0.0.0/16", 2, max_prefix=24).prefixes
+    >>> limited_cover(peers, "10.0.0.0/16", 2, max_prefix=24).prefixes
     ('10.0.1.4/30', '10.0.9.1/32')
     """
     addrs = sorted(set(peers))

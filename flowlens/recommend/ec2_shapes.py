@@ -22,7 +22,9 @@ def ip_permission(rule: Rule) -> dict[str, Any]:
     """One ``IpPermission`` holding exactly this rule.
 
     >>> ip_permission(Rule("ingress", 6, 22, 22, "cidr4", "198.51.100.7/32", "office"))
-    {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'IpRanges': [{'CidrIp': '198.51.100.7/32', 'Description': 'office'}]}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22,
+     'IpRanges': [{'CidrIp': '198.51.100.7/32', 'Description': 'office'}]}
     """
     perm: dict[str, Any] = {"IpProtocol": ec2_protocol(rule.ip_protocol)}
     if rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS:

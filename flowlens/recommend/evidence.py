@@ -35,7 +35,8 @@ def rules_after(inv: Inventory, candidates: Sequence[Candidate]) -> list[SgRule]
 def shadowed_removals(
     inv: Inventory, candidates: Sequence[Candidate], pool: Iterable[SgRule]
 ) -> list[Candidate]:
-    """Removal candidates for the rules of ``pool`` shadowed by what the plan leaves, widest first."""
+    """Removal candidates for the rules of ``pool`` shadowed by what the
+    plan leaves, widest first."""
     known = frozenset(
         (
             *inv.group_tags,

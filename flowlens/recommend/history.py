@@ -33,7 +33,8 @@ ANY_VPC = "*"
 
 @dataclass(frozen=True)
 class Held:
-    """A group held over ``[valid_from, valid_to)`` possibly, ``[certain_from, certain_to)`` certainly."""
+    """A group held over ``[valid_from, valid_to)`` possibly,
+    ``[certain_from, certain_to)`` certainly."""
 
     group_id: str
     valid_from: datetime = FAR_PAST
@@ -44,19 +45,22 @@ class Held:
 
 @dataclass(frozen=True)
 class MemberAt:
-    """An address (or delegated prefix) of an ENI of ``group_id`` over ``[valid_from, valid_to)``."""
+    """An address (or delegated prefix) of an ENI of ``group_id`` over
+    ``[valid_from, valid_to)``."""
 
     group_id: str
     address: str
     valid_from: datetime = FAR_PAST
     valid_to: datetime = FAR_FUTURE
-    #: known to belong (a snapshot showed it); False for an unplaced ENI's address (:func:`with_unplaced`)
+    #: known to belong (a snapshot showed it); False for an unplaced ENI's
+    #: address (:func:`with_unplaced`)
     certain: bool = True
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A stretch ``[start, end)`` of one holder (an ENI, or ``vpc:<id>``) with constant group sets."""
+    """A stretch ``[start, end)`` of one holder (an ENI, or ``vpc:<id>``)
+    with constant group sets."""
 
     holder: str
     start: datetime
@@ -106,7 +110,9 @@ def pieces(holder: str, held: Sequence[Held]) -> list[Piece]:
     >>> t = [datetime(2026, 11, 28, h, tzinfo=UTC) for h in (6, 12)]
     >>> [(p.start.hour if p.start != FAR_PAST else None, sorted(p.possible), sorted(p.certain))
     ...  for p in pieces("eni-1", [Held("sg-a"), Held("sg-b", valid_to=t[1], certain_to=t[0])])]
-    [(None, ['sg-a', 'sg-b'], ['sg-a', 'sg-b']), (6, ['sg-a', 'sg-b'], ['sg-a']), (12, ['sg-a'], ['sg-a'])]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(None, ['sg-a', 'sg-b'], ['sg-a', 'sg-b']), (6, ['sg-a', 'sg-b'], ['sg-a']),
+     (12, ['sg-a'], ['sg-a'])]
     """
     cuts = sorted(
         {t for h in held for t in (h.valid_from, h.valid_to, h.certain_from, h.certain_to)}
@@ -133,7 +139,8 @@ def pieces(holder: str, held: Sequence[Held]) -> list[Piece]:
 
 
 def all_pieces(history: History) -> list[Piece]:
-    """Every piece of every ENI and of every VPC (unattributed flows), plus ``vpc:*`` (all groups)."""
+    """Every piece of every ENI and of every VPC (unattributed flows),
+    plus ``vpc:*`` (all groups)."""
     out = [p for eni in sorted(history.holds) for p in pieces(eni, history.holds[eni])]
     for vpc in sorted(history.vpc_groups):
         out += pieces(vpc_holder(vpc), history.vpc_groups[vpc])
@@ -144,7 +151,8 @@ def all_pieces(history: History) -> list[Piece]:
 def overlap(
     first: datetime | None, last: datetime | None, *spans: tuple[datetime, datetime]
 ) -> bool:
-    """Whether the closed flow time ``[first, last]`` meets every half-open span (None: unknown, any time).
+    """Whether the closed flow time ``[first, last]`` meets every half-open span
+    (None: unknown, any time).
 
     >>> a, b = datetime(2026, 11, 28, 6, tzinfo=UTC), datetime(2026, 11, 28, 12, tzinfo=UTC)
     >>> overlap(a, a, (a, b)), overlap(b, b, (a, b)), overlap(None, None, (a, b), (b, FAR_FUTURE))
@@ -173,7 +181,8 @@ def certain_bounds(
     return (start, end) if start < end else (start, start)
 
 
-#: eni_ips kinds an SG reference matches (public addresses never: AWS resolves references privately).
+#: eni_ips kinds an SG reference matches (public addresses never: AWS
+#: resolves references privately).
 MEMBER_KINDS = frozenset({"primary4", "secondary4", "ipv6", "prefix4", "prefix6"})
 
 
@@ -183,7 +192,8 @@ def history_from_tables(
     security_groups: Sequence[Mapping[str, Any]],
     snapshot_times: Iterable[datetime],
 ) -> History:
-    """The history of the inventory timeline's ``eni_groups``, ``eni_ips`` and ``security_groups`` rows.
+    """The history of the inventory timeline's ``eni_groups``, ``eni_ips`` and
+    ``security_groups`` rows.
 
     A member address holds while both its (ENI, group) row and its (ENI, address) row possibly hold:
     an address that moved to another ENI later counts for the old group only before.
@@ -223,7 +233,8 @@ def history_from_tables(
 
 @dataclass(frozen=True)
 class Unplaced:
-    """An address an ENI that no snapshot places used as its own, over ``[first_seen, last_seen]``."""
+    """An address an ENI that no snapshot places used as its own, over
+    ``[first_seen, last_seen]``."""
 
     address: str
     vpc_id: str | None
@@ -234,10 +245,10 @@ class Unplaced:
 def with_unplaced(history: History, unplaced: Iterable[Unplaced]) -> History:
     """``history`` with each unplaced ENI's address a possible member of every group of its VPC.
 
-    The old bastion of an instance refresh keeps sending SSH to the app servers from an address
-    no snapshot gives to any group; the app servers' rule "SSH from the bastion's SG" allowed it
-    then. So while such an address was in use, an SG reference of its VPC may stand for it: enough
-    for the replay to protect the flow, never enough to count it as still allowed (``certain=False``).
+    The old bastion of an instance refresh keeps sending SSH to the app servers from an address no
+    snapshot gives to any group; the app servers' rule "SSH from the bastion's SG" allowed it then.
+    So while such an address was in use, an SG reference of its VPC may stand for it: enough for the
+    replay to protect the flow, never enough to count it as still allowed (``certain=False``).
     """
     members = {g: list(m) for g, m in history.members.items()}
     for u in unplaced:

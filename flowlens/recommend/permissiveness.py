@@ -77,14 +77,16 @@ def score(rule: Rule, ctx: PeerContext = _EMPTY) -> float:
 
 
 def set_score(rules: Iterable[Rule], ctx: PeerContext = _EMPTY) -> float:
-    """The permissiveness of rules taken together (what a rule becomes when narrowed); 0 for none."""
+    """The permissiveness of rules taken together (what a rule becomes
+    when narrowed); 0 for none."""
     return _scale(sum(raw(r, ctx) for r in rules))
 
 
 def plan_totals(
     rules: Iterable[SgRule], changes: Mapping[str, Sequence[Rule]], ctx: PeerContext = _EMPTY
 ) -> tuple[float, float]:
-    """Sum of the rules' scores before and after ``changes`` (rule id → what it becomes; () = removed)."""
+    """Sum of the rules' scores before and after ``changes`` (rule id → what
+    it becomes; () = removed)."""
     before = after = 0.0
     for r in rules:
         before += score(r.rule, ctx)

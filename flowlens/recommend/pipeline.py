@@ -1,4 +1,5 @@
-"""The recommend stage: read the catalog once, plan in pure code, write the recommendations table."""
+"""The recommend stage: read the catalog once, plan in pure code, write
+the recommendations table."""
 
 from __future__ import annotations
 
@@ -132,7 +133,8 @@ def locate(plan: Plan, groups: Sequence[dict[str, Any]]) -> Plan:
 
 
 def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[Unplaced]:
-    """The addresses ENIs that no snapshot places used in the window (sql/recommend/unplaced_addresses.sql)."""
+    """The addresses ENIs that no snapshot places used in the window
+    (sql/recommend/unplaced_addresses.sql)."""
     rows = _rows(con, "unplaced_addresses", {"first_day": min(days), "last_day": max(days)})
     return [Unplaced(r["address"], r["vpc_id"], r["first_seen"], r["last_seen"]) for r in rows]
 
@@ -155,7 +157,8 @@ def load_usage(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> dict[str
     rows = _rows(con, "rule_usage", {"first_day": min(days), "last_day": max(days)})
     if not rows:
         raise AnalysisError(
-            f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date ...' for the window first"
+            f"no rule_usage results for {min(days)}..{max(days)}; run 'flowlens analyze --date "
+            "...' for the window first"
         )
     return combine_usage(rows, window.start, window.end)
 
@@ -222,7 +225,8 @@ def recommend(
     progress: Callable[[str, int, int], None] | None = None,
     today: date | None = None,
 ) -> Plan:
-    """Plan for the window ``days`` from the analysis results; write ``recommendations`` unless told not to.
+    """Plan for the window ``days`` from the analysis results; write
+    ``recommendations`` unless told not to.
 
     The rules are those of the newest snapshot of the analysed days' timeline (or ``snapshot``);
     the memberships the replay judges each flow with are the timeline's, at the flow's time. Rules

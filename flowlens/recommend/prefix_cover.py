@@ -103,7 +103,8 @@ def covers_by_count(addresses: Iterable[str], original: str, k: int) -> dict[int
 
     The curve behind a trade-off between rules added and space allowed.
 
-    >>> {j: c.prefixes for j, c in covers_by_count(["10.0.1.5", "10.0.9.1"], "10.0.0.0/16", 3).items()}
+    >>> covers = covers_by_count(["10.0.1.5", "10.0.9.1"], "10.0.0.0/16", 3)
+    >>> {j: c.prefixes for j, c in covers.items()}
     {1: ('10.0.0.0/20',), 2: ('10.0.1.5/32', '10.0.9.1/32')}
     """
     outer = ipaddress.ip_network(original, strict=False)

@@ -69,7 +69,8 @@ def matched_flows(
 
 @lru_cache(maxsize=1 << 20)
 def _public_block(peer: str) -> tuple[int, int] | None:
-    """(family, /8 or /16 block) of a globally routable address, else None (cached: peers recur per port range)."""
+    """(family, /8 or /16 block) of a globally routable address, else None (cached:
+    peers recur per port range)."""
     ip = address(peer)
     return (ip.version, int(ip) >> (24 if ip.version == 4 else 112)) if ip.is_global else None
 
@@ -112,7 +113,10 @@ def sg_reference_for(peers: set[str], r: SgRule, inv: Inventory) -> PeerChoice |
     if not found:
         return None
     group = min(found)[1]
-    note = f"every peer is a private address of an ENI in {group}; a reference follows membership changes"
+    note = (
+        f"every peer is a private address of an ENI in {group}; a reference "
+        "follows membership changes"
+    )
     return PeerChoice((("sg", group),), Kind.SG_REFERENCE, may_widen=True, note=note)
 
 
@@ -142,8 +146,9 @@ def choose_peer(
     if cover is None:
         return replace(
             keep,
-            note=f"no cover of the {len(peers)} observed peers within {settings.max_rules_per_proposal} "
-            "prefixes meets --min-coverage/--max-prefix: peer kept as it is",
+            note=f"no cover of the {len(peers)} observed peers within "
+            f"{settings.max_rules_per_proposal} prefixes meets "
+            "--min-coverage/--max-prefix: peer kept as it is",
         )
     if cover.prefixes == (str(network(rule.peer)),):
         return keep
@@ -268,7 +273,8 @@ def narrow(
 ) -> Candidate | None:
     """Narrow protocol and ports to what was observed, and each port range's peer to its own flows.
 
-    ``truncated``: (protocol, port) pairs whose peers are only a sample; their port range keeps its peer.
+    ``truncated``: (protocol, port) pairs whose peers are only a sample; their
+    port range keeps its peer.
     """
     protocols = (
         sorted({ob.flow.protocol for ob in matched})

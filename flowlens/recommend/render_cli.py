@@ -1,4 +1,5 @@
-"""The plan as a reviewable, re-runnable bash script of AWS CLI calls: authorize every new rule, then revoke.
+"""The plan as a reviewable, re-runnable bash script of AWS CLI calls: authorize
+every new rule, then revoke.
 
 The script checks where it runs before touching anything (``aws sts get-caller-identity``
 against the plan's account, every call pinned to the plan's region), checks each rule to
@@ -45,23 +46,28 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ -n "$NEEDS_ACCOUNT" && -z "$ARG_ACCOUNT" ]]; then
-  echo "plan.sh: the plan does not record the account of every step; pass --account ID to say where it must run" >&2
+  echo "plan.sh: the plan does not record the account of every step;" \
+    "pass --account ID to say where it must run" >&2
   exit 2
 fi
 if [[ -n "$NEEDS_REGION" && -z "$ARG_REGION" ]]; then
-  echo "plan.sh: the plan does not record the region of every step; pass --region REGION to say where it must run" >&2
+  echo "plan.sh: the plan does not record the region of every step;" \
+    "pass --region REGION to say where it must run" >&2
   exit 2
 fi
 STS_REGION="${FIRST_REGION:-$ARG_REGION}"
 STS_ARGS=()
 [[ -n "$STS_REGION" ]] && STS_ARGS=(--region "$STS_REGION")
-if ! CALLER="$(aws sts get-caller-identity ${STS_ARGS[@]+"${STS_ARGS[@]}"} --query Account --output text)" \
+if ! CALLER="$(aws sts get-caller-identity ${STS_ARGS[@]+"${STS_ARGS[@]}"} \
+      --query Account --output text)" \
     || [[ -z "$CALLER" ]]; then
-  echo "plan.sh: cannot tell which account these credentials belong to (aws sts get-caller-identity failed)" >&2
+  echo "plan.sh: cannot tell which account these credentials belong to" \
+    "(aws sts get-caller-identity failed)" >&2
   exit 3
 fi
 if [[ " $PLAN_ACCOUNTS ${ARG_ACCOUNT} " != *" $CALLER "* ]]; then
-  echo "plan.sh: refusing: the credentials are for account $CALLER, the plan is for ${PLAN_ACCOUNTS:-$ARG_ACCOUNT}" >&2
+  echo "plan.sh: refusing: the credentials are for account $CALLER," \
+    "the plan is for ${PLAN_ACCOUNTS:-$ARG_ACCOUNT}" >&2
   exit 1
 fi
 echo "plan.sh: running as account $CALLER$([[ $DRY_RUN == 1 ]] && echo ', dry run')" >&2
@@ -74,7 +80,8 @@ DRY=()  # expanded as ${DRY[@]+...}: an empty array is "unbound" under set -u in
 here() {  # here STEP ACCOUNT REGION: sets STEP_REGION; false (skip the step) for another account
   STEP_REGION="${3:-$ARG_REGION}"
   if [[ "${2:-$ARG_ACCOUNT}" != "$CALLER" ]]; then
-    echo "$1: for account ${2:-$ARG_ACCOUNT}, not run with these credentials"; OTHER=$((OTHER + 1)); return 1
+    echo "$1: for account ${2:-$ARG_ACCOUNT}, not run with these credentials"
+    OTHER=$((OTHER + 1)); return 1
   fi
 }
 
@@ -87,7 +94,8 @@ ec2() {  # ec2 ARGS...: one EC2 call in the step's region; its stderr is kept in
 authorize() {  # authorize STEP ACCOUNT REGION DIRECTION GROUP PERMISSIONS_JSON
   local step="$1" direction="$4" group="$5" perms="$6"
   here "$step" "$2" "$3" || return 0
-  if ec2 "authorize-security-group-$direction" --group-id "$group" --ip-permissions "$perms" ${DRY[@]+"${DRY[@]}"}; then
+  if ec2 "authorize-security-group-$direction" --group-id "$group" --ip-permissions "$perms" \
+      ${DRY[@]+"${DRY[@]}"}; then
     echo "$step: authorized in $STEP_REGION"
   elif [[ "$ERR" == *DryRunOperation* ]]; then
     echo "$step: would authorize in $STEP_REGION (dry run)"
@@ -95,23 +103,30 @@ authorize() {  # authorize STEP ACCOUNT REGION DIRECTION GROUP PERMISSIONS_JSON
     echo "$step: already authorized (an earlier run), kept"
   else
     echo "$step: authorize failed: $ERR" >&2
-    echo "plan.sh: stopping before any revocation: the new rules must all exist first; fix and re-run" >&2
+    echo "plan.sh: stopping before any revocation: the new rules must all exist first;" \
+      "fix and re-run" >&2
     exit 1
   fi
 }
 
-live_rule() {  # live_rule RULE_ID: protocol, group, egress, ports and peer, tab-separated (None when absent)
-  aws ec2 describe-security-group-rules --region "$STEP_REGION" --security-group-rule-ids "$1" --output text \
-    --query 'SecurityGroupRules[0].[IpProtocol,GroupId,IsEgress,FromPort,ToPort,CidrIpv4,CidrIpv6,PrefixListId,ReferencedGroupInfo.GroupId]' 2>&1
+# live_rule RULE_ID: protocol, group, egress, ports and peer, tab-separated (None when absent)
+live_rule() {
+  local query='SecurityGroupRules[0].[IpProtocol,GroupId,IsEgress,FromPort,ToPort,'
+  query+='CidrIpv4,CidrIpv6,PrefixListId,ReferencedGroupInfo.GroupId]'
+  aws ec2 describe-security-group-rules --region "$STEP_REGION" --security-group-rule-ids "$1" \
+    --output text --query "$query" 2>&1
 }
 
 unchecked() {  # unchecked STEP RULE_ID: the plan does not carry the current rule to check against
-  echo "$1: not revoking $2: the plan does not record the rule as it was planned, so it cannot be checked" >&2
+  echo "$1: not revoking $2: the plan does not record the rule as it was planned," \
+    "so it cannot be checked" >&2
   FAILED=$((FAILED + 1))
 }
 
-revoke() {  # revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME PROTOCOL_NUMBER PLANNED
-  local step="$1" direction="$4" group="$5" rule="$6" pname="$7" pnum="$8" planned="$9" live proto rest
+# revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME PROTOCOL_NUMBER PLANNED
+revoke() {
+  local step="$1" direction="$4" group="$5" rule="$6" pname="$7" pnum="$8" planned="$9"
+  local live proto rest
   here "$step" "$2" "$3" || return 0
   if ! live="$(live_rule "$rule")"; then
     if [[ "$live" == *InvalidSecurityGroupRuleId.NotFound* ]]; then
@@ -126,7 +141,8 @@ revoke() {  # revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME P
     echo "  live:    $live" >&2
     FAILED=$((FAILED + 1)); return 0
   fi
-  if ec2 "revoke-security-group-$direction" --group-id "$group" --security-group-rule-ids "$rule" ${DRY[@]+"${DRY[@]}"}; then
+  if ec2 "revoke-security-group-$direction" --group-id "$group" --security-group-rule-ids "$rule" \
+      ${DRY[@]+"${DRY[@]}"}; then
     echo "$step: revoked"
   elif [[ "$ERR" == *DryRunOperation* ]]; then
     echo "$step: would revoke (dry run)"
@@ -140,11 +156,13 @@ revoke() {  # revoke STEP ACCOUNT REGION DIRECTION GROUP RULE_ID PROTOCOL_NAME P
 
 _FINISH = r"""
 if [[ $FAILED -gt 0 ]]; then
-  echo "plan.sh: $FAILED revocation(s) not done (see above); the rest is done; re-run after fixing" >&2
+  echo "plan.sh: $FAILED revocation(s) not done (see above); the rest is done;" \
+    "re-run after fixing" >&2
   exit 1
 fi
 if [[ $OTHER -gt 0 ]]; then
-  echo "plan.sh: $OTHER step(s) are for other accounts: run this script again with their credentials" >&2
+  echo "plan.sh: $OTHER step(s) are for other accounts:" \
+    "run this script again with their credentials" >&2
   exit 1
 fi
 echo "plan.sh: done$([[ $DRY_RUN == 1 ]] && echo ' (dry run: nothing changed)')"
@@ -155,19 +173,22 @@ def _comment(rec: Recommendation, index: int) -> list[str]:
     ev = rec.evidence
     lines = [
         f"# step {index}: {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: "
-        f"{rec.action.value}/{rec.kind.value}, risk {rec.risk.value}; {ev.flows} flows, {ev.connections} "
-        f"connections, {ev.peers} peers, {ev.ports} ports in {days_text(ev.window_days)}",
+        f"{rec.action.value}/{rec.kind.value}, risk {rec.risk.value}; {ev.flows} flows, "
+        f"{ev.connections} connections, {ev.peers} peers, {ev.ports} ports in "
+        f"{days_text(ev.window_days)}",
         f"#   why: {comment_text(rec.risk_reason)}",
     ]
     if rec.may_widen:
         lines.append(
-            "#   MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan"
+            "#   MAY WIDEN: not a subset of the current rule (an SG reference or "
+            "prefix list); see the plan"
         )
     return lines
 
 
 def _planned_line(group_id: str, rule: Rule) -> str:
-    """What ``live_rule`` prints after the protocol for this rule (AWS CLI text output: None, True/False)."""
+    """What ``live_rule`` prints after the protocol for this rule (AWS CLI text
+    output: None, True/False)."""
     ported = rule.ip_protocol in PORTED or rule.ip_protocol in ICMPS
     ports = (
         str(-1 if rule.from_port is None else rule.from_port),
@@ -225,7 +246,8 @@ def _revoke(rec: Recommendation, step: str) -> str:
 
 
 def render_cli(plan: Plan) -> str:
-    """A bash script: identity and region checks, all authorizations first, then the checked revocations."""
+    """A bash script: identity and region checks, all authorizations first, then
+    the checked revocations."""
     v = plan.verification
     w = plan.window_dict()
     recs = plan.recommendations
@@ -239,7 +261,8 @@ def render_cli(plan: Plan) -> str:
         f"# replay proof: {comment_text(v.claim())}",
         f"# {comment_text(basis_sentence(plan))}",
         f"# connectivity: {comment_text(plan.delta().summary())}",
-        "# Re-runnable: rules already authorized or already revoked are skipped; a rule that changed",
+        "# Re-runnable: rules already authorized or already revoked are "
+        "skipped; a rule that changed",
         "# since the plan is not revoked.",
         "set -uo pipefail",
         *(f"#   {comment_text(line)}" for line in delta_lines(plan)),
@@ -249,7 +272,8 @@ def render_cli(plan: Plan) -> str:
             if k.label == "dismissed"
         ),
         "",
-        "# where the plan's rules live (from the inventory snapshot); every call is pinned to a region",
+        "# where the plan's rules live (from the inventory snapshot); every "
+        "call is pinned to a region",
         f"PLAN_ACCOUNTS={shlex.quote(' '.join(accounts))}",
         f"FIRST_REGION={shlex.quote(regions[0] if regions else '')}",
         f"NEEDS_ACCOUNT={shlex.quote('yes' if any(not r.account_id for r in recs) else '')}",

@@ -30,7 +30,8 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    """An id as inline code on one line (ids come from AWS or --from-json input: no newline, no backtick)."""
+    """An id as inline code on one line (ids come from AWS or --from-json input:
+    no newline, no backtick)."""
     return "`" + comment_text(text).replace("`", "'") + "`"
 
 
@@ -50,8 +51,8 @@ def _details(rec: Recommendation) -> list[str]:
         "",
         f"- current: {rule_text(rec.current)}",
         f"- risk **{rec.risk.value}**: {rec.risk_reason}",
-        f"- evidence: {ev.flows} flows, {ev.connections} connections, {ev.peers} peers, {ev.ports} ports, "
-        f"status `{ev.status}`, {ev.window_days:g} days; coverage: {ev.coverage}",
+        f"- evidence: {ev.flows} flows, {ev.connections} connections, {ev.peers} peers, "
+        f"{ev.ports} ports, status `{ev.status}`, {ev.window_days:g} days; coverage: {ev.coverage}",
     ]
     if rec.may_widen:
         lines.append("- **may widen**: this replacement is not a subset of the current rule")
@@ -76,7 +77,8 @@ def delta_lines(plan: Plan) -> list[str]:
 
 
 def window_sentence(plan: Plan) -> str:
-    """What the reviewer must know about the evidence window: too few days analysed, days without analysis."""
+    """What the reviewer must know about the evidence window: too few days
+    analysed, days without analysis."""
     minimum = float(plan.settings.get("min_window_days") or 0)
     parts = []
     if plan.window_days < minimum:
@@ -114,10 +116,11 @@ def render_md(plan: Plan) -> str:
     out = [
         "# flowlens tightening plan",
         "",
-        f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} day{'' if plan.window_days == 1 else 's'}"
+        f"Window {d['window']['start']} .. {d['window']['end']} ({plan.window_days:g} "
+        f"day{'' if plan.window_days == 1 else 's'}"
         f"{' analysed' if plan.analysed is not None else ''}). "
-        f"Replay proof: {v.claim()} ({v.connections_checked:,} connections checked against the proposed rules). "
-        f"{basis_sentence(plan)}",
+        f"Replay proof: {v.claim()} ({v.connections_checked:,} connections checked against the "
+        f"proposed rules). {basis_sentence(plan)}",
         "",
         f"**Connectivity:** {plan.delta().summary()}.",
         "",
@@ -134,7 +137,11 @@ def render_md(plan: Plan) -> str:
             "Per security group and direction, each path that changes "
             "(before → after) with the traffic the window observed on it.",
             "",
-            *(f"- {_cell(comment_text(line.strip()))}" for line in delta_lines(plan)),
+            # a path's line is indented under its group's: a nested bullet, not a sibling
+            *(
+                f"{'  ' if line.startswith(' ') else ''}- {_cell(comment_text(line.strip()))}"
+                for line in delta_lines(plan)
+            ),
         ]
     out += ["", "## Details", ""]
     for rec in plan.recommendations:

@@ -76,12 +76,14 @@ def _attrs(group_id: str, rule: Rule, alias: str) -> list[str]:
 
 def _comment(rec: Recommendation) -> list[str]:
     lines = [
-        f"# {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: {rec.action.value}/{rec.kind.value}, "
-        f"risk {rec.risk.value}: {comment_text(rec.risk_reason)}"
+        f"# {comment_text(rec.rule_id)} in {comment_text(rec.group_id)}: "
+        f"{rec.action.value}/{rec.kind.value}, risk {rec.risk.value}: "
+        f"{comment_text(rec.risk_reason)}"
     ]
     if rec.may_widen:
         lines.append(
-            "# MAY WIDEN: not a subset of the current rule (an SG reference or prefix list); see the plan"
+            "# MAY WIDEN: not a subset of the current rule (an SG reference or "
+            "prefix list); see the plan"
         )
     return lines
 
@@ -102,7 +104,8 @@ def _new_rules(rec: Recommendation) -> list[str]:
 def _retire(rec: Recommendation) -> list[str]:
     if rec.current is None:  # a minimal-shape plan: no rule to write a stub for
         return [
-            f"# revoke {comment_text(rec.rule_id)}: the plan does not record the current rule; revoke it by hand",
+            f"# revoke {comment_text(rec.rule_id)}: the plan does not record the "
+            "current rule; revoke it by hand",
             "",
         ]
     rtype = f"aws_vpc_security_group_{rec.direction}_rule"
@@ -110,7 +113,8 @@ def _retire(rec: Recommendation) -> list[str]:
     alias = _alias(rec.account_id, rec.region)
     provider = [f"  provider = aws.{alias}"] if alias else []
     return [
-        f"# revoke {comment_text(rec.rule_id)} ({rec.action.value}): adopted here, deleted in step 2",
+        f"# revoke {comment_text(rec.rule_id)} ({rec.action.value}): "
+        "adopted here, deleted in step 2",
         "import {",
         f"  to       = {address}",
         f"  id       = {hcl_str(rec.rule_id)}",
@@ -142,7 +146,8 @@ def _providers(recs: Iterable[Recommendation]) -> list[str]:
 
 
 def render_tf(plan: Plan) -> str:
-    """Terraform text: providers pinned to the plan's accounts and regions, new rules, adopted old rules."""
+    """Terraform text: providers pinned to the plan's accounts and regions, new
+    rules, adopted old rules."""
     v = plan.verification
     w = plan.window_dict()
     out = [
@@ -153,11 +158,14 @@ def render_tf(plan: Plan) -> str:
         *([f"# {comment_text(plan.gap_sentence())}"] if plan.gap_sentence() else []),
         f"# connectivity: {comment_text(plan.delta().summary())}",
         *(f"#   {comment_text(line)}" for line in delta_lines(plan)),
-        "# Step 1: terraform apply creates the new rules and adopts the rules to revoke (import blocks",
+        "# Step 1: terraform apply creates the new rules and adopts the rules "
+        "to revoke (import blocks",
         "#   with stubs matching them; adopting changes nothing in AWS).",
-        "# Step 2: once the new rules exist, delete every retire_* import and resource block below and",
+        "# Step 2: once the new rules exist, delete every retire_* import and "
+        "resource block below and",
         "#   apply again: Terraform deletes exactly those rules.",
-        "# A rule to revoke that your own configuration already manages: delete its import and stub here",
+        "# A rule to revoke that your own configuration already manages: delete "
+        "its import and stub here",
         "# and delete your own resource in step 2 instead (one rule must not have two addresses).",
         "# Do not mix these resources with inline ingress/egress blocks of aws_security_group.",
         "",

@@ -1,4 +1,5 @@
-"""The replay proof (docs/recommend.md#the-replay-proof): no accepted initiating flow the current rules allow is cut.
+"""The replay proof (docs/recommend.md#the-replay-proof): no accepted initiating flow the
+current rules allow is cut.
 
 The rules are the latest snapshot's (the ones a plan changes); the time is the flow's. Each
 observed flow is checked in every :class:`~flowlens.recommend.history.Piece` of its ENI that its
@@ -62,7 +63,8 @@ class World:
         self.members: Mapping[str, Sequence[MemberAt]] = history.members
 
     def pieces_of(self, ob: Observed) -> list[Piece]:
-        """The pieces of the flow's holder (its ENI, or its VPC when unattributed) its time overlaps."""
+        """The pieces of the flow's holder (its ENI, or its VPC when
+        unattributed) its time overlaps."""
         holder = vpc_holder(ob.vpc_id) if ob.unattributed else ob.eni_id
         return [
             p
@@ -91,7 +93,8 @@ class World:
         )
 
     def current(self, ob: Observed, piece: Piece) -> dict[str, list[SgRule]]:
-        """group → its current rules that (possibly) allow the flow in ``piece`` (groups allowing nothing left out)."""
+        """group → its current rules that (possibly) allow the flow in ``piece`` (groups
+        allowing nothing left out)."""
         out = {}
         for g in sorted(piece.possible):
             rules = [r for r in self.rules_by_group.get(g, ()) if self.allows(r.rule, ob, piece)]
@@ -146,7 +149,8 @@ def judge(world: World, ob: Observed, changes: Changes) -> tuple[bool, bool, set
         still = {g: world.after(ob, piece, g, current.get(g, ()), changes) for g in piece.possible}
         if any(still[g] for g in piece.certain):
             continue
-        # a group loses the flow when a change took away an allowing rule and nothing certainly allows it after
+        # a group loses the flow when a change took away an allowing rule and nothing
+        # certainly allows it after
         losing = [
             g for g in current if not still[g] and any(r.rule_id in changes for r in current[g])
         ]
@@ -186,8 +190,9 @@ def replay(observed: Sequence[Observed], world: World, changes: Changes) -> Repl
 
 
 def replay_order(ob: Observed) -> tuple[str, str, int, str, bool, int, bool]:
-    """The canonical order of observations (sql/recommend/observed_keyed.sql's obs_id order, NULL port last,
-    attributed before unattributed): a cut's example is its first flow in this order, whichever implementation replays."""
+    """The canonical order of observations (sql/recommend/observed_keyed.sql's obs_id order, NULL
+    port last, attributed before unattributed): a cut's example is its first flow in this order,
+    whichever implementation replays."""
     f = ob.flow
     return (
         ob.eni_id,

@@ -1,9 +1,10 @@
 """SG rules and observed flows as values, and the maths of "does this rule allow that flow".
 
-The matching semantics are docs/analysis.md#the-enis-own-side-and-matching: protocol -1 matches every protocol; ports apply to
-TCP and UDP only (ICMP type/code never appear in flow logs, so an ICMP rule matches any ICMP
-flow of its family; other protocols ignore ports); the peer is a CIDR (v4 or v6, never across
-families), the private addresses of the ENIs in a referenced SG, or a prefix list's entries.
+The matching semantics are docs/analysis.md#the-enis-own-side-and-matching: protocol -1 matches
+every protocol; ports apply to TCP and UDP only (ICMP type/code never appear in flow logs, so an
+ICMP rule matches any ICMP flow of its family; other protocols ignore ports); the peer is a CIDR (v4
+or v6, never across families), the private addresses of the ENIs in a referenced SG, or
+a prefix list's entries.
 
 Pure: no boto3, no duckdb.
 """

@@ -123,7 +123,8 @@ def _create(
 
 
 def _renamed(query: sqlfiles.Query, tables: dict[str, str] | None) -> sqlfiles.Query:
-    """``query`` reading the tables ``tables`` maps its table names to (the same file, path and params)."""
+    """``query`` reading the tables ``tables`` maps its table names to (the
+    same file, path and params)."""
     if not tables:
         return query
     tree = cast(exp.Expression, sqlglot.parse_one(query.sql, read="duckdb"))
@@ -134,8 +135,8 @@ def _allowed_view(
     con: duckdb.DuckDBPyConnection, view: str, keys: str, rules: str, peers: str
 ) -> None:
     """View ``view``: the rule-match join of the analysis (``sql/shared/keys_allowed.sql``) over the
-    tuples ``keys`` (``rec_keys``: tuple x piece), the rules by piece ``rules`` (``rules_by_piece``) and
-    their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
+    tuples ``keys`` (``rec_keys``: tuple x piece), the rules by piece ``rules`` (``rules_by_piece``)
+    and their peer ranges ``peers``; read once by the query that follows, so it is not stored."""
     query = _renamed(
         sqlfiles.load("shared", "keys_allowed"),
         {"match_keys": keys, "match_rules": rules, "match_peers": peers},
@@ -171,7 +172,8 @@ def peer_ranges(
 def member_spans(
     rule: Rule, ctx: PeerContext, history: History | None
 ) -> list[tuple[int, str, str, Any, Any, bool]]:
-    """(family, lo, hi, valid_from, valid_to, certain) of each member of the SG a reference rule names."""
+    """(family, lo, hi, valid_from, valid_to, certain) of each member of the
+    SG a reference rule names."""
     if rule.peer_type is not PeerType.SG:
         return []
     if history is None:
@@ -243,7 +245,8 @@ def _stage_keys(con: duckdb.DuckDBPyConnection, batches: Iterator[list[str]]) ->
 
 
 def _pieces_tables(history: History) -> tuple[pa.Table, pa.Table]:
-    """The pieces of time of every holder, and the groups of each (possibly held; certain or not)."""
+    """The pieces of time of every holder, and the groups of each
+    (possibly held; certain or not)."""
     pieces: dict[str, list[Any]] = {f.name: [] for f in PIECES_SCHEMA}
     groups: dict[str, list[Any]] = {f.name: [] for f in PIECE_GROUPS_SCHEMA}
     for n, p in enumerate(all_pieces(history)):
@@ -289,7 +292,8 @@ class SqlObservations:
     def from_catalog(
         cls, con: duckdb.DuckDBPyConnection, inv: Inventory, first: date, last: date, **kw: int
     ) -> SqlObservations:
-        """Stage the window's accepted initiating conversations of the catalog (views on ``con``)."""
+        """Stage the window's accepted initiating conversations of the
+        catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
         reader = con.cursor()
         res = sqlfiles.execute(reader, sqlfiles.load("recommend", "observed_addresses"), params)
@@ -337,8 +341,8 @@ class SqlObservations:
 
     def _observed(self, obs_id: int) -> Observed:
         row = self.con.execute(
-            "SELECT eni_id, rule_direction, protocol, peer_addr, port, flows, connections, first_seen, last_seen, "
-            "unattributed, vpc_id FROM rec_obs WHERE obs_id = $id",
+            "SELECT eni_id, rule_direction, protocol, peer_addr, port, flows, connections, "
+            "first_seen, last_seen, unattributed, vpc_id FROM rec_obs WHERE obs_id = $id",
             {"id": obs_id},
         ).fetchall()[0]
         return Observed(

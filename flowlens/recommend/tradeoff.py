@@ -1,11 +1,11 @@
 """Rules added against permissiveness left: the Pareto points behind each narrowing and the plan.
 
 For a rule narrowed to CIDR prefixes, point ``j`` covers every observed peer address with the
-least-space ``j`` prefixes inside the current CIDR (:func:`flowlens.recommend.prefix_cover.covers_by_count`),
-each with the proposal's protocols and ports. Every point therefore allows every observed flow
-and never more than the current rule. ``keep`` (the rule as it is) is a point too. The plan's
-points combine one point per rule, the least total permissiveness for each total rule count.
-Pure: no boto3, no duckdb.
+least-space ``j`` prefixes inside the current CIDR
+(:func:`flowlens.recommend.prefix_cover.covers_by_count`), each with the proposal's protocols and
+ports. Every point therefore allows every observed flow and never more than the current rule.
+``keep`` (the rule as it is) is a point too. The plan's points combine one point per rule, the least
+total permissiveness for each total rule count. Pure: no boto3, no duckdb.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def pareto(points: Sequence[Point]) -> tuple[Point, ...]:
 def rule_points(
     current: Rule, proposed: Sequence[Rule], addresses: Sequence[str], k_max: int, ctx: PeerContext
 ) -> tuple[Point, ...]:
-    """The points of one CIDR rule narrowed to ``proposed``; ``addresses`` are its observed peers."""
+    """The points of one CIDR rule narrowed to ``proposed``;
+    ``addresses`` are its observed peers."""
     services = sorted(
         {(p.ip_protocol, p.from_port, p.to_port) for p in proposed},
         key=lambda t: (t[0], t[1] or 0, t[2] or 0),
@@ -162,8 +163,8 @@ def plan_points(cs: Sequence[Curve]) -> tuple[PlanPoint, ...]:
 def render(cs: Sequence[Curve], before_total: float, after_total: float) -> str:
     """The trade-off as text: per rule, then the plan; ``*`` marks the chosen point."""
     lines = [
-        f"permissiveness (1 = one address and port, 100 = all traffic anywhere; docs/recommend.md): "
-        f"plan total {before_total:g} → {after_total:g}",
+        "permissiveness (1 = one address and port, 100 = all traffic anywhere; "
+        f"docs/recommend.md): plan total {before_total:g} → {after_total:g}",
         "",
     ]
     for c in cs:

@@ -129,7 +129,8 @@ def traffic_over_time(
 
 
 def spiky(values: pd.Series, ratio: float = 20.0) -> bool:
-    """Whether one spike would flatten the rest on a linear axis: the top bin over ``ratio`` × the median.
+    """Whether one spike would flatten the rest on a linear axis: the top bin
+    over ``ratio`` × the median.
 
     >>> spiky(pd.Series([10, 12, 9, 11, 900])), spiky(pd.Series([10, 12, 9, 11, 40]))
     (True, False)

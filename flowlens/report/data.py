@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
@@ -19,11 +19,13 @@ import pandas as pd
 
 from flowlens import sqlfiles
 from flowlens.errors import AnalysisError, InputError
+from flowlens.model.delta import Delta, connectivity_delta
 from flowlens.model.net import Rule, SgRule
 from flowlens.model.plan import Plan, Recommendation, Verification
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
 from flowlens.report import exposure as ex
+from flowlens.report.staged_data import Staged, load_staged
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,13 @@ class ReportData:
     table_verification: Verification | None = (
         None  # the replay totals the recommendations table records
     )
+    staged: Staged = field(default_factory=Staged)  # verified plans, dismissals
+
+    def delta(self) -> Delta:
+        """The connectivity delta of the recommendations shown (plan file's, else the table's)."""
+        return (
+            self.plan.delta() if self.plan is not None else connectivity_delta(self.recommendations)
+        )
 
     @property
     def verification(self) -> Verification | None:
@@ -106,7 +115,8 @@ class ReportData:
 
     @property
     def gap_sentence(self) -> str:
-        """``"14 of 15 days have no analysis: …"``, or "" when every day was analysed (or it is unknown)."""
+        """``"14 of 15 days have no analysis: …"``, or "" when every day was
+        analysed (or it is unknown)."""
         return self.analysed.gap_sentence() if self.analysed is not None else ""
 
     def status_counts(self) -> dict[str, int]:
@@ -162,7 +172,8 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> set[str]:
 def _rejected_df(
     con: duckdb.DuckDBPyConnection, name: str, params: Mapping[str, Any], ok: bool
 ) -> pd.DataFrame:
-    """A rejected-traffic query, or an empty frame when the view lacks the flow columns (no results yet)."""
+    """A rejected-traffic query, or an empty frame when the view lacks the flow
+    columns (no results yet)."""
     return _df(con, name, params) if ok else pd.DataFrame(columns=EMPTY_REJECTED[name])
 
 
@@ -289,11 +300,13 @@ def load(
     plan: Mapping[str, Any] | None = None,
     plan_source: str = "plan",
     analysed_days: Sequence[date] | None = None,
+    today: date | None = None,
 ) -> ReportData:
     """Read every figure and table of the report for ``days`` from the views on ``con``.
 
     Without ``plan`` the recommendations (and their replay totals) come from the
-    ``recommendations`` table. ``analysed_days``: the days with analysis results.
+    ``recommendations`` table. ``analysed_days``: the days with analysis results. ``today``
+    (default: the UTC date now) judges the dismissals, as the recommender does.
     """
     if not days:
         raise AnalysisError("a report needs at least one day")
@@ -340,4 +353,5 @@ def load(
         if analysed_days is not None
         else None,
         table_verification=_table_verification(con, params) if parsed is None else None,
+        staged=load_staged(con, window.last, rules, today or datetime.now(UTC).date()),
     )

@@ -33,7 +33,8 @@ FAMILIES = (4, 6)
 
 
 class Proposal(Protocol):
-    """What the maths needs of a plan's recommendation (:class:`flowlens.model.plan.Recommendation`)."""
+    """What the maths needs of a plan's recommendation
+    (:class:`flowlens.model.plan.Recommendation`)."""
 
     @property
     def rule_id(self) -> str: ...
@@ -165,7 +166,8 @@ def totals(exposures: Iterable[Exposure]) -> ExposureTotals:
 
 
 def apply_plan(rules: Iterable[SgRule], proposals: Iterable[Proposal]) -> list[SgRule]:
-    """The rules as they would be with every proposal applied (removed rules gone, replacements in)."""
+    """The rules as they would be with every proposal applied (removed
+    rules gone, replacements in)."""
     proposals = list(proposals)
     replaced = {p.rule_id for p in proposals}
     kept = [r for r in rules if r.rule_id not in replaced]

@@ -109,9 +109,11 @@ def table(
     unsortable: Iterable[int] = (),
     wide: Mapping[int, int] | None = None,
 ) -> str:
-    """A sortable table (click a header) with a filter box above it when it has more than a few rows.
+    """A sortable table (click a header) with a filter box above it when it
+    has more than a few rows.
 
-    ``wide``: column → minimum width in em, for columns (rule lists, reasons) that read badly squeezed."""
+    ``wide``: column → minimum width in em, for columns (rule lists, reasons)
+    that read badly squeezed."""
     num, fixed, roomy = set(numeric), set(unsortable), dict(wide or {})
     body_rows = list(rows)
 
@@ -125,7 +127,10 @@ def table(
     body = "".join(
         f"<tr{_attrs(row_attrs[n] if row_attrs else None)}>"
         + "".join(
-            f'<td class="{"num" if i in num else "wide" if i in roomy else ""}"{_width(roomy.get(i))}{_sort_key(c)} data-label="{esc(headers[i])}">{esc(c)}</td>'
+            "<td "
+            f'class="{"num" if i in num else "wide" if i in roomy else ""}"'
+            f"{_width(roomy.get(i))}{_sort_key(c)} "
+            f'data-label="{esc(headers[i])}">{esc(c)}</td>'
             for i, c in enumerate(r)
         )
         + "</tr>"
@@ -139,7 +144,8 @@ def table(
         else ""
     )
     return (
-        f'<div class="tbl">{box}<div class="tablewrap"><table class="sortable"{ident}><thead><tr>{head}</tr>'
+        f'<div class="tbl">{box}<div class="tablewrap"><table class="sortable"{ident}>'
+        f"<thead><tr>{head}</tr>"
         f"</thead><tbody>{body}</tbody></table></div></div>"
     )
 
@@ -220,7 +226,8 @@ def sg_cell(group_id: Any, names: Mapping[str, str]) -> Raw:
 def rule_cell(rule_id: Any, has_evidence: bool) -> Raw:
     """The rule id, with a link to its evidence when rule_matches holds any."""
     link = (
-        f' <a class="evlink" href="#{anchor("ev", rule_id)}" data-rule="{esc(rule_id)}">evidence</a>'
+        f' <a class="evlink" href="#{anchor("ev", rule_id)}" '
+        f'data-rule="{esc(rule_id)}">evidence</a>'
         if has_evidence
         else ""
     )
@@ -383,12 +390,13 @@ def headline_cards(head: Mapping[str, Any]) -> str:
             if checked is None
             else "replay proof"
             if not head.get("flows_unattributed")
-            else f"{head['flows_unattributed']:,} on unplaced ENIs protected, not membership-checked",
+            else f"{head['flows_unattributed']:,} on unplaced ENIs "
+            "protected, not membership-checked",
         ),
     ]
     return "".join(
-        f'<div class="card"><div class="label">{esc(label)}</div><div class="value">{esc(value)}</div>'
-        f'<div class="sub">{esc(sub)}</div></div>'
+        f'<div class="card"><div class="label">{esc(label)}</div><div '
+        f'class="value">{esc(value)}</div><div class="sub">{esc(sub)}</div></div>'
         for label, value, sub in cards
     )
 

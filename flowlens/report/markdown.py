@@ -7,14 +7,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flowlens.recommend.render_md import rule_text
+from flowlens.report import staged
 from flowlens.report.data import ReportData
 from flowlens.report.data import rows as tuples
 from flowlens.report.sentences import replay_sentence, subset_sentence
+from flowlens.report.staged_data import Blocking
 from flowlens.textsafe import show_controls
 
 
 def md(value: Any) -> str:
-    """A table-safe Markdown cell: markup escaped (renderers pass raw HTML), pipes and newlines defused."""
+    """A table-safe Markdown cell: markup escaped (renderers pass raw HTML),
+    pipes and newlines defused."""
     if value is None or value != value:  # None or NaN
         return "–"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -36,28 +39,31 @@ def render(data: ReportData, head: Mapping[str, Any], charts: Mapping[str, str])
     lines = [
         f"# flowlens report · {w.label()}",
         "",
-        f"Window {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC. Full report: `report.html`; numbers: `report.json`.",
+        f"Window {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC. Full report: "
+        "`report.html`; numbers: `report.json`.",
         "",
-        f"- **Flow records analysed:** {head['flow_records']:,} ({head['accepted_records']:,} accepted, "
-        f"{head['rejected_records']:,} rejected)",
-        f"- **Rules:** {head['rules']:,} — {head['rules_used']:,} used, {head['rules_unused']:,} unused, "
-        f"{head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} unobservable, "
-        f"{head['rules_no_members']:,} without members",
+        f"- **Flow records analysed:** {head['flow_records']:,} ({head['accepted_records']:,} "
+        f"accepted, {head['rejected_records']:,} rejected)",
+        f"- **Rules:** {head['rules']:,} — {head['rules_used']:,} used, {head['rules_unused']:,} "
+        f"unused, {head['rules_no_coverage']:,} without coverage, {head['rules_unobservable']:,} "
+        f"unobservable, {head['rules_no_members']:,} without members",
         f"- **Findings:** {head['findings']:,} · **Recommendations:** {head['recommendations']:,}",
         "- **Replay proof:** " + ("no plan given" if checked is None else head["replay_claim"]),
         *(
-            [f"- **Connectivity after the plan:** {md(data.plan.delta().summary())}"]
-            if data.plan is not None
+            [f"- **Connectivity after the plan:** {md(data.delta().summary())}"]
+            if data.recommendations
             else []
         ),
         "",
     ]
     if data.gap_sentence:
         lines[3:3] = [
-            f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest on the analysed days only.",
+            f"**Days without analysis:** {md(data.gap_sentence)}; figures and risks rest "
+            "on the analysed days only.",
             "",
         ]
-    lines += _exposure(data) + _findings(data) + _recommendations(data) + _dismissed(data)
+    lines += _exposure(data) + _findings(data) + _recommendations(data)
+    lines += _delta(data) + _staged(data) + _dismissed(data)
     lines += ["## Charts", ""] + [f"- `{name}`" for name in charts.values()] + [""]
     return "\n".join(lines)
 
@@ -115,14 +121,100 @@ def _recommendations(data: ReportData) -> list[str]:
     ]
 
 
+def _delta(data: ReportData) -> list[str]:
+    """Per SG and direction, each path the plan changes, before → after, with its flows."""
+    paths = data.delta().paths
+    if not paths:
+        return []
+    rows = [
+        (
+            p.group_id,
+            str(p.direction),
+            p.change.value,
+            p.rule_id,
+            rule_text(p.before) if p.before is not None else "not recorded",
+            "; ".join(rule_text(r) for r in p.after) or "nothing",
+            p.flows,
+            p.peers,
+        )
+        for p in paths
+    ]
+    headers = ["group", "direction", "change", "rule", "before", "after", "flows", "peers"]
+    return [
+        "## Connectivity delta",
+        "",
+        f"{md(data.delta().summary())}.",
+        "",
+        *_table(headers, rows),
+        "",
+    ]
+
+
+def _staged(data: ReportData) -> list[str]:
+    """Plans verified on later days ('flowlens verify'): their status and what blocks them."""
+    plans = data.staged.plans
+    if not plans:
+        return []
+    rows = [
+        (
+            p.plan_path,
+            p.status,
+            str(p.first_day) if p.first_day == p.last_day else f"{p.first_day}..{p.last_day}",
+            p.days_verified,
+            staged.clean_days_text(p),
+            p.flows_checked,
+            p.flows_cut,
+            staged.unattributed_text(p),
+            "; ".join(_blocker_text(b) for b in p.blocking) or "–",
+        )
+        for p in plans
+    ]
+    headers = [
+        "plan",
+        "status",
+        "last days replayed",
+        "days verified",
+        "clean days",
+        "flows checked",
+        "flows cut",
+        "unattributed",
+        "blocked by",
+    ]
+    return ["## Staged plans", "", *_table(headers, rows), ""]
+
+
+def _blocker_text(b: Blocking) -> str:
+    explain = (
+        f"; explain: flowlens explain --conversation-id {b.conversation_id}"
+        if b.conversation_id
+        else ""
+    )
+    return f"{b.rule_id} would cut, e.g. {staged.example_text(b)}{explain}"
+
+
 def _dismissed(data: ReportData) -> list[str]:
-    """Rules a reviewer dismissed ('flowlens dismiss'), apart from the rest: the plan left them alone."""
-    kept = [k for k in data.plan.kept if k.label == "dismissed"] if data.plan is not None else []
-    if not kept:
+    """Rules a reviewer dismissed ('flowlens dismiss'), apart from the rest: the plan leaves the
+    active ones alone; expired and lapsed ones are judged afresh."""
+    rows_in = data.staged.dismissed
+    rows: list[tuple[str, ...]] = [
+        (
+            r.current_rule_id or r.dismissal.rule_id,
+            r.dismissal.group_id,
+            rule_text(r.dismissal.rule),
+            r.state.value,
+            staged.decision_text(r),
+        )
+        for r in rows_in
+    ]
+    rows += [
+        (rule_id, group_id, "in the plan file", "active", reason)
+        for rule_id, group_id, reason in staged.plan_only_kept(data.plan, rows_in)
+    ]
+    if not rows:
         return []
     return [
         "## Dismissed by a reviewer",
         "",
-        *_table(["rule", "group", "decision"], [(k.rule_id, k.group_id, k.reason) for k in kept]),
+        *_table(["rule", "group", "allows", "state", "decision"], rows),
         "",
     ]

@@ -17,7 +17,7 @@ from flowlens.atomic import atomic_path
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, InputError
-from flowlens.report import charts, data, html, markdown, review, summary
+from flowlens.report import charts, data, html, markdown, review, staged, summary
 from flowlens.report.sentences import replay_sentence, subset_sentence
 
 log = logging.getLogger(__name__)
@@ -81,37 +81,42 @@ def draw_charts(d: data.ReportData) -> dict[str, bytes]:
     return {key: draw() for key, (has_data, draw) in jobs.items() if has_data}
 
 
-#: The page's own script (sorting, filtering, search, evidence links): inline, so the file stands alone.
+#: The page's own script (sorting, filtering, search, evidence links): inline,
+#: so the file stands alone.
 SCRIPT = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
 
 HOWTO = {
-    "traffic": "Flow records (one per ENI per aggregation interval) and bytes, accepted vs rejected, per time bin. "
-    "A REJECT spike without an ACCEPT change is usually a scan; a drop to zero is a logging gap.",
-    "rejected": "Who was refused and on which port, stacked by why: 'sg' = no security-group rule allowed it, "
-    "'nacl' = a network ACL denied it, 'bpa' = VPC Block Public Access, 'late_packet' = a packet "
-    "after the connection state expired. Rejected traffic never becomes a new allow.",
-    "rules": "Each rule's status over the window. 'unused' is claimed only when every ENI of the group had an "
-    "ALL-traffic flow log all window; otherwise 'no_coverage'. 'sole flows' are flows no other rule allowed: "
-    "a rule with flows but no sole flows is redundant.",
-    "exposure": "Exposure = addresses × ports a group's rules allow (TCP and UDP ports, plus one unit per other "
-    "protocol), summed over groups; before = the rules now, after = with the plan applied. Log scale.",
-    "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only REJECT, or none. "
-    "Only ALL coverage lets flowlens call a rule unused.",
-    "findings": "Posture problems visible in the rules themselves, most severe first, each with its evidence. "
-    "A kind with many rows (scanners, mostly) is folded into one counted group: expand it to list them.",
-    "evidence": "For each rule with matched traffic: the busiest peer × port pairs it allowed (from rule_matches), "
-    "with the ENIs they reached and when they were first and last seen. A recommendation's "
-    "'evidence' link lands here.",
-    "recommendations": "Proposed tightenings, each as the current rule → the rules that replace it (none: "
-    "removed), with its risk and why. A proposal marked 'may widen' is not a subset of the "
-    "rule it replaces (an SG reference or prefix list whose members can change); the others "
-    "allow nothing the current rule does not. The replay figures count the accepted flows "
-    "of the window checked against the proposed rules and those that would be cut.",
-    "groups": "One section per security group of the inventory snapshot (click to expand): its member ENIs, "
-    "its rules with status and usage per analysed day, its recommendations and findings. Names, "
-    "descriptions and tags are shown as text; invisible direction-changing characters as [U+…].",
-    "ingest": "Source objects read for the window's days (objects whose key names no day are always counted), "
-    "rows written, and lines set aside in quarantine.",
+    "traffic": "Flow records (one per ENI per aggregation interval) and bytes, accepted vs "
+    "rejected, per time bin. A REJECT spike without an ACCEPT change is usually a scan; a drop "
+    "to zero is a logging gap.",
+    "rejected": "Who was refused and on which port, stacked by why: 'sg' = no security-group rule "
+    "allowed it, 'nacl' = a network ACL denied it, 'bpa' = VPC Block Public Access, 'late_packet' "
+    "= a packet after the connection state expired. Rejected traffic never becomes a new allow.",
+    "rules": "Each rule's status over the window. 'unused' is claimed only when every ENI of the "
+    "group had an ALL-traffic flow log all window; otherwise 'no_coverage'. 'sole flows' are "
+    "flows no other rule allowed: a rule with flows but no sole flows is redundant.",
+    "exposure": "Exposure = addresses × ports a group's rules allow (TCP and UDP ports, plus one "
+    "unit per other protocol), summed over groups; before = the rules now, after = with the "
+    "plan applied. Log scale.",
+    "coverage": "Which ENIs are covered by a flow log recording ALL traffic, only ACCEPT, only "
+    "REJECT, or none. Only ALL coverage lets flowlens call a rule unused.",
+    "findings": "Posture problems visible in the rules themselves, most severe first, each with "
+    "its evidence. A kind with many rows (scanners, mostly) is folded into one counted "
+    "group: expand it to list them.",
+    "evidence": "For each rule with matched traffic: the busiest peer × port pairs it allowed "
+    "(from rule_matches), with the ENIs they reached and when they were first and last seen. A "
+    "recommendation's 'evidence' link lands here.",
+    "recommendations": "Proposed tightenings, each as the current rule → the rules that replace "
+    "it (none: removed), with its risk and why. A proposal marked 'may widen' is not a subset of "
+    "the rule it replaces (an SG reference or prefix list whose members can change); the others "
+    "allow nothing the current rule does not. The replay figures count the accepted flows of the "
+    "window checked against the proposed rules and those that would be cut.",
+    "groups": "One section per security group of the inventory snapshot (click to expand): its "
+    "member ENIs, its rules with status and usage per analysed day, its recommendations and "
+    "findings. Names, descriptions and tags are shown as text; invisible "
+    "direction-changing characters as [U+…].",
+    "ingest": "Source objects read for the window's days (objects whose key names no day are "
+    "always counted), rows written, and lines set aside in quarantine.",
 }
 
 
@@ -164,17 +169,28 @@ def _sections(d: data.ReportData, pngs: Mapping[str, bytes]) -> dict[str, str]:
         )
         + h.section_coverage(d, _subnet_labels(d)),
         "findings": h.howto(HOWTO["findings"]) + review.findings_section(d, names),
-        "recommendations": review.plan_summary(d)
+        "recommendations": staged.delta_line(d)
+        + review.plan_summary(d)
         + h.howto(HOWTO["recommendations"])
         + (
-            f"<p>{h.esc(subset_sentence(d.recommendations))} {h.esc(replay_sentence(d.verification))}</p>"
-            + review.recommendations_table(d, names)
+            f"<p>{h.esc(subset_sentence(d.recommendations))} "
+            f"{h.esc(replay_sentence(d.verification))}</p>" + review.recommendations_table(d, names)
             if d.recommendations
             else ""
         ),
+        **_staging_sections(d, names),
         "evidence": h.howto(HOWTO["evidence"]) + review.evidence_section(d, names),
         "groups": h.howto(HOWTO["groups"]) + review.groups_section(d, names),
         "ingest": h.howto(HOWTO["ingest"]) + h.section_ingest(d),
+    }
+
+
+def _staging_sections(d: data.ReportData, names: Mapping[str, str]) -> dict[str, str]:
+    """The connectivity delta, staged plans and dismissed rules (flowlens.report.staged)."""
+    return {
+        "delta": html.howto(staged.HOWTO["delta"]) + staged.delta_section(d, names),
+        "staged": html.howto(staged.HOWTO["staged"]) + staged.staged_section(d),
+        "dismissed": html.howto(staged.HOWTO["dismissed"]) + staged.dismissed_section(d, names),
     }
 
 
@@ -182,7 +198,8 @@ def _verification(d: data.ReportData) -> str:
     v = d.verification
     if v is None:
         return html.no_data(
-            "No plan given, so no replay verification: pass --plan FILE from 'flowlens recommend --format json'."
+            "No plan given, so no replay verification: pass --plan FILE from 'flowlens "
+            "recommend --format json'."
         )
     return f"<p>Replay proof: <strong>{html.esc(v.claim())}</strong>.</p>"
 
@@ -200,8 +217,8 @@ def render_html(
         "cards": html.headline_cards(head),
         "version": html.esc(__version__),
         "script": SCRIPT,
-        "gap": f'<p class="gap"><strong>Days without analysis.</strong> {html.esc(d.gap_sentence)}; '
-        f"figures and risks rest on the analysed days only.</p>"
+        "gap": '<p class="gap"><strong>Days without analysis.</strong> '
+        f"{html.esc(d.gap_sentence)}; figures and risks rest on the analysed days only.</p>"
         if d.gap_sentence
         else "",
         **_sections(d, pngs),
@@ -215,7 +232,8 @@ def read_plan_file(path: Path) -> dict[str, Any]:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
-            f"plan file {path} does not exist; write it with 'flowlens recommend --format json --out {path}'"
+            f"plan file {path} does not exist; write it with 'flowlens recommend "
+            f"--format json --out {path}'"
         ) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
@@ -242,9 +260,9 @@ def write_report(
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
 
-    ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the recommendations
-    table is shown and exposure "after" applies those, but there is no replay verification.
-    Each file is replaced atomically; other files in ``out_dir`` are left alone.
+    ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the
+    recommendations table is shown and exposure "after" applies those, but there is no replay
+    verification. Each file is replaced atomically; other files in ``out_dir`` are left alone.
     """
     analysed = _analysed_days(dd, days)
     plan_obj, plan_source = _load_plan(plan)
@@ -280,8 +298,8 @@ def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     )
     if not dd.root.is_dir():
         raise AnalysisError(
-            f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} --inventory ...' "
-            f"(or ingest, inventory and analyze) first, or pass --data-dir"
+            f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} "
+            "--inventory ...' (or ingest, inventory and analyze) first, or pass --data-dir"
         )
     analysed = dd.analysed_days(days)
     if not analysed:

@@ -91,7 +91,10 @@ def _proposed(r: Recommendation, resolve: Mapping[str, Sequence[str]]) -> Raw:
         if shared:
             d.pop("description", None)
         n = words.addresses(p, resolve)
-        size = f' <span class="reach">· {esc(words.plural(n, "address") if n is not None else "members unknown")}</span>'
+        size = (
+            ' <span class="reach">· '
+            f"{esc(words.plural(n, 'address') if n is not None else 'members unknown')}</span>"
+        )
         lines.append(f"<div>{rule_line(d)}{size}</div>")
     once = (
         f'<div class="muted">{esc(next(iter(descs)))}</div>' if shared and next(iter(descs)) else ""
@@ -228,7 +231,8 @@ def evidence_rules(d: ReportData) -> set[str]:
 
 
 def evidence_section(d: ReportData, names: Mapping[str, str]) -> str:
-    """Per rule with matched flows: its busiest peers × ports, each block an ``#ev-<rule>`` target."""
+    """Per rule with matched flows: its busiest peers × ports, each block
+    an ``#ev-<rule>`` target."""
     if d.evidence.empty:
         return no_data("No matched flows in rule_matches for this window: run 'flowlens analyze'.")
     rules = {str(r.rule_id): r for r in rows(d.rules)}
@@ -263,9 +267,10 @@ def evidence_section(d: ReportData, names: Mapping[str, str]) -> str:
             for e in rows(part)
         ]
         head = (
-            f'<summary><span class="id">{esc(rid)}</span> in {sg_cell(gid, names).text} {status}{rec_note}'
-            f'<span class="facts">top {len(body)} peer × port pairs by flows · used on {used.get(rid, 0)} of {days} '
-            f"analysed days{allows}</span></summary>"
+            f'<summary><span class="id">{esc(rid)}</span> in {sg_cell(gid, names).text} '
+            f"{status}{rec_note}"
+            f'<span class="facts">top {len(body)} peer × port pairs by flows · '
+            f"used on {used.get(rid, 0)} of {days} analysed days{allows}</span></summary>"
         )
         blocks.append(
             f'<details class="ev" id="{anchor("ev", rid)}" data-rule="{esc(rid)}">{head}'
@@ -297,7 +302,8 @@ def findings_section(
     frame: pd.DataFrame | None = None,
     tid: str = "findings-table",
 ) -> str:
-    """Findings, most severe first; a kind with more than :data:`NOISY_AT` rows folds into a counted group."""
+    """Findings, most severe first; a kind with more than :data:`NOISY_AT` rows
+    folds into a counted group."""
     df = d.findings if frame is None else frame
     if df.empty:
         return no_data("No posture findings for this window (or 'flowlens analyze' has not run).")
@@ -325,7 +331,8 @@ def findings_section(
         part = df[df["kind"] == kind]
         sev = ", ".join(sorted({str(s) for s in part["severity"]}))
         out.append(
-            f'<details class="noisy" data-kind="{esc(kind)}"><summary><strong>{esc(kind)}</strong> · '
+            f'<details class="noisy" data-kind="{esc(kind)}">'
+            f"<summary><strong>{esc(kind)}</strong> · "
             f"{esc(sev)} · {len(part):,} findings (grouped: expand to list)</summary>"
             + table(headers, body(part), tid=f"{tid}-{kind}")
             + "</details>"
@@ -341,13 +348,17 @@ def _sparkline(days: pd.DataFrame) -> str:
     top = max(math.log10(v + 1) for v in values) or 1.0
     w = 6
     bars = "".join(
-        f'<rect x="{i * (w + 1)}" y="{20 - max(1.0, 20 * math.log10(v + 1) / top):.1f}" width="{w}" '
+        f'<rect x="{i * (w + 1)}" y="{20 - max(1.0, 20 * math.log10(v + 1) / top):.1f}" '
+        f'width="{w}" '
         f'height="{max(1.0, 20 * math.log10(v + 1) / top):.1f}" class="{"on" if v else "off"}">'
         f"<title>{esc(str(day)[:10])}: {v:,} flows</title></rect>"
         for i, (day, v) in enumerate(zip(days["date"], values, strict=True))
     )
     width = len(values) * (w + 1)
-    return f'<svg class="spark" width="{width}" height="20" viewBox="0 0 {width} 20" role="img">{bars}</svg>'
+    return (
+        f'<svg class="spark" width="{width}" height="20" viewBox="0 0 {width} '
+        f'20" role="img">{bars}</svg>'
+    )
 
 
 def _rule_rows(d: ReportData, group_rules: pd.DataFrame, ev: set[str]) -> list[tuple[Any, ...]]:
@@ -376,7 +387,8 @@ def _rule_rows(d: ReportData, group_rules: pd.DataFrame, ev: set[str]) -> list[t
 
 
 def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
-    """One expandable section per security group: members, rules, usage, recommendations, findings."""
+    """One expandable section per security group: members, rules, usage,
+    recommendations, findings."""
     if d.groups.empty:
         return no_data("No security groups in the inventory snapshot: run 'flowlens inventory'.")
     ev = evidence_rules(d)
@@ -397,14 +409,18 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
         counts = Counter(str(s) for s in grules["status"]) if not grules.empty else Counter()
         status = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         summary = (
-            f'<summary><span class="id">{esc(gid)}</span> <span class="name">{esc(g.group_name)}</span>'
-            f'<span class="facts">{words.plural(len(members), "member")} · {words.plural(int(g.rules or 0), "rule")}'
-            f"{' (' + esc(status) + ')' if status else ''} · {words.plural(len(grecs), 'recommendation')} · "
+            f'<summary><span class="id">{esc(gid)}</span> '
+            f'<span class="name">{esc(g.group_name)}</span>'
+            f'<span class="facts">{words.plural(len(members), "member")} · '
+            f"{words.plural(int(g.rules or 0), 'rule')}"
+            f"{' (' + esc(status) + ')' if status else ''} · "
+            f"{words.plural(len(grecs), 'recommendation')} · "
             f"{words.plural(len(gfind), 'finding')}</span></summary>"
         )
         facts = (
-            f"<p><strong>Description:</strong> {esc(g.description)} · <strong>VPC:</strong> {esc(g.vpc_id)}"
-            f" · <strong>default:</strong> {esc(g.is_default)} · <strong>tags:</strong> {esc(g.tags)}</p>"
+            f"<p><strong>Description:</strong> {esc(g.description)} · <strong>VPC:</strong> "
+            f"{esc(g.vpc_id)} · <strong>default:</strong> {esc(g.is_default)} · "
+            f"<strong>tags:</strong> {esc(g.tags)}</p>"
         )
         mem = (
             table(
@@ -457,7 +473,8 @@ def groups_section(d: ReportData, names: Mapping[str, str]) -> str:
             else '<p class="muted">No findings.</p>'
         )
         out.append(
-            f'<details class="sg" id="{anchor("sg", gid)}" data-group="{esc(gid)}">{summary}<div class="sgbody">'
+            f'<details class="sg" id="{anchor("sg", gid)}" data-group="{esc(gid)}">{summary}'
+            '<div class="sgbody">'
             f"{facts}<h3>Members</h3>{mem}<h3>Rules</h3>{rules_html}<h3>Recommendations</h3>{recs_html}"
             f"<h3>Findings</h3>{find_html}</div></details>"
         )

@@ -117,7 +117,8 @@ def _exposure(data: ReportData) -> dict[str, Any]:
 
 
 def _recommendations(data: ReportData) -> list[dict[str, Any]]:
-    """Each recommendation as the plan writes it: current and proposed rules, may_widen, risk and its reason."""
+    """Each recommendation as the plan writes it: current and proposed rules,
+    may_widen, risk and its reason."""
     return [_plain(r.to_dict()) for r in data.recommendations]
 
 
@@ -165,9 +166,60 @@ def build(data: ReportData, charts: Mapping[str, str]) -> dict[str, Any]:
         "findings": _records(data.findings),
         "recommendations": _recommendations(data),
         "verification": data.verification.to_dict() if data.verification else None,
+        "connectivity_delta": data.delta().to_dict() if data.recommendations else None,
+        "staged_plans": _staged_plans(data),
+        "dismissed": _dismissed(data),
         "ingest": _ingest(data),
         "charts": dict(charts),
     }
+
+
+def _staged_plans(data: ReportData) -> list[dict[str, Any]]:
+    """Each verified plan's latest verification as of the window (the plan_verifications row)."""
+    return [
+        {
+            "plan_path": p.plan_path,
+            "status": p.status,
+            "verified_at": p.verified_at.isoformat(),
+            "first_day": p.first_day.isoformat(),
+            "last_day": p.last_day.isoformat(),
+            "days_verified": p.days_verified,
+            "clean_days": p.clean_days,
+            "min_window_days": p.min_window_days,
+            "flows_checked": p.flows_checked,
+            "flows_cut": p.flows_cut,
+            "flows_unattributed": p.flows_unattributed,
+            "flows_unattributed_protected": p.flows_unattributed_protected,
+            "blocking": [
+                {
+                    "rule_id": b.rule_id,
+                    "example": None if b.example is None else b.example.to_dict(),
+                    "conversation_id": b.conversation_id,
+                }
+                for b in p.blocking
+            ],
+        }
+        for p in data.staged.plans
+    ]
+
+
+def _dismissed(data: ReportData) -> list[dict[str, Any]]:
+    """Every dismissal with its state today and the snapshot's rule it holds for."""
+    return [
+        {
+            "rule_id": r.current_rule_id,
+            "dismissed_rule_id": r.dismissal.rule_id,
+            "group_id": r.dismissal.group_id,
+            "content_key": r.dismissal.content_key,
+            "rule": r.dismissal.rule.to_dict(),
+            "state": r.state.value,
+            "reason": r.dismissal.reason,
+            "dismissed_by": r.dismissal.dismissed_by,
+            "dismissed_at": r.dismissal.dismissed_at.isoformat(),
+            "until": None if r.dismissal.until is None else r.dismissal.until.isoformat(),
+        }
+        for r in data.staged.dismissed
+    ]
 
 
 def _coverage_classes(data: ReportData) -> dict[str, int]:

@@ -49,9 +49,13 @@ def plural(n: int, word: str) -> str:
 
 
 def ports(rule: Rule) -> str:
-    """The service part of a rule: ``tcp/22``, ``tcp/8000-8100``, ``all tcp ports``, ``all traffic``.
+    """The service part of a rule: ``tcp/22``, ``tcp/8000-8100``,
+    ``all tcp ports``, ``all traffic``.
 
-    >>> ports(Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0")), ports(Rule("ingress", -1, None, None, "cidr6", "::/0"))
+    >>> ssh, everything = Rule("ingress", 6, 22, 22, "cidr4", "0.0.0.0/0"), Rule(
+    ...     "ingress", -1, None, None, "cidr6", "::/0"
+    ... )
+    >>> ports(ssh), ports(everything)
     ('tcp/22', 'all traffic')
     """
     if rule.ip_protocol == ALL:
@@ -67,7 +71,8 @@ def ports(rule: Rule) -> str:
 
 
 def addresses(rule: Rule, resolve: Mapping[str, Sequence[str]]) -> int | None:
-    """How many addresses the rule's peer stands for (None: an SG or prefix list with no known members)."""
+    """How many addresses the rule's peer stands for (None: an SG or prefix
+    list with no known members)."""
     if rule.peer_type.is_cidr:
         try:
             return ipaddress.ip_network(rule.peer.strip(), strict=False).num_addresses

@@ -1,1 +1,2 @@
-"""Staged plans: replay the days after a plan against it (``flowlens verify``) before anyone applies it."""
+"""Staged plans: replay the days after a plan against it (``flowlens verify``)
+before anyone applies it."""

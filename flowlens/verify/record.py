@@ -171,8 +171,9 @@ class Blocker:
         port = f"/{e.port}" if e.port is not None else ""
         side = "from" if e.direction == "ingress" else "to"
         return (
-            f"{self.rule_id} ({self.group_id}, {self.kind}) would cut {self.flows:,} flows, first on {self.first_day}, "
-            f"e.g. {e.direction} protocol {e.protocol}{port} {side} {e.peer} on {e.eni_id} at {_iso(e.last_seen)}"
+            f"{self.rule_id} ({self.group_id}, {self.kind}) would cut {self.flows:,} flows, first "
+            f"on {self.first_day}, e.g. {e.direction} protocol {e.protocol}{port} {side} {e.peer} "
+            f"on {e.eni_id} at {_iso(e.last_seen)}"
         )
 
 
@@ -225,7 +226,10 @@ class Record:
             return "blocked: " + "; ".join(b.sentence() for b in self.blockers())
         n = self.clean_days
         if s is PlanStatus.READY:
-            return f"ready: {n} clean day{'' if n == 1 else 's'} verified after the plan (--min-window-days {self.min_window_days:g})"
+            return (
+                f"ready: {n} clean day{'' if n == 1 else 's'} verified after the plan "
+                f"(--min-window-days {self.min_window_days:g})"
+            )
         return (
             f"pending: {n} clean day{'' if n == 1 else 's'} verified after the plan, "
             f"{self.min_window_days:g} needed (--min-window-days)"

@@ -1,4 +1,5 @@
-"""``verify``: replay later analysed days against a plan with the recommender's replay, record the result.
+"""``verify``: replay later analysed days against a plan with the recommender's
+replay, record the result.
 
 Each day is judged as the recommender judges its own window (:mod:`flowlens.recommend.pipeline`):
 the rules of the newest snapshot of that day's timeline, the memberships at each flow's time,
@@ -169,7 +170,8 @@ def verify(
     now: datetime | None = None,
     memory_limit: str = "1GB",
 ) -> Record:
-    """Replay ``days`` against the plan, write its record beside it and a ``plan_verifications`` row.
+    """Replay ``days`` against the plan, write its record beside it and a
+    ``plan_verifications`` row.
 
     Days inside the plan's own window are not new evidence and are refused. ``min_window_days``
     defaults to the plan's own setting (that of the recommend run that made it).
@@ -234,7 +236,8 @@ def plan_status(plan_path: Path) -> tuple[str, str]:
     if not path.exists():
         return (
             "pending",
-            f"never verified: no {path.name} beside the plan; run 'flowlens verify {plan_path} --date D'",
+            f"never verified: no {path.name} beside the plan; run 'flowlens "
+            f"verify {plan_path} --date D'",
         )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

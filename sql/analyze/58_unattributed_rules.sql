@@ -31,15 +31,13 @@ WITH possible AS (
 ), described AS (
     SELECT
         possible.*,
-        CASE possible.protocol
-            WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' WHEN 1 THEN 'icmp' WHEN 58 THEN 'icmpv6'
-            ELSE 'protocol ' || CAST(possible.protocol AS VARCHAR)
-        END
+        COALESCE(protocol_names.name, 'protocol ' || CAST(possible.protocol AS VARCHAR))
         || CASE
             WHEN possible.protocol IN (6, 17) THEN '/' || CAST(possible.port AS VARCHAR) ELSE ''
         END
         AS service
     FROM possible
+    LEFT JOIN protocol_names ON possible.protocol = protocol_names.protocol
 ), reasons AS (
     SELECT
         described.rule_id, described.group_id, described.eni_id AS unknown_eni,

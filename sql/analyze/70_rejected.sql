@@ -85,14 +85,11 @@ WITH rejects AS (
         eni_info.subnet_id AS x_subnet,
         eni_info.interface_type AS x_itype,
         subnets.owner IS NOT NULL AS same_subnet,
-        CASE with_conversation.protocol
-            WHEN 6 THEN 'tcp'
-            WHEN 17 THEN 'udp'
-            WHEN 1 THEN 'icmp'
-            WHEN 58 THEN 'icmpv6'
-            ELSE 'protocol ' || CAST(with_conversation.protocol AS VARCHAR)
-        END AS x_proto
+        COALESCE(
+            protocol_names.name, 'protocol ' || CAST(with_conversation.protocol AS VARCHAR)
+        ) AS x_proto
     FROM with_conversation
+    LEFT JOIN protocol_names ON with_conversation.protocol = protocol_names.protocol
     LEFT JOIN addr_keys AS remote_keys
         ON
             CASE
