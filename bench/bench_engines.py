@@ -1,87 +1,286 @@
 """Benchmark: the same analysis on DuckDB and on Spark (local mode), same Parquet, same cores.
 
-    .venv/bin/python -m bench.bench_engines --records 1000000 --cores 2
+    .venv/bin/python -m bench.bench_engines --records 1000000,4000000 --cores 2 [--sample]
+        [--profile DIR] [--steps]
 
-Generates one day with bench_analyze's generator (flows Parquet plus a matching inventory),
-copies it, analyses one copy with DuckDB (threads = cores) and the other with Spark
-(local[cores], shuffle partitions = 2 × cores; session start-up timed apart), and prints
-records/s and records/s per core for each. Spark needs PySpark 4 and Java 17+.
+Generates each day with bench_analyze's generator (flows Parquet plus a matching inventory; with
+``--sample``, also the bundled sample_logs/ day, ingested and inventoried like the demo), copies
+it, analyses one copy with DuckDB (threads = cores) and the other with Spark (local[cores],
+:func:`flowlens.engines.spark_engine.build_session`'s settings; session start-up timed apart),
+and prints records/s and records/s per core for each, then the marginal cost per record between
+the two largest sizes (the slope) of Spark against DuckDB. Spark needs PySpark 4 and Java 17+.
+
+``--steps`` prints every step's wall time on both engines. ``--profile DIR`` keeps Spark's event
+log and each step's formatted plan under DIR and prints, per step, its jobs, stages, tasks and
+shuffle bytes (read from the event log). The load average is printed with the figures: on a
+shared machine only same-run ratios mean anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
 
 from bench.bench_analyze import DAY, gen_flows, gen_inventory
 from flowlens.analyze import analyze
+from flowlens.analyze.pipeline import step_query
 from flowlens.datadir import DataDir
 
 
-def _timed_duckdb(dd: DataDir, cores: int, memory: str) -> float:
+@dataclass
+class Timing:
+    """One engine's run of one day: the whole analyze and each step's wall time."""
+
+    total: float = 0.0
+    started: float = 0.0  # session start (Spark only)
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+class _StepClock:
+    """The progress callback: each step's wall time is the gap to the next step's start."""
+
+    def __init__(self, timing: Timing) -> None:
+        self.timing = timing
+        self._last: tuple[str, float] | None = None
+
+    def __call__(self, day: date, n: int, steps: int, name: str, records: int) -> None:
+        self.stop()
+        self._last = (name, time.monotonic())
+
+    def stop(self) -> None:
+        if self._last is not None:
+            name, t0 = self._last
+            self.timing.steps[name] = time.monotonic() - t0
+        self._last = None
+
+
+def _timed_duckdb(dd: DataDir, day: date, cores: int, memory: str) -> Timing:
+    timing = Timing()
+    clock = _StepClock(timing)
     t0 = time.monotonic()
-    analyze(dd, [DAY], threads=cores, memory_limit=memory)
-    return time.monotonic() - t0
+    analyze(dd, [day], threads=cores, memory_limit=memory, progress=clock)
+    timing.total = time.monotonic() - t0
+    clock.stop()  # the last step's time includes writing the results
+    return timing
 
 
-def _timed_spark(dd: DataDir, cores: int, memory: str) -> tuple[float, float]:
+def _timed_spark(dd: DataDir, day: date, cores: int, memory: str, profile: Path | None) -> Timing:
     from flowlens.engines.spark_engine import SparkEngine, build_session
 
+    extra = {}
+    if profile is not None:
+        (profile / "events").mkdir(parents=True, exist_ok=True)
+        extra = {
+            "spark.eventLog.enabled": "true",
+            "spark.eventLog.dir": (profile / "events").resolve().as_uri(),
+        }
+    timing = Timing()
     t0 = time.monotonic()
-    session = build_session(f"local[{cores}]", shuffle_partitions=2 * cores, memory=memory)
-    started = time.monotonic() - t0
-    engine = SparkEngine(session, owned=True)
+    session = build_session(f"local[{cores}]", memory=memory, extra=extra)
+    timing.started = time.monotonic() - t0
+    engine = SparkEngine(session, owned=True, plans=profile / "plans" if profile else None)
+    clock = _StepClock(timing)
     try:
         t1 = time.monotonic()
-        analyze(dd, [DAY], engine=engine)
-        return started, time.monotonic() - t1
+        analyze(dd, [day], engine=engine, progress=clock)
+        timing.total = time.monotonic() - t1
+        clock.stop()
     finally:
         engine.close()
+    return timing
+
+
+@dataclass
+class StepProfile:
+    jobs: int = 0
+    stages: int = 0
+    tasks: int = 0
+    shuffle_write: int = 0
+    shuffle_read: int = 0
+    task_ms: int = 0  # executor run time summed over tasks (compiling generated code included)
+
+
+def _events(folder: Path) -> Iterator[dict[str, Any]]:
+    import pyarrow as pa
+
+    for path in sorted(folder.rglob("events_*")):  # Spark 4's rolling log: zstd by default
+        codec = "zstd" if path.suffix == ".zstd" else None
+        with pa.input_stream(str(path), compression=codec) as raw:
+            for line in io.TextIOWrapper(raw, encoding="utf-8"):
+                yield json.loads(line)
+
+
+def event_log_profile(folder: Path) -> dict[str, StepProfile]:
+    """Per job group (the step, as SparkEngine names it): jobs, stages run, tasks, shuffle bytes."""
+    group_of_stage: dict[int, str] = {}
+    out: dict[str, StepProfile] = {}
+    for ev in _events(folder):
+        kind = ev.get("Event")
+        if kind == "SparkListenerJobStart":
+            group = (ev.get("Properties") or {}).get("spark.jobGroup.id") or "(no step)"
+            out.setdefault(group, StepProfile()).jobs += 1
+            for sid in ev.get("Stage IDs", []):
+                group_of_stage[sid] = group
+        elif kind == "SparkListenerTaskEnd":
+            group = group_of_stage.get(ev.get("Stage ID", -1), "(no step)")
+            metrics = ev.get("Task Metrics") or {}
+            out.setdefault(group, StepProfile()).task_ms += int(metrics.get("Executor Run Time", 0))
+        elif kind == "SparkListenerStageCompleted":
+            info = ev["Stage Info"]
+            prof = out.setdefault(group_of_stage.get(info["Stage ID"], "(no step)"), StepProfile())
+            prof.stages += 1
+            prof.tasks += int(info.get("Number of Tasks", 0))
+            for acc in info.get("Accumulables", []):
+                name, value = acc.get("Name", ""), acc.get("Value", 0)
+                if name == "internal.metrics.shuffle.write.bytesWritten":
+                    prof.shuffle_write += int(value)
+                elif name in (
+                    "internal.metrics.shuffle.read.remoteBytesRead",
+                    "internal.metrics.shuffle.read.localBytesRead",
+                ):
+                    prof.shuffle_read += int(value)
+    return out
+
+
+def _sample_day(root: Path) -> tuple[DataDir, date, int]:
+    from flowlens.batch import window_end
+    from flowlens.ingest.pipeline import ingest
+    from flowlens.ingest.source import LocalSource
+    from flowlens.inventory import snapshot_from_json
+    from flowlens.samples import sample_logs_root
+
+    samples, day = sample_logs_root(), date(2026, 11, 28)
+    dd = DataDir(root)
+    ingest(LocalSource(samples / "s3"), [day], dd)
+    snapshot_from_json([samples / "inventory"], dd, taken_at=window_end([day]))
+    n = sum(pq.ParquetFile(f).metadata.num_rows for f in dd.flows.rglob("*.parquet"))
+    return dd, day, n
+
+
+def _generated_day(root: Path, records: int, enis: int) -> tuple[DataDir, date, int]:
+    dd = DataDir(root)
+    flows = gen_flows(records, enis, np.random.default_rng(7))
+    folder = dd.flows / "account_id=111122223333" / "region=us-east-1" / f"date={DAY}"
+    folder.mkdir(parents=True)
+    pq.write_table(flows, folder / "part-0.parquet", compression="zstd")
+    gen_inventory(dd, enis)
+    return dd, DAY, len(flows)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _rate(label: str, n: int, seconds: float, cores: int, extra: str = "") -> str:
+    return (
+        f"{label:<8} {seconds:8.1f}s {n / seconds:12,.0f} rec/s "
+        f"{n / seconds / cores:10,.0f} rec/s/core{extra}   load {_load()}"
+    )
+
+
+def _print_steps(duck: Timing | None, spark: Timing | None, prof: dict[str, StepProfile]) -> None:
+    names = list((spark or duck or Timing()).steps)
+    print(
+        f"  {'step':<24}{'duckdb':>9}{'spark':>9}{'jobs':>6}{'stages':>7}{'tasks':>7}"
+        f"{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}"
+    )
+    for name in names:
+        p = prof.get(name) or prof.get(step_query(name).name, StepProfile())
+        d = f"{duck.steps.get(name, 0):8.2f}s" if duck else f"{'-':>9}"
+        s = f"{spark.steps.get(name, 0):8.2f}s" if spark else f"{'-':>9}"
+        print(
+            f"  {name:<24}{d}{s}{p.jobs:6}{p.stages:7}{p.tasks:7}"
+            f"{p.shuffle_write / 2**20:10.1f}M{p.shuffle_read / 2**20:10.1f}M"
+            f"{p.task_ms / 1000:9.1f}s"
+        )
+    rest = prof.get("(no step)")
+    if rest:
+        print(
+            f"  {'(outside steps)':<24}{'':18}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
+            f"{rest.shuffle_write / 2**20:10.1f}M{rest.shuffle_read / 2**20:10.1f}M"
+            f"{rest.task_ms / 1000:9.1f}s"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument(
+        "--records",
+        default="1000000,4000000",
+        help="comma-separated day sizes to generate (default 1M and 4M; empty: none)",
+    )
+    ap.add_argument("--sample", action="store_true", help="also time the sample_logs/ day")
     ap.add_argument("--enis", type=int, default=300)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--memory", default="2g", help="DuckDB memory_limit and Spark driver memory")
     ap.add_argument(
         "--engines", default="duckdb,spark", help="comma-separated engines to time (default: both)"
     )
+    ap.add_argument("--steps", action="store_true", help="print every step's wall time")
+    ap.add_argument(
+        "--profile", type=Path, help="keep Spark's event log and plans here; print per-step stages"
+    )
     args = ap.parse_args(argv)
+    engines = set(args.engines.split(","))
+    duck_memory = args.memory.upper() + ("B" if args.memory[-1].isalpha() else "")
     root = Path(tempfile.mkdtemp(prefix="flowlens-bench-engines-"))
-    duck, spark = DataDir(root / "duckdb"), DataDir(root / "spark")
-    flows = gen_flows(args.records, args.enis, np.random.default_rng(7))
-    folder = duck.flows / "account_id=111122223333" / "region=us-east-1" / f"date={DAY}"
-    folder.mkdir(parents=True)
-    pq.write_table(flows, folder / "part-0.parquet", compression="zstd")
-    gen_inventory(duck, args.enis)
-    shutil.copytree(duck.root, spark.root)
-    n = len(flows)
-    print(f"records   {n:,} on {args.cores} cores (under {root})", flush=True)
-    if "duckdb" in args.engines:
-        d = _timed_duckdb(
-            duck, args.cores, args.memory.upper() + ("B" if args.memory[-1].isalpha() else "")
+    days: list[tuple[str, Any]] = [("sample", None)] if args.sample else []
+    days += [(f"{int(r):,}", int(r)) for r in args.records.split(",") if r.strip()]
+    slopes: dict[str, list[tuple[int, float]]] = {"duckdb": [], "spark": []}
+    print(f"{args.cores} cores, load average {_load()}, data under {root}", flush=True)
+    for label, records in days:
+        made = (
+            _sample_day(root / label / "duckdb")
+            if records is None
+            else _generated_day(root / label / "duckdb", records, args.enis)
         )
+        duck_dd, day, n = made
+        spark_dd = DataDir(root / label / "spark")
+        shutil.copytree(duck_dd.root, spark_dd.root)
+        print(f"day {label}: {n:,} records", flush=True)
+        duck = spark = None
+        if "duckdb" in engines:
+            duck = _timed_duckdb(duck_dd, day, args.cores, duck_memory)
+            print(_rate("duckdb", n, duck.total, args.cores), flush=True)
+            slopes["duckdb"].append((n, duck.total))
+        prof: dict[str, StepProfile] = {}
+        if "spark" in engines:
+            where = args.profile / label if args.profile else None
+            spark = _timed_spark(spark_dd, day, args.cores, args.memory, where)
+            extra = f"  (+{spark.started:.1f}s session start)"
+            print(_rate("spark", n, spark.total, args.cores, extra), flush=True)
+            slopes["spark"].append((n, spark.total))
+            if where is not None:
+                prof = event_log_profile(where / "events")
+        if duck and spark:
+            print(f"ratio    {spark.total / duck.total:8.1f}x (session start excluded)")
+        if args.steps or args.profile:
+            _print_steps(duck, spark, prof)
+        shutil.rmtree(root / label, ignore_errors=True)
+    big = {e: sorted(v)[-2:] for e, v in slopes.items() if len(v) >= 2}
+    if len(big) == 2:
+        (n1, d1), (n2, d2) = big["duckdb"]
+        (_, s1), (_, s2) = big["spark"]
+        duck_slope, spark_slope = (d2 - d1) / (n2 - n1), (s2 - s1) / (n2 - n1)
         print(
-            f"duckdb    {d:8.1f}s  {n / d:12,.0f} records/s  "
-            f"{n / d / args.cores:12,.0f} records/s/core",
-            flush=True,
-        )
-    if "spark" in args.engines:
-        started, s = _timed_spark(spark, args.cores, args.memory)
-        print(
-            f"spark     {s:8.1f}s  {n / s:12,.0f} records/s  {n / s / args.cores:12,.0f} "
-            f"records/s/core  (+{started:.1f}s session start)"
+            f"marginal {n1:,} → {n2:,}: DuckDB {duck_slope * 1e6:.2f} s per M records, "
+            f"Spark {spark_slope * 1e6:.2f} s per M records: {spark_slope / duck_slope:.1f}x"
         )
     shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
         "flowlens analyze --date 2026-11-28 --config-only\n"
         "flowlens analyze --date 2026-11-28 --engine spark --spark-master spark://master:7077\n"
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location "
-        "s3://my-athena-results/flowlens/",
+        "s3://my-athena-results/flowlens/\n"
+        "flowlens analyze --date 2026-11-28 --engine athena --estimate",
     )
     _common.add_window_options(p)
     p.add_argument(
@@ -87,6 +88,19 @@ def register(sub: Any) -> None:
         default="flowlens",
         help="Glue database of the athena-ddl tables (default: flowlens)",
     )
+    g.add_argument(
+        "--estimate",
+        action="store_true",
+        help="with --engine athena: print per step the bytes Athena would scan (Parquet footers, "
+        "partition pruning) and their cost, then stop; nothing runs",
+    )
+    g.add_argument(
+        "--price-per-tb",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="Athena's price per TB scanned in your region, for --estimate (default: 5.00)",
+    )
     g.add_argument("--endpoint-url", help="Athena/S3 endpoint (default $AWS_ENDPOINT_URL)")
     g.add_argument("--profile", help="AWS profile for Athena")
     p.set_defaults(func=run)
@@ -102,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
     if args.history_days < 1:
         raise UsageError("--history-days must be at least 1")
     dd, days = _common.data_dir(args), _common.window_days(args)
+    if args.estimate or args.price_per_tb is not None:
+        return _estimate(args, dd, days)
     engine = _engine(args)
     line = StatusLine.for_args(args)
     try:
@@ -141,13 +157,38 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _estimate(args: argparse.Namespace, dd: Any, days: list[Any]) -> int:
+    """``--estimate``: what Athena would scan per step, from the footers; no query runs."""
+    from flowlens.engines.estimate import DEFAULT_PRICE_PER_TB, estimate_day, render
+
+    if args.engine != "athena" or not args.estimate:
+        raise UsageError("--estimate (and --price-per-tb) go with --engine athena")
+    price = DEFAULT_PRICE_PER_TB if args.price_per_tb is None else args.price_per_tb
+    estimates = [
+        estimate_day(dd, day, lookback_days=args.lookback_days, price_per_tb=price)
+        for day in sorted(set(days))
+    ]
+    if args.json:
+        _common.print_json({"days": [e.to_dict() for e in estimates]})
+        return 0
+    for e in estimates:
+        print("\n".join(render(e)))
+    if len(estimates) > 1:
+        total = sum(e.cost for e in estimates)
+        print(f"{len(estimates)} days: ${total:.6f}")
+    return 0
+
+
 def _engine(args: argparse.Namespace) -> Engine | str:
     """The engine the flags ask for; a plain name when analyze() can build it alone."""
     if args.engine == "spark" and args.spark_master:
         from flowlens.engines.spark_engine import SparkEngine
 
         return SparkEngine.local(
-            args.threads or 2, memory=args.memory_limit, master=args.spark_master
+            args.threads or 2,
+            memory=args.memory_limit,
+            master=args.spark_master,
+            scratch=_common.data_dir(args).tmp,  # executors read it: the shared data dir
         )
     if args.engine != "athena":
         return str(args.engine)

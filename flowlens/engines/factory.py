@@ -20,7 +20,7 @@ def open_engine(
     if name == "spark":
         from flowlens.engines.spark_engine import SparkEngine
 
-        return SparkEngine.local(threads or 2, memory=memory_limit)
+        return SparkEngine.local(threads or 2, memory=memory_limit, scratch=dd.tmp)
     if name == "athena":
         raise UsageError(
             "the athena engine needs "

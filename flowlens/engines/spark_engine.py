@@ -2,22 +2,28 @@
 
 Queries are transpiled from DuckDB's dialect (:mod:`flowlens.engines.transpile`) and bound with
 Spark 3.4+ named parameters (``spark.sql(text, args=...)``). Each step is materialised with
-``localCheckpoint`` so that later steps read its rows instead of recomputing its lineage.
-Results come back to the driver as Arrow and are written like DuckDB's (one file per table).
+``localCheckpoint`` so that later steps read its rows instead of recomputing (and re-analysing)
+its lineage; adaptive execution turns joins with small step tables into broadcasts. Tables built
+in Python are written as Parquet to a scratch folder and read back (sized for the planner, never
+shipped inside task closures). Results are written by the executors (one file per table, the
+contract layout), not collected to the driver. docs/engines.md says where the time goes.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from flowlens.atomic import write_parquet_atomic
-from flowlens.engines.base import ParquetSource, cast_to_types
+from flowlens.atomic import atomic_path
+from flowlens.engines.base import ParquetSource
 from flowlens.engines.transpile import to_spark
 from flowlens.errors import AnalysisError
 from flowlens.sqlfiles import Query, bind
@@ -25,14 +31,24 @@ from flowlens.sqlfiles import Query, bind
 log = logging.getLogger(__name__)
 
 #: Settings the analysis relies on: UTC timestamps, JSON members kept when null (as DuckDB's
-#: json_object does), no UI. Applied to every session this module builds.
+#: json_object does), Parquet timestamps as the contract's (microseconds, UTC-adjusted, never
+#: INT96), no UI; and the ones it is fast with: adaptive execution (partitions coalesced, joins
+#: switched to broadcast once a side's real size is known) and broadcasts up to 32 MB (the
+#: inventory and rule tables of a day; each broadcast saves two shuffle stages). Applied to every
+#: session this module builds; the ``spark.sql.`` ones also to a session passed in.
 SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.jsonGenerator.ignoreNullFields": "false",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.adaptive.skewJoin.enabled": "true",
+    "spark.sql.autoBroadcastJoinThreshold": "32MB",
+    "spark.sql.adaptive.autoBroadcastJoinThreshold": "32MB",
 }
 
 
@@ -73,9 +89,22 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, spark: Any, *, owned: bool = False) -> None:
+    def __init__(
+        self,
+        spark: Any,
+        *,
+        owned: bool = False,
+        plans: Path | None = None,
+        scratch: Path | None = None,
+    ) -> None:
         self.spark = spark
         self._owned = owned
+        #: where each step's formatted physical plan is written (``<step>.txt``), when set
+        self._plans = plans
+        #: where Python-built tables are written for the executors to read: a folder every
+        #: executor sees (on a cluster, a shared path); by default a private temporary folder
+        self._scratch_root = scratch
+        self._scratch: Path | None = None
         self._views: list[str] = []
         for key, value in SESSION_CONF.items():
             if key.startswith("spark.sql.") and "partitionColumnTypeInference" not in key:
@@ -83,13 +112,19 @@ class SparkEngine:
 
     @classmethod
     def local(
-        cls, cores: int = 2, *, memory: str | None = None, master: str | None = None
+        cls,
+        cores: int = 2,
+        *,
+        memory: str | None = None,
+        master: str | None = None,
+        scratch: Path | None = None,
     ) -> SparkEngine:
         return cls(
             build_session(
                 master or f"local[{cores}]", shuffle_partitions=max(cores * 2, 2), memory=memory
             ),
             owned=True,
+            scratch=scratch,
         )
 
     def register_parquet(self, source: ParquetSource) -> None:
@@ -106,13 +141,25 @@ class SparkEngine:
         self._view(source.name, df)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
-        self._view(name, self._from_arrow(table).localCheckpoint())
+        import pyarrow.parquet as pq
+
+        # A file the executors read, not a DataFrame built from driver data: the planner knows
+        # its size (small tables are broadcast) and no task carries the rows in its closure.
+        path = self._scratch_dir() / f"{name}-{uuid.uuid4().hex[:8]}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        df = self.spark.read.schema(_spark_schema(table.schema)).parquet(str(path))
+        self._view(name, df)
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         t0 = time.monotonic()
         bound = bind(query, params)
+        # the step names its jobs (Spark UI, event log): where the time goes, per step
+        self.spark.sparkContext.setJobGroup(query.name, query.name)
         try:
-            df = self._sql(query.sql, bound).localCheckpoint()
+            df = self._sql(query.sql, bound)
+            if self._plans is not None:
+                self._write_plan(query.name, df)
+            df = self._materialise(table, df)
         except Exception as exc:  # Spark raises AnalysisException/Py4JJavaError/...
             raise AnalysisError(f"{query.path}: query failed on Spark: {exc}") from exc
         self._view(table, df)
@@ -126,7 +173,20 @@ class SparkEngine:
         return list(self.spark.table(table).columns)
 
     def write_parquet(self, table: str, types: Mapping[str, pa.DataType], final: Path) -> None:
-        write_parquet_atomic(cast_to_types(self.spark.table(table).toArrow(), types), final)
+        """Written by the executors into one file (the contract layout), never via the driver."""
+        df = self._cast(self.spark.table(table), types).coalesce(1)
+        with atomic_path(final) as tmp:
+            folder = tmp.with_name(tmp.name + ".d")
+            try:
+                df.write.mode("overwrite").option("compression", "zstd").parquet(_local_uri(folder))
+                parts = sorted(folder.glob("part-*.parquet"))
+                if len(parts) != 1:
+                    raise AnalysisError(
+                        f"Spark wrote {len(parts)} files for {table} under {folder}, expected one"
+                    )
+                parts[0].replace(tmp)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def release(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)
@@ -137,16 +197,55 @@ class SparkEngine:
         for name in self._views:
             self.spark.catalog.dropTempView(name)
         self._views = []
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def close(self) -> None:
         self.reset()
         if self._owned:
             self.spark.stop()
 
+    def _materialise(self, table: str, df: Any) -> Any:
+        """``df`` computed once, its lineage cut: later steps read its rows as a leaf.
+
+        A persisted DataFrame would keep its whole lineage in every later plan, and Spark's
+        analyser walks it again for each step (on the sample day, out of heap by step 30).
+        """
+        return df.localCheckpoint()
+
+    def _cast(self, df: Any, types: Mapping[str, pa.DataType]) -> Any:
+        from pyspark.sql.functions import col
+
+        wanted = _spark_schema(pa.schema([pa.field(n, t) for n, t in types.items()]))
+        by_name = {f.name: f.dataType for f in wanted.fields}
+        return df.select(
+            *(
+                col(f"`{c}`").cast(by_name[c]).alias(c) if c in by_name else col(f"`{c}`")
+                for c in df.columns
+            )
+        )
+
+    def _scratch_dir(self) -> Path:
+        if self._scratch is None:
+            if self._scratch_root is None:
+                self._scratch = Path(tempfile.mkdtemp(prefix="flowlens-spark-"))
+            else:
+                self._scratch = self._scratch_root / f"spark-{uuid.uuid4().hex[:12]}"
+                self._scratch.mkdir(parents=True, exist_ok=True)
+        return self._scratch
+
     def _sql(self, sql: str, params: Mapping[str, Any]) -> Any:
         rendered = to_spark(sql)
         args = {p: params[p] for p in rendered.params}
         return self.spark.sql(rendered.sql, args=args) if args else self.spark.sql(rendered.sql)
+
+    def _write_plan(self, name: str, df: Any) -> None:
+        assert self._plans is not None
+        self._plans.mkdir(parents=True, exist_ok=True)
+        jvm = self.spark.sparkContext._jvm
+        text = jvm.PythonSQLUtils.explainString(df._jdf.queryExecution(), "formatted")
+        (self._plans / f"{name}.txt").write_text(str(text), encoding="utf-8")
 
     def _from_arrow(self, table: pa.Table) -> Any:
         return self.spark.createDataFrame(table, schema=_spark_schema(table.schema))
@@ -161,3 +260,9 @@ def _spark_schema(schema: pa.Schema) -> Any:
     from pyspark.sql.pandas.types import from_arrow_schema
 
     return from_arrow_schema(schema)
+
+
+def _local_uri(path: Path) -> str:
+    """``file://`` + the absolute path as Hadoop reads it (``Path.as_uri`` would escape ``=``,
+    which Hadoop keeps literally: ``date=`` folders became ``date%3D``)."""
+    return "file://" + str(path.resolve())
