@@ -36,10 +36,14 @@ def _s3(endpoint: str) -> Any:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def bucket(moto_endpoint: str) -> Iterator[str]:
-    """The sample day uploaded once (1,154 objects) under a prefix, as `aws s3 sync` would."""
+    """The sample day (1,154 objects) under a prefix, as `aws s3 sync` would put it: uploaded when
+    the bucket is not there, which is once per worker unless a test resets moto (`moto_reset`)."""
     s3 = _s3(moto_endpoint)
+    if BUCKET in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        yield f"s3://{BUCKET}/vpc"
+        return
     s3.create_bucket(Bucket=BUCKET)
     root = SAMPLE_LOGS / "s3"
     files = [p for p in root.rglob("*.log.gz")]
