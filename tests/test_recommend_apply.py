@@ -317,11 +317,21 @@ def test_a_plan_that_still_matches_the_live_rules_passes_the_check(
     moto_reset: str, tmp_path: Path
 ) -> None:
     ec2, sg, rid = _setup(moto_reset)
-    # a new description is not a change of what the rule allows
+    # a new description is not a change of what the rule allows (the IpPermissions form: moto 5.2
+    # ignores the SecurityGroupRuleDescriptions form, so the rename is checked before the apply)
     ec2.update_security_group_rule_descriptions_ingress(
         GroupId=sg,
-        SecurityGroupRuleDescriptions=[{"SecurityGroupRuleId": rid, "Description": "renamed"}],
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "renamed"}],
+            }
+        ],
     )
+    live = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"]
+    assert [r.get("Description") for r in live] == ["renamed"]
     plan = _plan(tmp_path, [(rid, sg, ["198.51.100.7/32"])])
     assert main(["apply", str(plan), "--endpoint-url", moto_reset]) == 0
 
