@@ -29,7 +29,7 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError, UsageError
-from flowlens.model.net import Direction, PeerType, Rule, SgRule, derived_rule_id
+from flowlens.model.net import Rule, SgRule, derived_rule_id
 from flowlens.model.state import DISMISSALS_SCHEMA, content_key
 
 log = logging.getLogger(__name__)
@@ -91,19 +91,12 @@ class Dismissal:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Dismissal:
-        rule = Rule(
-            Direction(row["direction"]),
-            int(row["ip_protocol"]),
-            row["from_port"],
-            row["to_port"],
-            PeerType(row["peer_type"]),
-            str(row["peer"]),
-        )
+        sg_rule = SgRule.from_row(row)
         return cls(
             str(row["content_key"]),
-            str(row["rule_id"]),
-            str(row["group_id"]),
-            rule,
+            sg_rule.rule_id,
+            sg_rule.group_id,
+            sg_rule.rule,
             str(row["reason"]),
             str(row["dismissed_by"]),
             row["dismissed_at"],
@@ -163,19 +156,14 @@ def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
                     "(dismiss one of its rules)"
                 )
             finding_id, rule_id = target, str(found[0][0])
-        rows = sqlfiles.execute(
-            con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id}
-        ).fetchall()
+        rows = sqlfiles.rows(con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id})
     finally:
         con.close()
     if not rows:
         raise UsageError(
             f"rule {rule_id} is not in the newest inventory snapshot ({dd.snapshots()[-1]})"
         )
-    g, direction, proto, lo, hi, ptype, peer, desc = rows[0]
-    return SgRule(
-        rule_id, g, Rule(direction, int(proto), lo, hi, ptype, peer, desc or "")
-    ), finding_id
+    return SgRule.from_row(rows[0]), finding_id
 
 
 def dismiss(
