@@ -375,6 +375,9 @@ def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
     # its own folder.
     plans = {p.parent.name: str(p) for p in sorted((out_dir / "accounts").glob("*/plan.json"))}
     doc = json.loads(plan.read_text(encoding="utf-8")) if plan.is_file() else None
+    accounts = {str(r.get("account_id") or "") for r in (doc or {}).get("recommendations") or []}
+    if not plans and len(accounts) == 1 and "" not in accounts:
+        plans = {accounts.pop(): str(plan)}  # one account's plan: plan.sh and plan.tf are its own
     rows = write_organisation(
         dd, days, out_dir, plan=doc, plan_source=str(plan), account_plans=plans
     )
