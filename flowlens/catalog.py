@@ -93,7 +93,10 @@ def _scoped(name: str, columns: Sequence[str], body: str, account: str) -> str:
     if name in UNSCOPED:
         return body
     if name in ACCOUNT_KEYS or "account_id" in columns:
-        return f"SELECT * FROM ({body}) WHERE account_id = {sql_str(account)}"
+        # an inventory row without account_id (a snapshot older than accounts) by its owner
+        owner = next((c for c in ("owner_id", "group_owner_id") if c in columns), None)
+        whose = f"COALESCE(account_id, {owner})" if owner else "account_id"
+        return f"SELECT * FROM ({body}) WHERE {whose} = {sql_str(account)}"
     if "source_key" in columns:
         return f"SELECT * FROM ({body}) WHERE {_KEY_ACCOUNT} IN ('', {sql_str(account)})"
     return body
