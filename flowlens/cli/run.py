@@ -88,7 +88,7 @@ def register(sub: Any) -> None:
         "--inventory-accounts",
         metavar="ID1,ID2",
         help="with --inventory aws and --role-name: inventory these accounts through the role "
-        "(one snapshot; plans per account in <out>/accounts/<id>/)",
+        "(one snapshot; a plan and a report per account in <out>/accounts/<id>/)",
     )
     org.add_argument(
         "--accounts-from-organizations",
