@@ -370,7 +370,11 @@ def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
 
     plan = out_dir / "plan.json"
     paths = write_report(dd, days, out_dir, plan=plan if plan.is_file() else None)
-    out = {"html": str(paths.html), "markdown": str(paths.markdown), "json": str(paths.json)}
+    out: dict[str, Any] = {
+        "html": str(paths.html),
+        "markdown": str(paths.markdown),
+        "json": str(paths.json),
+    }
     # An organisation: its accounts side by side, and each account's report with the plan of
     # its own folder.
     plans = {p.parent.name: str(p) for p in sorted((out_dir / "accounts").glob("*/plan.json"))}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -102,6 +102,23 @@ def _scoped(name: str, columns: Sequence[str], body: str, account: str) -> str:
     return body
 
 
+def _distinct_files(paths: Iterable[Path]) -> list[Path]:
+    """The existing files among ``paths``, each file once: a snapshot's table unchanged since
+    the previous snapshot is a hard link to it (hourly snapshots would otherwise be read
+    hundreds of times per query)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            continue
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            out.append(path)
+    return out
+
+
 def owners_select(dd: DataDir, stamps: Sequence[str]) -> str:
     """``(id, account_id)`` of every group, ENI and subnet of every snapshot in ``stamps``.
 
@@ -110,8 +127,7 @@ def owners_select(dd: DataDir, stamps: Sequence[str]) -> str:
     """
     parts = []
     for table, key in _OWNED.items():
-        paths = (dd.snapshot_dir(s) / f"{table}.parquet" for s in stamps)
-        files = [p for p in paths if p.is_file()]
+        files = _distinct_files(dd.snapshot_dir(s) / f"{table}.parquet" for s in stamps)
         present = set().union(*(pq.read_schema(p).names for p in files)) if files else set()
         owner = [c for c in ("account_id", "owner_id") if c in present]
         if not files or key not in present or not owner:

@@ -228,3 +228,25 @@ def test_the_organisation_page_renders_sorts_and_links_in_chromium(
     links = set(result["links"])
     assert {f"accounts/{A}/report.html", f"accounts/{B}/report.html", "report.html"} <= links
     assert all((ran.out / link).is_file() for link in links)
+
+
+@pytest.mark.browser
+def test_an_accounts_report_renders_in_chromium_and_links_back(ran: Ran, tmp_path: Path) -> None:
+    from test_report_browser import CHROMIUM, PROBE, _chromium
+
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    folder = ran.out / "accounts" / A
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    probe = folder / "probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    proc = _chromium(["--dump-dom", "--virtual-time-budget=10000", probe.as_uri()], tmp_path / "p")
+    probe.unlink()
+    found = re.search(r'<pre id="probe-result">(.*?)</pre>', proc.stdout, re.S)
+    assert found, f"probe did not run: {proc.stderr[-2000:]}"
+    result = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert result["images"] and all(i["complete"] and i["width"] > 0 for i in result["images"])
+    assert result["errors"] == []
+    assert [u for u in result["fetched"] if not u.startswith("data:")] == []
+    back = re.search(r'<a class="orglink" href="([^"]+)">', proc.stdout)
+    assert back and (folder / back.group(1)).resolve() == (ran.out / "accounts.html").resolve()
