@@ -66,8 +66,13 @@ def register_views(
     *,
     snapshot: str | None = None,
     account: str | None = None,
+    accounts: bool = True,
 ) -> None:
     """Create every catalog view on ``con``; inventory views read ``snapshot`` (default: latest).
+
+    ``accounts=False``: the results views without the ``account_id`` lookup, for the pipelines
+    that never read it (recommend, verify, explain scan whole windows of conversations, and
+    DuckDB keeps the lookup's join in every scan even when no column of it is read).
 
     ``account``: the views of one AWS account (its report): every view with ``account_id`` keeps
     that account's rows, ingest accounting the objects whose key names it (or no account), the
@@ -78,7 +83,7 @@ def register_views(
     owners = owners_select(dd, stamps)
     for source in catalog_sources(dd, chosen):
         body = duckdb_select(source)
-        if source.name in ACCOUNT_KEYS:
+        if source.name in ACCOUNT_KEYS and (accounts or account is not None):
             body = (
                 f"SELECT base.*, owners.account_id FROM ({body}) AS base "
                 f"LEFT JOIN ({owners}) AS owners ON owners.id = {ACCOUNT_KEYS[source.name]}"
