@@ -141,6 +141,9 @@ def test_each_account_report_shows_its_own_groups_flows_findings_and_plan(ran: R
     # refused scanner (5 records)
     assert (ha["flow_records"], ha["rejected_records"], ha["findings"]) == (2, 0, 1)
     assert (hb["flow_records"], hb["rejected_records"], hb["findings"]) == (5, 1, 5)
+    # ingest accounting: the objects whose key names the account (AWSLogs/<id>/...)
+    assert (_report(ran, A)["ingest"]["objects"], _report(ran, A)["ingest"]["rows"]) == (1, 2)
+    assert (_report(ran, B)["ingest"]["objects"], _report(ran, B)["ingest"]["rows"]) == (1, 5)
     severe = [f for f in _report(ran, B)["findings"] if f["severity"] == "high"]
     assert [(f["kind"], f["group_id"]) for f in severe] == [
         ("admin_port_open_to_world", b.groups["admin"])
@@ -153,6 +156,25 @@ def test_the_whole_report_stays_the_organisations(ran: Ran) -> None:
     assert doc["headline"]["recommendations"] == 6
     page = (ran.out / "report.html").read_text()
     assert f"<title>flowlens report · {ran.org.day}</title>" in page  # no account: all of them
+
+
+def test_the_report_command_writes_the_same_pages_with_each_accounts_part_of_the_plan(
+    ran: Ran, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "again"
+    argv = ["report", "--date", ran.org.day, "--data-dir", str(ran.data), "--out", str(out)]
+    capsys.readouterr()
+    assert main([*argv, "--plan", str(ran.out / "plan.json"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["accounts"] == str(out / "accounts.html")
+    assert doc["account_reports"] == {a: str(out / "accounts" / a / "report.html") for a in (A, B)}
+    for account, proposals in ((A, 2), (B, 4)):
+        mine = json.loads((out / "accounts" / account / "report.json").read_text())
+        assert mine["headline"]["recommendations"] == proposals
+        assert {r["account_id"] for r in mine["recommendations"]} == {account}
+    page = json.loads((out / "accounts.json").read_text())
+    assert [r["account_id"] for r in page["accounts"]] == [B, A]
+    assert [r["recommendations"] for r in page["accounts"]] == [4, 2]
 
 
 def test_sql_names_the_account_on_every_result(
