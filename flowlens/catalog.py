@@ -80,10 +80,11 @@ def register_views(
     """
     stamps = dd.snapshots()
     chosen = snapshot or (stamps[-1] if stamps else None)
-    owners = owners_select(dd, stamps)
+    looked_up = accounts or account is not None
+    owners = owners_select(dd, stamps) if looked_up else ""
     for source in catalog_sources(dd, chosen):
         body = duckdb_select(source)
-        if source.name in ACCOUNT_KEYS and (accounts or account is not None):
+        if source.name in ACCOUNT_KEYS and looked_up:
             body = (
                 f"SELECT base.*, owners.account_id FROM ({body}) AS base "
                 f"LEFT JOIN ({owners}) AS owners ON owners.id = {ACCOUNT_KEYS[source.name]}"
