@@ -223,6 +223,7 @@ def run_argv(org: OrgDay, data_dir: Path, out_dir: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Start a moto server, build the day, run the batch into DIR; print the organisation page."""
+    import logging
     import os
 
     from moto.server import ThreadedMotoServer
@@ -235,6 +236,9 @@ def main(argv: list[str]) -> int:
     root = Path(argv[0])
     for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ[var] = value
+    # moto's request log, and its tracebacks for the calls it lacks (describe-stale-security-
+    # groups, which flowlens notes as not checked)
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
