@@ -63,10 +63,12 @@ class CrossReference:
     status_reason: str
 
 
-def _query(dd: DataDir, name: str, days: Sequence[date]) -> list[dict[str, Any]]:
+def _query(
+    dd: DataDir, name: str, days: Sequence[date], snapshot: str | None = None
+) -> list[dict[str, Any]]:
     con = duckdb.connect()
     try:
-        register_views(con, dd)
+        register_views(con, dd, snapshot=snapshot)
         query = sqlfiles.load("report", name)
         cur = sqlfiles.execute(con, query, {"start_date": min(days), "end_date": max(days)})
         names = [d[0] for d in cur.description]
@@ -76,10 +78,13 @@ def _query(dd: DataDir, name: str, days: Sequence[date]) -> list[dict[str, Any]]
 
 
 def account_rows(
-    dd: DataDir, days: Sequence[date], plan: Mapping[str, Any] | None = None
+    dd: DataDir,
+    days: Sequence[date],
+    plan: Mapping[str, Any] | None = None,
+    snapshot: str | None = None,
 ) -> list[AccountRow]:
-    """The accounts of the latest snapshot, worst first (sql/report/accounts.sql)."""
-    found = _query(dd, "accounts", days)
+    """The accounts of ``snapshot`` (default: the latest), worst first (sql/report/accounts.sql)."""
+    found = _query(dd, "accounts", days, snapshot)
     recs: dict[str, int] = {}
     for r in (plan or {}).get("recommendations") or []:
         key = str(r.get("account_id") or "unknown")
@@ -103,7 +108,9 @@ def _row(row: Mapping[str, Any], recommendations: int) -> AccountRow:
     )
 
 
-def cross_references(dd: DataDir, days: Sequence[date]) -> list[CrossReference]:
+def cross_references(
+    dd: DataDir, days: Sequence[date], snapshot: str | None = None
+) -> list[CrossReference]:
     """Rules referencing a group of another account, with their latest status of the window."""
     return [
         CrossReference(
@@ -118,7 +125,7 @@ def cross_references(dd: DataDir, days: Sequence[date]) -> list[CrossReference]:
             flows=int(r["flows"] or 0),
             status_reason=str(r["status_reason"] or ""),
         )
-        for r in _query(dd, "cross_account", days)
+        for r in _query(dd, "cross_account", days, snapshot)
     ]
 
 
@@ -166,10 +173,11 @@ def write_accounts(
     plan: Mapping[str, Any] | None = None,
     account_plans: Mapping[str, str] | None = None,
     reports: Mapping[str, str] | None = None,
+    snapshot: str | None = None,
 ) -> list[AccountRow]:
     """``accounts.html``, ``accounts.md`` and ``accounts.json`` in ``out_dir``; nothing for a
     single account. ``reports``: account → its report.html relative to ``out_dir``."""
-    rows = account_rows(dd, days, plan)
+    rows = account_rows(dd, days, plan, snapshot)
     if len(rows) <= 1:
         return rows
     plans, pages = dict(account_plans or {}), dict(reports or {})
@@ -183,7 +191,7 @@ def write_accounts(
         )
         for r in rows
     ]
-    refs = cross_references(dd, days)
+    refs = cross_references(dd, days, snapshot)
     write_text_atomic(render_md(rows, days, refs), out_dir / "accounts.md")
     write_text_atomic(render_html(rows, days, refs, out_dir), out_dir / "accounts.html")
     doc = {
@@ -219,7 +227,7 @@ def write_organisation(
     """
     from flowlens.report.render import read_plan_file, write_report
 
-    rows = account_rows(dd, days, plan)
+    rows = account_rows(dd, days, plan, snapshot)
     if len(rows) <= 1:
         return rows
     plans = dict(account_plans or {})
@@ -244,4 +252,4 @@ def write_organisation(
             organisation="../../accounts.html",
         )
         reports[account] = f"accounts/{account}/report.html"
-    return write_accounts(dd, days, out_dir, plan, plans, reports)
+    return write_accounts(dd, days, out_dir, plan, plans, reports, snapshot)
