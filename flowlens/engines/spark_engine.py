@@ -26,6 +26,7 @@ from flowlens.atomic import atomic_path
 from flowlens.engines.base import ParquetSource
 from flowlens.engines.transpile import to_spark
 from flowlens.errors import AnalysisError
+from flowlens.lake import S3Root
 from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,12 @@ class SparkEngine:
         )
 
     def register_parquet(self, source: ParquetSource) -> None:
+        if source.remote is not None:
+            raise AnalysisError(
+                f"the spark engine reads its inputs through paths every executor sees, not "
+                f"{source.remote.path.uri}: run Spark on a shared copy of the data dir, or use "
+                "--engine duckdb or athena for a data dir in S3"
+            )
         if not source.files():
             df = self._from_arrow(source.empty())
         elif source.pattern is None:
@@ -187,6 +194,18 @@ class SparkEngine:
                 parts[0].replace(tmp)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+
+    def write_parquet_s3(
+        self, table: str, types: Mapping[str, pa.DataType], target: S3Root
+    ) -> None:
+        """Written by the executors straight into the S3 prefix ``target`` (a results day), one
+        file, through the cluster's S3A connector (``s3a://``; hadoop-aws on the classpath)."""
+        df = self._cast(self.spark.table(table), types).coalesce(1)
+        uri = f"s3a://{target.path.fs_path}/"
+        try:
+            df.write.mode("overwrite").option("compression", "zstd").parquet(uri)
+        except Exception as exc:  # Py4JJavaError: no S3A connector, access denied, ...
+            raise AnalysisError(f"Spark could not write {table} to {uri}: {exc}") from exc
 
     def release(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)
