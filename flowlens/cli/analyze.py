@@ -166,6 +166,11 @@ def _estimate(args: argparse.Namespace, dd: Any, days: list[Any]) -> int:
 
     if args.engine != "athena" or not args.estimate:
         raise UsageError("--estimate (and --price-per-tb) go with --engine athena")
+    if dd.lake:
+        raise UsageError(
+            f"--estimate reads the Parquet footers of a local copy of the lake, not {dd.lake}: "
+            "pass the local data directory"
+        )
     price = DEFAULT_PRICE_PER_TB if args.price_per_tb is None else args.price_per_tb
     estimates = [
         estimate_day(dd, day, lookback_days=args.lookback_days, price_per_tb=price)
