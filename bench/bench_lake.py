@@ -106,8 +106,8 @@ def main() -> None:
                 n = con.execute(sql, {"day": DAY}).fetchone()
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 print(
-                    f"{name:26s} {int(n[0] or 0) if n else 0:>14,} bytes  {wall:6.2f} s  {cpu:6.2f} CPU-s  "
-                    f"{gets.count:4d} GETs  load {load:.1f}"
+                    f"{name:26s} {int(n[0] or 0) if n else 0:>14,} bytes  {wall:6.2f} s  "
+                    f"{cpu:6.2f} CPU-s  {gets.count:4d} GETs  load {load:.1f}"
                 )
     finally:
         server.stop()
