@@ -130,11 +130,8 @@ class SparkEngine:
 
     def register_parquet(self, source: ParquetSource) -> None:
         if source.remote is not None:
-            raise AnalysisError(
-                f"the spark engine reads its inputs through paths every executor sees, not "
-                f"{source.remote.path.uri}: run Spark on a shared copy of the data dir, or use "
-                "--engine duckdb or athena for a data dir in S3"
-            )
+            self._view(source.name, self._read_s3(source))
+            return
         if not source.files():
             df = self._from_arrow(source.empty())
         elif source.pattern is None:
@@ -224,6 +221,22 @@ class SparkEngine:
         self.reset()
         if self._owned:
             self.spark.stop()
+
+    def _read_s3(self, source: ParquetSource) -> Any:
+        """A source in S3 (a results location, a data dir in S3): its files listed from the
+        driver (pyarrow), read by the executors through the cluster's S3A connector."""
+        from flowlens import lake
+
+        assert source.remote is not None
+        files = lake.list_files(source.remote)
+        if not files:
+            return self._from_arrow(source.empty())
+        base = f"s3a://{source.remote.path.fs_path}/"
+        return (
+            self.spark.read.schema(_spark_schema(source.full_schema()))
+            .option("basePath", base)
+            .parquet(*(f"s3a://{f}" for f in files))
+        )
 
     def _materialise(self, table: str, df: Any) -> Any:
         """``df`` computed once, its lineage cut: later steps read its rows as a leaf.
