@@ -236,3 +236,23 @@ def test_local_results_location_apart_from_the_data_dir(
     apart = json.loads(capsys.readouterr().out)
     assert main(["sql", *args]) == 0
     assert apart == json.loads(capsys.readouterr().out) and apart[0]["n"] > 0
+
+
+def test_config_only_into_an_s3_results_location(
+    sample_day: SampleDay, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--config-only writes rule_shadows and, on a day not analysed in full there, its findings;
+    nothing else, and the day does not count as analysed (no rule_usage)."""
+    day, local = _day(sample_day), sample_day.data
+    loc = ["--results-location", f"s3://{BUCKET}/cfg", "--endpoint-url", s3.meta.endpoint_url]
+    args = ["--data-dir", str(local.root), "--date", day.isoformat(), "-q", *loc]
+    assert main(["analyze", *args, "--config-only"]) == 0
+    assert _keys(s3, "cfg/") == [
+        f"cfg/findings/date={day}/findings.parquet",
+        f"cfg/rule_shadows/date={day}/rule_shadows.parquet",
+    ]
+    want = pq.read_table(local.results_dir(day) / "rule_shadows.parquet")
+    got = _s3_table(s3, f"cfg/rule_shadows/date={day}/rule_shadows.parquet")
+    assert _rows(got) == _rows(want)
+    assert main(["recommend", *args]) == 1
+    assert "no analysis results" in capsys.readouterr().err

@@ -251,7 +251,8 @@ def _analyze_day(
             eng.release(table)
     eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
     # The day's results appear together: built in a hidden folder, swapped in whole. A killed
-    # re-analysis leaves the previous complete results; never some files of each run.
+    # re-analysis leaves the previous complete results; never some files of each run. (In S3,
+    # with no rename, a killed run leaves the day without rule_usage: not analysed.)
     with day_results(dd, day, eng) as write:
         for table in OUTPUTS:
             write(table, _contract_types(eng, table))
