@@ -71,6 +71,12 @@ def analysed_days_s3(dd: DataDir, days: Sequence[date]) -> list[date]:
     return sorted(found)
 
 
+def check_results_location(dd: DataDir) -> None:
+    """Fail before any work when an S3 results location's bucket does not exist."""
+    if dd.results_s3 is not None:
+        lake.check_bucket(dd.results_s3)
+
+
 def local_inventory_path(relative: str) -> str:
     """The data-dir path of an object under ``inventory/`` in S3 (the inverse of
     :func:`flowlens.engines.ddl.lake_key`; objects already in the local layout unchanged).

@@ -193,6 +193,10 @@ def test_missing_bucket_and_results_name_the_uri(
     # no such bucket: bad input (exit 2), the URI named
     assert main(["analyze", "--data-dir", "s3://no-such-flow-lake/x", *args]) == 2
     assert "s3://no-such-flow-lake/x" in capsys.readouterr().err
+    # a results location in a bucket that does not exist: refused before the analysis runs
+    local = ["--data-dir", str(sample_day.data.root)]
+    assert main(["analyze", *local, "--results-location", "s3://no-such-results/r", *args]) == 2
+    assert "s3://no-such-results/r" in capsys.readouterr().err
     # a bucket without results for the day: recommend says where it looked
     assert main(["recommend", "--data-dir", LAKE, *args]) == 1
     err = capsys.readouterr().err

@@ -33,7 +33,7 @@ from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.errors import AnalysisError
 from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, Timeline, load_timeline
-from flowlens.lake_dir import day_results, stage_inventory, write_s3
+from flowlens.lake_dir import check_results_location, day_results, stage_inventory, write_s3
 from flowlens.lock import writer_lock
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 from flowlens.model.tables import analysis_sources
@@ -191,6 +191,7 @@ def analyze(
         for day in days:
             restore_dir(dd.results_dir(day))
         stage_inventory(dd)  # a data dir in S3: its inventory copied to the work dir
+        check_results_location(dd)
         eng = (
             open_engine(engine, dd, memory_limit=memory_limit, threads=threads)
             if isinstance(engine, str)
