@@ -24,7 +24,7 @@ from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
 from flowlens.lake_dir import stage_inventory, write_table
 from flowlens.lock import writer_lock
-from flowlens.model.net import Rule, SgRule
+from flowlens.model.net import SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import AnalysedWindow, Window
@@ -54,23 +54,7 @@ def _tags(keys: Sequence[str] | None) -> dict[str, str]:
 
 def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     """The inventory snapshot registered on ``con``, as recommender inputs."""
-    rules = [
-        SgRule(
-            r["rule_id"],
-            r["group_id"],
-            Rule(
-                r["direction"],
-                int(r["ip_protocol"]),
-                r["from_port"],
-                r["to_port"],
-                r["peer_type"],
-                r["peer"],
-                r["description"] or "",
-            ),
-            _tags(r["tag_keys"]),
-        )
-        for r in _rows(con, "current_rules")
-    ]
+    rules = [SgRule.from_row(r) for r in _rows(con, "current_rules")]
     groups = _rows(con, "groups")
     eni_groups: dict[str, tuple[str, ...]] = {}
     for r in _rows(con, "eni_groups"):
