@@ -43,8 +43,7 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
     st = os.stat(path)
     key = (st.st_dev, st.st_ino)
     if key not in cache:
-        # ParquetFile, not read_table: that imports pyarrow.dataset and with it pandas, ~0.5 s of
-        # every analysis' start-up for a few small inventory files
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset for a few small files
         cache[key] = pq.ParquetFile(path).read()
     return cache[key]
 
