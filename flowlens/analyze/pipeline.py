@@ -53,6 +53,7 @@ STEPS: tuple[str, ...] = (
     "30_conversation_sides",
     "32_rule_versions",
     "33_rules_in_force",
+    "34_service_keys",
     "34_reject_keys",
     "35_match_keys",
     "36_match_rules",
