@@ -248,7 +248,7 @@ def recommend(
         )
         try:
             phase("reading the inventory", 1)
-            register_views(con, dd, snapshot=chosen)
+            register_views(con, dd, snapshot=chosen, accounts=False)
             inv = load_inventory(con)
             inv = with_history(inv, tl) if tl else inv
             inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, analysed)))
