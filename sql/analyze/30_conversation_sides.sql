@@ -20,11 +20,19 @@
 -- initiated, r_* otherwise). Nothing the width of a conversation is materialised before the
 -- result: the wide rows were the cost here (bench/README.md).
 WITH own_addrs AS (
-    -- the day's addresses each ENI held: the side of a conversation that is the ENI's own
-    SELECT DISTINCT eni_ips.eni_id, addr_keys.addr
-    FROM addr_keys
-    INNER JOIN eni_ips
+    -- the day's addresses each ENI held: the side of a conversation that is the ENI's own. Most
+    -- rows of eni_ips are one address, found by equality; a range join of every address over
+    -- every ENI's rows cost more than the whole step on a day of many addresses
+    SELECT eni_ips.eni_id, addr_keys.addr
+    FROM eni_ips
+    INNER JOIN addr_keys ON eni_ips.family = addr_keys.family AND eni_ips.lo = addr_keys.key
+    WHERE eni_ips.lo = eni_ips.hi
+    UNION
+    SELECT eni_ips.eni_id, addr_keys.addr
+    FROM eni_ips
+    INNER JOIN addr_keys
         ON addr_keys.family = eni_ips.family AND addr_keys.key BETWEEN eni_ips.lo AND eni_ips.hi
+    WHERE eni_ips.lo < eni_ips.hi
 ), flagged AS (
     -- the conversations tcp-flags decide on their own ENI, as ids
     SELECT
