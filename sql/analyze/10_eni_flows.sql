@@ -88,7 +88,6 @@ WITH records AS (
         SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
         MIN(CASE WHEN fwd THEN start END) AS f_first,
         MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
-        MIN(start) AS first_start,
         MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
         MAX("end") AS last_end
     FROM keyed
@@ -123,5 +122,8 @@ SELECT
         WHEN lo_port >= 1024 AND hi_port < 1024 THEN 'lo'
         WHEN hi_port >= 1024 AND lo_port < 1024 THEN 'hi'
     END AS eph_side,
-    f_first, r_first, first_start, first_accept, last_end
+    f_first, r_first,
+    -- the first record either way, without an aggregate of its own (LEAST is NULL-strict in Trino)
+    COALESCE(LEAST(f_first, r_first), f_first, r_first) AS first_start,
+    first_accept, last_end
 FROM per_pair
