@@ -8,6 +8,7 @@ import resource
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import IO
 
 import psutil
 
@@ -19,12 +20,19 @@ class Measured:
     cpu_seconds: float
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: str | None = None) -> Measured:
+def measure(
+    cmd: list[str],
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    stdout: IO[str] | None = None,
+) -> Measured:
     """Run ``cmd``; wall time, peak RSS (process tree, sampled every 50 ms)
-    and user+sys CPU seconds."""
+    and user+sys CPU seconds. Its stdout goes to ``stdout`` (default: discarded)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
+    proc = psutil.Popen(
+        cmd, stdout=subprocess.DEVNULL if stdout is None else stdout, env=env, cwd=cwd
+    )
     peak = 0
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
