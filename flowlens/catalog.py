@@ -19,6 +19,7 @@ import duckdb
 
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
+from flowlens.lake import register_duckdb
 from flowlens.model.tables import catalog_sources, duckdb_select, sql_str
 from flowlens.sqlguard import confine
 
@@ -29,10 +30,15 @@ def register_views(
     con: duckdb.DuckDBPyConnection, dd: DataDir, *, snapshot: str | None = None
 ) -> None:
     """Create every catalog view on ``con``; inventory views read ``snapshot`` (default: latest)."""
+    if dd.lake:
+        from flowlens.lake_dir import stage_inventory
+
+        stage_inventory(dd)
     stamps = dd.snapshots()
     chosen = snapshot or (stamps[-1] if stamps else None)
     for source in catalog_sources(dd, chosen):
-        con.execute(f"CREATE OR REPLACE VIEW {source.name} AS {duckdb_select(source)}")
+        select = duckdb_select(source) if source.remote is None else register_duckdb(con, source)
+        con.execute(f"CREATE OR REPLACE VIEW {source.name} AS {select}")
 
 
 def refresh_catalog(dd: DataDir) -> Path:
@@ -42,16 +48,27 @@ def refresh_catalog(dd: DataDir) -> Path:
     the old catalog open (``flowlens sql``, a notebook on :func:`connect`) keeps reading it, the
     writer never waits for it or fails because of it, and a kill at any point leaves either the old
     catalog or the new one, never one without its views.
+
+    Results kept apart from the data directory (``--results-location``) or a data directory in
+    S3 have no stored catalog (its views could not name a location given per command, nor an S3
+    dataset): :func:`connect` builds their views in memory; nothing is written.
     """
+    if dd.results_apart:
+        log.debug("results at %s: no stored catalog", dd.results_description())
+        return dd.catalog
     dd.root.mkdir(parents=True, exist_ok=True)
     tmp = dd.root / f".{dd.catalog.name}.{uuid.uuid4().hex[:12]}.tmp"
     try:
         con = duckdb.connect(str(tmp))
         try:
+            # One transaction: each statement on its own would commit (and sync) the file, ~40
+            # disk syncs for a file nobody reads until the rename below.
+            con.execute("BEGIN TRANSACTION")
             register_views(con, dd)
             # Each view's comment names the data directory it reads: how connect() sees a moved one.
             for source in catalog_sources(dd, None):
                 con.execute(f"COMMENT ON VIEW {source.name} IS {sql_str(data_dir_path(dd))}")
+            con.execute("COMMIT")
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -122,6 +139,11 @@ def connect(dd: DataDir, *, read_only: bool = True) -> duckdb.DuckDBPyConnection
     as it is now (:func:`_open`): a second call in the same process, with the first still open,
     sees what a refresh has written since.
     """
+    if dd.results_apart:
+        con = duckdb.connect(":memory:")
+        register_views(con, dd)
+        confine(con, dd.root, also=() if dd.results_s3 else (dd.results,))
+        return con
     if not dd.catalog.exists() and not dd.root.exists():
         raise AnalysisError(
             f"no flowlens data directory at {dd.root}; run 'flowlens ingest' "

@@ -29,7 +29,8 @@ from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import InputError, UsageError
-from flowlens.model.net import Direction, PeerType, Rule, SgRule, derived_rule_id
+from flowlens.lock import writer_lock
+from flowlens.model.net import Rule, SgRule, derived_rule_id
 from flowlens.model.state import DISMISSALS_SCHEMA, content_key
 
 log = logging.getLogger(__name__)
@@ -91,19 +92,12 @@ class Dismissal:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Dismissal:
-        rule = Rule(
-            Direction(row["direction"]),
-            int(row["ip_protocol"]),
-            row["from_port"],
-            row["to_port"],
-            PeerType(row["peer_type"]),
-            str(row["peer"]),
-        )
+        sg_rule = SgRule.from_row(row)
         return cls(
             str(row["content_key"]),
-            str(row["rule_id"]),
-            str(row["group_id"]),
-            rule,
+            sg_rule.rule_id,
+            sg_rule.group_id,
+            sg_rule.rule,
             str(row["reason"]),
             str(row["dismissed_by"]),
             row["dismissed_at"],
@@ -163,19 +157,14 @@ def _lookup(dd: DataDir, target: str) -> tuple[SgRule, str | None]:
                     "(dismiss one of its rules)"
                 )
             finding_id, rule_id = target, str(found[0][0])
-        rows = sqlfiles.execute(
-            con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id}
-        ).fetchall()
+        rows = sqlfiles.rows(con, sqlfiles.load("state", "rule_by_id"), {"rule_id": rule_id})
     finally:
         con.close()
     if not rows:
         raise UsageError(
             f"rule {rule_id} is not in the newest inventory snapshot ({dd.snapshots()[-1]})"
         )
-    g, direction, proto, lo, hi, ptype, peer, desc = rows[0]
-    return SgRule(
-        rule_id, g, Rule(direction, int(proto), lo, hi, ptype, peer, desc or "")
-    ), finding_id
+    return SgRule.from_row(rows[0]), finding_id
 
 
 def dismiss(
@@ -196,20 +185,23 @@ def dismiss(
     now = now or datetime.now(UTC)
     if until is not None and until < now.date():
         raise UsageError(f"--until {until} is in the past")
-    sg_rule, finding_id = _lookup(dd, target)
-    d = Dismissal(
-        content_key(sg_rule.group_id, sg_rule.rule),
-        sg_rule.rule_id,
-        sg_rule.group_id,
-        sg_rule.rule,
-        reason.strip(),
-        by,
-        now,
-        until,
-        finding_id,
-    )
-    kept = [x for x in load(dd) if x.content_key != d.content_key]
-    save(dd, [*kept, d])
+    # Under the writer lock like every other writer of the data dir: the table is read, changed
+    # and rewritten, and a concurrent dismiss would otherwise lose one of the two decisions.
+    with writer_lock(dd, "dismiss"):
+        sg_rule, finding_id = _lookup(dd, target)
+        d = Dismissal(
+            content_key(sg_rule.group_id, sg_rule.rule),
+            sg_rule.rule_id,
+            sg_rule.group_id,
+            sg_rule.rule,
+            reason.strip(),
+            by,
+            now,
+            until,
+            finding_id,
+        )
+        kept = [x for x in load(dd) if x.content_key != d.content_key]
+        save(dd, [*kept, d])
     log.info("dismissed %s (%s): %s", sg_rule.rule_id, d.content_key, d.reason)
     return d
 
@@ -217,14 +209,15 @@ def dismiss(
 def remove(dd: DataDir, keys: Iterable[str]) -> list[Dismissal]:
     """Remove the dismissals named by content key or by rule id; returns the removed ones."""
     wanted = set(keys)
-    current = load(dd)
-    gone = [d for d in current if d.content_key in wanted or d.rule_id in wanted]
-    missing = wanted - {d.content_key for d in gone} - {d.rule_id for d in gone}
-    if missing:
-        raise UsageError(
-            f"no dismissal for {', '.join(sorted(missing))}; 'flowlens dismissals' lists them"
-        )
-    save(dd, [d for d in current if d not in gone])
+    with writer_lock(dd, "dismissals --remove"):
+        current = load(dd)
+        gone = [d for d in current if d.content_key in wanted or d.rule_id in wanted]
+        missing = wanted - {d.content_key for d in gone} - {d.rule_id for d in gone}
+        if missing:
+            raise UsageError(
+                f"no dismissal for {', '.join(sorted(missing))}; 'flowlens dismissals' lists them"
+            )
+        save(dd, [d for d in current if d not in gone])
     return gone
 
 

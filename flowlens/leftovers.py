@@ -16,10 +16,12 @@ atomic writes of every other stage, leave things no record names when they are k
 
 Nothing else is touched: a visible file is never removed unless the manifest proves it was never
 committed, and a hidden name is never read by the catalog, Athena or Spark, so removing one
-changes no result. Temp names are removed only once they are older than :data:`GRACE_S`: the
-sweep runs under the writer lock, but a few writers that never take it (``flowlens.connect()``
-rewriting a catalog made elsewhere, ``dismiss``, ``verify``) write temp files into the data dir too,
-and none of them is ever that long at one. Each removal is logged, naming the path.
+changes no result. The sweep runs when a command takes the writer lock, and every writer of the
+data dir holds that lock while it writes, so a temp name found then belongs to a writer that is
+gone: it is removed whatever its age. One writer takes no lock: a reader's ``flowlens.connect()``
+rewriting a catalog made for another location of the data dir, beside the catalog; those temp
+names (:func:`is_reader_temp`) go only once older than :data:`GRACE_S`, which no rewrite is ever
+that long at. Each removal is logged, naming the path.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How old (seconds since its last change) a temp name must be before the sweep removes it.
+#: How old (seconds since its last change) a catalog rewrite's temp name must be before the
+#: sweep removes it (that writer may be a reader, which takes no lock).
 GRACE_S = 3600.0
 
 #: ``atomic_dir``'s temp (``tempfile.mkdtemp``: 8 characters) and aside names, per folder.
@@ -59,7 +62,20 @@ def is_temp_file(name: str) -> bool:
     return name.startswith(".") and (name.endswith(".tmp") or name.endswith(".tmp.wal"))
 
 
-def _old(path: Path, now: float) -> bool:
+def is_reader_temp(path: Path, dd: DataDir) -> bool:
+    """Whether ``path`` is a catalog rewrite's temp file (``.catalog.duckdb.<12 hex>.tmp`` and its
+    ``.wal``, :func:`flowlens.catalog.refresh_catalog`): the one a lockless reader writes."""
+    if path.parent != dd.root:
+        return False
+    pattern = rf"\.{re.escape(dd.catalog.name)}\.[0-9a-f]{{12}}\.tmp(?:\.wal)?"
+    return re.fullmatch(pattern, path.name) is not None
+
+
+def _left(path: Path, dd: DataDir, now: float) -> bool:
+    """Whether the temp name ``path``, found under the lock, is a leftover: any of a writer that
+    takes the lock (so is gone); a reader's catalog rewrite's once :data:`GRACE_S` old."""
+    if not is_reader_temp(path, dd):
+        return True
     try:
         return now - path.lstat().st_mtime >= GRACE_S
     except FileNotFoundError:
@@ -99,10 +115,12 @@ def sweep_temps(dd: DataDir, *, now: float | None = None) -> int:
     now = time.time() if now is None else now
     removed = 0
     for path in _temp_files(dd.root, recursive=False):
-        removed += _old(path, now) and _remove(path, dd, "a temp file left by a killed writer")
+        removed += _left(path, dd, now) and _remove(path, dd, "a temp file left by a killed writer")
     for name in _SMALL_TREES:
         for path in _temp_files(dd.root / name, recursive=True):
-            removed += _old(path, now) and _remove(path, dd, "a temp file left by a killed writer")
+            removed += _left(path, dd, now) and _remove(
+                path, dd, "a temp file left by a killed writer"
+            )
     for name, pattern in _TEMP_DIR.items():
         folder = dd.root / name
         for path in sorted(folder.glob(".*")) if folder.is_dir() else ():
@@ -114,7 +132,7 @@ def sweep_temps(dd: DataDir, *, now: float | None = None) -> int:
                 # the committed folder, renamed aside by a swap killed half way: put it back
                 restore_dir(final)
                 log.info("restored %s from %s", final.relative_to(dd.root).as_posix(), path.name)
-            elif _old(path, now):
+            elif _left(path, dd, now):
                 removed += _remove(path, dd, "a temp folder left by a killed writer")
     return removed
 
@@ -141,7 +159,9 @@ def sweep_uncommitted(
     removed = 0
     for tree in trees:
         for path in _temp_files(tree, recursive=True):
-            removed += _old(path, now) and _remove(path, dd, "a temp file left by a killed ingest")
+            removed += _left(path, dd, now) and _remove(
+                path, dd, "a temp file left by a killed ingest"
+            )
     referenced = {f for e in entries.values() for f in e.files}
     runs = committed_runs(referenced)
     candidates = [

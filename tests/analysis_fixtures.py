@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowlens.cli import main
 from flowlens.datadir import DataDir
 from flowlens.model.addr import cidr_range
 from flowlens.model.flow import FLOW_FILE_SCHEMA
@@ -382,3 +383,16 @@ class World:
             cols = {f.name: [r.get(f.name) for r in recs] for f in FLOW_FILE_SCHEMA}
             pq.write_table(pa.table(cols, schema=FLOW_FILE_SCHEMA), folder / "part-0.parquet")
         return dd
+
+
+def analysed_https_server(root: Path) -> Path:
+    """The data dir ``root`` of one HTTPS server (eni-web, 10.0.1.10 in sg-web, whose one rule
+    allows 443 from anywhere) and one client conversation on ``DAY``, analysed by the CLI."""
+    w = World(root).subnet("subnet-a", "10.0.1.0/24").sg("sg-web")
+    w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
+    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
+    w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
+    dd = w.write()
+    argv = ["analyze", "--data-dir", str(dd.root), "--date", DAY.isoformat(), "--threads", "1"]
+    assert main([*argv, "-q"]) == 0
+    return dd.root

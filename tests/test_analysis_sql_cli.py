@@ -7,34 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from analysis_fixtures import DAY, World
+from analysis_fixtures import DAY, analysed_https_server
 
 from flowlens.cli import main
 
 
 @pytest.fixture
 def analysed(tmp_path: Path) -> Path:
-    w = World(tmp_path / "data").subnet("subnet-a", "10.0.1.0/24").sg("sg-web")
-    w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
-    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
-    w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
-    dd = w.write()
-    assert (
-        main(
-            [
-                "analyze",
-                "--data-dir",
-                str(dd.root),
-                "--date",
-                DAY.isoformat(),
-                "--threads",
-                "1",
-                "-q",
-            ]
-        )
-        == 0
-    )
-    return dd.root
+    return analysed_https_server(tmp_path / "data")
 
 
 def test_analyze_json_summary(analysed: Path, capsys: pytest.CaptureFixture[str]) -> None:

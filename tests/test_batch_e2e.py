@@ -62,6 +62,31 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str,
     return code, json.loads(captured.out), captured.err
 
 
+def _run_argv(
+    source: str, endpoint: str, tmp: Path, inventory: str, *options: str, day: str = DAY
+) -> list[str]:
+    """``flowlens run`` of ``day`` from ``source`` through ``endpoint`` into ``tmp``/d (data) and
+    ``tmp``/o (outputs), with a JSON summary and no progress; ``inventory`` is the --inventory
+    value and ``options`` the stage options that go with it."""
+    return [
+        "run",
+        source,
+        "--date",
+        day,
+        "--inventory",
+        inventory,
+        *options,
+        "--endpoint-url",
+        endpoint,
+        "--data-dir",
+        str(tmp / "d"),
+        "--out",
+        str(tmp / "o"),
+        "--json",
+        "-q",
+    ]
+
+
 def _stages(summary: dict[str, Any]) -> dict[str, str]:
     return {s["name"]: s["status"] for s in summary["stages"]}
 
@@ -69,23 +94,8 @@ def _stages(summary: dict[str, Any]) -> dict[str, str]:
 def test_run_from_s3_then_rerun_skips_then_resumes_after_a_bad_object(
     bucket: str, moto_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data, out = tmp_path / "data", tmp_path / "out"
-    argv = [
-        "run",
-        bucket,
-        "--date",
-        DAY,
-        "--inventory",
-        str(SAMPLE_LOGS / "inventory"),
-        "--endpoint-url",
-        moto_endpoint,
-        "--data-dir",
-        str(data),
-        "--out",
-        str(out),
-        "--json",
-        "-q",
-    ]
+    data, out = tmp_path / "d", tmp_path / "o"
+    argv = _run_argv(bucket, moto_endpoint, tmp_path, str(SAMPLE_LOGS / "inventory"))
 
     # Corrupt one object first: the batch finishes, names it, and exits 1.
     s3 = _s3(moto_endpoint)
@@ -153,24 +163,7 @@ def test_run_takes_its_inventory_from_the_ec2_api(
             }
         ],
     )
-    argv = [
-        "run",
-        bucket,
-        "--date",
-        DAY,
-        "--inventory",
-        "aws",
-        "--regions",
-        "us-east-1",
-        "--endpoint-url",
-        moto_endpoint,
-        "--data-dir",
-        str(tmp_path / "d"),
-        "--out",
-        str(tmp_path / "o"),
-        "--json",
-        "-q",
-    ]
+    argv = _run_argv(bucket, moto_endpoint, tmp_path, "aws", "--regions", "us-east-1")
     code, summary, _ = _run(capsys, *argv)
     assert code == 0
     inventory = next(s for s in summary["stages"] if s["name"] == "inventory")
@@ -206,25 +199,9 @@ def test_run_looks_up_config_history_for_the_enis_no_snapshot_holds(
     in AWS Config after ingest. moto models no EC2 Config history
     (ResourceNotDiscoveredException), so each is reported as not recorded and nothing is stored;
     the history itself is tested from files."""
-    argv = [
-        "run",
-        bucket,
-        "--date",
-        DAY,
-        "--inventory",
-        "aws",
-        "--regions",
-        "us-east-1",
-        "--config-history",
-        "--endpoint-url",
-        moto_endpoint,
-        "--data-dir",
-        str(tmp_path / "d"),
-        "--out",
-        str(tmp_path / "o"),
-        "--json",
-        "-q",
-    ]
+    argv = _run_argv(
+        bucket, moto_endpoint, tmp_path, "aws", "--regions", "us-east-1", "--config-history"
+    )
     code, summary, _ = _run(capsys, *argv)
     assert code == 0
     assert [s["name"] for s in summary["stages"]][:3] == ["inventory", "ingest", "config_history"]
@@ -301,24 +278,9 @@ def test_two_runs_with_an_instance_replaced_between_analyse_the_window_with_both
 
     day = now.date().isoformat()
     data = tmp_path / "d"
-    argv = [
-        "run",
-        "s3://flow-logs-time",
-        "--date",
-        day,
-        "--inventory",
-        "aws",
-        "--regions",
-        "us-east-1",
-        "--endpoint-url",
-        moto_reset,
-        "--data-dir",
-        str(data),
-        "--out",
-        str(tmp_path / "o"),
-        "--json",
-        "-q",
-    ]
+    argv = _run_argv(
+        "s3://flow-logs-time", moto_reset, tmp_path, "aws", "--regions", "us-east-1", day=day
+    )
 
     old_instance, old_eni, old_addr = launch()
     time.sleep(1.1)  # the records come after the ENI's AttachTime (seconds)
@@ -402,12 +364,10 @@ def test_one_run_inventories_every_account_through_the_role(
         groups[account] = ec2.create_security_group(GroupName="org", Description="org", VpcId=vpc)[
             "GroupId"
         ]
-    argv = [
-        "run",
+    argv = _run_argv(
         bucket,
-        "--date",
-        DAY,
-        "--inventory",
+        moto_endpoint,
+        tmp_path,
         "aws",
         "--inventory-accounts",
         ",".join(accounts),
@@ -415,15 +375,7 @@ def test_one_run_inventories_every_account_through_the_role(
         "flowlens-readonly",
         "--regions",
         "us-east-1",
-        "--endpoint-url",
-        moto_endpoint,
-        "--data-dir",
-        str(tmp_path / "d"),
-        "--out",
-        str(tmp_path / "o"),
-        "--json",
-        "-q",
-    ]
+    )
     code, summary, _ = _run(capsys, *argv)
     assert code == 0
     inventory = next(s for s in summary["stages"] if s["name"] == "inventory")

@@ -18,6 +18,7 @@ from flowlens.errors import AnalysisError, AwsAccessError, ExitCode, InputError
 from flowlens.inventory import snapshot, snapshot_from_aws, snapshot_from_json
 from flowlens.inventory.build import InventoryTables, RawInventory, build_inventory
 from flowlens.inventory.from_json import read_files
+from flowlens.inventory.timeline import load_timeline
 from flowlens.model.inventory import INVENTORY_SCHEMAS
 
 
@@ -103,6 +104,23 @@ def test_choose_snapshot_without_any_is_an_analysis_error(tmp_path: Path) -> Non
         snapshot.choose_snapshot(
             DataDir(tmp_path), _at("2026-11-28T00:00:00"), _at("2026-11-29T00:00:00")
         )
+
+
+def test_the_timeline_without_a_snapshot_says_what_choose_snapshot_says(tmp_path: Path) -> None:
+    dd, start, end = DataDir(tmp_path), _at("2026-11-28T00:00:00"), _at("2026-11-29T00:00:00")
+    said = []
+    for call in (snapshot.choose_snapshot, load_timeline):
+        with pytest.raises(AnalysisError) as caught:
+            call(dd, start, end)
+        said.append(str(caught.value))
+    assert (
+        said[0]
+        == said[1]
+        == (
+            f"no inventory snapshot in {dd.inventory} for the window 2026-11-28 00:00 – 2026-11-29 "
+            "00:00; run 'flowlens inventory --aws' or '--from-json FILE...' first"
+        )
+    )
 
 
 def test_wrong_shape_names_the_file_and_the_accepted_shapes(tmp_path: Path) -> None:

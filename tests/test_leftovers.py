@@ -7,6 +7,9 @@ import gzip
 import logging
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from flowlens.datadir import DataDir
 from flowlens.leftovers import GRACE_S
 from flowlens.lock import writer_lock
 
+ROOT = Path(__file__).resolve().parent.parent
 ACCT, REGION = "123456789012", "eu-west-1"
 HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -88,6 +92,48 @@ def test_the_lock_sweeps_old_temp_names_and_keeps_every_committed_file(
     for p in leftovers:
         assert f"removing {p.relative_to(dd.root).as_posix()}, a temp" in logged
     assert "restored results/date=2026-11-26 from .date=2026-11-26.old" in logged
+
+
+def test_a_killed_writers_fresh_leftovers_go_at_the_next_lock_and_a_readers_catalog_temp_waits(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every writer holds the lock, so what one killed seconds ago left is swept at once; only a
+    catalog rewrite's temp name, which a reader's connect() writes without the lock, waits."""
+    dd = DataDir(tmp_path / "data")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from flowlens.datadir import DataDir\n"
+            "from flowlens.atomic import atomic_path\n"
+            "from flowlens.lock import writer_lock\n"
+            "dd = DataDir(Path(sys.argv[1]))\n"
+            "with writer_lock(dd, 'flowlens dismiss'):\n"
+            "    with atomic_path(dd.state_table('dismissals')) as tmp:\n"
+            "        tmp.write_text('half')\n"
+            "        print(tmp, flush=True); time.sleep(600)",
+            str(dd.root),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert holder.stdout is not None
+    half = Path(holder.stdout.readline().strip())
+    holder.send_signal(signal.SIGKILL)  # killed mid-write: its temp file stays behind
+    holder.wait()
+    assert half.is_file() and half.parent == dd.root / "state"
+    fresh_dir = _file(dd.root / "results" / ".date=2026-11-28.k3j4h5g6" / "rule_usage.parquet")
+    reader_temp = _file(dd.root / ".catalog.duckdb.0123456789ab.tmp")
+    with caplog.at_level(logging.INFO, logger="flowlens.leftovers"), writer_lock(dd, "next"):
+        pass
+    assert not half.exists() and not fresh_dir.parent.exists()
+    assert f"removing state/{half.name}, a temp file left by a killed writer" in caplog.text
+    assert reader_temp.exists()  # seconds old: a connect() may be writing it right now
+    _aged(reader_temp)
+    with writer_lock(dd, "later"):
+        pass
+    assert not reader_temp.exists()
 
 
 # ------------------------------------------------------------------ an older flowlens's ingest

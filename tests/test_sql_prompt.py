@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from analysis_fixtures import DAY, World
+from analysis_fixtures import analysed_https_server
 
 from flowlens import shell
 from flowlens.cli import main
@@ -23,31 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    w = (
-        World(tmp_path_factory.mktemp("prompt") / "data")
-        .subnet("subnet-a", "10.0.1.0/24")
-        .sg("sg-web")
-    )
-    w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
-    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
-    w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
-    dd = w.write()
-    assert (
-        main(
-            [
-                "analyze",
-                "--data-dir",
-                str(dd.root),
-                "--date",
-                DAY.isoformat(),
-                "--threads",
-                "1",
-                "-q",
-            ]
-        )
-        == 0
-    )
-    return dd.root
+    return analysed_https_server(tmp_path_factory.mktemp("prompt") / "data")
 
 
 # --- the pure core ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from analysis_fixtures import DAY, World
+from analysis_fixtures import analysed_https_server
 
 import flowlens
 from flowlens import sqlguard
@@ -27,26 +27,7 @@ from flowlens.errors import UsageError
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """An analysed data dir, and beside it a folder of files that must stay out of reach."""
     base = tmp_path_factory.mktemp("readonly")
-    w = World(base / "data").subnet("subnet-a", "10.0.1.0/24").sg("sg-web")
-    w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
-    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
-    w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
-    dd = w.write()
-    assert (
-        main(
-            [
-                "analyze",
-                "--data-dir",
-                str(dd.root),
-                "--date",
-                DAY.isoformat(),
-                "--threads",
-                "1",
-                "-q",
-            ]
-        )
-        == 0
-    )
+    data = analysed_https_server(base / "data")
     outside = base / "outside"
     outside.mkdir()
     pq.write_table(pa.table({"secret": ["s3cr3t"]}), outside / "secret.parquet")
@@ -55,10 +36,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     evil = base / "data-evil"
     evil.mkdir()
     (evil / "secret.csv").write_text("secret\ns3cr3t\n", encoding="utf-8")
-    (dd.root / "link-out").symlink_to(
+    (data / "link-out").symlink_to(
         outside, target_is_directory=True
     )  # DuckDB checks where it leads
-    return dd.root, outside
+    return data, outside
 
 
 def _escapes(data: Path, outside: Path) -> list[str]:

@@ -20,7 +20,7 @@ from flowlens.analyze.shadow import RuleSet, Shadow, across_states, find_shadows
 from flowlens.engines import Engine
 from flowlens.inventory.timeline import SnapshotRef, Timeline
 from flowlens.model.inventory import TS
-from flowlens.model.net import Rule, SgRule
+from flowlens.model.net import SgRule
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.recommend.rules import PeerContext
 
@@ -32,27 +32,9 @@ def _rows(
     return eng.fetch_arrow(query.sql, sqlfiles.bind(query, params) or None).to_pylist()
 
 
-def _opt(v: Any) -> int | None:
-    return None if v is None else int(v)
-
-
 def rule_set(eng: Engine) -> RuleSet:
     """The snapshot registered on ``eng`` as rules, their ENIs and what references stand for."""
-    rules = [
-        SgRule(
-            r["rule_id"],
-            r["group_id"],
-            Rule(
-                r["direction"],
-                int(r["ip_protocol"]),
-                _opt(r["from_port"]),
-                _opt(r["to_port"]),
-                r["peer_type"],
-                r["peer"],
-            ),
-        )
-        for r in _rows(eng, "evidence", "snapshot_rules")
-    ]
+    rules = [SgRule.from_row(r) for r in _rows(eng, "evidence", "snapshot_rules")]
     eni_groups: dict[str, tuple[str, ...]] = {}
     for r in _rows(eng, "recommend", "eni_groups"):
         eni_groups[r["eni_id"]] = (*eni_groups.get(r["eni_id"], ()), r["group_id"])

@@ -14,6 +14,7 @@ def register(sub: Any) -> None:
     p = _common.command_parser(
         sub,
         "dismiss",
+        writes=_common.data_dir,
         help="remember that a rule (or a finding's rule) is to be left alone",
         description="Record a reviewer's decision about RULE_OR_FINDING (an sgr- id of the newest "
         "snapshot, or a finding id that names a rule) in the data dir's dismissals table. It is "

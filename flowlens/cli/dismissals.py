@@ -8,12 +8,19 @@ from typing import Any
 
 from flowlens.cli import _common
 from flowlens.cli.dismiss import _row
+from flowlens.datadir import DataDir
+
+
+def _remove_lock_dir(args: argparse.Namespace) -> DataDir | None:
+    """The data dir when --remove rewrites its dismissals table; a listing only reads."""
+    return _common.data_dir(args) if args.remove else None
 
 
 def register(sub: Any) -> None:
     q = _common.command_parser(
         sub,
         "dismissals",
+        writes=_remove_lock_dir,
         help="list or remove dismissals",
         description="List the dismissals of the data dir with their state: active, expired (past "
         "--until) or lapsed (no rule of the newest snapshot has that content any more: the rule "

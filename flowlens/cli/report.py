@@ -48,6 +48,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the written paths as JSON on stdout"
     )
+    _common.add_location_options(parser.add_argument_group("data in S3 (docs/engines.md)"))
     parser.set_defaults(func=run)
 
 

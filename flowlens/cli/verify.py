@@ -15,6 +15,7 @@ def register(sub: Any) -> None:
     p = _common.command_parser(
         sub,
         "verify",
+        writes=_common.data_dir,
         help="replay later days against a plan (staged plans): pending, ready or blocked",
         description="Security groups have no audit mode, so a plan is staged: each analysed day "
         "after the plan's window is replayed against its proposed rules (and the rules it leaves "

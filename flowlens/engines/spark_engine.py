@@ -26,6 +26,7 @@ from flowlens.atomic import atomic_path
 from flowlens.engines.base import ParquetSource
 from flowlens.engines.transpile import to_spark
 from flowlens.errors import AnalysisError
+from flowlens.lake import S3Root
 from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ class SparkEngine:
         )
 
     def register_parquet(self, source: ParquetSource) -> None:
+        if source.remote is not None:
+            self._view(source.name, self._read_s3(source))
+            return
         if not source.files():
             df = self._from_arrow(source.empty())
         elif source.pattern is None:
@@ -188,6 +192,18 @@ class SparkEngine:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def write_parquet_s3(
+        self, table: str, types: Mapping[str, pa.DataType], target: S3Root
+    ) -> None:
+        """Written by the executors straight into the S3 prefix ``target`` (a results day), one
+        file, through the cluster's S3A connector (``s3a://``; hadoop-aws on the classpath)."""
+        df = self._cast(self.spark.table(table), types).coalesce(1)
+        uri = f"s3a://{target.path.fs_path}/"
+        try:
+            df.write.mode("overwrite").option("compression", "zstd").parquet(uri)
+        except Exception as exc:  # Py4JJavaError: no S3A connector, access denied, ...
+            raise AnalysisError(f"Spark could not write {table} to {uri}: {exc}") from exc
+
     def release(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)
         if table in self._views:
@@ -205,6 +221,22 @@ class SparkEngine:
         self.reset()
         if self._owned:
             self.spark.stop()
+
+    def _read_s3(self, source: ParquetSource) -> Any:
+        """A source in S3 (a results location, a data dir in S3): its files listed from the
+        driver (pyarrow), read by the executors through the cluster's S3A connector."""
+        from flowlens import lake
+
+        assert source.remote is not None
+        files = lake.list_files(source.remote)
+        if not files:
+            return self._from_arrow(source.empty())
+        base = f"s3a://{source.remote.path.fs_path}/"
+        return (
+            self.spark.read.schema(_spark_schema(source.full_schema()))
+            .option("basePath", base)
+            .parquet(*(f"s3a://{f}" for f in files))
+        )
 
     def _materialise(self, table: str, df: Any) -> Any:
         """``df`` computed once, its lineage cut: later steps read its rows as a leaf.

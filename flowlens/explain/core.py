@@ -28,6 +28,11 @@ from flowlens.recommend.rules import Flow, address, admits, network
 EPHEMERAL = (1024, 65535)
 
 
+def _iso(value: datetime | None) -> str | None:
+    """An instant as the JSON output writes it (``datetime.isoformat``: offset kept); None stays."""
+    return None if value is None else value.isoformat()
+
+
 class Via(StrEnum):
     CIDR = "cidr"
     SG = "sg"
@@ -192,8 +197,8 @@ class Traffic:
             "reply_flows": self.reply_flows,
             "rejected_flows": self.rejected_flows,
             "initiator_port": self.initiator_port,
-            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
-            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
         }
 
 
@@ -236,8 +241,8 @@ class Conversation:
             "responder_port": self.responder_port,
             "rule_direction": self.rule_direction,
             "status": self.status,
-            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
-            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
         }
 
 
@@ -278,7 +283,7 @@ class Explanation:
                 "src_port": q.src_port,
                 "eni_id": q.eni_id,
             },
-            "at": self.at.isoformat(),
+            "at": _iso(self.at),
             "allowed": self.allowed,
             "allowed_after_plan": self.allowed_after_plan,
             "plan": self.plan_source,

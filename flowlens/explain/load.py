@@ -60,19 +60,7 @@ def moment_of(tl: Timeline, at: datetime) -> Moment:
         if r.get("subnet_id") in subnet_nacl
     }
     rules = [
-        SgRule(
-            r["rule_id"],
-            r["group_id"],
-            Rule(
-                r["direction"],
-                int(r["ip_protocol"]),
-                r["from_port"],
-                r["to_port"],
-                r["peer_type"],
-                r["peer"],
-                r["description"] or "",
-            ),
-        )
+        SgRule.from_row(r)
         for r in sorted(rows("sg_rules"), key=lambda r: (r["group_id"], r["rule_id"]))
     ]
     versions = {(r["prefix_list_id"], r["version"]) for r in rows("prefix_lists")}

@@ -231,6 +231,25 @@ def flow_log(item: Json, region: str | None) -> Row:
     }
 
 
+def coverage_paths(eni: Row) -> tuple[tuple[str, str | None], ...]:
+    """Where a flow log that covers ``eni`` is attached: (``via``, resource id) for its VPC,
+    its subnet and the ENI itself."""
+    return (("vpc", eni.get("vpc_id")), ("subnet", eni.get("subnet_id")), ("eni", eni["eni_id"]))
+
+
+def coverage_row(eni_id: str, flow_log: Row, via: str) -> Row:
+    """The ``eni_coverage`` row of ``flow_log`` covering ``eni_id`` through its ``via``."""
+    return {
+        "eni_id": eni_id,
+        "flow_log_id": flow_log["flow_log_id"],
+        "via": via,
+        "traffic_type": flow_log["traffic_type"],
+        "log_format": flow_log["log_format"],
+        "max_aggregation_interval": flow_log["max_aggregation_interval"],
+        "creation_time": flow_log["creation_time"],
+    }
+
+
 def eni_coverage(enis: Iterable[Row], flow_logs: Iterable[Row]) -> list[Row]:
     """For every ENI, each flow log that covers it through its VPC, its subnet or itself.
 
@@ -240,22 +259,12 @@ def eni_coverage(enis: Iterable[Row], flow_logs: Iterable[Row]) -> list[Row]:
     for fl in flow_logs:
         if fl["resource_id"] and fl["resource_type"]:
             by_resource.setdefault(fl["resource_id"], []).append(fl)
-    rows: list[Row] = []
-    for e in enis:
-        for via, key in (("vpc", e["vpc_id"]), ("subnet", e["subnet_id"]), ("eni", e["eni_id"])):
-            for fl in by_resource.get(key or "", []):
-                rows.append(
-                    {
-                        "eni_id": e["eni_id"],
-                        "flow_log_id": fl["flow_log_id"],
-                        "via": via,
-                        "traffic_type": fl["traffic_type"],
-                        "log_format": fl["log_format"],
-                        "max_aggregation_interval": fl["max_aggregation_interval"],
-                        "creation_time": fl["creation_time"],
-                    }
-                )
-    return rows
+    return [
+        coverage_row(e["eni_id"], fl, via)
+        for e in enis
+        for via, key in coverage_paths(e)
+        for fl in by_resource.get(key or "", [])
+    ]
 
 
 def sg_reference(item: Json) -> Row:

@@ -180,6 +180,20 @@ def read_snapshot_info(dd: DataDir, stamp: str) -> dict[str, Any]:
     return dict(json.loads((dd.snapshot_dir(stamp) / "snapshot.json").read_text()))
 
 
+def snapshot_stamps(dd: DataDir, window_start: datetime, window_end: datetime) -> list[str]:
+    """The data dir's snapshot stamps, oldest first; AnalysisError naming the window and what to
+    run when it holds none (an analysis of ``[window_start, window_end]`` needs one)."""
+    stamps = dd.snapshots()
+    if not stamps:
+        raise AnalysisError(
+            f"no inventory snapshot in {f'{dd.lake}/inventory' if dd.lake else dd.inventory} "
+            f"for the window {window_start:%Y-%m-%d %H:%M} "
+            f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
+            "'--from-json FILE...' first"
+        )
+    return stamps
+
+
 def choose_snapshot(dd: DataDir, window_start: datetime, window_end: datetime) -> str:
     """The snapshot that describes ``[window_start, window_end]``.
 
@@ -188,13 +202,7 @@ def choose_snapshot(dd: DataDir, window_start: datetime, window_end: datetime) -
     the earliest one (the closest to the window); with no snapshot at all, AnalysisError.
     ``window_start`` is accepted for symmetry and for the error message.
     """
-    stamps = dd.snapshots()
-    if not stamps:
-        raise AnalysisError(
-            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} "
-            f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
-            "'--from-json FILE...' first"
-        )
+    stamps = snapshot_stamps(dd, window_start, window_end)
     limit = _aware(window_end) + GRACE
     before = [s for s in stamps if parse_stamp(s) <= limit]
     return before[-1] if before else stamps[0]

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from flowlens.inventory.resources import coverage_paths, coverage_row
 from flowlens.model.inventory import INVENTORY_SCHEMAS, TS
 
 if TYPE_CHECKING:
@@ -473,28 +474,11 @@ def config_coverage(
             by_resource.setdefault(fl["resource_id"], []).append((fl, iv))
     out: list[tuple[Row, Interval]] = []
     for eni, eiv in enis:
-        for via, key in (
-            ("vpc", eni.get("vpc_id")),
-            ("subnet", eni.get("subnet_id")),
-            ("eni", eni.get("eni_id")),
-        ):
+        for via, key in coverage_paths(eni):
             for fl, fiv in by_resource.get(key or "", []):
                 both = intersect(eiv, fiv)
                 if both is not None:
-                    out.append(
-                        (
-                            {
-                                "eni_id": eni["eni_id"],
-                                "flow_log_id": fl["flow_log_id"],
-                                "via": via,
-                                "traffic_type": fl["traffic_type"],
-                                "log_format": fl["log_format"],
-                                "max_aggregation_interval": fl["max_aggregation_interval"],
-                                "creation_time": fl["creation_time"],
-                            },
-                            both,
-                        )
-                    )
+                    out.append((coverage_row(eni["eni_id"], fl, via), both))
     return out
 
 

@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowlens.datadir import DataDir
-from flowlens.errors import AnalysisError
 from flowlens.inventory.timeline import SnapshotRef, SnapshotTables, Timeline, build_timeline
 from flowlens.model.inventory import INVENTORY_TABLES
 
@@ -44,7 +43,8 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
     st = os.stat(path)
     key = (st.st_dev, st.st_ino)
     if key not in cache:
-        cache[key] = pq.read_table(path)
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset for a few small files
+        cache[key] = pq.ParquetFile(path).read()
     return cache[key]
 
 
@@ -83,13 +83,9 @@ def load_timeline(dd: DataDir, window_start: datetime, window_end: datetime) -> 
 
     AnalysisError when the data dir holds no snapshot at all.
     """
-    stamps = dd.snapshots()
-    if not stamps:
-        raise AnalysisError(
-            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} "
-            f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
-            "'--from-json FILE...' first"
-        )
+    from flowlens.inventory.snapshot import snapshot_stamps
+
+    stamps = snapshot_stamps(dd, window_start, window_end)
     chosen = select_snapshots(stamps, window_start, window_end)
     cache: dict[tuple[int, int], pa.Table] = {}
     snaps = [read_snapshot_tables(dd, s, cache) for s in chosen]

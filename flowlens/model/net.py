@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 TCP, UDP, ICMP, ICMPV6, ALL = 6, 17, 1, 58, -1
 #: Protocols whose ports limit a rule (flow logs carry ports only for these).
@@ -200,3 +201,29 @@ class SgRule:
     group_id: str
     rule: Rule
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SgRule:
+        """A rule from an ``sg_rules`` row as a query returns it (a dict per row).
+
+        Reads ``rule_id``, ``group_id``, ``direction``, ``ip_protocol``, ``from_port``,
+        ``to_port``, ``peer_type`` and ``peer``; ``description`` and ``tag_keys`` where the
+        query selects them (the tags are then known by key only, their values empty).
+
+        >>> r = SgRule.from_row({"rule_id": "sgr-1", "group_id": "sg-1", "direction": "ingress",
+        ...     "ip_protocol": 6, "from_port": 22, "to_port": 22, "peer_type": "cidr4",
+        ...     "peer": "10.0.0.0/8", "tag_keys": ["owner"]})
+        >>> r.rule.port_range(), dict(r.tags)
+        ((22, 22), {'owner': ''})
+        """
+        rule = Rule(
+            Direction(row["direction"]),
+            int(row["ip_protocol"]),
+            _opt_int(row["from_port"]),
+            _opt_int(row["to_port"]),
+            PeerType(row["peer_type"]),
+            str(row["peer"]),
+            str(row.get("description") or ""),
+        )
+        tags = {str(k): "" for k in row.get("tag_keys") or ()}
+        return cls(str(row["rule_id"]), str(row["group_id"]), rule, tags)

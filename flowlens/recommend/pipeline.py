@@ -16,15 +16,15 @@ import pyarrow as pa
 
 from flowlens import dismissals, sqlfiles
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
-from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.lake_dir import stage_inventory, write_table
 from flowlens.lock import writer_lock
-from flowlens.model.net import Rule, SgRule
+from flowlens.model.net import SgRule
 from flowlens.model.plan import Plan
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.window import AnalysedWindow, Window
@@ -54,23 +54,7 @@ def _tags(keys: Sequence[str] | None) -> dict[str, str]:
 
 def load_inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
     """The inventory snapshot registered on ``con``, as recommender inputs."""
-    rules = [
-        SgRule(
-            r["rule_id"],
-            r["group_id"],
-            Rule(
-                r["direction"],
-                int(r["ip_protocol"]),
-                r["from_port"],
-                r["to_port"],
-                r["peer_type"],
-                r["peer"],
-                r["description"] or "",
-            ),
-            _tags(r["tag_keys"]),
-        )
-        for r in _rows(con, "current_rules")
-    ]
+    rules = [SgRule.from_row(r) for r in _rows(con, "current_rules")]
     groups = _rows(con, "groups")
     eni_groups: dict[str, tuple[str, ...]] = {}
     for r in _rows(con, "eni_groups"):
@@ -246,7 +230,7 @@ def recommend(
     window = AnalysedWindow.of(days, dd.analysed_days(days))
     if not window.analysed:
         raise AnalysisError(
-            f"no analysis results for {_span(days)} in {dd.results}; run "
+            f"no analysis results for {_span(days)} in {dd.results_description()}; run "
             f"'flowlens analyze {_window_flags(days)}' first"
         )
     if window.missing:
@@ -255,6 +239,7 @@ def recommend(
         )
     analysed = window.analysed
     start, end = window.bounds()
+    stage_inventory(dd)  # a data dir in S3: its inventory copied to the work dir
     tl = load_timeline(dd, start, end) if dd.snapshots() else None
     chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
@@ -295,9 +280,6 @@ def recommend(
     if write:
         phase("writing the recommendations table", 5)
         with writer_lock(dd, "recommend"):
-            write_parquet_atomic(
-                recommendations_table(plan),
-                dd.results_dir(max(analysed)) / "recommendations.parquet",
-            )
+            write_table(dd, max(analysed), "recommendations", recommendations_table(plan))
             refresh_catalog(dd)
     return plan

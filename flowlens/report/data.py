@@ -20,7 +20,7 @@ import pandas as pd
 from flowlens import sqlfiles
 from flowlens.errors import AnalysisError, InputError
 from flowlens.model.delta import Delta, connectivity_delta
-from flowlens.model.net import Rule, SgRule
+from flowlens.model.net import SgRule
 from flowlens.model.plan import Plan, Recommendation, Verification
 from flowlens.model.status import RuleStatus
 from flowlens.model.window import AnalysedWindow, Window
@@ -199,27 +199,11 @@ def _totals(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> FlowTo
 
 
 def _rules(con: duckdb.DuckDBPyConnection) -> list[SgRule]:
-    df = _df(con, "sg_rules")
     return [
-        SgRule(
-            r.rule_id,
-            r.group_id,
-            Rule(
-                r.direction,
-                int(r.ip_protocol),
-                _opt_int(r.from_port),
-                _opt_int(r.to_port),
-                r.peer_type,
-                r.peer,
-            ),
-        )
-        for r in rows(df)
-        if pd.notna(r.ip_protocol) and pd.notna(r.peer)
+        SgRule.from_row(r)
+        for r in sqlfiles.rows(con, sqlfiles.load("report", "sg_rules"))
+        if r["ip_protocol"] is not None and r["peer"] is not None
     ]
-
-
-def _opt_int(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
 
 
 def _resolver(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

@@ -286,7 +286,7 @@ def write_report(
     )
     _write_text(json.dumps(summary.build(d, files), indent=2) + "\n", paths.json)
     _write_text(markdown.render(d, head, files), paths.markdown)
-    _write_text(render_html(d, pngs, head, f"data dir {dd.root}"), paths.html)
+    _write_text(render_html(d, pngs, head, f"data dir {dd.describe()}"), paths.html)
     log.info("report for %s written to %s (%d charts)", d.window.label(), out_dir, len(pngs))
     return paths
 
@@ -296,7 +296,7 @@ def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     flags = (
         f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
     )
-    if not dd.root.is_dir():
+    if not dd.lake and not dd.root.is_dir():
         raise AnalysisError(
             f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} "
             "--inventory ...' (or ingest, inventory and analyze) first, or pass --data-dir"
@@ -305,8 +305,8 @@ def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     if not analysed:
         span = str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
         raise AnalysisError(
-            f"no analysis results for {span} in {dd.results}; "
-            f"run 'flowlens analyze {flags} --data-dir {dd.root}' first"
+            f"no analysis results for {span} in {dd.results_description()}; "
+            f"run 'flowlens analyze {flags} --data-dir {dd.describe()}' first"
         )
     missing = len(set(days)) - len(analysed)
     if missing:

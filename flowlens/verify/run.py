@@ -29,6 +29,7 @@ from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, InputError
 from flowlens.inventory.timeline import load_timeline
+from flowlens.lock import writer_lock
 from flowlens.model.plan import Plan
 from flowlens.model.state import PLAN_VERIFICATIONS_SCHEMA
 from flowlens.model.window import Window
@@ -188,13 +189,16 @@ def verify(
         if min_window_days is not None
         else lp.plan.settings.get("min_window_days", Settings.min_window_days)
     )
-    record = load_record(lp, minimum)
-    results = [replay_day(dd, lp.plan, d, memory_limit=memory_limit) for d in sorted(set(days))]
-    now = now or datetime.now(UTC)
-    record = record.with_days(results, now)
-    out = record_path(lp.path)
-    write_text_atomic(json.dumps(record.to_dict(), indent=2) + "\n", out)
-    _append_row(dd, record, lp, out, results, now)
+    # The record and the plan_verifications table are read, extended and rewritten: under the
+    # writer lock, as every writer of the data dir, so two verifies never lose each other's days.
+    with writer_lock(dd, "verify"):
+        record = load_record(lp, minimum)
+        results = [replay_day(dd, lp.plan, d, memory_limit=memory_limit) for d in sorted(set(days))]
+        now = now or datetime.now(UTC)
+        record = record.with_days(results, now)
+        out = record_path(lp.path)
+        write_text_atomic(json.dumps(record.to_dict(), indent=2) + "\n", out)
+        _append_row(dd, record, lp, out, results, now)
     log.info("%s: %s", lp.path, record.status_reason())
     return record
 
