@@ -401,7 +401,7 @@ def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:
 
 def _register_addr_keys(eng: Engine) -> None:
     addrs = eng.fetch_arrow("SELECT addr FROM flow_addresses").column("addr").to_pylist()
-    eng.register_arrow("addr_keys", addresses.addr_keys_table(addrs))
+    eng.register_arrow("addr_keys", addresses.addr_ids_table(addrs))
 
 
 def _contract_types(eng: Engine, table: str) -> dict[str, pa.DataType]:
