@@ -366,16 +366,29 @@ def _recommend(
 
 
 def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
-    from flowlens.report.accounts import write_accounts
+    from flowlens.report.accounts import write_organisation
 
     plan = out_dir / "plan.json"
     paths = write_report(dd, days, out_dir, plan=plan if plan.is_file() else None)
-    out = {"html": str(paths.html), "markdown": str(paths.markdown), "json": str(paths.json)}
-    # An organisation: its accounts side by side, each with the plan of its own folder.
+    out: dict[str, Any] = {
+        "html": str(paths.html),
+        "markdown": str(paths.markdown),
+        "json": str(paths.json),
+    }
+    # An organisation: its accounts side by side, and each account's report with the plan of
+    # its own folder.
     plans = {p.parent.name: str(p) for p in sorted((out_dir / "accounts").glob("*/plan.json"))}
     doc = json.loads(plan.read_text(encoding="utf-8")) if plan.is_file() else None
-    if len(write_accounts(dd, days, out_dir, doc, plans)) > 1:
+    accounts = {str(r.get("account_id") or "") for r in (doc or {}).get("recommendations") or []}
+    if not plans and len(accounts) == 1 and "" not in accounts:
+        plans = {accounts.pop(): str(plan)}  # one account's plan: plan.sh and plan.tf are its own
+    rows = write_organisation(
+        dd, days, out_dir, plan=doc, plan_source=str(plan), account_plans=plans
+    )
+    if len(rows) > 1:
         out["accounts"] = str(out_dir / "accounts.md")
+        out["accounts_html"] = str(out_dir / "accounts.html")
+        out["account_reports"] = {r.account_id: str(out_dir / r.report) for r in rows if r.report}
     return out
 
 

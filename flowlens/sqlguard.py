@@ -16,6 +16,7 @@ connection), and code that runs other people's SQL on it should call :func:`chec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -27,11 +28,15 @@ ACCEPTED = "SELECT, WITH, SHOW, DESCRIBE, SUMMARIZE, PRAGMA table_info, EXPLAIN 
 _Token = tuple[int, int]  # start, end of one token's text (comments left out)
 
 
-def confine(con: duckdb.DuckDBPyConnection, root: Path) -> None:
-    """Limit ``con``'s file access to ``root`` and lock its configuration (irreversible)."""
+def confine(con: duckdb.DuckDBPyConnection, root: Path, *, also: Sequence[Path] = ()) -> None:
+    """Limit ``con``'s file access to ``root`` (and the folders ``also``: a results location
+    apart from it) and lock its configuration (irreversible)."""
     # Both spellings of the root: views may name it as given or with symlinks resolved; DuckDB
     # compares path prefixes, so each ends with a separator ("/data" must not admit "/data-evil").
-    dirs = sorted({str(root.absolute()).rstrip("/") + "/", str(root.resolve()).rstrip("/") + "/"})
+    dirs = sorted(
+        {str(p.absolute()).rstrip("/") + "/" for p in (root, *also)}
+        | {str(p.resolve()).rstrip("/") + "/" for p in (root, *also)}
+    )
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in dirs)
     con.execute(f"SET allowed_directories = [{listed}]")
     con.execute("SET autoinstall_known_extensions = false")

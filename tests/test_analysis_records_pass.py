@@ -96,9 +96,37 @@ def reference(records: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, 
         c[f + ("_acc" if acc else "_rej")] += 1
         c[f + "_packets"] += r["packets"]
         c[f + "_acc_bytes"] += r["bytes"] if acc else 0
-    for c in out.values():
+    for key, c in out.items():
         c["lo_raw"], c["hi_raw"] = min(c["lo_raw"]), min(c["hi_raw"])
+        c.update(own_evidence(key, c))
     return out
+
+
+def _one_side(lo: bool, hi: bool) -> str | None:
+    return "lo" if lo and not hi else "hi" if hi and not lo else None
+
+
+def own_evidence(key: tuple[Any, ...], c: dict[str, Any]) -> dict[str, str | None]:
+    """The initiator evidence of one conversation alone, from its plain definitions
+    (docs/flow-logs.md#who-initiated-a-connection); the per-direction flags it is made of are
+    not outputs."""
+    protocol, lo_port, hi_port = key[1], key[3], key[5]
+    f_syn, f_synack, r_syn, r_synack = (
+        c.pop(k) for k in ("f_syn", "f_synack", "r_syn", "r_synack")
+    )
+    lo_says, hi_says = f_syn or r_synack, r_syn or f_synack
+    eph: str | None = None
+    if protocol in (6, 17):
+        for bound in (32768, 1024):
+            eph = eph or _one_side(lo_port >= bound > hi_port, hi_port >= bound > lo_port)
+    return {
+        "flag_side": _one_side(bool(lo_says), bool(hi_says)) if protocol == 6 else None,
+        "rnr_side": _one_side(
+            c["f_rej"] > 0 and c["f_acc"] == 0 and c["r_acc"] + c["r_rej"] == 0,
+            c["r_rej"] > 0 and c["r_acc"] == 0 and c["f_acc"] + c["f_rej"] == 0,
+        ),
+        "eph_side": eph,
+    }
 
 
 def _nat(srcaddr: str, **over: Any) -> dict[str, Any]:

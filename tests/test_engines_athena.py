@@ -195,3 +195,64 @@ def test_cli_athena_engine_needs_an_output_location(
     )
     assert code == 2
     assert "--output-location" in capsys.readouterr().err
+
+
+def test_results_in_s3_are_ctas_tables_written_at_the_results_location(engine: Any) -> None:
+    """With an S3 results location each results table is a CTAS whose external_location is its
+    day prefix in the athena-ddl layout: Athena writes the Parquet, no row comes back through
+    GetQueryResults (only the column names, from a LIMIT 0). moto's Athena does not run SQL, so
+    this checks the requests, the old day's objects deleted first (CTAS needs an empty prefix)
+    and rule_usage written last; that Athena accepts such a CTAS rests on AWS's documentation."""
+    from flowlens.aws import AwsOptions
+    from flowlens.lake_dir import day_results
+    from flowlens.model.results import RESULT_SCHEMAS
+
+    eng, sent = engine
+    endpoint = eng.athena.meta.endpoint_url
+    eng.s3.create_bucket(Bucket="flow-lake")
+    old = [
+        f"flowlens/results/{t}/date={DAY}/20261128_old_{t}" for t in ("conversations", "rule_usage")
+    ]
+    kept = f"flowlens/results/conversations/date=2026-11-27/{'conversations'}.parquet"
+    for key in [*old, kept]:
+        eng.s3.put_object(Bucket="flow-lake", Key=key, Body=b"old")
+    dd = DataDir(
+        Path("/nonexistent"),
+        results_location="s3://flow-lake/flowlens/results",
+        aws=AwsOptions(endpoint_url=endpoint),
+    )
+    for table in ("conversations", "rule_usage"):
+        eng.run_step(table, sqlfiles.load("analyze", "15_flow_addresses"), {})
+    sent.clear()
+    # the column names each LIMIT 0 reports, in the order the tables are written (moto answers
+    # queued results first in, first out); one extra column, written as it is
+    _canned(
+        endpoint,
+        [["eni_id", "family", "extra"]],
+        [("eni_id", "varchar"), ("family", "tinyint"), ("extra", "bigint")],
+    )
+    _canned(endpoint, [["rule_id", "status"]], [("rule_id", "varchar"), ("status", "varchar")])
+    types = {
+        t: {f.name: f.type for f in RESULT_SCHEMAS[t]} for t in ("conversations", "rule_usage")
+    }
+    with day_results(dd, DAY, eng) as write:
+        write("rule_usage", types["rule_usage"])  # deferred: written after every other table
+        write("conversations", types["conversations"])
+    remaining = eng.s3.list_objects_v2(Bucket="flow-lake")["Contents"]
+    assert [o["Key"] for o in remaining] == [kept]  # the day's old files gone, other days kept
+    ctas = [s["QueryString"] for s in sent if s["QueryString"].startswith("CREATE TABLE")]
+    assert len(ctas) == 2
+    assert ctas[0] == (
+        f'CREATE TABLE "flowlens"."{eng.prefix}out_conversations" WITH (format = \'PARQUET\', '
+        "write_compression = 'ZSTD', external_location = "
+        f"'s3://flow-lake/flowlens/results/conversations/date={DAY}/') AS SELECT "
+        'CAST("eni_id" AS varchar) AS "eni_id", CAST("family" AS tinyint) AS "family", "extra" '
+        f'FROM "flowlens"."{eng.prefix}conversations"'
+    )
+    assert f"'s3://flow-lake/flowlens/results/rule_usage/date={DAY}/'" in ctas[1]
+    # each CTAS table is dropped once written (its Parquet stays: CTAS tables are external)
+    drops = [s["QueryString"] for s in sent if s["QueryString"].startswith("DROP")]
+    assert f"DROP TABLE IF EXISTS `flowlens`.`{eng.prefix}out_rule_usage`" in drops
+    # no data came back to this machine: every SELECT sent is a LIMIT 0 for the column names
+    selects = [s["QueryString"] for s in sent if s["QueryString"].startswith("SELECT")]
+    assert selects and all(q.endswith("LIMIT 0") for q in selects)

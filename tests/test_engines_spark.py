@@ -137,3 +137,30 @@ def test_generated_multi_account_day_gives_identical_results(spark: Any, tmp_pat
     sizes = _compare_engines(dd, tmp_path, spark, [DAY], small_day_bytes=0)
     assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
     assert sizes["conversations"] > 1000 and sizes["rule_usage"] > 50, sizes
+
+
+def test_results_location_apart_from_the_data_dir(spark: Any, tmp_path: Path) -> None:
+    """``--results-location`` on Spark: the executors write every results table there, in the
+    contract layout (one file per table under ``date=<D>/``); the data dir's ``results/`` is
+    never made, and the rows are DuckDB's. One ENI, one connection: the test is the location."""
+    from analysis_fixtures import DAY as FIXTURE_DAY
+    from analysis_fixtures import World
+
+    from flowlens.engines.spark_engine import SparkEngine
+
+    w = World(tmp_path / "data").subnet("subnet-a", "10.0.1.0/24").sg("sg-web")
+    w.rule("sgr-https", "sg-web", "ingress", "tcp", 443, cidr="0.0.0.0/0")
+    w.eni("eni-web", "subnet-a", ["10.0.1.10"], ["sg-web"])
+    w.both("eni-web", "198.51.100.7", "10.0.1.10", 50000, 443, req_flags=2, rep_flags=18)
+    dd = w.write()
+    apart = DataDir(dd.root, results_location=str(tmp_path / "cluster-results"))
+    analyze(apart, [FIXTURE_DAY], engine=SparkEngine(spark))
+    assert not dd.results.exists()
+    written = apart.results_dir(FIXTURE_DAY)
+    assert written == tmp_path / "cluster-results" / f"date={FIXTURE_DAY}"
+    assert sorted(p.name for p in written.iterdir()) == sorted(f"{t}.parquet" for t in OUTPUTS)
+    analyze(dd, [FIXTURE_DAY])  # DuckDB, into the data dir
+    for table in OUTPUTS:
+        want = _rows(dd.results_dir(FIXTURE_DAY) / f"{table}.parquet")
+        assert _rows(written / f"{table}.parquet") == want, table
+    assert _rows(written / "rule_usage.parquet"), "the connection used the rule"

@@ -20,6 +20,11 @@ from flowlens.model.net import PROTOCOL_NAMES
 log = logging.getLogger(__name__)
 
 ADDR_KEYS_SCHEMA = pa.schema([("addr", pa.string()), ("family", pa.int8()), ("key", pa.string())])
+#: The analysis's addr_keys: each address also as integers, so the per-conversation joins and
+#: groupings hash numbers, not strings (sql/analyze/30_conversation_sides.sql).
+ADDR_IDS_SCHEMA = pa.schema(
+    [*ADDR_KEYS_SCHEMA, pa.field("addr_id", pa.int64()), pa.field("key_id", pa.int64())]
+)
 RANGES_SCHEMA = pa.schema(
     [
         ("owner", pa.string()),
@@ -113,6 +118,29 @@ def addr_keys_table(addresses: Iterable[str | None]) -> pa.Table:
             "key": [k.key for k in keys],
         },
         schema=ADDR_KEYS_SCHEMA,
+    )
+
+
+def addr_ids_table(addresses: Iterable[str | None]) -> pa.Table:
+    """:func:`addr_keys_table` plus two dense integer ids: ``addr_id``, one per address text, and
+    ``key_id``, one per key in key order (equal keys, equal ids; so ``key_id`` order is address
+    order and a CIDR's addresses have consecutive ids).
+
+    >>> t = addr_ids_table(["10.0.0.9", "::1", "10.0.0.10", "10.0.0.9"]).to_pylist()
+    >>> [(r["addr"], r["addr_id"], r["key_id"]) for r in t]
+    [('10.0.0.9', 0, 1), ('::1', 1, 0), ('10.0.0.10', 2, 2)]
+    """
+    keys = address_keys(addresses)
+    rank = {key: n for n, key in enumerate(sorted({k.key for k in keys}))}
+    return pa.table(
+        {
+            "addr": [k.addr for k in keys],
+            "family": [k.family for k in keys],
+            "key": [k.key for k in keys],
+            "addr_id": range(len(keys)),
+            "key_id": [rank[k.key] for k in keys],
+        },
+        schema=ADDR_IDS_SCHEMA,
     )
 
 

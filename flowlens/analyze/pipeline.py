@@ -6,7 +6,8 @@ day's inventory from the timeline of every snapshot around the window and its ep
 (:mod:`flowlens.analyze.addresses`), then every query of :data:`STEPS` in order, each
 materialised as a temp table named after the query without its number and freed after the
 last query that reads it (:func:`release_plan`). Results go to
-``results/date=<D>/<table>.parquet``, the day's folder swapped in whole (:func:`atomic_dir`).
+``results/date=<D>/<table>.parquet``, the day's folder swapped in whole (:func:`atomic_dir`); a
+results location in S3 gets ``<table>/date=<D>/`` (:mod:`flowlens.lake_dir`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from flowlens.engines import Engine
 from flowlens.engines.factory import open_engine
 from flowlens.errors import AnalysisError
 from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, Timeline, load_timeline
+from flowlens.lake_dir import check_results_location, day_results, stage_inventory, write_s3
 from flowlens.lock import writer_lock
 from flowlens.model.results import DEFAULT_LOOKBACK_DAYS, RESULT_SCHEMAS
 from flowlens.model.tables import analysis_sources
@@ -51,6 +53,7 @@ STEPS: tuple[str, ...] = (
     "30_conversation_sides",
     "32_rule_versions",
     "33_rules_in_force",
+    "34_service_keys",
     "34_reject_keys",
     "35_match_keys",
     "36_match_rules",
@@ -188,6 +191,8 @@ def analyze(
     with writer_lock(dd, "analyze"):
         for day in days:
             restore_dir(dd.results_dir(day))
+        stage_inventory(dd)  # a data dir in S3: its inventory copied to the work dir
+        check_results_location(dd)
         eng = (
             open_engine(engine, dd, memory_limit=memory_limit, threads=threads)
             if isinstance(engine, str)
@@ -223,7 +228,7 @@ def _analyze_day(
     records = _count(eng, "SELECT COUNT(*) FROM flows WHERE date = $day", {"day": day})
     if records == 0:
         raise AnalysisError(
-            f"no flow records for {day} under {dd.flows}; run 'flowlens "
+            f"no flow records for {day} under {_flows_location(dd)}; run 'flowlens "
             f"ingest ... --date {day}' first"
         )
     params = {
@@ -248,10 +253,11 @@ def _analyze_day(
             eng.release(table)
     eng.register_arrow("rule_history", evidence.rule_history(eng, day, history_days))
     # The day's results appear together: built in a hidden folder, swapped in whole. A killed
-    # re-analysis leaves the previous complete results; never some files of each run.
-    with atomic_dir(dd.results_dir(day)) as out:
+    # re-analysis leaves the previous complete results; never some files of each run. (In S3,
+    # with no rename, a killed run leaves the day without rule_usage: not analysed.)
+    with day_results(dd, day, eng) as write:
         for table in OUTPUTS:
-            eng.write_parquet(table, _contract_types(eng, table), out / f"{table}.parquet")
+            write(table, _contract_types(eng, table))
     summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
     log.info(
         "analysed %s on %s: %d records, %d conversations, rules %s",
@@ -319,9 +325,17 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
     eng.run_step("findings_shadowed", step_query("84_findings_shadowed"), {})
     findings = eng.fetch_arrow(_CONFIG_FINDINGS)
     final = dd.results_dir(day)
-    full = (final / "rule_usage.parquet").exists()
+    full = (
+        (final / "rule_usage.parquet").exists()
+        if dd.results_s3 is None
+        else bool(dd.analysed_days([day]))
+    )
     if not full:
         eng.register_arrow("findings", findings)
+    if dd.results_s3 is not None:  # one prefix per table: the others are left as they are
+        for table in ("rule_shadows", *(() if full else ("findings",))):
+            write_s3(dd, day, eng, table, _contract_types(eng, table))
+        return DaySummary(day, snapshot, 0, 0, {}, {}, _kinds(findings), time.monotonic() - started)
     # Swapped in whole like a full analysis: the day's other tables are carried over unchanged.
     with atomic_dir(final) as out:
         rewritten = {"rule_shadows.parquet"} | (set() if full else {"findings.parquet"})
@@ -335,13 +349,21 @@ def _config_only_day(eng: Engine, dd: DataDir, day: date) -> DaySummary:
             eng.write_parquet(
                 "findings", _contract_types(eng, "findings"), out / "findings.parquet"
             )
-    kinds: dict[str, int] = {}
-    for k in findings.column("kind").to_pylist():
-        kinds[str(k)] = kinds.get(str(k), 0) + 1
     log.info(
         "configuration of %s (snapshot %s): %d shadowed rules", day, snapshot, findings.num_rows
     )
-    return DaySummary(day, snapshot, 0, 0, {}, {}, kinds, time.monotonic() - started)
+    return DaySummary(day, snapshot, 0, 0, {}, {}, _kinds(findings), time.monotonic() - started)
+
+
+def _kinds(findings: pa.Table) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for k in findings.column("kind").to_pylist():
+        kinds[str(k)] = kinds.get(str(k), 0) + 1
+    return kinds
+
+
+def _flows_location(dd: DataDir) -> str:
+    return f"{dd.lake}/flows" if dd.lake else str(dd.flows)
 
 
 def _vpc_cidrs(eng: Engine) -> list[tuple[str, str]]:
@@ -379,7 +401,7 @@ def _subnet_cidrs(eng: Engine) -> list[tuple[str, str]]:
 
 def _register_addr_keys(eng: Engine) -> None:
     addrs = eng.fetch_arrow("SELECT addr FROM flow_addresses").column("addr").to_pylist()
-    eng.register_arrow("addr_keys", addresses.addr_keys_table(addrs))
+    eng.register_arrow("addr_keys", addresses.addr_ids_table(addrs))
 
 
 def _contract_types(eng: Engine, table: str) -> dict[str, pa.DataType]:

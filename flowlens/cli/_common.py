@@ -123,7 +123,37 @@ def window_days(args: argparse.Namespace) -> list[date]:
 
 
 def data_dir(args: argparse.Namespace) -> DataDir:
-    return DataDir.resolve(args.data_dir)
+    """The data directory of the command line; ``s3://`` only for the commands that read one
+    there (those with ``--results-location``, :func:`add_location_options`)."""
+    from flowlens.aws import AwsOptions
+
+    dd = DataDir.resolve(
+        args.data_dir,
+        results_location=getattr(args, "results_location", None),
+        aws=AwsOptions(
+            profile=getattr(args, "profile", None), endpoint_url=getattr(args, "endpoint_url", None)
+        ),
+    )
+    if dd.lake and not hasattr(args, "results_location"):
+        raise UsageError(
+            f"--data-dir {dd.lake}: this command needs a local data directory; analyze, "
+            "recommend, report and sql read one in S3"
+        )
+    return dd
+
+
+def add_location_options(parser: argparse.ArgumentParser | Any, *, aws: bool = True) -> None:
+    """``--results-location`` (and, with ``aws``, ``--endpoint-url``/``--profile`` for S3)."""
+    parser.add_argument(
+        "--results-location",
+        metavar="URI",
+        help="where the results tables are: a folder (date=<D>/<table>.parquet) or s3://bucket/"
+        "prefix (<table>/date=<D>/, the athena-ddl layout); default: the data dir's results/ "
+        "(docs/engines.md)",
+    )
+    if aws:
+        parser.add_argument("--endpoint-url", help="S3 endpoint (default $AWS_ENDPOINT_URL)")
+        parser.add_argument("--profile", help="AWS profile for S3")
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:

@@ -24,14 +24,16 @@ def register(sub: Any) -> None:
         help="attribute flows to SG rules; rule usage, rejected traffic, findings",
         description="Analyse each UTC day of the window: conversations and their initiators, the "
         "SG rules each accepted connection used, rule usage with status and reason, the cause of "
-        "every REJECT, and posture findings. Results go to results/date=<D>/ and the catalog.",
+        "every REJECT, and posture findings. Results go to results/date=<D>/ and the catalog, or "
+        "to --results-location; --data-dir may be s3://bucket/prefix (the lake layout).",
         example="flowlens analyze --date 2026-11-28\n"
         "flowlens analyze --start 2026-11-01 --end 2026-11-28 --memory-limit 4GB --json\n"
         "flowlens analyze --date 2026-11-28 --config-only\n"
         "flowlens analyze --date 2026-11-28 --engine spark --spark-master spark://master:7077\n"
         "flowlens analyze --date 2026-11-28 --engine athena --workgroup primary --output-location "
         "s3://my-athena-results/flowlens/\n"
-        "flowlens analyze --date 2026-11-28 --engine athena --estimate",
+        "flowlens analyze --date 2026-11-28 --engine athena --estimate\n"
+        "flowlens analyze --date 2026-11-28 --data-dir s3://my-flow-lake/flowlens",
     )
     _common.add_window_options(p)
     p.add_argument(
@@ -101,8 +103,9 @@ def register(sub: Any) -> None:
         metavar="USD",
         help="Athena's price per TB scanned in your region, for --estimate (default: 5.00)",
     )
+    _common.add_location_options(g, aws=False)
     g.add_argument("--endpoint-url", help="Athena/S3 endpoint (default $AWS_ENDPOINT_URL)")
-    g.add_argument("--profile", help="AWS profile for Athena")
+    g.add_argument("--profile", help="AWS profile for Athena and S3")
     p.set_defaults(func=run)
 
 
@@ -163,6 +166,11 @@ def _estimate(args: argparse.Namespace, dd: Any, days: list[Any]) -> int:
 
     if args.engine != "athena" or not args.estimate:
         raise UsageError("--estimate (and --price-per-tb) go with --engine athena")
+    if dd.lake:
+        raise UsageError(
+            f"--estimate reads the Parquet footers of a local copy of the lake, not {dd.lake}: "
+            "pass the local data directory"
+        )
     price = DEFAULT_PRICE_PER_TB if args.price_per_tb is None else args.price_per_tb
     estimates = [
         estimate_day(dd, day, lookback_days=args.lookback_days, price_per_tb=price)

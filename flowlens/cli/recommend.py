@@ -54,6 +54,7 @@ def register(sub: Any) -> None:
         "(which --out still writes)",
     )
     add_settings_options(p)
+    _common.add_location_options(p.add_argument_group("data in S3 (docs/engines.md)"))
     p.set_defaults(func=run)
 
 

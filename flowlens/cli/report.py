@@ -27,7 +27,10 @@ def register(sub: Any) -> None:
         writes=_report_lock_dir,
         help="write the HTML/Markdown/JSON report with charts",
         description="Write a self-contained report of a window into DIR: report.html (charts "
-        "embedded, no network fetches), summary.md, report.json and the charts as PNG files.",
+        "embedded, no network fetches), summary.md, report.json and the charts as PNG files. "
+        "When the inventory holds several AWS accounts, also each account's own report in "
+        "DIR/accounts/<id>/ and the accounts side by side, worst first, in accounts.html, "
+        "accounts.md and accounts.json.",
         example="flowlens report --date 2026-11-28 --plan plan.json --out reports/2026-11-28",
     )
     _common.add_window_options(parser)
@@ -48,6 +51,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the written paths as JSON on stdout"
     )
+    _common.add_location_options(parser.add_argument_group("data in S3 (docs/engines.md)"))
     parser.set_defaults(func=run)
 
 
@@ -58,20 +62,33 @@ def default_out(days: list[Any]) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from flowlens.report import write_report
+    from flowlens.report.accounts import write_organisation
+    from flowlens.report.render import read_plan_file
 
     days = _common.window_days(args)
     out = Path(args.out) if args.out else default_out(days)
-    paths = write_report(_common.data_dir(args), days, out, plan=args.plan, snapshot=args.snapshot)
+    dd = _common.data_dir(args)
+    paths = write_report(dd, days, out, plan=args.plan, snapshot=args.snapshot)
+    plan = read_plan_file(Path(args.plan)) if args.plan else None
+    # An organisation: each account's own report and the accounts side by side.
+    rows = write_organisation(
+        dd, days, out, plan=plan, plan_source=args.plan or "plan", snapshot=args.snapshot
+    )
+    accounts = {r.account_id: str(out / r.report) for r in rows if r.report}
     if args.json:
-        _common.print_json(
-            {
-                "directory": str(paths.directory),
-                "html": str(paths.html),
-                "markdown": str(paths.markdown),
-                "json": str(paths.json),
-                "charts": [str(p) for p in paths.charts],
-            }
-        )
+        doc: dict[str, Any] = {
+            "directory": str(paths.directory),
+            "html": str(paths.html),
+            "markdown": str(paths.markdown),
+            "json": str(paths.json),
+            "charts": [str(p) for p in paths.charts],
+        }
+        if len(rows) > 1:
+            doc["accounts"] = str(out / "accounts.html")
+            doc["account_reports"] = accounts
+        _common.print_json(doc)
     else:
         print(paths.html)
+        if len(rows) > 1:
+            print(out / "accounts.html")
     return 0

@@ -88,7 +88,7 @@ def register(sub: Any) -> None:
         "--inventory-accounts",
         metavar="ID1,ID2",
         help="with --inventory aws and --role-name: inventory these accounts through the role "
-        "(one snapshot; plans per account in <out>/accounts/<id>/)",
+        "(one snapshot; a plan and a report per account in <out>/accounts/<id>/)",
     )
     org.add_argument(
         "--accounts-from-organizations",
@@ -241,9 +241,17 @@ def print_result(result: BatchResult, *, as_json: bool) -> None:
     for s in result.stages:
         print(f"{s.name:<10} {s.status:<8} {s.seconds:7.1f} s")
     print(f"report: {result.out_dir / 'report.html'}")
-    print(f"plan:   {result.out_dir / 'plan.md'} (also plan.json, plan.sh, plan.tf)")
     for s in result.stages:
-        for account, plan in (s.summary.get("account_plans") or {}).items():
+        if s.summary.get("accounts_html"):
+            print(f"report: the accounts side by side: {s.summary['accounts_html']}")
+        for account, page in (s.summary.get("account_reports") or {}).items():
+            print(f"report: account {account}: {page}")
+    per_account = [s.summary.get("account_plans") or {} for s in result.stages]
+    # several accounts: no plan.sh or plan.tf at the top, each account's folder has its own
+    scripts = "" if any(per_account) else ", plan.sh, plan.tf"
+    print(f"plan:   {result.out_dir / 'plan.md'} (also plan.json{scripts})")
+    for plans in per_account:
+        for account, plan in plans.items():
             print(f"plan:   account {account}: {plan} (also plan.sh, plan.tf beside it)")
     for s in result.stages:
         if s.name == "verify":

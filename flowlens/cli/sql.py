@@ -52,6 +52,7 @@ def register(sub: Any) -> None:
         help=f"show at most N rows, counting the rest (default: all for QUERY, "
         f"{shell.DEFAULT_MAX_ROWS} at the prompt; 0: all)",
     )
+    _common.add_location_options(p.add_argument_group("data in S3 (docs/engines.md)"))
     p.set_defaults(func=run)
 
 

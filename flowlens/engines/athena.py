@@ -6,8 +6,9 @@ Queries are transpiled to Trino (:mod:`flowlens.engines.transpile`) with ``?`` m
 snapshot; Python-built tables are uploaded as Parquet next to the step tables. Every object this
 engine creates is named ``<prefix><run>_<table>`` in ``database`` and dropped on reset (the
 Parquet stays under ``<output-location>/flowlens-work/<run>/``: give that prefix an S3 lifecycle
-rule). Results come back through ``GetQueryResults`` and are written to the local data directory,
-where the recommender reads them.
+rule). Results in a local results location come back through ``GetQueryResults`` and are
+written there; in an S3 results location (``--results-location s3://...``) each is a CTAS whose
+``external_location`` is the table's day prefix: Athena writes the Parquet, no row comes back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from flowlens.engines.base import ParquetSource, cast_to_types
 from flowlens.engines.ddl import create_table
 from flowlens.engines.transpile import to_trino
 from flowlens.errors import AnalysisError, AwsAccessError
-from flowlens.model.tables import athena_arrow_type
+from flowlens.lake import S3Root
+from flowlens.model.tables import SQL_TYPES, athena_arrow_type
 from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,30 @@ class AthenaEngine:
             cast_to_types(self.fetch_arrow(f"SELECT * FROM {table}"), types), final
         )
 
+    def write_parquet_s3(
+        self, table: str, types: Mapping[str, pa.DataType], target: S3Root
+    ) -> None:
+        """``table`` written by Athena itself into the S3 prefix ``target`` (a results day:
+        ``<location>/<table>/date=<D>/``), its columns cast to the contract's ``types``.
+
+        CTAS refuses a location that holds objects, so the day's old files are deleted first;
+        the CTAS table is dropped after (its Parquet stays: Athena's CTAS tables are external).
+        """
+        location = target.path.uri + "/"
+        self._empty(target.path.bucket, target.path.key + "/")
+        cols = ", ".join(
+            f'CAST("{c}" AS {trino_type(types[c])}) AS "{c}"' if c in types else f'"{c}"'
+            for c in self.columns(table)
+        )
+        written = self._own(f"out_{table}")
+        self.execute(f"DROP TABLE IF EXISTS {_hive_name(written)}")
+        self.execute(
+            f"CREATE TABLE {written} WITH (format = 'PARQUET', write_compression = 'ZSTD', "
+            f"external_location = {sql_literal(location)}) AS SELECT {cols} FROM "
+            f"{self.names[table]}"
+        )
+        self.execute(f"DROP TABLE IF EXISTS {_hive_name(written)}")
+
     def release(self, table: str) -> None:
         """Athena's work tables hold no memory (they are Parquet under the work
         location): kept until reset."""
@@ -204,6 +230,17 @@ class AthenaEngine:
             }
         )
 
+    def _empty(self, bucket: str, prefix: str) -> None:
+        """Delete every object under ``s3://bucket/prefix``."""
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for page in pages:
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", ())]
+                if keys:
+                    self.s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        except (BotoCoreError, ClientError) as exc:
+            raise AwsAccessError(f"cannot empty s3://{bucket}/{prefix}: {exc}") from exc
+
     def _own(self, name: str) -> str:
         qualified = f'"{self.database}"."{self.prefix}{name}"'
         self.names[name] = qualified
@@ -211,6 +248,27 @@ class AthenaEngine:
 
     def _work_location(self) -> str:
         return f"{self.output_location}flowlens-work/{self.run}/"
+
+
+def trino_type(t: pa.DataType) -> str:
+    """The Trino type a CTAS casts an Arrow type's column to (timestamps without a zone: what
+    Athena writes to Parquet).
+
+    >>> trino_type(pa.map_(pa.string(), pa.int64())), trino_type(pa.timestamp("us", tz="UTC"))
+    ('map(varchar, bigint)', 'timestamp')
+    """
+    if pa.types.is_map(t):
+        return f"map({trino_type(t.key_type)}, {trino_type(t.item_type)})"
+    if pa.types.is_list(t):
+        return f"array({trino_type(t.value_type)})"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_float32(t):
+        return "real"
+    names = {x.arrow: x.athena[0] for x in SQL_TYPES}
+    if t not in names:
+        raise AnalysisError(f"no Athena type for the Arrow type {t}")
+    return names[t]
 
 
 def _column(values: list[str | None], athena_type: str) -> pa.Array:

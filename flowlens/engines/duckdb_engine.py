@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flowlens import sqlfiles
+from flowlens import lake, sqlfiles
 from flowlens.atomic import atomic_path
 from flowlens.errors import AnalysisError
 from flowlens.model.tables import ParquetSource, duck_type, duckdb_select, sql_str
@@ -48,9 +48,15 @@ class DuckDBEngine:
         self._owned = owned
         self._tables: list[str] = []
         self._views: list[str] = []
+        self._s3: list[str] = []  # S3 datasets registered on the connection (flowlens.lake)
 
     def register_parquet(self, source: ParquetSource) -> None:
-        self._create_view(source.name, duckdb_select(source))
+        if source.remote is None:
+            self._create_view(source.name, duckdb_select(source))
+            return
+        # In S3: a pyarrow dataset, DuckDB's filters (the day's partition) pushed into its scan
+        self._create_view(source.name, lake.register_duckdb(self.con, source))
+        self._s3.append(source.name)
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         arrow_name = f"{name}_arrow"
@@ -98,7 +104,9 @@ class DuckDBEngine:
             self.con.execute(f"DROP VIEW IF EXISTS {name}")
         for name in reversed(self._tables):
             self.con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
-        self._views, self._tables = [], []
+        for name in self._s3:
+            lake.unregister_duckdb(self.con, name)
+        self._views, self._tables, self._s3 = [], [], []
 
     def close(self) -> None:
         if self._owned:

@@ -28,6 +28,7 @@ from flowlens.atomic import atomic_path
 from flowlens.engines.base import ParquetSource
 from flowlens.engines.transpile import split_shared_ctes, to_spark
 from flowlens.errors import AnalysisError
+from flowlens.lake import S3Root
 from flowlens.sqlfiles import Query, bind
 
 log = logging.getLogger(__name__)
@@ -146,13 +147,16 @@ class SparkEngine:
         )
 
     def register_parquet(self, source: ParquetSource) -> None:
+        if "date" in source.partitions:
+            self._dated.append(source)
+        if source.remote is not None:
+            self._view(source.name, self._read_s3(source))
+            return
         if not source.files():
             df = self._from_arrow(source.empty())
         elif source.pattern is None:
             df = self.spark.read.parquet(str(source.root))
         else:
-            if "date" in source.partitions:
-                self._dated.append(source)
             df = (
                 self.spark.read.schema(_spark_schema(source.full_schema()))
                 .option("basePath", str(source.root))
@@ -225,6 +229,18 @@ class SparkEngine:
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def write_parquet_s3(
+        self, table: str, types: Mapping[str, pa.DataType], target: S3Root
+    ) -> None:
+        """Written by the executors straight into the S3 prefix ``target`` (a results day), one
+        file, through the cluster's S3A connector (``s3a://``; hadoop-aws on the classpath)."""
+        df = self._cast(self.spark.table(table), types).coalesce(1)
+        uri = f"s3a://{target.path.fs_path}/"
+        try:
+            df.write.mode("overwrite").option("compression", "zstd").parquet(uri)
+        except Exception as exc:  # Py4JJavaError: no S3A connector, access denied, ...
+            raise AnalysisError(f"Spark could not write {table} to {uri}: {exc}") from exc
+
     def release(self, table: str) -> None:
         self.spark.catalog.dropTempView(table)
         self._cheap.discard(table)
@@ -252,11 +268,30 @@ class SparkEngine:
         if day is None or day == self._sized:
             return
         self._sized = day
+        if any(s.remote is not None for s in self._dated):  # flows in S3: not sized, a big day
+            self.spark.conf.set("spark.sql.codegen.wholeStage", "true")
+            return
         folder = f"date={day}"
         size = sum(f.stat().st_size for s in self._dated for f in s.files() if folder in f.parts)
         codegen = size >= self._small_day_bytes
         self.spark.conf.set("spark.sql.codegen.wholeStage", "true" if codegen else "false")
         log.debug("%s: %d bytes of flows, whole-stage code generation %s", day, size, codegen)
+
+    def _read_s3(self, source: ParquetSource) -> Any:
+        """A source in S3 (a results location, a data dir in S3): its files listed from the
+        driver (pyarrow), read by the executors through the cluster's S3A connector."""
+        from flowlens import lake
+
+        assert source.remote is not None
+        files = lake.list_files(source.remote)
+        if not files:
+            return self._from_arrow(source.empty())
+        base = f"s3a://{source.remote.path.fs_path}/"
+        return (
+            self.spark.read.schema(_spark_schema(source.full_schema()))
+            .option("basePath", base)
+            .parquet(*(f"s3a://{f}" for f in files))
+        )
 
     def _materialise(self, table: str, df: Any) -> Any:
         """``df`` computed once, its lineage cut: later steps read its rows as a leaf.

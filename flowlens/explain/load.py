@@ -87,7 +87,7 @@ def recorded_traffic(dd: DataDir, q: FlowQuery, days: Sequence[date]) -> list[Tr
         return []
     con = duckdb.connect()
     try:
-        register_views(con, dd)
+        register_views(con, dd, accounts=False)
         found = sqlfiles.rows(
             con,
             sqlfiles.load("explain", "traffic"),
@@ -210,7 +210,7 @@ def find_conversation(
         )
     con = duckdb.connect()
     try:
-        register_views(con, dd)
+        register_views(con, dd, accounts=False)
         found = sqlfiles.rows(
             con,
             sqlfiles.load("explain", "conversation"),

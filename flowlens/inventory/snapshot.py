@@ -186,7 +186,8 @@ def snapshot_stamps(dd: DataDir, window_start: datetime, window_end: datetime) -
     stamps = dd.snapshots()
     if not stamps:
         raise AnalysisError(
-            f"no inventory snapshot in {dd.inventory} for the window {window_start:%Y-%m-%d %H:%M} "
+            f"no inventory snapshot in {f'{dd.lake}/inventory' if dd.lake else dd.inventory} "
+            f"for the window {window_start:%Y-%m-%d %H:%M} "
             f"– {window_end:%Y-%m-%d %H:%M}; run 'flowlens inventory --aws' or "
             "'--from-json FILE...' first"
         )

@@ -43,7 +43,8 @@ def _read(path: Path, cache: dict[tuple[int, int], pa.Table]) -> pa.Table:
     st = os.stat(path)
     key = (st.st_dev, st.st_ino)
     if key not in cache:
-        cache[key] = pq.read_table(path)
+        # ParquetFile, not read_table: read_table imports pyarrow.dataset for a few small files
+        cache[key] = pq.ParquetFile(path).read()
     return cache[key]
 
 

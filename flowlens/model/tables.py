@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError, UsageError
+from flowlens.lake import S3Root
 from flowlens.model.conversation import CONVERSATION_ID_SQL
 from flowlens.model.flow import FLOW_FILE_SCHEMA, TGW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
@@ -77,6 +78,8 @@ class ParquetSource:
     the columns inside the files and ``partitions`` the Hive partition columns with their types.
     ``catalog_table`` and ``snapshot`` say where the same data sits in a Glue/Athena catalog
     (see :mod:`flowlens.engines.ddl`): the table, and the inventory snapshot partition to read.
+    ``remote``: the files are in S3 there instead (``root`` is then unused), read through
+    :func:`flowlens.lake.dataset`.
     """
 
     name: str
@@ -87,6 +90,7 @@ class ParquetSource:
     catalog_table: str = ""
     snapshot: str | None = None
     derived: tuple[DerivedColumn, ...] = ()
+    remote: S3Root | None = None
 
     def files(self) -> list[Path]:
         """The Parquet files present now (hidden temp files of atomic writes excluded)."""
@@ -106,9 +110,16 @@ class ParquetSource:
 
 
 def flow_sources(dd: DataDir) -> list[ParquetSource]:
+    lake = dd.lake_root
     return [
         ParquetSource(
-            "flows", dd.flows, FLOW_PATTERN, FLOW_FILE_SCHEMA, FLOW_PARTITION_TYPES, "flows"
+            "flows",
+            dd.flows,
+            FLOW_PATTERN,
+            FLOW_FILE_SCHEMA,
+            FLOW_PARTITION_TYPES,
+            "flows",
+            remote=S3Root(lake.path.child("flows"), lake.aws) if lake else None,
         ),
         ParquetSource(
             "tgw_flows",
@@ -117,6 +128,7 @@ def flow_sources(dd: DataDir) -> list[ParquetSource]:
             TGW_FILE_SCHEMA,
             FLOW_PARTITION_TYPES,
             "tgw_flows",
+            remote=S3Root(lake.path.child("tgw_flows"), lake.aws) if lake else None,
         ),
     ]
 
@@ -137,7 +149,9 @@ def inventory_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
 
 
 def result_source(dd: DataDir, table: str, *, name: str | None = None) -> ParquetSource:
-    """One results table across every analysed day, with its ``date`` partition."""
+    """One results table across every analysed day, with its ``date`` partition (in S3:
+    ``<location>/<table>/date=<D>/``)."""
+    s3 = dd.results_s3
     return ParquetSource(
         name or table,
         dd.results,
@@ -145,17 +159,30 @@ def result_source(dd: DataDir, table: str, *, name: str | None = None) -> Parque
         RESULT_SCHEMAS[table],
         DATE_PARTITION,
         table,
+        remote=S3Root(s3.path.child(table), s3.aws, suffix="") if s3 else None,
     )
 
 
 def catalog_sources(dd: DataDir, snapshot: str | None) -> list[ParquetSource]:
     """Every table of the catalog (docs/tables.md), the inventory read from ``snapshot``."""
+    lake = dd.lake_root
     return [
         *flow_sources(dd),
         ParquetSource(
-            "quarantine", dd.quarantine, "*/*.parquet", QUARANTINE_SCHEMA, DATE_PARTITION
+            "quarantine",
+            dd.quarantine,
+            "*/*.parquet",
+            QUARANTINE_SCHEMA,
+            DATE_PARTITION,
+            remote=S3Root(lake.path.child("quarantine"), lake.aws) if lake else None,
         ),
-        ParquetSource("ingest_manifest", dd.manifest, None, MANIFEST_SCHEMA),
+        ParquetSource(
+            "ingest_manifest",
+            dd.manifest,
+            None,
+            MANIFEST_SCHEMA,
+            remote=S3Root(lake.path.child(dd.manifest.name), lake.aws) if lake else None,
+        ),
         *inventory_sources(dd, snapshot),
         *(
             replace(result_source(dd, t), derived=CATALOG_DERIVED.get(t, ()))
@@ -263,22 +290,32 @@ def sql_str(path: Path | str) -> str:
 
 def duckdb_select(source: ParquetSource) -> str:
     """The SELECT a DuckDB view of ``source`` runs: its files now, or no rows with its schema,
-    followed by its derived columns.
+    followed by its derived columns (a source in S3: no rows; see
+    :func:`flowlens.lake.register_duckdb`).
 
     Paths are made absolute so that a view stored in ``catalog.duckdb`` reads the same files
     from any working directory.
     """
-    stored = _stored_select(source)
+    stored = _stored_select(source) if source.remote is None else _empty_select(source)
+    return with_derived(source, stored)
+
+
+def with_derived(source: ParquetSource, stored: str) -> str:
+    """``stored`` (the SELECT of the stored columns) followed by ``source``'s derived columns."""
     if not source.derived:
         return stored
     extra = ", ".join(f'{c.duckdb} AS "{c.name}"' for c in source.derived)
     return f"SELECT *, {extra} FROM ({stored})"
 
 
+def _empty_select(source: ParquetSource) -> str:
+    cols = [f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
+    return f"SELECT {', '.join(cols)} WHERE false"
+
+
 def _stored_select(source: ParquetSource) -> str:
     if not source.files():
-        cols = [f'CAST(NULL AS {duck_type(f.type)}) AS "{f.name}"' for f in source.full_schema()]
-        return f"SELECT {', '.join(cols)} WHERE false"
+        return _empty_select(source)
     root = source.root.absolute()
     if source.pattern is None:
         return f"SELECT * FROM read_parquet({sql_str(root)})"

@@ -16,13 +16,13 @@ import pyarrow as pa
 
 from flowlens import dismissals, sqlfiles
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
-from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
 from flowlens.dismissals import active_reasons
 from flowlens.errors import AnalysisError
 from flowlens.inventory.snapshot import parse_stamp
 from flowlens.inventory.timeline import Timeline, load_timeline
+from flowlens.lake_dir import stage_inventory, write_table
 from flowlens.lock import writer_lock
 from flowlens.model.net import SgRule
 from flowlens.model.plan import Plan
@@ -230,7 +230,7 @@ def recommend(
     window = AnalysedWindow.of(days, dd.analysed_days(days))
     if not window.analysed:
         raise AnalysisError(
-            f"no analysis results for {_span(days)} in {dd.results}; run "
+            f"no analysis results for {_span(days)} in {dd.results_description()}; run "
             f"'flowlens analyze {_window_flags(days)}' first"
         )
     if window.missing:
@@ -239,6 +239,7 @@ def recommend(
         )
     analysed = window.analysed
     start, end = window.bounds()
+    stage_inventory(dd)  # a data dir in S3: its inventory copied to the work dir
     tl = load_timeline(dd, start, end) if dd.snapshots() else None
     chosen = snapshot or (tl.latest.stamp if tl and tl.latest else None)
     with tempfile.TemporaryDirectory(prefix="flowlens-recommend-") as spill:
@@ -247,7 +248,7 @@ def recommend(
         )
         try:
             phase("reading the inventory", 1)
-            register_views(con, dd, snapshot=chosen)
+            register_views(con, dd, snapshot=chosen, accounts=False)
             inv = load_inventory(con)
             inv = with_history(inv, tl) if tl else inv
             inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, analysed)))
@@ -279,9 +280,6 @@ def recommend(
     if write:
         phase("writing the recommendations table", 5)
         with writer_lock(dd, "recommend"):
-            write_parquet_atomic(
-                recommendations_table(plan),
-                dd.results_dir(max(analysed)) / "recommendations.parquet",
-            )
+            write_table(dd, max(analysed), "recommendations", recommendations_table(plan))
             refresh_catalog(dd)
     return plan

@@ -39,6 +39,7 @@ from sqlglot import exp
 
 from flowlens import sqlfiles
 from flowlens.engines.transpile import rename_tables
+from flowlens.lake import cursor
 from flowlens.model.addr import addr_key, cidr_range
 from flowlens.model.net import PeerType
 from flowlens.recommend.history import History, all_pieces, static_history
@@ -295,7 +296,7 @@ class SqlObservations:
         """Stage the window's accepted initiating conversations of the
         catalog (views on ``con``)."""
         params = {"first_day": first, "last_day": last}
-        reader = con.cursor()
+        reader = cursor(con)  # the catalog's views may read S3 datasets registered on con
         res = sqlfiles.execute(reader, sqlfiles.load("recommend", "observed_addresses"), params)
 
         def batches() -> Iterator[list[str]]:

@@ -46,7 +46,9 @@ class ReportPaths:
 def _subnet_labels(d: data.ReportData) -> dict[str, str]:
     labels = {}
     for s in data.rows(d.subnets):
-        name = dict(s.tags).get("Name") if s.tags is not None and len(s.tags) else None
+        # a subnet without tags reads as None or pandas' NA, depending on its neighbours
+        tags = s.tags if isinstance(s.tags, Mapping | list | tuple) else None
+        name = dict(tags).get("Name") if tags else None
         labels[str(s.subnet_id)] = f"{s.subnet_id} ({name})" if name else str(s.subnet_id)
     return labels
 
@@ -205,11 +207,24 @@ def _verification(d: data.ReportData) -> str:
 
 
 def render_html(
-    d: data.ReportData, pngs: Mapping[str, bytes], head: Mapping[str, Any], source: str
+    d: data.ReportData,
+    pngs: Mapping[str, bytes],
+    head: Mapping[str, Any],
+    source: str,
+    *,
+    account: str | None = None,
+    organisation: str | None = None,
 ) -> str:
+    """The page; ``account``/``organisation``: one account's page and the link to its
+    organisation's (``accounts.html``, relative)."""
     w = d.window
     values = {
         "window": html.esc(w.label()),
+        "account": f" · account {html.esc(account)}" if account else "",
+        "org_link": f' · <a class="orglink" href="{html.esc(organisation)}">'
+        "all accounts of the organisation</a>"
+        if organisation
+        else "",
         "window_start": html.esc(w.start.strftime("%Y-%m-%d %H:%M")),
         "window_end": html.esc(w.end.strftime("%Y-%m-%d %H:%M")),
         "generated": html.esc(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
@@ -257,18 +272,23 @@ def write_report(
     *,
     plan: Path | str | Mapping[str, Any] | None = None,
     snapshot: str | None = None,
+    account: str | None = None,
+    organisation: str | None = None,
 ) -> ReportPaths:
     """Build the report for ``days`` from the data dir and write it into ``out_dir``.
 
     ``plan`` is a plan JSON file or object (docs/recommend.md#plan-json); without it the
     recommendations table is shown and exposure "after" applies those, but there is no replay
     verification. Each file is replaced atomically; other files in ``out_dir`` are left alone.
+    ``account``: the report of that AWS account alone (its groups, rules, ENIs, flows, findings;
+    ``plan`` should then be that account's, :func:`flowlens.report.accounts.write_organisation`),
+    linking to the organisation's page at ``organisation``.
     """
     analysed = _analysed_days(dd, days)
     plan_obj, plan_source = _load_plan(plan)
     con = duckdb.connect()
     try:
-        register_views(con, dd, snapshot=snapshot)
+        register_views(con, dd, snapshot=snapshot, account=account)
         d = data.load(con, days, plan=plan_obj, plan_source=plan_source, analysed_days=analysed)
     finally:
         con.close()
@@ -286,8 +306,17 @@ def write_report(
     )
     _write_text(json.dumps(summary.build(d, files), indent=2) + "\n", paths.json)
     _write_text(markdown.render(d, head, files), paths.markdown)
-    _write_text(render_html(d, pngs, head, f"data dir {dd.root}"), paths.html)
-    log.info("report for %s written to %s (%d charts)", d.window.label(), out_dir, len(pngs))
+    page = render_html(
+        d, pngs, head, f"data dir {dd.describe()}", account=account, organisation=organisation
+    )
+    _write_text(page, paths.html)
+    log.info(
+        "report for %s%s written to %s (%d charts)",
+        d.window.label(),
+        f" (account {account})" if account else "",
+        out_dir,
+        len(pngs),
+    )
     return paths
 
 
@@ -296,7 +325,7 @@ def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     flags = (
         f"--date {min(days)}" if len(set(days)) == 1 else f"--start {min(days)} --end {max(days)}"
     )
-    if not dd.root.is_dir():
+    if not dd.lake and not dd.root.is_dir():
         raise AnalysisError(
             f"no flowlens data directory at {dd.root}; run 'flowlens run SOURCE {flags} "
             "--inventory ...' (or ingest, inventory and analyze) first, or pass --data-dir"
@@ -305,8 +334,8 @@ def _analysed_days(dd: DataDir, days: Sequence[date]) -> list[date]:
     if not analysed:
         span = str(min(days)) if len(set(days)) == 1 else f"{min(days)}..{max(days)}"
         raise AnalysisError(
-            f"no analysis results for {span} in {dd.results}; "
-            f"run 'flowlens analyze {flags} --data-dir {dd.root}' first"
+            f"no analysis results for {span} in {dd.results_description()}; "
+            f"run 'flowlens analyze {flags} --data-dir {dd.describe()}' first"
         )
     missing = len(set(days)) - len(analysed)
     if missing:

@@ -116,7 +116,7 @@ def replay_day(dd: DataDir, plan: Plan, day: date, *, memory_limit: str = "1GB")
             config={"memory_limit": memory_limit, "temp_directory": spill, "threads": 2}
         )
         try:
-            register_views(con, dd, snapshot=tl.latest.stamp if tl.latest else None)
+            register_views(con, dd, snapshot=tl.latest.stamp if tl.latest else None, accounts=False)
             inv = with_history(load_inventory(con), tl)
             inv = replace(inv, history=with_unplaced(inv.timeline(), load_unplaced(con, [day])))
             present = {r.rule_id for r in inv.rules}

@@ -1,7 +1,9 @@
 -- name: 10_eni_flows
 -- returns: one row per ENI × protocol × unordered address/port pair of the day (lo side = the
 --     smaller (address, port)), with per-direction aggregates: f_* for lo→hi records, r_* for
---     hi→lo records
+--     hi→lo records, and the initiator evidence the conversation carries on its own (flag_side,
+--     rnr_side, eph_side: lo|hi, NULL when silent; sql/analyze/30_conversation_sides.sql weighs
+--     them with the evidence of other conversations)
 -- params: $day
 -- Addresses are packet-level (pkt_srcaddr/pkt_dstaddr when the format has them); lo_raw/hi_raw are
 -- the ENI-view addresses (srcaddr/dstaddr) of each side, used to tell which side is the ENI.
@@ -15,6 +17,10 @@
 --   64 / 128 a record whose ENI-view address of the lo / hi side equals the packet-level one;
 -- and the ENI-view addresses are aggregated only where they differ (rare: NAT, middleboxes), so
 -- lo_raw = MIN(ENI-view address of the lo side) is rebuilt exactly from bit 64 and that MIN.
+-- The evidence (docs/flow-logs.md#who-initiated-a-connection): flag_side, the side whose SYN (or
+-- whose peer's SYN-ACK) this ENI logged, when only one side's; rnr_side, the side whose records
+-- were all REJECTed with no reply at all; eph_side, the side on an ephemeral port (>= 32768,
+-- else >= 1024) talking to a lower one (TCP and UDP only).
 WITH records AS (
     SELECT
         interface_id AS eni_id,
@@ -82,7 +88,6 @@ WITH records AS (
         SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
         MIN(CASE WHEN fwd THEN start END) AS f_first,
         MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
-        MIN(start) AS first_start,
         MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
         MAX("end") AS last_end
     FROM keyed
@@ -102,9 +107,23 @@ SELECT
     CASE WHEN (bits & 32) <> 0 THEN 1 ELSE 0 END AS hi_dir_local,
     f_acc, f_rej, r_acc, r_rej, f_acc_packets, f_acc_bytes, r_acc_packets, r_acc_bytes,
     f_packets, f_bytes, r_packets, r_bytes,
-    CASE WHEN (bits & 1) <> 0 THEN 1 ELSE 0 END AS f_syn,
-    CASE WHEN (bits & 2) <> 0 THEN 1 ELSE 0 END AS f_synack,
-    CASE WHEN (bits & 4) <> 0 THEN 1 ELSE 0 END AS r_syn,
-    CASE WHEN (bits & 8) <> 0 THEN 1 ELSE 0 END AS r_synack,
-    f_first, r_first, first_start, first_accept, last_end
+    CASE
+        WHEN protocol = 6 AND (bits & 9) <> 0 AND (bits & 6) = 0 THEN 'lo'
+        WHEN protocol = 6 AND (bits & 6) <> 0 AND (bits & 9) = 0 THEN 'hi'
+    END AS flag_side,
+    CASE
+        WHEN f_rej > 0 AND f_acc = 0 AND r_acc + r_rej = 0 THEN 'lo'
+        WHEN r_rej > 0 AND r_acc = 0 AND f_acc + f_rej = 0 THEN 'hi'
+    END AS rnr_side,
+    CASE
+        WHEN protocol NOT IN (6, 17) THEN NULL
+        WHEN lo_port >= 32768 AND hi_port < 32768 THEN 'lo'
+        WHEN hi_port >= 32768 AND lo_port < 32768 THEN 'hi'
+        WHEN lo_port >= 1024 AND hi_port < 1024 THEN 'lo'
+        WHEN hi_port >= 1024 AND lo_port < 1024 THEN 'hi'
+    END AS eph_side,
+    f_first, r_first,
+    -- the first record either way, without an aggregate of its own (LEAST is NULL-strict in Trino)
+    COALESCE(LEAST(f_first, r_first), f_first, r_first) AS first_start,
+    first_accept, last_end
 FROM per_pair

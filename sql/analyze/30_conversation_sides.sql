@@ -11,75 +11,46 @@
 -- ports (SYN-confirmed responder ports and inbound SG rule ports of the address's ENI), then
 -- ephemeral ranges, then fan-in, then the lower port, then the first packet's time, which always
 -- points at a side, so every conversation gets an initiator.
--- One pass over the conversations: each piece of evidence is a side (lo|hi, NULL when silent)
--- looked up by equality, the decision is a COALESCE over them, and each lo/hi column is renamed
--- once for what it is in this conversation (the initiator's and the responder's address, port
--- and key; the request records, sent by the initiator: f_* when lo initiated, r_* otherwise).
--- Only the columns later steps read are carried: the wide rows are the cost here.
-WITH seen_addresses AS (
-    SELECT eni_id, lo_raw AS addr FROM eni_flows
+-- The evidence a conversation carries on its own (flag_side, rnr_side, eph_side) comes with it
+-- from 10_eni_flows; what other conversations say is first reduced to small tables keyed by
+-- integers (addr_keys' addr_id and key_id: equal address texts, equal keys), then one pipeline
+-- over the conversations looks each piece up by equality, decides by a COALESCE over them and
+-- renames each lo/hi column once for what it is in this conversation (the initiator's and the
+-- responder's address, port and key; the request records, sent by the initiator: f_* when lo
+-- initiated, r_* otherwise). Nothing the width of a conversation is materialised before the
+-- result: the wide rows were the cost here (bench/README.md).
+WITH own_addrs AS (
+    -- the day's addresses each ENI held: the side of a conversation that is the ENI's own. Most
+    -- rows of eni_ips are one address, found by equality; a range join of every address over
+    -- every ENI's rows cost more than the whole step on a day of many addresses
+    SELECT eni_ips.eni_id, addr_keys.addr
+    FROM eni_ips
+    INNER JOIN addr_keys ON eni_ips.family = addr_keys.family AND eni_ips.lo = addr_keys.key
+    WHERE eni_ips.lo = eni_ips.hi
     UNION
-    SELECT eni_id, hi_raw AS addr FROM eni_flows
-), local_addrs AS (
-    SELECT DISTINCT seen_addresses.eni_id, seen_addresses.addr
-    FROM seen_addresses
-    INNER JOIN addr_keys ON seen_addresses.addr = addr_keys.addr
-    INNER JOIN eni_ips
-        ON
-            seen_addresses.eni_id = eni_ips.eni_id
-            AND addr_keys.family = eni_ips.family
-            AND addr_keys.key BETWEEN eni_ips.lo AND eni_ips.hi
-), pairs AS (
+    SELECT eni_ips.eni_id, addr_keys.addr
+    FROM eni_ips
+    INNER JOIN addr_keys
+        ON addr_keys.family = eni_ips.family AND addr_keys.key BETWEEN eni_ips.lo AND eni_ips.hi
+    WHERE eni_ips.lo < eni_ips.hi
+), flagged AS (
+    -- the conversations tcp-flags decide on their own ENI, as ids
     SELECT
-        eni_flows.eni_id, eni_flows.protocol,
-        eni_flows.lo_addr, eni_flows.lo_port, eni_flows.hi_addr, eni_flows.hi_port,
-        eni_flows.f_acc, eni_flows.f_rej, eni_flows.r_acc, eni_flows.r_rej,
-        eni_flows.f_acc_packets, eni_flows.f_acc_bytes,
-        eni_flows.r_acc_packets, eni_flows.r_acc_bytes,
-        eni_flows.f_packets, eni_flows.f_bytes, eni_flows.r_packets, eni_flows.r_bytes,
-        eni_flows.f_first, eni_flows.r_first,
-        eni_flows.first_start, eni_flows.first_accept, eni_flows.last_end,
-        lo_keys.family,
-        lo_keys.key AS lo_key,
-        hi_keys.key AS hi_key,
-        eni_info.eni_id IS NOT NULL AS in_inventory,
-        COALESCE(eni_info.has_sgs, FALSE) AS has_sgs,
-        CASE
-            WHEN
-                (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
-                AND NOT (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
-                THEN 'lo'
-            WHEN
-                (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
-                AND NOT (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
-                THEN 'hi'
-        END AS local_side,
-        CASE
-            WHEN
-                eni_flows.protocol = 6
-                AND (eni_flows.f_syn = 1 OR eni_flows.r_synack = 1)
-                AND NOT (eni_flows.r_syn = 1 OR eni_flows.f_synack = 1)
-                THEN 'lo'
-            WHEN
-                eni_flows.protocol = 6
-                AND (eni_flows.r_syn = 1 OR eni_flows.f_synack = 1)
-                AND NOT (eni_flows.f_syn = 1 OR eni_flows.r_synack = 1)
-                THEN 'hi'
-        END AS flag_side
+        eni_flows.protocol, lo_keys.addr_id AS lo_id, eni_flows.lo_port,
+        hi_keys.addr_id AS hi_id, eni_flows.hi_port, eni_flows.flag_side,
+        CASE WHEN eni_flows.flag_side = 'lo' THEN hi_keys.key_id ELSE lo_keys.key_id END
+        AS responder_kid,
+        CASE WHEN eni_flows.flag_side = 'lo' THEN eni_flows.hi_port ELSE eni_flows.lo_port END
+        AS responder_port
     FROM eni_flows
     INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
     INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
-    LEFT JOIN eni_info ON eni_flows.eni_id = eni_info.eni_id
-    LEFT JOIN local_addrs AS lo_own
-        ON eni_flows.eni_id = lo_own.eni_id AND eni_flows.lo_raw = lo_own.addr
-    LEFT JOIN local_addrs AS hi_own
-        ON eni_flows.eni_id = hi_own.eni_id AND eni_flows.hi_raw = hi_own.addr
+    WHERE eni_flows.flag_side IS NOT NULL
 ), flags_elsewhere AS (
     -- the tcp-flags of every ENI that saw the 5-tuple, when they agree
-    SELECT protocol, lo_addr, lo_port, hi_addr, hi_port, MIN(flag_side) AS side
-    FROM pairs
-    WHERE flag_side IS NOT NULL
-    GROUP BY protocol, lo_addr, lo_port, hi_addr, hi_port
+    SELECT protocol, lo_id, lo_port, hi_id, hi_port, MIN(flag_side) AS side
+    FROM flagged
+    GROUP BY protocol, lo_id, lo_port, hi_id, hi_port
     HAVING MIN(flag_side) = MAX(flag_side)
 ), prior_decided AS (
     SELECT
@@ -105,25 +76,29 @@ WITH seen_addresses AS (
         CASE WHEN initiator_is_lo THEN responder_port ELSE initiator_port END AS hi_port,
         CASE WHEN initiator_is_lo THEN 'lo' ELSE 'hi' END AS side
     FROM prior_decided
-), history AS (
+), prior_agreed AS (
     SELECT protocol, lo_addr, lo_port, hi_addr, hi_port, MIN(side) AS side
     FROM prior_sides
     GROUP BY protocol, lo_addr, lo_port, hi_addr, hi_port
     HAVING MIN(side) = MAX(side)
+), history AS (
+    -- as ids: a 5-tuple of an address the day does not see matches no conversation of the day
+    SELECT
+        prior_agreed.protocol, lo_keys.addr_id AS lo_id, prior_agreed.lo_port,
+        hi_keys.addr_id AS hi_id, prior_agreed.hi_port, prior_agreed.side
+    FROM prior_agreed
+    INNER JOIN addr_keys AS lo_keys ON prior_agreed.lo_addr = lo_keys.addr
+    INNER JOIN addr_keys AS hi_keys ON prior_agreed.hi_addr = hi_keys.addr
 ), listeners AS (
     -- listening endpoints, one row per port: a SYN-confirmed responder's port, and each port of
     -- an inbound SG rule of <= 256 ports on its ENI's address (expanded by port_offsets, so the
     -- conversations probe them by equality; a range join fanned out every conversation of a
     -- busy address over all of its listeners)
-    SELECT
-        CASE WHEN flag_side = 'lo' THEN hi_key ELSE lo_key END AS key,
-        protocol,
-        CASE WHEN flag_side = 'lo' THEN hi_port ELSE lo_port END AS port
-    FROM pairs
-    WHERE flag_side IS NOT NULL
+    SELECT responder_kid AS key_id, protocol, responder_port AS port
+    FROM flagged
     UNION
     SELECT
-        eni_ips.lo AS key,
+        addr_keys.key_id,
         sg_rules.ip_protocol AS protocol,
         sg_rules.from_port + port_offsets.port_offset AS port
     FROM sg_rules
@@ -133,95 +108,80 @@ WITH seen_addresses AS (
             eni_groups.eni_id = eni_ips.eni_id
             AND eni_ips.lo = eni_ips.hi
             AND eni_ips.kind <> 'public4'
+    INNER JOIN addr_keys ON eni_ips.lo = addr_keys.key
     INNER JOIN port_offsets ON port_offsets.port_offset <= sg_rules.to_port - sg_rules.from_port
     WHERE
         sg_rules.direction = 'ingress' AND sg_rules.ip_protocol IN (6, 17)
         AND sg_rules.from_port IS NOT NULL AND sg_rules.to_port IS NOT NULL
         AND sg_rules.from_port >= 0 AND sg_rules.to_port - sg_rules.from_port < 256
-), evidence AS (
+), conversation_ids AS (
+    -- every conversation's endpoints as ids, and whether its own evidence leaves it open
     SELECT
-        pairs.*,
-        flags_elsewhere.side AS peer_side,
-        history.side AS hist_side,
-        CASE
-            WHEN pairs.f_rej > 0 AND pairs.f_acc = 0 AND pairs.r_acc + pairs.r_rej = 0 THEN 'lo'
-            WHEN pairs.r_rej > 0 AND pairs.r_acc = 0 AND pairs.f_acc + pairs.f_rej = 0 THEN 'hi'
-        END AS rnr_side,
-        CASE
-            WHEN pairs.protocol NOT IN (6, 17) THEN NULL
-            WHEN lo_listening.key IS NOT NULL AND hi_listening.key IS NULL THEN 'hi'
-            WHEN hi_listening.key IS NOT NULL AND lo_listening.key IS NULL THEN 'lo'
-        END AS listen_side,
-        CASE
-            WHEN pairs.protocol NOT IN (6, 17) THEN NULL
-            WHEN pairs.lo_port >= 32768 AND pairs.hi_port < 32768 THEN 'lo'
-            WHEN pairs.hi_port >= 32768 AND pairs.lo_port < 32768 THEN 'hi'
-            WHEN pairs.lo_port >= 1024 AND pairs.hi_port < 1024 THEN 'lo'
-            WHEN pairs.hi_port >= 1024 AND pairs.lo_port < 1024 THEN 'hi'
-        END AS eph_side
-    FROM pairs
-    LEFT JOIN flags_elsewhere
-        ON
-            pairs.protocol = flags_elsewhere.protocol
-            AND pairs.lo_addr = flags_elsewhere.lo_addr
-            AND pairs.lo_port = flags_elsewhere.lo_port
-            AND pairs.hi_addr = flags_elsewhere.hi_addr
-            AND pairs.hi_port = flags_elsewhere.hi_port
-    LEFT JOIN history
-        ON
-            pairs.protocol = history.protocol
-            AND pairs.lo_addr = history.lo_addr
-            AND pairs.lo_port = history.lo_port
-            AND pairs.hi_addr = history.hi_addr
-            AND pairs.hi_port = history.hi_port
-    LEFT JOIN listeners AS lo_listening
-        ON
-            pairs.lo_key = lo_listening.key
-            AND pairs.protocol = lo_listening.protocol
-            AND pairs.lo_port = lo_listening.port
-    LEFT JOIN listeners AS hi_listening
-        ON
-            pairs.hi_key = hi_listening.key
-            AND pairs.protocol = hi_listening.protocol
-            AND pairs.hi_port = hi_listening.port
-), strong AS (
-    SELECT
-        evidence.*,
-        COALESCE(flag_side, peer_side, hist_side, rnr_side, listen_side, eph_side) AS strong_side
-    FROM evidence
-), undecided AS (
-    SELECT lo_key AS key, protocol, lo_port AS port FROM strong WHERE strong_side IS NULL
-    UNION
-    SELECT hi_key AS key, protocol, hi_port AS port FROM strong WHERE strong_side IS NULL
+        eni_flows.protocol, lo_keys.key_id AS lo_kid, eni_flows.lo_port,
+        hi_keys.key_id AS hi_kid, eni_flows.hi_port,
+        COALESCE(eni_flows.flag_side, eni_flows.rnr_side, eni_flows.eph_side) IS NULL AS open
+    FROM eni_flows
+    INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
+    INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
 ), endpoint_peers AS (
-    SELECT lo_key AS key, protocol, lo_port AS port, hi_key AS peer FROM pairs
+    SELECT lo_kid AS key_id, protocol, lo_port AS port, hi_kid AS peer, open
+    FROM conversation_ids
     UNION ALL
-    SELECT hi_key AS key, protocol, hi_port AS port, lo_key AS peer FROM pairs
+    SELECT hi_kid AS key_id, protocol, hi_port AS port, lo_kid AS peer, open
+    FROM conversation_ids
+), open_endpoints AS (
+    -- the endpoints of the conversations their own evidence leaves open: a superset of those no
+    -- strong evidence decides, the only ones fan-in is read for (usually few)
+    SELECT DISTINCT key_id, protocol, port FROM endpoint_peers WHERE open
 ), fan_in AS (
-    -- distinct peers per (address, protocol, port), only for endpoints still undecided
+    -- distinct peers per (address, protocol, port) of those endpoints
     SELECT
-        endpoint_peers.key,
+        endpoint_peers.key_id,
         endpoint_peers.protocol,
         endpoint_peers.port,
         COUNT(DISTINCT endpoint_peers.peer) AS peers
     FROM endpoint_peers
-    INNER JOIN undecided
+    INNER JOIN open_endpoints
         ON
-            endpoint_peers.key = undecided.key
-            AND endpoint_peers.protocol = undecided.protocol
-            AND endpoint_peers.port = undecided.port
-    GROUP BY endpoint_peers.key, endpoint_peers.protocol, endpoint_peers.port
-), with_fan_in AS (
-    -- fan-in only where no strong evidence decided: joining every conversation to the (usually
-    -- few) undecided endpoints made the planner hash the wide rows instead
-    SELECT strong.*, CAST(NULL AS VARCHAR) AS fan_side
-    FROM strong
-    WHERE strong.strong_side IS NOT NULL
-    UNION ALL
+            endpoint_peers.key_id = open_endpoints.key_id
+            AND endpoint_peers.protocol = open_endpoints.protocol
+            AND endpoint_peers.port = open_endpoints.port
+    GROUP BY endpoint_peers.key_id, endpoint_peers.protocol, endpoint_peers.port
+), evidence AS (
     SELECT
-        strong.*,
+        eni_flows.eni_id, eni_flows.protocol,
+        eni_flows.lo_addr, eni_flows.lo_port, eni_flows.hi_addr, eni_flows.hi_port,
+        eni_flows.f_acc, eni_flows.f_rej, eni_flows.r_acc, eni_flows.r_rej,
+        eni_flows.f_acc_packets, eni_flows.f_acc_bytes,
+        eni_flows.r_acc_packets, eni_flows.r_acc_bytes,
+        eni_flows.f_packets, eni_flows.f_bytes, eni_flows.r_packets, eni_flows.r_bytes,
+        eni_flows.f_first, eni_flows.r_first,
+        eni_flows.first_start, eni_flows.first_accept, eni_flows.last_end,
+        eni_flows.flag_side, eni_flows.rnr_side, eni_flows.eph_side,
+        lo_keys.family,
+        lo_keys.key AS lo_key,
+        hi_keys.key AS hi_key,
+        eni_info.eni_id IS NOT NULL AS in_inventory,
+        COALESCE(eni_info.has_sgs, FALSE) AS has_sgs,
         CASE
-            WHEN strong.lo_port = strong.hi_port THEN NULL
+            WHEN
+                (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
+                AND NOT (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
+                THEN 'lo'
+            WHEN
+                (hi_own.addr IS NOT NULL OR eni_flows.hi_dir_local = 1)
+                AND NOT (lo_own.addr IS NOT NULL OR eni_flows.lo_dir_local = 1)
+                THEN 'hi'
+        END AS local_side,
+        flags_elsewhere.side AS peer_side,
+        history.side AS hist_side,
+        CASE
+            WHEN eni_flows.protocol NOT IN (6, 17) THEN NULL
+            WHEN lo_listening.key_id IS NOT NULL AND hi_listening.key_id IS NULL THEN 'hi'
+            WHEN hi_listening.key_id IS NOT NULL AND lo_listening.key_id IS NULL THEN 'lo'
+        END AS listen_side,
+        CASE
+            WHEN eni_flows.lo_port = eni_flows.hi_port THEN NULL
             WHEN
                 COALESCE(lo_fan_in.peers, 1) >= 2
                 AND COALESCE(hi_fan_in.peers, 1) < COALESCE(lo_fan_in.peers, 1)
@@ -231,24 +191,53 @@ WITH seen_addresses AS (
                 AND COALESCE(lo_fan_in.peers, 1) < COALESCE(hi_fan_in.peers, 1)
                 THEN 'lo'
         END AS fan_side
-    FROM strong
+    FROM eni_flows
+    INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
+    INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
+    LEFT JOIN eni_info ON eni_flows.eni_id = eni_info.eni_id
+    LEFT JOIN own_addrs AS lo_own
+        ON eni_flows.eni_id = lo_own.eni_id AND eni_flows.lo_raw = lo_own.addr
+    LEFT JOIN own_addrs AS hi_own
+        ON eni_flows.eni_id = hi_own.eni_id AND eni_flows.hi_raw = hi_own.addr
+    LEFT JOIN flags_elsewhere
+        ON
+            eni_flows.protocol = flags_elsewhere.protocol
+            AND lo_keys.addr_id = flags_elsewhere.lo_id
+            AND eni_flows.lo_port = flags_elsewhere.lo_port
+            AND hi_keys.addr_id = flags_elsewhere.hi_id
+            AND eni_flows.hi_port = flags_elsewhere.hi_port
+    LEFT JOIN history
+        ON
+            eni_flows.protocol = history.protocol
+            AND lo_keys.addr_id = history.lo_id
+            AND eni_flows.lo_port = history.lo_port
+            AND hi_keys.addr_id = history.hi_id
+            AND eni_flows.hi_port = history.hi_port
+    LEFT JOIN listeners AS lo_listening
+        ON
+            lo_keys.key_id = lo_listening.key_id
+            AND eni_flows.protocol = lo_listening.protocol
+            AND eni_flows.lo_port = lo_listening.port
+    LEFT JOIN listeners AS hi_listening
+        ON
+            hi_keys.key_id = hi_listening.key_id
+            AND eni_flows.protocol = hi_listening.protocol
+            AND eni_flows.hi_port = hi_listening.port
     LEFT JOIN fan_in AS lo_fan_in
         ON
-            strong.lo_key = lo_fan_in.key
-            AND strong.protocol = lo_fan_in.protocol
-            AND strong.lo_port = lo_fan_in.port
+            lo_keys.key_id = lo_fan_in.key_id
+            AND eni_flows.protocol = lo_fan_in.protocol
+            AND eni_flows.lo_port = lo_fan_in.port
     LEFT JOIN fan_in AS hi_fan_in
         ON
-            strong.hi_key = hi_fan_in.key
-            AND strong.protocol = hi_fan_in.protocol
-            AND strong.hi_port = hi_fan_in.port
-    WHERE strong.strong_side IS NULL
+            hi_keys.key_id = hi_fan_in.key_id
+            AND eni_flows.protocol = hi_fan_in.protocol
+            AND eni_flows.hi_port = hi_fan_in.port
 ), decided AS (
     SELECT
-        with_fan_in.*,
+        evidence.*,
         COALESCE(
-            strong_side,
-            fan_side,
+            flag_side, peer_side, hist_side, rnr_side, listen_side, eph_side, fan_side,
             CASE WHEN lo_port < hi_port THEN 'hi' WHEN hi_port < lo_port THEN 'lo' END,
             CASE
                 WHEN f_first IS NOT NULL AND (r_first IS NULL OR f_first < r_first) THEN 'lo'
@@ -275,7 +264,7 @@ WITH seen_addresses AS (
                 THEN 'medium'
             ELSE 'low'
         END AS confidence
-    FROM with_fan_in
+    FROM evidence
 ), roles AS (
     SELECT
         decided.*,

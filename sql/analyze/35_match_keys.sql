@@ -13,10 +13,9 @@
 -- both keys count: ingress from the initiator (it responded) and egress to the responder.
 -- Its rules are every rule of its VPC (36_match_rules), any of its groups may have held it.
 WITH attributed_keys AS (
-    SELECT DISTINCT
-        eni_id, rule_direction, protocol, family, peer_key, service_port AS port, ep_lo, ep_hi
-    FROM conversation_sides
-    WHERE eni_role IN ('initiator', 'responder') AND has_sgs
+    -- one row per key already (34_service_keys groups by it)
+    SELECT eni_id, rule_direction, protocol, family, peer_key, service_port AS port, ep_lo, ep_hi
+    FROM service_keys
     UNION
     SELECT eni_id, direction, protocol, family, remote_key, port, ep_lo, ep_hi
     FROM reject_keys

@@ -9,7 +9,8 @@
 -- allow it (or a rule allows it within the subnet) the cause needs evidence: FIN/RST without SYN,
 -- or tcp-flags without SYN on a 5-tuple with earlier ACCEPTs → late packet; otherwise (e.g. v2
 -- without tcp-flags) unknown.
--- Each cause then words its evidence in its own CTE (bpa_rejects ... unknown_rejects).
+-- Each cause then words its evidence (explained): one CASE over the classified rows, not a CTE
+-- per cause, since five readers of one CTE make DuckDB materialise every wide REJECT row.
 WITH rejects AS (
     SELECT
         flows.*,
@@ -180,45 +181,37 @@ WITH rejects AS (
             ELSE ' and the same 5-tuple had no earlier accepted record'
         END AS missing_evidence
     FROM with_flags
-), bpa_rejects AS (
-    SELECT
-        classified.*,
-        'blocked by VPC Block Public Access (reject-reason BPA)' AS cause_detail
-    FROM classified
-    WHERE cause = 'bpa'
-), nacl_rejects AS (
+), explained AS (
+    -- each cause words its own evidence: the arms of one cause are together, in its order
     SELECT
         classified.*,
         CASE
-            WHEN NOT has_sgs
+            -- bpa
+            WHEN cause = 'bpa' THEN 'blocked by VPC Block Public Access (reject-reason BPA)'
+            -- nacl
+            WHEN cause = 'nacl' AND NOT has_sgs
                 THEN interface_id || ' has no security groups ('
                 || COALESCE(x_itype, 'unknown type') || '); only the NACL '
                 || COALESCE(x_nacl, '(unknown)') || ' of ' || COALESCE(x_subnet, 'its subnet')
                 || ' filters it' || COALESCE('; entry ' || nacl_entry, '')
-            WHEN is_reply AND conv_flows > 0
+            WHEN cause = 'nacl' AND is_reply AND conv_flows > 0
                 THEN 'reply to an accepted ' || x_proto || ' request from ' || initiator_addr
                 || ': security groups never drop replies, so the stateless NACL '
                 || COALESCE(x_nacl, '(unknown)') || ' denies the return traffic'
                 || COALESCE(' (entry ' || nacl_entry || ')', '')
-            ELSE
-                'NACL ' || x_nacl || ' entry ' || CAST(nacl_rule AS VARCHAR) || ' (' || x_dir
+            WHEN cause = 'nacl'
+                THEN 'NACL ' || x_nacl || ' entry ' || CAST(nacl_rule AS VARCHAR) || ' (' || x_dir
                 || ' deny ' || nacl_cidr || ') is the first to match ' || x_flow
                 || CASE
                     WHEN sg_allowing = 0 THEN '; no security-group rule would allow it either'
                     ELSE ''
                 END
-        END AS cause_detail
-    FROM classified
-    WHERE cause = 'nacl'
-), sg_rejects AS (
-    SELECT
-        classified.*,
-        CASE
-            WHEN same_subnet
+            -- sg
+            WHEN cause = 'sg' AND same_subnet
                 THEN 'same subnet (NACLs do not apply): no ' || x_dir
                 || ' rule of the security groups of ' || interface_id || ' allows ' || x_flow
-            ELSE
-                'no ' || x_dir || ' rule of the security groups of ' || interface_id
+            WHEN cause = 'sg'
+                THEN 'no ' || x_dir || ' rule of the security groups of ' || interface_id
                 || ' allows ' || x_flow
                 || CASE
                     WHEN nacl_action = 'allow'
@@ -226,14 +219,8 @@ WITH rejects AS (
                         || ' allows it)'
                     ELSE ''
                 END
-        END AS cause_detail
-    FROM classified
-    WHERE cause = 'sg'
-), late_packet_rejects AS (
-    SELECT
-        classified.*,
-        CASE
-            WHEN fin_rst
+            -- late_packet
+            WHEN cause = 'late_packet' AND fin_rst
                 THEN 'FIN/RST without SYN (tcp-flags ' || CAST(tcp_flags AS VARCHAR)
                 || ') on a connection with accepted records'
                 || CASE
@@ -242,8 +229,8 @@ WITH rejects AS (
                     ELSE ''
                 END
                 || ': a packet after close or after the connection-tracking timeout'
-            ELSE
-                'tcp-flags ' || CAST(tcp_flags AS VARCHAR)
+            WHEN cause = 'late_packet'
+                THEN 'tcp-flags ' || CAST(tcp_flags AS VARCHAR)
                 || ' without SYN on a 5-tuple with earlier accepted records, and '
                 || CASE
                     WHEN same_subnet
@@ -251,13 +238,7 @@ WITH rejects AS (
                     ELSE both_allow || ' it'
                 END
                 || ': a packet after the connection-tracking entry expired'
-        END AS cause_detail
-    FROM classified
-    WHERE cause = 'late_packet'
-), unknown_rejects AS (
-    SELECT
-        classified.*,
-        CASE
+            -- unknown
             WHEN reject_reason IS NOT NULL
                 THEN 'reject-reason ' || reject_reason
                 || ' (not a security group or NACL decision)'
@@ -280,17 +261,6 @@ WITH rejects AS (
                 || COALESCE(x_subnet, 'the subnet') || ' is not in the inventory'
         END AS cause_detail
     FROM classified
-    WHERE cause = 'unknown'
-), explained AS (
-    SELECT * FROM bpa_rejects
-    UNION ALL
-    SELECT * FROM nacl_rejects
-    UNION ALL
-    SELECT * FROM sg_rejects
-    UNION ALL
-    SELECT * FROM late_packet_rejects
-    UNION ALL
-    SELECT * FROM unknown_rejects
 )
 SELECT
     account_id, region, version, interface_id, srcaddr, dstaddr, srcport, dstport, protocol,

@@ -3,16 +3,13 @@
 --     findings, then most unused rules, then most rules without coverage): its security groups,
 --     its rules by their latest status of the window, and its findings
 -- params: $start_date, $end_date
--- A rule or finding belongs to its security group's account (security_groups.account_id, else
--- the group's owner); a finding about an ENI alone belongs to the ENI's account.
+-- A rule belongs to its security group's account (security_groups.account_id, else the
+-- group's owner); a finding to the account the catalog gives it (its group's, else that of the
+-- ENI, subnet or group it is about), as each account's own report counts it.
 WITH group_accounts AS (
     SELECT group_id, MIN(COALESCE(account_id, owner_id, 'unknown')) AS account_id
     FROM security_groups
     GROUP BY group_id
-), eni_accounts AS (
-    SELECT eni_id, MIN(COALESCE(account_id, owner_id, 'unknown')) AS account_id
-    FROM enis
-    GROUP BY eni_id
 ), latest_usage AS (
     SELECT
         rule_id, group_id, status,
@@ -36,10 +33,8 @@ WITH group_accounts AS (
     SELECT DISTINCT
         findings.finding_id,
         LOWER(findings.severity) AS severity,
-        COALESCE(group_accounts.account_id, eni_accounts.account_id, 'unknown') AS account_id
+        COALESCE(findings.account_id, 'unknown') AS account_id
     FROM findings
-    LEFT JOIN group_accounts ON findings.group_id = group_accounts.group_id
-    LEFT JOIN eni_accounts ON findings.resource_id = eni_accounts.eni_id
     WHERE findings.date BETWEEN $start_date AND $end_date
 ), finding_counts AS (
     SELECT
