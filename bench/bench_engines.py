@@ -47,6 +47,7 @@ class Timing:
 
     total: float = 0.0
     started: float = 0.0  # session start (Spark only)
+    cpu: float = 0.0  # CPU seconds of the analyze: this process, plus Spark's JVM
     steps: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,12 +69,26 @@ class _StepClock:
         self._last = None
 
 
+def _cpu_self() -> float:
+    return time.process_time()  # user + system of this process, every thread (DuckDB's too)
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of another process (Spark's JVM), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed_duckdb(dd: DataDir, day: date, cores: int, memory: str) -> Timing:
     timing = Timing()
     clock = _StepClock(timing)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), _cpu_self()
     analyze(dd, [day], threads=cores, memory_limit=memory, progress=clock)
     timing.total = time.monotonic() - t0
+    timing.cpu = _cpu_self() - c0
     clock.stop()  # the last step's time includes writing the results
     return timing
 
@@ -94,10 +109,13 @@ def _timed_spark(dd: DataDir, day: date, cores: int, memory: str, profile: Path 
     timing.started = time.monotonic() - t0
     engine = SparkEngine(session, owned=True, plans=profile / "plans" if profile else None)
     clock = _StepClock(timing)
+    # local mode: the driver JVM runs the executors (spark-submit execs java in the launched pid)
+    jvm = session.sparkContext._gateway.proc.pid
     try:
-        t1 = time.monotonic()
+        t1, c1, j1 = time.monotonic(), _cpu_self(), _cpu_of(jvm)
         analyze(dd, [day], engine=engine, progress=clock)
         timing.total = time.monotonic() - t1
+        timing.cpu = _cpu_self() - c1 + _cpu_of(jvm) - j1
         clock.stop()
     finally:
         engine.close()
@@ -112,6 +130,7 @@ class StepProfile:
     shuffle_write: int = 0
     shuffle_read: int = 0
     task_ms: int = 0  # executor run time summed over tasks (compiling generated code included)
+    task_cpu_ms: float = 0.0  # executor CPU time summed over tasks (the load does not inflate it)
 
 
 def _events(folder: Path) -> Iterator[dict[str, Any]]:
@@ -138,7 +157,9 @@ def event_log_profile(folder: Path) -> dict[str, StepProfile]:
         elif kind == "SparkListenerTaskEnd":
             group = group_of_stage.get(ev.get("Stage ID", -1), "(no step)")
             metrics = ev.get("Task Metrics") or {}
-            out.setdefault(group, StepProfile()).task_ms += int(metrics.get("Executor Run Time", 0))
+            prof = out.setdefault(group, StepProfile())
+            prof.task_ms += int(metrics.get("Executor Run Time", 0))
+            prof.task_cpu_ms += int(metrics.get("Executor CPU Time", 0)) / 1e6  # ns
         elif kind == "SparkListenerStageCompleted":
             info = ev["Stage Info"]
             prof = out.setdefault(group_of_stage.get(info["Stage ID"], "(no step)"), StepProfile())
@@ -185,10 +206,11 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _rate(label: str, n: int, seconds: float, cores: int, extra: str = "") -> str:
+def _rate(label: str, n: int, timing: Timing, cores: int, extra: str = "") -> str:
+    seconds = timing.total
     return (
         f"{label:<8} {seconds:8.1f}s {n / seconds:12,.0f} rec/s "
-        f"{n / seconds / cores:10,.0f} rec/s/core{extra}   load {_load()}"
+        f"{n / seconds / cores:10,.0f} rec/s/core {timing.cpu:8.1f} CPU s{extra}   load {_load()}"
     )
 
 
@@ -196,7 +218,7 @@ def _print_steps(duck: Timing | None, spark: Timing | None, prof: dict[str, Step
     names = list((spark or duck or Timing()).steps)
     print(
         f"  {'step':<24}{'duckdb':>9}{'spark':>9}{'jobs':>6}{'stages':>7}{'tasks':>7}"
-        f"{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}"
+        f"{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}{'task CPU':>10}"
     )
     for name in names:
         p = prof.get(name) or prof.get(step_query(name).name, StepProfile())
@@ -205,15 +227,19 @@ def _print_steps(duck: Timing | None, spark: Timing | None, prof: dict[str, Step
         print(
             f"  {name:<24}{d}{s}{p.jobs:6}{p.stages:7}{p.tasks:7}"
             f"{p.shuffle_write / 2**20:10.1f}M{p.shuffle_read / 2**20:10.1f}M"
-            f"{p.task_ms / 1000:9.1f}s"
+            f"{p.task_ms / 1000:9.1f}s{p.task_cpu_ms / 1000:9.1f}s"
         )
     rest = prof.get("(no step)")
     if rest:
         print(
             f"  {'(outside steps)':<24}{'':18}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
             f"{rest.shuffle_write / 2**20:10.1f}M{rest.shuffle_read / 2**20:10.1f}M"
-            f"{rest.task_ms / 1000:9.1f}s"
+            f"{rest.task_ms / 1000:9.1f}s{rest.task_cpu_ms / 1000:9.1f}s"
         )
+    print(
+        f"  {'(all)':<24}{'':18}{'':32}{sum(p.task_ms for p in prof.values()) / 1000:9.1f}s"
+        f"{sum(p.task_cpu_ms for p in prof.values()) / 1000:9.1f}s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     days: list[tuple[str, Any]] = [("sample", None)] if args.sample else []
     days += [(f"{int(r):,}", int(r)) for r in args.records.split(",") if r.strip()]
     slopes: dict[str, list[tuple[int, float]]] = {"duckdb": [], "spark": []}
+    cpu: dict[str, list[tuple[int, float]]] = {"duckdb": [], "spark": []}
     print(f"{args.cores} cores, load average {_load()}, data under {root}", flush=True)
     for label, records in days:
         made = (
@@ -257,31 +284,38 @@ def main(argv: list[str] | None = None) -> int:
         duck = spark = None
         if "duckdb" in engines:
             duck = _timed_duckdb(duck_dd, day, args.cores, duck_memory)
-            print(_rate("duckdb", n, duck.total, args.cores), flush=True)
+            print(_rate("duckdb", n, duck, args.cores), flush=True)
             slopes["duckdb"].append((n, duck.total))
+            cpu["duckdb"].append((n, duck.cpu))
         prof: dict[str, StepProfile] = {}
         if "spark" in engines:
             where = args.profile / label if args.profile else None
             spark = _timed_spark(spark_dd, day, args.cores, args.memory, where)
             extra = f"  (+{spark.started:.1f}s session start)"
-            print(_rate("spark", n, spark.total, args.cores, extra), flush=True)
+            print(_rate("spark", n, spark, args.cores, extra), flush=True)
             slopes["spark"].append((n, spark.total))
+            cpu["spark"].append((n, spark.cpu))
             if where is not None:
                 prof = event_log_profile(where / "events")
         if duck and spark:
-            print(f"ratio    {spark.total / duck.total:8.1f}x (session start excluded)")
+            print(
+                f"ratio    {spark.total / duck.total:8.1f}x wall, "
+                f"{spark.cpu / max(duck.cpu, 1e-9):.1f}x CPU (session start excluded)"
+            )
         if args.steps or args.profile:
             _print_steps(duck, spark, prof)
         shutil.rmtree(root / label, ignore_errors=True)
-    big = {e: sorted(v)[-2:] for e, v in slopes.items() if len(v) >= 2}
-    if len(big) == 2:
-        (n1, d1), (n2, d2) = big["duckdb"]
-        (_, s1), (_, s2) = big["spark"]
-        duck_slope, spark_slope = (d2 - d1) / (n2 - n1), (s2 - s1) / (n2 - n1)
-        print(
-            f"marginal {n1:,} → {n2:,}: DuckDB {duck_slope * 1e6:.2f} s per M records, "
-            f"Spark {spark_slope * 1e6:.2f} s per M records: {spark_slope / duck_slope:.1f}x"
-        )
+    for what, series in (("wall", slopes), ("CPU", cpu)):
+        big = {e: sorted(v)[-2:] for e, v in series.items() if len(v) >= 2}
+        if len(big) == 2:
+            (n1, d1), (n2, d2) = big["duckdb"]
+            (_, s1), (_, s2) = big["spark"]
+            duck_slope, spark_slope = (d2 - d1) / (n2 - n1), (s2 - s1) / (n2 - n1)
+            print(
+                f"marginal {n1:,} → {n2:,} ({what}): DuckDB {duck_slope * 1e6:.2f} s per M "
+                f"records, Spark {spark_slope * 1e6:.2f} s per M records: "
+                f"{spark_slope / duck_slope:.1f}x"
+            )
     shutil.rmtree(root, ignore_errors=True)
     return 0
 

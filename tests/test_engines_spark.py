@@ -80,13 +80,15 @@ def _rows(path: Path) -> list[tuple[Any, ...]]:
     return sorted(rows, key=repr)
 
 
-def _compare_engines(dd: DataDir, tmp: Path, spark: Any, days: list[date]) -> dict[str, int]:
+def _compare_engines(
+    dd: DataDir, tmp: Path, spark: Any, days: list[date], **engine: Any
+) -> dict[str, int]:
     from flowlens.engines.spark_engine import SparkEngine
 
     spark_dd = DataDir(tmp / "spark")
     shutil.copytree(dd.root, spark_dd.root)
     analyze(dd, days)
-    analyze(spark_dd, days, engine=SparkEngine(spark))
+    analyze(spark_dd, days, engine=SparkEngine(spark, **engine))
     sizes = {}
     for day in days:
         for table in OUTPUTS:
@@ -116,6 +118,8 @@ def test_sample_logs_give_identical_results(spark: Any, tmp_path: Path) -> None:
     snapshot_from_json([samples / "inventory"], dd, taken_at=window_end([DAY]))
     sizes = _compare_engines(dd, tmp_path, spark, [DAY])
     assert all(sizes[t] > 0 for t in ("conversations", "rule_usage", "rejected", "findings")), sizes
+    # a small day: whole-stage code generation off (SMALL_DAY_BYTES)
+    assert spark.conf.get("spark.sql.codegen.wholeStage") == "false"
 
 
 def test_generated_multi_account_day_gives_identical_results(spark: Any, tmp_path: Path) -> None:
@@ -129,7 +133,9 @@ def test_generated_multi_account_day_gives_identical_results(spark: Any, tmp_pat
     )
     write_parquet_atomic(flows, other)
     bench_analyze.gen_inventory(dd, 60)
-    sizes = _compare_engines(dd, tmp_path, spark, [DAY])
+    # analysed as a large day is (whole-stage code generation on): the same rows either way
+    sizes = _compare_engines(dd, tmp_path, spark, [DAY], small_day_bytes=0)
+    assert spark.conf.get("spark.sql.codegen.wholeStage") == "true"
     assert sizes["conversations"] > 1000 and sizes["rule_usage"] > 50, sizes
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 import sqlglot
 
-from flowlens.engines.transpile import rename_tables, to_spark, to_trino, transpile
+from flowlens.engines.transpile import (
+    Part,
+    rename_tables,
+    split_shared_ctes,
+    to_spark,
+    to_trino,
+    transpile,
+)
 from flowlens.errors import AnalysisError
 from flowlens.sqlfiles import Query, all_queries
 
@@ -67,3 +75,52 @@ def test_unknown_dialect_and_bad_sql_are_analysis_errors() -> None:
         transpile("SELECT 1", "oracle")
     with pytest.raises(AnalysisError, match="cannot parse"):
         transpile("SELECT FROM WHERE (", "spark")
+
+
+def _run_parts(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> list[tuple[object, ...]]:
+    for part in parts[:-1]:
+        assert part.view is not None
+        con.execute(f"CREATE TEMP TABLE {part.view} AS {part.sql}")
+    return sorted(con.execute(parts[-1].sql).fetchall())
+
+
+def test_ctes_read_twice_become_views_made_first_and_the_rest_stay_inline() -> None:
+    sql = (
+        "WITH base AS (SELECT x, x % 3 AS m FROM t), "
+        "once AS (SELECT m FROM base WHERE x > 2), "
+        "twice AS (SELECT m, COUNT(*) AS n FROM once GROUP BY m) "
+        "SELECT a.m, a.n, b.n AS n2 FROM twice AS a JOIN twice AS b ON a.m = b.m "
+        "UNION ALL SELECT m, x, -1 FROM base"
+    )
+    parts = split_shared_ctes(sql, "step")
+    assert [p.view for p in parts] == ["step__base", "step__twice", None]
+    # 'once' is read once (by 'twice'): inline in the piece that makes step__twice, nowhere else
+    assert "once AS" in parts[1].sql and "step__base" in parts[1].sql
+    assert "once" not in parts[2].sql and "step__twice AS a" in parts[2].sql
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS x FROM range(10)")
+    expected = sorted(con.execute(sql).fetchall())
+    assert len(expected) == 13
+    assert _run_parts(con, parts) == expected
+
+
+def test_a_query_without_shared_ctes_is_one_part_unchanged() -> None:
+    sql = "WITH a AS (SELECT 1 AS x) SELECT x FROM a"
+    assert split_shared_ctes(sql, "s") == [Part(None, sql)]
+    assert split_shared_ctes("SELECT 1", "s") == [Part(None, "SELECT 1")]
+    recursive = "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) "
+    assert len(split_shared_ctes(recursive + "SELECT * FROM r JOIN r AS q ON true", "s")) == 1
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[f"{q.path.parent.name}/{q.name}" for q in QUERIES])
+def test_every_split_query_renders_for_spark_with_its_parameters(query: Query) -> None:
+    parts = split_shared_ctes(query.sql, "step")
+    params: set[str] = set()
+    for part in parts:
+        rendered = to_spark(part.sql)
+        sqlglot.parse_one(rendered.sql, read="spark")
+        params |= set(rendered.params)
+    assert params == set(query.params)
+    views = [p.view for p in parts[:-1]]
+    for i, part in enumerate(parts):  # each view is read only after it is made
+        assert not any(v in part.sql for v in views[i:] if v), part.view

@@ -130,3 +130,86 @@ def rename_tables(tree: exp.Expression, tables: Mapping[str, str]) -> exp.Expres
         return node
 
     return tree.transform(swap)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a query split for an engine that recomputes CTEs (:func:`split_shared_ctes`):
+    ``view`` is the name it is made as (``None``: the query's own result), ``sql`` its text in
+    the source dialect."""
+
+    view: str | None
+    sql: str
+
+
+def split_shared_ctes(sql: str, prefix: str) -> list[Part]:
+    """``sql`` as the CTEs it reads more than once, each its own query (view ``<prefix>__<cte>``),
+    then the query itself reading those views.
+
+    Spark inlines every deterministic CTE at each reference, so a CTE read five times is planned
+    and computed five times (``30_conversation_sides``: the paired flows; ``70_rejected``: the
+    day's rejected records); made once as a view and materialised, it is read, not recomputed.
+    CTEs read once stay inline, in the piece that needs them. A recursive ``WITH``, a CTE name
+    defined twice, or no CTE read twice: the query as it is, one part.
+    """
+    try:
+        tree = cast(exp.Expression, sqlglot.parse_one(sql, read=SOURCE_DIALECT))
+    except SqlglotError as exc:
+        raise AnalysisError(f"sqlglot cannot parse the query: {exc}") from exc
+    with_ = tree.args.get("with_")
+    if not isinstance(with_, exp.With) or with_.args.get("recursive"):
+        return [Part(None, sql)]
+    ctes = {c.alias_or_name: c.this for c in with_.expressions}
+    if len(ctes) != len(with_.expressions) or any(
+        c.alias_or_name in ctes for c in tree.find_all(exp.CTE) if c.parent is not with_
+    ):
+        return [Part(None, sql)]  # shadowed names: the references are not ours to resolve
+    main = tree.copy()
+    main.set("with_", None)
+
+    def refs(node: exp.Expression) -> list[str]:
+        return [t.name for t in node.find_all(exp.Table) if not t.db and t.name in ctes]
+
+    counts: dict[str, int] = {}
+    for body in [*ctes.values(), main]:
+        for name in refs(body):
+            counts[name] = counts.get(name, 0) + 1
+    shared = [name for name in ctes if counts.get(name, 0) >= 2]
+    if not shared:
+        return [Part(None, sql)]
+    views = {name: f"{prefix}__{name}" for name in shared}
+
+    def piece(body: exp.Expression, view: str | None) -> Part:
+        inline: list[str] = []  # the unshared CTEs the body needs, in definition order
+        todo = [n for n in refs(body) if n not in views]
+        while todo:
+            name = todo.pop()
+            if name not in inline:
+                inline.append(name)
+                todo += [n for n in refs(ctes[name]) if n not in views]
+        order = [n for n in ctes if n in inline]
+        defs = [f"{n} AS ({_with_views(ctes[n], views).sql(SOURCE_DIALECT)})" for n in order]
+        text = _with_views(body, views).sql(SOURCE_DIALECT)
+        return Part(view, f"WITH {', '.join(defs)} {text}" if defs else text)
+
+    return [piece(ctes[n], views[n]) for n in shared] + [piece(main, None)]
+
+
+def _with_views(node: exp.Expression, views: Mapping[str, str]) -> exp.Expression:
+    """``node`` (copied) reading ``views[name]`` for each table ``name`` it names, keeping the
+    name as its alias so qualified columns still resolve."""
+
+    def swap(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Table) and not n.db and n.name in views:
+            new = exp.to_table(views[n.name])
+            alias = n.args.get("alias")
+            new.set(
+                "alias",
+                alias.copy()
+                if alias is not None
+                else exp.TableAlias(this=exp.to_identifier(n.name)),
+            )
+            return new
+        return n
+
+    return node.copy().transform(swap)
