@@ -153,18 +153,25 @@ def check_bucket(root: S3Root) -> None:
         raise InputError(f"cannot read {root.path.uri}: no bucket {root.path.bucket!r}")
 
 
+def _file_infos(root: S3Root) -> list[Any]:
+    """Every object under ``root`` (pyarrow FileInfo), recursively; [] when none."""
+    import pyarrow.fs as pafs
+
+    fs = filesystem(root.aws)
+    selector = pafs.FileSelector(root.path.fs_path, recursive=True, allow_not_found=True)
+    try:
+        return list(fs.get_file_info(selector))
+    except OSError as exc:
+        raise s3_error(exc, root.path.uri, "list") from exc
+
+
 def list_files(root: S3Root) -> list[str]:
     """The ``bucket/key`` paths of the files under ``root`` ending in its ``suffix`` (hidden
     ones, ``.`` or ``_`` first, left out as pyarrow's datasets leave them out: Spark's
     ``_SUCCESS``, ``.crc``); [] when none."""
     import pyarrow.fs as pafs
 
-    fs = filesystem(root.aws)
-    selector = pafs.FileSelector(root.path.fs_path, recursive=True, allow_not_found=True)
-    try:
-        infos = fs.get_file_info(selector)
-    except OSError as exc:
-        raise s3_error(exc, root.path.uri, "list") from exc
+    infos = _file_infos(root)
     return sorted(
         i.path
         for i in infos
@@ -270,13 +277,7 @@ def walk(root: S3Root) -> Iterator[tuple[str, int]]:
     """(path relative to ``root``, size) of every object under it."""
     import pyarrow.fs as pafs
 
-    fs = filesystem(root.aws)
-    selector = pafs.FileSelector(root.path.fs_path, recursive=True, allow_not_found=True)
-    try:
-        infos = fs.get_file_info(selector)
-    except OSError as exc:
-        raise s3_error(exc, root.path.uri, "list") from exc
-    for info in infos:
+    for info in _file_infos(root):
         if info.type == pafs.FileType.File:
             yield root.path.relative(info.path), int(info.size or 0)
 

@@ -39,11 +39,13 @@ def pure_modules() -> list[str]:
     return [_module(p) for p in [*model, *documented]]
 
 
-def _loaded(module: str) -> list[str]:
+def _modules_after_import(module: str, selection: str) -> list[str]:
+    """In a fresh interpreter, import ``module`` and return ``sorted(<selection>)``, an
+    expression over ``sys.modules``."""
     code = (
         "import importlib, json, sys\n"
         f"importlib.import_module({module!r})\n"
-        f"print(json.dumps(sorted(m for m in {IO_LIBRARIES!r} if m in sys.modules)))\n"
+        f"print(json.dumps(sorted({selection})))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -55,6 +57,10 @@ def _loaded(module: str) -> list[str]:
     )
     loaded: list[str] = json.loads(out.stdout)
     return loaded
+
+
+def _loaded(module: str) -> list[str]:
+    return _modules_after_import(module, f"m for m in {IO_LIBRARIES!r} if m in sys.modules")
 
 
 def test_the_pure_modules_are_found() -> None:
@@ -116,21 +122,7 @@ STAGE_PACKAGES = tuple(
 
 
 def _flowlens_loaded(module: str) -> list[str]:
-    code = (
-        "import importlib, json, sys\n"
-        f"importlib.import_module({module!r})\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('flowlens.'))))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    loaded: list[str] = json.loads(out.stdout)
-    return loaded
+    return _modules_after_import(module, "m for m in sys.modules if m.startswith('flowlens.')")
 
 
 def test_the_stage_packages_are_found() -> None:

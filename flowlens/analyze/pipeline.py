@@ -98,6 +98,18 @@ def step_table(step: str) -> str:
     return step.split("_", 1)[1]
 
 
+def step_params(day: date, window: Window, lookback_days: int) -> dict[str, Any]:
+    """The ``$name`` parameters every analysis step is run with."""
+    return {
+        "day": day,
+        "window_start": window.start,
+        "window_end": window.end,
+        "lookback_start": day - timedelta(days=lookback_days),
+        "far_past": FAR_PAST,
+        "far_future": FAR_FUTURE,
+    }
+
+
 def step_query(step: str) -> sqlfiles.Query:
     """The query a step runs: ``sql/analyze/<step>.sql`` unless it is
     shared (:data:`SHARED_STEPS`)."""
@@ -231,14 +243,7 @@ def _analyze_day(
             f"no flow records for {day} under {_flows_location(dd)}; run 'flowlens "
             f"ingest ... --date {day}' first"
         )
-    params = {
-        "day": day,
-        "window_start": window.start,
-        "window_end": window.end,
-        "lookback_start": day - timedelta(days=lookback_days),
-        "far_past": FAR_PAST,
-        "far_future": FAR_FUTURE,
-    }
+    params = step_params(day, window, lookback_days)
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})
     for n, (step, query) in enumerate(queries.items(), start=1):

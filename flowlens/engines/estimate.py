@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -307,22 +307,15 @@ def estimate_day(
     price_per_tb: float = DEFAULT_PRICE_PER_TB,
 ) -> Estimate:
     """Every analysis step of ``day`` (the pipeline's :data:`STEPS`, its parameters) estimated."""
-    from flowlens.analyze.pipeline import STEPS, step_query
-    from flowlens.inventory.timeline import FAR_FUTURE, FAR_PAST, load_timeline
+    from flowlens.analyze.pipeline import STEPS, step_params, step_query
+    from flowlens.inventory.timeline import load_timeline
     from flowlens.model.tables import analysis_sources
     from flowlens.model.window import Window
 
     window = Window.day(day)
     timeline = load_timeline(dd, window.start, window.end)
     snapshot = dd.snapshot_dir(timeline.latest.stamp) if timeline.latest else None
-    params = {
-        "day": day,
-        "window_start": window.start,
-        "window_end": window.end,
-        "lookback_start": day - timedelta(days=lookback_days),
-        "far_past": FAR_PAST,
-        "far_future": FAR_FUTURE,
-    }
+    params = step_params(day, window, lookback_days)
     return estimate_steps(
         day,
         [(step, step_query(step).sql) for step in STEPS],

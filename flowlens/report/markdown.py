@@ -171,18 +171,7 @@ def _staged(data: ReportData) -> list[str]:
         )
         for p in plans
     ]
-    headers = [
-        "plan",
-        "status",
-        "last days replayed",
-        "days verified",
-        "clean days",
-        "flows checked",
-        "flows cut",
-        "unattributed",
-        "blocked by",
-    ]
-    return ["## Staged plans", "", *_table(headers, rows), ""]
+    return ["## Staged plans", "", *_table(staged.PLAN_COLUMNS, rows), ""]
 
 
 def _blocker_text(b: Blocking) -> str:

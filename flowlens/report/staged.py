@@ -81,6 +81,20 @@ def delta_section(d: ReportData, names: Mapping[str, str]) -> str:
     )
 
 
+PLAN_COLUMNS = (
+    "plan",
+    "status",
+    "last days replayed",
+    "days verified",
+    "clean days",
+    "flows checked",
+    "flows cut",
+    "unattributed",
+    "blocked by",
+)
+"""The staged-plans table's columns, in the HTML and the Markdown report alike."""
+
+
 def _path_before(rule: Rule | None) -> Raw:
     if rule is None:
         return Raw('<span class="muted">not recorded</span>')
@@ -189,18 +203,7 @@ def staged_section(d: ReportData) -> str:
         for p in plans
     ]
     return table(
-        [
-            "plan",
-            "status",
-            "last days replayed",
-            "days verified",
-            "clean days",
-            "flows checked",
-            "flows cut",
-            "unattributed",
-            "blocked by",
-            "verified at",
-        ],
+        [*PLAN_COLUMNS, "verified at"],
         rows,
         numeric=(3, 4, 5, 6, 7),
         tid="staged-table",
