@@ -58,3 +58,28 @@ def test_bench_run_times_the_batch_on_a_tiny_day(tmp_path: Path) -> None:
         assert f"\n{stage} " in out, out
     assert "target <= 240 s" in out
     assert (tmp_path / "work" / "out" / "plan.json").is_file()
+
+
+def test_bench_steps_times_a_step_over_the_flows_it_is_given(tmp_path: Path) -> None:
+    """The step reads ``flows`` from the SELECT it is given (analyze's Parquet view), not from the
+    dumped copy in the DuckDB file, whose statistics change DuckDB's plan."""
+    import duckdb
+
+    from bench import bench_steps
+
+    db = tmp_path / "steps.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE flows AS SELECT 1 AS x")
+    con.close()
+    step = tmp_path / "step.sql"
+    step.write_text("SELECT x FROM flows")
+    day = bench_steps.DAY
+    assert bench_steps.run_step(db, step, day, "1GB", 1)[2] == 1
+    three = "SELECT * FROM (VALUES (1), (2), (3)) AS t (x)"
+    assert bench_steps.run_step(db, step, day, "1GB", 1, three)[2] == 3
+    part = tmp_path / "data" / "flows" / "account_id=1" / "region=r" / "date=2026-11-28"
+    part.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT 'eni-1' AS interface_id) TO '{part / 'part-0.parquet'}'")
+    con.close()
+    assert str(tmp_path / "data" / "flows") in bench_steps.flows_view(tmp_path / "data")
