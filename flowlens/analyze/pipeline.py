@@ -243,6 +243,7 @@ def _analyze_day(
             f"no flow records for {day} under {_flows_location(dd)}; run 'flowlens "
             f"ingest ... --date {day}' first"
         )
+    eng.fit_sums(day)
     params = step_params(day, window, lookback_days)
     queries = {step: step_query(step) for step in STEPS}
     release = release_plan({step: q.sql for step, q in queries.items()})

@@ -115,6 +115,9 @@ class AthenaEngine:
         self.execute(create_table(self.database, self.prefix + name, table.schema, location))
         self._created.append(("TABLE", qualified))
 
+    def fit_sums(self, day: date) -> None:
+        """Nothing to bind: FLOW_SUM is transpiled to Athena's SUM."""
+
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         rendered = to_trino(query.sql, tables=self.names)
         target = self._own(table)

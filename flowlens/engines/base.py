@@ -4,6 +4,7 @@ is :class:`ParquetSource`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +31,10 @@ class Engine(Protocol):
 
     def register_arrow(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable as ``name`` (small reference tables built in Python)."""
+
+    def fit_sums(self, day: date) -> None:
+        """Before ``day``'s steps: bind ``FLOW_SUM`` (SUM over the day's flow records) to the
+        cheapest sum that cannot overflow on that day's records."""
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         """Materialise ``query`` as the temporary table ``table``, binding

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,33 @@ from flowlens.model.tables import ParquetSource, duck_type, duckdb_select, sql_s
 from flowlens.sqlfiles import Query
 
 log = logging.getLogger(__name__)
+
+# Above this a day's total packets or bytes could overflow a BIGINT sum (2^63 - 1).
+BIGINT_MAX = 2**63 - 1
+
+# The day's flow totals that tell whether FLOW_SUM may skip overflow checks (see fit_sums).
+DAY_TOTALS = """
+SELECT MIN(packets), SUM(packets), MIN(bytes), SUM(bytes)
+FROM flows WHERE date = $day
+"""
+
+
+def define_flow_sum(con: duckdb.DuckDBPyConnection, *, fits: bool) -> None:
+    """``FLOW_SUM`` (sql/analyze/10_eni_flows.sql) on ``con``: DuckDB's ``sum_no_overflow`` when
+    ``fits`` (no sum over the day's records can overflow BIGINT), else ``SUM``. Both return
+    HUGEINT and skip NULLs, so the results are the same; the first adds without checks."""
+    fn = "sum_no_overflow" if fits else "sum"
+    con.execute(f"CREATE OR REPLACE TEMP MACRO flow_sum(x) AS {fn}(x)")
+
+
+def sums_fit(totals: tuple[Any, ...]) -> bool:
+    """Whether every sum of a subset of the day's packets and bytes fits in BIGINT: none is
+    negative and each column's total does (a subset's sum is at most the total)."""
+    min_packets, sum_packets, min_bytes, sum_bytes = totals
+    return all(
+        (low is None or low >= 0) and (total is None or total <= BIGINT_MAX)
+        for low, total in ((min_packets, sum_packets), (min_bytes, sum_bytes))
+    )
 
 
 def connect(
@@ -49,6 +77,7 @@ class DuckDBEngine:
         self._tables: list[str] = []
         self._views: list[str] = []
         self._s3: list[str] = []  # S3 datasets registered on the connection (flowlens.lake)
+        define_flow_sum(con, fits=False)
 
     def register_parquet(self, source: ParquetSource) -> None:
         if source.remote is None:
@@ -71,6 +100,14 @@ class DuckDBEngine:
         sqlfiles.execute(self.con, query, params, create=f"CREATE OR REPLACE TEMP TABLE {table}")
         self._tables.append(table)
         log.debug("%s: %.2fs", query.name, time.monotonic() - t0)
+
+    def fit_sums(self, day: date) -> None:
+        """Bind FLOW_SUM for ``day``: without overflow checks when the day's totals allow it
+        (one scan of two columns; over the Parquet files DuckDB checks every addition)."""
+        row = self.con.execute(DAY_TOTALS, {"day": day}).fetchone()
+        fits = row is not None and sums_fit(tuple(row))
+        define_flow_sum(self.con, fits=fits)
+        log.debug("%s: FLOW_SUM is %s", day, "sum_no_overflow" if fits else "sum")
 
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         table: pa.Table = self.con.sql(

@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,9 @@ class SparkEngine:
         df = self.spark.read.schema(_spark_schema(table.schema)).parquet(str(path))
         self._view(name, df)
         self._cheap.add(name)
+
+    def fit_sums(self, day: date) -> None:
+        """Nothing to bind: FLOW_SUM is transpiled to Spark's SUM."""
 
     def run_step(self, table: str, query: Query, params: Mapping[str, Any]) -> None:
         """The step's plan on Spark: each CTE the query reads more than once made first, as its

@@ -59,7 +59,7 @@ def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None
         raise AnalysisError(f"sqlglot cannot parse the query: {exc}") from exc
     if tables:
         tree = rename_tables(tree, tables)
-    steps: list[Callable[[exp.Expression], exp.Expression]] = []
+    steps: list[Callable[[exp.Expression], exp.Expression]] = [flow_sum_to_sum]
     if dialect == "spark":
         steps.append(json_object_to_struct)
     for step in steps:
@@ -73,6 +73,18 @@ def transpile(sql: str, dialect: str, *, tables: Mapping[str, str] | None = None
     if dialect == "spark":
         return Rendered(text, tuple(dict.fromkeys(p.name for p in tree.find_all(exp.Placeholder))))
     return positional_params(text)
+
+
+def flow_sum_to_sum(tree: exp.Expression) -> exp.Expression:
+    """``FLOW_SUM(x)`` (DuckDB's macro for a day's sums, flowlens/engines/duckdb_engine.py) as
+    ``SUM(x)``: other engines sum the one way they have."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() == "FLOW_SUM":
+            return exp.Sum(this=node.expressions[0])
+        return node
+
+    return tree.transform(swap)
 
 
 def json_object_to_struct(tree: exp.Expression) -> exp.Expression:

@@ -17,6 +17,10 @@
 --   64 / 128 a record whose ENI-view address of the lo / hi side equals the packet-level one;
 -- and the ENI-view addresses are aggregated only where they differ (rare: NAT, middleboxes), so
 -- lo_raw = MIN(ENI-view address of the lo side) is rebuilt exactly from bit 64 and that MIN.
+-- FLOW_SUM is SUM (Spark and Athena are given SUM). DuckDB binds it to its SUM without overflow
+-- checks when the day's records prove that no sum of them can overflow BIGINT (none negative, the
+-- day's total within it: flowlens/engines/duckdb_engine.py, fit_sums); its SUM over a Parquet
+-- scan, which lacks the statistics that would prove this, checks every addition (bench/README.md).
 -- The evidence (docs/flow-logs.md#who-initiated-a-connection): flag_side, the side whose SYN (or
 -- whose peer's SYN-ACK) this ENI logged, when only one side's; rnr_side, the side whose records
 -- were all REJECTed with no reply at all; eph_side, the side on an ephemeral port (>= 32768,
@@ -74,18 +78,18 @@ WITH records AS (
         MIN(lo_raw_other) AS lo_raw_other,
         MIN(hi_raw_other) AS hi_raw_other,
         BIT_OR(bits) AS bits,
-        SUM(CASE WHEN fwd THEN acc ELSE 0 END) AS f_acc,
-        SUM(CASE WHEN fwd THEN 1 - acc ELSE 0 END) AS f_rej,
-        SUM(CASE WHEN NOT fwd THEN acc ELSE 0 END) AS r_acc,
-        SUM(CASE WHEN NOT fwd THEN 1 - acc ELSE 0 END) AS r_rej,
-        SUM(CASE WHEN fwd AND acc = 1 THEN packets ELSE 0 END) AS f_acc_packets,
-        SUM(CASE WHEN fwd AND acc = 1 THEN bytes ELSE 0 END) AS f_acc_bytes,
-        SUM(CASE WHEN NOT fwd AND acc = 1 THEN packets ELSE 0 END) AS r_acc_packets,
-        SUM(CASE WHEN NOT fwd AND acc = 1 THEN bytes ELSE 0 END) AS r_acc_bytes,
-        SUM(CASE WHEN fwd THEN packets ELSE 0 END) AS f_packets,
-        SUM(CASE WHEN fwd THEN bytes ELSE 0 END) AS f_bytes,
-        SUM(CASE WHEN NOT fwd THEN packets ELSE 0 END) AS r_packets,
-        SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
+        FLOW_SUM(CASE WHEN fwd THEN acc ELSE 0 END) AS f_acc,
+        FLOW_SUM(CASE WHEN fwd THEN 1 - acc ELSE 0 END) AS f_rej,
+        FLOW_SUM(CASE WHEN NOT fwd THEN acc ELSE 0 END) AS r_acc,
+        FLOW_SUM(CASE WHEN NOT fwd THEN 1 - acc ELSE 0 END) AS r_rej,
+        FLOW_SUM(CASE WHEN fwd AND acc = 1 THEN packets ELSE 0 END) AS f_acc_packets,
+        FLOW_SUM(CASE WHEN fwd AND acc = 1 THEN bytes ELSE 0 END) AS f_acc_bytes,
+        FLOW_SUM(CASE WHEN NOT fwd AND acc = 1 THEN packets ELSE 0 END) AS r_acc_packets,
+        FLOW_SUM(CASE WHEN NOT fwd AND acc = 1 THEN bytes ELSE 0 END) AS r_acc_bytes,
+        FLOW_SUM(CASE WHEN fwd THEN packets ELSE 0 END) AS f_packets,
+        FLOW_SUM(CASE WHEN fwd THEN bytes ELSE 0 END) AS f_bytes,
+        FLOW_SUM(CASE WHEN NOT fwd THEN packets ELSE 0 END) AS r_packets,
+        FLOW_SUM(CASE WHEN NOT fwd THEN bytes ELSE 0 END) AS r_bytes,
         MIN(CASE WHEN fwd THEN start END) AS f_first,
         MIN(CASE WHEN NOT fwd THEN start END) AS r_first,
         MIN(CASE WHEN acc = 1 THEN start END) AS first_accept,
