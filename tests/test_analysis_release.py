@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flowlens.analyze.pipeline import OUTPUTS, STEPS, release_plan, step_query, step_table
+from flowlens.analyze.pipeline import (
+    OUTPUTS,
+    STEPS,
+    VIEW_STEPS,
+    release_plan,
+    step_query,
+    step_table,
+)
 
 
 def test_a_table_is_freed_after_its_last_reader_and_results_are_kept() -> None:
@@ -39,3 +46,26 @@ def test_the_real_plan_frees_each_intermediate_once_after_its_last_reader() -> N
             assert not any(re.search(rf"\b{table}\b", sql[s]) for s in later), (table, step)
     # the biggest go as soon as the next step has read them
     assert "eni_flows" in plan["30_conversation_sides"]
+
+
+def test_what_a_results_view_reads_is_kept_until_the_results_are_written() -> None:
+    sql = {
+        "10_a": "SELECT 1",
+        "20_b": "SELECT * FROM a",
+        "30_conversations": "SELECT * FROM b",  # left a view: b is read when it is written
+        "40_c": "SELECT * FROM b, conversations",
+    }
+    assert release_plan(sql, views={"30_conversations"}) == {
+        "10_a": [],
+        "20_b": ["a"],
+        "30_conversations": [],
+        "40_c": ["c"],
+    }
+    assert release_plan(sql)["40_c"] == ["b", "c"]
+
+
+def test_the_real_plan_keeps_what_the_conversations_view_reads() -> None:
+    sql = {step: step_query(step).sql for step in STEPS}
+    freed = {t for tables in release_plan(sql, views=VIEW_STEPS).values() for t in tables}
+    assert not freed & {"conversation_sides", "key_rule_counts", "unattributed_enis"}
+    assert "eni_flows" in freed

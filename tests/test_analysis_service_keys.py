@@ -23,7 +23,7 @@ KEY = (
     "rule_direction",
     "protocol",
     "family",
-    "peer_key",
+    "peer_kid",
     "service_port",
     "ep_lo",
     "ep_hi",
@@ -39,7 +39,7 @@ def side(draw: st.DrawFn) -> dict[str, Any]:
         "rule_direction": draw(st.sampled_from(["ingress", "egress"])),
         "protocol": 6,
         "family": 4,
-        "peer_key": draw(st.sampled_from(["k1", "k2"])),
+        "peer_kid": draw(st.sampled_from([1, 2])),
         "peer_addr": draw(st.sampled_from(["10.0.0.1", "10.0.0.2", "10.0.0.3"])),
         "service_port": draw(st.sampled_from([443, 5432])),
         "ep_lo": 0,
@@ -55,13 +55,13 @@ def side(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _side(**values: Any) -> dict[str, Any]:
-    """A responder's conversation on eni-a of key (ingress, TCP, k1, 443, epoch 0)."""
+    """A responder's conversation on eni-a of key (ingress, TCP, peer 1, 443, epoch 0)."""
     base = {
         "eni_id": "eni-a",
         "rule_direction": "ingress",
         "protocol": 6,
         "family": 4,
-        "peer_key": "k1",
+        "peer_kid": 1,
         "service_port": 443,
         "ep_lo": 0,
         "ep_hi": 0,
@@ -110,7 +110,7 @@ def test_service_keys_match_their_plain_definition(sides: list[dict[str, Any]]) 
             ("rule_direction", pa.string()),
             ("protocol", pa.int32()),
             ("family", pa.int8()),
-            ("peer_key", pa.string()),
+            ("peer_kid", pa.int64()),
             ("peer_addr", pa.string()),
             ("service_port", pa.int32()),
             ("ep_lo", pa.int32()),

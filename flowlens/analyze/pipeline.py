@@ -16,7 +16,7 @@ import logging
 import re
 import shutil
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -81,6 +81,13 @@ STEPS: tuple[str, ...] = (
 #: The rule-match join is written once, for the analysis and the recommender's replay.
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
+#: Steps an engine that offers ``run_view`` (DuckDB) leaves a view, not a table: the results
+#: table ``conversations`` is read only by 83_findings_traffic, the day's summary and the writer,
+#: and materialising its rows (one per conversation) cost more than joining them again for each of
+#: those (bench/README.md, "the conversation steps on integer keys"). What a view reads is kept
+#: until the results are written (:func:`release_plan`).
+VIEW_STEPS: frozenset[str] = frozenset({"50_conversations"})
+
 #: Results tables written per day (recommendations belong to the recommend stage).
 OUTPUTS: tuple[str, ...] = (
     "conversations",
@@ -116,22 +123,33 @@ def step_query(step: str) -> sqlfiles.Query:
     return sqlfiles.load(*SHARED_STEPS.get(step, ("analyze", step)))
 
 
-def release_plan(sql_of: Mapping[str, str], keep: Sequence[str] = OUTPUTS) -> dict[str, list[str]]:
+def release_plan(
+    sql_of: Mapping[str, str], keep: Sequence[str] = OUTPUTS, views: Collection[str] = ()
+) -> dict[str, list[str]]:
     """Per step, the intermediate tables to free once it has run: those no later step's SQL names.
 
     ``sql_of`` maps each step, in execution order, to its SQL; tables in ``keep`` (the results,
-    written after the last step) are never freed.
+    written after the last step) are never freed, nor are the tables a step of ``views`` (left a
+    view) that makes one of them reads.
     """
     steps = list(sql_of)
+    kept = set(keep)
+    for view in views:
+        if step_table(view) in kept:
+            kept |= {step_table(s) for s in steps if _names(sql_of[view], step_table(s))}
     plan: dict[str, list[str]] = {step: [] for step in steps}
     for i, made_by in enumerate(steps):
         table = step_table(made_by)
-        if table in keep:
+        if table in kept:
             continue
-        word = re.compile(rf"\b{re.escape(table)}\b")
-        readers = [j for j in range(i + 1, len(steps)) if word.search(sql_of[steps[j]])]
+        readers = [j for j in range(i + 1, len(steps)) if _names(sql_of[steps[j]], table)]
         plan[steps[readers[-1] if readers else i]].append(table)
     return plan
+
+
+def _names(sql: str, table: str) -> bool:
+    """Whether ``sql`` names ``table`` (as a word: ``prior_b`` is not ``b``)."""
+    return re.search(rf"\b{re.escape(table)}\b", sql) is not None
 
 
 @dataclass(frozen=True)
@@ -246,11 +264,16 @@ def _analyze_day(
     eng.fit_sums(day)
     params = step_params(day, window, lookback_days)
     queries = {step: step_query(step) for step in STEPS}
-    release = release_plan({step: q.sql for step, q in queries.items()})
+    run_view: Callable[[str, sqlfiles.Query], None] | None = getattr(eng, "run_view", None)
+    views = VIEW_STEPS if run_view is not None else frozenset()
+    release = release_plan({step: q.sql for step, q in queries.items()}, views=views)
     for n, (step, query) in enumerate(queries.items(), start=1):
         if progress:
             progress(day, n, len(queries), step, records)
-        eng.run_step(step_table(step), query, params)
+        if run_view is not None and step in views:
+            run_view(step_table(step), query)
+        else:
+            eng.run_step(step_table(step), query, params)
         if step == "15_flow_addresses":
             _register_addr_keys(eng)
         for table in release[

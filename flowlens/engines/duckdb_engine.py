@@ -109,6 +109,14 @@ class DuckDBEngine:
         define_flow_sum(self.con, fits=fits)
         log.debug("%s: FLOW_SUM is %s", day, "sum_no_overflow" if fits else "sum")
 
+    def run_view(self, table: str, query: Query) -> None:
+        """Make ``query`` (one without parameters) queryable as ``table`` without materialising
+        it: each reader runs it again (flowlens.analyze.pipeline.VIEW_STEPS)."""
+        if query.params:
+            raise AnalysisError(f"{query.path}: a step left a view takes no parameters")
+        sqlfiles.execute(self.con, query, create=f"CREATE OR REPLACE TEMP VIEW {table}")
+        self._views.append(table)
+
     def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         table: pa.Table = self.con.sql(
             sql, params=dict(params) if params else None

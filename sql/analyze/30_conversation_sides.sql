@@ -1,9 +1,12 @@
 -- name: 30_conversation_sides
 -- returns: one row per ENI conversation of the day (eni_flows) with its address keys, the ENI's
 --     own side (local_side), its initiator decided (init_side lo|hi, decided_by, confidence), its
---     role, the rule key it exercises (rule_direction, peer_addr/peer_key, service_port), its
+--     role, the rule key it exercises (rule_direction, peer_addr/peer_kid, service_port), its
 --     request and reply counts and the epochs its records span (ep_lo..ep_hi: from its first
---     record's start to its last record's end)
+--     record's start to its last record's end). Its address keys are addr_keys' integer key_id
+--     (lo_kid, hi_kid, peer_kid: equal keys, equal ids, in key order), so the steps that group
+--     and join conversations by rule key hash integers, not 32-character strings; 35_match_keys
+--     turns the ids back into keys for the rule-match join's range tests
 -- params: $day, $lookback_start
 -- Initiator evidence, strongest first (docs/flow-logs.md#who-initiated-a-connection): tcp_flags
 -- on this ENI, then on another ENI that saw the same packet-level 5-tuple the same day, then the
@@ -159,8 +162,8 @@ WITH own_addrs AS (
         eni_flows.first_start, eni_flows.first_accept, eni_flows.last_end,
         eni_flows.flag_side, eni_flows.rnr_side, eni_flows.eph_side,
         lo_keys.family,
-        lo_keys.key AS lo_key,
-        hi_keys.key AS hi_key,
+        lo_keys.key_id AS lo_kid,
+        hi_keys.key_id AS hi_kid,
         eni_info.eni_id IS NOT NULL AS in_inventory,
         COALESCE(eni_info.has_sgs, FALSE) AS has_sgs,
         CASE
@@ -280,14 +283,14 @@ WITH own_addrs AS (
     -- lo initiated: lo is the initiator, the lo→hi records (f_*) are the requests; else the
     -- other way round
     SELECT
-        eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_key, hi_key,
+        eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_kid, hi_kid,
         init_side, local_side, in_inventory, has_sgs, eni_role, decided_by, confidence,
         CASE WHEN lo_init THEN lo_addr ELSE hi_addr END AS initiator_addr,
         CASE WHEN lo_init THEN lo_port ELSE hi_port END AS initiator_port,
-        CASE WHEN lo_init THEN lo_key ELSE hi_key END AS initiator_key,
+        CASE WHEN lo_init THEN lo_kid ELSE hi_kid END AS initiator_kid,
         CASE WHEN lo_init THEN hi_addr ELSE lo_addr END AS responder_addr,
         CASE WHEN lo_init THEN hi_port ELSE lo_port END AS responder_port,
-        CASE WHEN lo_init THEN hi_key ELSE lo_key END AS responder_key,
+        CASE WHEN lo_init THEN hi_kid ELSE lo_kid END AS responder_kid,
         CASE WHEN lo_init THEN f_acc ELSE r_acc END AS flows,
         CASE WHEN lo_init THEN f_acc_packets ELSE r_acc_packets END AS packets,
         CASE WHEN lo_init THEN f_acc_bytes ELSE r_acc_bytes END AS bytes,
@@ -313,7 +316,7 @@ WITH own_addrs AS (
         ON oriented.last_end >= last_epoch.from_s AND oriented.last_end < last_epoch.to_s
 )
 SELECT
-    eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_key, hi_key,
+    eni_id, family, protocol, lo_addr, lo_port, hi_addr, hi_port, lo_kid, hi_kid,
     init_side, local_side, in_inventory, has_sgs, eni_role, decided_by, confidence,
     initiator_addr, initiator_port, responder_addr, responder_port,
     -- the rule key: a responder's rule is ingress from its initiator, an initiator's egress to its
@@ -322,8 +325,8 @@ SELECT
     AS rule_direction,
     CASE eni_role WHEN 'responder' THEN initiator_addr WHEN 'initiator' THEN responder_addr END
     AS peer_addr,
-    CASE eni_role WHEN 'responder' THEN initiator_key WHEN 'initiator' THEN responder_key END
-    AS peer_key,
+    CASE eni_role WHEN 'responder' THEN initiator_kid WHEN 'initiator' THEN responder_kid END
+    AS peer_kid,
     responder_port AS service_port,
     flows, packets, bytes, reply_flows, reply_packets, reply_bytes,
     init_rejected, reply_rejected, rejected_flows, accepted_records,

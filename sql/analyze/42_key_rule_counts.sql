@@ -3,8 +3,8 @@
 --     allowed it at its time (1 = a sole rule); possible matches (unattributed, unplaced) do not
 --     count
 SELECT
-    eni_id, rule_direction, protocol, family, peer_key, port, ep_lo, ep_hi,
+    eni_id, rule_direction, protocol, family, peer_kid, port, ep_lo, ep_hi,
     COUNT(DISTINCT rule_id) AS rules_matched
 FROM span_key_rules
 WHERE attributed AND matched_via <> 'unplaced'
-GROUP BY eni_id, rule_direction, protocol, family, peer_key, port, ep_lo, ep_hi
+GROUP BY eni_id, rule_direction, protocol, family, peer_kid, port, ep_lo, ep_hi

@@ -6,7 +6,7 @@
 WITH accepted_keys AS (
     -- the keys with accepted initiating conversations (34_service_keys has every key)
     SELECT
-        eni_id, rule_direction, protocol, family, peer_key, service_port, ep_lo, ep_hi,
+        eni_id, rule_direction, protocol, family, peer_kid, service_port, ep_lo, ep_hi,
         peer_addr, flows, connections, packets, bytes, first_start, last_end
     FROM service_keys
     WHERE connections > 0
@@ -23,7 +23,7 @@ INNER JOIN span_key_rules
         AND accepted_keys.rule_direction = span_key_rules.rule_direction
         AND accepted_keys.protocol = span_key_rules.protocol
         AND accepted_keys.family = span_key_rules.family
-        AND accepted_keys.peer_key = span_key_rules.peer_key
+        AND accepted_keys.peer_kid = span_key_rules.peer_kid
         AND accepted_keys.service_port = span_key_rules.port
         AND accepted_keys.ep_lo = span_key_rules.ep_lo
         AND accepted_keys.ep_hi = span_key_rules.ep_hi
@@ -34,7 +34,7 @@ INNER JOIN key_rule_counts
         AND accepted_keys.rule_direction = key_rule_counts.rule_direction
         AND accepted_keys.protocol = key_rule_counts.protocol
         AND accepted_keys.family = key_rule_counts.family
-        AND accepted_keys.peer_key = key_rule_counts.peer_key
+        AND accepted_keys.peer_kid = key_rule_counts.peer_kid
         AND accepted_keys.service_port = key_rule_counts.port
         AND accepted_keys.ep_lo = key_rule_counts.ep_lo
         AND accepted_keys.ep_hi = key_rule_counts.ep_hi

@@ -31,7 +31,7 @@ LEFT JOIN key_rule_counts
         AND conversation_sides.rule_direction = key_rule_counts.rule_direction
         AND conversation_sides.protocol = key_rule_counts.protocol
         AND conversation_sides.family = key_rule_counts.family
-        AND conversation_sides.peer_key = key_rule_counts.peer_key
+        AND conversation_sides.peer_kid = key_rule_counts.peer_kid
         AND conversation_sides.service_port = key_rule_counts.port
         AND conversation_sides.ep_lo = key_rule_counts.ep_lo
         AND conversation_sides.ep_hi = key_rule_counts.ep_hi

@@ -12,22 +12,25 @@ WITH possible AS (
     FROM span_key_rules
     WHERE NOT attributed OR matched_via = 'unplaced'
 ), unplaced_names AS (
-    SELECT DISTINCT key, addr FROM unplaced_addresses
+    -- by key id, as the conversations and the match keys name addresses
+    SELECT DISTINCT addr_keys.key_id, unplaced_addresses.addr
+    FROM unplaced_addresses
+    INNER JOIN addr_keys ON unplaced_addresses.addr = addr_keys.addr
 ), unknown_conversation_addresses AS (
-    SELECT conversation_sides.eni_id, conversation_sides.lo_key AS key
+    SELECT conversation_sides.eni_id, conversation_sides.lo_kid AS key_id
     FROM conversation_sides
     INNER JOIN unattributed_enis ON conversation_sides.eni_id = unattributed_enis.eni_id
     UNION
-    SELECT conversation_sides.eni_id, conversation_sides.hi_key AS key
+    SELECT conversation_sides.eni_id, conversation_sides.hi_kid AS key_id
     FROM conversation_sides
     INNER JOIN unattributed_enis ON conversation_sides.eni_id = unattributed_enis.eni_id
 ), unknown_holders AS (
     -- an unheld address seen on an unattributed ENI is most likely that ENI's own
-    SELECT unplaced_names.key, MIN(unknown_conversation_addresses.eni_id) AS eni_id
+    SELECT unplaced_names.key_id, MIN(unknown_conversation_addresses.eni_id) AS eni_id
     FROM unplaced_names
     INNER JOIN unknown_conversation_addresses
-        ON unplaced_names.key = unknown_conversation_addresses.key
-    GROUP BY unplaced_names.key
+        ON unplaced_names.key_id = unknown_conversation_addresses.key_id
+    GROUP BY unplaced_names.key_id
 ), described AS (
     SELECT
         possible.*,
@@ -66,8 +69,8 @@ WITH possible AS (
         )
         || ', so it may have been a member of the group this rule references' AS cause
     FROM described
-    INNER JOIN unplaced_names ON described.peer_key = unplaced_names.key
-    LEFT JOIN unknown_holders ON described.peer_key = unknown_holders.key
+    INNER JOIN unplaced_names ON described.peer_kid = unplaced_names.key_id
+    LEFT JOIN unknown_holders ON described.peer_kid = unknown_holders.key_id
     LEFT JOIN unattributed_enis ON unknown_holders.eni_id = unattributed_enis.eni_id
     WHERE described.attributed AND described.matched_via = 'unplaced'
 )

@@ -82,6 +82,7 @@ WITH rejects AS (
             ELSE with_conversation.x_src
         END AS x_remote,
         remote_keys.key AS x_remote_key,
+        remote_keys.key_id AS x_remote_kid,
         eni_info.nacl_id AS x_nacl,
         eni_info.subnet_id AS x_subnet,
         eni_info.interface_type AS x_itype,
@@ -131,7 +132,7 @@ WITH rejects AS (
             AND with_place.x_dir = key_rule_counts.rule_direction
             AND with_place.protocol = key_rule_counts.protocol
             AND with_place.x_family = key_rule_counts.family
-            AND with_place.x_remote_key = key_rule_counts.peer_key
+            AND with_place.x_remote_kid = key_rule_counts.peer_kid
             AND with_place.x_dport = key_rule_counts.port
             AND with_place.ep_lo = key_rule_counts.ep_lo
             AND with_place.ep_hi = key_rule_counts.ep_hi
