@@ -28,15 +28,36 @@ PartKey = tuple[str, str, str]  # (account_id, region, date)
 
 @dataclass(frozen=True)
 class Piece:
-    """Parsed rows of one object (in the header's table schema) and what its key says."""
+    """How many rows of a block are one object's, and what its key says."""
 
     index: int  # the object's position in its batch
-    table: pa.Table
+    rows: int
     source_key: str
     flow_log_id: str
     account_id: str  # of the key: fills a NULL account-id
     region: str  # of the key: fills a NULL region (formats without the field)
     timestamp: int  # of the key: fills a NULL end
+
+
+@dataclass(frozen=True)
+class Block:
+    """Parsed rows (in the header's table schema) of one or more objects, ``pieces`` in row order.
+
+    Objects parsed together stay one table: a slice per object would make a chunk per object in
+    every column, and each chunk costs the writer (its size, its encoding) again.
+    """
+
+    table: pa.Table
+    pieces: list[Piece]
+
+    def of(self, index: int) -> Block:
+        """The rows of the object at ``index`` alone."""
+        start = 0
+        for p in self.pieces:
+            if p.index == index:
+                return Block(self.table.slice(start, p.rows), [p])
+            start += p.rows
+        return Block(self.table.slice(0, 0), [])
 
 
 @dataclass(frozen=True)
@@ -48,10 +69,11 @@ class Split:
     out_of_window: dict[int, int]  # object index → rows outside the intervals
 
 
-def split(pieces: list[Piece], intervals: tuple[tuple[int, int], ...], schema: pa.Schema) -> Split:
+def split(blocks: list[Block], intervals: tuple[tuple[int, int], ...], schema: pa.Schema) -> Split:
     """Keep the rows whose ``end`` lies in ``intervals``; split them by partition."""
-    table = pa.concat_tables([p.table for p in pieces])
-    counts = np.array([p.table.num_rows for p in pieces], dtype=np.int64)
+    table = pa.concat_tables([b.table for b in blocks])
+    pieces = [p for b in blocks for p in b.pieces]
+    counts = np.array([p.rows for p in pieces], dtype=np.int64)
     owner = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
     end = _ints(_filled(table.column("end"), owner, [p.timestamp for p in pieces]))
     keep = _inside(end, intervals)
