@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -322,3 +324,33 @@ def test_reject_records_get_row_groups_of_their_own(
     stats = [meta.row_group(g).column(col.index("action")).statistics for g in range(2)]
     assert meta.num_row_groups == 2
     assert [(s.min, s.max) for s in stats] == [("ACCEPT", "ACCEPT"), ("REJECT", "REJECT")]
+
+
+def test_an_ingest_and_its_rerun_never_import_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas (0.25-0.5 CPU-s) at the first ``pa.array``/``pa.scalar`` of a
+    Python or numpy value: ingest builds its arrays from buffers (flowlens/ingest/arrays.py)."""
+    src = tmp_path / "src"
+    end = DAY_START + 600
+    lines = [
+        _line(i, end).replace(" ACCEPT ", " REJECT " if i % 4 else " ACCEPT ") for i in range(9)
+    ]
+    _write(src, _key("0000"), gzip.compress((HEADER + "\n" + "\n".join(lines) + "\n").encode()))
+    _write(src, _key("0005"), _body(7, end))
+    code = (
+        "import json, sys\n"
+        "from flowlens.cli import main\n"
+        "args = ['ingest', sys.argv[1], '--date', '2026-11-28', '--data-dir', sys.argv[2], '-q']\n"
+        "codes = [main(args), main(args)]\n"  # the rerun reads the manifest, skips every object
+        "print(json.dumps([codes, 'pandas' in sys.modules]))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path / "dd")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [[0, 0], False]
+    assert _count(tmp_path / "dd") == 16

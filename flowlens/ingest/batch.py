@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from flowlens.errors import InputError
+from flowlens.ingest.arrays import from_numpy, ints, strings
 from flowlens.ingest.writer import memory_schema
 
 _EPOCH = date(1970, 1, 1)
@@ -78,7 +80,7 @@ def split(blocks: list[Block], intervals: tuple[tuple[int, int], ...], schema: p
     end = _ints(_filled(table.column("end"), owner, [p.timestamp for p in pieces]))
     keep = _inside(end, intervals)
     if keep is not None:
-        table, owner, end = table.filter(pa.array(keep)), owner[keep], end[keep]
+        table, owner, end = table.filter(from_numpy(keep)), owner[keep], end[keep]
     kept = np.bincount(owner, minlength=len(pieces))
     rows = {p.index: 0 for p in pieces}
     oow = dict(rows)
@@ -93,7 +95,12 @@ def _filled(col: pa.ChunkedArray, owner: np.ndarray, per_piece: list[int] | list
     flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if flat.null_count == 0:
         return flat
-    return pc.coalesce(flat, pa.array(per_piece, flat.type).take(pa.array(owner)))
+    values = (
+        strings(cast(list[str], per_piece))
+        if pa.types.is_string(flat.type)
+        else ints(cast(list[int], per_piece), flat.type)
+    )
+    return pc.coalesce(flat, values.take(from_numpy(owner)))
 
 
 def _inside(end: np.ndarray, intervals: tuple[tuple[int, int], ...]) -> np.ndarray | None:
@@ -125,7 +132,7 @@ def _partitions(
         day - dmin
     )
     order = np.argsort(code, kind="stable")
-    code, owner, data = code[order], owner[order], data.take(pa.array(order))
+    code, owner, data = code[order], owner[order], data.take(from_numpy(order))
     bounds = np.flatnonzero(np.diff(code)) + 1
     out = []
     for s, e in zip(
@@ -175,13 +182,11 @@ def _file_table(
     The provenance columns are dictionary arrays: the row owners are the indices (no copy of a
     key per row; the writer stores the dictionary as is).
     """
-    idx = pa.array(owner)
+    idx = from_numpy(owner)
     extra = {
-        "source_key": pa.DictionaryArray.from_arrays(
-            idx, pa.array([p.source_key for p in pieces], pa.string())
-        ),
+        "source_key": pa.DictionaryArray.from_arrays(idx, strings([p.source_key for p in pieces])),
         "flow_log_id": pa.DictionaryArray.from_arrays(
-            idx, pa.array([p.flow_log_id for p in pieces], pa.string())
+            idx, strings([p.flow_log_id for p in pieces])
         ),
     }
     out = memory_schema(schema)

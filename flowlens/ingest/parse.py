@@ -24,6 +24,7 @@ import pyarrow.csv as pcsv
 from isal import isal_zlib
 
 from flowlens.errors import InputError
+from flowlens.ingest.arrays import from_numpy, strings
 from flowlens.ingest.validate import invalid_rows
 from flowlens.model.flow import (
     EXTRA,
@@ -502,7 +503,7 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
             number, line = kept[row]
             bad.append(BadLine(number, _raw(line), reason))
         bad.sort(key=lambda b: b.line_number)
-        table = table.filter(pa.array(~invalid.mask))
+        table = table.filter(from_numpy(~invalid.mask))
     return ParsedChunk(table, bad)
 
 
@@ -586,9 +587,9 @@ def _extra(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header, n: in
     k = len(names)
     field_major = pa.concat_arrays([_flat(columns[name]).cast(pa.string()) for name in names])
     row_major = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
-    items = field_major.take(pa.array(row_major, pa.int64()))
-    keys = pa.array(np.tile(np.array(names, dtype=object), n), pa.string())
-    offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+    items = field_major.take(from_numpy(row_major.astype(np.int64)))
+    keys = strings(list(names) * n)
+    offsets = from_numpy(np.arange(0, n * k + 1, k, dtype=np.int32))
     return pa.MapArray.from_arrays(offsets, keys, items)
 
 

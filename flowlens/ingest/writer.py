@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flowlens.ingest.arrays import strings
+
 ROW_GROUP_ROWS = 1_000_000
 ROW_GROUP_BYTES = 32 << 20
 #: All partitions' buffers together (many accounts/regions): past this the largest is written out.
@@ -236,7 +238,7 @@ def filter_file(src: Path, dest: Path, drop_keys: set[str]) -> int:
     direct = dest != src and dest.name.startswith(".") and dest.name.endswith(".tmp")
     tmp = dest if direct else dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:6]}.tmp")
     kept = 0
-    drop = pa.array(sorted(drop_keys), pa.string())
+    drop = strings(sorted(drop_keys))
     with parquet_writer(tmp, pf.schema_arrow) as w:
         for i in range(pf.num_row_groups):
             rg = pf.read_row_group(i)
