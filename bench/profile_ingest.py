@@ -98,7 +98,7 @@ def _instrument() -> None:
         (parse, "invalid_rows", "validate"),
         (reading, "split", "partition"),
         (writer._Open, "write", "write (row groups)"),
-        (writer._Open, "take", "write (buffers)"),
+        (getattr(writer, "_Buffer", writer._Open), "take", "write (buffers)"),
         (writer.PartitionWriter, "close", "write (close)"),
         (reading._Batch, "flush", "batch (other)"),
         (pipeline, "list_window", "list + plan"),

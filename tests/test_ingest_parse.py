@@ -213,27 +213,50 @@ def test_fast_parser_never_keeps_an_empty_field_the_reference_would_not(body: by
 
 def test_bodies_parse_together_only_when_clean() -> None:
     h = parse_header(b"srcport action")
-    tables = parse_joined([Body.of(b"1 A\n2 B\n"), Body.of(b""), Body.of(b"3 C\n")], h)
-    assert tables is not None and [t.column("srcport").to_pylist() for t in tables] == [
-        [1, 2],
-        [],
-        [3],
-    ]
+    joined = parse_joined([Body.of(b"1 A\n2 B\n"), Body.of(b""), Body.of(b"3 C\n")], h)
+    assert joined is not None and joined.apart is None
+    assert [t.column("srcport").to_pylist() for t in joined.tables()] == [[1, 2], [], [3]]
     for dirty in (
         [b"1 A\n", b"bogus\n"],
         [b"1 A\n", b"x B\n"],
         [b"1 A\n\n", b"2 B\n"],
         [b"1  A\n", b"2 B\n"],
         [b"1 A\n", b"2\tB\n"],
+        [b"1 REJECT\n", b"x REJECT\n"],  # a bad line among those read apart
     ):
         assert parse_joined([Body.of(b) for b in dirty], h) is None, dirty
     # Records after a header line are parsed in place (``start``), the header never as a row.
     text = b"srcport action\n7 A\n8 B\n"
     body = Body.of(text, text.find(b"\n") + 1)
     assert (body.lines, body.records) == (2, b"7 A\n8 B\n")
-    tables = parse_joined([body, Body.of(b"9 C\n")], h)
-    assert tables is not None
-    assert [t.column("srcport").to_pylist() for t in tables] == [[7, 8], [9]]
+    joined = parse_joined([body, Body.of(b"9 C\n")], h)
+    assert joined is not None
+    assert [t.column("srcport").to_pylist() for t in joined.tables()] == [[7, 8], [9]]
+
+
+def test_reject_lines_are_read_apart_and_every_line_is_kept_once() -> None:
+    """REJECT lines (runs of them, first and last lines too) come back in ``apart``, per body;
+    the others in ``tables``; together they are every record, each once."""
+    h = parse_header(b"srcport action")
+    texts = [
+        b"srcport action\n1 REJECT\n2 ACCEPT\n3 REJECT\n4 REJECT\n5 ACCEPT\n6 REJECT\n",
+        b"7 ACCEPT\n8 -\n",
+        b"9 REJECT\n",
+    ]
+    bodies = [Body.of(texts[0], texts[0].find(b"\n") + 1), Body.of(texts[1]), Body.of(texts[2])]
+    assert [(b.lines, b.apart_lines) for b in bodies] == [(6, 4), (2, 0), (1, 1)]
+    joined = parse_joined(bodies, h)
+    assert joined is not None and joined.apart is not None
+    ports = [t.column("srcport").to_pylist() for t in joined.tables()]
+    apart = [t.column("srcport").to_pylist() for t in joined.tables(apart=True)]
+    assert ports == [[2, 5], [7, 8], []]
+    assert apart == [[1, 3, 4, 6], [], [9]]
+    assert set(joined.apart.column("action").to_pylist()) == {"REJECT"}
+    # A body of REJECTs only, and one whose last line has no newline (not split: not clean).
+    only = parse_joined([Body.of(b"1 REJECT\n2 REJECT\n")], h)
+    assert only is not None and only.apart is not None
+    assert (only.table.num_rows, only.apart.num_rows) == (0, 2)
+    assert Body.of(b"1 ACCEPT\n2 REJECT").apart == ()
 
 
 def test_chunks_larger_than_a_csv_block_keep_line_numbers() -> None:

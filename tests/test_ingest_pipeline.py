@@ -5,15 +5,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from flowlens.cli import main
 from flowlens.datadir import DataDir
-from flowlens.ingest import writer
+from flowlens.ingest import reading, writer
 from flowlens.ingest.manifest import load
 
 ACCT, REGION = "123456789012", "eu-west-1"
@@ -292,3 +295,62 @@ def test_objects_fetched_ahead_are_taken_in_order_with_their_errors(
     assert (
         _count(data_dir, "SELECT line_number FROM quarantine WHERE raw = 'bogus'") == 7
     )  # object 4: header + 5 records + the bad line
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["joined small objects", "chunked object"])
+def test_reject_records_get_row_groups_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small: bool
+) -> None:
+    """REJECT records land in row groups holding nothing else, with ``action`` statistics, so a
+    query of the REJECTs skips the others; every record is still there once."""
+    if not small:  # every object read chunk by chunk, as a large one is
+        monkeypatch.setattr(reading, "SMALL_OBJECT_BYTES", 0)
+    src = tmp_path / "src"
+    end = DAY_START + 600
+    for n, hhmm in enumerate(("0000", "0005", "0010")):
+        lines = [
+            _line(i, end).replace(" ACCEPT ", " REJECT " if (i + n) % 3 == 0 else " ACCEPT ")
+            for i in range(30)
+        ]
+        body = HEADER + "\n" + "\n".join(lines) + "\n"
+        _write(src, _key(hhmm), gzip.compress(body.encode()))
+    code, summary = _ingest(str(src), tmp_path / "dd")
+    assert code == 0 and summary["rows"] == 90
+    assert _count(tmp_path / "dd", "SELECT count(*) FROM flows WHERE action = 'REJECT'") == 30
+    assert _count(tmp_path / "dd", "SELECT count(DISTINCT srcport) FROM flows") == 30
+    (path,) = (tmp_path / "dd" / "flows").rglob("*.parquet")
+    meta = pq.ParquetFile(path).metadata
+    col = [meta.row_group(0).column(i).path_in_schema for i in range(meta.num_columns)]
+    stats = [meta.row_group(g).column(col.index("action")).statistics for g in range(2)]
+    assert meta.num_row_groups == 2
+    assert [(s.min, s.max) for s in stats] == [("ACCEPT", "ACCEPT"), ("REJECT", "REJECT")]
+
+
+def test_an_ingest_and_its_rerun_never_import_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas (0.25-0.5 CPU-s) at the first ``pa.array``/``pa.scalar`` of a
+    Python or numpy value: ingest builds its arrays from buffers (flowlens/ingest/arrays.py)."""
+    src = tmp_path / "src"
+    end = DAY_START + 600
+    lines = [
+        _line(i, end).replace(" ACCEPT ", " REJECT " if i % 4 else " ACCEPT ") for i in range(9)
+    ]
+    _write(src, _key("0000"), gzip.compress((HEADER + "\n" + "\n".join(lines) + "\n").encode()))
+    _write(src, _key("0005"), _body(7, end))
+    code = (
+        "import json, sys\n"
+        "from flowlens.cli import main\n"
+        "args = ['ingest', sys.argv[1], '--date', '2026-11-28', '--data-dir', sys.argv[2], '-q']\n"
+        "codes = [main(args), main(args)]\n"  # the rerun reads the manifest, skips every object
+        "print(json.dumps([codes, 'pandas' in sys.modules]))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(tmp_path / "dd")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == [[0, 0], False]
+    assert _count(tmp_path / "dd") == 16

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from flowlens.errors import InputError
+from flowlens.ingest.arrays import from_numpy, ints, strings
 from flowlens.ingest.writer import memory_schema
 
 _EPOCH = date(1970, 1, 1)
@@ -28,15 +30,36 @@ PartKey = tuple[str, str, str]  # (account_id, region, date)
 
 @dataclass(frozen=True)
 class Piece:
-    """Parsed rows of one object (in the header's table schema) and what its key says."""
+    """How many rows of a block are one object's, and what its key says."""
 
     index: int  # the object's position in its batch
-    table: pa.Table
+    rows: int
     source_key: str
     flow_log_id: str
     account_id: str  # of the key: fills a NULL account-id
     region: str  # of the key: fills a NULL region (formats without the field)
     timestamp: int  # of the key: fills a NULL end
+
+
+@dataclass(frozen=True)
+class Block:
+    """Parsed rows (in the header's table schema) of one or more objects, ``pieces`` in row order.
+
+    Objects parsed together stay one table: a slice per object would make a chunk per object in
+    every column, and each chunk costs the writer (its size, its encoding) again.
+    """
+
+    table: pa.Table
+    pieces: list[Piece]
+
+    def of(self, index: int) -> Block:
+        """The rows of the object at ``index`` alone."""
+        start = 0
+        for p in self.pieces:
+            if p.index == index:
+                return Block(self.table.slice(start, p.rows), [p])
+            start += p.rows
+        return Block(self.table.slice(0, 0), [])
 
 
 @dataclass(frozen=True)
@@ -48,15 +71,16 @@ class Split:
     out_of_window: dict[int, int]  # object index → rows outside the intervals
 
 
-def split(pieces: list[Piece], intervals: tuple[tuple[int, int], ...], schema: pa.Schema) -> Split:
+def split(blocks: list[Block], intervals: tuple[tuple[int, int], ...], schema: pa.Schema) -> Split:
     """Keep the rows whose ``end`` lies in ``intervals``; split them by partition."""
-    table = pa.concat_tables([p.table for p in pieces])
-    counts = np.array([p.table.num_rows for p in pieces], dtype=np.int64)
+    table = pa.concat_tables([b.table for b in blocks])
+    pieces = [p for b in blocks for p in b.pieces]
+    counts = np.array([p.rows for p in pieces], dtype=np.int64)
     owner = np.repeat(np.arange(len(pieces), dtype=np.int32), counts)
     end = _ints(_filled(table.column("end"), owner, [p.timestamp for p in pieces]))
     keep = _inside(end, intervals)
     if keep is not None:
-        table, owner, end = table.filter(pa.array(keep)), owner[keep], end[keep]
+        table, owner, end = table.filter(from_numpy(keep)), owner[keep], end[keep]
     kept = np.bincount(owner, minlength=len(pieces))
     rows = {p.index: 0 for p in pieces}
     oow = dict(rows)
@@ -71,7 +95,12 @@ def _filled(col: pa.ChunkedArray, owner: np.ndarray, per_piece: list[int] | list
     flat = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     if flat.null_count == 0:
         return flat
-    return pc.coalesce(flat, pa.array(per_piece, flat.type).take(pa.array(owner)))
+    values = (
+        strings(cast(list[str], per_piece))
+        if pa.types.is_string(flat.type)
+        else ints(cast(list[int], per_piece), flat.type)
+    )
+    return pc.coalesce(flat, values.take(from_numpy(owner)))
 
 
 def _inside(end: np.ndarray, intervals: tuple[tuple[int, int], ...]) -> np.ndarray | None:
@@ -103,7 +132,7 @@ def _partitions(
         day - dmin
     )
     order = np.argsort(code, kind="stable")
-    code, owner, data = code[order], owner[order], data.take(pa.array(order))
+    code, owner, data = code[order], owner[order], data.take(from_numpy(order))
     bounds = np.flatnonzero(np.diff(code)) + 1
     out = []
     for s, e in zip(
@@ -153,13 +182,11 @@ def _file_table(
     The provenance columns are dictionary arrays: the row owners are the indices (no copy of a
     key per row; the writer stores the dictionary as is).
     """
-    idx = pa.array(owner)
+    idx = from_numpy(owner)
     extra = {
-        "source_key": pa.DictionaryArray.from_arrays(
-            idx, pa.array([p.source_key for p in pieces], pa.string())
-        ),
+        "source_key": pa.DictionaryArray.from_arrays(idx, strings([p.source_key for p in pieces])),
         "flow_log_id": pa.DictionaryArray.from_arrays(
-            idx, pa.array([p.flow_log_id for p in pieces], pa.string())
+            idx, strings([p.flow_log_id for p in pieces])
         ),
     }
     out = memory_schema(schema)

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from flowlens.atomic import write_parquet_atomic, write_text_atomic
 from flowlens.datadir import DataDir
+from flowlens.ingest.arrays import ints, offsets, strings
 from flowlens.model.tables import MANIFEST_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -152,11 +153,15 @@ def load(dd: DataDir) -> dict[str, ManifestEntry]:
         return {}
     # ParquetFile, not read_table: that imports pyarrow.dataset and with it pandas (~0.5 CPU-s).
     table = pq.ParquetFile(dd.manifest).read()
+    if "ingested_at" in table.column_names:  # as epoch seconds: a timestamp's as_py imports pandas
+        i = table.column_names.index("ingested_at")
+        seconds = table.column(i).cast(pa.timestamp("s", tz="UTC"), safe=False).cast(pa.int64())
+        table = table.set_column(i, "ingested_at", seconds)
     entries = {}
     for row in table.to_pylist():
         row["files"] = tuple(row.get("files") or ())
         row["covered"] = tuple((c["start"], c["end"]) for c in row.get("covered") or ())
-        row["ingested_at"] = row.get("ingested_at") or datetime.fromtimestamp(0, UTC)
+        row["ingested_at"] = datetime.fromtimestamp(row.get("ingested_at") or 0, UTC)
         row["flow_log_id"] = row.get("flow_log_id")
         row["out_of_window"] = row.get("out_of_window") or 0
         entries[row["source_key"]] = ManifestEntry(
@@ -167,13 +172,33 @@ def load(dd: DataDir) -> dict[str, ManifestEntry]:
 
 def save(dd: DataDir, entries: dict[str, ManifestEntry]) -> None:
     """Rewrite the manifest atomically: the commit point of a run."""
-    rows = []
-    for e in sorted(entries.values(), key=lambda e: e.source_key):
-        row = {f: getattr(e, f) for f in MANIFEST_FILE_SCHEMA.names}
-        row["files"] = list(e.files)
-        row["covered"] = [{"start": s, "end": t} for s, t in e.covered]
-        rows.append(row)
-    write_parquet_atomic(pa.Table.from_pylist(rows, schema=MANIFEST_FILE_SCHEMA), dd.manifest)
+    write_parquet_atomic(_table(sorted(entries.values(), key=lambda e: e.source_key)), dd.manifest)
+
+
+def _table(rows: list[ManifestEntry]) -> pa.Table:
+    """The manifest's rows in MANIFEST_FILE_SCHEMA, built column by column (flowlens.ingest.arrays:
+    ``Table.from_pylist`` would import pandas at every commit)."""
+    text = {"source_key", "etag", "status", "error", "flow_log_id"}
+    cols: dict[str, pa.Array] = {}
+    for f in MANIFEST_FILE_SCHEMA:
+        if f.name in text:
+            cols[f.name] = strings([getattr(e, f.name) for e in rows])
+        elif pa.types.is_integer(f.type):
+            cols[f.name] = ints([getattr(e, f.name) for e in rows], f.type)
+    cols["files"] = pa.ListArray.from_arrays(
+        offsets([len(e.files) for e in rows]), strings([k for e in rows for k in e.files])
+    )
+    starts = ints([s for e in rows for s, _ in e.covered])
+    ends = ints([t for e in rows for _, t in e.covered])
+    cols["covered"] = pa.ListArray.from_arrays(
+        offsets([len(e.covered) for e in rows]),
+        pa.StructArray.from_arrays([starts, ends], fields=list(_INTERVAL)),
+    )
+    at = ints([int(e.ingested_at.timestamp()) for e in rows])
+    cols["ingested_at"] = at.view(pa.timestamp("s", tz="UTC"))
+    return pa.Table.from_arrays(
+        [cols[n] for n in MANIFEST_FILE_SCHEMA.names], schema=MANIFEST_FILE_SCHEMA
+    )
 
 
 def inflight_dir(dd: DataDir) -> Path:

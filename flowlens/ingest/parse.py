@@ -24,6 +24,7 @@ import pyarrow.csv as pcsv
 from isal import isal_zlib
 
 from flowlens.errors import InputError
+from flowlens.ingest.arrays import from_numpy, strings
 from flowlens.ingest.validate import invalid_rows
 from flowlens.model.flow import (
     EXTRA,
@@ -278,33 +279,95 @@ def _parse_fast(chunk: bytes, header: Header, first_line: int) -> ParsedChunk:
     return ParsedChunk(finish_table({n: table.column(n) for n in header.fields}, header), bad)
 
 
+#: The byte that marks a line as a REJECT record for the layout (:class:`Body`): of the values a
+#: flow log writes, only ``REJECT`` holds an uppercase J (ids and addresses are hex or digits, the
+#: other actions, statuses and AWS service names have none). It only decides which row group a
+#: record goes to, never what is stored: a line it misjudges is merely read by more queries.
+REJECT_MARK = ord("J")
+_MARK = bytes([REJECT_MARK])
+
+
 @dataclass(frozen=True)
 class Body:
     """A small object's records, ``text[start:]`` (its header line before ``start``), scanned once.
 
     The scans run per object, on text the inflater has just written (still in the cache), and
-    the records are never copied out of ``text`` before the joined parse.
+    the records are never copied out of ``text`` before the joined parse. ``apart`` are the byte
+    ranges of the lines holding :data:`REJECT_MARK` (runs of such lines merged): the joined parse
+    reads them on their own, so the writer can put the REJECT records in row groups of their own
+    and a query of the REJECTs (70_rejected) skips every other row group by its statistics.
     """
 
     text: bytes
     start: int
     lines: int  # newlines in the records
     odd: bool  # whether the text holds a tab, CR, FF or VT (anywhere: the header too)
+    apart: tuple[tuple[int, int], ...] = ()  # [start, end) of the lines read apart
+    apart_lines: int = 0
 
     @classmethod
     def of(cls, text: bytes, start: int = 0) -> Body:
         view = np.frombuffer(text, dtype=np.uint8)[start:]
         lines = int(np.count_nonzero(view == 10))  # numpy's SIMD compare: ~2x bytes.count
-        return cls(text, start, lines, any(w in text for w in _ODD_BYTES))
+        odd = any(w in text for w in _ODD_BYTES)
+        apart: list[tuple[int, int]] = []
+        n = 0
+        # A few marks per object, each found by memchr: cheaper than another pass over the text.
+        at = text.find(_MARK, start) if not odd else -1
+        while at >= 0:
+            lo, hi = max(text.rfind(b"\n", start, at) + 1, start), text.find(b"\n", at) + 1
+            if not hi:  # a mark on a last line without a newline: no split
+                return cls(text, start, lines, odd)
+            if apart and apart[-1][1] == lo:  # runs of marked lines read as one piece
+                apart[-1] = (apart[-1][0], hi)
+            else:
+                apart.append((lo, hi))
+            n += 1
+            at = text.find(_MARK, hi)
+        return cls(text, start, lines, odd, tuple(apart), n)
 
     @property
     def records(self) -> bytes:
         """The records as their own bytes (a copy; only the one-object path needs it)."""
         return self.text[self.start :] if self.start else self.text
 
+    def segments(self, apart: bool) -> list[memoryview]:
+        """The text of the lines read apart (``apart``) or of the others, as views."""
+        view = memoryview(self.text)
+        if apart:
+            return [view[s:e] for s, e in self.apart]
+        out, at = [], self.start
+        for s, e in self.apart:
+            if s > at:
+                out.append(view[at:s])
+            at = e
+        if at < len(self.text):
+            out.append(view[at:])
+        return out
 
-def parse_joined(bodies: list[Body], header: Header) -> list[pa.Table] | None:
-    """Several objects' bodies (same header) in one CSV read: one table per body, or ``None``.
+
+@dataclass(frozen=True)
+class Joined:
+    """Bodies' records parsed together: ``table`` holds ``lines[k]`` rows of body ``k``, in
+    order; ``apart`` likewise the lines read apart (:class:`Body`; None: no body has any)."""
+
+    table: pa.Table
+    lines: list[int]
+    apart: pa.Table | None = None
+    apart_lines: list[int] = field(default_factory=list)
+
+    def tables(self, apart: bool = False) -> list[pa.Table]:
+        """Each body's rows (of ``apart`` or of ``table``) as its own slice."""
+        table, lines = (self.apart, self.apart_lines) if apart else (self.table, self.lines)
+        if table is None:
+            return []
+        starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
+        return [table.slice(int(s), n) for s, n in zip(starts, lines, strict=True)]
+
+
+def parse_joined(bodies: list[Body], header: Header) -> Joined | None:
+    """Several objects' bodies (same header) in one CSV read each for the records and for the
+    lines read apart (:class:`Body`), or ``None``.
 
     For small objects the reader's fixed cost per call dominates. Only clean text takes this
     path: single spaces, no bad line, no empty line (each line is a row, so rows map back to
@@ -313,19 +376,29 @@ def parse_joined(bodies: list[Body], header: Header) -> list[pa.Table] | None:
     """
     if any(b.odd for b in bodies):
         return None
-    data = b"".join(memoryview(b.text)[b.start :] for b in bodies)
+    lines = [b.lines - b.apart_lines for b in bodies]
+    table = _read_clean([s for b in bodies for s in b.segments(False)], sum(lines), header)
+    if table is None or not any(b.apart_lines for b in bodies):
+        return None if table is None else Joined(table, lines)
+    apart_lines = [b.apart_lines for b in bodies]
+    apart = _read_clean([s for b in bodies for s in b.segments(True)], sum(apart_lines), header)
+    return None if apart is None else Joined(table, lines, apart, apart_lines)
+
+
+def _read_clean(segments: list[memoryview], lines: int, header: Header) -> pa.Table | None:
+    """The ``lines`` lines of ``segments`` in one CSV read; ``None`` unless every line is a
+    clean record."""
+    if not lines:
+        return header.table_schema.empty_table()
+    data = b"".join(segments)
     try:
         table, rejected = _read_csv(data, header)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    lines = [b.lines for b in bodies]
-    if rejected or table.num_rows != sum(lines) or _has_empty_field(table):
+    if rejected or table.num_rows != lines or _has_empty_field(table):
         return None
     finished = finish_table({n: table.column(n) for n in header.fields}, header)
-    if invalid_rows(finished) is not None:
-        return None
-    starts = np.concatenate([[0], np.cumsum(lines)[:-1]])
-    return [finished.slice(int(s), n) for s, n in zip(starts, lines, strict=True)]
+    return None if invalid_rows(finished) is not None else finished
 
 
 def _read_csv(data: bytes, header: Header) -> tuple[pa.Table, list[tuple[int, int]]]:
@@ -430,7 +503,7 @@ def parse_chunk_python(chunk: bytes, header: Header, first_line: int) -> ParsedC
             number, line = kept[row]
             bad.append(BadLine(number, _raw(line), reason))
         bad.sort(key=lambda b: b.line_number)
-        table = table.filter(pa.array(~invalid.mask))
+        table = table.filter(from_numpy(~invalid.mask))
     return ParsedChunk(table, bad)
 
 
@@ -514,9 +587,9 @@ def _extra(columns: dict[str, pa.Array | pa.ChunkedArray], header: Header, n: in
     k = len(names)
     field_major = pa.concat_arrays([_flat(columns[name]).cast(pa.string()) for name in names])
     row_major = (np.arange(k)[None, :] * n + np.arange(n)[:, None]).ravel()
-    items = field_major.take(pa.array(row_major, pa.int64()))
-    keys = pa.array(np.tile(np.array(names, dtype=object), n), pa.string())
-    offsets = pa.array(np.arange(0, n * k + 1, k, dtype=np.int32))
+    items = field_major.take(from_numpy(row_major.astype(np.int64)))
+    keys = strings(list(names) * n)
+    offsets = from_numpy(np.arange(0, n * k + 1, k, dtype=np.int32))
     return pa.MapArray.from_arrays(offsets, keys, items)
 
 

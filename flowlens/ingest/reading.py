@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NamedTuple
 
 import pyarrow as pa
 
 from flowlens.datadir import DataDir
 from flowlens.errors import FlowlensError, InputError
-from flowlens.ingest.batch import Piece, split
+from flowlens.ingest.batch import Block, Piece, split
 from flowlens.ingest.keys import FileFormat
 from flowlens.ingest.parquet_in import read_parquet
 from flowlens.ingest.parse import (
@@ -69,9 +69,14 @@ class Sink:
         return (self.flows, self.tgw, self.quarantine)
 
 
-def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Table, list[BadLine]]]]:
+#: One piece of a large object: its records, those read apart (REJECTs, see parse.Body), bad lines.
+_Part = tuple[pa.Table, pa.Table | None, list[BadLine]]
+
+
+def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[_Part]]:
     if p.key.format is FileFormat.PARQUET:
-        return read_parquet(stream, p.obj.key)
+        header, tables = read_parquet(stream, p.obj.key)
+        return header, ((table, None, bad) for table, bad in tables)
     chunks = iter_chunks(stream, gz=True)
     first = next(chunks, b"")
     if not first or first.isspace():
@@ -79,13 +84,18 @@ def _read(stream: IO[bytes], p: Planned) -> tuple[Header, Iterator[tuple[pa.Tabl
     head, rest = split_header(first)
     header = flow_log_header(head, p.obj.key)
 
-    def parsed() -> Iterator[tuple[pa.Table, list[BadLine]]]:
+    def parsed() -> Iterator[_Part]:
         line = 2
         for chunk, last in _with_last(_chain(rest, chunks)):
-            pc_ = parse_chunk(chunk, header, line)
+            body = Body.of(chunk)
+            joined = parse_joined([body], header)
+            if joined is not None:
+                yield joined.table, joined.apart, []
+            else:  # not clean: line numbers, quarantine
+                pc_ = parse_chunk(chunk, header, line)
+                yield pc_.table, None, pc_.bad
             if not last:  # line numbers of the next chunk
-                line += chunk.count(b"\n")
-            yield pc_.table, pc_.bad
+                line += body.lines
 
     return header, parsed()
 
@@ -115,24 +125,56 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
+class _Group(NamedTuple):
+    """Pieces split and written together: same table, same window intervals, and whether they
+    are the records read apart (REJECTs: row groups of their own, see parse.Body)."""
+
+    tgw: bool
+    apart: bool
+    intervals: tuple[tuple[int, int], ...]
+
+
 class _Batch:
     """Parsed tables of one task's objects, split and handed to the sink together (see batch.py)."""
 
     def __init__(self, planned: list[Planned], results: list[ObjectResult], sink: Sink) -> None:
         self.planned, self.results, self.sink = planned, results, sink
-        self.pieces: dict[tuple[bool, tuple[tuple[int, int], ...]], list[Piece]] = {}
+        self.blocks: dict[_Group, list[Block]] = {}
         self.texts: dict[Header, list[tuple[int, Body]]] = {}  # small objects, parsed together
-        self.rows = 0  # rows in pieces, plus text bytes / 100 (about a record's size)
+        self.rows = 0  # rows in blocks, plus text bytes / 100 (about a record's size)
 
-    def add(self, i: int, tgw: bool, tables: list[pa.Table]) -> None:
+    def _piece(self, i: int, rows: int) -> Piece:
         p = self.planned[i]
         k = p.key
+        return Piece(
+            i, rows, p.obj.key, k.flow_log_id, k.account_id, k.region, int(k.timestamp.timestamp())
+        )
+
+    def add(self, i: int, tgw: bool, tables: list[pa.Table], apart: bool = False) -> None:
+        group = _Group(tgw, apart, self.planned[i].intervals)
         for t in tables:
-            piece = Piece(
-                i, t, p.obj.key, k.flow_log_id, k.account_id, k.region, int(k.timestamp.timestamp())
+            self._add(group, Block(t, [self._piece(i, t.num_rows)]))
+
+    def _add(self, group: _Group, b: Block) -> None:
+        self.blocks.setdefault(group, []).append(b)
+        self.rows += b.table.num_rows
+
+    def _add_joined(
+        self, tgw: bool, indices: list[int], table: pa.Table, lines: list[int], apart: bool
+    ) -> None:
+        """One joined read's rows: a block per run of objects with the same window intervals."""
+        start = 0
+        while indices:
+            intervals = self.planned[indices[0]].intervals
+            n = next(
+                (j for j, i in enumerate(indices) if self.planned[i].intervals != intervals),
+                len(indices),
             )
-            self.pieces.setdefault((tgw, p.intervals), []).append(piece)
-            self.rows += t.num_rows
+            pieces = [self._piece(i, r) for i, r in zip(indices[:n], lines[:n], strict=True)]
+            rows = sum(lines[:n])
+            self._add(_Group(tgw, apart, intervals), Block(table.slice(start, rows), pieces))
+            start += rows
+            indices, lines = indices[n:], lines[n:]
 
     def add_text(self, i: int, header: Header, body: Body) -> None:
         self.texts.setdefault(header, []).append((i, body))
@@ -145,10 +187,12 @@ class _Batch:
 
     def _parse_group(self, header: Header, bodies: list[tuple[int, Body]]) -> None:
         """Parse bodies together; a group that is not clean is halved until the culprit is alone."""
-        tables = parse_joined([b for _, b in bodies], header) if len(bodies) > 1 else None
-        if tables is not None:
-            for (i, _), table in zip(bodies, tables, strict=True):
-                self.add(i, header.tgw, [table])
+        joined = parse_joined([b for _, b in bodies], header)
+        if joined is not None:
+            indices = [i for i, _ in bodies]
+            self._add_joined(header.tgw, indices, joined.table, joined.lines, apart=False)
+            if joined.apart is not None:
+                self._add_joined(header.tgw, indices, joined.apart, joined.apart_lines, apart=True)
         elif len(bodies) > 1:
             self._parse_group(header, bodies[: len(bodies) // 2])
             self._parse_group(header, bodies[len(bodies) // 2 :])
@@ -164,33 +208,29 @@ class _Batch:
 
     def flush(self) -> None:
         self._parse_texts()
-        for (tgw, intervals), pieces in self.pieces.items():
+        for group, blocks in self.blocks.items():
             try:
-                self._write(tgw, intervals, pieces)
+                self._write(group, blocks)
             except (FlowlensError, pa.ArrowException):
-                for i in sorted({pc_.index for pc_ in pieces}):  # find the object at fault
-                    self._write_one(tgw, intervals, [pc_ for pc_ in pieces if pc_.index == i])
-        self.pieces, self.rows = {}, 0
+                indices = sorted({p.index for b in blocks for p in b.pieces})
+                for i in indices:  # find the object at fault
+                    self._write_one(i, group, [b.of(i) for b in blocks])
+        self.blocks, self.rows = {}, 0
 
-    def _write_one(
-        self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]
-    ) -> None:
+    def _write_one(self, i: int, group: _Group, blocks: list[Block]) -> None:
+        key = self.planned[i].obj.key
         try:
-            self._write(tgw, intervals, pieces)
+            self._write(group, blocks)
         except FlowlensError as exc:
-            self.results[pieces[0].index].error = f"{pieces[0].source_key}: {exc}"
+            self.results[i].error = f"{key}: {exc}"
         except pa.ArrowException as exc:
-            self.results[
-                pieces[0].index
-            ].error = f"{pieces[0].source_key}: {type(exc).__name__}: {exc}"
+            self.results[i].error = f"{key}: {type(exc).__name__}: {exc}"
 
-    def _write(
-        self, tgw: bool, intervals: tuple[tuple[int, int], ...], pieces: list[Piece]
-    ) -> None:
-        s = split(pieces, intervals, TGW_FILE_SCHEMA if tgw else FLOW_FILE_SCHEMA)
-        writer = self.sink.tgw if tgw else self.sink.flows
+    def _write(self, group: _Group, blocks: list[Block]) -> None:
+        s = split(blocks, group.intervals, TGW_FILE_SCHEMA if group.tgw else FLOW_FILE_SCHEMA)
+        writer = self.sink.tgw if group.tgw else self.sink.flows
         for values, table, keys in s.parts:
-            writer.add(values, table, keys)
+            writer.add(values, table, keys, apart=group.apart)
         for i, n in s.rows.items():
             self.results[i].rows += n
         for i, n in s.out_of_window.items():
@@ -292,14 +332,19 @@ def _process_one(
     with source.open(p.obj.key) as stream:
         header, parts = _read(stream, p)
         tables: list[pa.Table] = []
-        for table, bad in parts:
+        apart: list[pa.Table] = []
+        for table, table_apart, bad in parts:
             _take_bad(bad, p, batch.sink, res)
             tables.append(table)
-            if sum(t.num_rows for t in tables) >= FLUSH_ROWS:
+            if table_apart is not None:
+                apart.append(table_apart)
+            if sum(t.num_rows for t in (*tables, *apart)) >= FLUSH_ROWS:
                 batch.add(i, header.tgw, tables)
+                batch.add(i, header.tgw, apart, apart=True)
                 batch.flush()
-                tables = []
+                tables, apart = [], []
     batch.add(i, header.tgw, tables)
+    batch.add(i, header.tgw, apart, apart=True)
 
 
 def _take_bad(bad: list[BadLine], p: Planned, sink: Sink, res: ObjectResult) -> None:

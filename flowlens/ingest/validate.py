@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowlens.ingest.arrays import ints, strings, to_mask
+
 #: Flow-log versions AWS defines: VPC 2-5, 7, 8; Transit Gateway 6.
 KNOWN_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
 #: The longest token a flow log writes is an ECS ARN (a few hundred bytes); past this it is not one.
@@ -76,10 +78,8 @@ def invalid_rows(table: pa.Table) -> Invalid | None:
 
 
 def _mask(expr: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    filled = pc.fill_null(expr, False)
-    if isinstance(filled, pa.ChunkedArray):
-        filled = filled.combine_chunks() if filled.num_chunks else pa.array([], pa.bool_())
-    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+    """A boolean result as a numpy mask, NULL as False."""
+    return to_mask(expr)
 
 
 def _value(table: pa.Table, name: str, i: int) -> str:
@@ -131,7 +131,7 @@ def _counters(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]
 def _version(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]]:
     # KNOWN_VERSIONS is the range 2..8: a column inside it holds only known versions.
     cols = _outside(table, ("version",), min(KNOWN_VERSIONS), max(KNOWN_VERSIONS))
-    known = pa.array(KNOWN_VERSIONS, pa.int32())
+    known = ints(KNOWN_VERSIONS, pa.int32()) if cols else None
     masks = {
         c: _mask(
             pc.and_(
@@ -164,12 +164,12 @@ def _addresses(table: pa.Table) -> tuple[np.ndarray | None, Callable[[int], str]
     for c in _columns(table, ADDRESSES):
         col = table.column(c)
         values = pc.unique(col)  # addresses repeat: check each distinct one once
-        rest = values.filter(pc.invert(pc.fill_null(pc.match_substring_regex(values, _IPV4), True)))
+        rest = values.filter(pc.invert(pc.match_substring_regex(values, _IPV4)))  # NULLs dropped
         if len(rest) == 0:
             continue
         bad = [s for s in rest.to_pylist() if s is not None and not _is_address(s)]
         if bad:
-            masks[c] = _mask(pc.is_in(col, value_set=pa.array(bad, pa.string())))
+            masks[c] = _mask(pc.is_in(col, value_set=strings(bad)))
     return _combine(masks, lambda c, i: f"{c} {_value(table, c, i)} is not an IP address")
 
 
