@@ -164,13 +164,3 @@ def test_results_location_apart_from_the_data_dir(spark: Any, tmp_path: Path) ->
         want = _rows(dd.results_dir(FIXTURE_DAY) / f"{table}.parquet")
         assert _rows(written / f"{table}.parquet") == want, table
     assert _rows(written / "rule_usage.parquet"), "the connection used the rule"
-
-
-def test_a_local_session_runs_its_jvm_with_the_quick_jit_and_parallel_gc(spark: Any) -> None:
-    """The JVM a local session starts gets LOCAL_JAVA_OPTIONS: read back from the running JVM's
-    own arguments, not from the configuration that asked for them."""
-    from flowlens.engines.spark_engine import LOCAL_JAVA_OPTIONS
-
-    jvm = spark.sparkContext._jvm
-    args = set(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
-    assert set(LOCAL_JAVA_OPTIONS.split()) <= args

@@ -62,14 +62,6 @@ SESSION_CONF: dict[str, str] = {
 #: files' sizes (no job).
 SMALL_DAY_BYTES = 8 * 2**20
 
-#: Options of the JVM a local session starts (``local[N]``: the driver runs the executors, and
-#: most of a day's CPU is outside its tasks). ``TieredStopAtLevel=1`` keeps the JIT at its
-#: quick C1 tier: the optimising C2 compiler's threads spent a third of the sample day's CPU
-#: compiling Spark's own code (docs/engines.md); ParallelGC is the cheaper collector for a
-#: short-lived batch JVM. A cluster's JVMs (another master) are left to the cluster's settings;
-#: ``extra`` may name its own ``spark.driver.extraJavaOptions``.
-LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
-
 
 def build_session(
     master: str = "local[2]",
@@ -93,8 +85,6 @@ def build_session(
     }
     if memory:
         conf["spark.driver.memory"] = memory
-    if master.startswith("local"):
-        conf.setdefault("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS)
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
