@@ -1,7 +1,7 @@
 """Benchmark: the same analysis on DuckDB and on Spark (local mode), same Parquet, same cores.
 
     .venv/bin/python -m bench.bench_engines --records 1000000,4000000 --cores 2 [--sample]
-        [--profile DIR] [--steps]
+        [--profile DIR] [--steps] [--engines spark] [--spark-conf KEY=VALUE ...]
 
 Generates each day with bench_analyze's generator (flows Parquet plus a matching inventory; with
 ``--sample``, also the bundled sample_logs/ day, ingested and inventoried like the demo), copies
@@ -10,10 +10,13 @@ it, analyses one copy with DuckDB (threads = cores) and the other with Spark (lo
 and prints records/s and records/s per core for each, then the marginal cost per record between
 the two largest sizes (the slope) of Spark against DuckDB. Spark needs PySpark 4 and Java 17+.
 
-``--steps`` prints every step's wall time on both engines. ``--profile DIR`` keeps Spark's event
-log and each step's formatted plan under DIR and prints, per step, its jobs, stages, tasks and
-shuffle bytes (read from the event log). The load average is printed with the figures: on a
-shared machine only same-run ratios mean anything.
+``--steps`` prints every step's wall and CPU seconds on both engines. ``--profile DIR`` keeps
+Spark's event log and each step's formatted plan under DIR and prints, per step, its jobs,
+stages, tasks, shuffle bytes and executors' CPU (read from the event log), and the rest of
+Spark's CPU (the driver: planning, scheduling, compiling); after each Spark run, the classes
+Janino compiled. ``--spark-conf`` adds a Spark setting on top of the engine's (JVM options through
+``spark.driver.extraJavaOptions``), to A/B one setting. The load average is printed with the
+figures: on a shared machine only same-run ratios mean anything.
 """
 
 from __future__ import annotations
