@@ -1,7 +1,7 @@
 """Benchmark: the same analysis on DuckDB and on Spark (local mode), same Parquet, same cores.
 
     .venv/bin/python -m bench.bench_engines --records 1000000,4000000 --cores 2 [--sample]
-        [--profile DIR] [--steps]
+        [--profile DIR] [--steps] [--engines spark] [--spark-conf KEY=VALUE ...]
 
 Generates each day with bench_analyze's generator (flows Parquet plus a matching inventory; with
 ``--sample``, also the bundled sample_logs/ day, ingested and inventoried like the demo), copies
@@ -10,10 +10,13 @@ it, analyses one copy with DuckDB (threads = cores) and the other with Spark (lo
 and prints records/s and records/s per core for each, then the marginal cost per record between
 the two largest sizes (the slope) of Spark against DuckDB. Spark needs PySpark 4 and Java 17+.
 
-``--steps`` prints every step's wall time on both engines. ``--profile DIR`` keeps Spark's event
-log and each step's formatted plan under DIR and prints, per step, its jobs, stages, tasks and
-shuffle bytes (read from the event log). The load average is printed with the figures: on a
-shared machine only same-run ratios mean anything.
+``--steps`` prints every step's wall and CPU seconds on both engines. ``--profile DIR`` keeps
+Spark's event log and each step's formatted plan under DIR and prints, per step, its jobs,
+stages, tasks, shuffle bytes and executors' CPU (read from the event log), and the rest of
+Spark's CPU (the driver: planning, scheduling, compiling); after each Spark run, the classes
+Janino compiled. ``--spark-conf`` adds a Spark setting on top of the engine's (JVM options through
+``spark.driver.extraJavaOptions``), to A/B one setting. The load average is printed with the
+figures: on a shared machine only same-run ratios mean anything.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,24 +51,31 @@ class Timing:
     total: float = 0.0
     started: float = 0.0  # session start (Spark only)
     cpu: float = 0.0  # CPU seconds of the analyze: this process, plus Spark's JVM
+    compiled: str = ""  # Spark: the generated classes Janino compiled, and the time it took
     steps: dict[str, float] = field(default_factory=dict)
+    step_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per step, as ``cpu``
+    step_py: dict[str, float] = field(default_factory=dict)  # of which this process's (Python)
 
 
 class _StepClock:
-    """The progress callback: each step's wall time is the gap to the next step's start."""
+    """The progress callback: each step's wall time (and CPU seconds, read by ``cpu``) is the gap
+    to the next step's start."""
 
-    def __init__(self, timing: Timing) -> None:
+    def __init__(self, timing: Timing, cpu: Callable[[], float] | None = None) -> None:
         self.timing = timing
-        self._last: tuple[str, float] | None = None
+        self._cpu = cpu or _cpu_self
+        self._last: tuple[str, float, float, float] | None = None
 
     def __call__(self, day: date, n: int, steps: int, name: str, records: int) -> None:
         self.stop()
-        self._last = (name, time.monotonic())
+        self._last = (name, time.monotonic(), self._cpu(), _cpu_self())
 
     def stop(self) -> None:
         if self._last is not None:
-            name, t0 = self._last
+            name, t0, c0, p0 = self._last
             self.timing.steps[name] = time.monotonic() - t0
+            self.timing.step_cpu[name] = self._cpu() - c0
+            self.timing.step_py[name] = _cpu_self() - p0
         self._last = None
 
 
@@ -93,13 +103,20 @@ def _timed_duckdb(dd: DataDir, day: date, cores: int, memory: str) -> Timing:
     return timing
 
 
-def _timed_spark(dd: DataDir, day: date, cores: int, memory: str, profile: Path | None) -> Timing:
+def _timed_spark(
+    dd: DataDir,
+    day: date,
+    cores: int,
+    memory: str,
+    profile: Path | None,
+    conf: dict[str, str] | None = None,
+) -> Timing:
     from flowlens.engines.spark_engine import SparkEngine, build_session
 
-    extra = {}
+    extra = dict(conf or {})
     if profile is not None:
         (profile / "events").mkdir(parents=True, exist_ok=True)
-        extra = {
+        extra |= {
             "spark.eventLog.enabled": "true",
             "spark.eventLog.dir": (profile / "events").resolve().as_uri(),
         }
@@ -108,18 +125,28 @@ def _timed_spark(dd: DataDir, day: date, cores: int, memory: str, profile: Path 
     session = build_session(f"local[{cores}]", memory=memory, extra=extra)
     timing.started = time.monotonic() - t0
     engine = SparkEngine(session, owned=True, plans=profile / "plans" if profile else None)
-    clock = _StepClock(timing)
     # local mode: the driver JVM runs the executors (spark-submit execs java in the launched pid)
     jvm = session.sparkContext._gateway.proc.pid
+    clock = _StepClock(timing, lambda: _cpu_self() + _cpu_of(jvm))
     try:
         t1, c1, j1 = time.monotonic(), _cpu_self(), _cpu_of(jvm)
         analyze(dd, [day], engine=engine, progress=clock)
         timing.total = time.monotonic() - t1
         timing.cpu = _cpu_self() - c1 + _cpu_of(jvm) - j1
         clock.stop()
+        timing.compiled = _codegen_compiled(session)
     finally:
         engine.close()
     return timing
+
+
+def _codegen_compiled(session: Any) -> str:
+    """How many generated classes the JVM compiled and the sum of their compile times (Spark's
+    CodegenMetrics histogram: the count is exact, the mean from its sample of recent ones)."""
+    metrics = session.sparkContext._jvm.org.apache.spark.metrics.source.CodegenMetrics
+    hist = metrics.METRIC_COMPILATION_TIME()
+    n = hist.getCount()
+    return f"{n} classes compiled, ~{n * hist.getSnapshot().getMean() / 1000:.1f} s"
 
 
 @dataclass
@@ -215,30 +242,44 @@ def _rate(label: str, n: int, timing: Timing, cores: int, extra: str = "") -> st
 
 
 def _print_steps(duck: Timing | None, spark: Timing | None, prof: dict[str, StepProfile]) -> None:
+    """Per step: wall and CPU seconds on each engine (Spark's: the JVM's and this process's),
+    then from the event log the jobs, stages, tasks, shuffle bytes, the executors' run time and
+    CPU summed over tasks, and the rest of Spark's CPU (``driver``: planning, scheduling, the
+    checkpoints' bookkeeping; Spark's CPU minus the executors'), of which ``py`` in Python
+    (transpiling, py4j)."""
     names = list((spark or duck or Timing()).steps)
     print(
-        f"  {'step':<24}{'duckdb':>9}{'spark':>9}{'jobs':>6}{'stages':>7}{'tasks':>7}"
-        f"{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}{'task CPU':>10}"
+        f"  {'step':<24}{'duckdb':>9}{'d CPU':>8}{'spark':>9}{'s CPU':>8}{'jobs':>6}"
+        f"{'stages':>7}{'tasks':>7}{'shuffle w':>11}{'shuffle r':>11}{'task run':>10}"
+        f"{'task CPU':>10}{'driver':>9}{'py':>7}"
     )
+
+    def cell(t: Timing | None, name: str) -> str:
+        if t is None:
+            return f"{'-':>9}{'-':>8}"
+        return f"{t.steps.get(name, 0):8.2f}s{t.step_cpu.get(name, 0):7.2f}s"
+
     for name in names:
         p = prof.get(name) or prof.get(step_query(name).name, StepProfile())
-        d = f"{duck.steps.get(name, 0):8.2f}s" if duck else f"{'-':>9}"
-        s = f"{spark.steps.get(name, 0):8.2f}s" if spark else f"{'-':>9}"
+        driver = (spark.step_cpu.get(name, 0) - p.task_cpu_ms / 1000) if spark else 0.0
         print(
-            f"  {name:<24}{d}{s}{p.jobs:6}{p.stages:7}{p.tasks:7}"
+            f"  {name:<24}{cell(duck, name)}{cell(spark, name)}{p.jobs:6}{p.stages:7}{p.tasks:7}"
             f"{p.shuffle_write / 2**20:10.1f}M{p.shuffle_read / 2**20:10.1f}M"
-            f"{p.task_ms / 1000:9.1f}s{p.task_cpu_ms / 1000:9.1f}s"
+            f"{p.task_ms / 1000:9.1f}s{p.task_cpu_ms / 1000:9.1f}s{driver:8.1f}s"
+            f"{spark.step_py.get(name, 0) if spark else 0:6.2f}s"
         )
     rest = prof.get("(no step)")
     if rest:
         print(
-            f"  {'(outside steps)':<24}{'':18}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
+            f"  {'(outside steps)':<24}{'':34}{rest.jobs:6}{rest.stages:7}{rest.tasks:7}"
             f"{rest.shuffle_write / 2**20:10.1f}M{rest.shuffle_read / 2**20:10.1f}M"
             f"{rest.task_ms / 1000:9.1f}s{rest.task_cpu_ms / 1000:9.1f}s"
         )
+    task_cpu = sum(p.task_cpu_ms for p in prof.values()) / 1000
     print(
-        f"  {'(all)':<24}{'':18}{'':32}{sum(p.task_ms for p in prof.values()) / 1000:9.1f}s"
-        f"{sum(p.task_cpu_ms for p in prof.values()) / 1000:9.1f}s"
+        f"  {'(all)':<24}{'':34}{sum(p.jobs for p in prof.values()):6}{'':36}"
+        f"{sum(p.task_ms for p in prof.values()) / 1000:9.1f}s{task_cpu:9.1f}s"
+        + (f"{spark.cpu - task_cpu:8.1f}s" if spark and prof else "")
     )
 
 
@@ -259,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
         "--engines", default="duckdb,spark", help="comma-separated engines to time (default: both)"
     )
     ap.add_argument("--steps", action="store_true", help="print every step's wall time")
+    ap.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting on top of the engine's (repeatable; to A/B a setting)",
+    )
     ap.add_argument(
         "--profile", type=Path, help="keep Spark's event log and plans here; print per-step stages"
     )
@@ -290,8 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         prof: dict[str, StepProfile] = {}
         if "spark" in engines:
             where = args.profile / label if args.profile else None
-            spark = _timed_spark(spark_dd, day, args.cores, args.memory, where)
-            extra = f"  (+{spark.started:.1f}s session start)"
+            conf = dict(kv.split("=", 1) for kv in args.spark_conf)
+            spark = _timed_spark(spark_dd, day, args.cores, args.memory, where, conf)
+            extra = f"  (+{spark.started:.1f}s session start; {spark.compiled})"
             print(_rate("spark", n, spark, args.cores, extra), flush=True)
             slopes["spark"].append((n, spark.total))
             cpu["spark"].append((n, spark.cpu))
