@@ -16,7 +16,6 @@ content changed.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -26,8 +25,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from flowlens.analyze.pipeline import analyze
 from flowlens.atomic import write_text_atomic
@@ -160,7 +157,6 @@ def run_batch(
         t0 = time.perf_counter()
         log.info("stage %s: running", name)
         summary = work()
-        release_memory()
         seconds = round(time.perf_counter() - t0, 3)
         state.record(name, fingerprint or "always", summary)
         result.stages.append(StageResult(name, "ran", seconds, summary))
@@ -241,18 +237,6 @@ def run_batch(
             lambda: verify_plan_dir(dd, days, verify_plans, memory_limit=memory_limit or "1GB"),
         )
     return result
-
-
-def release_memory() -> None:
-    """Give back to the OS what a finished stage left in the allocators.
-
-    The stages run in one process, and the next one's DuckDB takes up to its memory limit on top
-    of whatever the process still holds: ingest's Arrow buffers stay in pyarrow's pool (mimalloc)
-    until it decides to purge them, 100-270 MiB after the 4M-record day (bench/README.md, the
-    nightly batch).
-    """
-    gc.collect()
-    pa.default_memory_pool().release_unused()
 
 
 def verify_plan_dir(
