@@ -161,12 +161,10 @@ def choose_peer(
 
 
 def _ranges_for(
-    rule: Rule, proto: int, matched: Sequence[Observed], budget: int
+    rule: Rule, proto: int, carried: Sequence[tuple[int | None, str]], budget: int
 ) -> list[tuple[int | None, int | None]]:
     if proto in PORTED:
-        seen = {
-            ob.flow.port for ob in matched if ob.flow.protocol == proto and ob.flow.port is not None
-        }
+        seen = {port for port, _ in carried if port is not None}
         orig = rule.port_range() if rule.ip_protocol == proto else None
         full = orig or (0, 65535)
         ranges = port_ranges(seen, budget) if seen else (full,)
@@ -188,8 +186,12 @@ def _port_in(port: int | None, proto: int, lo: int | None, hi: int | None) -> bo
     return lo <= port <= hi
 
 
-def _in_group(ob: Observed, proto: int, lo: int | None, hi: int | None) -> bool:
-    return ob.flow.protocol == proto and _port_in(ob.flow.port, proto, lo, hi)
+def _by_protocol(matched: Sequence[Observed]) -> dict[int, list[tuple[int | None, str]]]:
+    """(port, peer) of each matched flow, per protocol: what splitting by port range reads."""
+    out: dict[int, list[tuple[int | None, str]]] = {}
+    for ob in matched:
+        out.setdefault(ob.flow.protocol, []).append((ob.flow.port, ob.flow.peer_addr))
+    return out
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def _too_many(r: SgRule, peers: set[str], settings: Settings) -> PeerChoice:
 def _groups(
     r: SgRule,
     protocols: Sequence[int],
-    matched: Sequence[Observed],
+    matched: Mapping[int, Sequence[tuple[int | None, str]]],
     inv: Inventory,
     settings: Settings,
     k: int,
@@ -231,11 +233,13 @@ def _groups(
 
     An all-traffic rule used for HTTPS to S3 and PostgreSQL to a database becomes tcp/443 → the
     S3 prefix list and tcp/5432 → the database's SG, not both ports to the union of the peers.
+    ``matched``: the (port, peer) of the rule's flows per protocol (:func:`_by_protocol`).
     """
     out: list[_Group] = []
     for proto in protocols:
-        for lo, hi in _ranges_for(r.rule, proto, matched, budget):
-            peers = {ob.flow.peer_addr for ob in matched if _in_group(ob, proto, lo, hi)}
+        carried = matched.get(proto, ())
+        for lo, hi in _ranges_for(r.rule, proto, carried, budget):
+            peers = {peer for port, peer in carried if _port_in(port, proto, lo, hi)}
             sampled = any(p == proto and _port_in(port, proto, lo, hi) for p, port in truncated)
             choice = (
                 _too_many(r, peers, settings)
@@ -282,14 +286,15 @@ def narrow(
         else [r.rule.ip_protocol]
     )
     k, budget = settings.k_prefixes, settings.port_ranges
-    groups = _groups(r, protocols, matched, inv, settings, k, budget, truncated)
+    by_protocol = _by_protocol(matched)
+    groups = _groups(r, protocols, by_protocol, inv, settings, k, budget, truncated)
     proposed = _build(r, groups)
     while len(proposed) > settings.max_rules_per_proposal and (k > 1 or budget > 1):
         if budget > 1:
             budget -= 1
         else:
             k -= 1
-        groups = _groups(r, protocols, matched, inv, settings, k, budget, truncated)
+        groups = _groups(r, protocols, by_protocol, inv, settings, k, budget, truncated)
         proposed = _build(r, groups)
     if set(proposed) == {r.rule}:
         return None

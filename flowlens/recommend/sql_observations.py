@@ -287,6 +287,7 @@ class SqlObservations:
         _create(con, "rec_piece_match", "allowed_at_time")
         _create(con, "rec_match", "match_current")
         self._loaded: dict[str, Matched] | None = None
+        self._totals_once: tuple[int, int, int, int, int] | None = None
         self.max_peers, self.per_block = max_peers, per_block
 
     @classmethod
@@ -305,7 +306,10 @@ class SqlObservations:
 
         _stage_keys(con, batches())
         reader.close()
-        _create(con, "rec_observed", "observed_window", params)
+        if first == last:  # one row per connection already: no merging of a connection's days
+            _create(con, "rec_observed", "observed_day", {"day": first})
+        else:
+            _create(con, "rec_observed", "observed_window", params)
         _create(con, "rec_obs", "observed_keyed")
         con.execute("DROP TABLE rec_observed")
         return cls(con, inv, **kw)
@@ -401,14 +405,18 @@ class SqlObservations:
         return ReplayResult(checked, conns, int(cut), not_now, cuts, unattributed, protected)
 
     def _totals(self) -> tuple[int, int, int, int, int]:
-        row = _run(self.con, "replay_totals")[0]
-        return (
-            int(row[0] or 0),
-            int(row[1] or 0),
-            int(row[2] or 0),
-            int(row[3] or 0),
-            int(row[4] or 0),
-        )
+        """What the current rules allow of the observed tuples: the same for every replay (it reads
+        no change), so counted once."""
+        if self._totals_once is None:
+            row = _run(self.con, "replay_totals")[0]
+            self._totals_once = (
+                int(row[0] or 0),
+                int(row[1] or 0),
+                int(row[2] or 0),
+                int(row[3] or 0),
+                int(row[4] or 0),
+            )
+        return self._totals_once
 
     def _load(self) -> dict[str, Matched]:
         stats = {str(r[0]): r[1:] for r in _run(self.con, "rule_stats")}
@@ -417,19 +425,13 @@ class SqlObservations:
         rows = _run(
             self.con, "rule_peers", {"max_peers": self.max_peers, "per_block": self.per_block}
         )
+        directions = {rid: r.rule.direction for rid, r in self.rules.items()}
         for rid, proto, port, peer, f, c, first, last, trunc in rows:
             flows.setdefault(rid, []).append(
-                Observed(
-                    "*",
-                    Flow(self.rules[rid].rule.direction, int(proto), peer, port),
-                    int(f),
-                    int(c),
-                    first,
-                    last,
-                )
+                Observed("*", Flow(directions[rid], proto, peer, port), f, c, first, last)
             )
             if trunc:
-                truncated.setdefault(rid, set()).add((int(proto), port))
+                truncated.setdefault(rid, set()).add((proto, port))
         out = {}
         for rid, fl in flows.items():
             s = stats[rid]

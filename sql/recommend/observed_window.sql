@@ -2,7 +2,8 @@
 -- returns: accepted initiating conversations per ENI x (rule direction, protocol, peer, service
 --     port) x attribution of the window: flows, distinct connections, first and last seen (the
 --     set-based form of observed); unattributed: no snapshot places the ENI in security groups
---     at the conversation's time (status not_in_inventory), vpc_id: its VPC then
+--     at the conversation's time (status not_in_inventory), vpc_id: its VPC then; a window of
+--     one day reads observed_day instead (no connection spans days there)
 -- params: $first_day, $last_day
 WITH per_connection AS (
     SELECT
