@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from bench.bench_steps import DAY, _params
+from bench.bench_steps import DAY, attach, time_sql
 from flowlens.datadir import DataDir
 from flowlens.model.tables import catalog_sources, duckdb_select
 
@@ -33,12 +32,7 @@ SQL = Path(__file__).resolve().parent.parent / "sql" / "analyze"
 
 def _connect(db: Path, data: Path, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
     """A connection reading ``db``'s tables, with ``flows`` over ``data``'s Parquet."""
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{db}' AS dump (READ_ONLY)")
-    con.execute(
-        f"SET memory_limit = '{memory_limit}'; SET threads = {threads}; "
-        "SET preserve_insertion_order = false; SET enable_progress_bar = false"
-    )
+    con = attach(db, memory_limit, threads)
     flows = next(s for s in catalog_sources(DataDir(data), None) if s.name == "flows")
     con.execute(f"CREATE VIEW memory.main.flows AS {duckdb_select(flows)}")
     names = con.execute(
@@ -56,13 +50,7 @@ def run(
     """The step once: (CPU seconds, wall seconds, rows)."""
     con = _connect(db, data, memory_limit, threads)
     try:
-        sql = (SQL / f"{step}.sql").read_text()
-        params = {k: v for k, v in _params(day).items() if f"${k}" in sql}
-        cpu, wall = time.process_time(), time.monotonic()
-        con.execute(f"CREATE TEMP TABLE step_out AS {sql}", params)
-        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-        row = con.execute("SELECT COUNT(*) FROM temp.step_out").fetchone()
-        return cpu, wall, int(row[0]) if row else 0
+        return time_sql(con, (SQL / f"{step}.sql").read_text(), day)
     finally:
         con.close()
 
@@ -72,9 +60,7 @@ def same_rows(step: str, db: Path, a: Path, b: Path, day: date) -> bool:
     outs = []
     for data in (a, b):
         con = _connect(db, data, "2GB", 2)
-        sql = (SQL / f"{step}.sql").read_text()
-        params = {k: v for k, v in _params(day).items() if f"${k}" in sql}
-        con.execute(f"CREATE TEMP TABLE step_out AS {sql}", params)
+        time_sql(con, (SQL / f"{step}.sql").read_text(), day)
         outs.append(con.sql("SELECT * FROM temp.step_out").to_arrow_table())
         con.close()
     con = duckdb.connect()

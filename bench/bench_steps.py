@@ -93,6 +93,30 @@ def flows_view(data: Path) -> str:
     return duckdb_select(flows)
 
 
+def attach(db: Path, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
+    """A fresh connection with ``db`` attached read-only as ``dump``, analyze's settings."""
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{db}' AS dump (READ_ONLY)")
+    con.execute(
+        f"SET memory_limit = '{memory_limit}'; SET threads = {threads}; "
+        "SET preserve_insertion_order = false; SET enable_progress_bar = false"
+    )
+    return con
+
+
+def time_sql(con: duckdb.DuckDBPyConnection, sql: str, day: date) -> tuple[float, float, int]:
+    """``sql`` (a step's SELECT) materialised once on ``con``: (CPU seconds, wall seconds, rows).
+    FLOW_SUM is bound as analyze binds it for the day (that scan untimed)."""
+    if "FLOW_SUM(" in sql.upper():
+        DuckDBEngine(con, owned=False).fit_sums(day)
+    params = {k: v for k, v in _params(day).items() if f"${k}" in sql}
+    cpu, wall = time.process_time(), time.monotonic()
+    con.execute(f"CREATE TEMP TABLE step_out AS {sql}", params)
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    row = con.execute("SELECT COUNT(*) FROM temp.step_out").fetchone()
+    return cpu, wall, int(row[0]) if row else 0
+
+
 def run_step(
     db: Path,
     sql_file: Path,
@@ -103,25 +127,12 @@ def run_step(
 ) -> tuple[float, float, int]:
     """One step's SQL over the tables in ``db`` (``flows`` as ``flows_sql`` when given, a temp
     view in front of the copy): (CPU seconds, wall seconds, rows)."""
-    con = duckdb.connect()
+    con = attach(db, memory_limit, threads)
     try:
-        con.execute(f"ATTACH '{db}' AS dump (READ_ONLY)")
-        con.execute(
-            f"SET memory_limit = '{memory_limit}'; SET threads = {threads}; "
-            "SET preserve_insertion_order = false; SET enable_progress_bar = false; "
-            "SET search_path = 'dump.main'"
-        )
+        con.execute("SET search_path = 'dump.main'")
         if flows_sql is not None:
             con.execute(f"CREATE TEMP VIEW flows AS {flows_sql}")
-        sql = sql_file.read_text()
-        if "FLOW_SUM(" in sql.upper():  # bound as analyze binds it (its scan untimed here)
-            DuckDBEngine(con, owned=False).fit_sums(day)
-        params = {k: v for k, v in _params(day).items() if f"${k}" in sql}
-        cpu, wall = time.process_time(), time.monotonic()
-        con.execute(f"CREATE TEMP TABLE step_out AS {sql}", params)
-        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-        row = con.execute("SELECT COUNT(*) FROM temp.step_out").fetchone()
-        return cpu, wall, int(row[0]) if row else 0
+        return time_sql(con, sql_file.read_text(), day)
     finally:
         con.close()
 

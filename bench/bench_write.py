@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from bench.bench_steps import attach
 from flowlens.model.results import RESULT_SCHEMAS
 from flowlens.model.tables import duck_type
 
@@ -39,12 +40,7 @@ OPTIONS: dict[str, str] = {
 
 
 def _connect(db: Path, table: str, memory_limit: str, threads: int) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute(f"ATTACH '{db}' AS dump (READ_ONLY)")
-    con.execute(
-        f"SET memory_limit = '{memory_limit}'; SET threads = {threads}; "
-        "SET preserve_insertion_order = false; SET enable_progress_bar = false"
-    )
+    con = attach(db, memory_limit, threads)
     con.execute(f"CREATE TEMP TABLE written AS SELECT * FROM dump.{table}")
     return con
 
