@@ -91,7 +91,7 @@ def test_a_negative_count_from_an_old_data_dir_keeps_the_checked_sum() -> None:
     assert _bound_to(con) == "sum(x)"
 
 
-def test_a_day_without_records_keeps_the_checked_sum_and_a_new_day_rebinds() -> None:
+def test_a_day_without_records_cannot_overflow_and_each_day_is_bound_afresh() -> None:
     eng, con = _engine([_record()])
     assert _bound_to(con) == "sum_no_overflow(x)"
     eng.fit_sums(date(2026, 11, 29))  # no records: MIN and SUM are NULL, nothing can overflow
