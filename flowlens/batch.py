@@ -34,13 +34,9 @@ from flowlens.ingest.pipeline import IngestSummary, ingest
 from flowlens.ingest.source import Source
 from flowlens.inventory import config_history_from_aws, inventory_from_json, snapshot_from_aws
 from flowlens.inventory.snapshot import parse_stamp
+from flowlens.isolated import run_isolated
 from flowlens.model.window import Window
 from flowlens.recommend.inputs import Settings
-from flowlens.recommend.pipeline import recommend
-from flowlens.recommend.render_cli import render_cli
-from flowlens.recommend.render_md import render_md
-from flowlens.recommend.render_tf import render_tf
-from flowlens.report.render import write_report
 from flowlens.runstate import RunState, fingerprint_files, tree_files
 
 log = logging.getLogger(__name__)
@@ -163,17 +159,22 @@ def run_batch(
         log.info("stage %s: done in %.1f s", name, seconds)
 
     def do_ingest() -> dict[str, Any]:
-        s: IngestSummary = ingest(
-            source,
-            list(days),
-            dd,
-            prefix=prefix,
-            accounts=accounts,
-            regions=regions,
-            flow_log_ids=flow_log_ids,
-            strict=strict,
-            workers=workers,
-            progress=progress,
+        # In a child process: what ingest leaves allocated (~130 MiB on a 4M-record day) would
+        # otherwise sit under the analysis's peak (flowlens/isolated.py).
+        s: IngestSummary = run_isolated(
+            lambda: ingest(
+                source,
+                list(days),
+                dd,
+                prefix=prefix,
+                accounts=accounts,
+                regions=regions,
+                flow_log_ids=flow_log_ids,
+                strict=strict,
+                workers=workers,
+                progress=progress,
+            ),
+            "ingest",
         )
         if s.empty_reason:  # a nightly job that reads nothing must not look like a quiet night
             raise NothingToDo(f"no flow-log objects listed for the window: {s.empty_reason}")
@@ -327,6 +328,10 @@ def _recommend(
     dd: DataDir, days: Sequence[date], settings: Settings, out_dir: Path
 ) -> dict[str, Any]:
     from flowlens.recommend.by_account import split
+    from flowlens.recommend.pipeline import recommend
+    from flowlens.recommend.render_cli import render_cli
+    from flowlens.recommend.render_md import render_md
+    from flowlens.recommend.render_tf import render_tf
 
     plan = recommend(dd, days, settings)
     doc = plan.to_dict()
@@ -367,6 +372,7 @@ def _recommend(
 
 def _report(dd: DataDir, days: Sequence[date], out_dir: Path) -> dict[str, Any]:
     from flowlens.report.accounts import write_organisation
+    from flowlens.report.render import write_report
 
     plan = out_dir / "plan.json"
     paths = write_report(dd, days, out_dir, plan=plan if plan.is_file() else None)
