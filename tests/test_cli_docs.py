@@ -22,6 +22,18 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "Example:" in text and f"flowlens {name}" in text.split("Example:", 1)[1], name
 
 
+def test_a_command_parsed_alone_parses_and_helps_as_in_the_whole_command_line() -> None:
+    """``flowlens COMMAND`` builds only that command's parser (flowlens/cli/__init__.py):
+    its help, and what it makes of the words, are those of the whole command line."""
+    whole = build_parser()
+    for name, parser in _subparsers(whole).items():
+        alone = _subparsers(build_parser([name]))
+        assert list(alone) == [name]
+        assert alone[name].format_help() == parser.format_help(), name
+    words = ["analyze", "--date", "2026-11-28", "--memory-limit", "1GB", "-vv"]
+    assert vars(build_parser(words[:1]).parse_args(words)) == vars(whole.parse_args(words))
+
+
 def test_readme_command_reference_matches_help() -> None:
     readme = README.read_text(encoding="utf-8")
     assert splice(readme, render_reference()) == readme, (
