@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,19 +40,22 @@ def test_a_flowlens_error_keeps_its_class_exit_code_and_the_childs_traceback() -
     assert "in the child process" in notes and "in fail" in notes
 
 
-class _NeedsTwo(Exception):
-    """An exception whose constructor pickle cannot call again (two required arguments)."""
+class _HoldsALock(Exception):
+    """An exception that no pickling can carry (a lock among its attributes), whatever hooks
+    another library installed for exceptions (tblib's pickling support, say)."""
 
-    def __init__(self, key: str, line: int) -> None:
-        super().__init__(f"{key}:{line}")
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.guard = threading.Lock()
 
 
 def test_an_error_that_cannot_cross_the_pipe_is_named_not_lost() -> None:
     def fail() -> None:
-        raise _NeedsTwo("flows/a.gz", 3)
+        raise _HoldsALock("flows/a.gz line 3")
 
-    with pytest.raises(FlowlensError, match=re.escape("_NeedsTwo: flows/a.gz:3")):
+    with pytest.raises(FlowlensError, match=re.escape("_HoldsALock: flows/a.gz line 3")) as caught:
         run_isolated(fail, "ingest")
+    assert "in fail" in "".join(getattr(caught.value, "__notes__", []))
 
 
 def test_a_child_killed_without_an_answer_is_an_environment_failure_naming_the_signal() -> None:
