@@ -449,6 +449,14 @@ def _count(eng: Engine, sql: str, params: dict[str, Any] | None = None) -> int:
     return int(next(iter(rows[0].values())) or 0) if rows else 0
 
 
+def _rows(eng: Engine, table: str) -> int:
+    """The rows of a results table: those its write returned when the engine tells them
+    (``written_rows``: DuckDB's COPY), so the view ``conversations`` is not run again to count."""
+    written: Callable[[str], int | None] | None = getattr(eng, "written_rows", None)
+    rows = written(table) if written is not None else None
+    return rows if rows is not None else _count(eng, f"SELECT COUNT(*) FROM {table}")
+
+
 def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
     rows = eng.fetch_arrow(
         f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}"
@@ -463,7 +471,7 @@ def _summarise(
         day=day,
         snapshot=timeline.latest.stamp if timeline.latest else "",
         records=records,
-        conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
+        conversations=_rows(eng, "conversations"),
         rules=_counts_by(eng, "rule_usage", "status"),
         rejected=_counts_by(eng, "rejected", "cause"),
         findings=_counts_by(eng, "findings", "kind"),
