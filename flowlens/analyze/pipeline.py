@@ -82,10 +82,11 @@ STEPS: tuple[str, ...] = (
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
 #: Steps an engine that offers ``run_view`` (DuckDB) leaves a view, not a table: the results
-#: table ``conversations`` is read only by 83_findings_traffic, the day's summary and the writer,
-#: and materialising its rows (one per conversation) cost more than joining them again for each of
-#: those (bench/README.md, "the conversation steps on integer keys"). What a view reads is kept
-#: until the results are written (:func:`release_plan`).
+#: table ``conversations`` is read only by 83_findings_traffic and the writer (the day's summary
+#: counts it from the write, :func:`_rows`), and materialising its rows (one per conversation)
+#: cost more than joining them again for each of those (bench/README.md, "the conversation steps
+#: on integer keys"). What a view reads is kept until the results are written
+#: (:func:`release_plan`).
 VIEW_STEPS: frozenset[str] = frozenset({"50_conversations"})
 
 #: Results tables written per day (recommendations belong to the recommend stage).
