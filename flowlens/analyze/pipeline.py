@@ -82,10 +82,11 @@ STEPS: tuple[str, ...] = (
 SHARED_STEPS: dict[str, tuple[str, str]] = {"40_key_rules": ("shared", "keys_allowed")}
 
 #: Steps an engine that offers ``run_view`` (DuckDB) leaves a view, not a table: the results
-#: table ``conversations`` is read only by 83_findings_traffic, the day's summary and the writer,
-#: and materialising its rows (one per conversation) cost more than joining them again for each of
-#: those (bench/README.md, "the conversation steps on integer keys"). What a view reads is kept
-#: until the results are written (:func:`release_plan`).
+#: table ``conversations`` is read only by 83_findings_traffic and the writer (the day's summary
+#: counts it from the write, :func:`_rows`), and materialising its rows (one per conversation)
+#: cost more than joining them again for each of those (bench/README.md, "the conversation steps
+#: on integer keys"). What a view reads is kept until the results are written
+#: (:func:`release_plan`).
 VIEW_STEPS: frozenset[str] = frozenset({"50_conversations"})
 
 #: Results tables written per day (recommendations belong to the recommend stage).
@@ -449,6 +450,14 @@ def _count(eng: Engine, sql: str, params: dict[str, Any] | None = None) -> int:
     return int(next(iter(rows[0].values())) or 0) if rows else 0
 
 
+def _rows(eng: Engine, table: str) -> int:
+    """The rows of a results table: those its write returned when the engine tells them
+    (``written_rows``: DuckDB's COPY), so the view ``conversations`` is not run again to count."""
+    written: Callable[[str], int | None] | None = getattr(eng, "written_rows", None)
+    rows = written(table) if written is not None else None
+    return rows if rows is not None else _count(eng, f"SELECT COUNT(*) FROM {table}")
+
+
 def _counts_by(eng: Engine, table: str, column: str) -> dict[str, int]:
     rows = eng.fetch_arrow(
         f"SELECT {column} AS k, COUNT(*) AS n FROM {table} GROUP BY {column} ORDER BY {column}"
@@ -463,7 +472,7 @@ def _summarise(
         day=day,
         snapshot=timeline.latest.stamp if timeline.latest else "",
         records=records,
-        conversations=_count(eng, "SELECT COUNT(*) FROM conversations"),
+        conversations=_rows(eng, "conversations"),
         rules=_counts_by(eng, "rule_usage", "status"),
         rejected=_counts_by(eng, "rejected", "cause"),
         findings=_counts_by(eng, "findings", "kind"),

@@ -77,6 +77,7 @@ class DuckDBEngine:
         self._tables: list[str] = []
         self._views: list[str] = []
         self._s3: list[str] = []  # S3 datasets registered on the connection (flowlens.lake)
+        self._written: dict[str, int] = {}  # rows each write_parquet wrote, by table
         define_flow_sum(con, fits=False)
 
     def register_parquet(self, source: ParquetSource) -> None:
@@ -134,10 +135,18 @@ class DuckDBEngine:
         with atomic_path(final) as tmp:
             # zstd level 1: ~15 % faster than the default level 3 for ~2 % larger
             # files (4.5M conversations)
-            self.con.execute(
+            row = self.con.execute(
                 f"COPY (SELECT {', '.join(cols)} FROM {table}) TO {sql_str(tmp)} "
                 "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"
-            )
+            ).fetchone()
+        if row is not None:
+            self._written[table] = int(row[0])
+
+    def written_rows(self, table: str) -> int | None:
+        """The rows the last :meth:`write_parquet` of ``table`` wrote (COPY returns them), None
+        if it was not written since the last :meth:`reset`: a count of a view without running it
+        again (the day's summary counts ``conversations`` so)."""
+        return self._written.get(table)
 
     def release(self, table: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
@@ -152,6 +161,7 @@ class DuckDBEngine:
         for name in self._s3:
             lake.unregister_duckdb(self.con, name)
         self._views, self._tables, self._s3 = [], [], []
+        self._written = {}
 
     def close(self) -> None:
         if self._owned:

@@ -49,10 +49,34 @@ WITH own_addrs AS (
     INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
     INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
     WHERE eni_flows.flag_side IS NOT NULL
+), shared_flagged AS (
+    -- the flagged conversations whose 5-tuple a conversation without flags of its own (on
+    -- another ENI) also has: the only ones flags_elsewhere is read for. Grouping every flagged
+    -- conversation and probing that table with every conversation cost more than the rest of
+    -- the lookups together, for a 5-tuple seen on one ENI, which most are
+    SELECT
+        eni_flows.protocol, lo_keys.addr_id AS lo_id, eni_flows.lo_port,
+        hi_keys.addr_id AS hi_id, eni_flows.hi_port, eni_flows.flag_side
+    FROM eni_flows
+    INNER JOIN addr_keys AS lo_keys ON eni_flows.lo_addr = lo_keys.addr
+    INNER JOIN addr_keys AS hi_keys ON eni_flows.hi_addr = hi_keys.addr
+    WHERE
+        eni_flows.flag_side IS NOT NULL
+        AND EXISTS (
+            SELECT 1
+            FROM eni_flows AS silent
+            WHERE
+                silent.flag_side IS NULL
+                AND silent.protocol = eni_flows.protocol
+                AND silent.lo_addr = eni_flows.lo_addr
+                AND silent.lo_port = eni_flows.lo_port
+                AND silent.hi_addr = eni_flows.hi_addr
+                AND silent.hi_port = eni_flows.hi_port
+        )
 ), flags_elsewhere AS (
     -- the tcp-flags of every ENI that saw the 5-tuple, when they agree
     SELECT protocol, lo_id, lo_port, hi_id, hi_port, MIN(flag_side) AS side
-    FROM flagged
+    FROM shared_flagged
     GROUP BY protocol, lo_id, lo_port, hi_id, hi_port
     HAVING MIN(flag_side) = MAX(flag_side)
 ), prior_decided AS (
