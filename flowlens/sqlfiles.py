@@ -9,6 +9,13 @@ Each file starts with a comment header::
 A header value too long for one line (SQL lines stay within 100 characters) continues on the
 lines right after it, each ``--`` followed by four spaces or more.
 
+Where one engine needs its own form of a query (Spark hash-aggregates only fixed-width buffers, so a
+``MIN`` over text sorts every row there), the file says so in its header (``-- variants: spark``,
+with why in the header's comments) and holds that form after a line ``-- variant: spark``: the text
+before it is the query every other engine runs (:attr:`Query.sql`), the text after it Spark's
+(:attr:`Query.spark_sql`). Both forms declare the same parameters and give the same rows (the
+Spark-equals-DuckDB tests run the variant).
+
 Parameters use DuckDB's own binding (``$name``); values are never formatted into SQL text.
 The loader checks that the parameters a query uses are exactly the ones its header declares,
 and reports problems as ``file:line``. :func:`execute` and :func:`rows` are the one way a stage
@@ -31,7 +38,9 @@ from flowlens.errors import AnalysisError
 if TYPE_CHECKING:
     import duckdb
 
-_HEADER_RE = re.compile(r"^--\s*(name|returns|params):\s*(.*)$")
+_HEADER_RE = re.compile(r"^--\s*(name|returns|params|variants):\s*(.*)$")
+_VARIANT_RE = re.compile(r"^-- variant: (\w+)[ \t]*(?:\n|$)", re.MULTILINE)
+VARIANTS = ("spark",)
 _CONTINUATION_RE = re.compile(r"^--\s{4,}(\S.*)$")
 _PARAM_RE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 _STRING_OR_COMMENT_RE = re.compile(r"'(?:[^']|'')*'|--[^\n]*")
@@ -46,6 +55,12 @@ class Query:
     returns: str
     params: tuple[str, ...]
     sql: str
+    spark_sql: str | None = None
+    """Spark's own form, when the file declares ``-- variants: spark`` (else ``None``)."""
+
+    def sql_for(self, dialect: str) -> str:
+        """The form ``dialect`` runs: its variant if the file has one, else :attr:`sql`."""
+        return (self.spark_sql if dialect == "spark" else None) or self.sql
 
 
 def sql_root() -> Path:
@@ -84,14 +99,24 @@ def parse_query(text: str, path: Path) -> Query:
     declared = tuple(
         p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip()
     )
-    body = _STRING_OR_COMMENT_RE.sub("", text)
-    used = set(_PARAM_RE.findall(body))
-    if used != set(declared):
-        at = next((i for i, ln in enumerate(text.splitlines(), 1) if "params:" in ln), 1)
+    forms = _VARIANT_RE.split(text)  # [default, name, text, name, text, ...]
+    variants = dict(zip(forms[1::2], forms[2::2], strict=True))
+    wanted = {v.strip() for v in header.get("variants", "").split(",") if v.strip()}
+    unknown = (wanted | set(variants)) - set(VARIANTS)
+    if unknown or wanted != set(variants):
         raise AnalysisError(
-            f"{path}:{at}: declared params {sorted(declared)} but the query uses {sorted(used)}"
+            f"{path}:1: the header declares variants {sorted(wanted)}, the file holds "
+            f"{sorted(variants)} (known: {', '.join(VARIANTS)})"
         )
-    return Query(header["name"], path, header["returns"], declared, text)
+    for form in (forms[0], *variants.values()):
+        body = _STRING_OR_COMMENT_RE.sub("", form)
+        used = set(_PARAM_RE.findall(body))
+        if used != set(declared):
+            at = next((i for i, ln in enumerate(text.splitlines(), 1) if "params:" in ln), 1)
+            raise AnalysisError(
+                f"{path}:{at}: declared params {sorted(declared)} but the query uses {sorted(used)}"
+            )
+    return Query(header["name"], path, header["returns"], declared, forms[0], variants.get("spark"))
 
 
 @cache

@@ -47,6 +47,27 @@ def test_a_long_header_value_continues_on_indented_comment_lines(tmp_path: Path)
     assert (q.returns, q.params) == ("one row per pair, both directions", ("a", "b"))
 
 
+def test_a_declared_spark_variant_is_split_off_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "q.sql"
+    head = "-- name: q\n-- returns: rows\n-- params: $a\n-- variants: spark\n"
+    q = parse_query(head + "SELECT MIN($a)\n-- variant: spark\nSELECT MAX($a)\n", path)
+    assert q.sql == head + "SELECT MIN($a)\n"
+    assert q.spark_sql == "SELECT MAX($a)\n"
+    assert (q.sql_for("spark"), q.sql_for("trino"), q.sql_for("duckdb")) == (
+        q.spark_sql,
+        q.sql,
+        q.sql,
+    )
+    plain = parse_query("-- name: q\n-- returns: rows\nSELECT 1\n", path)
+    assert plain.spark_sql is None and plain.sql_for("spark") == plain.sql
+    with pytest.raises(AnalysisError, match="declared params"):
+        parse_query(head + "SELECT $a\n-- variant: spark\nSELECT $b\n", path)
+    with pytest.raises(AnalysisError, match="declares variants"):
+        parse_query(head + "SELECT $a\n", path)  # declared, not there
+    with pytest.raises(AnalysisError, match="declares variants"):
+        parse_query("-- name: q\n-- returns: r\nSELECT 1\n-- variant: spark\nSELECT 2\n", path)
+
+
 def test_every_shipped_query_loads() -> None:
     for q in all_queries():
         assert q.returns, q.path

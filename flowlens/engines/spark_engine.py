@@ -189,7 +189,8 @@ class SparkEngine:
         # the step names its jobs (Spark UI, event log): where the time goes, per step
         self.spark.sparkContext.setJobGroup(query.name, query.name)
         self._size_for(params.get("day"))
-        parts = split_shared_ctes(query.sql, table)
+        sql = query.sql_for("spark")  # the file's Spark variant, if it declares one
+        parts = split_shared_ctes(sql, table)
         try:
             for part in parts[:-1]:
                 assert part.view is not None
@@ -197,7 +198,7 @@ class SparkEngine:
             df = self._sql(parts[-1].sql, bound)
             if self._plans is not None:
                 self._write_plan(query.name, df)
-            folded = len(parts) == 1 and _folds(query.sql, self._cheap)
+            folded = len(parts) == 1 and _folds(sql, self._cheap)
             if not folded:
                 df = self._materialise(table, df)
         except Exception as exc:  # Spark raises AnalysisException/Py4JJavaError/...

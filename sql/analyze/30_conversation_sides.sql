@@ -74,11 +74,16 @@ WITH own_addrs AS (
                 AND silent.hi_port = eni_flows.hi_port
         )
 ), flags_elsewhere AS (
-    -- the tcp-flags of every ENI that saw the 5-tuple, when they agree
-    SELECT protocol, lo_id, lo_port, hi_id, hi_port, MIN(flag_side) AS side
+    -- the tcp-flags of every ENI that saw the 5-tuple, when they agree; aggregated as 0 (lo) / 1
+    -- (hi), not as text: Spark hash-aggregates only fixed-width buffers (a MIN over text sorts)
+    SELECT
+        protocol, lo_id, lo_port, hi_id, hi_port,
+        CASE WHEN MAX(CASE WHEN flag_side = 'hi' THEN 1 ELSE 0 END) = 1 THEN 'hi' ELSE 'lo' END
+        AS side
     FROM shared_flagged
     GROUP BY protocol, lo_id, lo_port, hi_id, hi_port
-    HAVING MIN(flag_side) = MAX(flag_side)
+    HAVING MIN(CASE WHEN flag_side = 'hi' THEN 1 ELSE 0 END)
+        = MAX(CASE WHEN flag_side = 'hi' THEN 1 ELSE 0 END)
 ), prior_decided AS (
     SELECT
         protocol,
@@ -101,13 +106,16 @@ WITH own_addrs AS (
         CASE WHEN initiator_is_lo THEN initiator_port ELSE responder_port END AS lo_port,
         CASE WHEN initiator_is_lo THEN responder_addr ELSE initiator_addr END AS hi_addr,
         CASE WHEN initiator_is_lo THEN responder_port ELSE initiator_port END AS hi_port,
-        CASE WHEN initiator_is_lo THEN 'lo' ELSE 'hi' END AS side
+        CASE WHEN initiator_is_lo THEN 0 ELSE 1 END AS side_hi
     FROM prior_decided
 ), prior_agreed AS (
-    SELECT protocol, lo_addr, lo_port, hi_addr, hi_port, MIN(side) AS side
+    -- the side as 0 (lo) / 1 (hi): an integer aggregate, hashable on Spark
+    SELECT
+        protocol, lo_addr, lo_port, hi_addr, hi_port,
+        CASE WHEN MAX(side_hi) = 1 THEN 'hi' ELSE 'lo' END AS side
     FROM prior_sides
     GROUP BY protocol, lo_addr, lo_port, hi_addr, hi_port
-    HAVING MIN(side) = MAX(side)
+    HAVING MIN(side_hi) = MAX(side_hi)
 ), history AS (
     -- as ids: a 5-tuple of an address the day does not see matches no conversation of the day
     SELECT
