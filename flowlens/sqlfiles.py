@@ -11,7 +11,8 @@ lines right after it, each ``--`` followed by four spaces or more.
 
 Where one engine needs its own form of a query (Spark hash-aggregates only fixed-width buffers, so a
 ``MIN`` over text sorts every row there), the file says so in its header (``-- variants: spark``,
-with why in the header's comments) and holds that form after a line ``-- variant: spark``: the text
+with why in the header's comments) and holds that form after a line ``-- variant: spark`` (the
+default form ends with ``;`` there, dropped on loading, so sqlfluff reads two statements): the text
 before it is the query every other engine runs (:attr:`Query.sql`), the text after it Spark's
 (:attr:`Query.spark_sql`). Both forms declare the same parameters and give the same rows (the
 Spark-equals-DuckDB tests run the variant).
@@ -100,6 +101,8 @@ def parse_query(text: str, path: Path) -> Query:
         p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip()
     )
     forms = _VARIANT_RE.split(text)  # [default, name, text, name, text, ...]
+    if len(forms) > 1:  # the default form ends with ';', so linters read the file's statements
+        forms[0] = re.sub(r";\s*$", "\n", forms[0])
     variants = dict(zip(forms[1::2], forms[2::2], strict=True))
     wanted = {v.strip() for v in header.get("variants", "").split(",") if v.strip()}
     unknown = (wanted | set(variants)) - set(VARIANTS)

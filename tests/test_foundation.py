@@ -50,7 +50,7 @@ def test_a_long_header_value_continues_on_indented_comment_lines(tmp_path: Path)
 def test_a_declared_spark_variant_is_split_off_and_checked(tmp_path: Path) -> None:
     path = tmp_path / "q.sql"
     head = "-- name: q\n-- returns: rows\n-- params: $a\n-- variants: spark\n"
-    q = parse_query(head + "SELECT MIN($a)\n-- variant: spark\nSELECT MAX($a)\n", path)
+    q = parse_query(head + "SELECT MIN($a);\n-- variant: spark\nSELECT MAX($a)\n", path)
     assert q.sql == head + "SELECT MIN($a)\n"
     assert q.spark_sql == "SELECT MAX($a)\n"
     assert (q.sql_for("spark"), q.sql_for("trino"), q.sql_for("duckdb")) == (

@@ -137,7 +137,7 @@ SELECT
     -- the first record either way, without an aggregate of its own (LEAST is NULL-strict in Trino)
     COALESCE(LEAST(f_first, r_first), f_first, r_first) AS first_start,
     first_accept, last_end
-FROM per_pair
+FROM per_pair;
 -- variant: spark
 WITH records AS (
     SELECT
