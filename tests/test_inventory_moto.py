@@ -87,8 +87,14 @@ def _build_world(url: str) -> dict[str, Any]:
     eni = ec2.create_network_interface(
         SubnetId=sub_a,
         Groups=[web, db],
-        PrivateIpAddress="10.10.1.10",
-        SecondaryPrivateIpAddressCount=2,
+        # Explicit secondaries: moto draws SecondaryPrivateIpAddressCount addresses at
+        # random from the subnet with no uniqueness check, so two could coincide
+        # (a CI run saw one secondary) where AWS always assigns distinct ones.
+        PrivateIpAddresses=[
+            {"PrivateIpAddress": "10.10.1.10", "Primary": True},
+            {"PrivateIpAddress": "10.10.1.11", "Primary": False},
+            {"PrivateIpAddress": "10.10.1.12", "Primary": False},
+        ],
         Description="app server",
     )["NetworkInterface"]["NetworkInterfaceId"]
     nacl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
@@ -267,7 +273,7 @@ def test_enis_groups_and_addresses(inventory_run: dict[str, Any]) -> None:
     ips = [(i["kind"], i["address"]) for i in _table(dd, "eni_ips") if i["eni_id"] == w["eni"]]
     assert ("primary4", "10.10.1.10") in ips
     secondaries = [a for k, a in ips if k == "secondary4"]
-    assert len(secondaries) == 2 and all(a.startswith("10.10.1.") for a in secondaries)
+    assert sorted(secondaries) == ["10.10.1.11", "10.10.1.12"]
 
 
 def test_nacls_subnets_prefix_lists(inventory_run: dict[str, Any]) -> None:
