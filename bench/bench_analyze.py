@@ -41,6 +41,7 @@ from bench.measure import Measured, measure
 from flowlens import sqlfiles
 from flowlens.catalog import register_views
 from flowlens.datadir import DataDir
+from flowlens.engines.duckdb_engine import DAY_TOTALS, define_flow_sum, sums_fit
 from flowlens.model.addr import cidr_range
 from flowlens.model.flow import FLOW_FILE_SCHEMA
 from flowlens.model.inventory import INVENTORY_SCHEMAS
@@ -576,6 +577,8 @@ def _floor(dd: DataDir, memory_limit: str, threads: int, baseline: float) -> Non
         con.execute(_GROUP_ONLY).fetchone()
         parts.append(("group records into conversations (no aggregates)", time.monotonic() - t))
         step = sqlfiles.load("analyze", "10_eni_flows")
+        totals = con.execute(DAY_TOTALS, {"day": DAY}).fetchone()
+        define_flow_sum(con, fits=totals is not None and sums_fit(tuple(totals)))
         t = time.monotonic()
         con.execute(f"CREATE TEMP TABLE eni_flows AS {step.sql}", {"day": DAY})
         parts.append(("the records pass (10_eni_flows)", time.monotonic() - t))
