@@ -15,8 +15,9 @@ pyarrow's own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -139,10 +140,17 @@ def column(values: Sequence[Any], type: pa.DataType) -> pa.Array:
 
 
 def table(columns: Mapping[str, Iterable[Any]], schema: pa.Schema) -> pa.Table:
-    """``pa.table(columns, schema=schema)`` for columns of Python values, without pandas."""
+    """``pa.table(columns, schema=schema)`` for columns of Python values (or Arrow arrays of the
+    schema's types), without pandas."""
     return pa.Table.from_arrays(
-        [column(list(columns[f.name]), f.type) for f in schema], schema=schema
+        [_column_of(columns[f.name], f.type) for f in schema], schema=schema
     )
+
+
+def _column_of(values: Iterable[Any], type: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values
+    return column(values if isinstance(values, Sequence) else list(values), type)
 
 
 def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
@@ -153,6 +161,34 @@ def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.
 def scalar(value: Any, type: pa.DataType) -> pa.Scalar:
     """``pa.scalar(value, type)`` without pandas."""
     return column([value], type)[0]
+
+
+def pylist(data: pa.Table | pa.Array | pa.ChunkedArray) -> list[Any]:
+    """``data.to_pylist()`` without pandas: pyarrow asks for pandas to turn a time-zoned timestamp
+    into a datetime, so those columns are read here as integers (a datetime in UTC, or in the
+    type's zone). Other columns are pyarrow's own ``to_pylist``."""
+    if isinstance(data, pa.Table):
+        if not data.num_columns:
+            return [{} for _ in range(data.num_rows)]
+        columns = [pylist(c) for c in data.columns]
+        names = data.column_names
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    if pa.types.is_timestamp(data.type) and data.type.tz is not None:
+        unit, zone = data.type.unit, data.type.tz
+        ticks = data.cast(pa.int64()).to_pylist()
+        tz = UTC if zone in ("UTC", "+00:00", "Etc/UTC") else ZoneInfo(zone)
+        return [None if v is None else _from_ticks(v, unit, tz) for v in ticks]
+    return data.to_pylist()
+
+
+def _from_ticks(value: int, unit: str, tz: tzinfo) -> datetime:
+    per_second = _PER_SECOND[unit]
+    if per_second > 1_000_000:
+        value //= per_second // 1_000_000
+    else:
+        value *= 1_000_000 // per_second
+    out = _EPOCH_UTC + timedelta(microseconds=value)
+    return out if tz is UTC else out.astimezone(tz)
 
 
 def _ticks(value: datetime | None, unit: str) -> int | None:

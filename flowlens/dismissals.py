@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flowlens import sqlfiles
+from flowlens import arrays, sqlfiles
 from flowlens.atomic import write_parquet_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
@@ -118,7 +118,7 @@ def load(dd: DataDir) -> list[Dismissal]:
 
 
 def save(dd: DataDir, dismissals: Sequence[Dismissal]) -> None:
-    table = pa.Table.from_pylist([d.to_row() for d in dismissals], schema=DISMISSALS_SCHEMA)
+    table = arrays.table_from_rows([d.to_row() for d in dismissals], schema=DISMISSALS_SCHEMA)
     write_parquet_atomic(table, dd.state_table(TABLE))
     refresh_catalog(dd)
 

@@ -328,7 +328,7 @@ def test_reject_records_get_row_groups_of_their_own(
 
 def test_an_ingest_and_its_rerun_never_import_pandas(tmp_path: Path) -> None:
     """pyarrow imports pandas (0.25-0.5 CPU-s) at the first ``pa.array``/``pa.scalar`` of a
-    Python or numpy value: ingest builds its arrays from buffers (flowlens/ingest/arrays.py)."""
+    Python or numpy value: ingest builds its arrays from buffers (flowlens/arrays.py)."""
     src = tmp_path / "src"
     end = DAY_START + 600
     lines = [

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from flowlens import arrays
 from flowlens.model.addr import addr_key, cidr_range
 from flowlens.model.net import PROTOCOL_NAMES
 
@@ -111,7 +112,7 @@ def address_keys(addresses: Iterable[str | None]) -> list[AddrKey]:
 
 def addr_keys_table(addresses: Iterable[str | None]) -> pa.Table:
     keys = address_keys(addresses)
-    return pa.table(
+    return arrays.table(
         {
             "addr": [k.addr for k in keys],
             "family": [k.family for k in keys],
@@ -132,7 +133,7 @@ def addr_ids_table(addresses: Iterable[str | None]) -> pa.Table:
     """
     keys = address_keys(addresses)
     rank = {key: n for n, key in enumerate(sorted({k.key for k in keys}))}
-    return pa.table(
+    return arrays.table(
         {
             "addr": [k.addr for k in keys],
             "family": [k.family for k in keys],
@@ -245,7 +246,7 @@ def subnet_ranges_table(subnets: Iterable[tuple[str, str]]) -> pa.Table:
 
 
 def admin_ports_table() -> pa.Table:
-    return pa.table(
+    return arrays.table(
         {"port": [p for p, _ in ADMIN_PORTS], "service": [s for _, s in ADMIN_PORTS]},
         schema=ADMIN_PORTS_SCHEMA,
     )
@@ -253,7 +254,9 @@ def admin_ports_table() -> pa.Table:
 
 def port_offsets_table() -> pa.Table:
     """0 .. LISTENING_RANGE_PORTS - 1: expands a rule's port range into its ports, portable SQL."""
-    return pa.table({"port_offset": list(range(LISTENING_RANGE_PORTS))}, schema=PORT_OFFSETS_SCHEMA)
+    return arrays.table(
+        {"port_offset": list(range(LISTENING_RANGE_PORTS))}, schema=PORT_OFFSETS_SCHEMA
+    )
 
 
 def protocol_names_table() -> pa.Table:
@@ -265,7 +268,7 @@ def protocol_names_table() -> pa.Table:
     >>> protocol_names_table().to_pylist()[0]
     {'protocol': 6, 'name': 'tcp'}
     """
-    return pa.table(
+    return arrays.table(
         {"protocol": list(PROTOCOL_NAMES), "name": list(PROTOCOL_NAMES.values())},
         schema=PROTOCOL_NAMES_SCHEMA,
     )
@@ -281,4 +284,4 @@ def _ranges(rows: Iterable[tuple[str, str, str]]) -> pa.Table:
             continue
         for name, value in zip(cols, (owner, r.family, r.lo, r.hi, what), strict=True):
             cols[name].append(value)
-    return pa.table(cols, schema=RANGES_SCHEMA)
+    return arrays.table(cols, schema=RANGES_SCHEMA)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowlens import arrays
 from flowlens.model.inventory import TS
 
 #: The tables whose changes decide which rules and groups a conversation is judged by; changes
@@ -53,7 +54,7 @@ def day_tables(
     Time-unaware queries read these as the day's inventory (every row the day may have seen);
     time-aware ones add the epoch condition.
     """
-    lo, hi = pa.scalar(_utc(start), TS), pa.scalar(_utc(end), TS)
+    lo, hi = arrays.scalar(_utc(start), TS), arrays.scalar(_utc(end), TS)
     return {
         name: t.filter(pc.and_(pc.less(t["valid_from"], hi), pc.greater(t["valid_to"], lo)))
         for name, t in tables.items()
@@ -82,7 +83,7 @@ def change_points(
         if table is None:
             continue
         for column in ("valid_from", "valid_to"):
-            for moment in table.column(column).to_pylist():
+            for moment in arrays.pylist(table.column(column)):
                 if moment is not None and lo < _utc(moment) < hi:
                     points.add(_utc(moment))
     return sorted(points)
@@ -106,13 +107,13 @@ def epochs_table(points: list[datetime], start: datetime, end: datetime) -> pa.T
     edges = [_utc(start), *points, _utc(end)]
     n = len(edges) - 1
     seconds = [FIRST_SECOND, *(math.ceil(p.timestamp()) for p in points), LAST_SECOND]
-    return pa.table(
+    return arrays.table(
         {
-            "epoch": pa.array(range(n), pa.int32()),
-            "epoch_from": pa.array(edges[:-1], TS),
-            "epoch_to": pa.array(edges[1:], TS),
-            "from_s": pa.array(seconds[:-1], pa.int64()),
-            "to_s": pa.array(seconds[1:], pa.int64()),
+            "epoch": range(n),
+            "epoch_from": edges[:-1],
+            "epoch_to": edges[1:],
+            "from_s": seconds[:-1],
+            "to_s": seconds[1:],
         },
         schema=EPOCHS_SCHEMA,
     )

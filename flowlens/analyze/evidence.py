@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowlens import sqlfiles
+from flowlens import arrays, sqlfiles
 from flowlens.analyze.history import History, histories
 from flowlens.analyze.shadow import RuleSet, Shadow, across_states, find_shadows
 from flowlens.engines import Engine
@@ -74,7 +75,7 @@ def shadow_detail(s: Shadow) -> str:
 
 
 def shadows_table(shadows: list[Shadow]) -> pa.Table:
-    return pa.table(
+    return arrays.table(
         {
             "rule_id": [s.rule_id for s in shadows],
             "group_id": [s.group_id for s in shadows],
@@ -102,7 +103,7 @@ SHADOW_INPUTS = (
 
 def _state_key(timeline: Timeline, moment: datetime) -> tuple[bytes, ...]:
     """Which rows of the shadow inputs are certain at ``moment``: equal keys, equal states."""
-    m = pa.scalar(moment.astimezone(UTC), TS)
+    m = arrays.scalar(moment.astimezone(UTC), TS)
     key = []
     for name in SHADOW_INPUTS:
         t = timeline.tables.get(name)
@@ -110,7 +111,7 @@ def _state_key(timeline: Timeline, moment: datetime) -> tuple[bytes, ...]:
             key.append(b"")
             continue
         seen = pc.and_(pc.less_equal(t["seen_from"], m), pc.greater_equal(t["seen_to"], m))
-        key.append(pc.indices_nonzero(seen).to_numpy().tobytes())
+        key.append(np.packbits(arrays.to_mask(seen)).tobytes())
     return tuple(key)
 
 
@@ -161,7 +162,7 @@ def window_shadows(eng: Engine, timeline: Timeline, start: datetime, end: dateti
 
 
 def history_table(hs: list[History]) -> pa.Table:
-    return pa.table(
+    return arrays.table(
         {
             "rule_id": [h.rule_id for h in hs],
             "group_id": [h.group_id for h in hs],

@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flowlens.arrays import from_numpy, ints, strings
 from flowlens.errors import InputError
-from flowlens.ingest.arrays import from_numpy, ints, strings
 from flowlens.ingest.writer import memory_schema
 
 _EPOCH = date(1970, 1, 1)

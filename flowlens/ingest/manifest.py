@@ -20,9 +20,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowlens.arrays import ints, offsets, strings
 from flowlens.atomic import write_parquet_atomic, write_text_atomic
 from flowlens.datadir import DataDir
-from flowlens.ingest.arrays import ints, offsets, strings
 from flowlens.model.tables import MANIFEST_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def save(dd: DataDir, entries: dict[str, ManifestEntry]) -> None:
 
 
 def _table(rows: list[ManifestEntry]) -> pa.Table:
-    """The manifest's rows in MANIFEST_FILE_SCHEMA, built column by column (flowlens.ingest.arrays:
+    """The manifest's rows in MANIFEST_FILE_SCHEMA, built column by column (flowlens.arrays:
     ``Table.from_pylist`` would import pandas at every commit)."""
     text = {"source_key", "etag", "status", "error", "flow_log_id"}
     cols: dict[str, pa.Array] = {}

@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from isal import isal_zlib
 
+from flowlens.arrays import from_numpy, strings
 from flowlens.errors import InputError
-from flowlens.ingest.arrays import from_numpy, strings
 from flowlens.ingest.validate import invalid_rows
 from flowlens.model.flow import (
     EXTRA,

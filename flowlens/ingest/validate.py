@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flowlens.ingest.arrays import ints, strings, to_mask
+from flowlens.arrays import ints, strings, to_mask
 
 #: Flow-log versions AWS defines: VPC 2-5, 7, 8; Transit Gateway 6.
 KNOWN_VERSIONS = (2, 3, 4, 5, 6, 7, 8)

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from flowlens.ingest.arrays import strings
+from flowlens.arrays import strings
 
 ROW_GROUP_ROWS = 1_000_000
 ROW_GROUP_BYTES = 32 << 20

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from flowlens import arrays
 from flowlens.inventory import normalize as nz
 from flowlens.inventory import resources as rs
 from flowlens.inventory.ids import check_tables
@@ -185,7 +186,7 @@ def _unique(rows: Iterable[Row], key: Callable[[Row], Any]) -> list[Row]:
 
 
 def _table(name: str, rows: list[Row]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=INVENTORY_SCHEMAS[name])
+    return arrays.table_from_rows(rows, schema=INVENTORY_SCHEMAS[name])
 
 
 def build_inventory(raw: RawInventory) -> InventoryTables:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from flowlens import arrays
 from flowlens.inventory.resources import coverage_paths, coverage_row
 from flowlens.model.inventory import INVENTORY_SCHEMAS, TS
 
@@ -145,7 +146,7 @@ class Timeline:
         import pyarrow.compute as pc
 
         t = self.tables[table]
-        m = pa.scalar(moment.astimezone(UTC), TS)
+        m = arrays.scalar(moment.astimezone(UTC), TS)
         if certain:
             return t.filter(
                 pc.and_(pc.less_equal(t["seen_from"], m), pc.greater_equal(t["seen_to"], m))
@@ -170,7 +171,7 @@ def _attach_times(tables: Mapping[str, pa.Table]) -> dict[str, datetime]:
     enis = tables.get("enis")
     if enis is None or "attach_time" not in enis.column_names:
         return {}
-    ids, times = enis.column("eni_id").to_pylist(), enis.column("attach_time").to_pylist()
+    ids, times = enis.column("eni_id").to_pylist(), arrays.pylist(enis.column("attach_time"))
     return {i: _aware(t) for i, t in zip(ids, times, strict=True) if i and t is not None}  # type: ignore[misc]
 
 
@@ -246,7 +247,7 @@ def _rows(table: pa.Table, name: str) -> list[Row]:
     """Rows with exactly the schema's columns (columns an older snapshot lacks are NULL)."""
     schema = INVENTORY_SCHEMAS[name]
     missing = [f.name for f in schema if f.name not in table.column_names]
-    rows = table.select([f.name for f in schema if f.name in table.column_names]).to_pylist()
+    rows = arrays.pylist(table.select([f.name for f in schema if f.name in table.column_names]))
     for r in rows:
         for m in missing:
             r[m] = None
@@ -410,7 +411,7 @@ def _table(name: str, rows: Iterable[tuple[Row, Interval, str]]) -> pa.Table:
             }
         )
     out.sort(key=lambda r: (r["seen_from"], r["valid_from"]))
-    return pa.Table.from_pylist(out, schema=timeline_schema(name))
+    return arrays.table_from_rows(out, schema=timeline_schema(name))
 
 
 def build_timeline(

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flowlens import dismissals, sqlfiles
+from flowlens import arrays, dismissals, sqlfiles
 from flowlens.analyze.history import DEFAULT_HISTORY_DAYS, History, histories
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
@@ -126,9 +126,9 @@ def load_unplaced(con: duckdb.DuckDBPyConnection, days: Sequence[date]) -> list[
 def with_history(inv: Inventory, tl: Timeline) -> Inventory:
     """``inv`` (the latest snapshot's rules) with the window's memberships over time from ``tl``."""
     history = history_from_tables(
-        tl.tables["eni_groups"].to_pylist(),
-        tl.tables["eni_ips"].to_pylist(),
-        tl.tables["security_groups"].to_pylist(),
+        arrays.pylist(tl.tables["eni_groups"]),
+        arrays.pylist(tl.tables["eni_ips"]),
+        arrays.pylist(tl.tables["security_groups"]),
         (s.taken_at for s in tl.snapshots),
     )
     return replace(
@@ -194,7 +194,7 @@ def recommendations_table(plan: Plan) -> pa.Table:
         }
         for r in (rec.to_dict() for rec in plan.recommendations)
     ]
-    return pa.Table.from_pylist(rows, schema=RESULT_SCHEMAS["recommendations"])
+    return arrays.table_from_rows(rows, schema=RESULT_SCHEMAS["recommendations"])
 
 
 def recommend(

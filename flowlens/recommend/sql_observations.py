@@ -37,7 +37,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from flowlens import sqlfiles
+from flowlens import arrays, sqlfiles
 from flowlens.engines.transpile import rename_tables
 from flowlens.lake import cursor
 from flowlens.model.addr import addr_key, cidr_range
@@ -216,9 +216,9 @@ def rule_tables(
             for key, val in zip(spans, (rule_id, *span), strict=True):
                 spans[key].append(val)
     return (
-        pa.table(spec, schema=SPEC_SCHEMA),
-        pa.table(ranges, schema=RANGES_SCHEMA),
-        pa.table(spans, schema=SPANS_SCHEMA),
+        arrays.table(spec, schema=SPEC_SCHEMA),
+        arrays.table(ranges, schema=RANGES_SCHEMA),
+        arrays.table(spans, schema=SPANS_SCHEMA),
     )
 
 
@@ -234,7 +234,7 @@ def _keys(addrs: Iterable[str]) -> pa.Table:
         rows["addr"].append(a)
         rows["family"].append(r.family)
         rows["key"].append(addr_key(a))
-    return pa.table(rows, schema=KEYS_SCHEMA)
+    return arrays.table(rows, schema=KEYS_SCHEMA)
 
 
 def _stage_keys(con: duckdb.DuckDBPyConnection, batches: Iterator[list[str]]) -> None:
@@ -256,7 +256,8 @@ def _pieces_tables(history: History) -> tuple[pa.Table, pa.Table]:
         for g in sorted(p.possible):
             for k, v in zip(groups, (n, g, g in p.certain), strict=True):
                 groups[k].append(v)
-    return pa.table(pieces, schema=PIECES_SCHEMA), pa.table(groups, schema=PIECE_GROUPS_SCHEMA)
+    pieces_table = arrays.table(pieces, schema=PIECES_SCHEMA)
+    return pieces_table, arrays.table(groups, schema=PIECE_GROUPS_SCHEMA)
 
 
 class SqlObservations:
@@ -339,7 +340,7 @@ class SqlObservations:
                 strict=True,
             ):
                 cols[k].append(v)
-        _put(con, "rec_observed", pa.table(cols, schema=OBS_SCHEMA))
+        _put(con, "rec_observed", arrays.table(cols, schema=OBS_SCHEMA))
         _stage_keys(con, iter([sorted(set(cols["peer_addr"]))]))
         _create(con, "rec_obs", "observed_keyed")
         return cls(con, inv, **kw)
@@ -363,7 +364,8 @@ class SqlObservations:
 
     def replay(self, changes: Changes, scope: SgRule | None = None) -> ReplayResult:
         by_id = {r.rule_id: r for r in self.inv.rules}
-        _put(self.con, "rec_changed", pa.table({"rule_id": pa.array(sorted(changes), type=S)}))
+        changed = pa.Table.from_arrays([arrays.column(sorted(changes), S)], names=["rule_id"])
+        _put(self.con, "rec_changed", changed)
         new = (
             (f"{rid}#{i}", by_id[rid].group_id, rule)
             for rid in sorted(changes)

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowlens import arrays
 from flowlens.atomic import write_parquet_atomic, write_text_atomic
 from flowlens.catalog import refresh_catalog, register_views
 from flowlens.datadir import DataDir
@@ -230,7 +230,7 @@ def _append_row(
             "record_path": str(out.resolve()),
         }
     )
-    write_parquet_atomic(pa.Table.from_pylist(rows, schema=PLAN_VERIFICATIONS_SCHEMA), path)
+    write_parquet_atomic(arrays.table_from_rows(rows, schema=PLAN_VERIFICATIONS_SCHEMA), path)
     refresh_catalog(dd)
 
 
