@@ -31,11 +31,14 @@ FROM flows WHERE date = $day
 
 
 def define_flow_sum(con: duckdb.DuckDBPyConnection, *, fits: bool) -> None:
-    """``FLOW_SUM`` (sql/analyze/10_eni_flows.sql) on ``con``: DuckDB's ``sum_no_overflow`` when
-    ``fits`` (no sum over the day's records can overflow BIGINT), else ``SUM``. Both return
-    HUGEINT and skip NULLs, so the results are the same; the first adds without checks."""
-    fn = "sum_no_overflow" if fits else "sum"
-    con.execute(f"CREATE OR REPLACE TEMP MACRO flow_sum(x) AS {fn}(x)")
+    """``FLOW_SUM`` (sql/analyze/10_eni_flows.sql) on ``con``: when ``fits`` (no sum over the
+    day's records can overflow BIGINT), DuckDB's ``sum_no_overflow`` cast to BIGINT, else ``SUM``.
+    Both skip NULLs, so the results are the same; the first adds without checks, and its BIGINT
+    (where both return HUGEINT) halves the twelve sums of every conversation row that
+    ``eni_flows`` and ``conversation_sides`` hold: 16 bytes each, ~2 GB of a 10M-conversation
+    day, which a 2 GB memory limit spilled (bench/README.md, session 8)."""
+    body = "CAST(sum_no_overflow(x) AS BIGINT)" if fits else "sum(x)"
+    con.execute(f"CREATE OR REPLACE TEMP MACRO flow_sum(x) AS {body}")
 
 
 def sums_fit(totals: tuple[Any, ...]) -> bool:
