@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SampleDay
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(
@@ -83,3 +84,30 @@ def test_bench_steps_times_a_step_over_the_flows_it_is_given(tmp_path: Path) -> 
     con.execute(f"COPY (SELECT 'eni-1' AS interface_id) TO '{part / 'part-0.parquet'}'")
     con.close()
     assert str(tmp_path / "data" / "flows") in bench_steps.flows_view(tmp_path / "data")
+
+
+def test_bench_partials_merges_to_the_records_pass_on_the_sample_day(sample_day: SampleDay) -> None:
+    """bench_partials' claim rests on its merge giving the records pass's rows: checked on the
+    sample day, in chunks smaller than its objects and as one chunk."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_partials",
+            "--data",
+            str(sample_day.data.root),
+            "--chunk-rows",
+            "300,0",
+            "--repeat",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    verdicts = [line for line in done.stdout.splitlines() if line.startswith("chunk:")]
+    assert len(verdicts) == 2
+    assert all(v.endswith("merge equal to the records pass: yes") for v in verdicts), verdicts
+    assert "49,637 records" in verdicts[0]
