@@ -287,7 +287,9 @@ def _analyze_day(
     # with no rename, a killed run leaves the day without rule_usage: not analysed.)
     with day_results(dd, day, eng) as write:
         for table in OUTPUTS:
+            t0 = time.monotonic()
             write(table, _contract_types(eng, table))
+            log.debug("%s written: %.2fs", table, time.monotonic() - t0)
     summary = _summarise(eng, day, timeline, records, time.monotonic() - started)
     log.info(
         "analysed %s on %s: %d records, %d conversations, rules %s",
