@@ -6,14 +6,14 @@ import ipaddress
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from flowlens.atomic import atomic_path
 from flowlens.catalog import connect, refresh_catalog
 from flowlens.datadir import DataDir
 from flowlens.errors import AnalysisError
-from flowlens.model.addr import addr_key, cidr_range, key_to_address
+from flowlens.model.addr import addr_key, cidr_range, family_and_key, key_to_address
 from flowlens.model.flow import FLOW_FILE_SCHEMA, format_fields
 from flowlens.sqlfiles import all_queries, parse_query
 
@@ -89,6 +89,46 @@ def test_addr_key_round_trips_and_orders(ip: ipaddress.IPv4Address | ipaddress.I
     key = addr_key(str(ip))
     assert len(key) == 32
     assert key_to_address(key, ip.version) == str(ip)
+
+
+def _by_ipaddress(text: str) -> tuple[int, str] | str:
+    """What the model decided before its IPv4 fast path: ipaddress's verdict, or the error."""
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return "ValueError"
+    n = int(ip) | (0xFFFF << 32) if ip.version == 4 else int(ip)
+    return ip.version, f"{n:032x}"
+
+
+def _by_model(text: str) -> tuple[int, str] | str:
+    try:
+        return family_and_key(text)
+    except ValueError:
+        return "ValueError"
+
+
+#: Text near dotted-quad: the fast path's edges (leading zeros, 256, 4-digit octets, empty
+#: octets, non-ASCII digits, signs, spaces, IPv4-mapped IPv6) must be judged as ipaddress does.
+OCTETS = ["0", "00", "01", "1", "9", "10", "99", "255", "256", "999", "0255", "", "²", "+1", " 1"]
+DOTTED = st.lists(
+    st.one_of(st.sampled_from(OCTETS), st.text(alphabet="0123456789²٣+- :abf", max_size=4)),
+    min_size=3,
+    max_size=5,
+).map(".".join)
+
+
+@example("01.2.3.4")
+@example("1.2.3.256")
+@example("1.2.3.0255")
+@example("1.2.3.٣")
+@example("::ffff:1.2.3.4")
+@example("1.2.3.4.5")
+@example("255.255.255.255")
+@given(st.one_of(DOTTED, st.ip_addresses().map(str), st.text(max_size=20)))
+def test_family_and_key_judges_text_as_ipaddress_does(text: str) -> None:
+    assert _by_model(text) == _by_ipaddress(text)
+    assert _by_model(f" {text}\t") == _by_ipaddress(f" {text}\t")
 
 
 @given(st.ip_addresses(v=4), st.integers(min_value=0, max_value=32), st.ip_addresses(v=4))

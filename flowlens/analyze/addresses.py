@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from flowlens import arrays
-from flowlens.model.addr import addr_key, cidr_range
+from flowlens.model.addr import cidr_range, family_and_key
 from flowlens.model.net import PROTOCOL_NAMES
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,11 @@ def address_keys(addresses: Iterable[str | None]) -> list[AddrKey]:
         a for a in addresses if a
     ):  # a dict keeps order; a set's depends on PYTHONHASHSEED
         try:
-            family = ipaddress.ip_address(addr.strip()).version
+            family, key = family_and_key(addr)
         except ValueError:
             bad += 1
             continue
-        out.append(AddrKey(addr, family, addr_key(addr)))
+        out.append(AddrKey(addr, family, key))
     if bad:
         log.warning("%d flow addresses are not IP addresses; their flows match no rule", bad)
     return out
