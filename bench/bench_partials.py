@@ -31,15 +31,12 @@ from pathlib import Path
 
 import duckdb
 
+from bench.bench_analyze import BASELINE
 from flowlens import sqlfiles
 from flowlens.engines.duckdb_engine import DAY_TOTALS, define_flow_sum, sums_fit
 from flowlens.model.tables import sql_str
 
 DAY = date(2026, 11, 28)
-BASELINE = (
-    "SELECT interface_id, srcaddr, dstport, protocol, action, COUNT(*), SUM(bytes) "
-    "FROM flows WHERE date = $day GROUP BY ALL"
-)
 SUMS = (
     "f_acc", "f_rej", "r_acc", "r_rej", "f_acc_packets", "f_acc_bytes", "r_acc_packets",
     "r_acc_bytes", "f_packets", "f_bytes", "r_packets", "r_bytes",
@@ -103,7 +100,7 @@ def main() -> None:
         times: dict[str, list[tuple[float, float]]] = {}
         for _ in range(args.repeat):
             for name, sql, params in (
-                ("baseline GROUP BY", BASELINE, {"day": DAY}),
+                ("baseline GROUP BY", BASELINE, None),
                 ("records pass", step, {"day": DAY}),
                 ("partials (ingest)", partial, {"day": DAY}),
                 ("merge (analyze)", merge, None),

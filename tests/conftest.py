@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +23,30 @@ REPO = Path(__file__).resolve().parent.parent
 #: Public flow-log records and AWS API outputs, with their sources and licences (its README).
 CORPUS = REPO / "tests" / "data" / "corpus"
 SAMPLE_LOGS = REPO / "sample_logs"
+
+
+def fresh_commands(*argvs: list[str]) -> tuple[list[int], bool]:
+    """Run flowlens commands one after another in a new interpreter (what another test imported
+    cannot hide an import): their exit codes, and whether pandas was imported by the end. pyarrow
+    imports it at the first ``pa.array``/``pa.table`` of Python values or datetime read from a
+    time-zoned timestamp; the commands that never need it build their Arrow through
+    flowlens/arrays.py."""
+    code = (
+        "import json, sys\n"
+        "from flowlens.cli import main\n"
+        "codes = [main(argv) for argv in json.loads(sys.argv[1])]\n"
+        "print(json.dumps([codes, 'pandas' in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(argvs)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    codes, imported = json.loads(out.stdout.splitlines()[-1])
+    return codes, imported
 
 
 def _free_port() -> int:

@@ -3,11 +3,7 @@ commands that use them never import pandas."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import SampleDay
+from conftest import SampleDay, fresh_commands
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -149,22 +145,8 @@ def test_an_analysis_and_a_recommendation_never_import_pandas(
     data = tmp_path / "data"
     shutil.copytree(sample_day.data.root, data)
     day = sample_day.expected["window"]["start"][:10]
-    code = (
-        "import json, sys\n"
-        "from flowlens.cli import main\n"
-        "d, day, out = sys.argv[1:4]\n"
-        "codes = [main(['analyze', '--data-dir', d, '--date', day, '-q']),\n"
-        "         main(['recommend', '--data-dir', d, '--date', day, '-q', '--out', out])]\n"
-        "print(json.dumps([codes, 'pandas' in sys.modules]))\n"
-    )
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(data), day, str(tmp_path / "plan.json")],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == [[0, 0], False]
+    d, out = str(data), str(tmp_path / "plan.json")
+    analyze = ["analyze", "--data-dir", d, "--date", day, "-q"]
+    recommend = ["recommend", "--data-dir", d, "--date", day, "-q", "--out", out]
+    assert fresh_commands(analyze, recommend) == ([0, 0], False)
     assert (tmp_path / "plan.json").stat().st_size > 0

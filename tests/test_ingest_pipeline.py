@@ -5,14 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from conftest import fresh_commands
 
 from flowlens.cli import main
 from flowlens.datadir import DataDir
@@ -336,21 +335,6 @@ def test_an_ingest_and_its_rerun_never_import_pandas(tmp_path: Path) -> None:
     ]
     _write(src, _key("0000"), gzip.compress((HEADER + "\n" + "\n".join(lines) + "\n").encode()))
     _write(src, _key("0005"), _body(7, end))
-    code = (
-        "import json, sys\n"
-        "from flowlens.cli import main\n"
-        "args = ['ingest', sys.argv[1], '--date', '2026-11-28', '--data-dir', sys.argv[2], '-q']\n"
-        "codes = [main(args), main(args)]\n"  # the rerun reads the manifest, skips every object
-        "print(json.dumps([codes, 'pandas' in sys.modules]))\n"
-    )
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(src), str(tmp_path / "dd")],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )
-    assert json.loads(out.stdout.splitlines()[-1]) == [[0, 0], False]
+    args = ["ingest", str(src), "--date", "2026-11-28", "--data-dir", str(tmp_path / "dd"), "-q"]
+    assert fresh_commands(args, args) == ([0, 0], False)  # the rerun skips every object
     assert _count(tmp_path / "dd") == 16
